@@ -1,0 +1,6 @@
+#include <kiln.h>
+
+void handler(kiln_req *req, kiln_res *res)
+{
+    kiln_json(res, 200, "{message: %s}", "Hello, World!");
+}

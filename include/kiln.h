@@ -1,0 +1,307 @@
+/*
+ * kiln.h -- the whole public API of Kiln: Next.js-style API routes, in C.
+ *
+ * An app is a folder. Every file under pages/api/ is a route:
+ *
+ *     pages/api/hello.c            ->  /api/hello
+ *     pages/api/posts/index.c      ->  /api/posts
+ *     pages/api/posts/[id].c       ->  /api/posts/:id        (kiln_query(req, "id"))
+ *     pages/api/docs/[...slug].c   ->  /api/docs/a/b/c        (one or more segments)
+ *     pages/api/opt/[[...slug]].c  ->  /api/opt, /api/opt/a/b (zero or more segments)
+ *
+ * A route file defines either one function that sees every method,
+ *
+ *     #include <kiln.h>
+ *     void handler(kiln_req *req, kiln_res *res) {
+ *         kiln_json(res, 200, "{message: %s}", "Hello, World!");
+ *     }
+ *
+ * or one function per method: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS.
+ * With per-method functions Kiln answers any other method with 405 and an
+ * Allow header, serves HEAD from GET without the body, and answers OPTIONS
+ * with 204 and Allow.
+ *
+ * A route may also define `const kiln_config config = { ... };`, the twin of
+ * Next.js `export const config`.
+ *
+ * Rules every handler can rely on:
+ *  - Everything Kiln hands you, and everything you get from kiln_alloc() and
+ *    the other kiln_* allocators, lives in the request's arena and is freed
+ *    when the response is done. Handler code never calls free().
+ *  - Strings returned by lookups (kiln_query, kiln_header, kiln_cookie ...)
+ *    are NUL-terminated and percent-decoded where that applies; NULL means
+ *    "absent".
+ *  - A response is sent exactly once. The first kiln_json / kiln_send /
+ *    kiln_end / kiln_redirect / kiln_stream_begin call wins; later ones are
+ *    logged and ignored. A handler that returns without responding gets a
+ *    logged 500.
+ *  - A handler runs on its own coroutine. kiln_offload() and kiln_sleep()
+ *    suspend only this request; the worker keeps serving others.
+ */
+#ifndef KILN_H
+#define KILN_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KILN_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define KILN_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define KILN_PRINTF(f, a)
+#endif
+
+/* A byte string that is not necessarily NUL-terminated: a slice. */
+typedef struct kiln_str {
+    const char *ptr;
+    size_t len;
+} kiln_str;
+
+typedef struct kiln_req kiln_req;
+typedef struct kiln_res kiln_res;
+typedef struct kiln_value kiln_value;
+typedef struct kiln_jw kiln_jw;
+
+/* ------------------------------------------------------------------------
+ * The request
+ * ---------------------------------------------------------------------- */
+
+/* Read-only view of the request. Fields point into the request's memory. */
+struct kiln_req {
+    const char *method;       /* "GET", "POST" ... (NUL-terminated)              */
+    const char *path;         /* "/api/posts/7": the path, without the query     */
+    const char *query_string; /* raw query after '?', "" when there is none      */
+    kiln_str body;            /* raw body bytes; body.ptr is NUL-terminated too  */
+    const kiln_value *json;    /* parsed body for application/json, else NULL     */
+    const char *remote_addr;  /* client address, "127.0.0.1" or "::1"            */
+    const char *id;           /* request id, also sent as X-Request-Id           */
+    const char *route;        /* the matched route pattern, "/api/posts/[id]"    */
+    void *user;               /* free for middleware: the session's user, say    */
+    struct kiln_req_private *priv; /* Kiln's own state; do not touch            */
+};
+
+/* Query and route parameters, merged like Next.js req.query: a route param
+ * wins over a query-string key of the same name. Values are percent-decoded.
+ * kiln_query returns the first value (for a catch-all: the segments joined
+ * with '/'), or NULL. kiln_query_all stores every value in *out (an arena
+ * array) and returns how many there are: for a catch-all, one per segment. */
+const char *kiln_query(kiln_req *req, const char *name);
+size_t kiln_query_all(kiln_req *req, const char *name, const char *const **out);
+
+/* A route param as an integer: true only if the whole value is a decimal
+ * integer that fits in int64_t. Handy for [id] routes. */
+bool kiln_query_i64(kiln_req *req, const char *name, int64_t *out);
+
+/* A request header, case-insensitive name. Repeated headers: the first. */
+const char *kiln_header(kiln_req *req, const char *name);
+
+/* A cookie from the Cookie header, or NULL. */
+const char *kiln_cookie(kiln_req *req, const char *name);
+
+/* A field of an application/x-www-form-urlencoded body, or NULL. */
+const char *kiln_form(kiln_req *req, const char *name);
+
+/* For routes with config.raw_body: read the next bytes of the body as they
+ * arrive (suspends this request until some are there). Returns bytes read,
+ * 0 at the end of the body, -1 if the client went away or broke framing. */
+long kiln_body_read(kiln_req *req, void *buf, size_t cap);
+
+/* ------------------------------------------------------------------------
+ * Memory: the request's arena. Never NULL (out of memory aborts loudly).
+ * ---------------------------------------------------------------------- */
+void *kiln_alloc(kiln_req *req, size_t size);   /* zeroed, aligned for any type */
+char *kiln_strdup(kiln_req *req, const char *s);
+char *kiln_strndup(kiln_req *req, const char *s, size_t n);
+char *kiln_sprintf(kiln_req *req, const char *fmt, ...) KILN_PRINTF(2, 3);
+/* Run fn(arg) when the request is done (in reverse order of registration). */
+void kiln_defer(kiln_req *req, void (*fn)(void *), void *arg);
+
+/* ------------------------------------------------------------------------
+ * Waiting without blocking the worker
+ * ---------------------------------------------------------------------- */
+
+/* Run fn(arg) on the worker's thread pool; this request is suspended and the
+ * worker serves others meanwhile. Returns what fn returned. fn must not touch
+ * req or res (it runs on another thread). */
+void *kiln_offload(kiln_req *req, void *(*fn)(void *arg), void *arg);
+
+/* Suspend this request for ms milliseconds. */
+void kiln_sleep(kiln_req *req, unsigned ms);
+
+/* ------------------------------------------------------------------------
+ * The response
+ * ---------------------------------------------------------------------- */
+
+/* Headers, before the response starts. set replaces, append adds another. */
+void kiln_set_header(kiln_res *res, const char *name, const char *value);
+void kiln_append_header(kiln_res *res, const char *name, const char *value);
+
+/* Send JSON built from a template: the template is JSON in which object keys
+ * may be bare identifiers and these conversions stand for values:
+ *   %s  const char *  as a JSON string (escaped), NULL -> null
+ *   %S  kiln_str      as a JSON string (escaped)
+ *   %d  int           %ld long   %lld long long   %u unsigned   %lu %llu
+ *   %g  double        (non-finite -> null)
+ *   %b  int           as true/false
+ *   %j  const kiln_value * value as JSON, NULL -> null
+ *   %r  const char *  raw JSON text, inserted as is
+ *   %%  a literal '%'
+ * Example: kiln_json(res, 201, "{id: %lld, title: %s}", id, title);
+ * Content-Type: application/json; charset=utf-8. */
+void kiln_json(kiln_res *res, int status, const char *tmpl, ...);
+void kiln_json_v(kiln_res *res, int status, const char *tmpl, va_list ap);
+
+/* Send a parsed JSON value. */
+void kiln_send_json(kiln_res *res, int status, const kiln_value *value);
+
+/* Send text/plain; charset=utf-8, printf-style. */
+void kiln_text(kiln_res *res, int status, const char *fmt, ...) KILN_PRINTF(3, 4);
+
+/* Send bytes with the given Content-Type (NULL: application/octet-stream). */
+void kiln_send(kiln_res *res, int status, const char *content_type,
+               const void *data, size_t len);
+
+/* Send a status with an empty body (204, say). */
+void kiln_end(kiln_res *res, int status);
+
+/* Redirect: status 0 means 307. */
+void kiln_redirect(kiln_res *res, int status, const char *location);
+
+/* The shape of an error body: {"error": message}. */
+void kiln_error(kiln_res *res, int status, const char *message);
+
+/* Set-Cookie. Fields left zero are left out of the header. */
+typedef struct kiln_cookie_opts {
+    long max_age;          /* seconds; 0: session cookie; <0: expire now     */
+    const char *path;      /* "/"                                            */
+    const char *domain;
+    const char *same_site; /* "Lax", "Strict" or "None"                      */
+    bool http_only;
+    bool secure;
+} kiln_cookie_opts;
+void kiln_set_cookie(kiln_res *res, const char *name, const char *value,
+                     const kiln_cookie_opts *opts);
+
+/* JSON built piece by piece, written straight into the response body.
+ * Commas are placed for you. The response is sent when the handler returns.
+ *
+ *     kiln_jw *w = kiln_json_begin(res, 200);
+ *     kiln_jw_array(w);
+ *     for (...) kiln_jw_fmt(w, "{id: %d, title: %s}", id, title);
+ *     kiln_jw_end(w);
+ */
+kiln_jw *kiln_json_begin(kiln_res *res, int status);
+void kiln_jw_object(kiln_jw *w);              /* { */
+void kiln_jw_array(kiln_jw *w);               /* [ */
+void kiln_jw_end(kiln_jw *w);                 /* closes the innermost { or [ */
+void kiln_jw_key(kiln_jw *w, const char *key);
+void kiln_jw_string(kiln_jw *w, const char *s);          /* NULL -> null */
+void kiln_jw_stringn(kiln_jw *w, const char *s, size_t n);
+void kiln_jw_int(kiln_jw *w, long long v);
+void kiln_jw_double(kiln_jw *w, double v);
+void kiln_jw_bool(kiln_jw *w, bool v);
+void kiln_jw_null(kiln_jw *w);
+void kiln_jw_value(kiln_jw *w, const kiln_value *v);
+void kiln_jw_fmt(kiln_jw *w, const char *tmpl, ...);  /* one value, template as kiln_json() */
+
+/* Streaming (chunked) responses: each write goes to the client at once.
+ * The basis of Server-Sent Events. Ends when kiln_stream_end is called or the
+ * handler returns. kiln_stream_write returns false once the client is gone. */
+void kiln_stream_begin(kiln_res *res, int status, const char *content_type);
+bool kiln_stream_write(kiln_res *res, const void *data, size_t len);
+bool kiln_stream_printf(kiln_res *res, const char *fmt, ...) KILN_PRINTF(2, 3);
+void kiln_stream_end(kiln_res *res);
+
+/* True once a response has been started. */
+bool kiln_res_started(const kiln_res *res);
+
+/* ------------------------------------------------------------------------
+ * JSON values (request bodies, kiln_send_json)
+ * ---------------------------------------------------------------------- */
+typedef enum kiln_json_type {
+    KILN_JSON_NULL,
+    KILN_JSON_FALSE,
+    KILN_JSON_TRUE,
+    KILN_JSON_NUMBER,
+    KILN_JSON_STRING,
+    KILN_JSON_ARRAY,
+    KILN_JSON_OBJECT
+} kiln_json_type;
+
+struct kiln_value {
+    kiln_json_type type;
+    size_t len;          /* STRING: bytes; NUMBER: literal bytes;
+                            ARRAY/OBJECT: number of children                  */
+    const char *str;     /* STRING: decoded UTF-8, NUL-terminated (may hold \0);
+                            NUMBER: the literal as written, NUL-terminated    */
+    double num;          /* NUMBER: its value                                 */
+    const char *key;     /* a member of an object: its key, NUL-terminated    */
+    size_t key_len;
+    kiln_value *child;    /* ARRAY/OBJECT: the first child                     */
+    kiln_value *next;     /* the next sibling                                  */
+};
+
+/* Member of an object by key (the last one if a key repeats), or NULL. */
+const kiln_value *kiln_json_get(const kiln_value *obj, const char *key);
+/* Element i of an array, or NULL. */
+const kiln_value *kiln_json_at(const kiln_value *arr, size_t i);
+/* The string, or NULL when v is not a string. */
+const char *kiln_json_str(const kiln_value *v);
+/* An integral number that fits in int64_t. */
+bool kiln_json_i64(const kiln_value *v, int64_t *out);
+
+/* Parse JSON text into the request's arena (NULL on invalid JSON; *err, if
+ * given, gets a message that names the byte offset). */
+const kiln_value *kiln_json_parse(kiln_req *req, const char *text, size_t len,
+                                 const char **err);
+
+/* ------------------------------------------------------------------------
+ * Logging: one JSON line per event on stderr, with the request id.
+ * level: "debug", "info", "warn", "error".
+ * ---------------------------------------------------------------------- */
+void kiln_log(kiln_req *req, const char *level, const char *fmt, ...) KILN_PRINTF(3, 4);
+
+/* ------------------------------------------------------------------------
+ * Per-route configuration: `const kiln_config config = { ... };`
+ * Zero means the default.
+ * ---------------------------------------------------------------------- */
+typedef struct kiln_config {
+    size_t body_limit;        /* bytes; default 1 MB (1048576). Over it: 413  */
+    bool raw_body;            /* no buffering, no parsing: kiln_body_read()  */
+    bool allow_invalid_json;  /* pass invalid JSON bodies on (req->json NULL) */
+    unsigned max_duration_ms; /* default 10000. Past it: 504 JSON            */
+} kiln_config;
+
+/* ------------------------------------------------------------------------
+ * For the code that `kiln build` generates; applications do not use this.
+ * ---------------------------------------------------------------------- */
+typedef void (*kiln_handler)(kiln_req *req, kiln_res *res);
+
+enum kiln_method {
+    KILN_GET, KILN_HEAD, KILN_POST, KILN_PUT, KILN_PATCH, KILN_DELETE,
+    KILN_OPTIONS, KILN_METHOD_COUNT
+};
+
+typedef struct kiln_route_def {
+    const char *pattern;                   /* "/api/posts/[id]"              */
+    const char *file;                      /* "pages/api/posts/[id].c"       */
+    kiln_handler handler;                  /* the one-function style, or NULL */
+    kiln_handler methods[KILN_METHOD_COUNT]; /* per-method style              */
+    const kiln_config *config;             /* NULL: defaults                 */
+} kiln_route_def;
+
+/* The server's main(): parses --port, --workers and the environment, then
+ * runs the master and its workers. Returns the process exit code. */
+int kiln_main(int argc, char **argv, const kiln_route_def *routes, size_t nroutes);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KILN_H */

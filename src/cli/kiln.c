@@ -1,0 +1,92 @@
+/*
+ * kiln.c -- the `kiln` command: build, start, routes.
+ * Owns: argument parsing and help texts. Must never: accept an unknown
+ * option silently.
+ */
+#include "cli/cli.h"
+#include "kiln.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "kiln " KILN_VERSION " -- Next.js-style API routes, in C\n\n"
+        "usage: kiln COMMAND [options]\n\n"
+        "commands:\n"
+        "  build APP_DIR                 compile APP_DIR/pages/api into APP_DIR/.kiln/server\n"
+        "  start APP_DIR [--port N] [--workers N] [--host ADDR] [--threads N] [--log-level L]\n"
+        "                                run the built server (PORT from the environment too)\n"
+        "  routes APP_DIR                print every route: pattern, methods, file\n\n"
+        "Run `kiln COMMAND --help` for a command's options.\n");
+}
+
+static int need_app(int argc, char **argv, const char *cmd, const char *help)
+{
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { printf("%s", help); return -1; }
+    if (argc < 3 || argv[2][0] == '-') {
+        fprintf(stderr, "kiln %s: missing APP_DIR\n%s", cmd, help);
+        return -2;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) { printf("kiln %s\n", KILN_VERSION); return 0; }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "build")) {
+        const char *help = "usage: kiln build APP_DIR\n"
+                           "  Compiles the routes under APP_DIR/pages/api and APP_DIR/lib/*.c into one\n"
+                           "  optimized binary, APP_DIR/.kiln/server, and prints the route table.\n"
+                           "  Environment: KILN_CC (compiler), KILN_CFLAGS, KILN_LDFLAGS (extra flags).\n";
+        int r = need_app(argc, argv, cmd, help);
+        if (r) return r == -1 ? 0 : 2;
+        if (argc > 3) { fprintf(stderr, "kiln build: unknown argument '%s'\n", argv[3]); return 2; }
+        return cmd_build(argv[2], false);
+    }
+    if (!strcmp(cmd, "routes")) {
+        const char *help = "usage: kiln routes APP_DIR\n  Prints every route: path pattern, methods, file.\n";
+        int r = need_app(argc, argv, cmd, help);
+        if (r) return r == -1 ? 0 : 2;
+        if (argc > 3) { fprintf(stderr, "kiln routes: unknown argument '%s'\n", argv[3]); return 2; }
+        return cmd_routes(argv[2]);
+    }
+    if (!strcmp(cmd, "start")) {
+        const char *help = "usage: kiln start APP_DIR [--port N] [--workers N] [--host ADDR] [--threads N] [--log-level L]\n"
+                           "  Runs APP_DIR/.kiln/server (build it first with `kiln build`).\n"
+                           "  --port N       port (env PORT; default 3000)\n"
+                           "  --workers N    worker processes (default: number of cores)\n"
+                           "  --host ADDR    bind address (default: all interfaces)\n"
+                           "  --threads N    offload threads per worker (default 64)\n"
+                           "  --log-level L  debug|info|warn|error (default info)\n";
+        int r = need_app(argc, argv, cmd, help);
+        if (r) return r == -1 ? 0 : 2;
+        char server[4096];
+        snprintf(server, sizeof server, "%s/.kiln/server", argv[2]);
+        if (access(server, X_OK) != 0) {
+            fprintf(stderr, "kiln start: no build in %s/.kiln (run `kiln build %s` first)\n", argv[2], argv[2]);
+            return 1;
+        }
+        char **args = calloc((size_t)argc, sizeof *args);
+        args[0] = server;
+        for (int i = 3; i < argc; i++) args[i - 2] = argv[i];
+        execv(server, args);
+        fprintf(stderr, "kiln start: cannot run %s: %s\n", server, strerror(errno));
+        free(args);
+        return 1;
+    }
+    fprintf(stderr, "kiln: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,173 @@
+/*
+ * arena.c -- per-request memory (the Lwan coro_malloc / h2o req->pool idea).
+ *
+ * Owns: a chain of malloc'd blocks and a list of deferred clean-ups.
+ * Everything a request allocates comes from here and goes away at once when
+ * the request ends, so handlers never free(). The first block survives
+ * arena_reset() so that a keep-alive connection serving small requests makes
+ * no malloc calls at all.
+ *
+ * Must never: return NULL (allocation failure aborts), or free a block while
+ * a defer registered after it could still touch it (defers run first).
+ */
+#include "core.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct arena_block {
+    arena_block *prev;   /* older block                    */
+    size_t size;         /* usable bytes in data[]         */
+    size_t used;         /* bytes handed out from data[]   */
+    _Alignas(16) unsigned char data[];
+};
+
+struct arena_defer {
+    arena_defer *next;
+    void (*fn)(void *);
+    void *arg;
+};
+
+#define ALIGN16(n) (((n) + 15) & ~(size_t)15)
+
+static arena_block *block_new(size_t size, arena_block *prev)
+{
+    arena_block *b = kiln_xmalloc(sizeof(*b) + size);
+    b->prev = prev;
+    b->size = size;
+    b->used = 0;
+    return b;
+}
+
+void arena_init(arena *a, size_t first_block_size)
+{
+    a->first_size = first_block_size ? ALIGN16(first_block_size) : 4096;
+    a->head = block_new(a->first_size, NULL);
+    a->defers = NULL;
+}
+
+void *arena_alloc(arena *a, size_t n)
+{
+    n = ALIGN16(n ? n : 1);
+    arena_block *b = a->head;
+    if (LIKELY(b->size - b->used >= n)) {
+        void *p = b->data + b->used;
+        b->used += n;
+        return p;
+    }
+    /* Grow geometrically, but give a large allocation a block of its own. */
+    size_t size = b->size * 2;
+    if (size < n) size = n;
+    if (size > (1u << 20) && n < (1u << 20)) size = 1u << 20;
+    if (size < n) size = n;
+    b = block_new(size, a->head);
+    a->head = b;
+    b->used = n;
+    return b->data;
+}
+
+void *arena_calloc(arena *a, size_t n)
+{
+    void *p = arena_alloc(a, n);
+    memset(p, 0, n);
+    return p;
+}
+
+char *arena_strndup(arena *a, const char *s, size_t n)
+{
+    char *p = arena_alloc(a, n + 1);
+    if (n) memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *arena_strdup(arena *a, const char *s) { return arena_strndup(a, s, strlen(s)); }
+
+void arena_defer_fn(arena *a, void (*fn)(void *), void *arg)
+{
+    arena_defer *d = arena_alloc(a, sizeof(*d));
+    d->fn = fn;
+    d->arg = arg;
+    d->next = a->defers;
+    a->defers = d;
+}
+
+static void run_defers(arena *a)
+{
+    /* A defer may register another defer; loop until the list is empty. */
+    while (a->defers) {
+        arena_defer *d = a->defers;
+        a->defers = d->next;
+        d->fn(d->arg);
+    }
+}
+
+void arena_reset(arena *a)
+{
+    run_defers(a);
+    arena_block *b = a->head;
+    while (b->prev) {
+        arena_block *prev = b->prev;
+        free(b);
+        b = prev;
+    }
+    b->used = 0;
+    a->head = b;
+}
+
+void arena_destroy(arena *a)
+{
+    if (!a->head) return;
+    arena_reset(a);
+    free(a->head);
+    a->head = NULL;
+}
+
+size_t arena_used(const arena *a)
+{
+    size_t n = 0;
+    for (const arena_block *b = a->head; b; b = b->prev) n += b->used;
+    return n;
+}
+
+/* ---- Loud failure and allocation that never fails for the caller ----- */
+
+_Noreturn void kiln_panic_at(const char *file, int line, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"panic: %s\",\"at\":\"%s:%d\"}\n", msg, file, line);
+    fflush(stderr);
+    abort();
+}
+
+void *kiln_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (UNLIKELY(!p)) KILN_PANIC("out of memory allocating %zu bytes", n);
+    return p;
+}
+
+void *kiln_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (UNLIKELY(!p)) KILN_PANIC("out of memory allocating %zu x %zu bytes", n, size);
+    return p;
+}
+
+void *kiln_xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (UNLIKELY(!p)) KILN_PANIC("out of memory reallocating %zu bytes", n);
+    return p;
+}
+
+char *kiln_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(kiln_xmalloc(n), s, n);
+}

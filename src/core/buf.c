@@ -1,0 +1,95 @@
+/*
+ * buf.c -- the growable byte buffer declared in buf.h.
+ * Owns: its data block. Never: returns an error (OOM aborts in kiln_xrealloc).
+ */
+#include "buf.h"
+#include "core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void buf_init(buf *b, size_t cap)
+{
+    b->data = cap ? kiln_xmalloc(cap) : NULL;
+    b->len = 0;
+    b->cap = cap;
+}
+
+void buf_free(buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void buf_reserve(buf *b, size_t extra)
+{
+    if (LIKELY(b->cap - b->len >= extra)) return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < extra) cap *= 2;
+    b->data = kiln_xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void buf_append(buf *b, const void *p, size_t n)
+{
+    buf_reserve(b, n);
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+void buf_putc(buf *b, char c)
+{
+    buf_reserve(b, 1);
+    b->data[b->len++] = c;
+}
+
+void buf_puts(buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+
+void buf_vprintf(buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    buf_reserve(b, 64);
+    int n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+    if (n < 0) KILN_PANIC("vsnprintf failed for format %s", fmt);
+    if ((size_t)n >= b->cap - b->len) {
+        buf_reserve(b, (size_t)n + 1);
+        vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap2);
+    }
+    va_end(ap2);
+    b->len += (size_t)n;
+}
+
+void buf_printf(buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+void buf_put_u64(buf *b, unsigned long long v)
+{
+    char tmp[24];
+    int i = sizeof tmp;
+    do { tmp[--i] = (char)('0' + v % 10); v /= 10; } while (v);
+    buf_append(b, tmp + i, sizeof tmp - (size_t)i);
+}
+
+void buf_consume(buf *b, size_t n)
+{
+    if (n >= b->len) { b->len = 0; return; }
+    memmove(b->data, b->data + n, b->len - n);
+    b->len -= n;
+}
+
+void buf_reset_trim(buf *b, size_t keep)
+{
+    b->len = 0;
+    if (b->cap > keep) {
+        free(b->data);
+        b->data = keep ? kiln_xmalloc(keep) : NULL;
+        b->cap = keep;
+    }
+}

@@ -1,0 +1,32 @@
+/*
+ * buf.h -- a growable byte buffer (Kore's kore_buf, Redis's sds, reduced to
+ * what Kiln needs). Used for response heads and bodies and for building text.
+ * Growth never fails for the caller (kiln_xrealloc aborts on OOM).
+ */
+#ifndef KILN_BUF_H
+#define KILN_BUF_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+typedef struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} buf;
+
+void buf_init(buf *b, size_t cap);          /* cap 0: allocate lazily       */
+void buf_free(buf *b);
+void buf_reserve(buf *b, size_t extra);     /* room for `extra` more bytes  */
+void buf_append(buf *b, const void *p, size_t n);
+void buf_putc(buf *b, char c);
+void buf_puts(buf *b, const char *s);
+void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(buf *b, const char *fmt, va_list ap);
+void buf_put_u64(buf *b, unsigned long long v);   /* decimal, fast */
+/* Drop the first n bytes (consumed input), keeping the rest. */
+void buf_consume(buf *b, size_t n);
+/* Forget the content; shrink storage back to `keep` bytes if it grew past. */
+void buf_reset_trim(buf *b, size_t keep);
+
+#endif

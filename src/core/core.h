@@ -1,0 +1,56 @@
+/*
+ * core.h -- the few things every layer of Kiln shares: loud failure,
+ * allocation that never returns NULL, branch hints, and the request arena.
+ *
+ * Rule: out-of-memory and broken invariants abort with file:line (Redis's
+ * serverPanic, h2o's h2o_fatal). Request-scoped errors never come here: they
+ * become HTTP statuses where they happen.
+ */
+#ifndef KILN_CORE_H
+#define KILN_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+_Noreturn void kiln_panic_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define KILN_PANIC(...) kiln_panic_at(__FILE__, __LINE__, __VA_ARGS__)
+#define KILN_ASSERT(c) \
+    do { if (UNLIKELY(!(c))) KILN_PANIC("assertion failed: %s", #c); } while (0)
+
+void *kiln_xmalloc(size_t n);
+void *kiln_xcalloc(size_t n, size_t size);
+void *kiln_xrealloc(void *p, size_t n);
+char *kiln_xstrdup(const char *s);
+
+/* ---- The arena ---------------------------------------------------------
+ * A bump allocator made of a chain of blocks. The first block is kept when
+ * the arena is reset, so a steady stream of small requests allocates nothing
+ * from malloc. Deferred clean-ups run (last registered first) on reset and
+ * on destroy. */
+typedef struct arena_block arena_block;
+typedef struct arena_defer arena_defer;
+
+typedef struct arena {
+    arena_block *head;     /* current block (newest), chain to older ones */
+    arena_defer *defers;   /* clean-ups, newest first                      */
+    size_t first_size;     /* size of the kept first block                 */
+} arena;
+
+void arena_init(arena *a, size_t first_block_size);
+void *arena_alloc(arena *a, size_t n);         /* 16-byte aligned, NOT zeroed */
+void *arena_calloc(arena *a, size_t n);        /* zeroed                      */
+char *arena_strndup(arena *a, const char *s, size_t n);
+char *arena_strdup(arena *a, const char *s);
+void arena_defer_fn(arena *a, void (*fn)(void *), void *arg);
+void arena_reset(arena *a);                    /* run defers, keep 1st block  */
+void arena_destroy(arena *a);                  /* run defers, free all        */
+size_t arena_used(const arena *a);             /* bytes handed out (for tests) */
+
+#endif

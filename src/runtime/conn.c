@@ -1,0 +1,411 @@
+/*
+ * conn.c -- one HTTP/1.1 connection: read, frame, hand over, write, repeat.
+ *
+ * The connection is an explicit state machine driven by the event loop (no
+ * coroutine of its own, so an idle keep-alive connection costs no stack):
+ *
+ *   CS_HEAD  --head parsed-->  dispatch (route, limits)  --body?--> CS_BODY
+ *   CS_BODY  --body complete--> handler coroutine --suspends--> CS_HANDLER
+ *   handler done --> response appended to `out` --> CS_HEAD (pipelining)
+ *   errors --> error response, then CS_CLOSING --> CS_LINGER --> closed
+ *
+ * Owns: the socket, the fixed-size input buffer `in` (it never moves while a
+ * request's slices point into it), the output buffer, the request body
+ * buffer, the request arena and the connection's timer.
+ *
+ * Must never: block; reallocate `in`; free a connection whose handler is
+ * still suspended (it is marked dead and freed when the coroutine ends);
+ * free a connection during the event batch that may still name it (freeing
+ * happens after the loop turn).
+ */
+#include "runtime/server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define IN_CAP (KILN_MAX_HEAD + 4096)
+#define OUT_HIGH_WATER (1024 * 1024)   /* stop taking requests above this   */
+#define LINGER_MS 2000
+#define LINGER_MAX_BYTES (1024 * 1024)
+
+static void conn_on_event(loop_io *io, uint32_t events);
+static void conn_on_timer(loop_timer *t);
+static void conn_process(conn *c);
+
+static void set_timer(conn *c, unsigned ms)
+{
+    loop_timer_set(c->w->loop, &c->timer, loop_now_ms(c->w->loop) + ms);
+}
+
+static void format_remote(conn *c, const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const void *)ss;
+        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+            inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], c->remote, sizeof c->remote);
+        else
+            inet_ntop(AF_INET6, &s6->sin6_addr, c->remote, sizeof c->remote);
+    } else if (ss->ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ss)->sin_addr, c->remote, sizeof c->remote);
+    } else {
+        strcpy(c->remote, "unknown");
+    }
+}
+
+void conn_accept_all(worker *w)
+{
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(w->listen_io.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno == EMFILE || errno == ENFILE)
+                log_event(LOG_ERROR, NULL, "accept: out of file descriptors", NULL);
+            return;   /* EAGAIN, or a resource error: try on the next edge */
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        conn *c = kiln_xcalloc(1, sizeof(*c));
+        c->io.fd = fd;
+        c->io.on_event = conn_on_event;
+        c->w = w;
+        c->state = CS_HEAD;
+        c->timer.on_fire = conn_on_timer;
+        c->timer.heap_index = -1;
+        c->duration_timer.heap_index = -1;
+        c->priv.sleep_timer.heap_index = -1;
+        format_remote(c, &ss);
+        buf_init(&c->in, 0);
+        arena_init(&c->arena, 8192);
+        c->next = w->conns;
+        if (w->conns) w->conns->prev = c;
+        w->conns = c;
+        w->nconns++;
+        loop_add(w->loop, &c->io, 0);
+        set_timer(c, w->opts->idle_timeout_ms);
+    }
+}
+
+/* Unlink and close now; the memory is freed after this loop turn. */
+void conn_close(conn *c)
+{
+    if (c->dead) return;
+    if (c->priv.co && !coro_done(c->priv.co)) {
+        /* A handler is suspended on this connection: let it run to its end
+         * (it sees the client gone); dispatch_finish closes us again. */
+        c->abandoned = true;
+        c->close_after = true;
+        return;
+    }
+    c->dead = true;
+    worker *w = c->w;
+    loop_timer_cancel(w->loop, &c->timer);
+    loop_timer_cancel(w->loop, &c->duration_timer);
+    loop_timer_cancel(w->loop, &c->priv.sleep_timer);
+    loop_del(w->loop, &c->io);
+    close(c->io.fd);
+    c->io.fd = -1;
+    if (c->prev) c->prev->next = c->next; else w->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    w->nconns--;
+    c->next = w->dead;
+    w->dead = c;
+}
+
+/* Called by the worker after each loop turn. */
+
+void conn_free_dead(worker *w)
+{
+    while (w->dead) {
+        conn *c = w->dead;
+        w->dead = c->next;
+        arena_destroy(&c->arena);
+        buf_free(&c->in);
+        buf_free(&c->out);
+        buf_free(&c->body);
+        buf_free(&c->res_body);
+        free(c);
+    }
+}
+
+static void start_linger(conn *c)
+{
+    if (c->read_closed) { conn_close(c); return; }
+    shutdown(c->io.fd, SHUT_WR);
+    c->state = CS_LINGER;
+    c->linger_until = 0;
+    set_timer(c, LINGER_MS);
+}
+
+void conn_flush(conn *c)
+{
+    size_t off = 0;
+    while (off < c->out.len) {
+        ssize_t n = send(c->io.fd, c->out.data + off, c->out.len - off, MSG_NOSIGNAL);
+        if (n > 0) { off += (size_t)n; continue; }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        buf_consume(&c->out, off);
+        c->out.len = 0;
+        conn_close(c);          /* peer reset or gone */
+        return;
+    }
+    buf_consume(&c->out, off);
+    c->write_blocked = c->out.len > 0;
+    if (c->write_blocked) {
+        /* A slow reader: give it the idle timeout to make progress. */
+        if (off > 0 || !c->timer.armed) set_timer(c, c->w->opts->idle_timeout_ms);
+        return;
+    }
+    if (c->out.cap > 64 * 1024) buf_reset_trim(&c->out, 0);
+    if (c->state == CS_CLOSING) start_linger(c);
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+static void linger_drain(conn *c)
+{
+    char tmp[16384];
+    for (;;) {
+        ssize_t n = recv(c->io.fd, tmp, sizeof tmp, 0);
+        if (n > 0) {
+            c->linger_until += (uint64_t)n;
+            if (c->linger_until > LINGER_MAX_BYTES) { conn_close(c); return; }
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        conn_close(c);
+        return;
+    }
+}
+
+/* Fill `in` as far as it goes. Returns false if the connection died. */
+static bool read_input(conn *c)
+{
+    if (!c->in.data) buf_reserve(&c->in, IN_CAP);
+    c->need_read = false;
+    while (c->in.len < IN_CAP) {
+        size_t room = IN_CAP - c->in.len;
+        ssize_t n = recv(c->io.fd, c->in.data + c->in.len, room, 0);
+        if (n > 0) {
+            c->in.len += (size_t)n;
+            if ((size_t)n < room) break;     /* drained (edge-triggered) */
+            continue;
+        }
+        if (n == 0) { c->read_closed = true; break; }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        c->read_closed = true;                /* reset: treat as gone */
+        conn_close(c);
+        return false;
+    }
+    /* Full buffer: the kernel may hold more, and no new edge will come. */
+    if (c->in.len == IN_CAP) c->need_read = true;
+    return true;
+}
+
+static void conn_on_readable(conn *c)
+{
+    if (c->state == CS_LINGER) { linger_drain(c); return; }
+    if (c->state == CS_CLOSING) return;   /* output pending, input ignored */
+    size_t before = c->in.len;
+    if (c->in.len < IN_CAP && !read_input(c)) return;
+    if (c->in.len == IN_CAP) c->need_read = true;
+    if (c->state == CS_HANDLER) {
+        /* A raw-body handler may be waiting for these bytes. */
+        if (c->priv.wait == WAIT_BODY) conn_resume_after_wait(c);
+        return;
+    }
+    if (c->in.len > before && c->state == CS_HEAD && before == c->head_len)
+        set_timer(c, c->w->opts->header_timeout_ms);   /* a new request starts */
+    conn_process(c);
+}
+
+static void conn_on_event(loop_io *io, uint32_t events)
+{
+    conn *c = (conn *)io;
+    if (c->dead) return;
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) conn_on_readable(c);
+    if (c->dead) return;
+    if ((events & EPOLLOUT) && c->write_blocked) {
+        conn_flush(c);
+        if (!c->dead && !c->write_blocked) {
+            if (c->state == CS_HANDLER) conn_resume_after_wait(c);  /* stream backpressure */
+            else conn_process(c);
+        }
+    }
+}
+
+static void conn_on_timer(loop_timer *t)
+{
+    conn *c = (conn *)((char *)t - offsetof(conn, timer));
+    if (c->dead) return;
+    switch (c->state) {
+    case CS_HEAD:
+        if (c->in.len > c->head_len && !c->write_blocked) {
+            res_error_json(c, 408, "Request Timeout");
+            return;
+        }
+        conn_close(c);    /* idle keep-alive, or a reader that never reads */
+        return;
+    case CS_BODY:
+        res_error_json(c, 408, "Request Timeout");
+        return;
+    case CS_HANDLER:
+        if (c->write_blocked) conn_close(c);  /* streaming to a dead reader */
+        return;
+    case CS_CLOSING:
+    case CS_LINGER:
+        conn_close(c);
+        return;
+    }
+}
+
+/* ---- framing the body ------------------------------------------------ */
+
+/* Move body bytes from `in` (after the head) into c->body. Returns 1 when
+ * the body is complete, 0 when more is needed, -1 after an error response. */
+static int take_body(conn *c)
+{
+    char *region = c->in.data + c->head_len;
+    size_t avail = c->in.len - c->head_len;
+    if (!c->body_chunked) {
+        size_t n = avail < (uint64_t)c->body_left ? avail : (size_t)c->body_left;
+        buf_append(&c->body, region, n);
+        memmove(region, region + n, avail - n);
+        c->in.len -= n;
+        c->body_left -= (int64_t)n;
+        return c->body_left == 0;
+    }
+    size_t len = avail;
+    ssize_t rc = http_chunked_decode(&c->chunked, region, &len);
+    if (rc == HTTP_ERR_BAD) {
+        res_error_json(c, 400, "Bad Request: malformed chunked body");
+        return -1;
+    }
+    if (c->body.len + len > c->body_limit) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "Payload Too Large");
+        res_error_json(c, 413, msg);
+        return -1;
+    }
+    buf_append(&c->body, region, len);
+    if (rc == HTTP_INCOMPLETE) {
+        c->in.len = c->head_len;
+        return 0;
+    }
+    /* Complete: the last rc bytes of what we gave are the next request. */
+    memmove(region, region + avail - (size_t)rc, (size_t)rc);
+    c->in.len = c->head_len + (size_t)rc;
+    return 1;
+}
+
+/* ---- the state machine ----------------------------------------------- */
+
+static void conn_process(conn *c)
+{
+    while (!c->dead) {
+        if (c->need_read && c->in.len < IN_CAP && (c->state == CS_HEAD || c->state == CS_BODY)
+            && !read_input(c))
+            return;
+        if (c->state == CS_HEAD) {
+            if (c->out.len > OUT_HIGH_WATER) break;       /* let the writer catch up */
+            if (c->in.len == 0) {
+                if (c->read_closed) { conn_flush(c); if (!c->dead && !c->write_blocked) conn_close(c); return; }
+                break;
+            }
+            http_request *h = &c->priv.http;
+            h->headers = c->headers;
+            int r = http_parse_request(c->in.data, c->in.len, h, KILN_MAX_HEADERS, KILN_MAX_TARGET);
+            if (r == HTTP_INCOMPLETE) {
+                if (c->in.len >= KILN_MAX_HEAD) { res_error_json(c, 431, "Request Header Fields Too Large"); break; }
+                if (c->read_closed) { conn_close(c); return; }
+                break;
+            }
+            if (r < 0) {
+                int st = http_error_status(r);
+                res_error_json(c, st, st == 431 ? "Request Header Fields Too Large"
+                                     : st == 414 ? "URI Too Long"
+                                     : st == 505 ? "HTTP Version Not Supported"
+                                     : st == 501 ? "Not Implemented" : "Bad Request");
+                break;
+            }
+            c->head_len = (size_t)r;
+            c->in_request = true;
+            c->nreq++;
+            dispatch_request(c);      /* may switch to CS_BODY, CS_HANDLER, CS_CLOSING or finish */
+            continue;
+        }
+        if (c->state == CS_BODY) {
+            int done = take_body(c);
+            if (done < 0) break;
+            if (done == 0) {
+                if (c->read_closed) { conn_close(c); return; }
+                break;
+            }
+            dispatch_request(c);      /* second call: body is there, run the handler */
+            continue;
+        }
+        break;   /* CS_HANDLER, CS_CLOSING, CS_LINGER: nothing to parse */
+    }
+    if (c->dead) return;
+    conn_flush(c);
+    if (c->dead) return;
+    if (c->state == CS_HEAD && !c->write_blocked && !c->timer.armed)
+        set_timer(c, c->w->opts->idle_timeout_ms);
+    /* `in` is full and we are not consuming: the peer must wait (pipelining
+     * backpressure); when the handler finishes we process again. */
+}
+
+/* Called by dispatch when a request is completely answered. */
+
+void conn_request_done(conn *c)
+{
+    /* Drop the head (and any body bytes: they were moved out already). */
+    size_t rest = c->in.len - c->head_len;
+    memmove(c->in.data, c->in.data + c->head_len, rest);
+    c->in.len = rest;
+    c->head_len = 0;
+    c->in_request = false;
+    arena_reset(&c->arena);
+    c->body.len = 0;
+    if (c->body.cap > 64 * 1024) buf_reset_trim(&c->body, 0);
+    if (c->res_body.cap > 64 * 1024) buf_reset_trim(&c->res_body, 0);
+    memset(&c->priv, 0, offsetof(struct kiln_req_private, sleep_timer));
+    c->priv.sleep_timer.heap_index = -1;
+    if (c->close_after || c->w->draining) {
+        c->state = CS_CLOSING;
+        if (c->in.len == 0) c->in.len = 0;
+    } else {
+        c->state = CS_HEAD;
+        if (c->in.len > 0) set_timer(c, c->w->opts->header_timeout_ms);
+        else set_timer(c, c->w->opts->idle_timeout_ms);
+    }
+}
+
+/* After a wait ended (offload done, sleep over, socket writable again). */
+void conn_resume_after_wait(conn *c)
+{
+    dispatch_resume(c);
+    if (c->dead) return;
+    conn_process(c);
+}
+
+/* Error path used by res.c: answer and close (with lingering). */
+
+void conn_fail(conn *c)
+{
+    c->close_after = true;
+    c->state = CS_CLOSING;
+    loop_timer_set(c->w->loop, &c->timer, loop_now_ms(c->w->loop) + c->w->opts->idle_timeout_ms);
+    conn_flush(c);
+}

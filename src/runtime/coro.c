@@ -1,0 +1,248 @@
+/*
+ * coro.c -- stackful coroutines with guarded stacks.
+ *
+ * On x86-64 the switch is ours: a dozen instructions that save the
+ * callee-saved registers, MXCSR and the x87 control word on the old stack and
+ * restore them from the new one (no signal-mask syscall, unlike swapcontext).
+ * Elsewhere we fall back to <ucontext.h>. Under AddressSanitizer every switch
+ * is announced with __sanitizer_{start,finish}_switch_fiber so ASan knows
+ * which stack is live.
+ *
+ * Owns: coroutine objects and their stacks (a small per-process free list).
+ * Must never: be resumed from inside another coroutine (one level only: the
+ * worker's event loop resumes, handlers yield), or free a running stack.
+ */
+#include "runtime/coro.h"
+#include "core/core.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CORO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORO_ASAN 1
+#endif
+#endif
+#ifdef CORO_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#if !defined(__x86_64__)
+#include <ucontext.h>
+#endif
+
+struct coro {
+    void *sp;               /* saved stack pointer while switched out (x86-64) */
+    void *caller_sp;        /* the resumer's saved stack pointer             */
+#if !defined(__x86_64__)
+    ucontext_t ctx, caller_ctx;
+#endif
+    coro_fn fn;
+    void *arg;
+    unsigned char *map;     /* mmap'd region: guard page + stack             */
+    size_t map_len;
+    int done;
+    coro *next_free;        /* pool link                                     */
+#ifdef CORO_ASAN
+    void *asan_fake;        /* ASan's fake stack of the side switched away   */
+    const void *caller_bottom;
+    size_t caller_size;
+#endif
+};
+
+static __thread coro *current;
+static coro *free_list;
+static int free_count;
+#define CORO_POOL_MAX 64
+
+#if defined(__x86_64__)
+/* void coro_swap(void **save_sp, void *load_sp) */
+void coro_swap(void **save_sp, void *load_sp);
+void coro_trampoline(void);
+__asm__(
+    ".text\n"
+    ".globl coro_swap\n"
+    ".type coro_swap,@function\n"
+    "coro_swap:\n"
+    "    pushq %rbp\n"
+    "    pushq %rbx\n"
+    "    pushq %r12\n"
+    "    pushq %r13\n"
+    "    pushq %r14\n"
+    "    pushq %r15\n"
+    "    subq $8, %rsp\n"
+    "    stmxcsr (%rsp)\n"
+    "    fnstcw 4(%rsp)\n"
+    "    movq %rsp, (%rdi)\n"
+    "    movq %rsi, %rsp\n"
+    "    ldmxcsr (%rsp)\n"
+    "    fldcw 4(%rsp)\n"
+    "    addq $8, %rsp\n"
+    "    popq %r15\n"
+    "    popq %r14\n"
+    "    popq %r13\n"
+    "    popq %r12\n"
+    "    popq %rbx\n"
+    "    popq %rbp\n"
+    "    ret\n"
+    ".size coro_swap,.-coro_swap\n"
+    ".globl coro_trampoline\n"
+    ".type coro_trampoline,@function\n"
+    "coro_trampoline:\n"
+    "    movq %r12, %rdi\n"
+    "    callq *%r13\n"
+    "    ud2\n"
+    ".size coro_trampoline,.-coro_trampoline\n");
+#endif
+
+static void coro_main(coro *co);
+
+static void switch_in(coro *co)
+{
+#ifdef CORO_ASAN
+    __sanitizer_start_switch_fiber(&co->asan_fake, co->map + getpagesize(),
+                                   co->map_len - (size_t)getpagesize());
+#endif
+#if defined(__x86_64__)
+    coro_swap(&co->caller_sp, co->sp);
+#else
+    swapcontext(&co->caller_ctx, &co->ctx);
+#endif
+#ifdef CORO_ASAN
+    __sanitizer_finish_switch_fiber(co->asan_fake, NULL, NULL);
+#endif
+}
+
+static void switch_out(coro *co)
+{
+#ifdef CORO_ASAN
+    void *fake = NULL;
+    /* When the coroutine is finished its fake stack can be destroyed. */
+    __sanitizer_start_switch_fiber(co->done ? NULL : &fake, co->caller_bottom, co->caller_size);
+#endif
+#if defined(__x86_64__)
+    coro_swap(&co->sp, co->caller_sp);
+#else
+    swapcontext(&co->ctx, &co->caller_ctx);
+#endif
+#ifdef CORO_ASAN
+    __sanitizer_finish_switch_fiber(fake, &co->caller_bottom, &co->caller_size);
+#endif
+}
+
+static void coro_main(coro *co)
+{
+#ifdef CORO_ASAN
+    __sanitizer_finish_switch_fiber(NULL, &co->caller_bottom, &co->caller_size);
+#endif
+    co->fn(co, co->arg);
+    co->done = 1;
+    switch_out(co);
+    KILN_PANIC("finished coroutine resumed");
+}
+
+#if !defined(__x86_64__)
+static void coro_entry_uc(unsigned int hi, unsigned int lo)
+{
+    coro_main((coro *)(((uintptr_t)hi << 32) | (uintptr_t)lo));
+}
+#endif
+
+static void prepare(coro *co)
+{
+    unsigned char *top = co->map + co->map_len;
+#if defined(__x86_64__)
+    uintptr_t sp = ((uintptr_t)top & ~(uintptr_t)15) - 16;
+    uint64_t *s = (uint64_t *)sp;
+    s[-1] = (uint64_t)(uintptr_t)coro_trampoline; /* ret target              */
+    s[-2] = 0;                                    /* rbp                     */
+    s[-3] = 0;                                    /* rbx                     */
+    s[-4] = (uint64_t)(uintptr_t)co;              /* r12: argument           */
+    s[-5] = (uint64_t)(uintptr_t)coro_main;       /* r13: function           */
+    s[-6] = 0;                                    /* r14                     */
+    s[-7] = 0;                                    /* r15                     */
+    s[-8] = 0x037F00001F80ULL;                    /* fpu cw << 32 | mxcsr    */
+    co->sp = &s[-8];
+#else
+    getcontext(&co->ctx);
+    long page = getpagesize();
+    co->ctx.uc_stack.ss_sp = co->map + page;
+    co->ctx.uc_stack.ss_size = co->map_len - (size_t)page;
+    co->ctx.uc_link = NULL;
+    uintptr_t p = (uintptr_t)co;
+    makecontext(&co->ctx, (void (*)(void))coro_entry_uc, 2, (unsigned)(p >> 32), (unsigned)p);
+#endif
+    (void)top;
+}
+
+coro *coro_new(coro_fn fn, void *arg)
+{
+    coro *co = free_list;
+    if (co) {
+        free_list = co->next_free;
+        free_count--;
+    } else {
+        co = kiln_xcalloc(1, sizeof(*co));
+        size_t page = (size_t)getpagesize();
+        co->map_len = CORO_STACK_SIZE + page;
+        co->map = mmap(NULL, co->map_len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+        if (co->map == MAP_FAILED) KILN_PANIC("mmap of a coroutine stack failed");
+        if (mprotect(co->map, page, PROT_NONE) != 0) KILN_PANIC("mprotect of a guard page failed");
+    }
+    co->fn = fn;
+    co->arg = arg;
+    co->done = 0;
+    co->next_free = NULL;
+    prepare(co);
+    return co;
+}
+
+static void coro_free(coro *co)
+{
+    munmap(co->map, co->map_len);
+    free(co);
+}
+
+void coro_release(coro *co)
+{
+    KILN_ASSERT(co->done);
+    if (free_count >= CORO_POOL_MAX) {
+        coro_free(co);
+        return;
+    }
+    co->next_free = free_list;
+    free_list = co;
+    free_count++;
+}
+
+void coro_pool_drain(void)
+{
+    while (free_list) {
+        coro *co = free_list;
+        free_list = co->next_free;
+        coro_free(co);
+    }
+    free_count = 0;
+}
+
+void coro_resume(coro *co)
+{
+    KILN_ASSERT(!co->done && current == NULL);
+    current = co;
+    switch_in(co);
+    current = NULL;
+}
+
+void coro_yield(coro *co)
+{
+    KILN_ASSERT(current == co);
+    switch_out(co);
+}
+
+int coro_done(const coro *co) { return co->done; }
+coro *coro_current(void) { return current; }

@@ -1,0 +1,289 @@
+/*
+ * dispatch.c -- from a parsed head to a running handler and back.
+ *
+ * dispatch_request() is called twice per request with a body: once when the
+ * head is parsed (route, method, limits, 100-continue) and once when the body
+ * is complete (parse it, run the handler). The handler runs on a coroutine;
+ * if it suspends (offload, sleep, raw body, stream backpressure) the
+ * connection waits in CS_HANDLER until dispatch_resume().
+ *
+ * Owns: the request's coroutine and its max-duration timer.
+ * Must never: run a handler on the loop's own stack, or send a response for
+ * a request whose 504 has already gone out.
+ */
+#include "runtime/server.h"
+
+#include <stdio.h>
+#include <strings.h>
+#include <time.h>
+
+static const char *const method_names[KILN_METHOD_COUNT] = {
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
+};
+
+static int method_of(const char *m, size_t n)
+{
+    for (int i = 0; i < KILN_METHOD_COUNT; i++)
+        if (strlen(method_names[i]) == n && memcmp(method_names[i], m, n) == 0) return i;
+    return -1;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* "GET, HEAD, POST, OPTIONS" for a per-method route. */
+static const char *allow_list(conn *c, const kiln_route_def *r)
+{
+    char tmp[96];
+    size_t n = 0;
+    for (int i = 0; i < KILN_METHOD_COUNT; i++) {
+        bool have = r->methods[i] != NULL
+                    || (i == KILN_HEAD && r->methods[KILN_GET])
+                    || i == KILN_OPTIONS;
+        if (!have) continue;
+        n += (size_t)snprintf(tmp + n, sizeof tmp - n, "%s%s", n ? ", " : "", method_names[i]);
+    }
+    return arena_strndup(&c->arena, tmp, n);
+}
+
+/* Terminate the head's slices in place: the byte after each is a delimiter
+ * (SP, '?', CR, ':' or OWS) that the parser has already consumed. */
+static void terminate_slices(http_request *h)
+{
+    ((char *)h->method)[h->method_len] = '\0';
+    ((char *)h->path)[h->path_len] = '\0';
+    if (h->query_len) ((char *)h->query)[h->query_len] = '\0';
+    for (size_t i = 0; i < h->num_headers; i++) {
+        ((char *)h->headers[i].name)[h->headers[i].name_len] = '\0';
+        ((char *)h->headers[i].value)[h->headers[i].value_len] = '\0';
+    }
+}
+
+static void next_request_id(worker *w, char *out /* 17 bytes */)
+{
+    static const char hex[] = "0123456789abcdef";
+    memcpy(out, w->id_prefix, 8);
+    unsigned long long v = ++w->id_counter;
+    for (int i = 15; i >= 8; i--) { out[i] = hex[v & 15]; v >>= 4; }
+    out[16] = '\0';
+}
+
+static void on_duration(loop_timer *t);
+
+static void handler_main(coro *co, void *arg)
+{
+    conn *c = arg;
+    (void)co;
+    c->priv.fn(&c->req, &c->res);
+}
+
+static void run_handler(conn *c)
+{
+    struct kiln_req_private *p = &c->priv;
+    p->co = coro_new(handler_main, c);
+    c->state = CS_HANDLER;
+    c->w->crash_conn = c;
+    coro_resume(p->co);
+    c->w->crash_conn = NULL;
+    if (coro_done(p->co)) {
+        dispatch_finish(c);
+        return;
+    }
+    unsigned ms = p->config && p->config->max_duration_ms ? p->config->max_duration_ms
+                                                           : KILN_DEFAULT_MAX_DURATION_MS;
+    c->duration_timer.on_fire = on_duration;
+    loop_timer_set(c->w->loop, &c->duration_timer, p->start_ms + ms);
+}
+
+void dispatch_resume(conn *c)
+{
+    struct kiln_req_private *p = &c->priv;
+    if (!p->co || coro_done(p->co)) return;
+    p->wait = WAIT_NONE;
+    c->w->crash_conn = c;
+    coro_resume(p->co);
+    c->w->crash_conn = NULL;
+    if (coro_done(p->co)) dispatch_finish(c);
+}
+
+/* The route's max duration passed while the handler was suspended. */
+static void on_duration(loop_timer *t)
+{
+    conn *c = (conn *)((char *)t - offsetof(conn, duration_timer));
+    struct kiln_req_private *p = &c->priv;
+    if (c->dead || !p->co || coro_done(p->co) || c->abandoned) return;
+    log_event(LOG_WARN, c->req.id, "handler exceeded its max duration", "\"route\":\"%s\"", c->req.route);
+    if (!c->res.streaming) {
+        char body[128];
+        int n = snprintf(body, sizeof body, "{\"error\":\"Gateway Timeout\",\"requestId\":\"%s\"}", c->req.id);
+        res_simple(c, 504, "application/json; charset=utf-8", body, (size_t)n, NULL);
+        log_access(&c->req, 504, (double)(loop_now_ms(c->w->loop) - p->start_ms));
+    }
+    c->abandoned = true;
+    c->close_after = true;
+    conn_flush(c);
+    /* Wake waits that can end early; an offloaded call must finish first. */
+    if (p->wait == WAIT_SLEEP || p->wait == WAIT_BODY || p->wait == WAIT_WRITE) {
+        loop_timer_cancel(c->w->loop, &p->sleep_timer);
+        dispatch_resume(c);
+    }
+}
+
+void dispatch_finish(conn *c)
+{
+    struct kiln_req_private *p = &c->priv;
+    loop_timer_cancel(c->w->loop, &c->duration_timer);
+    int status = c->res.status;
+    if (!c->abandoned) {
+        if (c->res.streaming) {
+            res_stream_finish(c);
+        } else if (!c->res.started) {
+            log_event(LOG_ERROR, c->req.id, "handler returned without sending a response",
+                      "\"route\":\"%s\"", c->req.route);
+            status = 500;
+            char body[128];
+            int n = snprintf(body, sizeof body, "{\"error\":\"Internal Server Error\",\"requestId\":\"%s\"}", c->req.id);
+            res_simple(c, 500, "application/json; charset=utf-8", body, (size_t)n, NULL);
+        } else {
+            res_write_head_and_body(c);
+        }
+        double ms = (double)(now_ns() - p->start_ns) / 1e6;
+        log_access(&c->req, status, ms);
+    }
+    if (p->co) { coro_release(p->co); p->co = NULL; }
+    if (c->abandoned) {
+        c->close_after = true;
+        c->abandoned = false;
+        conn_request_done(c);
+        if (c->io.fd >= 0 && !c->dead) conn_flush(c);
+        return;
+    }
+    conn_request_done(c);
+}
+
+/* Route, check limits, and either start reading the body or run. */
+void dispatch_request(conn *c)
+{
+    struct kiln_req_private *p = &c->priv;
+    http_request *h = &p->http;
+
+    if (c->state == CS_BODY) {
+        /* Second call: the whole body is in c->body. */
+        buf_putc(&c->body, '\0');
+        c->body.len--;
+        c->req.body.ptr = c->body.data;
+        c->req.body.len = c->body.len;
+        goto body_ready;
+    }
+
+    /* ---- first call: a new head ---- */
+    p->start_ns = now_ns();
+    p->start_ms = loop_now_ms(c->w->loop);
+    terminate_slices(h);
+    char *rid = arena_alloc(&c->arena, 17);
+    next_request_id(c->w, rid);
+    c->req = (kiln_req){
+        .method = h->method, .path = h->path, .query_string = h->query_len ? h->query : "",
+        .body = { "", 0 }, .remote_addr = c->remote, .id = rid, .route = "", .priv = p,
+    };
+    p->c = c;
+    p->res = &c->res;
+    p->method = method_of(h->method, h->method_len);
+    c->body_chunked = h->chunked;
+    c->body_left = h->content_length > 0 ? h->content_length : 0;
+    if (c->body_chunked) http_chunked_init(&c->chunked);
+    if (!c->res_body.data) buf_init(&c->res_body, 1024);
+    c->res_body.len = 0;
+    res_init(&c->res, &c->req, &c->res_body);
+    if (!h->keep_alive) c->close_after = true;
+    bool has_body = c->body_chunked || c->body_left > 0;
+
+    /* Next.js redirects "/api/hello/" to "/api/hello" with 308. */
+    if (h->path_len > 1 && h->path[h->path_len - 1] == '/') {
+        size_t n = h->path_len;
+        while (n > 1 && h->path[n - 1] == '/') n--;
+        const char *loc = h->query_len
+            ? arena_strndup(&c->arena, kiln_sprintf(&c->req, "%.*s?%s", (int)n, h->path, h->query), strlen(h->path) + h->query_len + 1)
+            : arena_strndup(&c->arena, h->path, n);
+        if (has_body) c->close_after = true;
+        kiln_redirect(&c->res, 308, loc);
+        goto respond_now;
+    }
+
+    int mr = h->path[0] == '/' ? router_match(c->w->router, h->path, h->path_len, &c->arena, &p->match)
+                               : ROUTE_NOT_FOUND;
+    if (mr != ROUTE_FOUND) {
+        if (has_body) c->close_after = true;
+        kiln_error(&c->res, mr == ROUTE_BAD_PATH ? 400 : 404, mr == ROUTE_BAD_PATH ? "Bad Request" : "Not Found");
+        goto respond_now;
+    }
+    const kiln_route_def *r = p->match.route;
+    c->req.route = r->pattern;
+    p->config = r->config;
+
+    if (r->handler) {
+        p->fn = r->handler;
+    } else {
+        int m = p->method;
+        p->fn = m >= 0 ? r->methods[m] : NULL;
+        if (!p->fn && m == KILN_HEAD) p->fn = r->methods[KILN_GET];
+        if (!p->fn) {
+            if (has_body) c->close_after = true;
+            kiln_set_header(&c->res, "Allow", allow_list(c, r));
+            if (m == KILN_OPTIONS) kiln_end(&c->res, 204);
+            else kiln_text(&c->res, 405, "Method %s Not Allowed", h->method);
+            goto respond_now;
+        }
+    }
+
+    c->body_limit = p->config && p->config->body_limit ? p->config->body_limit : KILN_DEFAULT_BODY_LIMIT;
+    if (has_body && p->config && p->config->raw_body) {
+        p->body_streaming = true;
+        p->body_left = c->body_left;
+        p->body_chunked = c->body_chunked;
+        if (c->body_chunked) http_chunked_init(&p->chunked);
+        if (h->expect_continue && h->minor_version == 1)
+            buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+        run_handler(c);
+        return;
+    }
+    if (has_body) {
+        if (!c->body_chunked && (uint64_t)c->body_left > c->body_limit) {
+            res_error_json(c, 413, "Payload Too Large");
+            return;
+        }
+        c->body.len = 0;
+        if (h->expect_continue && h->minor_version == 1 && c->in.len == c->head_len)
+            buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+        c->state = CS_BODY;
+        loop_timer_set(c->w->loop, &c->timer, loop_now_ms(c->w->loop) + c->w->opts->body_timeout_ms);
+        return;
+    }
+
+body_ready:
+    if (c->req.body.len > 0 && !p->body_streaming) {
+        const char *ct = kiln_header(&c->req, "content-type");
+        size_t ctl = ct ? strcspn(ct, "; \t") : 0;
+        bool is_json = ct && ((ctl == 16 && strncasecmp(ct, "application/json", 16) == 0)
+                              || (ctl > 5 && strncasecmp(ct + ctl - 5, "+json", 5) == 0));
+        if (is_json) {
+            const char *err = NULL;
+            c->req.json = json_parse(&c->arena, c->req.body.ptr, c->req.body.len, &err);
+            if (!c->req.json && !(p->config && p->config->allow_invalid_json)) {
+                kiln_json(&c->res, 400, "{error: %s, detail: %s}", "Invalid JSON", err);
+                goto respond_now;
+            }
+        }
+    }
+    loop_timer_cancel(c->w->loop, &c->timer);
+    run_handler(c);
+    return;
+
+respond_now:
+    c->state = CS_HANDLER;
+    dispatch_finish(c);
+}

@@ -1,0 +1,100 @@
+/*
+ * log.c -- structured logs: one JSON object per line on stderr.
+ *
+ * Every line has ts, level, worker, msg and (for request events) requestId.
+ * Lines are gathered in a per-process buffer and written once per event-loop
+ * turn (log_flush), so an access log costs no syscall per request; warnings
+ * and errors are flushed at once.
+ * Owns: the line buffer. Must never: block the loop for long (stderr is
+ * written with a plain write; a full pipe would stall, as with any logger).
+ */
+#include "runtime/server.h"
+
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+static int min_level = LOG_INFO;
+static int worker_id = -1;
+static buf out;
+
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
+void log_init(int level, int id)
+{
+    min_level = level;
+    worker_id = id;
+}
+
+bool log_enabled(int level) { return level >= min_level; }
+
+static void put_ts(buf *b)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char t[40];
+    size_t n = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(t + n, sizeof t - n, ".%03ldZ", ts.tv_nsec / 1000000);
+    buf_puts(b, t);
+}
+
+void log_flush(void)
+{
+    size_t off = 0;
+    while (off < out.len) {
+        ssize_t n = write(2, out.data + off, out.len - off);
+        if (n <= 0) break;
+        off += (size_t)n;
+    }
+    out.len = 0;
+}
+
+static void begin_line(int level, const char *request_id, const char *msg)
+{
+    buf_puts(&out, "{\"ts\":\"");
+    put_ts(&out);
+    buf_puts(&out, "\",\"level\":\"");
+    buf_puts(&out, level_names[level]);
+    buf_puts(&out, "\"");
+    if (worker_id >= 0) buf_printf(&out, ",\"worker\":%d", worker_id);
+    else buf_puts(&out, ",\"process\":\"master\"");
+    buf_puts(&out, ",\"msg\":");
+    json_escape(&out, msg, strlen(msg));
+    if (request_id) {
+        buf_puts(&out, ",\"requestId\":\"");
+        buf_puts(&out, request_id);
+        buf_putc(&out, '"');
+    }
+}
+
+/* fields_fmt: printf format producing `"k":v,"k2":v2` (already JSON), or NULL. */
+void log_event(int level, const char *request_id, const char *msg, const char *fields_fmt, ...)
+{
+    if (level < min_level) return;
+    begin_line(level, request_id, msg);
+    if (fields_fmt) {
+        buf_putc(&out, ',');
+        va_list ap;
+        va_start(ap, fields_fmt);
+        buf_vprintf(&out, fields_fmt, ap);
+        va_end(ap);
+    }
+    buf_puts(&out, "}\n");
+    if (level >= LOG_WARN || worker_id < 0) log_flush();
+}
+
+void log_access(kiln_req *req, int status, double ms)
+{
+    if (LOG_INFO < min_level) return;
+    begin_line(LOG_INFO, req->id, "request");
+    buf_puts(&out, ",\"method\":");
+    json_escape(&out, req->method, strlen(req->method));
+    buf_puts(&out, ",\"path\":");
+    json_escape(&out, req->path, strlen(req->path));
+    buf_printf(&out, ",\"status\":%d,\"ms\":%.3f", status, ms);
+    if (req->route && *req->route) buf_printf(&out, ",\"route\":\"%s\"", req->route);
+    buf_puts(&out, "}\n");
+    if (out.len > 32768) log_flush();
+}

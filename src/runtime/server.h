@@ -1,0 +1,197 @@
+/*
+ * server.h -- the runtime's internal types: worker, connection, request.
+ *
+ * A request's path through a worker is short and linear:
+ *   socket (conn.c) -> parser (http/parse.c) -> router (router/match.c)
+ *   -> handler on its coroutine (dispatch.c) -> writer (api/res.c) -> socket
+ */
+#ifndef KILN_SERVER_H
+#define KILN_SERVER_H
+
+#include "kiln.h"
+#include "core/buf.h"
+#include "core/core.h"
+#include "http/parse.h"
+#include "json/json.h"
+#include "router/router.h"
+#include "runtime/coro.h"
+#include "runtime/loop.h"
+
+#include <sys/types.h>
+
+#define KILN_MAX_HEADERS 100
+#define KILN_MAX_HEAD (16 * 1024)       /* request line + headers: 431 beyond */
+#define KILN_MAX_TARGET (8 * 1024)      /* request-target: 414 beyond         */
+#define KILN_DEFAULT_BODY_LIMIT (1024 * 1024)
+#define KILN_DEFAULT_MAX_DURATION_MS 10000
+
+/* Settings shared by master and workers (parsed once in kiln_main). */
+typedef struct server_opts {
+    int port;
+    const char *host;           /* NULL: all interfaces (dual-stack)   */
+    int workers;
+    int log_level;              /* LOG_DEBUG .. LOG_ERROR              */
+    unsigned idle_timeout_ms;   /* keep-alive connection, no request   */
+    unsigned header_timeout_ms; /* first byte to end of head           */
+    unsigned body_timeout_ms;   /* longest wait between body reads     */
+    unsigned shutdown_timeout_ms;
+    int offload_threads;
+    const kiln_route_def *routes;
+    size_t nroutes;
+} server_opts;
+
+typedef struct conn conn;
+typedef struct worker worker;
+
+/* The request's private state (kiln_req.priv). Lives in the conn's arena. */
+struct kiln_req_private {
+    conn *c;
+    http_request http;          /* slices into c->in                      */
+    route_match match;
+    int method;                 /* enum kiln_method, or -1 for others     */
+    const kiln_config *config;
+    kiln_res *res;
+    coro *co;
+    kiln_handler fn;            /* what the coroutine runs                */
+    uint64_t start_ms;
+    uint64_t start_ns;
+    /* Lazily built views */
+    struct kv *query;  size_t nquery;  bool query_done;
+    struct kv *form;   size_t nform;   bool form_done;
+    /* raw_body streaming */
+    bool body_streaming;        /* config.raw_body: body read on demand    */
+    int64_t body_left;          /* Content-Length bytes still to come     */
+    bool body_chunked;
+    http_chunked chunked;
+    bool body_done;
+    /* waits */
+    int wait;                   /* WAIT_* what the coroutine waits for    */
+    loop_timer sleep_timer;
+    void *offload_result;
+};
+
+enum { WAIT_NONE, WAIT_SLEEP, WAIT_OFFLOAD, WAIT_BODY, WAIT_WRITE };
+
+typedef struct kv { const char *key; const char *value; } kv;
+
+typedef struct res_header { const char *name; const char *value; struct res_header *next; } res_header;
+
+struct kiln_res {
+    kiln_req *req;
+    int status;
+    bool started;               /* a send call happened                   */
+    bool streaming;             /* chunked response in progress           */
+    bool stream_ended;
+    bool json_open;             /* kiln_json_begin body being built       */
+    const char *content_type;
+    res_header *headers;        /* set/append, in order                   */
+    res_header **headers_tail;
+    buf *body;                  /* the conn's body buffer                 */
+    jw_state jw;
+    kiln_jw *jw_handle;
+};
+
+enum conn_state {
+    CS_HEAD,          /* reading a request head                 */
+    CS_BODY,          /* reading a buffered body                */
+    CS_HANDLER,       /* a handler's coroutine is suspended     */
+    CS_CLOSING,       /* writing the last bytes, then close     */
+    CS_LINGER,        /* write side shut; draining input a bit  */
+};
+
+struct conn {
+    loop_io io;
+    worker *w;
+    conn *prev, *next;          /* worker's list of live connections      */
+    enum conn_state state;
+    buf in;                     /* bytes read, not yet consumed           */
+    buf out;                    /* response bytes not yet written         */
+    buf body;                   /* request body being assembled           */
+    buf res_body;               /* response body being built              */
+    size_t head_len;            /* length of the parsed head in `in`      */
+    http_header headers[KILN_MAX_HEADERS];
+    http_chunked chunked;       /* buffered chunked body decoding         */
+    size_t body_limit;
+    bool body_chunked;
+    int64_t body_left;
+    arena arena;                /* the request arena                      */
+    kiln_req req;
+    struct kiln_req_private priv;
+    kiln_res res;
+    loop_timer timer;           /* idle / header / body / linger deadline */
+    loop_timer duration_timer;  /* the route's max duration               */
+    bool close_after;           /* close once `out` is written            */
+    bool write_blocked;         /* last write hit EAGAIN                  */
+    bool read_closed;           /* peer sent FIN                          */
+    bool dead;                  /* closed, waiting to be freed            */
+    bool in_request;            /* between head parsed and response done  */
+    bool abandoned;             /* a 504 was sent; coroutine still out    */
+    bool need_read;             /* stopped reading with `in` full         */
+    uint64_t linger_until;
+    char remote[64];
+    unsigned long long nreq;    /* requests served on this connection     */
+};
+
+struct worker {
+    int id;                     /* 0..N-1                                 */
+    const server_opts *opts;
+    loop *loop;
+    loop_io listen_io;
+    loop_io signal_io;
+    router *router;
+    conn *conns;                /* live connections                       */
+    conn *dead;                 /* closed this turn, freed after the turn */
+    size_t nconns;
+    bool draining;              /* SIGTERM: no new connections            */
+    uint64_t drain_deadline;
+    char id_prefix[9];          /* request ids: prefix + counter          */
+    unsigned long long id_counter;
+    struct offload_pool *pool;
+    conn *crash_conn;           /* connection of the handler running now  */
+};
+
+extern worker *kiln_current_worker;
+
+/* conn.c */
+void conn_accept_all(worker *w);
+void conn_resume_after_wait(conn *c);  /* a suspended handler may continue */
+void conn_close(conn *c);
+void conn_flush(conn *c);
+void conn_request_done(conn *c);       /* response queued: next request   */
+void conn_fail(conn *c);               /* error response queued: close    */
+void conn_free_dead(worker *w);
+
+/* dispatch.c */
+void dispatch_request(conn *c);        /* head (+ body) ready: route and run */
+void dispatch_resume(conn *c);         /* resume a suspended handler         */
+void dispatch_finish(conn *c);         /* handler done: write the response   */
+
+/* api/res.c (internal side) */
+void res_init(kiln_res *res, kiln_req *req, buf *body);
+void res_write_head_and_body(conn *c);  /* non-streaming completion          */
+void res_simple(conn *c, int status, const char *content_type, const char *body, size_t len,
+                const char *extra_headers);
+void res_error_json(conn *c, int status, const char *message);
+void res_stream_finish(conn *c);
+
+/* log.c */
+enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+void log_init(int level, int worker_id);
+bool log_enabled(int level);
+void log_event(int level, const char *request_id, const char *msg, const char *fields_fmt, ...);
+void log_flush(void);
+void log_access(kiln_req *req, int status, double ms);
+
+/* date.c */
+const char *http_date_now(void);   /* "Tue, 24 Nov 2026 05:06:06 GMT", cached */
+void http_date_tick(void);
+
+/* pool.c: the offload thread pool */
+struct offload_pool *offload_pool_new(loop *l, int threads);
+void offload_pool_free(struct offload_pool *p);
+void offload_submit(struct offload_pool *p, void *(*fn)(void *), void *arg, conn *c);
+
+/* worker.c */
+int worker_run(const server_opts *opts, int id);
+
+#endif

@@ -1,0 +1,248 @@
+/*
+ * worker.c -- one worker process: its own SO_REUSEPORT listening socket, its
+ * own event loop, its own router copy and thread pool.
+ *
+ * Signals: SIGTERM/SIGINT (via signalfd) start a graceful drain: stop
+ * accepting, let in-flight requests finish (bounded by the shutdown
+ * timeout), close idle keep-alive connections, exit 0. A crash (SIGSEGV,
+ * SIGBUS, SIGFPE, SIGILL, SIGABRT) is caught on an alternate stack: the
+ * handler answers the request that crashed with a 500 JSON, logs the route
+ * and request id, and re-raises so the master restarts the worker.
+ *
+ * Owns: the listening socket, the loop, every connection of this worker.
+ * Must never: share a connection with another worker, or survive a crash by
+ * jumping out of the signal handler (the heap may be corrupt).
+ */
+#include "runtime/server.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+worker *kiln_current_worker;
+extern router *kiln_master_router;   /* built by the master before fork */
+extern int kiln_ready_fd;            /* write one byte here once listening */
+
+/* ---- crash handling (async-signal-safe code only) ------------------- */
+
+static size_t sappend(char *dst, size_t at, size_t cap, const char *s)
+{
+    while (*s && at + 1 < cap) dst[at++] = *s++;
+    dst[at] = '\0';
+    return at;
+}
+
+static size_t sappend_json(char *dst, size_t at, size_t cap, const char *s)
+{
+    for (; s && *s && at + 2 < cap; s++)
+        if (*s != '"' && *s != '\\' && (unsigned char)*s >= 0x20) dst[at++] = *s;
+    dst[at] = '\0';
+    return at;
+}
+
+static size_t sappend_int(char *dst, size_t at, size_t cap, long v)
+{
+    char tmp[24];
+    int i = 0;
+    if (v < 0) { at = sappend(dst, at, cap, "-"); v = -v; }
+    do { tmp[i++] = (char)('0' + v % 10); v /= 10; } while (v);
+    while (i > 0 && at + 1 < cap) dst[at++] = tmp[--i];
+    dst[at] = '\0';
+    return at;
+}
+
+static void on_crash(int sig)
+{
+    worker *w = kiln_current_worker;
+    conn *c = w ? w->crash_conn : NULL;
+    const char *name = sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : sig == SIGFPE ? "SIGFPE"
+                     : sig == SIGILL ? "SIGILL" : sig == SIGABRT ? "SIGABRT" : "signal";
+    char body[160], msg[1024];
+    size_t b = 0, m = 0;
+    b = sappend(body, b, sizeof body, "{\"error\":\"Internal Server Error\",\"requestId\":\"");
+    b = sappend_json(body, b, sizeof body, c && c->req.id ? c->req.id : "");
+    b = sappend(body, b, sizeof body, "\"}");
+    if (c && c->io.fd >= 0 && !c->res.streaming) {
+        m = sappend(msg, m, sizeof msg, "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\nX-Request-Id: ");
+        m = sappend_json(msg, m, sizeof msg, c->req.id ? c->req.id : "");
+        m = sappend(msg, m, sizeof msg, "\r\nContent-Length: ");
+        m = sappend_int(msg, m, sizeof msg, (long)b);
+        m = sappend(msg, m, sizeof msg, "\r\n\r\n");
+        m = sappend(msg, m, sizeof msg, body);
+        if (write(c->io.fd, msg, m) < 0) { /* nothing more we can do */ }
+    }
+    m = 0;
+    m = sappend(msg, m, sizeof msg, "{\"level\":\"error\",\"worker\":");
+    m = sappend_int(msg, m, sizeof msg, w ? w->id : -1);
+    m = sappend(msg, m, sizeof msg, ",\"msg\":\"worker crashed in a handler\",\"signal\":\"");
+    m = sappend(msg, m, sizeof msg, name);
+    m = sappend(msg, m, sizeof msg, "\",\"route\":\"");
+    m = sappend_json(msg, m, sizeof msg, c ? c->req.route : "");
+    m = sappend(msg, m, sizeof msg, "\",\"requestId\":\"");
+    m = sappend_json(msg, m, sizeof msg, c ? c->req.id : "");
+    m = sappend(msg, m, sizeof msg, "\"}\n");
+    log_flush();
+    if (write(2, msg, m) < 0) { /* ignore */ }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_crash_handlers(void)
+{
+    static char altstack[64 * 1024];
+    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
+    sigaltstack(&ss, NULL);
+    struct sigaction sa = { 0 };
+    sa.sa_handler = on_crash;
+    sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+    for (size_t i = 0; i < ARRAY_LEN(sigs); i++) sigaction(sigs[i], &sa, NULL);
+}
+
+/* ---- listening ------------------------------------------------------- */
+
+static int open_listener(const server_opts *o)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", o->port);
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+    struct addrinfo *res = NULL;
+    int fd = -1;
+    if (getaddrinfo(o->host && *o->host ? o->host : "::", port, &hints, &res) != 0) return -1;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) continue;
+        int one = 1, zero = 0;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 4096) == 0) break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static void on_listen(loop_io *io, uint32_t events)
+{
+    (void)events;
+    worker *w = (worker *)((char *)io - offsetof(worker, listen_io));
+    if (!w->draining) conn_accept_all(w);
+}
+
+static void start_drain(worker *w)
+{
+    if (w->draining) return;
+    w->draining = true;
+    w->drain_deadline = loop_now_ms(w->loop) + w->opts->shutdown_timeout_ms;
+    conn_accept_all(w);                 /* take what the kernel queued for us */
+    loop_del(w->loop, &w->listen_io);
+    close(w->listen_io.fd);
+    w->listen_io.fd = -1;
+    for (conn *c = w->conns, *next; c; c = next) {
+        next = c->next;
+        if (!c->in_request && c->in.len == 0 && c->out.len == 0) conn_close(c);
+    }
+    log_event(LOG_INFO, NULL, "worker draining", "\"inFlight\":%zu", w->nconns);
+}
+
+static void on_signal(loop_io *io, uint32_t events)
+{
+    (void)events;
+    worker *w = (worker *)((char *)io - offsetof(worker, signal_io));
+    struct signalfd_siginfo si;
+    while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si)
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) start_drain(w);
+}
+
+static void after_turn(void *arg)
+{
+    worker *w = arg;
+    conn_free_dead(w);
+    http_date_tick();
+    log_flush();
+}
+
+int worker_run(const server_opts *opts, int id)
+{
+    worker w = { .id = id, .opts = opts };
+    kiln_current_worker = &w;
+    log_init(opts->log_level, id);
+    install_crash_handlers();
+    signal(SIGPIPE, SIG_IGN);
+
+    uint32_t rnd = 0;
+    if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd) rnd = (uint32_t)getpid() * 2654435761u;
+    snprintf(w.id_prefix, sizeof w.id_prefix, "%08x", rnd);
+
+    w.loop = loop_new();
+    w.router = kiln_master_router;
+    w.pool = offload_pool_new(w.loop, opts->offload_threads);
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    w.signal_io.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    w.signal_io.on_event = on_signal;
+    loop_add(w.loop, &w.signal_io, EPOLLIN);
+
+    w.listen_io.fd = open_listener(opts);
+    if (w.listen_io.fd < 0) {
+        log_event(LOG_ERROR, NULL, "cannot listen", "\"port\":%d,\"error\":\"%s\"", opts->port, strerror(errno));
+        return 1;
+    }
+    w.listen_io.on_event = on_listen;
+    loop_add(w.loop, &w.listen_io, EPOLLIN | EPOLLET);
+    loop_set_after_turn(w.loop, after_turn, &w);
+    if (kiln_ready_fd >= 0) {
+        if (write(kiln_ready_fd, "r", 1) < 0) { /* master gone: keep serving */ }
+        close(kiln_ready_fd);
+    }
+    log_event(LOG_DEBUG, NULL, "worker listening", "\"port\":%d,\"pid\":%d", opts->port, (int)getpid());
+
+    while (!(w.draining && w.nconns == 0)) {
+        loop_run_once(w.loop, 1000);
+        if (w.draining && loop_now_ms(w.loop) >= w.drain_deadline) {
+            log_event(LOG_WARN, NULL, "shutdown timeout: closing remaining connections", "\"open\":%zu", w.nconns);
+            break;
+        }
+        if (w.draining) {
+            for (conn *c = w.conns, *next; c; c = next) {
+                next = c->next;
+                if (!c->in_request && c->out.len == 0 && c->state == CS_HEAD && c->in.len == 0) conn_close(c);
+            }
+        }
+    }
+    /* Tear down (LeakSanitizer checks every exit path). */
+    for (conn *c = w.conns, *next; c; c = next) {
+        next = c->next;
+        if (c->priv.co && !coro_done(c->priv.co)) {
+            /* A handler still suspended past the deadline: its stack holds
+             * state we cannot unwind; exit without freeing it. */
+            log_flush();
+            _exit(0);
+        }
+        conn_close(c);
+    }
+    conn_free_dead(&w);
+    offload_pool_free(w.pool);
+    close(w.signal_io.fd);
+    loop_free(w.loop);
+    coro_pool_drain();
+    log_event(LOG_DEBUG, NULL, "worker exiting", NULL);
+    log_flush();
+    kiln_current_worker = NULL;
+    return 0;
+}

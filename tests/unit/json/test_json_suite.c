@@ -1,0 +1,122 @@
+/*
+ * test_json_suite.c -- json_parse against Nicolas Seriot's JSONTestSuite
+ * (test_parsing/, kept in the shared folder, not in this repo):
+ *   y_*.json must be accepted, n_*.json rejected, i_*.json may go either way
+ *   but must not crash or hang (ASan/UBSan builds catch the crashes).
+ * Every accepted document is also written back with jw_value, and that output
+ * must parse and write back identically.
+ *
+ * The suite lives at ../shared/testdata/JSONTestSuite/test_parsing relative
+ * to the repo root (the cwd when tests run). If it is missing, every test
+ * here FAILS: a conformance test that silently passes is worse than none.
+ */
+#include "t.h"
+#include "json/json.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define SUITE_DIR "../shared/testdata/JSONTestSuite/test_parsing"
+
+/* Reads a whole file into a malloc'd buffer; NULL if it cannot. */
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *data = malloc(cap);
+    size_t r;
+    while ((r = fread(data + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) data = realloc(data, cap *= 2);
+    }
+    fclose(f);
+    *len = n;
+    return data;
+}
+
+static const char *write_back(const kiln_value *v, buf *b)
+{
+    jw_state w;
+    b->len = 0;
+    jw_init(&w, b);
+    jw_value(&w, v);
+    buf_putc(b, '\0');
+    b->len--;
+    return b->data;
+}
+
+/* Runs every file whose name starts with `prefix` ("y_", "n_", "i_").
+ * want: 1 accept, 0 reject, -1 either. Returns how many files were run, or
+ * -1 when the folder is missing. */
+static int run_category(const char *prefix, int want)
+{
+    DIR *d = opendir(SUITE_DIR);
+    if (!d) {
+        T_FAIL("cannot open %s (cwd must be the repo root, with the shared folder at ../shared)", SUITE_DIR);
+        return -1;
+    }
+    arena a;
+    arena_init(&a, 0);
+    buf b1, b2;
+    buf_init(&b1, 0);
+    buf_init(&b2, 0);
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, 2) != 0) continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", SUITE_DIR, e->d_name);
+        size_t len;
+        char *text = read_file(path, &len);
+        if (!text) { T_FAIL("cannot read %s", e->d_name); continue; }
+        count++;
+        const char *err = NULL;
+        const kiln_value *v = json_parse(&a, text, len, &err);
+        if (want == 1 && !v) T_FAIL("%s rejected: %s", e->d_name, err);
+        if (want == 0 && v) T_FAIL("%s accepted", e->d_name);
+        if (!v && (!err || !*err)) T_FAIL("%s rejected without a message", e->d_name);
+        if (v) {
+            const char *s1 = write_back(v, &b1);
+            const kiln_value *v2 = json_parse(&a, b1.data, b1.len, &err);
+            if (!v2) {
+                T_FAIL("%s: written back as %s, which does not parse: %s", e->d_name, s1, err);
+            } else {
+                const char *s2 = write_back(v2, &b2);
+                if (b1.len != b2.len || memcmp(s1, s2, b1.len))
+                    T_FAIL("%s: written back differently: %s then %s", e->d_name, s1, s2);
+            }
+        }
+        free(text);
+        arena_reset(&a);
+    }
+    closedir(d);
+    buf_free(&b1);
+    buf_free(&b2);
+    arena_destroy(&a);
+    return count;
+}
+
+TEST(suite_y_accepted)
+{
+    int n = run_category("y_", 1);
+    CHECK(n != 0);
+    CHECK(n < 0 || n >= 90);   /* the whole suite is there */
+}
+
+TEST(suite_n_rejected)
+{
+    int n = run_category("n_", 0);
+    CHECK(n != 0);
+    CHECK(n < 0 || n >= 150);   /* the whole suite is there */
+}
+
+TEST(suite_i_no_crash)
+{
+    int n = run_category("i_", -1);
+    CHECK(n != 0);
+    CHECK(n < 0 || n >= 20);   /* the whole suite is there */
+}
+
+int main(void) { return t_run(); }

@@ -1,0 +1,52 @@
+/*
+ * t.h -- Kiln's tiny unit-test harness. One header, no library.
+ *
+ *     #include "t.h"
+ *     TEST(arena_grows) { CHECK(x == 1); CHECK_EQ_INT(a, b); CHECK_EQ_STR(s, "x"); }
+ *     int main(void) { return t_run(); }
+ *
+ * Each TEST registers itself (constructor attribute). t_run() runs them all
+ * and prints, as its closing line, exactly "N passed, M failed"; the exit
+ * status is non-zero when anything failed. A test counts as failed if any
+ * CHECK in it failed; every failed CHECK prints file:line and the values.
+ */
+#ifndef KILN_T_H
+#define KILN_T_H
+#include <stdio.h>
+#include <string.h>
+
+typedef void (*t_fn)(void);
+static struct { const char *name; t_fn fn; } t_tests[1024];
+static int t_ntests, t_failed_now, t_checks;
+
+#define TEST(name)                                                        \
+    static void t_##name(void);                                           \
+    __attribute__((constructor)) static void t_reg_##name(void) {         \
+        t_tests[t_ntests].name = #name; t_tests[t_ntests++].fn = t_##name; \
+    }                                                                     \
+    static void t_##name(void)
+
+#define T_FAIL(...) do { t_failed_now = 1; fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__); \
+    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } while (0)
+#define CHECK(c) do { t_checks++; if (!(c)) T_FAIL("%s", #c); } while (0)
+#define CHECK_EQ_INT(a, b) do { long long t_a = (long long)(a), t_b = (long long)(b); t_checks++; \
+    if (t_a != t_b) T_FAIL("%s == %s: %lld != %lld", #a, #b, t_a, t_b); } while (0)
+#define CHECK_EQ_STR(a, b) do { const char *t_a = (a), *t_b = (b); t_checks++; \
+    if (!t_a || !t_b || strcmp(t_a, t_b)) T_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, \
+        t_a ? t_a : "(null)", t_b ? t_b : "(null)"); } while (0)
+#define CHECK_EQ_MEM(p, n, s) do { size_t t_n = (n); const char *t_s = (s); t_checks++; \
+    if (t_n != strlen(t_s) || memcmp((p), t_s, t_n)) T_FAIL("%s == \"%s\": got \"%.*s\"", #p, t_s, (int)t_n, (const char *)(p)); } while (0)
+
+static int t_run(void)
+{
+    int passed = 0, failed = 0;
+    for (int i = 0; i < t_ntests; i++) {
+        t_failed_now = 0;
+        t_tests[i].fn();
+        if (t_failed_now) { failed++; fprintf(stderr, "not ok %s\n", t_tests[i].name); }
+        else passed++;
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
+#endif
