@@ -254,6 +254,9 @@ const kiln_value *kiln_json_get(const kiln_value *obj, const char *key);
 const kiln_value *kiln_json_at(const kiln_value *arr, size_t i);
 /* The string, or NULL when v is not a string. */
 const char *kiln_json_str(const kiln_value *v);
+/* The string as a slice (its length counts any NUL bytes); {NULL, 0} when
+ * v is not a string. Handy as a kiln_db_query parameter. */
+kiln_str kiln_json_text(const kiln_value *v);
 /* An integral number that fits in int64_t. */
 bool kiln_json_i64(const kiln_value *v, int64_t *out);
 
@@ -261,6 +264,125 @@ bool kiln_json_i64(const kiln_value *v, int64_t *out);
  * given, gets a message that names the byte offset). */
 const kiln_value *kiln_json_parse(kiln_req *req, const char *text, size_t len,
                                  const char **err);
+
+/* ------------------------------------------------------------------------
+ * The database: embedded SQLite by default (APP_DIR/data/app.db), PostgreSQL
+ * when DATABASE_URL=postgres://... is set. One API for both.
+ *
+ *     kiln_rows *post = kiln_db_query(req, "SELECT id, title, content FROM posts WHERE id = ?", id);
+ *     if (kiln_rows_count(post) == 0) return kiln_error(res, 404, "Post not found");
+ *     kiln_send_row(res, 200, post);
+ *
+ * Parameters are `?` placeholders only (rewritten to $1.. for PostgreSQL);
+ * values are bound, never pasted into SQL. Their C types pick the SQL type:
+ * integers and bool -> integer, float/double -> real, char * -> text,
+ * kiln_str -> text of that length (may hold NUL bytes), NULL -> null.
+ * At most 16 parameters per statement.
+ *
+ * Results are read whole into the request's arena. A query never returns
+ * NULL. When it fails:
+ *   - a constraint violation (UNIQUE, FOREIGN KEY, NOT NULL, CHECK):
+ *     kiln_rows_status() is KILN_DB_CONFLICT and nothing is sent: the
+ *     handler decides (409, say);
+ *   - invalid data (a NUL byte PostgreSQL cannot store, a bad number): the
+ *     request is answered 400 {"error":...} at once;
+ *   - the database is unreachable (PostgreSQL down, connection lost): 503;
+ *   - anything else (an SQL syntax error, say): 500, logged with the SQL.
+ * After such an automatic answer the handler's own sends are ignored
+ * silently, so straight-line handler code stays correct.
+ * A query may suspend the request (PostgreSQL I/O, a locked SQLite file);
+ * the worker serves other requests meanwhile.
+ * ---------------------------------------------------------------------- */
+typedef struct kiln_rows kiln_rows;
+
+typedef enum kiln_db_status {
+    KILN_DB_OK = 0,
+    KILN_DB_CONFLICT,     /* constraint violation: handler decides          */
+    KILN_DB_INVALID,      /* invalid data: answered 400                      */
+    KILN_DB_UNAVAILABLE,  /* database unreachable: answered 503              */
+    KILN_DB_ERROR         /* any other failure: answered 500                 */
+} kiln_db_status;
+
+size_t kiln_rows_count(const kiln_rows *r);          /* rows returned          */
+size_t kiln_rows_columns(const kiln_rows *r);
+const char *kiln_rows_column(const kiln_rows *r, size_t col); /* its name     */
+int64_t kiln_rows_changes(const kiln_rows *r);       /* rows changed by DML    */
+kiln_db_status kiln_rows_status(const kiln_rows *r);
+const char *kiln_rows_error(const kiln_rows *r);     /* NULL when OK           */
+
+/* Typed getters by row index and column name. A missing column or a NULL
+ * value gives 0 / NULL. Strings are NUL-terminated; kiln_rows_len gives the
+ * byte length when the text may hold NUL bytes. */
+int64_t kiln_rows_i64(const kiln_rows *r, size_t row, const char *col);
+double kiln_rows_f64(const kiln_rows *r, size_t row, const char *col);
+const char *kiln_rows_str(const kiln_rows *r, size_t row, const char *col);
+size_t kiln_rows_len(const kiln_rows *r, size_t row, const char *col);
+bool kiln_rows_is_null(const kiln_rows *r, size_t row, const char *col);
+
+/* Send as JSON: every row as an array of objects, or the first row as one
+ * object (404 {"error":"Not Found"} if there is none). Column names are the
+ * keys; integers and reals are numbers, text is a string, NULL is null,
+ * PostgreSQL json/jsonb columns are inserted as JSON. */
+void kiln_send_rows(kiln_res *res, int status, const kiln_rows *r);
+void kiln_send_row(kiln_res *res, int status, const kiln_rows *r);
+/* The same, written into a JSON builder. */
+void kiln_jw_rows(kiln_jw *w, const kiln_rows *r);
+void kiln_jw_row(kiln_jw *w, const kiln_rows *r, size_t row);
+
+/* Transactions. Between begin and commit the request keeps one connection.
+ * A transaction still open when the request ends is rolled back. */
+bool kiln_db_begin(kiln_req *req);
+bool kiln_db_commit(kiln_req *req);
+void kiln_db_rollback(kiln_req *req);
+
+/* ---- parameter plumbing (read kiln_db_query above, not this) ---------- */
+typedef struct kiln_param {
+    int type;            /* 0 null, 1 integer, 2 real, 3 text */
+    int64_t i;
+    double d;
+    const char *s;
+    size_t n;
+} kiln_param;
+kiln_param kiln_p_i64(long long v);
+kiln_param kiln_p_u64(unsigned long long v);
+kiln_param kiln_p_f64(double v);
+kiln_param kiln_p_text(const char *s);
+kiln_param kiln_p_str(kiln_str s);
+kiln_param kiln_p_null(const void *p);
+kiln_rows *kiln_db_query_(kiln_req *req, const char *sql, const kiln_param *params, size_t n);
+
+#define KILN_P_(x) _Generic((x),                                              \
+    _Bool: kiln_p_i64, char: kiln_p_i64, signed char: kiln_p_i64,           \
+    unsigned char: kiln_p_i64, short: kiln_p_i64, unsigned short: kiln_p_i64, \
+    int: kiln_p_i64, unsigned: kiln_p_i64, long: kiln_p_i64,                 \
+    unsigned long: kiln_p_u64, long long: kiln_p_i64,                        \
+    unsigned long long: kiln_p_u64, float: kiln_p_f64, double: kiln_p_f64,   \
+    char *: kiln_p_text, const char *: kiln_p_text, kiln_str: kiln_p_str,    \
+    void *: kiln_p_null, const void *: kiln_p_null)(x)
+#define KILN_NARG_(...) KILN_NARG__(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, _)
+#define KILN_NARG__(_0, _1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, N, ...) N
+#define KILN_CAT_(a, b) KILN_CAT__(a, b)
+#define KILN_CAT__(a, b) a##b
+#define KILN_Q0_(s) s, (const kiln_param *)0, 0
+#define KILN_Q1_(s, a) s, (const kiln_param[]){ KILN_P_(a) }, 1
+#define KILN_Q2_(s, a, b) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b) }, 2
+#define KILN_Q3_(s, a, b, c) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c) }, 3
+#define KILN_Q4_(s, a, b, c, d) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c), KILN_P_(d) }, 4
+#define KILN_Q5_(s, a, b, c, d, e) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c), KILN_P_(d), KILN_P_(e) }, 5
+#define KILN_Q6_(s, a, b, c, d, e, f) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c), KILN_P_(d), KILN_P_(e), KILN_P_(f) }, 6
+#define KILN_Q7_(s, a, b, c, d, e, f, g) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c), KILN_P_(d), KILN_P_(e), KILN_P_(f), KILN_P_(g) }, 7
+#define KILN_Q8_(s, a, b, c, d, e, f, g, h) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c), KILN_P_(d), KILN_P_(e), KILN_P_(f), KILN_P_(g), KILN_P_(h) }, 8
+#define KILN_Q9_(s, a, b, c, d, e, f, g, h, i) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c), KILN_P_(d), KILN_P_(e), KILN_P_(f), KILN_P_(g), KILN_P_(h), KILN_P_(i) }, 9
+#define KILN_Q10_(s, a, b, c, d, e, f, g, h, i, j) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c), KILN_P_(d), KILN_P_(e), KILN_P_(f), KILN_P_(g), KILN_P_(h), KILN_P_(i), KILN_P_(j) }, 10
+#define KILN_Q11_(s, a, b, c, d, e, f, g, h, i, j, k) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c), KILN_P_(d), KILN_P_(e), KILN_P_(f), KILN_P_(g), KILN_P_(h), KILN_P_(i), KILN_P_(j), KILN_P_(k) }, 11
+#define KILN_Q12_(s, a, b, c, d, e, f, g, h, i, j, k, l) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c), KILN_P_(d), KILN_P_(e), KILN_P_(f), KILN_P_(g), KILN_P_(h), KILN_P_(i), KILN_P_(j), KILN_P_(k), KILN_P_(l) }, 12
+#define KILN_Q13_(s, a, b, c, d, e, f, g, h, i, j, k, l, m) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c), KILN_P_(d), KILN_P_(e), KILN_P_(f), KILN_P_(g), KILN_P_(h), KILN_P_(i), KILN_P_(j), KILN_P_(k), KILN_P_(l), KILN_P_(m) }, 13
+#define KILN_Q14_(s, a, b, c, d, e, f, g, h, i, j, k, l, m, n) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c), KILN_P_(d), KILN_P_(e), KILN_P_(f), KILN_P_(g), KILN_P_(h), KILN_P_(i), KILN_P_(j), KILN_P_(k), KILN_P_(l), KILN_P_(m), KILN_P_(n) }, 14
+#define KILN_Q15_(s, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c), KILN_P_(d), KILN_P_(e), KILN_P_(f), KILN_P_(g), KILN_P_(h), KILN_P_(i), KILN_P_(j), KILN_P_(k), KILN_P_(l), KILN_P_(m), KILN_P_(n), KILN_P_(o) }, 15
+#define KILN_Q16_(s, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p) s, (const kiln_param[]){ KILN_P_(a), KILN_P_(b), KILN_P_(c), KILN_P_(d), KILN_P_(e), KILN_P_(f), KILN_P_(g), KILN_P_(h), KILN_P_(i), KILN_P_(j), KILN_P_(k), KILN_P_(l), KILN_P_(m), KILN_P_(n), KILN_P_(o), KILN_P_(p) }, 16
+#define KILN_QARGS_(...) KILN_CAT_(KILN_Q, KILN_CAT_(KILN_NARG_(__VA_ARGS__), _))(__VA_ARGS__)
+/* kiln_rows *kiln_db_query(kiln_req *req, const char *sql, ...params); */
+#define kiln_db_query(req, ...) kiln_db_query_((req), KILN_QARGS_(__VA_ARGS__))
 
 /* ------------------------------------------------------------------------
  * Logging: one JSON line per event on stderr, with the request id.

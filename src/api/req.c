@@ -290,6 +290,13 @@ long kiln_body_read(kiln_req *req, void *dst, size_t cap)
             size_t len = take;
             ssize_t rc = http_chunked_decode(&p->chunked, region, &len);
             if (rc == HTTP_ERR_BAD) { c->close_after = true; return -1; }
+            if ((uint64_t)len > (uint64_t)p->body_left) {
+                /* Over config.body_limit (body_left counts down from it). */
+                log_event(LOG_WARN, req->id, "chunked raw body over the body limit", NULL);
+                c->close_after = true;
+                return -1;
+            }
+            p->body_left -= (int64_t)len;
             memcpy(dst, region, len);
             size_t used = rc == HTTP_INCOMPLETE ? take : take - (size_t)rc;
             memmove(region, region + used, avail - used);
@@ -297,6 +304,12 @@ long kiln_body_read(kiln_req *req, void *dst, size_t cap)
             if (rc >= 0) p->body_done = true;
             if (len > 0 || p->body_done) return (long)len;
             continue;
+        }
+        /* `in` was full when last read: more may be in the kernel already,
+         * and edge-triggered epoll will not announce it again. */
+        if (c->need_read) {
+            if (!conn_read_more(c)) return -1;
+            if (c->in.len > c->head_len) continue;
         }
         if (c->read_closed) return -1;
         wait_here(req, WAIT_BODY);

@@ -77,7 +77,7 @@ bool kiln_res_started(const kiln_res *res) { return res->started; }
 static bool begin(kiln_res *res, int status)
 {
     if (res->started) {
-        if (!conn_of(res)->abandoned)
+        if (!conn_of(res)->abandoned && !res->quiet)
             log_event(LOG_ERROR, res->req->id, "response already sent; second send ignored",
                       "\"route\":\"%s\"", res->req->route);
         return false;

@@ -215,8 +215,7 @@ void print_route_table(const char *app, void *routes_v, size_t n)
         } else {
             size_t m = 0;
             for (int k = 0; k < KILN_METHOD_COUNT; k++) {
-                bool have = (bits >> k & 1) || (k == KILN_HEAD && (bits & 1)) || k == KILN_OPTIONS;
-                if (have) m += (size_t)snprintf(methods + m, sizeof methods - m, "%s%s", m ? ", " : "", handler_names[k]);
+                if (bits >> k & 1) m += (size_t)snprintf(methods + m, sizeof methods - m, "%s%s", m ? ", " : "", handler_names[k]);
             }
             if (!(bits & 0x7f)) snprintf(methods, sizeof methods, "(none: every request gets 405)");
         }
@@ -401,7 +400,7 @@ int cmd_build(const char *app, bool quiet)
     snprintf(cmd, link.len + 20000, "%s %s -c %s -o %s", tc.cc, flags, qg, qgo);
     if (run1(cmd) == 0) {
         const char *ldextra = getenv("KILN_LDFLAGS") ? getenv("KILN_LDFLAGS") : "";
-        snprintf(cmd, link.len + 20000, "%s %s -o %s.tmp %s%.*s %s -lpthread -lm %s", tc.cc, tc.sanflags, qsrv, qgo,
+        snprintf(cmd, link.len + 20000, "%s %s -o %s.tmp %s%.*s %s -lsqlite3 -lpq -lpthread -lm %s", tc.cc, tc.sanflags, qsrv, qgo,
                  (int)link.len, link.data ? link.data : "", qlib, ldextra);
         if (run1(cmd) == 0) {
             char tmp[4400];

@@ -4,6 +4,7 @@
  * option silently.
  */
 #include "cli/cli.h"
+#include "db/db.h"
 #include "kiln.h"
 
 #include <errno.h>
@@ -22,7 +23,8 @@ static void usage(FILE *f)
         "  build APP_DIR                 compile APP_DIR/pages/api into APP_DIR/.kiln/server\n"
         "  start APP_DIR [--port N] [--workers N] [--host ADDR] [--threads N] [--log-level L]\n"
         "                                run the built server (PORT from the environment too)\n"
-        "  routes APP_DIR                print every route: pattern, methods, file\n\n"
+        "  routes APP_DIR                print every route: pattern, methods, file\n"
+        "  migrate APP_DIR               apply APP_DIR/db/migrations to the app's database\n\n"
         "Run `kiln COMMAND --help` for a command's options.\n");
 }
 
@@ -62,6 +64,17 @@ int main(int argc, char **argv)
         if (argc > 3) { fprintf(stderr, "kiln routes: unknown argument '%s'\n", argv[3]); return 2; }
         return cmd_routes(argv[2]);
     }
+    if (!strcmp(cmd, "migrate")) {
+        const char *help = "usage: kiln migrate APP_DIR\n"
+                           "  Applies APP_DIR/db/migrations/NNN_name.sql in order, each once, each in a\n"
+                           "  transaction (NNN_name.sqlite.sql / NNN_name.pg.sql for one dialect only).\n"
+                           "  Uses DATABASE_URL (postgres://...) or SQLite at APP_DIR/data/app.db.\n"
+                           "  `kiln start` applies them too.\n";
+        int r = need_app(argc, argv, cmd, help);
+        if (r) return r == -1 ? 0 : 2;
+        if (argc > 3) { fprintf(stderr, "kiln migrate: unknown argument '%s'\n", argv[3]); return 2; }
+        return db_migrate(argv[2], true) == 0 ? 0 : 1;
+    }
     if (!strcmp(cmd, "start")) {
         const char *help = "usage: kiln start APP_DIR [--port N] [--workers N] [--host ADDR] [--threads N] [--log-level L]\n"
                            "  Runs APP_DIR/.kiln/server (build it first with `kiln build`).\n"
@@ -81,6 +94,7 @@ int main(int argc, char **argv)
         char **args = calloc((size_t)argc, sizeof *args);
         args[0] = server;
         for (int i = 3; i < argc; i++) args[i - 2] = argv[i];
+        setenv("KILN_APP_DIR", argv[2], 1);
         execv(server, args);
         fprintf(stderr, "kiln start: cannot run %s: %s\n", server, strerror(errno));
         free(args);

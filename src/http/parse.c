@@ -25,6 +25,8 @@
  * head (Host presence, framing conflicts) run once the empty line is seen.
  * A re-parse of a grown buffer starts from scratch: the cost is O(n) per
  * call, like picohttpparser, and the caller bounds the head size.
+ * Field values and targets are scanned 16 bytes at a time with SSE2 where
+ * the compiler has it; -DKILN_NO_SIMD forces the plain table-driven loops.
  */
 #include "http/parse.h"
 #include "core/core.h"
@@ -80,13 +82,18 @@ static const uint8_t cls[256] = { R64(0), R64(64), R64(128), R64(192) };
 
 static inline uchar lower(uchar c) { return (unsigned)(c - 'A') < 26u ? c | 0x20 : c; }
 
-/* s[0..n) equals the lowercase literal `lit`, ignoring ASCII case. */
-static bool ieq(const uchar *s, size_t n, const char *lit)
+/* s[0..n) equals the lowercase literal `lit`, ignoring ASCII case.
+ * OR-ing 0x20 folds case exactly for what we compare: literals made of
+ * lowercase letters, digits, '-', ':' and '/', against bytes already checked
+ * to be tokens, target bytes or field-value bytes. The only other bytes that
+ * fold onto a digit, '-', ':' or '/' are C0 controls (0x0D, 0x0F, 0x10-0x1A),
+ * which never get this far. */
+#define IEQ(s, n, lit) ((n) == sizeof(lit) - 1 && ieq_n((s), (lit), sizeof(lit) - 1))
+static inline bool ieq_n(const uchar *s, const char *lit, size_t n)
 {
-    size_t i = 0;
-    for (; i < n; i++)
-        if (lit[i] == '\0' || lower(s[i]) != (uchar)lit[i]) return false;
-    return lit[i] == '\0';
+    for (size_t i = 0; i < n; i++)
+        if ((s[i] | 0x20) != (uchar)lit[i]) return false;
+    return true;
 }
 
 static bool all_cls(const uchar *s, size_t n, uint8_t f)
@@ -116,6 +123,21 @@ static inline const uchar *scan_value(const uchar *p, const uchar *end)
     }
 #endif
     while (p < end && (cls[*p] & F_VALUE)) p++;
+    return p;
+}
+
+/* Advance p past token bytes (F_TCHAR): field names, methods. Unrolled,
+ * since names are short and this loop is a fifth of the head. */
+static inline const uchar *scan_token(const uchar *p, const uchar *end)
+{
+    while (end - p >= 4) {
+        if (!(cls[p[0]] & F_TCHAR)) return p;
+        if (!(cls[p[1]] & F_TCHAR)) return p + 1;
+        if (!(cls[p[2]] & F_TCHAR)) return p + 2;
+        if (!(cls[p[3]] & F_TCHAR)) return p + 3;
+        p += 4;
+    }
+    while (p < end && (cls[*p] & F_TCHAR)) p++;
     return p;
 }
 
@@ -196,7 +218,7 @@ static int on_transfer_encoding(fields *f, const uchar *v, size_t n)
     if (n == 0) return HTTP_ERR_BAD;
     while (list_next(&s, v + n, &e, &en)) {
         if (en == 0 || !all_cls(e, en, F_TCHAR)) return HTTP_ERR_BAD;
-        f->last_is_chunked = ieq(e, en, "chunked");
+        f->last_is_chunked = IEQ(e, en, "chunked");
         if (f->last_is_chunked) f->chunked_count++;
         else f->other_coding = true;
     }
@@ -208,8 +230,8 @@ static void on_connection(fields *f, const uchar *v, size_t n)
     const uchar *s = v, *e;
     size_t en;
     while (list_next(&s, v + n, &e, &en)) {
-        if (ieq(e, en, "close")) f->conn_close = true;
-        else if (ieq(e, en, "keep-alive")) f->conn_keep_alive = true;
+        if (IEQ(e, en, "close")) f->conn_close = true;
+        else if (IEQ(e, en, "keep-alive")) f->conn_keep_alive = true;
     }
 }
 
@@ -219,21 +241,21 @@ static int on_field(fields *f, http_request *r, const uchar *name, size_t nlen,
 {
     switch (nlen) {
     case 4:
-        if (!ieq(name, 4, "host")) return 0;
+        if (!IEQ(name, 4, "host")) return 0;
         if (++f->hosts > 1 || !host_ok(v, vlen)) return HTTP_ERR_BAD;
         f->host = v;
         f->host_len = vlen;
         return 0;
     case 6:
-        if (ieq(name, 6, "expect") && ieq(v, vlen, "100-continue")) f->expect_continue = true;
+        if (IEQ(name, 6, "expect") && IEQ(v, vlen, "100-continue")) f->expect_continue = true;
         return 0;
     case 10:
-        if (ieq(name, 10, "connection")) on_connection(f, v, vlen);
+        if (IEQ(name, 10, "connection")) on_connection(f, v, vlen);
         return 0;
     case 14:
-        return ieq(name, 14, "content-length") ? on_content_length(f, r, v, vlen) : 0;
+        return IEQ(name, 14, "content-length") ? on_content_length(f, r, v, vlen) : 0;
     case 17:
-        return ieq(name, 17, "transfer-encoding") ? on_transfer_encoding(f, v, vlen) : 0;
+        return IEQ(name, 17, "transfer-encoding") ? on_transfer_encoding(f, v, vlen) : 0;
     default:
         return 0;
     }
@@ -274,8 +296,8 @@ static int split_target(http_request *r, const uchar *t, size_t n, const uchar *
     if (t[0] != '/') {
         /* absolute-form: http[s]://authority[/path][?query]. */
         size_t k;
-        if (n > 7 && ieq(t, 7, "http://")) k = 7;
-        else if (n > 8 && ieq(t, 8, "https://")) k = 8;
+        if (n > 7 && IEQ(t, 7, "http://")) k = 7;
+        else if (n > 8 && IEQ(t, 8, "https://")) k = 8;
         else return HTTP_ERR_BAD;
         const uchar *a = t + k, *p = a;
         while (p < end && *p != '/' && *p != '?') p++;
@@ -307,6 +329,11 @@ static int parse_version(const uchar *p, const uchar *end, int *minor)
 {
     static const char pat[] = "HTTP/#.#\r\n";   /* '#' stands for a DIGIT */
     size_t n = (size_t)(end - p), i;
+    if (LIKELY(n >= 10 && memcmp(p, "HTTP/1.", 7) == 0 && (p[7] == '1' || p[7] == '0') &&
+               p[8] == '\r' && p[9] == '\n')) {
+        *minor = p[7] - '0';
+        return 10;
+    }
     if (n > 10) n = 10;
     for (i = 0; i < n; i++) {
         bool ok = pat[i] == '#' ? IS_DIGIT(p[i]) : p[i] == (uchar)pat[i];
@@ -388,7 +415,7 @@ int http_parse_request(const char *buf, size_t len, http_request *out,
          * first field), a bare LF or a ':' fails the name check below. */
         if (out->num_headers == max_headers) return HTTP_ERR_TOO_MANY_HEADERS;
         const uchar *name = p;
-        while (p < end && (cls[*p] & F_TCHAR)) p++;
+        p = scan_token(p, end);
         if (p == end) return HTTP_INCOMPLETE;
         if (*p != ':' || p == name) return HTTP_ERR_BAD;
         size_t name_len = (size_t)(p - name);
@@ -432,6 +459,7 @@ int http_parse_request(const char *buf, size_t len, http_request *out,
         out->host = (const char *)f.host;
         out->host_len = f.host_len;
     }
+    if (UNLIKELY(p - start > INT32_MAX)) return HTTP_ERR_BAD;  /* fits the int return */
     return (int)(p - start);
 }
 

@@ -470,3 +470,9 @@ bool kiln_json_i64(const kiln_value *v, int64_t *out)
     if (out) *out = !neg ? (int64_t)x : x > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)x;
     return true;
 }
+
+kiln_str kiln_json_text(const kiln_value *v)
+{
+    if (!v || v->type != KILN_JSON_STRING) return (kiln_str){ NULL, 0 };
+    return (kiln_str){ v->str, v->len };
+}

@@ -213,6 +213,14 @@ static bool read_input(conn *c)
     return true;
 }
 
+/* For kiln_body_read (raw bodies): the handler drained `in` while the
+ * socket may still hold bytes that no new edge will announce. */
+bool conn_read_more(conn *c)
+{
+    if (c->dead || !c->need_read || c->in.len >= IN_CAP) return !c->dead;
+    return read_input(c);
+}
+
 static void conn_on_readable(conn *c)
 {
     if (c->state == CS_LINGER) { linger_drain(c); return; }
@@ -350,6 +358,9 @@ static void conn_process(conn *c)
             if (done < 0) break;
             if (done == 0) {
                 if (c->read_closed) { conn_close(c); return; }
+                /* `in` was full: the kernel may hold more of the body and,
+                 * edge-triggered, no new event will say so. Read on. */
+                if (c->need_read) continue;
                 break;
             }
             dispatch_request(c);      /* second call: body is there, run the handler */

@@ -35,16 +35,14 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* "GET, HEAD, POST, OPTIONS" for a per-method route. */
+/* "GET, POST" for a per-method route: the methods it defines (HEAD, served
+ * from GET, and OPTIONS, answered by Kiln, work without being listed). */
 static const char *allow_list(conn *c, const kiln_route_def *r)
 {
     char tmp[96];
     size_t n = 0;
     for (int i = 0; i < KILN_METHOD_COUNT; i++) {
-        bool have = r->methods[i] != NULL
-                    || (i == KILN_HEAD && r->methods[KILN_GET])
-                    || i == KILN_OPTIONS;
-        if (!have) continue;
+        if (!r->methods[i]) continue;
         n += (size_t)snprintf(tmp + n, sizeof tmp - n, "%s%s", n ? ", " : "", method_names[i]);
     }
     return arena_strndup(&c->arena, tmp, n);
@@ -137,6 +135,9 @@ void dispatch_finish(conn *c)
 {
     struct kiln_req_private *p = &c->priv;
     loop_timer_cancel(c->w->loop, &c->duration_timer);
+    /* A raw-body handler that stopped before the end of its body: the bytes
+     * still coming are body, not a next request. Close after this answer. */
+    if (p->body_streaming && !p->body_done) c->close_after = true;
     int status = c->res.status;
     if (!c->abandoned) {
         if (c->res.streaming) {
@@ -206,8 +207,9 @@ void dispatch_request(conn *c)
     if (h->path_len > 1 && h->path[h->path_len - 1] == '/') {
         size_t n = h->path_len;
         while (n > 1 && h->path[n - 1] == '/') n--;
+        /* (The query was NUL-terminated in place by terminate_slices.) */
         const char *loc = h->query_len
-            ? arena_strndup(&c->arena, kiln_sprintf(&c->req, "%.*s?%s", (int)n, h->path, h->query), strlen(h->path) + h->query_len + 1)
+            ? kiln_sprintf(&c->req, "%.*s?%s", (int)n, h->path, h->query)
             : arena_strndup(&c->arena, h->path, n);
         if (has_body) c->close_after = true;
         kiln_redirect(&c->res, 308, loc);
@@ -242,9 +244,18 @@ void dispatch_request(conn *c)
 
     c->body_limit = p->config && p->config->body_limit ? p->config->body_limit : KILN_DEFAULT_BODY_LIMIT;
     if (has_body && p->config && p->config->raw_body) {
+        /* A declared length over the limit is refused before the handler
+         * runs (a chunked raw body is counted in kiln_body_read). */
+        if (!c->body_chunked && (uint64_t)c->body_left > c->body_limit) {
+            res_error_json(c, 413, "Payload Too Large");
+            return;
+        }
         p->body_streaming = true;
-        p->body_left = c->body_left;
         p->body_chunked = c->body_chunked;
+        /* Content-Length: what is still to come; chunked: what the limit
+         * still allows (kiln_body_read counts it down). */
+        p->body_left = c->body_chunked ? (int64_t)(c->body_limit > INT64_MAX ? INT64_MAX : c->body_limit)
+                                       : c->body_left;
         if (c->body_chunked) http_chunked_init(&p->chunked);
         if (h->expect_continue && h->minor_version == 1)
             buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");

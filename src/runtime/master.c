@@ -13,6 +13,7 @@
  * (a worker that keeps dying at start-up is given up on).
  */
 #include "runtime/server.h"
+#include "db/db.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -208,6 +209,12 @@ int kiln_main(int argc, char **argv, const kiln_route_def *routes, size_t nroute
     if (!kiln_master_router) {
         fprintf(stderr, "kiln: bad route table: %s\n", err ? err : "?");
         free(err);
+        return 1;
+    }
+
+    /* Apply the app's migrations once, before any worker exists. */
+    if (db_migrate(db_app_dir(), true) != 0) {
+        router_free(kiln_master_router);
         return 1;
     }
 

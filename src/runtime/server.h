@@ -60,7 +60,8 @@ struct kiln_req_private {
     struct kv *form;   size_t nform;   bool form_done;
     /* raw_body streaming */
     bool body_streaming;        /* config.raw_body: body read on demand    */
-    int64_t body_left;          /* Content-Length bytes still to come     */
+    int64_t body_left;          /* Content-Length bytes still to come;
+                                   chunked: bytes body_limit still allows */
     bool body_chunked;
     http_chunked chunked;
     bool body_done;
@@ -68,9 +69,10 @@ struct kiln_req_private {
     int wait;                   /* WAIT_* what the coroutine waits for    */
     loop_timer sleep_timer;
     void *offload_result;
+    struct db_req *db;          /* db.c: connection held, transaction     */
 };
 
-enum { WAIT_NONE, WAIT_SLEEP, WAIT_OFFLOAD, WAIT_BODY, WAIT_WRITE };
+enum { WAIT_NONE, WAIT_SLEEP, WAIT_OFFLOAD, WAIT_BODY, WAIT_WRITE, WAIT_FD, WAIT_QUEUE };
 
 typedef struct kv { const char *key; const char *value; } kv;
 
@@ -83,6 +85,8 @@ struct kiln_res {
     bool streaming;             /* chunked response in progress           */
     bool stream_ended;
     bool json_open;             /* kiln_json_begin body being built       */
+    bool quiet;                 /* an automatic answer went out (db.c):
+                                   later sends are ignored without a log  */
     const char *content_type;
     res_header *headers;        /* set/append, in order                   */
     res_header **headers_tail;
@@ -159,6 +163,7 @@ void conn_close(conn *c);
 void conn_flush(conn *c);
 void conn_request_done(conn *c);       /* response queued: next request   */
 void conn_fail(conn *c);               /* error response queued: close    */
+bool conn_read_more(conn *c);          /* raw body: read on if `in` was full */
 void conn_free_dead(worker *w);
 
 /* dispatch.c */
@@ -190,6 +195,20 @@ void http_date_tick(void);
 struct offload_pool *offload_pool_new(loop *l, int threads);
 void offload_pool_free(struct offload_pool *p);
 void offload_submit(struct offload_pool *p, void *(*fn)(void *), void *arg, conn *c);
+
+/* wait.c: suspending a request on something other than offload/sleep */
+/* Wait until fd is ready for `events` (EPOLLIN/EPOLLOUT) or timeout_ms passes
+ * (0: no timeout). Returns the ready events, 0 on timeout, -1 if the request
+ * was abandoned meanwhile (client gone, 504 sent). */
+int wait_fd(kiln_req *req, int fd, uint32_t events, unsigned timeout_ms);
+/* Park this request until wait_wake() is called for it. */
+void wait_park(kiln_req *req);
+/* Resume a parked request on the next loop turn (never from a coroutine
+ * directly: the loop resumes it). */
+void wait_wake(conn *c);
+
+/* db.c: per-worker set-up and tear-down (lazy connect on first query). */
+void db_worker_exit(void);
 
 /* worker.c */
 int worker_run(const server_opts *opts, int id);

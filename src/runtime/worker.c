@@ -238,6 +238,7 @@ int worker_run(const server_opts *opts, int id)
     }
     conn_free_dead(&w);
     offload_pool_free(w.pool);
+    db_worker_exit();
     close(w.signal_io.fd);
     loop_free(w.loop);
     coro_pool_drain();

@@ -17,14 +17,15 @@
 
 typedef void (*t_fn)(void);
 static struct { const char *name; t_fn fn; } t_tests[1024];
-static int t_ntests, t_failed_now, t_checks;
+static int t_ntests, t_failed_now;
+__attribute__((unused)) static int t_checks;
 
-#define TEST(name)                                                        \
-    static void t_##name(void);                                           \
-    __attribute__((constructor)) static void t_reg_##name(void) {         \
-        t_tests[t_ntests].name = #name; t_tests[t_ntests++].fn = t_##name; \
+#define TEST(tname)                                                       \
+    static void t_##tname(void);                                          \
+    __attribute__((constructor)) static void t_reg_##tname(void) {        \
+        t_tests[t_ntests].name = #tname; t_tests[t_ntests++].fn = t_##tname; \
     }                                                                     \
-    static void t_##name(void)
+    static void t_##tname(void)
 
 #define T_FAIL(...) do { t_failed_now = 1; fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__); \
     fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } while (0)

@@ -25,7 +25,8 @@
 //
 // Env: KILN, KILN_BUILD (see ../lib/server.mjs). KILN_DIFF_PORT=P tests a
 // server already listening on 127.0.0.1:P instead of building and starting
-// tests/fixtures/app (for debugging the parser by hand).
+// tests/fixtures/app (for debugging the parser by hand); KILN_DIFF_APP=DIR
+// builds and starts another app instead (it needs pages/api/echo.c).
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -145,7 +146,7 @@ test('Kiln rejects everything llhttp rejects, and accepts the controls', async (
   if (process.env.KILN_DIFF_PORT) {
     port = Number(process.env.KILN_DIFF_PORT);
   } else {
-    kiln = await startApp('tests/fixtures/app', { workers: 1 });
+    kiln = await startApp(process.env.KILN_DIFF_APP || 'tests/fixtures/app', { workers: 1 });
     port = kiln.port;
   }
   const kilnResults = await runCorpus(port);

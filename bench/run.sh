@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# bench/run.sh -- Kiln against nginx on one tiny JSON route. See bench/README.md.
+#
+# Builds Kiln (make) and examples/blog, then, one server at a time:
+#   - Kiln: build/kiln start examples/blog --workers 1, pinned to CPU 0
+#   - nginx: 1 worker, access_log off, `return 200` of the same JSON, CPU 0
+# and loads each with wrk pinned to CPU 1 (wrk -t1 -c64 -d10s --latency).
+# Prints requests/s, p50 and p99 latency for both, the Kiln/nginx ratio, the
+# Kiln worker's RSS (idle after start, and after the run) and the time from
+# start to the first 200 response.
+#
+# Exits 0 whenever the run happened, however slow; non-zero only when it
+# could not run (build failed, a server did not come up).
+#
+# Env: BENCH_PATH (/api/hello), BENCH_DURATION (10s), BENCH_CONNS (64),
+#      BENCH_VERBOSE=1 (show wrk's full output).
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
+path=${BENCH_PATH:-/api/hello}
+duration=${BENCH_DURATION:-10s}
+conns=${BENCH_CONNS:-64}
+body='{"message":"Hello, World!"}'
+
+tmp=$(mktemp -d)
+server_pids=()
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+    local p
+    for p in "${server_pids[@]}"; do
+        kill -KILL "$p" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+
+scripts/deps.sh bench || die "could not install wrk/nginx"
+make -j2 >"$tmp/make.log" 2>&1 || {
+    cat "$tmp/make.log"
+    die "make failed"
+}
+build/kiln build examples/blog || die "kiln build examples/blog failed"
+
+# Server on CPU 0, load on CPU 1 (when there are two CPUs).
+if (($(nproc) >= 2)); then
+    srv_pin=(taskset -c 0)
+    load_pin=(taskset -c 1)
+    pin_note="server on CPU 0, wrk on CPU 1"
+else
+    srv_pin=()
+    load_pin=()
+    pin_note="one CPU: no pinning"
+fi
+
+# ---- helpers ------------------------------------------------------------------
+
+# A port nothing listens on (connect refused).
+free_port() {
+    local p
+    for _ in $(seq 1 100); do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+now_ns() { date +%s%N; }
+
+# Polls URL until it answers 200 (10 s at most); prints the ms since $1.
+wait_200() {
+    local t0=$1 url=$2 code
+    local deadline=$(($(now_ns) + 10000000000))
+    while (($(now_ns) < deadline)); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null)
+        if [[ $code == 200 ]]; then
+            echo $((($(now_ns) - t0) / 1000000))
+            return 0
+        fi
+        sleep 0.005
+    done
+    return 1
+}
+
+# All descendants of a process (children first).
+descendants() {
+    local c
+    for c in $(pgrep -P "$1" 2>/dev/null); do
+        echo "$c"
+        descendants "$c"
+    done
+}
+
+# The Kiln worker: the deepest descendant of the started process (master ->
+# worker, or kiln -> app master -> worker); the process itself if it has none.
+worker_of() {
+    local pid=$1 kids
+    kids=$(pgrep -P "$pid" 2>/dev/null | head -n 1)
+    while [[ -n $kids ]]; do
+        pid=$kids
+        kids=$(pgrep -P "$pid" 2>/dev/null | head -n 1)
+    done
+    echo "$pid"
+}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+
+# Stops a server and everything under it: SIGTERM, SIGKILL after 5 s.
+stop_server() {
+    local pid=$1 all
+    mapfile -t all < <(descendants "$pid")
+    all+=("$pid")
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "${all[@]}" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+
+# wrk latency like "812.00us", "1.23ms", "1.01s" -> milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0
+        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+        printf "%.3f", n }'
+}
+
+# run_wrk NAME URL: loads URL, sets rps/p50/p99 for NAME.
+declare -A rps p50 p99 start_ms
+run_wrk() {
+    local name=$1 url=$2 out=$tmp/wrk-$1.txt
+    "${load_pin[@]}" wrk -t1 -c"$conns" -d"$duration" --latency "$url" >"$out" 2>&1
+    [[ ${BENCH_VERBOSE:-} == 1 ]] && cat "$out"
+    rps[$name]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+    p50[$name]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
+    p99[$name]=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+    if grep -qE 'Non-2xx|Socket errors' "$out"; then
+        echo "bench: $name: $(grep -E 'Non-2xx|Socket errors' "$out" | tr -s ' ' | paste -sd ';' -)"
+    fi
+    [[ -n ${rps[$name]} ]] || {
+        cat "$out"
+        rps[$name]=0
+    }
+}
+
+# ---- Kiln -----------------------------------------------------------------------
+port=$(free_port) || die "no free port"
+url="http://127.0.0.1:$port$path"
+echo "== kiln: examples/blog $path, --workers 1; $pin_note"
+t0=$(now_ns)
+"${srv_pin[@]}" build/kiln start examples/blog --port "$port" --workers 1 >/dev/null 2>&1 &
+kpid=$!
+server_pids+=("$kpid")
+start_ms[kiln]=$(wait_200 "$t0" "$url") || die "kiln did not answer 200 on $url within 10 s"
+echo "   $(curl -s -i "$url" | tr -d '\r' | grep -iE '^(HTTP|content-type)' | paste -sd ' ' -) $(curl -s "$url")"
+sleep 1
+worker=$(worker_of "$kpid")
+rss_idle=$(rss_kb "$worker")
+run_wrk kiln "$url"
+sleep 1
+rss_after=$(rss_kb "$worker")
+stop_server "$kpid"
+
+# ---- nginx ----------------------------------------------------------------------
+port=$(free_port) || die "no free port"
+url="http://127.0.0.1:$port/api/hello"
+mkdir -p "$tmp/nginx/body"
+cat >"$tmp/nginx/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $tmp/nginx/body;
+    server {
+        listen 127.0.0.1:$port;
+        location = /api/hello {
+            default_type "application/json; charset=utf-8";
+            return 200 '$body';
+        }
+    }
+}
+EOF
+echo "== nginx $(nginx -v 2>&1 | sed 's/.*\///'): 1 worker, access_log off, return 200; $pin_note"
+t0=$(now_ns)
+"${srv_pin[@]}" nginx -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" >/dev/null 2>&1 &
+npid=$!
+server_pids+=("$npid")
+start_ms[nginx]=$(wait_200 "$t0" "$url") || {
+    cat "$tmp/nginx/error.log" >&2
+    die "nginx did not answer 200 on $url within 10 s"
+}
+sleep 1
+run_wrk nginx "$url"
+stop_server "$npid"
+
+# ---- report ---------------------------------------------------------------------
+echo
+echo "wrk -t1 -c$conns -d$duration --latency, $(nproc) CPUs, $(uname -m), $(date -u +%Y-%m-%d)"
+printf '%-7s %12s %10s %10s %14s\n' server requests/s 'p50 ms' 'p99 ms' 'start->200 ms'
+for s in kiln nginx; do
+    printf '%-7s %12.0f %10s %10s %14s\n' "$s" "${rps[$s]}" "${p50[$s]}" "${p99[$s]}" "${start_ms[$s]}"
+done
+ratio=$(awk -v k="${rps[kiln]}" -v n="${rps[nginx]}" 'BEGIN { if (n > 0) printf "%.2f", k / n; else print "n/a" }')
+echo "kiln/nginx requests/s: $ratio"
+echo "kiln worker (pid $worker) VmRSS: ${rss_idle:-?} kB idle after start, ${rss_after:-?} kB after the run"
+exit 0

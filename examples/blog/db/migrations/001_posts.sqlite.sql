@@ -1,0 +1,5 @@
+CREATE TABLE posts (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    title   TEXT NOT NULL,
+    content TEXT NOT NULL
+);

@@ -1,0 +1,64 @@
+/*
+ * wait.c -- suspending a request until a file descriptor is ready (the
+ * PostgreSQL socket, say) or until another request wakes it (a database
+ * connection freed up).
+ *
+ * Owns: nothing long-lived: the loop_io for a wait lives on the waiting
+ * coroutine's stack and is unregistered before wait_fd() returns.
+ * Must never: resume a coroutine from inside another coroutine (wake-ups go
+ * through a zero-delay timer, so the loop does the resuming).
+ */
+#include "runtime/server.h"
+
+#include <sys/epoll.h>
+
+typedef struct fd_wait {
+    loop_io io;
+    conn *c;
+    uint32_t got;
+} fd_wait;
+
+static void on_fd(loop_io *io, uint32_t events)
+{
+    fd_wait *fw = (fd_wait *)io;
+    fw->got = events;
+    conn_resume_after_wait(fw->c);
+}
+
+static void on_wake(loop_timer *t)
+{
+    struct kiln_req_private *p = (void *)((char *)t - offsetof(struct kiln_req_private, sleep_timer));
+    conn_resume_after_wait(p->c);
+}
+
+int wait_fd(kiln_req *req, int fd, uint32_t events, unsigned timeout_ms)
+{
+    struct kiln_req_private *p = req->priv;
+    conn *c = p->c;
+    KILN_ASSERT(p->co && coro_current() == p->co);
+    fd_wait fw = { .io = { .fd = fd, .on_event = on_fd }, .c = c };
+    loop_add(c->w->loop, &fw.io, events | EPOLLERR | EPOLLHUP);
+    if (timeout_ms) {
+        p->sleep_timer.on_fire = on_wake;
+        loop_timer_set(c->w->loop, &p->sleep_timer, loop_now_ms(c->w->loop) + timeout_ms);
+    }
+    p->wait = WAIT_FD;
+    coro_yield(p->co);
+    loop_del(c->w->loop, &fw.io);
+    loop_timer_cancel(c->w->loop, &p->sleep_timer);
+    return (int)fw.got;
+}
+
+void wait_park(kiln_req *req)
+{
+    struct kiln_req_private *p = req->priv;
+    KILN_ASSERT(p->co && coro_current() == p->co);
+    p->wait = WAIT_QUEUE;
+    coro_yield(p->co);
+}
+
+void wait_wake(conn *c)
+{
+    c->priv.sleep_timer.on_fire = on_wake;
+    loop_timer_set(c->w->loop, &c->priv.sleep_timer, 0);
+}
