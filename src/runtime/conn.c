@@ -235,6 +235,8 @@ static void conn_on_readable(conn *c)
     }
     if (c->in.len > before && c->state == CS_HEAD && before == c->head_len)
         set_timer(c, c->w->opts->header_timeout_ms);   /* a new request starts */
+    if (c->in.len > before && c->state == CS_BODY)
+        set_timer(c, c->w->opts->body_timeout_ms);     /* the limit is between reads */
     conn_process(c);
 }
 

@@ -442,6 +442,25 @@ test('raw_body: kiln_body_read streams the body in small pieces', async () => {
   assert.deepEqual(empty.json, { length: 0, fnv1a: fnv1a(Buffer.alloc(0)), reads: 0, buffered: 0 });
 });
 
+test('raw_body: a declared length over the limit gets 413; an unread body is not a request', async () => {
+  const over = await rawOne(srv.port, `POST /api/raw HTTP/1.1\r\nHost: x\r\nContent-Length: ${64 * MB + 1}\r\n\r\n`);
+  assert.equal(over.response.status, 413);
+  assert.deepEqual(JSON.parse(over.response.text), { error: 'Payload Too Large', limit: 64 * MB });
+  // The body of a request the handler did not read looks like a request:
+  // it must not be run as one (the connection is closed instead).
+  const inner = 'GET /api/noreply HTTP/1.1\r\nHost: x\r\n\r\n';
+  const ex = await rawExchange(
+    srv.port,
+    `POST /api/raw?skip=1 HTTP/1.1\r\nHost: x\r\nContent-Length: ${inner.length}\r\n\r\n${inner}`,
+    { timeoutMs: 3000 },
+  );
+  const rs = parseResponses(ex.data).responses;
+  assert.equal(rs.length, 1, ex.data.toString());
+  assert.equal(rs[0].status, 200);
+  assert.deepEqual(JSON.parse(rs[0].text), { skipped: true });
+  assert.ok(ex.closed && !ex.timedOut, 'connection closed after the unread body');
+});
+
 // ---- curl --------------------------------------------------------------------
 
 test('curl: GET, HEAD, JSON POST, and connection reuse', async () => {

@@ -25,6 +25,17 @@ after(async () => {
 const get = (p, opts) => request(srv.port, p, opts);
 const JSON_CT = 'application/json; charset=utf-8';
 
+// The Allow header of methods.c (GET and POST): it names both, and never a
+// method the route does not serve. (Whether HEAD and OPTIONS, which Kiln
+// serves for it, are listed too is left open.)
+function assertAllow(value) {
+  assert.equal(typeof value, 'string');
+  const set = value.split(',').map((s) => s.trim());
+  assert.ok(set.includes('GET') && set.includes('POST'), value);
+  for (const m of set) assert.ok(['GET', 'HEAD', 'POST', 'OPTIONS'].includes(m), value);
+  assert.equal(new Set(set).size, set.length, value);
+}
+
 test('static beats dynamic: /api/posts/new is posts/new.c', async () => {
   const r = await get('/api/posts/new');
   assert.equal(r.status, 200);
@@ -172,14 +183,14 @@ test('per-method route: other methods get 405 with Allow and a text body', async
   for (const m of ['PUT', 'DELETE', 'PATCH']) {
     const r = await get('/api/methods', { method: m });
     assert.equal(r.status, 405, m);
-    assert.equal(r.headers.allow, 'GET, HEAD, POST, OPTIONS');
+    assertAllow(r.headers.allow);
     assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8');
     assert.equal(r.text, `Method ${m} Not Allowed`);
   }
   // A method Kiln has no handler slot for at all.
   const { response } = await rawOne(srv.port, 'PURGE /api/methods HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   assert.equal(response.status, 405);
-  assert.equal(response.headers.allow, 'GET, HEAD, POST, OPTIONS');
+  assertAllow(response.headers.allow);
   assert.equal(response.text, 'Method PURGE Not Allowed');
 });
 
@@ -208,7 +219,7 @@ test('per-method route: HEAD is served from GET, headers and length but no body'
 test('per-method route: OPTIONS answers 204 with Allow', async () => {
   const r = await get('/api/methods', { method: 'OPTIONS' });
   assert.equal(r.status, 204);
-  assert.equal(r.headers.allow, 'GET, HEAD, POST, OPTIONS');
+  assertAllow(r.headers.allow);
   assert.equal(r.body.length, 0);
   assert.equal(r.headers['content-length'], undefined);
 });

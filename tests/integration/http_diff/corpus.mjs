@@ -191,6 +191,11 @@ export const corpus = [
     raw: post(['Transfer-Encoding: chunked'], `5\r\nhello\r\n0\r\nContent-Length: 50\r\n\r\n`),
   },
   {
+    name: 'chunk-trailer-te',
+    why: 'Transfer-Encoding in the trailer',
+    raw: post(['Transfer-Encoding: chunked'], `5\r\nhello\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n`),
+  },
+  {
     name: 'chunk-trailer-bad',
     why: 'trailer line without a colon',
     raw: post(['Transfer-Encoding: chunked'], '5\r\nhello\r\n0\r\nnocolon\r\n\r\n'),

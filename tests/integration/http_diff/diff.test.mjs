@@ -33,6 +33,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { corpus } from './corpus.mjs';
 import { rawExchange, parseResponses, startApp, rawOne } from '../lib/server.mjs';
+import { startFixture } from '../lib/extra.mjs';
 
 const EXCHANGE = { timeoutMs: 1500, quietMs: 200 };
 const PARALLEL = 8;
@@ -146,7 +147,11 @@ test('Kiln rejects everything llhttp rejects, and accepts the controls', async (
   if (process.env.KILN_DIFF_PORT) {
     port = Number(process.env.KILN_DIFF_PORT);
   } else {
-    kiln = await startApp(process.env.KILN_DIFF_APP || 'tests/fixtures/app', { workers: 1 });
+    // The fixture is built from its private copy under $KILN_BUILD (extra.mjs),
+    // so concurrent runs and other builds never share its objects.
+    kiln = process.env.KILN_DIFF_APP
+      ? await startApp(process.env.KILN_DIFF_APP, { workers: 1 })
+      : await startFixture({ workers: 1 });
     port = kiln.port;
   }
   const kilnResults = await runCorpus(port);

@@ -4,8 +4,9 @@
 // Server-Sent Events reader, curl through child_process, and small
 // statistics.
 //
-// What it owns: nothing global but a lock directory in the fixture's build
-// output (tests/fixtures/app/.kiln/test-build.lock) while a build runs.
+// What it owns: the fixture's private copy, $KILN_BUILD/test-fixtures/app
+// (its sources are tests/fixtures/app), and a lock directory in it while a
+// build runs.
 // What it must never do: talk to anything but 127.0.0.1, or leave a child
 // process running.
 
@@ -15,12 +16,24 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REPO, buildApp, startServer } from './server.mjs';
+import { REPO, KILN_BUILD, buildApp, startServer } from './server.mjs';
 
-export const FIXTURE = 'tests/fixtures/app';
-const LOCK = path.join(REPO, FIXTURE, '.kiln', 'test-build.lock');
+// The fixture's sources, and the private copy the tests build and run: one
+// per kiln build folder (build/, build/asan/ ...), so a sanitizer run and a
+// plain run, or another engineer's run of tests/fixtures/app, never share
+// object files. Timestamps are preserved, so rebuilds stay incremental.
+export const FIXTURE_SRC = path.join(REPO, 'tests/fixtures/app');
+export const FIXTURE = path.resolve(REPO, KILN_BUILD, 'test-fixtures', 'app');
+const LOCK = path.join(FIXTURE, '.kiln', 'test-build.lock');
 
-// `kiln build tests/fixtures/app`, once per test process. Test files run in
+function syncFixture() {
+  for (const sub of ['pages', 'lib']) {
+    fs.rmSync(path.join(FIXTURE, sub), { recursive: true, force: true });
+    fs.cpSync(path.join(FIXTURE_SRC, sub), path.join(FIXTURE, sub), { recursive: true, preserveTimestamps: true });
+  }
+}
+
+// `kiln build` of the fixture copy, once per test process. Test files run in
 // parallel processes: a mkdir lock keeps two builds from writing the same
 // objects at once (the second one then finds everything fresh).
 let built = null;
@@ -45,6 +58,7 @@ export async function buildFixture() {
     }
   }
   try {
+    syncFixture();
     built = buildApp(FIXTURE);
   } finally {
     fs.rmSync(LOCK, { recursive: true, force: true });
@@ -300,7 +314,7 @@ export function logsFor(srv, requestId) {
 // True when a sanitizer build is in use (apps get the sanitizer flags).
 export function sanitizerBuild() {
   try {
-    const flags = fs.readFileSync(path.join(process.env.KILN_BUILD || path.join(REPO, 'build'), 'kiln.sanflags'), 'utf8');
+    const flags = fs.readFileSync(path.join(KILN_BUILD, 'kiln.sanflags'), 'utf8');
     return /-fsanitize=/.test(flags);
   } catch {
     return false;
