@@ -34,7 +34,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c'))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test unit install clean deps test-deps fuzz integration sanitize
+.PHONY: all run test unit install clean deps test-deps fuzz integration sanitize bench
 all: $(BUILD)/kiln $(BUILD)/libkiln.a
 
 $(BUILD)/obj/%.o: %.c $(wildcard include/*.h) $(shell find src -name '*.h')
@@ -76,6 +76,15 @@ install: all
 	install -m 644 $(BUILD)/libkiln.a $(BUILD)/kiln.cc $(BUILD)/kiln.sanflags $(DESTDIR)$(PREFIX)/lib/kiln/
 	install -m 644 include/kiln.h $(DESTDIR)$(PREFIX)/include/kiln.h
 	sed 's|@PREFIX@|$(PREFIX)|; s|@VERSION@|0.1.0|' scripts/kiln.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/kiln.pc
+
+fuzz:
+	@tests/run-fuzz.sh
+integration: all
+	@tests/run-integration.sh $(BUILD)
+sanitize:
+	@$(MAKE) BUILD=build/asan CC=clang SAN=1 all unit
+bench:
+	@bench/run.sh
 
 clean:
 	rm -rf build

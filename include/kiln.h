@@ -385,6 +385,63 @@ kiln_rows *kiln_db_query_(kiln_req *req, const char *sql, const kiln_param *para
 #define kiln_db_query(req, ...) kiln_db_query_((req), KILN_QARGS_(__VA_ARGS__))
 
 /* ------------------------------------------------------------------------
+ * Middleware (the twin of Next.js middleware, and of per-route chains)
+ *
+ * A middleware is a function that runs before the handler, in the same
+ * worker, with the same API (it may query the database):
+ *
+ *     bool my_check(kiln_req *req, kiln_res *res);
+ *
+ * It returns true to pass the request on, or answers (kiln_error ...) and
+ * returns false to stop the chain. It may attach a value for later middleware
+ * and the handler in req->user.
+ *
+ *  - App-wide: APP/middleware.c defines `bool middleware(kiln_req *, kiln_res *)`
+ *    and, optionally, `const char *const matcher[] = { "/api/users/:path*", NULL };`
+ *    (Next.js matcher syntax: literal segments, ":name" one segment, ":name*"
+ *    zero or more, ":name+" one or more). Without a matcher it runs for every
+ *    route.
+ *  - Per route: a route file defines `const kiln_middleware middleware[] =
+ *    { kiln_require_session, NULL };` and they run, in order, after the
+ *    app-wide one.
+ * Middleware runs before method dispatch, so it also sees the requests that
+ * end in 405 or an automatic OPTIONS answer (CORS preflight needs that).
+ * ---------------------------------------------------------------------- */
+typedef bool (*kiln_middleware)(kiln_req *req, kiln_res *res);
+
+/* CORS. Answers preflight requests (OPTIONS with Access-Control-Request-Method)
+ * with 204 and stops the chain; on other requests from an allowed origin adds
+ * the Access-Control-* headers and passes on. A request from an origin that
+ * is not allowed passes on without CORS headers (the browser blocks it). */
+typedef struct kiln_cors_opts {
+    const char *const *origins;   /* NULL-terminated allowed origins; "*" for any */
+    const char *methods;          /* default "GET, HEAD, POST, PUT, PATCH, DELETE"  */
+    const char *headers;          /* allowed request headers; default: echo the
+                                     Access-Control-Request-Headers of the request */
+    const char *expose;           /* Access-Control-Expose-Headers, or NULL      */
+    bool credentials;             /* Access-Control-Allow-Credentials: true
+                                     (never together with "*": refused at start) */
+    unsigned max_age;             /* preflight cache seconds; default 600        */
+} kiln_cors_opts;
+bool kiln_cors(kiln_req *req, kiln_res *res, const kiln_cors_opts *opts);
+
+/* Rate limiting, counted across every worker of the server (shared memory):
+ * at most `limit` requests per `window_s` seconds per key. Over it: 429
+ * {"error":"Too Many Requests"} with Retry-After, and false. The key is the
+ * client address when key is NULL. */
+bool kiln_rate_limit(kiln_req *req, kiln_res *res, const char *key, unsigned limit, unsigned window_s);
+
+/* Security headers for API responses: X-Content-Type-Options: nosniff,
+ * X-Frame-Options: DENY, Referrer-Policy: no-referrer,
+ * Content-Security-Policy: default-src 'none'; frame-ancestors 'none',
+ * Cross-Origin-Resource-Policy: same-origin. Always passes on. */
+bool kiln_security_headers(kiln_req *req, kiln_res *res);
+
+/* Logs one line when the request starts (method, path, address, user agent);
+ * the access line at the end is always written at level info. Passes on. */
+bool kiln_request_log(kiln_req *req, kiln_res *res);
+
+/* ------------------------------------------------------------------------
  * Logging: one JSON line per event on stderr, with the request id.
  * level: "debug", "info", "warn", "error".
  * ---------------------------------------------------------------------- */
@@ -417,11 +474,19 @@ typedef struct kiln_route_def {
     kiln_handler handler;                  /* the one-function style, or NULL */
     kiln_handler methods[KILN_METHOD_COUNT]; /* per-method style              */
     const kiln_config *config;             /* NULL: defaults                 */
+    const kiln_middleware *middleware;     /* NULL-terminated chain, or NULL */
 } kiln_route_def;
+
+typedef struct kiln_app_def {
+    const kiln_route_def *routes;
+    size_t nroutes;
+    kiln_middleware middleware;            /* APP/middleware.c, or NULL      */
+    const char *const *matcher;            /* its matcher, or NULL: all      */
+} kiln_app_def;
 
 /* The server's main(): parses --port, --workers and the environment, then
  * runs the master and its workers. Returns the process exit code. */
-int kiln_main(int argc, char **argv, const kiln_route_def *routes, size_t nroutes);
+int kiln_main(int argc, char **argv, const kiln_app_def *app);
 
 #ifdef __cplusplus
 }

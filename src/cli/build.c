@@ -239,15 +239,20 @@ static void write_routes_c(const char *path, scan_route *routes, size_t n)
         for (int m = 0; m < KILN_METHOD_COUNT; m++)
             fprintf(f, "extern void kiln_r%zu_%s(kiln_req *, kiln_res *) __attribute__((weak));\n", i, handler_names[m]);
         fprintf(f, "extern const kiln_config kiln_r%zu_config __attribute__((weak));\n", i);
+        fprintf(f, "extern const kiln_middleware kiln_r%zu_middleware[] __attribute__((weak));\n", i);
     }
     fprintf(f, "\nstatic const kiln_route_def routes[] = {\n");
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "    { \"%s\", \"%s\", kiln_r%zu_handler, {", routes[i].pattern, routes[i].file, i);
         for (int m = 0; m < KILN_METHOD_COUNT; m++) fprintf(f, "%skiln_r%zu_%s", m ? ", " : " ", i, handler_names[m]);
-        fprintf(f, " }, &kiln_r%zu_config },\n", i);
+        fprintf(f, " }, &kiln_r%zu_config, kiln_r%zu_middleware },\n", i, i);
     }
     if (n == 0) fprintf(f, "    { 0 }\n");
-    fprintf(f, "};\n\nint main(int argc, char **argv)\n{\n    return kiln_main(argc, argv, routes, %zu);\n}\n", n);
+    fprintf(f, "};\n\n");
+    fprintf(f, "extern bool kiln_app_middleware(kiln_req *, kiln_res *) __attribute__((weak));\n");
+    fprintf(f, "extern const char *const kiln_app_matcher[] __attribute__((weak));\n\n");
+    fprintf(f, "static const kiln_app_def app = { routes, %zu, kiln_app_middleware, kiln_app_matcher };\n\n", n);
+    fprintf(f, "int main(int argc, char **argv)\n{\n    return kiln_main(argc, argv, &app);\n}\n");
     fclose(f);
 }
 
@@ -366,12 +371,12 @@ int cmd_build(const char *app, bool quiet)
         size_t idx = (size_t)strtoul(strrchr(o, '/') + 2, NULL, 10);
         char *qo = quote_arg(o);
         char cmd[20000];
-        int k = snprintf(cmd, sizeof cmd, "objcopy --keep-global-symbol=handler --keep-global-symbol=config");
+        int k = snprintf(cmd, sizeof cmd, "objcopy --keep-global-symbol=handler --keep-global-symbol=config --keep-global-symbol=middleware");
         for (int m = 0; m < KILN_METHOD_COUNT; m++)
             k += snprintf(cmd + k, sizeof cmd - (size_t)k, " --keep-global-symbol=%s", handler_names[m]);
         snprintf(cmd + k, sizeof cmd - (size_t)k, " %s", qo);
         if (run1(cmd)) { failed++; free(qo); break; }
-        k = snprintf(cmd, sizeof cmd, "objcopy --redefine-sym handler=kiln_r%zu_handler --redefine-sym config=kiln_r%zu_config", idx, idx);
+        k = snprintf(cmd, sizeof cmd, "objcopy --redefine-sym handler=kiln_r%zu_handler --redefine-sym config=kiln_r%zu_config --redefine-sym middleware=kiln_r%zu_middleware", idx, idx, idx);
         for (int m = 0; m < KILN_METHOD_COUNT; m++)
             k += snprintf(cmd + k, sizeof cmd - (size_t)k, " --redefine-sym %s=kiln_r%zu_%s", handler_names[m], idx, handler_names[m]);
         snprintf(cmd + k, sizeof cmd - (size_t)k, " %s", qo);

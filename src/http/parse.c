@@ -516,6 +516,20 @@ void http_chunked_init(http_chunked *d)
     d->state = CS_SIZE;
     d->remaining = 0;
     d->aux = 0;
+    d->name_pos = 0;
+    d->name_match = 0;
+}
+
+/* Track whether the trailer name so far is a prefix of Content-Length or
+ * Transfer-Encoding (case-insensitive), across any split of the input. */
+static void trailer_name_byte(http_chunked *d, unsigned char c)
+{
+    static const char cl[] = "content-length", te[] = "transfer-encoding";
+    unsigned char lc = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    unsigned i = d->name_pos;
+    if ((d->name_match & 1) && (i >= sizeof cl - 1 || (unsigned char)cl[i] != lc)) d->name_match &= ~1u;
+    if ((d->name_match & 2) && (i >= sizeof te - 1 || (unsigned char)te[i] != lc)) d->name_match &= ~2u;
+    if (d->name_pos < 64) d->name_pos++;
 }
 
 ssize_t http_chunked_decode(http_chunked *d, char *buf, size_t *len)
@@ -625,13 +639,25 @@ ssize_t http_chunked_decode(http_chunked *d, char *buf, size_t *len)
             d->aux &= ~(size_t)DIGITS_MASK;
             break;
         case CS_TR_START:  /* obs-fold, bare LF and empty names fail here */
-            if (c == '\r') d->state = CS_END_LF;
-            else if (cls[c] & F_TCHAR) d->state = CS_TR_NAME;
-            else goto bad;
+            if (c == '\r') { d->state = CS_END_LF; break; }
+            if (!(cls[c] & F_TCHAR)) goto bad;
+            d->state = CS_TR_NAME;
+            d->name_pos = 0;
+            d->name_match = 3;
+            /* fall through: the first name byte is matched below */
+            trailer_name_byte(d, c);
             break;
         case CS_TR_NAME:
-            if (c == ':') d->state = CS_TR_VALUE;
-            else if (!(cls[c] & F_TCHAR)) goto bad;
+            if (c == ':') {
+                /* A framing field in a trailer is a smuggling attempt. */
+                if (((d->name_match & 1) && d->name_pos == 14) || ((d->name_match & 2) && d->name_pos == 17))
+                    goto bad;
+                d->state = CS_TR_VALUE;
+            } else if (!(cls[c] & F_TCHAR)) {
+                goto bad;
+            } else {
+                trailer_name_byte(d, c);
+            }
             break;
         case CS_TR_VALUE:
             if (c == '\r') d->state = CS_TR_LF;

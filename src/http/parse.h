@@ -82,6 +82,10 @@ typedef struct http_chunked {
     int state;           /* private                                          */
     uint64_t remaining;  /* private: bytes left in the current chunk         */
     size_t aux;          /* private: counters (hex digits, trailer bytes)    */
+    unsigned name_pos;   /* private: bytes of the current trailer name       */
+    unsigned name_match; /* private: still matching Content-Length (1) or
+                            Transfer-Encoding (2): framing fields are refused
+                            in trailers, as llhttp does                      */
 } http_chunked;
 
 void http_chunked_init(http_chunked *d);

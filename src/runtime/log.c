@@ -28,16 +28,23 @@ void log_init(int level, int id)
 
 bool log_enabled(int level) { return level >= min_level; }
 
+/* "2026-11-24T05:06:06.123Z": the seconds part is formatted once per second. */
 static void put_ts(buf *b)
 {
+    static time_t cached_sec = -1;
+    static char cached[24];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char t[40];
-    size_t n = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(t + n, sizeof t - n, ".%03ldZ", ts.tv_nsec / 1000000);
-    buf_puts(b, t);
+    if (ts.tv_sec != cached_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_sec = ts.tv_sec;
+    }
+    buf_puts(b, cached);
+    unsigned ms = (unsigned)(ts.tv_nsec / 1000000);
+    char t[6] = { '.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z', 0 };
+    buf_append(b, t, 5);
 }
 
 void log_flush(void)
@@ -93,8 +100,15 @@ void log_access(kiln_req *req, int status, double ms)
     json_escape(&out, req->method, strlen(req->method));
     buf_puts(&out, ",\"path\":");
     json_escape(&out, req->path, strlen(req->path));
-    buf_printf(&out, ",\"status\":%d,\"ms\":%.3f", status, ms);
-    if (req->route && *req->route) buf_printf(&out, ",\"route\":\"%s\"", req->route);
+    buf_puts(&out, ",\"status\":");
+    buf_put_u64(&out, (unsigned)status);
+    /* ms with 3 decimals, without printf's cost */
+    unsigned long long us = ms > 0 ? (unsigned long long)(ms * 1000.0 + 0.5) : 0;
+    buf_puts(&out, ",\"ms\":");
+    buf_put_u64(&out, us / 1000);
+    char frac[4] = { '.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10), (char)('0' + us % 10) };
+    buf_append(&out, frac, 4);
+    if (req->route && *req->route) { buf_puts(&out, ",\"route\":\""); buf_puts(&out, req->route); buf_putc(&out, '"'); }
     buf_puts(&out, "}\n");
     if (out.len > 32768) log_flush();
 }

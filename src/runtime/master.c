@@ -155,9 +155,12 @@ static void signal_generation(int gen, int sig, bool older)
         if (older ? children[i].generation < gen : children[i].generation == gen) kill(children[i].pid, sig);
 }
 
-int kiln_main(int argc, char **argv, const kiln_route_def *routes, size_t nroutes)
+int kiln_main(int argc, char **argv, const kiln_app_def *app)
 {
     static server_opts o;
+    const kiln_route_def *routes = app->routes;
+    size_t nroutes = app->nroutes;
+    o.app = app;
     o.port = env_int("PORT", 3000);
     o.host = getenv("HOST");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -38,6 +38,7 @@ typedef struct server_opts {
     int offload_threads;
     const kiln_route_def *routes;
     size_t nroutes;
+    const kiln_app_def *app;    /* app-wide middleware and its matcher */
 } server_opts;
 
 typedef struct conn conn;

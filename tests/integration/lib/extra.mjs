@@ -76,7 +76,7 @@ export async function startFixture(opts = {}) {
 // node:http client
 
 // One request with node:http. Returns {status, headers, body (Buffer), text,
-// json (parsed when the content type says JSON), ms}. opts: method, headers,
+// json (parsed when the content type says JSON), ms, localPort}. opts: method, headers,
 // body (string/Buffer), agent, timeoutMs.
 export function request(port, p, opts = {}) {
   const { method = 'GET', headers = {}, body, agent, timeoutMs = 10_000 } = opts;
@@ -85,6 +85,7 @@ export function request(port, p, opts = {}) {
     const req = http.request(
       { host: '127.0.0.1', port, path: p, method, headers, agent: agent ?? false },
       (res) => {
+        const localPort = res.socket?.localPort;
         const chunks = [];
         res.on('data', (d) => chunks.push(d));
         res.on('end', () => {
@@ -99,7 +100,7 @@ export function request(port, p, opts = {}) {
               json = undefined;
             }
           }
-          resolve({ status: res.statusCode, headers: res.headers, body: buf, text, json, ms, socket: res.socket });
+          resolve({ status: res.statusCode, headers: res.headers, body: buf, text, json, ms, localPort });
         });
         res.on('error', reject);
       },

@@ -1,0 +1,199 @@
+// async.test.mjs -- what coroutines buy: kiln_offload and kiln_sleep suspend
+// one request, not the worker (the p99 proof), streaming responses reach the
+// client as they are written, Server-Sent Events, and the max-duration 504.
+//
+// One worker everywhere: any blocking would show.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { parseResponses, rawExchange } from '../lib/server.mjs';
+import { startFixture, request, openSocket, readEventStream, percentile, logsFor, sleep } from '../lib/extra.mjs';
+
+let srv;
+before(async () => {
+  srv = await startFixture({ workers: 1 });
+});
+after(async () => {
+  await srv?.stop();
+});
+
+test('offload p99: /api/hello stays fast while 50 requests block in kiln_offload', async () => {
+  const slowAgent = new http.Agent({ keepAlive: true, maxSockets: 50 });
+  const fastAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    // Warm up both paths (thread pool, connections).
+    await request(srv.port, '/api/hello', { agent: fastAgent });
+    await Promise.all(Array.from({ length: 50 }, () => request(srv.port, '/api/slow', { agent: slowAgent })));
+
+    // 50 clients keep /api/slow busy until the timing loop is done.
+    let running = true;
+    const slow = [];
+    const clients = Array.from({ length: 50 }, async () => {
+      while (running) {
+        const r = await request(srv.port, '/api/slow', { agent: slowAgent });
+        slow.push(r);
+      }
+    });
+    await sleep(50); // let them all be in flight
+    const lat = [];
+    const t0 = Date.now();
+    for (let i = 0; i < 200; i++) {
+      const r = await request(srv.port, '/api/hello', { agent: fastAgent });
+      assert.equal(r.status, 200);
+      assert.equal(r.json.message, 'Hello, World!');
+      lat.push(r.ms);
+      await sleep(2); // spread the 200 over several rounds of /api/slow
+    }
+    const elapsed = Date.now() - t0;
+    running = false;
+    await Promise.all(clients);
+
+    const p50 = percentile(lat, 50);
+    const p99 = percentile(lat, 99);
+    console.log(
+      `offload p99: /api/hello p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${Math.max(...lat).toFixed(2)} ms ` +
+        `over 200 requests in ${elapsed} ms, with ${slow.length} /api/slow (200 ms offloaded) completed meanwhile`,
+    );
+    assert.ok(p99 < 10, `p99 ${p99.toFixed(2)} ms is not under 10 ms`);
+    for (const r of slow) {
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.json, { slow: true, ok: true });
+      assert.ok(r.ms >= 195, `a /api/slow took only ${r.ms} ms`);
+    }
+    // The 50 blocking calls really ran side by side on the pool.
+    assert.ok(slow.length >= 100, `only ${slow.length} slow requests completed`);
+  } finally {
+    slowAgent.destroy();
+    fastAgent.destroy();
+  }
+});
+
+test('kiln_sleep suspends only its request: 30 sleeps of 300 ms overlap', async () => {
+  const t0 = Date.now();
+  const rs = await Promise.all(Array.from({ length: 30 }, () => request(srv.port, '/api/sleep?ms=300')));
+  const elapsed = Date.now() - t0;
+  for (const r of rs) {
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json, { slept: 300 });
+    assert.ok(r.ms >= 295, `slept only ${r.ms} ms`);
+  }
+  assert.ok(elapsed < 1000, `30 concurrent 300 ms sleeps took ${elapsed} ms`);
+});
+
+test('streaming: five chunks arrive 100 ms apart, not buffered', async () => {
+  const s = await openSocket(srv.port);
+  s.write('GET /api/stream HTTP/1.1\r\nHost: x\r\n\r\n');
+  await s.waitFor((t) => t.endsWith('0\r\n\r\n'), 3000);
+  s.destroy();
+  const [r] = parseResponses(s.data()).responses;
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['transfer-encoding'], 'chunked');
+  assert.equal(r.headers['content-length'], undefined);
+  assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8');
+  assert.equal(r.text, 'chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n');
+  // When did each "chunk i" arrive?
+  const seen = [];
+  let acc = '';
+  for (const c of s.chunks) {
+    acc += c.data.toString('latin1');
+    for (let i = seen.length; i < 5 && acc.includes(`chunk ${i}\n`); i++) seen.push(c.t);
+  }
+  assert.equal(seen.length, 5);
+  for (let i = 1; i < 5; i++) {
+    const gap = seen[i] - seen[i - 1];
+    assert.ok(gap >= 70, `chunk ${i} came ${gap} ms after chunk ${i - 1}`);
+  }
+  assert.ok(seen[4] - seen[0] >= 350, `all chunks within ${seen[4] - seen[0]} ms: buffered`);
+});
+
+test('streaming to HTTP/1.0: no chunked framing, the body ends at close', async () => {
+  const ex = await rawExchange(srv.port, 'GET /api/stream HTTP/1.0\r\n\r\n', { timeoutMs: 3000 });
+  assert.ok(ex.closed && !ex.timedOut);
+  const [r] = parseResponses(ex.data).responses;
+  assert.equal(r.version, '1.0');
+  assert.equal(r.headers['transfer-encoding'], undefined);
+  assert.equal(r.text, 'chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n');
+});
+
+test('streaming: HEAD gets the head only', async () => {
+  const ex = await rawExchange(srv.port, 'HEAD /api/stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', {
+    timeoutMs: 3000,
+  });
+  const text = ex.data.toString('latin1');
+  assert.match(text, /^HTTP\/1.1 200 OK\r\n/);
+  assert.ok(text.endsWith('\r\n\r\n'), JSON.stringify(text));
+  assert.doesNotMatch(text, /chunk/);
+});
+
+test('Server-Sent Events: parsed by an EventSource-style reader', async () => {
+  const r = await readEventStream(srv.port, '/api/sse?n=4');
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['content-type'], 'text/event-stream');
+  assert.equal(r.headers['cache-control'], 'no-cache');
+  assert.ok(r.headers['x-request-id']);
+  assert.deepEqual(
+    r.events.map(({ type, data, lastEventId }) => ({ type, data, lastEventId })),
+    [
+      { type: 'tick', data: '{"n":1}', lastEventId: '1' },
+      { type: 'tick', data: '{"n":2}', lastEventId: '2' },
+      { type: 'tick', data: '{"n":3}', lastEventId: '3' },
+      { type: 'tick', data: '{"n":4}', lastEventId: '4' },
+      { type: 'done', data: 'line one\nline two', lastEventId: '4' },
+    ],
+  );
+  for (const e of r.events.slice(0, 4)) assert.deepEqual(JSON.parse(e.data).n, Number(e.lastEventId));
+  // Delivered as they happened (50 ms apart), not at the end.
+  assert.ok(r.events[3].t - r.events[0].t >= 120, `events spread over ${r.events[3].t - r.events[0].t} ms`);
+});
+
+test('max duration: 504 JSON after config.max_duration_ms, then the connection closes', async () => {
+  const s = await openSocket(srv.port);
+  s.write('GET /api/timeout HTTP/1.1\r\nHost: x\r\n\r\n');
+  await s.waitFor((t) => t.endsWith('}'), 3000);
+  const at = s.chunks[0].t;
+  const closedAt = await Promise.race([s.closed, sleep(3000).then(() => null)]);
+  s.destroy();
+  const [r] = parseResponses(s.data()).responses;
+  assert.equal(r.status, 504);
+  assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');
+  const id = r.headers['x-request-id'];
+  assert.deepEqual(JSON.parse(r.text), { error: 'Gateway Timeout', requestId: id });
+  assert.ok(at >= 190 && at < 1000, `504 after ${at} ms`);
+  assert.notEqual(closedAt, null, 'connection not closed after the 504');
+  const warn = await srv.waitForLog((l) => l.requestId === id && l.level === 'warn');
+  assert.match(warn.msg, /max duration/);
+  assert.equal(warn.route, '/api/timeout');
+  // The late kiln_json of the abandoned handler is dropped quietly.
+  await sleep(100);
+  assert.ok(!logsFor(srv, id).some((l) => /already sent/.test(l.msg)));
+  assert.equal(logsFor(srv, id).filter((l) => l.msg === 'request').length, 1);
+  // The worker is fine.
+  const ok = await request(srv.port, '/api/hello');
+  assert.equal(ok.status, 200);
+});
+
+test('max duration: a 504 on a pipelined connection drops what follows', async () => {
+  const ex = await rawExchange(
+    srv.port,
+    'GET /api/timeout HTTP/1.1\r\nHost: x\r\n\r\nGET /api/echo?after=1 HTTP/1.1\r\nHost: x\r\n\r\n',
+    { timeoutMs: 3000 },
+  );
+  const rs = parseResponses(ex.data).responses;
+  assert.equal(rs.length, 1);
+  assert.equal(rs[0].status, 504);
+  assert.ok(ex.closed);
+});
+
+test('a client that leaves during a slow request does not hurt the worker', async () => {
+  const s = await openSocket(srv.port);
+  s.write('GET /api/slow HTTP/1.1\r\nHost: x\r\n\r\n');
+  const t = await openSocket(srv.port);
+  t.write('GET /api/stream HTTP/1.1\r\nHost: x\r\n\r\n');
+  await sleep(50);
+  s.destroy();
+  t.destroy();
+  await sleep(450);
+  const r = await request(srv.port, '/api/hello');
+  assert.equal(r.status, 200);
+});
