@@ -442,6 +442,48 @@ bool kiln_security_headers(kiln_req *req, kiln_res *res);
 bool kiln_request_log(kiln_req *req, kiln_res *res);
 
 /* ------------------------------------------------------------------------
+ * Authentication: passwords and sessions
+ *
+ * Passwords are hashed with Argon2id (libsodium); hashing and verifying run
+ * on the worker's thread pool, so a login never stalls other requests.
+ * Sessions are random opaque tokens (256 bits, base64url). Only a hash of
+ * each token is stored, in the app's database (table kiln_sessions, created
+ * on first use), with an expiry. A request presents its token either as
+ * `Authorization: Bearer <token>` or as the session cookie.
+ * ---------------------------------------------------------------------- */
+
+/* An Argon2id hash string ("$argon2id$v=19$...") in the arena, or NULL. */
+char *kiln_password_hash(kiln_req *req, const char *password);
+/* True if password matches hash. Takes about the same time either way. */
+bool kiln_password_verify(kiln_req *req, const char *hash, const char *password);
+/* For a login with an unknown user: spend the same time as a real check,
+ * so that "no such user" and "wrong password" cannot be told apart. */
+void kiln_password_dummy_verify(kiln_req *req, const char *password);
+
+typedef struct kiln_session_opts {
+    const char *cookie;    /* cookie name; default "session"                     */
+    long ttl_s;            /* lifetime; default 7 days                           */
+} kiln_session_opts;
+
+/* Create a session for user_id: stores its hash, sets the cookie (HttpOnly,
+ * SameSite=Lax, Path=/; Secure behind TLS, i.e. X-Forwarded-Proto: https)
+ * and returns the token (for a JSON body), or NULL after answering 503. */
+const char *kiln_session_create(kiln_req *req, kiln_res *res, int64_t user_id,
+                                const kiln_session_opts *opts);
+/* The user id of the request's valid session, or 0 (none, unknown, expired,
+ * revoked, malformed). The token is compared by its hash in constant time. */
+int64_t kiln_session_user(kiln_req *req, const kiln_session_opts *opts);
+/* Revoke the request's session at once (bearer and cookie alike) and clear
+ * the cookie. True if a session was revoked. */
+bool kiln_session_revoke(kiln_req *req, kiln_res *res, const kiln_session_opts *opts);
+
+/* Middleware: no valid session -> 401 {"error":"Unauthorized"}. With one,
+ * req->user points at its int64_t user id. A request authenticated by the
+ * cookie (not a bearer token) with an unsafe method (POST, PUT, PATCH,
+ * DELETE) and an Origin of another site -> 403 {"error":"Forbidden"} (CSRF). */
+bool kiln_require_session(kiln_req *req, kiln_res *res);
+
+/* ------------------------------------------------------------------------
  * Logging: one JSON line per event on stderr, with the request id.
  * level: "debug", "info", "warn", "error".
  * ---------------------------------------------------------------------- */

@@ -362,8 +362,38 @@ int cmd_build(const char *app, bool quiet)
         }
         closedir(d);
     }
+    /* APP/middleware.c: the app-wide middleware and its matcher. */
+    char mw_src[4300], mw_obj[4300];
+    snprintf(mw_src, sizeof mw_src, "%s/middleware.c", app);
+    snprintf(mw_obj, sizeof mw_obj, "%s/middleware.o", obj);
+    bool have_mw = exists(mw_src), mw_stale = false;
+    if (have_mw) {
+        buf_printf(&link, " %s", mw_obj);
+        mw_stale = flags_changed || !exists(mw_obj) || mtime_of(mw_src) >= mtime_of(mw_obj) || hdr_time >= mtime_of(mw_obj);
+        if (mw_stale) {
+            if (nj == cap) jobs = kiln_xrealloc(jobs, (cap *= 2) * sizeof *jobs);
+            char *qs = quote_arg(mw_src), *qo = quote_arg(mw_obj);
+            char cmd[20000];
+            snprintf(cmd, sizeof cmd, "%s %s -c %s -o %s", tc.cc, flags, qs, qo);
+            jobs[nj].argv = argv_split(cmd);
+            jobs[nj].what = NULL;
+            nj++;
+            free(qs);
+            free(qo);
+        }
+    }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int failed = run_jobs(jobs, nj, cores > 0 ? (int)cores : 2);
+    if (!failed && have_mw && mw_stale) {
+        char *qo = quote_arg(mw_obj);
+        char cmd[9000];
+        snprintf(cmd, sizeof cmd, "objcopy --keep-global-symbol=middleware --keep-global-symbol=matcher %s", qo);
+        if (run1(cmd)) failed++;
+        snprintf(cmd, sizeof cmd, "objcopy --redefine-sym middleware=kiln_app_middleware --redefine-sym matcher=kiln_app_matcher %s", qo);
+        if (!failed && run1(cmd)) failed++;
+        if (failed) unlink(mw_obj);
+        free(qo);
+    }
 
     /* Namespacing of each freshly compiled route object. */
     for (size_t j = 0; j < nroute_jobs && !failed; j++) {
@@ -405,7 +435,7 @@ int cmd_build(const char *app, bool quiet)
     snprintf(cmd, link.len + 20000, "%s %s -c %s -o %s", tc.cc, flags, qg, qgo);
     if (run1(cmd) == 0) {
         const char *ldextra = getenv("KILN_LDFLAGS") ? getenv("KILN_LDFLAGS") : "";
-        snprintf(cmd, link.len + 20000, "%s %s -o %s.tmp %s%.*s %s -lsqlite3 -lpq -lpthread -lm %s", tc.cc, tc.sanflags, qsrv, qgo,
+        snprintf(cmd, link.len + 20000, "%s %s -o %s.tmp %s%.*s %s -lsqlite3 -lpq -lsodium -lpthread -lm %s", tc.cc, tc.sanflags, qsrv, qgo,
                  (int)link.len, link.data ? link.data : "", qlib, ldextra);
         if (run1(cmd) == 0) {
             char tmp[4400];

@@ -72,11 +72,31 @@ static void next_request_id(worker *w, char *out /* 17 bytes */)
 
 static void on_duration(loop_timer *t);
 
+/* The function for this method, or NULL after answering 405 (or 204 for
+ * OPTIONS) with Allow. */
+static kiln_handler resolve_method(conn *c, const kiln_route_def *r)
+{
+    if (r->handler) return r->handler;
+    int m = c->priv.method;
+    kiln_handler fn = m >= 0 ? r->methods[m] : NULL;
+    if (!fn && m == KILN_HEAD) fn = r->methods[KILN_GET];
+    if (fn) return fn;
+    kiln_set_header(&c->res, "Allow", allow_list(c, r));
+    if (m == KILN_OPTIONS) kiln_end(&c->res, 204);
+    else kiln_text(&c->res, 405, "Method %s Not Allowed", c->req.method);
+    return NULL;
+}
+
+/* The request's coroutine: middleware, then method dispatch, then handler. */
 static void handler_main(coro *co, void *arg)
 {
     conn *c = arg;
+    struct kiln_req_private *p = &c->priv;
     (void)co;
-    c->priv.fn(&c->req, &c->res);
+    const kiln_route_def *r = p->match.route;
+    if (p->run_middleware && !middleware_run(&c->req, &c->res, c->w->opts->app, r)) return;
+    if (!p->fn && !(p->fn = resolve_method(c, r))) return;
+    p->fn(&c->req, &c->res);
 }
 
 static void run_handler(conn *c)
@@ -227,19 +247,12 @@ void dispatch_request(conn *c)
     c->req.route = r->pattern;
     p->config = r->config;
 
-    if (r->handler) {
-        p->fn = r->handler;
-    } else {
-        int m = p->method;
-        p->fn = m >= 0 ? r->methods[m] : NULL;
-        if (!p->fn && m == KILN_HEAD) p->fn = r->methods[KILN_GET];
-        if (!p->fn) {
-            if (has_body) c->close_after = true;
-            kiln_set_header(&c->res, "Allow", allow_list(c, r));
-            if (m == KILN_OPTIONS) kiln_end(&c->res, 204);
-            else kiln_text(&c->res, 405, "Method %s Not Allowed", h->method);
-            goto respond_now;
-        }
+    /* Without middleware the method is resolved now (a 405 needs no
+     * coroutine); with it, after the chain ran (CORS must see preflights). */
+    p->run_middleware = middleware_applies(c->w->opts->app, r, h->path);
+    if (!p->run_middleware && !(p->fn = resolve_method(c, r))) {
+        if (has_body) c->close_after = true;
+        goto respond_now;
     }
 
     c->body_limit = p->config && p->config->body_limit ? p->config->body_limit : KILN_DEFAULT_BODY_LIMIT;

@@ -215,6 +215,8 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
         return 1;
     }
 
+    ratelimit_init();      /* shared by every worker, so made before fork */
+
     /* Apply the app's migrations once, before any worker exists. */
     if (db_migrate(db_app_dir(), true) != 0) {
         router_free(kiln_master_router);

@@ -53,7 +53,9 @@ struct kiln_req_private {
     const kiln_config *config;
     kiln_res *res;
     coro *co;
-    kiln_handler fn;            /* what the coroutine runs                */
+    kiln_handler fn;            /* what the coroutine runs (NULL: resolve
+                                   the method after the middleware ran)   */
+    bool run_middleware;        /* a middleware chain applies             */
     uint64_t start_ms;
     uint64_t start_ns;
     /* Lazily built views */
@@ -207,6 +209,12 @@ void wait_park(kiln_req *req);
 /* Resume a parked request on the next loop turn (never from a coroutine
  * directly: the loop resumes it). */
 void wait_wake(conn *c);
+
+/* middleware.c, ratelimit.c */
+bool middleware_applies(const kiln_app_def *app, const kiln_route_def *r, const char *path);
+bool middleware_run(kiln_req *req, kiln_res *res, const kiln_app_def *app, const kiln_route_def *r);
+bool middleware_matcher_match(const char *pattern, const char *path);
+void ratelimit_init(void);     /* master, before fork: the shared table */
 
 /* db.c: per-worker set-up and tear-down (lazy connect on first query). */
 void db_worker_exit(void);

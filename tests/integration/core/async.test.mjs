@@ -63,6 +63,12 @@ test('offload p99: /api/hello stays fast while 50 requests block in kiln_offload
     }
     // The 50 blocking calls really ran side by side on the pool.
     assert.ok(slow.length >= 100, `only ${slow.length} slow requests completed`);
+  } catch (e) {
+    e.message += `\n--- server log (requests omitted) ---\n${srv
+      .stderrLines()
+      .filter((l) => !l.includes('"msg":"request"'))
+      .join('\n')}`;
+    throw e;
   } finally {
     slowAgent.destroy();
     fastAgent.destroy();

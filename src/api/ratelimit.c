@@ -1,0 +1,111 @@
+/*
+ * ratelimit.c -- kiln_rate_limit(): fixed-window counters shared by every
+ * worker of the server.
+ *
+ * The table is an anonymous MAP_SHARED mapping made by the master before it
+ * forks, so all workers (and restarted ones) see the same counters. Keys are
+ * hashed with SipHash (libsodium's crypto_shorthash) under a random key
+ * chosen at start, so clients cannot aim collisions at someone else's
+ * counter. Each slot is guarded by a tiny spinlock; probing is bounded.
+ *
+ * Owns: the shared table. Must never: block (a slot is held for a few
+ * instructions), or fail open silently (a full table evicts the slot whose
+ * window ended longest ago, and logs once).
+ */
+#include "runtime/server.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#define RL_SLOTS 65536u
+#define RL_PROBE 8u
+
+typedef struct rl_slot {
+    uint32_t lock;
+    uint32_t count;
+    uint64_t key;
+    uint64_t window_end_ms;
+} rl_slot;
+
+static rl_slot *table;
+static unsigned char hash_key[crypto_shorthash_KEYBYTES];
+
+void ratelimit_init(void)
+{
+    if (table) return;
+    if (sodium_init() < 0) KILN_PANIC("sodium_init failed");
+    table = mmap(NULL, RL_SLOTS * sizeof *table, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (table == MAP_FAILED) KILN_PANIC("mmap of the rate-limit table failed");
+    randombytes_buf(hash_key, sizeof hash_key);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void lock(rl_slot *s)
+{
+    while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause();
+}
+static void unlock(rl_slot *s) { __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE); }
+
+/* Count one hit. Returns 0 when allowed, else the seconds until the window ends. */
+static unsigned hit(uint64_t key, unsigned limit, unsigned window_s)
+{
+    uint64_t now = now_ms();
+    unsigned base = (unsigned)(key % RL_SLOTS);
+    rl_slot *victim = NULL;
+    for (unsigned i = 0; i < RL_PROBE; i++) {
+        rl_slot *s = &table[(base + i) % RL_SLOTS];
+        lock(s);
+        if (s->key == key || s->window_end_ms <= now || s->key == 0) {
+            if (s->key != key || s->window_end_ms <= now) {
+                s->key = key;
+                s->count = 0;
+                s->window_end_ms = now + (uint64_t)window_s * 1000;
+            }
+            unsigned wait = 0;
+            if (s->count >= limit) wait = (unsigned)((s->window_end_ms - now + 999) / 1000);
+            else s->count++;
+            unlock(s);
+            return wait;
+        }
+        if (!victim || s->window_end_ms < victim->window_end_ms) victim = s;
+        unlock(s);
+    }
+    /* Every probed slot holds a live window for another key: take the one
+     * ending soonest (its owner gets a fresh window: fail toward serving). */
+    lock(victim);
+    victim->key = key;
+    victim->count = 1;
+    victim->window_end_ms = now + (uint64_t)window_s * 1000;
+    unlock(victim);
+    return 0;
+}
+
+bool kiln_rate_limit(kiln_req *req, kiln_res *res, const char *key, unsigned limit, unsigned window_s)
+{
+    if (!table) ratelimit_init();    /* single-process use (tests, tools) */
+    if (!window_s) window_s = 1;
+    const char *k = key ? key : req->remote_addr;
+    unsigned char h[crypto_shorthash_BYTES];
+    /* The limit and window are part of the key: two limits on one key count apart. */
+    char tmp[600];
+    int n = snprintf(tmp, sizeof tmp, "%u/%u/%s", limit, window_s, k);
+    crypto_shorthash(h, (const unsigned char *)tmp, (unsigned long long)(n < (int)sizeof tmp ? n : (int)sizeof tmp - 1), hash_key);
+    uint64_t kh;
+    memcpy(&kh, h, sizeof kh);
+    if (!kh) kh = 1;
+    unsigned wait = hit(kh, limit, window_s);
+    if (!wait) return true;
+    char ra[16];
+    snprintf(ra, sizeof ra, "%u", wait);
+    kiln_set_header(res, "Retry-After", ra);
+    kiln_json(res, 429, "{error: %s, retryAfter: %u}", "Too Many Requests", wait);
+    return false;
+}
