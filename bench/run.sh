@@ -12,8 +12,14 @@
 # Exits 0 whenever the run happened, however slow; non-zero only when it
 # could not run (build failed, a server did not come up).
 #
+# Then the lesson's database routes (issue #3), each with its ratio to
+# /api/hello from the same run: GET /api/posts/:id, GET /api/posts (10 posts),
+# POST /api/posts, on SQLite and on PostgreSQL (a throwaway loopback cluster).
+#
 # Env: BENCH_PATH (/api/hello), BENCH_DURATION (10s), BENCH_CONNS (64),
-#      BENCH_VERBOSE=1 (show wrk's full output).
+#      BENCH_KILN_LOG (warn: nginx runs with access_log off, so Kiln runs
+#      without its access line; set info to include it), BENCH_PG=0 (skip
+#      PostgreSQL), BENCH_VERBOSE=1 (show wrk's full output).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -25,6 +31,7 @@ conns=${BENCH_CONNS:-64}
 body='{"message":"Hello, World!"}'
 
 tmp=$(mktemp -d)
+chmod 755 "$tmp" # the PostgreSQL cluster runs as user postgres
 server_pids=()
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
@@ -140,7 +147,8 @@ to_ms() {
 declare -A rps p50 p99 start_ms
 run_wrk() {
     local name=$1 url=$2 out=$tmp/wrk-$1.txt
-    "${load_pin[@]}" wrk -t1 -c"$conns" -d"$duration" --latency "$url" >"$out" 2>&1
+    shift 2
+    "${load_pin[@]}" wrk -t1 -c"$conns" -d"$duration" --latency "$@" "$url" >"$out" 2>&1
     [[ ${BENCH_VERBOSE:-} == 1 ]] && cat "$out"
     rps[$name]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
     p50[$name]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
@@ -159,7 +167,8 @@ port=$(free_port) || die "no free port"
 url="http://127.0.0.1:$port$path"
 echo "== kiln: examples/blog $path, --workers 1; $pin_note"
 t0=$(now_ns)
-"${srv_pin[@]}" build/kiln start examples/blog --port "$port" --workers 1 >/dev/null 2>&1 &
+DATABASE_URL="sqlite:$tmp/bench-hello.db" "${srv_pin[@]}" build/kiln start examples/blog --port "$port" --workers 1 \
+    --log-level "${BENCH_KILN_LOG:-warn}" >/dev/null 2>&1 &
 kpid=$!
 server_pids+=("$kpid")
 start_ms[kiln]=$(wait_200 "$t0" "$url") || die "kiln did not answer 200 on $url within 10 s"
@@ -207,6 +216,60 @@ sleep 1
 run_wrk nginx "$url"
 stop_server "$npid"
 
+# ---- the lesson's database routes ---------------------------------------------
+printf '%s\n' 'wrk.method = "POST"' \
+    "wrk.body = '{\"title\":\"Bench\",\"content\":\"A post written by wrk\"}'" \
+    'wrk.headers["Content-Type"] = "application/json"' >"$tmp/post.lua"
+db_names=()
+# bench_db NAME DATABASE_URL: start Kiln on that database, seed 10 posts, load the routes.
+bench_db() {
+    local name=$1 dburl=$2 p u pid first
+    p=$(free_port) || die "no free port"
+    u="http://127.0.0.1:$p"
+    DATABASE_URL="$dburl" "${srv_pin[@]}" build/kiln start examples/blog --port "$p" --workers 1 \
+        --log-level "${BENCH_KILN_LOG:-warn}" >"$tmp/kiln-$name.log" 2>&1 &
+    pid=$!
+    server_pids+=("$pid")
+    wait_200 "$(now_ns)" "$u/api/posts" >/dev/null || {
+        cat "$tmp/kiln-$name.log"
+        die "kiln on $name did not start"
+    }
+    for i in $(seq 1 10); do
+        curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
+            -d "{\"title\":\"Post $i\",\"content\":\"Body of post $i\"}" "$u/api/posts"
+    done
+    first=$(curl -s "$u/api/posts" | sed -n 's/^\[{"id":\([0-9]*\).*/\1/p')
+    echo "== kiln on $name: GET /api/posts/$first, GET /api/posts (10 posts), POST /api/posts"
+    run_wrk "$name-get" "$u/api/posts/$first"
+    run_wrk "$name-list" "$u/api/posts"
+    run_wrk "$name-post" "$u/api/posts" -s "$tmp/post.lua"
+    stop_server "$pid"
+    db_names+=("$name")
+}
+bench_db sqlite "sqlite:$tmp/bench.db"
+
+pg_bin=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
+if [[ ${BENCH_PG:-1} == 1 && -n $pg_bin ]]; then
+    pgdir=$tmp/pg
+    mkdir -p "$pgdir"
+    pgport=$(free_port)
+    if [[ $(id -u) == 0 ]]; then
+        chown postgres "$pgdir"
+        runas=(su postgres -s /bin/sh -c)
+    else
+        runas=(sh -c)
+    fi
+    if "${runas[@]}" "$pg_bin/initdb -D $pgdir/data -A trust -U kiln >$pgdir/initdb.log 2>&1 && $pg_bin/pg_ctl -D $pgdir/data -o '-p $pgport -k $pgdir -c listen_addresses=127.0.0.1' -l $pgdir/log -w start >/dev/null" &&
+        "$pg_bin/createdb" -h 127.0.0.1 -p "$pgport" -U kiln blog; then
+        bench_db postgres "postgres://kiln@127.0.0.1:$pgport/blog"
+    else
+        echo "bench: could not start PostgreSQL; skipping its figures"
+    fi
+    "${runas[@]}" "$pg_bin/pg_ctl -D $pgdir/data -m fast stop >/dev/null 2>&1"
+else
+    echo "bench: PostgreSQL not installed (or BENCH_PG=0): skipping its figures"
+fi
+
 # ---- report ---------------------------------------------------------------------
 echo
 echo "wrk -t1 -c$conns -d$duration --latency, $(nproc) CPUs, $(uname -m), $(date -u +%Y-%m-%d)"
@@ -217,4 +280,13 @@ done
 ratio=$(awk -v k="${rps[kiln]}" -v n="${rps[nginx]}" 'BEGIN { if (n > 0) printf "%.2f", k / n; else print "n/a" }')
 echo "kiln/nginx requests/s: $ratio"
 echo "kiln worker (pid $worker) VmRSS: ${rss_idle:-?} kB idle after start, ${rss_after:-?} kB after the run"
+echo
+printf '%-16s %12s %10s %10s %16s\n' route requests/s 'p50 ms' 'p99 ms' 'ratio to hello'
+for n in "${db_names[@]}"; do
+    for r in get list post; do
+        k=$n-$r
+        printf '%-16s %12.0f %10s %10s %16s\n' "$k" "${rps[$k]:-0}" "${p50[$k]:-?}" "${p99[$k]:-?}" \
+            "$(awk -v a="${rps[$k]:-0}" -v h="${rps[kiln]}" 'BEGIN { if (h > 0) printf "%.2f", a / h; else print "n/a" }')"
+    done
+done
 exit 0
