@@ -20,6 +20,8 @@ int toolchain_find(toolchain *tc);
 
 /* kiln build APP: returns 0 on success. Prints the route table. */
 int cmd_build(const char *app_dir, bool quiet);
+/* kiln new NAME */
+int cmd_new(const char *name);
 /* kiln routes APP */
 int cmd_routes(const char *app_dir);
 

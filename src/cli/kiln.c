@@ -20,6 +20,7 @@ static void usage(FILE *f)
         "kiln " KILN_VERSION " -- Next.js-style API routes, in C\n\n"
         "usage: kiln COMMAND [options]\n\n"
         "commands:\n"
+        "  new NAME                      create an app folder with pages/api/hello.c\n"
         "  build APP_DIR                 compile APP_DIR/pages/api into APP_DIR/.kiln/server\n"
         "  start APP_DIR [--port N] [--workers N] [--host ADDR] [--threads N] [--log-level L]\n"
         "                                run the built server (PORT from the environment too)\n"
@@ -63,6 +64,21 @@ int main(int argc, char **argv)
         if (r) return r == -1 ? 0 : 2;
         if (argc > 3) { fprintf(stderr, "kiln routes: unknown argument '%s'\n", argv[3]); return 2; }
         return cmd_routes(argv[2]);
+    }
+    if (!strcmp(cmd, "new")) {
+        const char *help = "usage: kiln new NAME\n"
+                           "  Creates the folder NAME with pages/api/hello.c, lib/, db/migrations/,\n"
+                           "  a .gitignore and a README. Then: cd NAME && kiln dev\n";
+        for (int i = 2; i < argc; i++)
+            if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { printf("%s", help); return 0; }
+        if (argc != 3 || argv[2][0] == '-') {
+            if (argc > 3) fprintf(stderr, "kiln new: unknown argument '%s'\n", argv[3]);
+            else if (argc < 3) fprintf(stderr, "kiln new: missing NAME\n");
+            else fprintf(stderr, "kiln new: unknown option '%s'\n", argv[2]);
+            fprintf(stderr, "%s", help);
+            return 2;
+        }
+        return cmd_new(argv[2]);
     }
     if (!strcmp(cmd, "migrate")) {
         const char *help = "usage: kiln migrate APP_DIR\n"
