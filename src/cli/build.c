@@ -177,6 +177,29 @@ static time_t headers_mtime(const char *app, const toolchain *tc)
     return newest;
 }
 
+/* An object needs rebuilding when it is missing or older than its source or
+ * than any shared header, or when the compile command changed. */
+static bool is_stale(const char *src, const char *obj, bool flags_changed, time_t hdr_time)
+{
+    return flags_changed || !exists(obj) || mtime_of(src) >= mtime_of(obj) || hdr_time >= mtime_of(obj);
+}
+
+typedef struct joblist { job *v; size_t n, cap; } joblist;
+
+/* Queue `cc flags -c src -o obj`; `what` (malloc'd, or NULL) tags the job. */
+static void add_compile(joblist *jl, const char *cc, const char *flags, const char *src, const char *obj, char *what)
+{
+    if (jl->n == jl->cap) jl->v = kiln_xrealloc(jl->v, (jl->cap = jl->cap ? jl->cap * 2 : 16) * sizeof *jl->v);
+    char *qs = quote_arg(src), *qo = quote_arg(obj);
+    char cmd[20000];
+    snprintf(cmd, sizeof cmd, "%s %s -c %s -o %s", cc, flags, qs, qo);
+    jl->v[jl->n].argv = argv_split(cmd);
+    jl->v[jl->n].what = what;
+    jl->n++;
+    free(qs);
+    free(qo);
+}
+
 /* ---- methods, from the source (for the printed table) ------------- */
 
 unsigned route_methods_in_source(const char *path)
@@ -308,9 +331,8 @@ int cmd_build(const char *app, bool quiet)
     if (flags_changed && (sf = fopen(stamp_path, "w"))) { fputs(flags, sf); fclose(sf); }
     time_t hdr_time = headers_mtime(app, &tc);
 
-    /* Jobs: routes, then the lib sources. */
-    size_t cap = n + 64, nj = 0;
-    job *jobs = kiln_xcalloc(cap, sizeof *jobs);
+    /* Jobs: routes, then the lib sources, then middleware.c. */
+    joblist jl = { 0 };
     buf link;
     buf_init(&link, 1024);
     for (size_t i = 0; i < n; i++) {
@@ -323,21 +345,12 @@ int cmd_build(const char *app, bool quiet)
         snprintf(origin, sizeof origin, "%s.src", o);
         FILE *of = fopen(origin, "r");
         if (of) { if (!fgets(prev, sizeof prev, of)) prev[0] = '\0'; fclose(of); }
-        bool stale = flags_changed || strcmp(prev, src) != 0 || !exists(o)
-                     || mtime_of(src) >= mtime_of(o) || hdr_time >= mtime_of(o);
+        bool stale = strcmp(prev, src) != 0 || is_stale(src, o, flags_changed, hdr_time);
         if ((of = fopen(origin, "w"))) { fputs(src, of); fclose(of); }
         buf_printf(&link, " %s", o);
-        if (!stale) continue;
-        char *qs = quote_arg(src), *qo = quote_arg(o);
-        char cmd[20000];
-        snprintf(cmd, sizeof cmd, "%s %s -c %s -o %s", tc.cc, flags, qs, qo);
-        jobs[nj].argv = argv_split(cmd);
-        jobs[nj].what = kiln_xstrdup(o);
-        nj++;
-        free(qs);
-        free(qo);
+        if (stale) add_compile(&jl, tc.cc, flags, src, o, kiln_xstrdup(o));
     }
-    size_t nroute_jobs = nj;
+    size_t nroute_jobs = jl.n;
     snprintf(p, sizeof p, "%s/lib", app);
     DIR *d = opendir(p);
     if (d) {
@@ -349,16 +362,7 @@ int cmd_build(const char *app, bool quiet)
             snprintf(src, sizeof src, "%s/lib/%s", app, e->d_name);
             snprintf(o, sizeof o, "%s/lib_%.*s.o", obj, (int)(l - 2), e->d_name);
             buf_printf(&link, " %s", o);
-            if (!flags_changed && exists(o) && mtime_of(src) < mtime_of(o) && hdr_time < mtime_of(o)) continue;
-            if (nj == cap) jobs = kiln_xrealloc(jobs, (cap *= 2) * sizeof *jobs);
-            char *qs = quote_arg(src), *qo = quote_arg(o);
-            char cmd[20000];
-            snprintf(cmd, sizeof cmd, "%s %s -c %s -o %s", tc.cc, flags, qs, qo);
-            jobs[nj].argv = argv_split(cmd);
-            jobs[nj].what = NULL;
-            nj++;
-            free(qs);
-            free(qo);
+            if (is_stale(src, o, flags_changed, hdr_time)) add_compile(&jl, tc.cc, flags, src, o, NULL);
         }
         closedir(d);
     }
@@ -369,19 +373,11 @@ int cmd_build(const char *app, bool quiet)
     bool have_mw = exists(mw_src), mw_stale = false;
     if (have_mw) {
         buf_printf(&link, " %s", mw_obj);
-        mw_stale = flags_changed || !exists(mw_obj) || mtime_of(mw_src) >= mtime_of(mw_obj) || hdr_time >= mtime_of(mw_obj);
-        if (mw_stale) {
-            if (nj == cap) jobs = kiln_xrealloc(jobs, (cap *= 2) * sizeof *jobs);
-            char *qs = quote_arg(mw_src), *qo = quote_arg(mw_obj);
-            char cmd[20000];
-            snprintf(cmd, sizeof cmd, "%s %s -c %s -o %s", tc.cc, flags, qs, qo);
-            jobs[nj].argv = argv_split(cmd);
-            jobs[nj].what = NULL;
-            nj++;
-            free(qs);
-            free(qo);
-        }
+        mw_stale = is_stale(mw_src, mw_obj, flags_changed, hdr_time);
+        if (mw_stale) add_compile(&jl, tc.cc, flags, mw_src, mw_obj, NULL);
     }
+    job *jobs = jl.v;
+    size_t nj = jl.n;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int failed = run_jobs(jobs, nj, cores > 0 ? (int)cores : 2);
     if (!failed && have_mw && mw_stale) {

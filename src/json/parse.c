@@ -45,7 +45,7 @@ typedef struct parser {
 /* Length of the valid UTF-8 sequence at p (p < end), or 0 when it is not one:
  * overlong forms, encoded surrogates (U+D800..DFFF) and code points above
  * U+10FFFF are all invalid (RFC 3629 table). */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+size_t json_utf8_len(const unsigned char *p, const unsigned char *end)
 {
     unsigned c = p[0];
     if (c < 0x80) return 1;
@@ -79,7 +79,7 @@ static const kiln_value *fail_at(parser *ps, const unsigned char *at)
         return NULL;
     }
     char tok[8];
-    size_t n = utf8_len(at, ps->end);
+    size_t n = json_utf8_len(at, ps->end);
     if (n > 1) {
         memcpy(tok, at, n);
         tok[n] = '\0';
@@ -196,7 +196,7 @@ static bool parse_string(parser *ps, const char **out, size_t *out_len)
         if (p >= stop) break;
         unsigned c = *p;
         if (c >= 0x80) {
-            size_t n = utf8_len(p, stop);
+            size_t n = json_utf8_len(p, stop);
             if (!n) { fail_at(ps, p); return false; }
             memcpy(o, p, n);
             o += n;

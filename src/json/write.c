@@ -75,29 +75,6 @@ static void put_double(buf *b, double v)
 
 /* ---- Escaping --------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at p (p < end), or 0 (same rules as the
- * parser: no overlongs, no surrogates, nothing past U+10FFFF). */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t avail = (size_t)(end - p);
-    if (c < 0xC2) return 0;   /* ASCII never gets here */
-    if (c < 0xE0) return (avail >= 2 && (p[1] & 0xC0) == 0x80) ? 2 : 0;
-    if (c < 0xF0) {
-        if (avail < 3) return 0;
-        unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        if (p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80) return 0;
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (avail < 4) return 0;
-        unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-        if (p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
-        return 4;
-    }
-    return 0;
-}
-
 /* Per byte: 0 = copy as is; 'u' = \u00XX; another letter = that short escape
  * (\n, \", ...); 1 = first byte of a (maybe) multi-byte UTF-8 sequence. */
 static const unsigned char esc_class[256] = {
@@ -125,7 +102,7 @@ static void escape_body(buf *out, const unsigned char *p, const unsigned char *e
         for (;;) {
             while (p < end && esc_class[*p] == 0) p++;
             if (p >= end || esc_class[*p] != 1) break;
-            n = utf8_len(p, end);
+            n = json_utf8_len(p, end);
             /* Stop at invalid bytes and at U+2028/U+2029 (E2 80 A8/A9). */
             if (!n || (n == 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] & 0xFE) == 0xA8)) break;
             p += n;
