@@ -529,6 +529,9 @@ typedef struct kiln_app_def {
 /* The server's main(): parses --port, --workers and the environment, then
  * runs the master and its workers. Returns the process exit code. */
 int kiln_main(int argc, char **argv, const kiln_app_def *app);
+/* The `kiln dev` host's main: routes come from the shared objects named in
+ * the manifest at $KILN_DEV_MANIFEST, reloaded on SIGUSR1. */
+int kiln_dev_main(int argc, char **argv);
 
 #ifdef __cplusplus
 }

@@ -44,7 +44,7 @@ want() {
 # Without dpkg (not Debian) we cannot check packages: say what is needed.
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps.sh: not a Debian system; install by hand: gcc make pkg-config binutils" \
-        "libsqlite3-dev libsodium-dev (test: clang, compiler-rt, llvm, curl, node;" \
+        "libsqlite3-dev libpq-dev libsodium-dev (test: clang, compiler-rt, llvm, curl, node, npm, postgresql;" \
         "bench: wrk, nginx)" >&2
     exit 0
 fi
@@ -55,6 +55,7 @@ want gcc gcc
 want pkg-config pkg-config
 want binutils objcopy
 want libsqlite3-dev
+want libpq-dev
 want libsodium-dev
 
 case "$mode" in
@@ -63,6 +64,9 @@ test)
     want llvm llvm-symbolizer
     want curl curl
     want nodejs node # keep any node already on PATH (nodesource, nvm ...)
+    want npm npm     # test clients from npm: joi (validator differential), next (lesson diff)
+    want postgresql  # a throwaway cluster on loopback proves the PostgreSQL backend
+    want procps pgrep
     ;;
 bench)
     want curl curl

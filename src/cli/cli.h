@@ -18,8 +18,20 @@ typedef struct toolchain {
 
 int toolchain_find(toolchain *tc);
 
+/* proc.c: running commands without a shell */
+struct buf;
+typedef struct job { char **argv; char *what; } job;
+char **argv_split(const char *cmd);     /* split on ' '; '\x1f' is a space in an argument */
+void argv_free(char **v);
+char *quote_arg(const char *s);         /* malloc'd: spaces become '\x1f'                 */
+int run_jobs(job *jobs, size_t n, int par); /* how many failed                           */
+int run1(const char *cmd);              /* 0 on success                                  */
+int run_capture(char **argv, struct buf *out, bool echo); /* exit status, output in out  */
+
 /* kiln build APP: returns 0 on success. Prints the route table. */
 int cmd_build(const char *app_dir, bool quiet);
+/* kiln dev [APP] [--port N] [--sanitize] */
+int cmd_dev(int argc, char **argv);
 /* kiln new NAME */
 int cmd_new(const char *name);
 /* kiln routes APP */

@@ -21,6 +21,8 @@ static void usage(FILE *f)
         "usage: kiln COMMAND [options]\n\n"
         "commands:\n"
         "  new NAME                      create an app folder with pages/api/hello.c\n"
+        "  dev [APP_DIR] [--port N] [--sanitize]\n"
+        "                                serve APP_DIR, rebuilding and swapping in what you change\n"
         "  build APP_DIR                 compile APP_DIR/pages/api into APP_DIR/.kiln/server\n"
         "  start APP_DIR [--port N] [--workers N] [--host ADDR] [--threads N] [--log-level L]\n"
         "                                run the built server (PORT from the environment too)\n"
@@ -65,6 +67,7 @@ int main(int argc, char **argv)
         if (argc > 3) { fprintf(stderr, "kiln routes: unknown argument '%s'\n", argv[3]); return 2; }
         return cmd_routes(argv[2]);
     }
+    if (!strcmp(cmd, "dev")) return cmd_dev(argc, argv);
     if (!strcmp(cmd, "new")) {
         const char *help = "usage: kiln new NAME\n"
                            "  Creates the folder NAME with pages/api/hello.c, lib/, db/migrations/,\n"

@@ -124,10 +124,24 @@ void db_worker_exit(void)
 
 /* ---- borrowing ------------------------------------------------------ */
 
+/* The request's db state lives in its arena. The runtime keeps priv->db
+ * across the requests of a keep-alive connection (it is not in the part of
+ * the private state it clears), so a deferred clean-up forgets the pointer
+ * when the arena is reset: the next request starts with fresh state instead
+ * of a pointer into recycled memory. */
+static void forget_dbr(void *arg)
+{
+    struct kiln_req_private *p = arg;
+    p->db = NULL;
+}
+
 static struct db_req *dbr_of(kiln_req *req)
 {
     struct kiln_req_private *p = req->priv;
-    if (!p->db) p->db = arena_calloc(&p->c->arena, sizeof *p->db);
+    if (!p->db) {
+        p->db = arena_calloc(&p->c->arena, sizeof *p->db);
+        kiln_defer(req, forget_dbr, p);
+    }
     return p->db;
 }
 

@@ -12,6 +12,11 @@
  * format; a text parameter holding a NUL byte cannot be sent to PostgreSQL
  * and is refused as invalid data (400) before anything is sent.
  *
+ * A restart of PostgreSQL: statements in flight fail (503, db.c); pooled
+ * idle connections are checked before reuse (pg_ok: an idle socket that
+ * turned readable was closed by the server) and replaced, so requests after
+ * the restart succeed without restarting Kiln. Server notices are dropped.
+ *
  * Owns: one PGconn. Must never: leave a half-read result on a connection it
  * hands back (a broken connection is flagged and dropped by db.c).
  */
@@ -44,6 +49,15 @@ static int wait_sock(kiln_req *req, int fd, bool for_write, unsigned timeout_ms)
     return r > 0 ? 1 : 0;
 }
 
+/* Server notices ("relation already exists, skipping" from a migration's
+ * IF NOT EXISTS, say) are not errors: libpq would print them on stderr,
+ * between our JSON log lines. Drop them. */
+static void drop_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static db_conn *pg_connect(const char *url, kiln_req *req, char **err)
 {
     PGconn *pg = PQconnectStart(url);
@@ -61,6 +75,7 @@ static db_conn *pg_connect(const char *url, kiln_req *req, char **err)
         st = PQconnectPoll(pg);
     }
     if (PQsetnonblocking(pg, 1) != 0) goto bad;
+    PQsetNoticeProcessor(pg, drop_notice, NULL);
     db_conn *c = kiln_xcalloc(1, sizeof *c);
     c->pg = pg;
     return c;
@@ -81,7 +96,22 @@ static void pg_close(db_conn *c)
     free(c);
 }
 
-static bool pg_ok(db_conn *c) { return !c->broken && PQstatus(c->pg) == CONNECTION_OK; }
+/* Usable? An idle connection has nothing to read: when its socket is
+ * readable the server has closed it or is closing it (a restart sends
+ * "terminating connection due to administrator command", then EOF), so it
+ * is dropped here, before a request sends a statement into it. This is what
+ * lets the first requests after a PostgreSQL restart succeed instead of
+ * failing on a stale pooled connection. */
+static bool pg_ok(db_conn *c)
+{
+    if (c->broken || PQstatus(c->pg) != CONNECTION_OK) return false;
+    struct pollfd p = { .fd = PQsocket(c->pg), .events = POLLIN };
+    if (p.fd < 0 || poll(&p, 1, 0) != 0) {
+        c->broken = true;
+        return false;
+    }
+    return true;
+}
 
 static kiln_db_status classify(const char *sqlstate)
 {

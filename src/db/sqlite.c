@@ -62,7 +62,6 @@ static void mkdir_parent(const char *path)
 
 static db_conn *sq_connect(const char *path, kiln_req *req, char **err)
 {
-    (void)req;
     mkdir_parent(path);
     db_conn *c = kiln_xcalloc(1, sizeof *c);
     int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -80,8 +79,22 @@ static db_conn *sq_connect(const char *path, kiln_req *req, char **err)
     c->busy_limit_ms = env ? (unsigned)atoi(env) : 10000;
     sqlite3_busy_handler(c->db, on_busy, c);
     sqlite3_extended_result_codes(c->db, 1);
+    /* Switching a new database to WAL takes an exclusive lock without going
+     * through the busy handler: when another process opens the same new
+     * file at that moment (two `kiln migrate`, or two servers starting) the
+     * PRAGMA fails with SQLITE_BUSY at once. Retry it like a busy wait. */
     char *e = NULL;
-    if (sqlite3_exec(c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", NULL, NULL, &e) != SQLITE_OK) {
+    unsigned waited = 0;
+    while ((rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                              NULL, NULL, &e)) != SQLITE_OK
+           && ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) && waited < c->busy_limit_ms) {
+        sqlite3_free(e);
+        e = NULL;
+        if (req && req->priv->co && coro_current() == req->priv->co) kiln_sleep(req, 5);
+        else sqlite3_sleep(5);
+        waited += 5;
+    }
+    if (rc != SQLITE_OK) {
         if (err) *err = kiln_xstrdup(e ? e : "PRAGMA failed");
         sqlite3_free(e);
         sqlite3_close(c->db);

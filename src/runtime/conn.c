@@ -59,17 +59,22 @@ static void format_remote(conn *c, const struct sockaddr_storage *ss)
     }
 }
 
-void conn_accept_all(worker *w)
+/* Returns false when out of file descriptors: the listening socket is
+ * level-triggered, so the caller must stop watching it for a while. */
+bool conn_accept(worker *w, int max)
 {
-    for (;;) {
+    for (int taken = 0; max < 0 || taken < max; taken++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int fd = accept4(w->listen_io.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
-            if (errno == EMFILE || errno == ENFILE)
-                log_event(LOG_ERROR, NULL, "accept: out of file descriptors", NULL);
-            return;   /* EAGAIN, or a resource error: try on the next edge */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log_event(LOG_ERROR, NULL, "accept: out of file descriptors or memory; pausing accepts",
+                          "\"error\":\"%s\",\"open\":%zu", strerror(errno), w->nconns);
+                return false;
+            }
+            return true;   /* EAGAIN (another worker took it), or the socket is gone */
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -92,6 +97,7 @@ void conn_accept_all(worker *w)
         loop_add(w->loop, &c->io, 0);
         set_timer(c, w->opts->idle_timeout_ms);
     }
+    return true;
 }
 
 /* Unlink and close now; the memory is freed after this loop turn. */
@@ -323,12 +329,15 @@ static int take_body(conn *c)
 
 static void conn_process(conn *c)
 {
+    bool high_water;
+again:
+    high_water = false;
     while (!c->dead) {
         if (c->need_read && c->in.len < IN_CAP && (c->state == CS_HEAD || c->state == CS_BODY)
             && !read_input(c))
             return;
         if (c->state == CS_HEAD) {
-            if (c->out.len > OUT_HIGH_WATER) break;       /* let the writer catch up */
+            if (c->out.len > OUT_HIGH_WATER) { high_water = true; break; }  /* let the writer catch up */
             if (c->in.len == 0) {
                 if (c->read_closed) { conn_flush(c); if (!c->dead && !c->write_blocked) conn_close(c); return; }
                 break;
@@ -373,6 +382,10 @@ static void conn_process(conn *c)
     if (c->dead) return;
     conn_flush(c);
     if (c->dead) return;
+    /* We stopped at the high-water mark and this flush wrote everything:
+     * no EPOLLOUT edge will call us back, so go on with the pipelined
+     * requests still in `in` now. */
+    if (high_water && !c->write_blocked) goto again;
     if (c->state == CS_HEAD && !c->write_blocked && !c->timer.armed)
         set_timer(c, c->w->opts->idle_timeout_ms);
     /* `in` is full and we are not consuming: the peer must wait (pipelining

@@ -28,6 +28,7 @@
 #endif
 #endif
 #ifdef CORO_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -185,6 +186,13 @@ coro *coro_new(coro_fn fn, void *arg)
     if (co) {
         free_list = co->next_free;
         free_count--;
+#ifdef CORO_ASAN
+        /* The last frames of the previous coroutine (coro_main, switch_out)
+         * never returned, so their redzones are still poisoned: clear the
+         * whole stack, or the next handler's frames trip over them. */
+        size_t page = (size_t)getpagesize();
+        ASAN_UNPOISON_MEMORY_REGION(co->map + page, co->map_len - page);
+#endif
     } else {
         co = kiln_xcalloc(1, sizeof(*co));
         size_t page = (size_t)getpagesize();

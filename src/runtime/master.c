@@ -8,7 +8,13 @@
  *   SIGHUP   zero-downtime restart: start a new set of workers, wait until
  *            each is listening, then drain the old set
  *
- * Owns: the worker table and the router built before fork.
+ * The listening socket is opened here, before the first fork, and every
+ * worker of every generation accepts from that one socket. Per-worker
+ * SO_REUSEPORT sockets would each have their own accept queue, and closing
+ * one (a drained worker on SIGHUP, a crashed one) resets the connections
+ * still queued in it; a shared queue outlives any one worker.
+ *
+ * Owns: the worker table, the router built before fork, the listening socket.
  * Must never: accept connections itself, or restart workers in a tight loop
  * (a worker that keeps dying at start-up is given up on).
  */
@@ -74,9 +80,15 @@ static pid_t spawn(const server_opts *o, int slot, int ready_fd, const sigset_t 
         return -1;
     }
     if (pid == 0) {
-        sigprocmask(SIG_SETMASK, oldmask, NULL);
+        /* SIGTERM/SIGINT stay blocked: a stop sent right after this fork
+         * must wait for the worker's signalfd (a graceful drain), not kill
+         * it with the default action before worker_run sets that up. */
         signal(SIGHUP, SIG_IGN);
         signal(SIGCHLD, SIG_DFL);
+        sigset_t mask = *oldmask;
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_SETMASK, &mask, NULL);
         kiln_ready_fd = ready_fd;
         int rc = worker_run(o, slot);
         router_free(kiln_master_router);
@@ -135,6 +147,14 @@ static int wait_ready(int fd, int want, int timeout_ms)
         got += (int)n;
     }
     return got;
+}
+
+/* The master's copy of the listening socket; the socket itself closes when
+ * the last worker closes its copy too. */
+static void stop_listening(server_opts *o)
+{
+    if (o->listen_fd >= 0) close(o->listen_fd);
+    o->listen_fd = -1;
 }
 
 static int start_generation(const server_opts *o, const sigset_t *oldmask)
@@ -223,6 +243,13 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
         return 1;
     }
 
+    o.listen_fd = listener_open(&o);
+    if (o.listen_fd < 0) {
+        log_event(LOG_ERROR, NULL, "cannot listen", "\"port\":%d,\"error\":\"%s\"", o.port, strerror(errno));
+        router_free(kiln_master_router);
+        return 1;
+    }
+
     sigset_t set, oldmask;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -238,6 +265,7 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
                   "\"port\":%d,\"ready\":%d,\"workers\":%d", o.port, ready, o.workers);
         signal_generation(generation, SIGKILL, false);
         while (wait(NULL) > 0) {}
+        close(o.listen_fd);
         router_free(kiln_master_router);
         close(sfd);
         return 1;
@@ -260,6 +288,7 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
                 if (!stopping) {
                     log_event(LOG_INFO, NULL, "shutting down", NULL);
                     stopping = true;
+                    stop_listening(&o);   /* once the workers close theirs: refused */
                     stop_deadline = now_ms() + o.shutdown_timeout_ms + 2000;
                     for (int i = 0; i < nchildren; i++) kill(children[i].pid, SIGTERM);
                 }
@@ -299,6 +328,7 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
             if (fast_deaths > 10) {
                 log_event(LOG_ERROR, NULL, "workers keep dying at start-up; giving up", NULL);
                 stopping = true;
+                stop_listening(&o);
                 stop_deadline = now_ms() + 2000;
                 for (int i = 0; i < nchildren; i++) kill(children[i].pid, SIGTERM);
                 continue;
@@ -311,6 +341,7 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
             for (int i = 0; i < nchildren; i++) kill(children[i].pid, SIGKILL);
         }
     }
+    stop_listening(&o);
     router_free(kiln_master_router);
     close(sfd);
     log_event(LOG_INFO, NULL, "server stopped", NULL);

@@ -36,6 +36,7 @@ typedef struct server_opts {
     unsigned body_timeout_ms;   /* longest wait between body reads     */
     unsigned shutdown_timeout_ms;
     int offload_threads;
+    int listen_fd;              /* opened by the master, shared by all */
     const kiln_route_def *routes;
     size_t nroutes;
     const kiln_app_def *app;    /* app-wide middleware and its matcher */
@@ -144,6 +145,7 @@ struct worker {
     const server_opts *opts;
     loop *loop;
     loop_io listen_io;
+    loop_timer accept_pause;    /* out of fds: listen_io unwatched till it fires */
     loop_io signal_io;
     router *router;
     conn *conns;                /* live connections                       */
@@ -160,7 +162,8 @@ struct worker {
 extern worker *kiln_current_worker;
 
 /* conn.c */
-void conn_accept_all(worker *w);
+bool conn_accept(worker *w, int max);  /* up to max connections (-1: all);
+                                          false: out of fds, pause accepts */
 void conn_resume_after_wait(conn *c);  /* a suspended handler may continue */
 void conn_close(conn *c);
 void conn_flush(conn *c);
@@ -221,5 +224,6 @@ void db_worker_exit(void);
 
 /* worker.c */
 int worker_run(const server_opts *opts, int id);
+int listener_open(const server_opts *opts);   /* master, before fork */
 
 #endif

@@ -1,15 +1,18 @@
 /*
- * worker.c -- one worker process: its own SO_REUSEPORT listening socket, its
- * own event loop, its own router copy and thread pool.
+ * worker.c -- one worker process: its own event loop, router copy and thread
+ * pool, accepting from the listening socket it shares with the master and
+ * every other worker (see master.c for why it is shared).
  *
  * Signals: SIGTERM/SIGINT (via signalfd) start a graceful drain: stop
  * accepting, let in-flight requests finish (bounded by the shutdown
  * timeout), close idle keep-alive connections, exit 0. A crash (SIGSEGV,
  * SIGBUS, SIGFPE, SIGILL, SIGABRT) is caught on an alternate stack: the
- * handler answers the request that crashed with a 500 JSON, logs the route
- * and request id, and re-raises so the master restarts the worker.
+ * handler answers the request that crashed with a 500 JSON (after the
+ * answers to earlier pipelined requests still queued), logs the route and
+ * request id, and re-raises so the master restarts the worker.
  *
- * Owns: the listening socket, the loop, every connection of this worker.
+ * Owns: its copy of the listening fd, the loop, every connection of this
+ * worker.
  * Must never: share a connection with another worker, or survive a crash by
  * jumping out of the signal handler (the heap may be corrupt).
  */
@@ -18,6 +21,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +63,24 @@ static size_t sappend_int(char *dst, size_t at, size_t cap, long v)
     return at;
 }
 
+/* Write all of p[0..n) to a non-blocking socket, waiting (poll) while it is
+ * full, at most a second in all. */
+static bool write_all(int fd, const char *p, size_t n)
+{
+    int waits = 0;
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k > 0) { p += k; n -= (size_t)k; continue; }
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && waits++ < 10) {
+            struct pollfd pf = { .fd = fd, .events = POLLOUT };
+            if (poll(&pf, 1, 100) >= 0) continue;
+        }
+        return false;
+    }
+    return true;
+}
+
 static void on_crash(int sig)
 {
     worker *w = kiln_current_worker;
@@ -77,7 +99,9 @@ static void on_crash(int sig)
         m = sappend_int(msg, m, sizeof msg, (long)b);
         m = sappend(msg, m, sizeof msg, "\r\n\r\n");
         m = sappend(msg, m, sizeof msg, body);
-        if (write(c->io.fd, msg, m) < 0) { /* nothing more we can do */ }
+        /* Answers to earlier pipelined requests may still sit in `out`:
+         * they go first, or the client would take the 500 for one of them. */
+        if (write_all(c->io.fd, c->out.data, c->out.len)) write_all(c->io.fd, msg, m);
     }
     m = 0;
     m = sappend(msg, m, sizeof msg, "{\"level\":\"error\",\"worker\":");
@@ -110,34 +134,74 @@ static void install_crash_handlers(void)
 
 /* ---- listening ------------------------------------------------------- */
 
-static int open_listener(const server_opts *o)
+/* The listening socket, opened once by the master before any worker is
+ * forked (no SO_REUSEPORT: a second server on the same port fails to bind
+ * instead of silently sharing it). Returns -1 with errno set. */
+int listener_open(const server_opts *o)
 {
     char port[16];
     snprintf(port, sizeof port, "%d", o->port);
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
     struct addrinfo *res = NULL;
-    int fd = -1;
-    if (getaddrinfo(o->host && *o->host ? o->host : "::", port, &hints, &res) != 0) return -1;
+    int fd = -1, err = EADDRNOTAVAIL;
+    if (getaddrinfo(o->host && *o->host ? o->host : "::", port, &hints, &res) != 0) {
+        errno = EADDRNOTAVAIL;
+        return -1;
+    }
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) continue;
+        if (fd < 0) { err = errno; continue; }
         int one = 1, zero = 0;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
         if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 4096) == 0) break;
+        err = errno;
         close(fd);
         fd = -1;
     }
     freeaddrinfo(res);
+    if (fd < 0) errno = err;
     return fd;
+}
+
+#define ACCEPT_PAUSE_MS 200
+
+static void watch_listener(worker *w)
+{
+    loop_add(w->loop, &w->listen_io, EPOLLIN | EPOLLEXCLUSIVE);
+}
+
+static void on_accept_pause_end(loop_timer *t)
+{
+    worker *w = (worker *)((char *)t - offsetof(worker, accept_pause));
+    if (!w->draining && w->listen_io.fd >= 0) watch_listener(w);
 }
 
 static void on_listen(loop_io *io, uint32_t events)
 {
     (void)events;
     worker *w = (worker *)((char *)io - offsetof(worker, listen_io));
-    if (!w->draining) conn_accept_all(w);
+    if (w->draining) return;
+    /* A bounded batch: the socket is level-triggered and EPOLLEXCLUSIVE, so
+     * what is left wakes another worker (or this one on its next turn), and
+     * a burst of connections is spread over the workers. */
+    if (!conn_accept(w, 32)) {
+        /* Out of fds: the queue stays readable, and level-triggered epoll
+         * would spin on it. Stop watching it for a moment (other workers,
+         * or closing connections, make room meanwhile). */
+        loop_del(w->loop, &w->listen_io);
+        w->accept_pause.on_fire = on_accept_pause_end;
+        loop_timer_set(w->loop, &w->accept_pause, loop_now_ms(w->loop) + ACCEPT_PAUSE_MS);
+    }
+}
+
+#define DRAIN_GRACE_MS 1000
+
+/* A keep-alive connection between requests: safe to close when draining.
+ * (One that has not sent its first request yet is not: see start_drain.) */
+static bool idle_keepalive(const conn *c)
+{
+    return c->nreq > 0 && !c->in_request && c->state == CS_HEAD && c->in.len == 0 && c->out.len == 0;
 }
 
 static void start_drain(worker *w)
@@ -145,13 +209,23 @@ static void start_drain(worker *w)
     if (w->draining) return;
     w->draining = true;
     w->drain_deadline = loop_now_ms(w->loop) + w->opts->shutdown_timeout_ms;
-    conn_accept_all(w);                 /* take what the kernel queued for us */
+    loop_timer_cancel(w->loop, &w->accept_pause);
+    conn_accept(w, -1);                 /* take what the kernel queued for us */
+    /* Closing our copy leaves the socket open in the master and the other
+     * workers: on SIGHUP the new generation accepts what arrives next. */
     loop_del(w->loop, &w->listen_io);
     close(w->listen_io.fd);
     w->listen_io.fd = -1;
     for (conn *c = w->conns, *next; c; c = next) {
         next = c->next;
-        if (!c->in_request && c->in.len == 0 && c->out.len == 0) conn_close(c);
+        if (idle_keepalive(c)) {
+            conn_close(c);
+        } else if (c->nreq == 0 && c->in.len == 0 && c->state == CS_HEAD) {
+            /* Accepted, request not here yet (it may be in flight: closing
+             * now would reset it). A short grace, then the idle path closes. */
+            uint64_t grace = loop_now_ms(w->loop) + DRAIN_GRACE_MS;
+            if (!c->timer.armed || c->timer.deadline_ms > grace) loop_timer_set(w->loop, &c->timer, grace);
+        }
     }
     log_event(LOG_INFO, NULL, "worker draining", "\"inFlight\":%zu", w->nconns);
 }
@@ -198,13 +272,10 @@ int worker_run(const server_opts *opts, int id)
     w.signal_io.on_event = on_signal;
     loop_add(w.loop, &w.signal_io, EPOLLIN);
 
-    w.listen_io.fd = open_listener(opts);
-    if (w.listen_io.fd < 0) {
-        log_event(LOG_ERROR, NULL, "cannot listen", "\"port\":%d,\"error\":\"%s\"", opts->port, strerror(errno));
-        return 1;
-    }
+    w.listen_io.fd = opts->listen_fd;
     w.listen_io.on_event = on_listen;
-    loop_add(w.loop, &w.listen_io, EPOLLIN | EPOLLET);
+    w.accept_pause.heap_index = -1;
+    watch_listener(&w);
     loop_set_after_turn(w.loop, after_turn, &w);
     if (kiln_ready_fd >= 0) {
         if (write(kiln_ready_fd, "r", 1) < 0) { /* master gone: keep serving */ }
@@ -221,7 +292,7 @@ int worker_run(const server_opts *opts, int id)
         if (w.draining) {
             for (conn *c = w.conns, *next; c; c = next) {
                 next = c->next;
-                if (!c->in_request && c->out.len == 0 && c->state == CS_HEAD && c->in.len == 0) conn_close(c);
+                if (idle_keepalive(c)) conn_close(c);
             }
         }
     }

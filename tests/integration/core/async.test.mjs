@@ -191,6 +191,39 @@ test('max duration: a 504 on a pipelined connection drops what follows', async (
   assert.ok(ex.closed);
 });
 
+test('max duration during kiln_offload: 504 at once, the late result is dropped', async () => {
+  const t0 = Date.now();
+  const r = await request(srv.port, '/api/timeout?mode=offload');
+  const ms = Date.now() - t0;
+  assert.equal(r.status, 504);
+  assert.deepEqual(r.json, { error: 'Gateway Timeout', requestId: r.headers['x-request-id'] });
+  assert.ok(ms < 550, `504 took ${ms} ms: it waited for the offloaded call`);
+  // Meanwhile and after the offloaded call returns, the worker serves.
+  const h = await request(srv.port, '/api/hello');
+  assert.equal(h.status, 200);
+  await sleep(500);
+  const again = await request(srv.port, '/api/hello');
+  assert.equal(again.status, 200);
+  const id = r.headers['x-request-id'];
+  assert.ok(!logsFor(srv, id).some((l) => /already sent/.test(l.msg)));
+});
+
+test('keep-alive after a streamed response: the next request on the connection is served', async () => {
+  const ex = await rawExchange(
+    srv.port,
+    'GET /api/stream HTTP/1.1\r\nHost: x\r\n\r\nGET /api/sse?n=1 HTTP/1.1\r\nHost: x\r\n\r\n' +
+      'GET /api/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    { timeoutMs: 3000 },
+  );
+  const rs = parseResponses(ex.data).responses;
+  assert.equal(rs.length, 3);
+  assert.equal(rs[0].text, 'chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n');
+  assert.equal(rs[1].headers['content-type'], 'text/event-stream');
+  assert.match(rs[1].text, /event: done/);
+  assert.equal(JSON.parse(rs[2].text).message, 'Hello, World!');
+  assert.ok(ex.closed);
+});
+
 test('a client that leaves during a slow request does not hurt the worker', async () => {
   const s = await openSocket(srv.port);
   s.write('GET /api/slow HTTP/1.1\r\nHost: x\r\n\r\n');

@@ -8,6 +8,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { rawExchange, rawOne, parseResponses } from '../lib/server.mjs';
 import { startFixture, request, openSocket, sleep } from '../lib/extra.mjs';
 
@@ -74,6 +76,55 @@ test('pipelining: many small requests beyond one read buffer', async () => {
   assert.equal(r.responses.length, n + 1);
   for (let i = 0; i < n; i += 37) assert.deepEqual(JSON.parse(r.responses[i].text).query.i, [String(i)]);
   assert.equal(JSON.parse(r.responses[n].text).message, 'Hello, World!');
+});
+
+test('pipelined large responses to a slow reader arrive whole and in order', async () => {
+  // Three ~3.5 MB JSON bodies: far past the socket buffers and the
+  // connection's output high-water mark.
+  const s = await openSocket(srv.port);
+  s.sock.pause();
+  s.write(
+    GET('/api/builder?n=60000') + GET('/api/echo?between=1') + GET('/api/builder?n=60001') +
+      GET('/api/builder?n=60002', 'Connection: close\r\n'),
+  );
+  await sleep(400); // not reading: the server must wait, not drop or spin
+  s.sock.resume();
+  const closedAt = await Promise.race([s.closed, sleep(8000).then(() => null)]);
+  s.destroy();
+  assert.notEqual(closedAt, null, 'responses did not complete');
+  const rs = parseResponses(s.data()).responses;
+  assert.equal(rs.length, 4);
+  const a = JSON.parse(rs[0].text);
+  assert.equal(a.length, 60000);
+  assert.deepEqual(a[59999], { id: 59999, title: null, even: false, ratio: 0.5, nil: null });
+  assert.deepEqual(JSON.parse(rs[1].text).query, { between: ['1'] });
+  assert.equal(JSON.parse(rs[2].text).length, 60001);
+  const c = JSON.parse(rs[3].text);
+  assert.equal(c.length, 60002);
+  assert.deepEqual(c[60001], { id: 60001, title: null, even: false, ratio: 0.5, nil: null });
+});
+
+test('a chunked body followed by a pipelined request', async () => {
+  const r = await exchange(
+    'POST /api/text HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' +
+      GET('/api/echo?next=1', 'Connection: close\r\n'),
+  );
+  assert.equal(r.responses.length, 2);
+  assert.equal(r.responses[0].text, 'abc');
+  assert.deepEqual(JSON.parse(r.responses[1].text).query, { next: ['1'] });
+});
+
+test('300 concurrent connections on one worker', async () => {
+  const rs = await Promise.all(
+    Array.from({ length: 300 }, (_, i) =>
+      rawExchange(srv.port, GET(`/api/echo?i=${i}`, 'Connection: close\r\n'), { timeoutMs: 5000 }),
+    ),
+  );
+  rs.forEach((ex, i) => {
+    const [res] = parseResponses(ex.data).responses;
+    assert.equal(res?.status, 200, `connection ${i}`);
+    assert.deepEqual(JSON.parse(res.text).query.i, [String(i)]);
+  });
 });
 
 test('keep-alive: one connection serves many requests', async () => {
@@ -301,6 +352,43 @@ test('body timeout is per read: a slow but steady body completes', async () => {
   assert.equal(r.responses.length, 1, r.data.toString());
   assert.equal(r.responses[0].status, 200);
   assert.equal(r.responses[0].text, body);
+});
+
+test('out of file descriptors: accepts pause (no spinning), queued clients are served later', async () => {
+  const own = await startFixture({ workers: 1, env: { KILN_IDLE_TIMEOUT_MS: '600' } });
+  const socks = [];
+  try {
+    const pid = (await request(own.port, '/api/pid')).json.pid;
+    const used = fs.readdirSync(`/proc/${pid}/fd`).length;
+    const lim = spawnSync('prlimit', [`--nofile=${used + 15}:`, '--pid', String(pid)], { encoding: 'utf8' });
+    assert.equal(lim.status, 0, lim.stderr);
+    // 40 idle connections: about 15 are accepted, the rest wait in the queue.
+    for (let i = 0; i < 40; i++) socks.push(await openSocket(own.port));
+    await sleep(100);
+    const cpu = () => {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1].split(' ');
+      return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks
+    };
+    const c0 = cpu();
+    await sleep(400);
+    const ticks = cpu() - c0;
+    assert.ok(ticks < 15, `the worker burned ${ticks} ticks in 400 ms while out of fds`);
+    const pauses = own.logs().filter((l) => /pausing accepts/.test(l.msg));
+    assert.ok(pauses.length >= 1 && pauses.length < 10, `${pauses.length} pause log lines`);
+    // Every client gets its answer: the idle timer frees fds, the pause
+    // ends, the queue is drained.
+    const answers = socks.map(async (s) => {
+      s.write(GET('/api/hello', 'Connection: close\r\n'));
+      await s.waitFor((t) => t.endsWith('}'), 6000);
+      return parseResponses(s.data()).responses[0].status;
+    });
+    assert.deepEqual(await Promise.all(answers), Array(40).fill(200));
+    const after = await request(own.port, '/api/hello');
+    assert.equal(after.status, 200);
+  } finally {
+    for (const s of socks) s.destroy();
+    await own.stop();
+  }
 });
 
 test('the server still answers after all of the above', async () => {

@@ -1,0 +1,7 @@
+-- The practice task's users (the lesson's store.users): an email is used by
+-- at most one user (409 "Email already exists").
+CREATE TABLE users (
+    id    BIGSERIAL PRIMARY KEY,
+    name  TEXT NOT NULL,
+    email TEXT NOT NULL UNIQUE
+);

@@ -1,0 +1,58 @@
+/* /api/auth/login -- log in (the lesson's pages/api/auth/login.js).
+ *
+ * POST {email, password} -> 200 {"token": ...} and the session cookie.
+ * A wrong email and a wrong password get the same answer, 401 "Invalid
+ * credentials", after the same work: an unknown email is checked against a
+ * dummy hash (kiln_password_dummy_verify), so timing tells nothing either.
+ *
+ * Attempts are rate limited per client address and per email (an attacker
+ * spreading guesses over many addresses still hits the second): over the
+ * limit, 429 with Retry-After. The limits count across every worker.
+ * Environment: BLOG_LOGIN_PER_ADDRESS (default 20), BLOG_LOGIN_PER_EMAIL
+ * (default 5), per BLOG_LOGIN_WINDOW_S seconds (default 60). */
+#include <kiln.h>
+#include <stdlib.h>
+#include <string.h>
+#include "validate.h"
+
+static unsigned env_uint(const char *name, unsigned def)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return def;
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    return *end == '\0' && n > 0 && n <= 1000000 ? (unsigned)n : def;
+}
+
+void POST(kiln_req *req, kiln_res *res)
+{
+    unsigned window = env_uint("BLOG_LOGIN_WINDOW_S", 60);
+    if (!kiln_rate_limit(req, res, kiln_sprintf(req, "login-address:%s", req->remote_addr),
+                         env_uint("BLOG_LOGIN_PER_ADDRESS", 20), window))
+        return;
+    /* Joi.object({ email: Joi.string().required(), password: Joi.string().required() }) */
+    static const field_rule rules[] = { { .key = "email" }, { .key = "password" } };
+    if (!validate_body(req, res, rules, 2)) return;
+    const char *email = lower_dup(req, kiln_json_str(kiln_json_get(req->json, "email")));
+    if (!kiln_rate_limit(req, res, kiln_sprintf(req, "login-email:%s", email),
+                         env_uint("BLOG_LOGIN_PER_EMAIL", 5), window))
+        return;
+
+    kiln_str pw = body_text(req, "password");
+    bool pw_ok = !memchr(pw.ptr, '\0', pw.len);   /* signup never stores one with a NUL */
+    kiln_rows *acct = kiln_db_query(req, "SELECT id, password_hash FROM accounts WHERE email = ?", email);
+    bool ok;
+    if (kiln_rows_count(acct) == 1) {
+        ok = kiln_password_verify(req, kiln_rows_str(acct, 0, "password_hash"), pw.ptr) && pw_ok;
+    } else {
+        kiln_password_dummy_verify(req, pw.ptr);
+        ok = false;
+    }
+    if (!ok) {
+        kiln_error(res, 401, "Invalid credentials");
+        return;
+    }
+    const char *token = kiln_session_create(req, res, kiln_rows_i64(acct, 0, "id"), NULL);
+    if (!token) return;                          /* answered (503) */
+    kiln_json(res, 200, "{token: %s}", token);
+}

@@ -1,0 +1,29 @@
+/* /api/users -- list and create users, logged-in callers only (the lesson's
+ * practice task, pages/api/users/index.js).
+ *
+ * GET -> 200 [{id, name, email}]; POST {name, email} -> 201 {id, name, email};
+ * an email some user already has -> 409 "Email already exists" (the table's
+ * UNIQUE constraint decides). Other methods -> 405, Allow: GET, POST. */
+#include <kiln.h>
+#include "validate.h"
+
+const kiln_middleware middleware[] = { kiln_require_session, NULL };
+
+void GET(kiln_req *req, kiln_res *res)
+{
+    kiln_send_rows(res, 200, kiln_db_query(req, "SELECT id, name, email FROM users ORDER BY id"));
+}
+
+void POST(kiln_req *req, kiln_res *res)
+{
+    /* Joi.object({ name: Joi.string().required(), email: Joi.string().email().required() }) */
+    static const field_rule rules[] = { { .key = "name" }, { .key = "email", .email = true } };
+    if (!validate_body(req, res, rules, 2)) return;
+    kiln_rows *user = kiln_db_query(req, "INSERT INTO users (name, email) VALUES (?, ?) RETURNING id, name, email",
+                                    body_text(req, "name"), body_text(req, "email"));
+    if (kiln_rows_status(user) == KILN_DB_CONFLICT) {
+        kiln_error(res, 409, "Email already exists");
+        return;
+    }
+    kiln_send_row(res, 201, user);
+}

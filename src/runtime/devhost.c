@@ -1,0 +1,259 @@
+/*
+ * devhost.c -- the server side of `kiln dev`: routes come from shared
+ * objects named in a manifest that the supervisor (src/cli/dev.c) rewrites
+ * after each build, instead of from a table linked in at build time.
+ *
+ * kiln_dev_main() runs the ordinary master/worker server with one worker in
+ * dev mode. The worker loads the manifest at start and again on SIGUSR1
+ * (swapping its route table between two requests); SIGUSR2 makes it hold new
+ * requests until that reload, so a request sent while a build runs gets the
+ * new code. A manifest whose build failed turns every API request into a 500
+ * carrying the compiler's diagnostics. A crash is answered with the signal
+ * and a symbolized backtrace (file:line of the handler), and the master
+ * starts a fresh worker.
+ *
+ * Owns: every generation loaded (objects stay mapped: a suspended request may
+ * still run old code; they are closed at exit). Must never: be linked into a
+ * production server's hot path (kiln_main does not call into it).
+ */
+#include "runtime/server.h"
+
+#include <dlfcn.h>
+#include <execinfo.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+bool kiln_dev_mode;
+
+typedef struct dev_gen {
+    kiln_app_def app;
+    kiln_route_def *routes;
+    void **handles;
+    size_t nhandles;
+    char *strings;             /* the manifest text the routes point into */
+    struct dev_gen *older;
+} dev_gen;
+
+static dev_gen *generations;
+
+static const char *const method_syms[KILN_METHOD_COUNT] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" };
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    buf b;
+    buf_init(&b, 4096);
+    char tmp[4096];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) buf_append(&b, tmp, n);
+    fclose(f);
+    buf_putc(&b, '\0');
+    return b.data;
+}
+
+static void *open_so(dev_gen *g, const char *path, buf *err)
+{
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        buf_puts(err, "{\"file\":");
+        json_escape(err, path, strlen(path));
+        buf_puts(err, ",\"line\":0,\"column\":0,\"message\":");
+        json_escape(err, e ? e : "dlopen failed", strlen(e ? e : "dlopen failed"));
+        buf_puts(err, "}");
+        return NULL;
+    }
+    g->handles = kiln_xrealloc(g->handles, (g->nhandles + 1) * sizeof *g->handles);
+    g->handles[g->nhandles++] = h;
+    return h;
+}
+
+/* Load the manifest. Returns the app, or NULL with *diagnostics set to a
+ * malloc'd JSON array (build failed, or an object would not load). */
+const kiln_app_def *devhost_load(char **diagnostics)
+{
+    *diagnostics = NULL;
+    const char *path = getenv("KILN_DEV_MANIFEST");
+    char *text = path ? slurp(path) : NULL;
+    buf err;
+    buf_init(&err, 256);
+    buf_putc(&err, '[');
+    if (!text) {
+        buf_puts(&err, "{\"file\":\"\",\"line\":0,\"column\":0,\"message\":\"no manifest (KILN_DEV_MANIFEST)\"}]");
+        buf_putc(&err, '\0');
+        *diagnostics = err.data;
+        return NULL;
+    }
+    dev_gen *g = kiln_xcalloc(1, sizeof *g);
+    g->strings = text;
+    size_t cap = 16, n = 0;
+    g->routes = kiln_xcalloc(cap, sizeof *g->routes);
+    bool failed = false, first_diag = true;
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *f[4] = { 0 };
+        int nf = 0;
+        for (char *s2 = NULL, *t = strtok_r(line, "\t", &s2); t && nf < 4; t = strtok_r(NULL, "\t", &s2)) f[nf++] = t;
+        if (nf < 2) continue;
+        if (!strcmp(f[0], "state")) failed = strcmp(f[1], "ok") != 0;
+        else if (!strcmp(f[0], "diagnostic")) {
+            if (!first_diag) buf_putc(&err, ',');
+            buf_puts(&err, f[1]);
+            first_diag = false;
+        } else if (!strcmp(f[0], "middleware") && !failed) {
+            void *h = open_so(g, f[1], &err);
+            if (!h) { failed = true; first_diag = false; continue; }
+            g->app.middleware = (kiln_middleware)(uintptr_t)dlsym(h, "middleware");
+            g->app.matcher = dlsym(h, "matcher");
+        } else if (!strcmp(f[0], "route") && nf == 4 && !failed) {
+            void *h = open_so(g, f[2], &err);
+            if (!h) { failed = true; first_diag = false; continue; }
+            if (n == cap) g->routes = kiln_xrealloc(g->routes, (cap *= 2) * sizeof *g->routes);
+            kiln_route_def *r = &g->routes[n++];
+            memset(r, 0, sizeof *r);
+            r->pattern = f[1];
+            r->file = f[3];
+            r->handler = (kiln_handler)(uintptr_t)dlsym(h, "handler");
+            for (int m = 0; m < KILN_METHOD_COUNT; m++) r->methods[m] = (kiln_handler)(uintptr_t)dlsym(h, method_syms[m]);
+            r->config = dlsym(h, "config");
+            r->middleware = dlsym(h, "middleware");
+        }
+    }
+    if (failed) {
+        buf_puts(&err, "]");
+        buf_putc(&err, '\0');
+        *diagnostics = err.data;
+        for (size_t i = 0; i < g->nhandles; i++) dlclose(g->handles[i]);
+        free(g->handles);
+        free(g->routes);
+        free(g->strings);
+        free(g);
+        return NULL;
+    }
+    buf_free(&err);
+    g->app.routes = g->routes;
+    g->app.nroutes = n;
+    g->older = generations;
+    generations = g;
+    return &g->app;
+}
+
+void devhost_unload_all(void)
+{
+    while (generations) {
+        dev_gen *g = generations;
+        generations = g->older;
+        for (size_t i = 0; i < g->nhandles; i++) dlclose(g->handles[i]);
+        free(g->handles);
+        free(g->routes);
+        free(g->strings);
+        free(g);
+    }
+}
+
+/* ---- crash reports ---------------------------------------------------
+ * Called from the worker's crash handler in dev mode only: the process is
+ * about to die, so the strict async-signal-safety of production's handler is
+ * traded for a useful answer (backtrace(), dladdr(), addr2line). */
+
+static char sanitizer_report[4096];
+
+static void on_sanitizer_report(const char *report)
+{
+    snprintf(sanitizer_report, sizeof sanitizer_report, "%s", report);
+}
+
+void devhost_install_sanitizer_hook(void)
+{
+    extern void __asan_set_error_report_callback(void (*)(const char *)) __attribute__((weak));
+    if (__asan_set_error_report_callback) __asan_set_error_report_callback(on_sanitizer_report);
+}
+
+/* "func\nfile:line\n" from addr2line for one address in one object. */
+static bool symbolize(const char *obj, uintptr_t off, char *func, size_t fcap, char *loc, size_t lcap)
+{
+    int p[2];
+    if (pipe(p) != 0) return false;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        char addr[32];
+        snprintf(addr, sizeof addr, "0x%lx", (unsigned long)off);
+        execlp("addr2line", "addr2line", "-f", "-e", obj, addr, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    char out[1024];
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof out - 1 && (r = read(p[0], out + n, sizeof out - 1 - n)) > 0) n += (size_t)r;
+    out[n] = '\0';
+    close(p[0]);
+    waitpid(pid, NULL, 0);
+    char *nl = strchr(out, '\n');
+    if (!nl) return false;
+    *nl = '\0';
+    snprintf(func, fcap, "%.*s", (int)(fcap - 1), out);
+    char *l2 = nl + 1;
+    l2[strcspn(l2, "\n")] = '\0';
+    char *disc = strstr(l2, " (discriminator");
+    if (disc) *disc = '\0';
+    snprintf(loc, lcap, "%s", l2);
+    return true;
+}
+
+/* Append `"signal":"…","backtrace":[{"function","file","line"}…]` (and the
+ * sanitizer's report, if one came) to out. Frames without source (libc, the
+ * runtime) are left out unless nothing else is known. */
+void devhost_crash_fields(int sig, buf *out)
+{
+    void *frames[48];
+    int n = backtrace(frames, 48);
+    const char *name = sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : sig == SIGFPE ? "SIGFPE"
+                     : sig == SIGILL ? "SIGILL" : sig == SIGABRT ? "SIGABRT" : "signal";
+    buf_printf(out, "\"signal\":\"%s\",\"backtrace\":[", name);
+    bool first = true;
+    for (int i = 0; i < n; i++) {
+        Dl_info info;
+        if (!dladdr(frames[i], &info) || !info.dli_fname) continue;
+        /* Only our app's objects: the dev build's .so files. */
+        if (!strstr(info.dli_fname, "/.kiln/dev/")) continue;
+        uintptr_t off = (uintptr_t)frames[i] - (uintptr_t)info.dli_fbase;
+        if (i > 0) off -= 1;   /* a return address points after the call */
+        char func[256] = "?", loc[1024] = "?";
+        if (!symbolize(info.dli_fname, off, func, sizeof func, loc, sizeof loc)) continue;
+        char *colon = strrchr(loc, ':');
+        long line = 0;
+        if (colon) { line = strtol(colon + 1, NULL, 10); *colon = '\0'; }
+        const char *file = loc;
+        const char *app = getenv("KILN_APP_DIR");
+        size_t al = app ? strlen(app) : 0;
+        if (app && !strncmp(file, app, al) && file[al] == '/') file += al + 1;
+        if (!first) buf_putc(out, ',');
+        first = false;
+        buf_puts(out, "{\"function\":");
+        json_escape(out, func, strlen(func));
+        buf_puts(out, ",\"file\":");
+        json_escape(out, file, strlen(file));
+        buf_printf(out, ",\"line\":%ld}", line);
+    }
+    buf_putc(out, ']');
+    if (sanitizer_report[0]) {
+        buf_puts(out, ",\"sanitizer\":");
+        json_escape(out, sanitizer_report, strlen(sanitizer_report));
+    }
+}
+
+int kiln_dev_main(int argc, char **argv)
+{
+    kiln_dev_mode = true;
+    static const kiln_app_def empty = { 0 };
+    /* The master needs no routes: the worker loads the manifest itself, at
+     * start and on every reload. */
+    return kiln_main(argc, argv, &empty);
+}
