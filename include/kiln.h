@@ -79,7 +79,10 @@ struct kiln_req {
     const char *path;         /* "/api/posts/7": the path, without the query     */
     const char *query_string; /* raw query after '?', "" when there is none      */
     kiln_str body;            /* raw body bytes; body.ptr is NUL-terminated too  */
-    const kiln_value *json;    /* parsed body for application/json, else NULL     */
+    const kiln_value *json;   /* the parsed body, like Next.js req.body: JSON for
+                                 application/json, an object of strings for an
+                                 urlencoded form (repeated keys: arrays); NULL
+                                 for other types or no body                     */
     const char *remote_addr;  /* client address, "127.0.0.1" or "::1"            */
     const char *id;           /* request id, also sent as X-Request-Id           */
     const char *route;        /* the matched route pattern, "/api/posts/[id]"    */

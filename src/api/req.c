@@ -216,6 +216,51 @@ const char *kiln_form(kiln_req *req, const char *name)
     return NULL;
 }
 
+static kiln_value *string_value(arena *a, const char *s)
+{
+    kiln_value *v = arena_calloc(a, sizeof *v);
+    v->type = KILN_JSON_STRING;
+    v->str = s;
+    v->len = strlen(s);
+    return v;
+}
+
+const kiln_value *form_as_value(kiln_req *req)
+{
+    arena *a = arena_of(req);
+    size_t n = 0;
+    kv *f = parse_urlencoded(a, req->body.ptr, req->body.len, &n);
+    kiln_value *obj = arena_calloc(a, sizeof *obj), **tail = &obj->child;
+    obj->type = KILN_JSON_OBJECT;
+    for (size_t i = 0; i < n; i++) {
+        kiln_value *prev = NULL;
+        for (kiln_value *m = obj->child; m; m = m->next)
+            if (!strcmp(m->key, f[i].key)) prev = m;
+        if (prev) {
+            /* A repeated key: turn the member into an array of its values. */
+            if (prev->type == KILN_JSON_STRING) {
+                kiln_value *first = string_value(a, prev->str);
+                prev->type = KILN_JSON_ARRAY;
+                prev->child = first;
+                prev->len = 1;
+                prev->str = NULL;
+            }
+            kiln_value *it = prev->child;
+            while (it->next) it = it->next;
+            it->next = string_value(a, f[i].value);
+            prev->len++;
+            continue;
+        }
+        kiln_value *m = string_value(a, f[i].value);
+        m->key = f[i].key;
+        m->key_len = strlen(f[i].key);
+        *tail = m;
+        tail = &m->next;
+        obj->len++;
+    }
+    return obj;
+}
+
 const kiln_value *kiln_json_parse(kiln_req *req, const char *text, size_t len, const char **err)
 {
     return json_parse(arena_of(req), text, len, err);

@@ -301,6 +301,9 @@ body_ready:
                 kiln_json(&c->res, 400, "{error: %s, detail: %s}", "Invalid JSON", err);
                 goto respond_now;
             }
+        } else if (ct && ctl == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
+            /* Like Next.js req.body: a form is an object of strings. */
+            c->req.json = form_as_value(&c->req);
         }
     }
     loop_timer_cancel(c->w->loop, &c->timer);

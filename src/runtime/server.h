@@ -36,7 +36,8 @@ typedef struct server_opts {
     unsigned body_timeout_ms;   /* longest wait between body reads     */
     unsigned shutdown_timeout_ms;
     int offload_threads;
-    int listen_fd;              /* opened by the master, shared by all */
+    int *listen_fds;            /* one SO_REUSEPORT socket per worker slot,
+                                   opened by the master (see master.c)   */
     const kiln_route_def *routes;
     size_t nroutes;
     const kiln_app_def *app;    /* app-wide middleware and its matcher */
@@ -162,8 +163,7 @@ struct worker {
 extern worker *kiln_current_worker;
 
 /* conn.c */
-bool conn_accept(worker *w, int max);  /* up to max connections (-1: all);
-                                          false: out of fds, pause accepts */
+bool conn_accept_all(worker *w);       /* false: out of fds, retry later */
 void conn_resume_after_wait(conn *c);  /* a suspended handler may continue */
 void conn_close(conn *c);
 void conn_flush(conn *c);
@@ -202,6 +202,10 @@ struct offload_pool *offload_pool_new(loop *l, int threads);
 void offload_pool_free(struct offload_pool *p);
 void offload_submit(struct offload_pool *p, void *(*fn)(void *), void *arg, conn *c);
 
+/* api/req.c: an urlencoded body as an object of strings (repeated keys
+ * become arrays of strings), for req->json. */
+const kiln_value *form_as_value(kiln_req *req);
+
 /* wait.c: suspending a request on something other than offload/sleep */
 /* Wait until fd is ready for `events` (EPOLLIN/EPOLLOUT) or timeout_ms passes
  * (0: no timeout). Returns the ready events, 0 on timeout, -1 if the request
@@ -224,6 +228,8 @@ void db_worker_exit(void);
 
 /* worker.c */
 int worker_run(const server_opts *opts, int id);
-int listener_open(const server_opts *opts);   /* master, before fork */
+/* master, before fork: one listening socket; reuseport joins the port's
+ * SO_REUSEPORT group. -1 with errno set on failure. */
+int listener_open(const server_opts *opts, bool reuseport);
 
 #endif
