@@ -48,6 +48,10 @@
  *     "role" must be one of [admin, user]          "x" is not allowed
  *     "code" with value "abc" fails to match the required pattern: /^[0-9]+$/
  *
+ * Declare schemas at file scope, as above: KILN_ONE_OF, KILN_FIELDS and
+ * KILN_ITEMS are compound literals, constant there (inside a function, drop
+ * the `static`).
+ *
  * A schema is a field list: the fields of the root object, ended by an entry
  * whose name is NULL ({0}). The end entry may say `.allow_unknown = true`
  * (KILN_END_UNKNOWN): keys the list does not name are then allowed in that

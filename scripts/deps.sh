@@ -57,6 +57,7 @@ want binutils objcopy
 want libsqlite3-dev
 want libpq-dev
 want libsodium-dev
+want tcc tcc        # kiln dev compiles a saved route in milliseconds with it
 
 case "$mode" in
 test)

@@ -366,9 +366,11 @@ void kiln_stream_begin(kiln_res *res, int status, const char *content_type)
     conn *c = conn_of(res);
     if (content_type) res->content_type = content_type;
     res->streaming = true;
-    bool chunked = c->priv.http.minor_version == 1 && !is_head(c) && !body_forbidden(status);
-    if (!chunked) c->close_after = true;   /* HTTP/1.0: the body ends at close */
-    put_head(c, res, status, res->content_type, is_head(c) ? 0 : -1, chunked);
+    /* HEAD gets the head GET would get (Transfer-Encoding: chunked, no
+     * Content-Length), and no body: the writes below skip it. */
+    bool chunked = c->priv.http.minor_version == 1 && !body_forbidden(status);
+    if (!chunked && !is_head(c)) c->close_after = true;   /* HTTP/1.0: the body ends at close */
+    put_head(c, res, status, res->content_type, -1, chunked);
     conn_flush(c);
 }
 

@@ -10,11 +10,12 @@
 /* sodium_init() and the dummy hash, once per process (thread-safe). */
 void auth_sodium_init(void);
 
-/* Whether the Origin header names the host in the Host header (session.c;
- * exposed for unit tests). NULL origin: true (no claim of another site). */
+/* check.c: whether the Origin header names the host in the Host header.
+ * NULL origin: true (no claim of another site). */
 bool auth_same_origin(const char *origin, const char *host);
 
-/* Whether s has the shape of a session token: 43 base64url characters. */
+/* check.c: whether s has the shape of a session token: 43 base64url
+ * characters. */
 bool auth_token_shape_ok(const char *s);
 
 #endif

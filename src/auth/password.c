@@ -9,12 +9,14 @@
  * what libsodium recommends for online logins and is above OWASP's minimum
  * for Argon2id (19 MiB, 2 passes).
  *
- * Each hash needs 64 MiB while it runs, so how many run at once is bounded:
- * a worker runs at most `slots` of them (KILN_PWHASH_CONCURRENCY, default:
- * online CPUs / workers, at least 1); the requests beyond that wait in a
- * FIFO, parked on their coroutine, and the worker serves others meanwhile.
- * That caps the memory at slots x 64 MiB per worker and keeps a burst of
- * logins from filling every pool thread (other offloaded work still runs).
+ * Each hash needs 64 MiB and a CPU for ~100 ms, so how many run at once is
+ * bounded: a worker runs at most `slots` of them (KILN_PWHASH_CONCURRENCY;
+ * default (online CPUs - 1) / workers, at least 1: a burst of logins leaves
+ * a CPU to the event loops, which is what keeps every other request fast).
+ * The requests beyond that wait in a FIFO, parked on their coroutine, and
+ * the worker serves others meanwhile. That also caps the memory at
+ * slots x 64 MiB per worker and keeps a burst of logins from filling every
+ * pool thread (other offloaded work still runs).
  *
  * Equal time: verifying against a dummy hash with the same parameters (a
  * hash string of random salt and digest, built once) costs what a real check
@@ -32,8 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 
 #define PW_OPSLIMIT crypto_pwhash_OPSLIMIT_INTERACTIVE
 #define PW_MEMLIMIT crypto_pwhash_MEMLIMIT_INTERACTIVE
@@ -87,7 +87,7 @@ static int slots_max(void)
         int workers = kiln_current_worker && kiln_current_worker->opts ? kiln_current_worker->opts->workers : 1;
         if (cpus < 1) cpus = 1;
         if (workers < 1) workers = 1;
-        n = cpus / workers;
+        n = (cpus - 1) / workers;
     }
     if (n < 1) n = 1;
     if (n > 64) n = 64;
@@ -143,18 +143,14 @@ typedef struct pw_job {
 static void *hash_fn(void *arg)
 {
     pw_job *j = arg;
-    if (getenv("NICE")) setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), atoi(getenv("NICE")));
     j->rc = crypto_pwhash_str(j->out, j->password, j->len, PW_OPSLIMIT, PW_MEMLIMIT);
-    if (getenv("NICE")) setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 0);
     return NULL;
 }
 
 static void *verify_fn(void *arg)
 {
     pw_job *j = arg;
-    if (getenv("NICE")) setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), atoi(getenv("NICE")));
     j->rc = crypto_pwhash_str_verify(j->hash, j->password, j->len);
-    if (getenv("NICE")) setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 0);
     return NULL;
 }
 

@@ -71,19 +71,6 @@ static long ttl_of(const kiln_session_opts *o)
     return DEFAULT_TTL_S;
 }
 
-bool auth_token_shape_ok(const char *s)
-{
-    if (!s) return false;
-    size_t i = 0;
-    for (; s[i]; i++) {
-        char ch = s[i];
-        bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                  ch == '-' || ch == '_';
-        if (!ok || i >= TOKEN_LEN) return false;
-    }
-    return i == TOKEN_LEN;
-}
-
 /* hex of BLAKE2b-256(token) into out[DIGEST_HEX + 1]. */
 static void token_digest(const char *token, char *out)
 {
@@ -143,15 +130,14 @@ static bool ensure_table(kiln_req *req)
     return true;
 }
 
-/* The user of a token, or 0. digest_out (DIGEST_HEX + 1) gets its digest. */
-static int64_t token_user(kiln_req *req, const char *token, char *digest_out)
+/* The user of a valid (known, unexpired) token, or 0. */
+static int64_t token_user(kiln_req *req, const char *token)
 {
     if (!auth_token_shape_ok(token)) return 0;      /* garbage: no query at all */
     auth_sodium_init();
     if (!ensure_table(req)) return 0;
     char digest[DIGEST_HEX + 1];
     token_digest(token, digest);
-    if (digest_out) memcpy(digest_out, digest, sizeof digest);
     kiln_rows *r = kiln_db_query(req, "SELECT token_hash, user_id, expires_at FROM kiln_sessions WHERE token_hash = ?",
                                  (const char *)digest);
     if (kiln_rows_count(r) != 1) return 0;
@@ -218,7 +204,7 @@ const char *kiln_session_create(kiln_req *req, kiln_res *res, int64_t user_id, c
 int64_t kiln_session_user(kiln_req *req, const kiln_session_opts *opts)
 {
     bool bearer;
-    return token_user(req, request_token(req, opts, &bearer), NULL);
+    return token_user(req, request_token(req, opts, &bearer));
 }
 
 static bool revoke_token(kiln_req *req, const char *token)
@@ -248,41 +234,7 @@ bool kiln_session_revoke(kiln_req *req, kiln_res *res, const kiln_session_opts *
     return revoked;
 }
 
-/* ---- CSRF: is the Origin the host the request was sent to? ------------- */
-
-/* Lower-cased copy of [s, s+n) without a trailing ":<default port>". */
-static void authority_norm(char *out, size_t cap, const char *s, size_t n, const char *default_port)
-{
-    size_t dl = default_port ? strlen(default_port) : 0;
-    if (dl && n > dl + 1 && s[n - dl - 1] == ':' && !memcmp(s + n - dl, default_port, dl)) n -= dl + 1;
-    if (n >= cap) n = cap - 1;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        out[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
-    }
-    out[n] = '\0';
-}
-
-bool auth_same_origin(const char *origin, const char *host)
-{
-    if (!origin) return true;
-    if (!host || !*host) return false;
-    const char *sep = strstr(origin, "://");
-    if (!sep || sep == origin) return false;                /* "null", junk */
-    size_t slen = (size_t)(sep - origin);
-    const char *def = NULL;
-    if (slen == 4 && !strncasecmp(origin, "http", 4)) def = "80";
-    else if (slen == 5 && !strncasecmp(origin, "https", 5)) def = "443";
-    const char *auth = sep + 3;
-    size_t alen = strlen(auth);
-    if (alen == 0 || alen > 255 || strpbrk(auth, "/?#@ \t")) return false;
-    size_t hlen = strlen(host);
-    if (hlen > 255) return false;
-    char a[256], h[256];
-    authority_norm(a, sizeof a, auth, alen, def);
-    authority_norm(h, sizeof h, host, hlen, def);
-    return strcmp(a, h) == 0;
-}
+/* ---- the middleware ---------------------------------------------------- */
 
 static bool safe_method(const char *m)
 {
@@ -293,7 +245,7 @@ bool kiln_require_session(kiln_req *req, kiln_res *res)
 {
     bool bearer;
     const char *token = request_token(req, NULL, &bearer);
-    int64_t uid = token_user(req, token, NULL);
+    int64_t uid = token_user(req, token);
     if (kiln_res_started(res)) return false;                /* kiln_db answered (503) */
     if (!uid) {
         kiln_error(res, 401, "Unauthorized");

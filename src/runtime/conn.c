@@ -59,11 +59,12 @@ static void format_remote(conn *c, const struct sockaddr_storage *ss)
     }
 }
 
-/* Returns false when out of file descriptors: the listening socket is
- * level-triggered, so the caller must stop watching it for a while. */
-bool conn_accept(worker *w, int max)
+/* Accepts until the queue is empty. Returns false when out of file
+ * descriptors (or memory) with connections left in the queue: the socket is
+ * edge-triggered, so the caller must retry later. */
+bool conn_accept_all(worker *w)
 {
-    for (int taken = 0; max < 0 || taken < max; taken++) {
+    for (;;) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int fd = accept4(w->listen_io.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -74,7 +75,7 @@ bool conn_accept(worker *w, int max)
                           "\"error\":\"%s\",\"open\":%zu", strerror(errno), w->nconns);
                 return false;
             }
-            return true;   /* EAGAIN (another worker took it), or the socket is gone */
+            return true;   /* EAGAIN: the queue is empty */
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -336,6 +337,7 @@ again:
         if (c->need_read && c->in.len < IN_CAP && (c->state == CS_HEAD || c->state == CS_BODY)
             && !read_input(c))
             return;
+        if (c->state == CS_HEAD && UNLIKELY(c->w->paused)) break;   /* kiln dev: a build runs */
         if (c->state == CS_HEAD) {
             if (c->out.len > OUT_HIGH_WATER) { high_water = true; break; }  /* let the writer catch up */
             if (c->in.len == 0) {
@@ -392,6 +394,12 @@ again:
      * backpressure); when the handler finishes we process again. */
 }
 
+/* Process what is buffered (kiln dev: after held requests are let go). */
+void conn_kick(conn *c)
+{
+    if (!c->dead && c->state == CS_HEAD) conn_process(c);
+}
+
 /* Called by dispatch when a request is completely answered. */
 
 void conn_request_done(conn *c)
@@ -406,7 +414,9 @@ void conn_request_done(conn *c)
     c->body.len = 0;
     if (c->body.cap > 64 * 1024) buf_reset_trim(&c->body, 0);
     if (c->res_body.cap > 64 * 1024) buf_reset_trim(&c->res_body, 0);
-    memset(&c->priv, 0, offsetof(struct kiln_req_private, sleep_timer));
+    /* The whole private state is per request. */
+    loop_timer_cancel(c->w->loop, &c->priv.sleep_timer);
+    memset(&c->priv, 0, sizeof c->priv);
     c->priv.sleep_timer.heap_index = -1;
     if (c->close_after || c->w->draining) {
         c->state = CS_CLOSING;

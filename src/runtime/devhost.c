@@ -221,8 +221,10 @@ void devhost_crash_fields(int sig, buf *out)
     for (int i = 0; i < n; i++) {
         Dl_info info;
         if (!dladdr(frames[i], &info) || !info.dli_fname) continue;
-        /* Only our app's objects: the dev build's .so files. */
-        if (!strstr(info.dli_fname, "/.kiln/dev/")) continue;
+        /* Only the app's own code: the dev build's shared objects (not the
+         * host, whose frames are this crash handler and the runtime). */
+        size_t fl = strlen(info.dli_fname);
+        if (!strstr(info.dli_fname, "/.kiln/dev/") || fl < 3 || strcmp(info.dli_fname + fl - 3, ".so")) continue;
         uintptr_t off = (uintptr_t)frames[i] - (uintptr_t)info.dli_fbase;
         if (i > 0) off -= 1;   /* a return address points after the call */
         char func[256] = "?", loc[1024] = "?";
@@ -247,6 +249,121 @@ void devhost_crash_fields(int sig, buf *out)
         buf_puts(out, ",\"sanitizer\":");
         json_escape(out, sanitizer_report, strlen(sanitizer_report));
     }
+}
+
+/* ---- the worker's side ---------------------------------------------- */
+
+struct dev_state {
+    router **routers;          /* every generation's router (requests may   */
+    size_t nrouters;           /* still point into an older one)            */
+    char *error;               /* current diagnostics, malloc'd             */
+};
+
+/* Load the manifest into w: its app and a router of its own. */
+static void reload(worker *w)
+{
+    struct dev_state *ds = w->dev;
+    char *diag = NULL;
+    const kiln_app_def *app = devhost_load(&diag);
+    router *r = NULL;
+    if (app) {
+        char *err = NULL;
+        r = router_new(app->routes, app->nroutes, &err);
+        if (!r) {
+            buf b;
+            buf_init(&b, 256);
+            buf_puts(&b, "[{\"file\":\"pages/api\",\"line\":0,\"column\":0,\"message\":");
+            json_escape(&b, err ? err : "bad route table", strlen(err ? err : "bad route table"));
+            buf_puts(&b, "}]");
+            buf_putc(&b, '\0');
+            diag = b.data;
+            free(err);
+        }
+    }
+    free(ds->error);
+    ds->error = diag;
+    w->dev_error = diag;
+    if (r) {
+        ds->routers = kiln_xrealloc(ds->routers, (ds->nrouters + 1) * sizeof *ds->routers);
+        ds->routers[ds->nrouters++] = r;
+        w->router = r;
+        w->app = app;
+        log_event(LOG_DEBUG, NULL, "dev: routes loaded", "\"routes\":%zu", app->nroutes);
+    }
+}
+
+static void on_hold_timeout(loop_timer *t)
+{
+    worker *w = (worker *)((char *)t - offsetof(worker, dev_timer));
+    devhost_signal(w, SIGUSR1);     /* no reload came: go on with what we have */
+}
+
+void devhost_worker_start(worker *w)
+{
+    w->dev = kiln_xcalloc(1, sizeof *w->dev);
+    w->dev_timer.heap_index = -1;
+    w->dev_timer.on_fire = on_hold_timeout;
+    devhost_install_sanitizer_hook();
+    reload(w);
+}
+
+void devhost_signal(worker *w, int sig)
+{
+    if (sig == SIGUSR2) {
+        w->paused = true;
+        loop_timer_set(w->loop, &w->dev_timer, loop_now_ms(w->loop) + 10000);
+        return;
+    }
+    if (sig != SIGUSR1) return;
+    loop_timer_cancel(w->loop, &w->dev_timer);
+    reload(w);
+    w->paused = false;
+    for (conn *c = w->conns, *next; c; c = next) {
+        next = c->next;
+        conn_kick(c);
+    }
+}
+
+void devhost_worker_exit(worker *w)
+{
+    struct dev_state *ds = w->dev;
+    if (!ds) return;
+    loop_timer_cancel(w->loop, &w->dev_timer);
+    for (size_t i = 0; i < ds->nrouters; i++) router_free(ds->routers[i]);
+    free(ds->routers);
+    free(ds->error);
+    free(ds);
+    w->dev = NULL;
+    devhost_unload_all();
+}
+
+/* The crashed request's answer: 500 with the signal and a backtrace; the
+ * same report goes to the terminal. */
+void devhost_crash_answer(conn *c, int sig)
+{
+    buf body;
+    buf_init(&body, 2048);
+    buf_puts(&body, "{\"error\":\"Internal Server Error\",\"requestId\":");
+    json_escape(&body, c->req.id ? c->req.id : "", c->req.id ? strlen(c->req.id) : 0);
+    buf_puts(&body, ",\"route\":");
+    json_escape(&body, c->req.route ? c->req.route : "", c->req.route ? strlen(c->req.route) : 0);
+    buf_putc(&body, ',');
+    devhost_crash_fields(sig, &body);
+    buf_putc(&body, '}');
+    buf head;
+    buf_init(&head, 256);
+    buf_printf(&head, "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json; charset=utf-8\r\n"
+                      "Connection: close\r\nContent-Length: %zu\r\n\r\n", body.len);
+    buf_append(&head, body.data, body.len);
+    size_t off = 0;
+    while (off < head.len) {
+        ssize_t n = write(c->io.fd, head.data + off, head.len - off);
+        if (n <= 0) break;
+        off += (size_t)n;
+    }
+    fprintf(stderr, "kiln dev: handler crashed: %.*s\n", (int)body.len, body.data);
+    buf_free(&head);
+    buf_free(&body);
 }
 
 int kiln_dev_main(int argc, char **argv)

@@ -94,7 +94,7 @@ static void handler_main(coro *co, void *arg)
     struct kiln_req_private *p = &c->priv;
     (void)co;
     const kiln_route_def *r = p->match.route;
-    if (p->run_middleware && !middleware_run(&c->req, &c->res, c->w->opts->app, r)) return;
+    if (p->run_middleware && !middleware_run(&c->req, &c->res, c->w->app, r)) return;
     if (!p->fn && !(p->fn = resolve_method(c, r))) return;
     p->fn(&c->req, &c->res);
 }
@@ -223,6 +223,13 @@ void dispatch_request(conn *c)
     if (!h->keep_alive) c->close_after = true;
     bool has_body = c->body_chunked || c->body_left > 0;
 
+    /* kiln dev with a broken build: every request gets the diagnostics. */
+    if (UNLIKELY(c->w->dev_error != NULL)) {
+        if (has_body) c->close_after = true;
+        kiln_json(&c->res, 500, "{error: %s, diagnostics: %r}", "Build failed", c->w->dev_error);
+        goto respond_now;
+    }
+
     /* Next.js redirects "/api/hello/" to "/api/hello" with 308. */
     if (h->path_len > 1 && h->path[h->path_len - 1] == '/') {
         size_t n = h->path_len;
@@ -249,7 +256,7 @@ void dispatch_request(conn *c)
 
     /* Without middleware the method is resolved now (a 405 needs no
      * coroutine); with it, after the chain ran (CORS must see preflights). */
-    p->run_middleware = middleware_applies(c->w->opts->app, r, h->path);
+    p->run_middleware = middleware_applies(c->w->app, r, h->path);
     if (!p->run_middleware && !(p->fn = resolve_method(c, r))) {
         if (has_body) c->close_after = true;
         goto respond_now;

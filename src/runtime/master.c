@@ -8,13 +8,16 @@
  *   SIGHUP   zero-downtime restart: start a new set of workers, wait until
  *            each is listening, then drain the old set
  *
- * The listening socket is opened here, before the first fork, and every
- * worker of every generation accepts from that one socket. Per-worker
- * SO_REUSEPORT sockets would each have their own accept queue, and closing
- * one (a drained worker on SIGHUP, a crashed one) resets the connections
- * still queued in it; a shared queue outlives any one worker.
+ * The listening sockets are opened here, before the first fork: one
+ * SO_REUSEPORT socket per worker slot (the kernel spreads connections over
+ * them), each inherited by every worker of that slot, generation after
+ * generation. Closing a socket resets the connections still queued in it,
+ * so no worker may own one: while the master holds it, a crashed worker's
+ * queue waits for its replacement and a drained one's (SIGHUP) is served by
+ * the new worker of the same slot.
  *
- * Owns: the worker table, the router built before fork, the listening socket.
+ * Owns: the worker table, the router built before fork, the listening
+ * sockets.
  * Must never: accept connections itself, or restart workers in a tight loop
  * (a worker that keeps dying at start-up is given up on).
  */
@@ -88,6 +91,10 @@ static pid_t spawn(const server_opts *o, int slot, int ready_fd, const sigset_t 
         sigset_t mask = *oldmask;
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        if (kiln_dev_mode) {        /* and kiln dev's reload signals */
+            sigaddset(&mask, SIGUSR1);
+            sigaddset(&mask, SIGUSR2);
+        }
         sigprocmask(SIG_SETMASK, &mask, NULL);
         kiln_ready_fd = ready_fd;
         int rc = worker_run(o, slot);
@@ -149,12 +156,34 @@ static int wait_ready(int fd, int want, int timeout_ms)
     return got;
 }
 
-/* The master's copy of the listening socket; the socket itself closes when
- * the last worker closes its copy too. */
-static void stop_listening(server_opts *o)
+static int listen_fds[MAX_WORKERS];
+static int nlisten;
+
+/* A port someone already listens on fails here rather than being joined
+ * (SO_REUSEPORT would let a second server share it silently): a plain
+ * socket is bound first, then the group is made. */
+static int open_listeners(server_opts *o)
 {
-    if (o->listen_fd >= 0) close(o->listen_fd);
-    o->listen_fd = -1;
+    int probe = listener_open(o, false);
+    if (probe < 0) return -1;
+    close(probe);
+    for (nlisten = 0; nlisten < o->workers; nlisten++) {
+        listen_fds[nlisten] = listener_open(o, true);
+        if (listen_fds[nlisten] < 0) {
+            int err = errno;
+            while (nlisten > 0) close(listen_fds[--nlisten]);
+            errno = err;
+            return -1;
+        }
+    }
+    o->listen_fds = listen_fds;
+    return 0;
+}
+
+/* The master's copies; each socket closes when its workers close theirs. */
+static void stop_listening(void)
+{
+    while (nlisten > 0) close(listen_fds[--nlisten]);
 }
 
 static int start_generation(const server_opts *o, const sigset_t *oldmask)
@@ -243,8 +272,7 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
         return 1;
     }
 
-    o.listen_fd = listener_open(&o);
-    if (o.listen_fd < 0) {
+    if (open_listeners(&o) != 0) {
         log_event(LOG_ERROR, NULL, "cannot listen", "\"port\":%d,\"error\":\"%s\"", o.port, strerror(errno));
         router_free(kiln_master_router);
         return 1;
@@ -256,6 +284,10 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGCHLD);
+    if (kiln_dev_mode) {
+        sigaddset(&set, SIGUSR1);   /* kiln dev: passed on to the worker */
+        sigaddset(&set, SIGUSR2);
+    }
     sigprocmask(SIG_BLOCK, &set, &oldmask);
     int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 
@@ -265,7 +297,7 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
                   "\"port\":%d,\"ready\":%d,\"workers\":%d", o.port, ready, o.workers);
         signal_generation(generation, SIGKILL, false);
         while (wait(NULL) > 0) {}
-        close(o.listen_fd);
+        stop_listening();
         router_free(kiln_master_router);
         close(sfd);
         return 1;
@@ -288,10 +320,12 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
                 if (!stopping) {
                     log_event(LOG_INFO, NULL, "shutting down", NULL);
                     stopping = true;
-                    stop_listening(&o);   /* once the workers close theirs: refused */
+                    stop_listening();   /* once the workers close theirs: refused */
                     stop_deadline = now_ms() + o.shutdown_timeout_ms + 2000;
                     for (int i = 0; i < nchildren; i++) kill(children[i].pid, SIGTERM);
                 }
+            } else if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2) {
+                for (int i = 0; i < nchildren; i++) kill(children[i].pid, (int)si.ssi_signo);
             } else if (si.ssi_signo == SIGHUP && !stopping) {
                 log_event(LOG_INFO, NULL, "restarting workers (SIGHUP)", NULL);
                 int old = generation;
@@ -328,7 +362,7 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
             if (fast_deaths > 10) {
                 log_event(LOG_ERROR, NULL, "workers keep dying at start-up; giving up", NULL);
                 stopping = true;
-                stop_listening(&o);
+                stop_listening();
                 stop_deadline = now_ms() + 2000;
                 for (int i = 0; i < nchildren; i++) kill(children[i].pid, SIGTERM);
                 continue;
@@ -341,7 +375,7 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
             for (int i = 0; i < nchildren; i++) kill(children[i].pid, SIGKILL);
         }
     }
-    stop_listening(&o);
+    stop_listening();
     router_free(kiln_master_router);
     close(sfd);
     log_event(LOG_INFO, NULL, "server stopped", NULL);

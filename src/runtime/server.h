@@ -158,6 +158,11 @@ struct worker {
     unsigned long long id_counter;
     struct offload_pool *pool;
     conn *crash_conn;           /* connection of the handler running now  */
+    const kiln_app_def *app;    /* routes' app-wide middleware (dev: reloaded) */
+    const char *dev_error;      /* dev: build failed; JSON diagnostics array  */
+    bool paused;                /* dev: a build runs; hold new requests       */
+    loop_timer dev_timer;       /* dev: let go of held requests if no reload  */
+    struct dev_state *dev;      /* dev: routers of every generation loaded     */
 };
 
 extern worker *kiln_current_worker;
@@ -225,6 +230,14 @@ void ratelimit_init(void);     /* master, before fork: the shared table */
 
 /* db.c: per-worker set-up and tear-down (lazy connect on first query). */
 void db_worker_exit(void);
+
+/* devhost.c: `kiln dev` (routes from shared objects, reloaded on signal) */
+extern bool kiln_dev_mode;
+void devhost_worker_start(worker *w);       /* load the manifest, own router */
+void devhost_signal(worker *w, int sig);    /* SIGUSR2 hold, SIGUSR1 reload  */
+void devhost_worker_exit(worker *w);
+void devhost_crash_answer(conn *c, int sig);/* 500 with signal + backtrace   */
+void conn_kick(conn *c);                    /* conn.c: process buffered input */
 
 /* worker.c */
 int worker_run(const server_opts *opts, int id);

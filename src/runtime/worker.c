@@ -1,7 +1,7 @@
 /*
- * worker.c -- one worker process: its own event loop, router copy and thread
- * pool, accepting from the listening socket it shares with the master and
- * every other worker (see master.c for why it is shared).
+ * worker.c -- one worker process: its own SO_REUSEPORT listening socket
+ * (opened by the master for this worker's slot, see master.c), its own event
+ * loop, its own router copy and thread pool.
  *
  * Signals: SIGTERM/SIGINT (via signalfd) start a graceful drain: stop
  * accepting, let in-flight requests finish (bounded by the shutdown
@@ -11,8 +11,8 @@
  * answers to earlier pipelined requests still queued), logs the route and
  * request id, and re-raises so the master restarts the worker.
  *
- * Owns: its copy of the listening fd, the loop, every connection of this
- * worker.
+ * Owns: its copy of its slot's listening fd, the loop, every connection of
+ * this worker.
  * Must never: share a connection with another worker, or survive a crash by
  * jumping out of the signal handler (the heap may be corrupt).
  */
@@ -92,7 +92,10 @@ static void on_crash(int sig)
     b = sappend(body, b, sizeof body, "{\"error\":\"Internal Server Error\",\"requestId\":\"");
     b = sappend_json(body, b, sizeof body, c && c->req.id ? c->req.id : "");
     b = sappend(body, b, sizeof body, "\"}");
-    if (c && c->io.fd >= 0 && !c->res.streaming) {
+    if (kiln_dev_mode && c && c->io.fd >= 0 && !c->res.streaming && write_all(c->io.fd, c->out.data, c->out.len)) {
+        /* Dev: the answer carries the signal and a symbolized backtrace. */
+        devhost_crash_answer(c, sig);
+    } else if (c && c->io.fd >= 0 && !c->res.streaming) {
         m = sappend(msg, m, sizeof msg, "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\nX-Request-Id: ");
         m = sappend_json(msg, m, sizeof msg, c->req.id ? c->req.id : "");
         m = sappend(msg, m, sizeof msg, "\r\nContent-Length: ");
@@ -134,10 +137,8 @@ static void install_crash_handlers(void)
 
 /* ---- listening ------------------------------------------------------- */
 
-/* The listening socket, opened once by the master before any worker is
- * forked (no SO_REUSEPORT: a second server on the same port fails to bind
- * instead of silently sharing it). Returns -1 with errno set. */
-int listener_open(const server_opts *o)
+/* A listening socket, opened by the master before any worker is forked. */
+int listener_open(const server_opts *o, bool reuseport)
 {
     char port[16];
     snprintf(port, sizeof port, "%d", o->port);
@@ -153,6 +154,7 @@ int listener_open(const server_opts *o)
         if (fd < 0) { err = errno; continue; }
         int one = 1, zero = 0;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
         if (ai->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 4096) == 0) break;
         err = errno;
@@ -168,7 +170,8 @@ int listener_open(const server_opts *o)
 
 static void watch_listener(worker *w)
 {
-    loop_add(w->loop, &w->listen_io, EPOLLIN | EPOLLEXCLUSIVE);
+    /* (Re-adding a socket that is already readable raises a new edge.) */
+    loop_add(w->loop, &w->listen_io, EPOLLIN | EPOLLET);
 }
 
 static void on_accept_pause_end(loop_timer *t)
@@ -182,13 +185,10 @@ static void on_listen(loop_io *io, uint32_t events)
     (void)events;
     worker *w = (worker *)((char *)io - offsetof(worker, listen_io));
     if (w->draining) return;
-    /* A bounded batch: the socket is level-triggered and EPOLLEXCLUSIVE, so
-     * what is left wakes another worker (or this one on its next turn), and
-     * a burst of connections is spread over the workers. */
-    if (!conn_accept(w, 32)) {
-        /* Out of fds: the queue stays readable, and level-triggered epoll
-         * would spin on it. Stop watching it for a moment (other workers,
-         * or closing connections, make room meanwhile). */
+    if (!conn_accept_all(w)) {
+        /* Out of fds, connections still queued: edge-triggered, no new event
+         * would come for them. Try again in a moment (closing connections
+         * make room meanwhile). */
         loop_del(w->loop, &w->listen_io);
         w->accept_pause.on_fire = on_accept_pause_end;
         loop_timer_set(w->loop, &w->accept_pause, loop_now_ms(w->loop) + ACCEPT_PAUSE_MS);
@@ -210,9 +210,9 @@ static void start_drain(worker *w)
     w->draining = true;
     w->drain_deadline = loop_now_ms(w->loop) + w->opts->shutdown_timeout_ms;
     loop_timer_cancel(w->loop, &w->accept_pause);
-    conn_accept(w, -1);                 /* take what the kernel queued for us */
-    /* Closing our copy leaves the socket open in the master and the other
-     * workers: on SIGHUP the new generation accepts what arrives next. */
+    conn_accept_all(w);                 /* take what the kernel queued for us */
+    /* Closing our copy leaves the socket open in the master: on SIGHUP the
+     * new worker of this slot accepts from the same queue. */
     loop_del(w->loop, &w->listen_io);
     close(w->listen_io.fd);
     w->listen_io.fd = -1;
@@ -237,6 +237,7 @@ static void on_signal(loop_io *io, uint32_t events)
     struct signalfd_siginfo si;
     while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si)
         if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) start_drain(w);
+        else if (kiln_dev_mode) devhost_signal(w, (int)si.ssi_signo);
 }
 
 static void after_turn(void *arg)
@@ -261,18 +262,28 @@ int worker_run(const server_opts *opts, int id)
 
     w.loop = loop_new();
     w.router = kiln_master_router;
+    w.app = opts->app;
+    if (kiln_dev_mode) devhost_worker_start(&w);   /* routes from the dev manifest */
     w.pool = offload_pool_new(w.loop, opts->offload_threads);
 
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    if (kiln_dev_mode) {
+        sigaddset(&set, SIGUSR1);   /* load the new manifest        */
+        sigaddset(&set, SIGUSR2);   /* hold requests: a build runs  */
+    }
     sigprocmask(SIG_BLOCK, &set, NULL);
     w.signal_io.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     w.signal_io.on_event = on_signal;
     loop_add(w.loop, &w.signal_io, EPOLLIN);
 
-    w.listen_io.fd = opts->listen_fd;
+    /* Our slot's socket; the other slots' copies are not ours to hold (a
+     * socket must close once its own workers and the master let go). */
+    for (int i = 0; i < opts->workers; i++)
+        if (i != id) close(opts->listen_fds[i]);
+    w.listen_io.fd = opts->listen_fds[id];
     w.listen_io.on_event = on_listen;
     w.accept_pause.heap_index = -1;
     watch_listener(&w);
@@ -310,6 +321,7 @@ int worker_run(const server_opts *opts, int id)
     conn_free_dead(&w);
     offload_pool_free(w.pool);
     db_worker_exit();
+    if (kiln_dev_mode) devhost_worker_exit(&w);
     close(w.signal_io.fd);
     loop_free(w.loop);
     coro_pool_drain();

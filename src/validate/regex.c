@@ -262,8 +262,9 @@ done:
     return ok;
 }
 
-/* {n}, {n,} or {n,m} at p: its length, or 0 when it is a literal '{'. */
-static size_t rx_braces(const char *p)
+/* {n}, {n,} or {n,m} at p: its length (and *ordered: n <= m), or 0 when
+ * it is not a quantifier and so, in JavaScript, a literal '{'. */
+static size_t rx_braces(const char *p, bool *ordered)
 {
     size_t i = 1;
     unsigned long lo = 0, hi;
@@ -274,7 +275,8 @@ static size_t rx_braces(const char *p)
         i++;
         if (is_dig(p[i])) { hi = 0; while (is_dig(p[i])) hi = hi * 10 + (unsigned long)(p[i++] - '0'); }
     }
-    return p[i] == '}' && hi >= lo ? i + 1 : 0;
+    *ordered = hi >= lo;
+    return p[i] == '}' ? i + 1 : 0;
 }
 
 char *schema_regex_translate(const char *pattern, const char **err)
@@ -283,6 +285,7 @@ char *schema_regex_translate(const char *pattern, const char **err)
     buf_init(&b, strlen(pattern) * 2 + 16);
     const char *p = pattern;
     bool atom = false;   /* is there something a quantifier may repeat? */
+    bool ordered = true; /* {n,m} with n <= m                           */
     *err = NULL;
     while (*p && !*err) {
         unsigned char c = (unsigned char)*p;
@@ -318,9 +321,10 @@ char *schema_regex_translate(const char *pattern, const char **err)
             buf_putc(&b, '(');
             p++;
             atom = false;
-        } else if (c == '*' || c == '+' || c == '?' || (c == '{' && rx_braces(p))) {
+        } else if (c == '*' || c == '+' || c == '?' || (c == '{' && rx_braces(p, &ordered))) {
             if (!was_atom) { *err = "nothing to repeat"; break; }
-            size_t len = c == '{' ? rx_braces(p) : 1;
+            if (!ordered) { *err = "numbers out of order in {} quantifier"; break; }
+            size_t len = c == '{' ? rx_braces(p, &ordered) : 1;
             buf_append(&b, p, len);
             p += len;
             if (*p == '?') p++;                    /* lazy: same matches */

@@ -194,37 +194,46 @@ function occupy(ms) {
 }
 
 describe('rate limiting across workers (kiln_rate_limit, 5 per 60 s per address)', () => {
-  test('20 requests over 20 connections, 10 on each of the 2 workers: exactly 5 succeed', async () => {
+  test('20 requests over 20 connections spread over 2 workers: exactly 5 succeed', async (t) => {
     // With both workers idle the kernel hands every new connection to the
-    // same one. So: tie up worker A; the first 10 connections can only go to
-    // B. While A still spins, tie up B (the spin request can only go to B);
-    // once A is free, the next 10 can only go to A.
-    const localAddress = '127.0.0.2';
-    const limited = () => request(srv.port, '/api/limited', { localAddress });
-    const a = await occupy(600);
-    const first = await Promise.all(Array.from({ length: 10 }, limited));
-    const b = await occupy(1500); // outlasts A by far
-    assert.notEqual(b.pid, a.pid, 'the second spin went to the other worker');
-    await a.done;
-    const second = await Promise.all(Array.from({ length: 10 }, limited));
-    await b.done;
+    // same one. So: tie up worker A; the first 10 connections go to B. While
+    // A still spins, tie up B (that request can only go to A's rival); once
+    // A is free, the next 10 go to A. (On a loaded machine a few may land
+    // elsewhere: what is asserted is that both workers served some of the 20
+    // and exactly 5 succeeded -- with a counter per worker, n on A and 20 - n
+    // on B would allow min(n, 5) + min(20 - n, 5) > 5 for any 0 < n < 20.)
+    let spread = false;
+    for (let attempt = 0; attempt < 4 && !spread; attempt++) {
+      const localAddress = `127.0.0.${10 + attempt}`; // a fresh budget each attempt
+      const limited = () => request(srv.port, '/api/limited', { localAddress });
+      const a = await occupy(1000);
+      const first = await Promise.all(Array.from({ length: 10 }, limited));
+      const b = await occupy(2000);
+      await a.done;
+      const second = await Promise.all(Array.from({ length: 10 }, limited));
+      await b.done;
 
-    const all = [...first, ...second];
-    const pidsFirst = new Set(first.map((r) => Number(r.headers['x-worker-pid'])));
-    const pidsSecond = new Set(second.map((r) => Number(r.headers['x-worker-pid'])));
-    assert.deepEqual([...pidsFirst], [b.pid], 'the first 10 were served by worker B');
-    assert.deepEqual([...pidsSecond], [a.pid], 'the next 10 by worker A');
+      const all = [...first, ...second];
+      const byPid = {};
+      for (const r of all) {
+        const pid = r.headers['x-worker-pid'];
+        byPid[pid] ??= { 200: 0, 429: 0 };
+        byPid[pid][r.status] = (byPid[pid][r.status] ?? 0) + 1;
+      }
+      t.diagnostic(`attempt ${attempt} from ${localAddress}: ${JSON.stringify(byPid)}`);
+      spread = Object.keys(byPid).length === 2;
 
-    const ok = all.filter((r) => r.status === 200);
-    const over = all.filter((r) => r.status === 429);
-    assert.equal(ok.length, 5, 'exactly 5 of 20 allowed, across both workers');
-    assert.equal(over.length, 15);
-    assert.ok(second.every((r) => r.status === 429), 'worker A sees the 5 that worker B counted');
-    for (const r of over) {
-      assert.equal(r.json.error, 'Too Many Requests');
-      const ra = Number(r.headers['retry-after']);
-      assert.ok(Number.isInteger(ra) && ra >= 1 && ra <= 60, `Retry-After ${r.headers['retry-after']}`);
+      const ok = all.filter((r) => r.status === 200);
+      const over = all.filter((r) => r.status === 429);
+      assert.equal(ok.length, 5, `exactly 5 of 20 allowed: ${JSON.stringify(byPid)}`);
+      assert.equal(over.length, 15);
+      for (const r of over) {
+        assert.equal(r.json.error, 'Too Many Requests');
+        const ra = Number(r.headers['retry-after']);
+        assert.ok(Number.isInteger(ra) && ra >= 1 && ra <= 60, `Retry-After ${r.headers['retry-after']}`);
+      }
     }
+    assert.ok(spread, 'the 20 requests reached both workers');
     // Another client address has a budget of its own.
     assert.equal((await request(srv.port, '/api/limited', { localAddress: '127.0.0.3' })).status, 200);
   });

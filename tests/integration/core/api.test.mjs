@@ -93,6 +93,9 @@ test('form: urlencoded fields, decoded', async () => {
   // Not a form content type: no fields.
   const other = await post('/api/form', body, { 'Content-Type': 'text/plain' });
   assert.equal(other.json.name, null);
+  // Like Next.js req.body, a form body is also req->json: an object of strings.
+  const e = await post('/api/echo', 'a=1&b=x+y&c=%26', { 'Content-Type': 'application/x-www-form-urlencoded' });
+  assert.deepEqual(e.json.json, { a: '1', b: 'x y', c: '&' });
 });
 
 test('text: a text/plain body comes back byte for byte', async () => {

@@ -354,7 +354,7 @@ test('body timeout is per read: a slow but steady body completes', async () => {
   assert.equal(r.responses[0].text, body);
 });
 
-test('out of file descriptors: accepts pause (no spinning), queued clients are served later', async () => {
+test('out of file descriptors: accepts pause and retry (no spinning, no stall); queued clients are served', async () => {
   const own = await startFixture({ workers: 1, env: { KILN_IDLE_TIMEOUT_MS: '600' } });
   const socks = [];
   try {

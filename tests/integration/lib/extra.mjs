@@ -10,7 +10,7 @@
 // What it must never do: talk to anything but 127.0.0.1, or leave a child
 // process running.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -286,6 +286,79 @@ export function parseCurlInclude(out) {
     last = { status, headers, body: rest };
   }
   return last;
+}
+
+// ---------------------------------------------------------------------------
+// Background load from another process
+
+// The load client's code: `concurrency` loops GET `path` over a keep-alive
+// agent until stdin closes, then print a summary as JSON. It runs in its own
+// process so that its responses do not queue up in the event loop of the
+// test that is timing something else.
+const LOAD_CLIENT = `
+import http from 'node:http';
+const [port, path, n] = process.argv.slice(1);
+const agent = new http.Agent({ keepAlive: true, maxSockets: Number(n) });
+let running = true, ready = 0;
+const sum = { count: 0, statuses: {}, minMs: Infinity, maxMs: 0, bodies: {}, errors: [] };
+process.stdin.on('end', () => { running = false; });
+process.stdin.resume();
+const one = () => new Promise((resolve) => {
+  const t0 = process.hrtime.bigint();
+  http.get({ host: '127.0.0.1', port: Number(port), path, agent }, (res) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (d) => { body += d; });
+    res.on('end', () => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      sum.count++;
+      sum.statuses[res.statusCode] = (sum.statuses[res.statusCode] || 0) + 1;
+      sum.bodies[body] = (sum.bodies[body] || 0) + 1;
+      sum.minMs = Math.min(sum.minMs, ms);
+      sum.maxMs = Math.max(sum.maxMs, ms);
+      resolve();
+    });
+  }).on('error', (e) => { sum.errors.push(e.message); resolve(); });
+});
+await Promise.all(Array.from({ length: Number(n) }, async () => {
+  await one();
+  if (++ready === Number(n)) process.stdout.write('ready\\n');
+  while (running) await one();
+}));
+process.stdout.write(JSON.stringify(sum) + '\\n');
+`;
+
+// Starts the load client. Resolves once every loop has had one answer;
+// returns {stop()} where stop() resolves with the client's summary
+// {count, statuses, minMs, maxMs, bodies, errors}.
+export function startLoad(port, p, concurrency) {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', LOAD_CLIENT, String(port), p, String(concurrency)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return new Promise((resolve, reject) => {
+    const onData = (d) => {
+      out += d;
+      if (out.includes('ready\n')) {
+        child.stdout.off('data', onData);
+        out = out.slice(out.indexOf('ready\n') + 6);
+        child.stdout.on('data', (more) => {
+          out += more;
+        });
+        resolve({
+          stop: async () => {
+            child.stdin.end();
+            await exited;
+            return JSON.parse(out.trim());
+          },
+        });
+      }
+    };
+    child.stdout.on('data', onData);
+    exited.then((code) => reject(new Error(`load client exited (${code}) before it was ready`)));
+  });
 }
 
 // ---------------------------------------------------------------------------

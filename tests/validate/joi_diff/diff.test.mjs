@@ -70,11 +70,20 @@ test('both sides ran every case', () => {
   assert.equal(new Set(doc.cases.map((c) => c.name)).size, doc.cases.length, 'case names must be unique');
 });
 
+const shown = (e) => (e ? e.message : 'valid');
+
 doc.cases.forEach((c, i) => {
-  const options = c.tolerate ? { todo: c.tolerate } : {};
-  test(c.name, options, () => {
-    const k = kiln[i];
-    const j = joi[i];
+  const k = kiln[i];
+  const j = joi[i];
+  if (c.tolerate) {
+    // A known difference: one short line when it shows, no failure.
+    test(c.name, { todo: c.tolerate }, () => {
+      if (JSON.stringify(k.first) !== JSON.stringify(j.first) || JSON.stringify(k.all) !== JSON.stringify(j.all))
+        throw new Error(`Joi: ${shown(j.first)} / Kiln: ${shown(k.first)}`);
+    });
+    return;
+  }
+  test(c.name, () => {
     assert.equal(k.name, c.name);
     assert.equal(k.check, null, `schema_check rejected the schema: ${k.check}`);
     assert.deepEqual(k.first, j.first, 'first error (abortEarly)');
