@@ -369,6 +369,7 @@ void devhost_crash_answer(conn *c, int sig)
 int kiln_dev_main(int argc, char **argv)
 {
     kiln_dev_mode = true;
+    log_set_pretty(getenv("KILN_DEV_COLOR") != NULL);
     static const kiln_app_def empty = { 0 };
     /* The master needs no routes: the worker loads the manifest itself, at
      * start and on every reload. */

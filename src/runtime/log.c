@@ -77,9 +77,42 @@ static void begin_line(int level, const char *request_id, const char *msg)
 }
 
 /* fields_fmt: printf format producing `"k":v,"k2":v2` (already JSON), or NULL. */
+/* kiln dev: lines for a person, not a log collector; colour on a TTY. */
+static bool pretty, color;
+
+void log_set_pretty(bool use_color)
+{
+    pretty = true;
+    color = use_color;
+}
+
+static const char *level_color(int level)
+{
+    return level >= LOG_ERROR ? "31" : level == LOG_WARN ? "33" : level == LOG_DEBUG ? "90" : "36";
+}
+
+static void pretty_event(int level, const char *msg, const char *fields_fmt, va_list ap)
+{
+    if (color) buf_printf(&out, "\033[%sm%-5s\033[0m %s", level_color(level), level_names[level], msg);
+    else buf_printf(&out, "%-5s %s", level_names[level], msg);
+    if (fields_fmt) {
+        buf_puts(&out, "  ");
+        buf_vprintf(&out, fields_fmt, ap);
+    }
+    buf_putc(&out, '\n');
+    log_flush();
+}
+
 void log_event(int level, const char *request_id, const char *msg, const char *fields_fmt, ...)
 {
     if (level < min_level) return;
+    if (pretty) {
+        va_list ap;
+        va_start(ap, fields_fmt);
+        pretty_event(level, msg, fields_fmt, ap);
+        va_end(ap);
+        return;
+    }
     begin_line(level, request_id, msg);
     if (fields_fmt) {
         buf_putc(&out, ',');
@@ -95,6 +128,14 @@ void log_event(int level, const char *request_id, const char *msg, const char *f
 void log_access(kiln_req *req, int status, double ms)
 {
     if (LOG_INFO < min_level) return;
+    if (pretty) {
+        /* "GET /api/hello 200 0.31 ms", the status coloured by its class. */
+        const char *sc = status >= 500 ? "31" : status >= 400 ? "33" : status >= 300 ? "36" : "32";
+        if (color) buf_printf(&out, "%s %s \033[%sm%d\033[0m %.2f ms\n", req->method, req->path, sc, status, ms);
+        else buf_printf(&out, "%s %s %d %.2f ms\n", req->method, req->path, status, ms);
+        log_flush();
+        return;
+    }
     begin_line(LOG_INFO, req->id, "request");
     buf_puts(&out, ",\"method\":");
     json_escape(&out, req->method, strlen(req->method));

@@ -196,6 +196,7 @@ void log_init(int level, int worker_id);
 bool log_enabled(int level);
 void log_event(int level, const char *request_id, const char *msg, const char *fields_fmt, ...);
 void log_flush(void);
+void log_set_pretty(bool color);    /* kiln dev: human-readable lines */
 void log_access(kiln_req *req, int status, double ms);
 
 /* date.c */

@@ -131,3 +131,31 @@ test('kiln new + kiln dev: edit, break, fix, add, delete, crash, migrate', { tim
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('kiln dev --sanitize: a use-after-free answers 500 with the report and the line', { timeout: 120000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-devsan-'));
+  const app = path.join(dir, 'app');
+  execFileSync(kiln, ['new', app], { stdio: 'pipe' });
+  fs.writeFileSync(path.join(app, 'pages/api/uaf.c'),
+    '#include <kiln.h>\n#include <stdlib.h>\n#include <string.h>\n\nvoid handler(kiln_req *req, kiln_res *res)\n{\n' +
+    '    char *p = malloc(8);\n    strcpy(p, "abc");\n    free(p);\n    kiln_json(res, 200, "{v: %s}", p);\n}\n');
+  const port = await freePort();
+  const child = spawn(kiln, ['dev', app, '--port', String(port), '--sanitize'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  try {
+    await waitForPort(port, { timeoutMs: 30000 });
+    const r = await get(port, '/api/uaf');
+    assert.equal(r.status, 500, out);
+    assert.match(r.json.sanitizer, /heap-use-after-free/);
+    const frame = r.json.backtrace.find((f) => f.file === 'pages/api/uaf.c');
+    assert.ok(frame && frame.line === 10, `backtrace names uaf.c:10: ${JSON.stringify(r.json.backtrace)}`);
+    const ok = await until(port, '/api/hello', (x) => x.status === 200, 'still serving after the report');
+    assert.deepEqual(ok.json, { message: 'Hello, World!' });
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((res) => { child.on('exit', res); setTimeout(res, 5000); });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -123,3 +123,14 @@ test('run blocks answer as written against examples/blog', async () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('docs/reference.md names every function of kiln.h', () => {
+  const header = fs.readFileSync(path.join(root, 'include/kiln.h'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+  const names = new Set();
+  for (const m of header.matchAll(/\b(kiln_[a-z0-9_]+)\s*\([^;{}]*\)\s*(?:KILN_PRINTF\([^)]*\)\s*)?;/g)) names.add(m[1]);
+  for (const m of header.matchAll(/#define\s+(kiln_[a-z0-9_]+)\(/g)) names.add(m[1]);
+  assert.ok(names.size > 50, `found only ${names.size} functions in kiln.h`);
+  const ref = fs.readFileSync(path.join(root, 'docs/reference.md'), 'utf8');
+  const missing = [...names].filter((n) => !new RegExp(`\\b${n}\\b`).test(ref));
+  assert.deepEqual(missing, [], `docs/reference.md does not mention: ${missing.join(', ')}`);
+});
