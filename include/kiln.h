@@ -482,8 +482,12 @@ bool kiln_session_revoke(kiln_req *req, kiln_res *res, const kiln_session_opts *
 
 /* Middleware: no valid session -> 401 {"error":"Unauthorized"}. With one,
  * req->user points at its int64_t user id. A request authenticated by the
- * cookie (not a bearer token) with an unsafe method (POST, PUT, PATCH,
- * DELETE) and an Origin of another site -> 403 {"error":"Forbidden"} (CSRF). */
+ * cookie (not a bearer token) with an unsafe method (anything but GET, HEAD
+ * and OPTIONS) and an Origin of another site (or "null") -> 403
+ * {"error":"Forbidden"} (CSRF).
+ * Environment: KILN_SESSION_TTL_S (session lifetime when opts->ttl_s is 0),
+ * KILN_PWHASH_CONCURRENCY (Argon2id hashes running at once per worker;
+ * default (CPUs - 1) / workers, at least 1: each takes 64 MiB and a core). */
 bool kiln_require_session(kiln_req *req, kiln_res *res);
 
 /* ------------------------------------------------------------------------

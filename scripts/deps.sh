@@ -68,6 +68,7 @@ test)
     want npm npm     # test clients from npm: joi (validator differential), next (lesson diff)
     want postgresql  # a throwaway cluster on loopback proves the PostgreSQL backend
     want procps pgrep
+    want sqlite3 sqlite3 # tests read the SQLite files the servers wrote
     ;;
 bench)
     want curl curl

@@ -48,7 +48,16 @@ static const char *reason(int s)
     case 411: return "Length Required";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
+    case 412: return "Precondition Failed";
     case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 418: return "I'm a Teapot";
+    case 421: return "Misdirected Request";
+    case 423: return "Locked";
+    case 425: return "Too Early";
+    case 426: return "Upgrade Required";
+    case 428: return "Precondition Required";
+    case 451: return "Unavailable For Legal Reasons";
     case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";

@@ -12,8 +12,7 @@
  *
  * Owns: a "C" locale object, made once, freed at exit.
  * Must never: depend on the process locale (strtod and printf of numbers run
- * under that explicit "C" locale), or allocate per call except for numeric
- * text longer than a stack buffer.
+ * under that explicit "C" locale), or allocate outside the caller's arena.
  */
 #include "validate/schema.h"
 
@@ -247,7 +246,7 @@ static bool numeric_text(const char *s, size_t n, bool *has_exp)
     return i == n;
 }
 
-int schema_coerce_number(const char *s, size_t n, double *out)
+int schema_coerce_number(arena *a, const char *s, size_t n, double *out)
 {
     size_t b, e;
     bool has_exp;
@@ -256,7 +255,7 @@ int schema_coerce_number(const char *s, size_t n, double *out)
     n = e - b;
     if (!numeric_text(s, n, &has_exp)) return 0;
     char small[128];
-    char *work = 2 * n + 64 <= sizeof small ? small : kiln_xmalloc(2 * n + 64);
+    char *work = 2 * n + 64 <= sizeof small ? small : arena_alloc(a, 2 * n + 64);
     char *lit = work, *norm = work + n + 1;   /* n + 1 and n + 2 bytes       */
     memcpy(lit, s, n);
     lit[n] = '\0';
@@ -273,7 +272,6 @@ int schema_coerce_number(const char *s, size_t n, double *out)
         normalize_decimal(s, n, norm);
         if (strcmp(norm, js) != 0) rc = -1;
     }
-    if (work != small) free(work);
     *out = v;
     return rc;
 }

@@ -18,9 +18,10 @@
  * With abortEarly (all = false) the first error ends everything.
  *
  * Owns: nothing beyond a call; every result lives in the caller's arena.
- * Must never: allocate with malloc on the request path (arena only), recurse
- * deeper than the schema (the value's own depth does not matter), or trust a
- * schema that schema_check() did not pass (a bad regex panics).
+ * Must never: allocate outside the caller's arena (the regex cache compiles
+ * each pattern once, at schema_check() time), recurse deeper than the schema
+ * (the value's own depth does not matter), or trust a schema that
+ * schema_check() did not pass (a bad regex panics).
  */
 #include "validate/schema.h"
 
@@ -385,7 +386,7 @@ static void check(walk *w, const kiln_rule *r, const kiln_value *node, bool root
     /* 1. conversion */
     if (numeric_type(r->type) && v.k == V_STR) {
         double d;
-        int rc = schema_coerce_number(v.s, v.len, &d);
+        int rc = schema_coerce_number(w->a, v.s, v.len, &d);
         if (rc < 0) { report(w, "number.unsafe", "must be a safe number"); return; }
         if (rc > 0) { v.k = V_NUM; v.num = d; }
     } else if (r->type == KILN_T_BOOLEAN && v.k == V_STR) {

@@ -69,8 +69,8 @@ size_t schema_utf16_len(const char *s, size_t n);
 
 /* Joi's number conversion of a string: 1 = converted (*out set), 0 = not
  * numeric text (the value stays a string), -1 = numeric but not exactly
- * representable ("x" must be a safe number). */
-int schema_coerce_number(const char *s, size_t n, double *out);
+ * representable ("x" must be a safe number). Long text borrows from `a`. */
+int schema_coerce_number(arena *a, const char *s, size_t n, double *out);
 
 /* Joi's boolean conversion: 1 = converted (*out set), 0 = not "true"/"false". */
 int schema_coerce_bool(const char *s, size_t n, bool *out);
@@ -94,7 +94,9 @@ bool schema_parse_number(const char *s, double *out);
 const regex_t *schema_regex(const char *pattern, const char **err);
 
 /* Does the cached regex of `pattern` find a match in s[0..n)? (Joi's
- * regex.test(value); s may hold NUL bytes.) Panics on an invalid pattern. */
+ * regex.test(value); s may hold NUL bytes but must be NUL-terminated at
+ * s[n], as kiln_value strings are.) Linear in n: the search runs as one
+ * anchored pass. Panics on an invalid pattern. */
 bool schema_regex_test(const char *pattern, const char *s, size_t n);
 
 /* Translate a JavaScript-style pattern into POSIX ERE (exposed for tests).

@@ -16,6 +16,7 @@
 // or a cluster running (stopAll() at the end of each file; server.mjs and
 // pg.mjs also kill what is left at exit).
 
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -63,11 +64,14 @@ export async function freshDatabase(backend, label = 'auth') {
 }
 
 // Runs SQL against a database from freshDatabase(); returns psql/sqlite3
-// -At style text.
+// -At style text (rows on lines, columns joined by '|'). SQLite needs the
+// sqlite3 command (Debian package sqlite3).
 export async function sql(db, text) {
   if (db.backend === 'postgres') return db.pg.psql(text, { db: db.name });
-  const { execFileSync } = await import('node:child_process');
-  return execFileSync('sqlite3', [db.file, text], { encoding: 'utf8' }).replace(/\n$/, '');
+  const r = spawnSync('sqlite3', [db.file, text], { encoding: 'utf8' });
+  if (r.error) throw new Error(`the sqlite3 command is needed here (apt-get install sqlite3): ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`sqlite3 ${JSON.stringify(text)}: ${r.stderr}`);
+  return r.stdout.replace(/\n$/, '');
 }
 
 // Starts a built app on a fresh database. Returns {srv, db, api, port, stop}.
