@@ -21,11 +21,11 @@ out=build/fuzz
 cc=${FUZZ_CC:-clang}
 # shellcheck disable=SC2054 # commas belong to -fsanitize=
 flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-    -D_GNU_SOURCE -Iinclude -Isrc)
+    -D_GNU_SOURCE -Iinclude -Isrc -I/usr/include/postgresql)
 # Objects are built without libFuzzer's main; only the final link adds it.
 # shellcheck disable=SC2054
 objflags=(-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-    -D_GNU_SOURCE -Iinclude -Isrc)
+    -D_GNU_SOURCE -Iinclude -Isrc -I/usr/include/postgresql)
 
 mapfile -t fuzzers < <(find tests/fuzz -maxdepth 1 -name 'fuzz_*.c' | sort)
 if ((${#fuzzers[@]} == 0)); then
@@ -86,7 +86,7 @@ for f in "${fuzzers[@]}"; do
     fi
     lib=()
     [[ -f $out/libkiln-fuzz.a ]] && lib=("$out/libkiln-fuzz.a")
-    if ! "$cc" "${flags[@]}" "$f" "${lib[@]}" -lpthread -lm -o "$bin"; then
+    if ! "$cc" "${flags[@]}" "$f" "${lib[@]}" -lsqlite3 -lpq -lsodium -lpthread -lm -o "$bin"; then
         fail=$((fail + 1))
         results+=("FAIL  $name (did not build)")
         continue
