@@ -99,20 +99,38 @@ static void handler_main(coro *co, void *arg)
     p->fn(&c->req, &c->res);
 }
 
+static unsigned max_duration_ms(const struct kiln_req_private *p)
+{
+    return p->config && p->config->max_duration_ms ? p->config->max_duration_ms : KILN_DEFAULT_MAX_DURATION_MS;
+}
+
+/* Run the handler's coroutine until it yields or ends. While it runs, the
+ * worker's watchdog (worker.c) knows the deadline: a handler that keeps the
+ * CPU past it cannot be preempted, so the watchdog ends the worker (504 to
+ * that client, the master starts a new worker). */
+static void resume_watched(conn *c)
+{
+    struct kiln_req_private *p = &c->priv;
+    worker *w = c->w;
+    w->crash_conn = c;
+    __atomic_store_n(&w->run_deadline_ms, p->start_ms + max_duration_ms(p), __ATOMIC_RELAXED);
+    __atomic_store_n(&w->running, 1, __ATOMIC_RELEASE);
+    coro_resume(p->co);
+    __atomic_store_n(&w->running, 0, __ATOMIC_RELEASE);
+    w->crash_conn = NULL;
+}
+
 static void run_handler(conn *c)
 {
     struct kiln_req_private *p = &c->priv;
     p->co = coro_new(handler_main, c);
     c->state = CS_HANDLER;
-    c->w->crash_conn = c;
-    coro_resume(p->co);
-    c->w->crash_conn = NULL;
+    resume_watched(c);
     if (coro_done(p->co)) {
         dispatch_finish(c);
         return;
     }
-    unsigned ms = p->config && p->config->max_duration_ms ? p->config->max_duration_ms
-                                                           : KILN_DEFAULT_MAX_DURATION_MS;
+    unsigned ms = max_duration_ms(p);
     c->duration_timer.on_fire = on_duration;
     loop_timer_set(c->w->loop, &c->duration_timer, p->start_ms + ms);
 }
@@ -122,9 +140,7 @@ void dispatch_resume(conn *c)
     struct kiln_req_private *p = &c->priv;
     if (!p->co || coro_done(p->co)) return;
     p->wait = WAIT_NONE;
-    c->w->crash_conn = c;
-    coro_resume(p->co);
-    c->w->crash_conn = NULL;
+    resume_watched(c);
     if (coro_done(p->co)) dispatch_finish(c);
 }
 

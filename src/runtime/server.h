@@ -159,6 +159,8 @@ struct worker {
     struct offload_pool *pool;
     conn *crash_conn;           /* connection of the handler running now  */
     const kiln_app_def *app;    /* routes' app-wide middleware (dev: reloaded) */
+    int running;                /* a handler is on the CPU now (watchdog)     */
+    uint64_t run_deadline_ms;   /* ... and its route's deadline (monotonic)   */
     const char *dev_error;      /* dev: build failed; JSON diagnostics array  */
     bool paused;                /* dev: a build runs; hold new requests       */
     loop_timer dev_timer;       /* dev: let go of held requests if no reload  */

@@ -22,6 +22,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 worker *kiln_current_worker;
@@ -86,17 +88,22 @@ static void on_crash(int sig)
     worker *w = kiln_current_worker;
     conn *c = w ? w->crash_conn : NULL;
     const char *name = sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : sig == SIGFPE ? "SIGFPE"
-                     : sig == SIGILL ? "SIGILL" : sig == SIGABRT ? "SIGABRT" : "signal";
+                     : sig == SIGILL ? "SIGILL" : sig == SIGABRT ? "SIGABRT" : sig == SIGALRM ? "SIGALRM" : "signal";
+    /* SIGALRM comes from the watchdog: a handler kept the CPU past its route's
+     * max duration. The client gets the 504 it would have had. */
+    bool overtime = sig == SIGALRM;
     char body[160], msg[1024];
     size_t b = 0, m = 0;
-    b = sappend(body, b, sizeof body, "{\"error\":\"Internal Server Error\",\"requestId\":\"");
+    b = sappend(body, b, sizeof body, overtime ? "{\"error\":\"Gateway Timeout\",\"requestId\":\""
+                                               : "{\"error\":\"Internal Server Error\",\"requestId\":\"");
     b = sappend_json(body, b, sizeof body, c && c->req.id ? c->req.id : "");
     b = sappend(body, b, sizeof body, "\"}");
-    if (kiln_dev_mode && c && c->io.fd >= 0 && !c->res.streaming && write_all(c->io.fd, c->out.data, c->out.len)) {
+    if (!overtime && kiln_dev_mode && c && c->io.fd >= 0 && !c->res.streaming && write_all(c->io.fd, c->out.data, c->out.len)) {
         /* Dev: the answer carries the signal and a symbolized backtrace. */
         devhost_crash_answer(c, sig);
     } else if (c && c->io.fd >= 0 && !c->res.streaming) {
-        m = sappend(msg, m, sizeof msg, "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\nX-Request-Id: ");
+        m = sappend(msg, m, sizeof msg, overtime ? "HTTP/1.1 504 Gateway Timeout\r\n" : "HTTP/1.1 500 Internal Server Error\r\n");
+        m = sappend(msg, m, sizeof msg, "Content-Type: application/json; charset=utf-8\r\nConnection: close\r\nX-Request-Id: ");
         m = sappend_json(msg, m, sizeof msg, c->req.id ? c->req.id : "");
         m = sappend(msg, m, sizeof msg, "\r\nContent-Length: ");
         m = sappend_int(msg, m, sizeof msg, (long)b);
@@ -109,7 +116,8 @@ static void on_crash(int sig)
     m = 0;
     m = sappend(msg, m, sizeof msg, "{\"level\":\"error\",\"worker\":");
     m = sappend_int(msg, m, sizeof msg, w ? w->id : -1);
-    m = sappend(msg, m, sizeof msg, ",\"msg\":\"worker crashed in a handler\",\"signal\":\"");
+    m = sappend(msg, m, sizeof msg, overtime ? ",\"msg\":\"handler kept the CPU past its max duration; worker replaced\",\"signal\":\""
+                                             : ",\"msg\":\"worker crashed in a handler\",\"signal\":\"");
     m = sappend(msg, m, sizeof msg, name);
     m = sappend(msg, m, sizeof msg, "\",\"route\":\"");
     m = sappend_json(msg, m, sizeof msg, c ? c->req.route : "");
@@ -131,8 +139,54 @@ static void install_crash_handlers(void)
     sa.sa_handler = on_crash;
     sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
-    int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+    int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM };
     for (size_t i = 0; i < ARRAY_LEN(sigs); i++) sigaction(sigs[i], &sa, NULL);
+}
+
+/* ---- the watchdog ----------------------------------------------------
+ * A thread that looks, every 25 ms, whether the handler now on the CPU has
+ * run past its route's max duration (dispatch.c records both). Suspended
+ * handlers are the loop's business (504 by timer); this catches the ones
+ * that never yield. It cannot stop them safely, so it signals the worker
+ * thread (SIGALRM): the crash path answers 504 and the master replaces the
+ * worker. */
+static pthread_t loop_thread;
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void *watchdog_main(void *arg)
+{
+    worker *w = arg;
+    for (;;) {
+        struct timespec nap = { 0, 25 * 1000000 };
+        nanosleep(&nap, NULL);
+        if (__atomic_load_n(&w->running, __ATOMIC_ACQUIRE) &&
+            mono_ms() > __atomic_load_n(&w->run_deadline_ms, __ATOMIC_RELAXED) + 50) {
+            pthread_kill(loop_thread, SIGALRM);
+            return NULL;
+        }
+    }
+}
+
+static void start_watchdog(worker *w)
+{
+    loop_thread = pthread_self();
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);   /* the thread takes no signals */
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    if (pthread_create(&t, &attr, watchdog_main, w) != 0) KILN_PANIC("cannot start the watchdog thread");
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* ---- listening ------------------------------------------------------- */
@@ -255,6 +309,7 @@ int worker_run(const server_opts *opts, int id)
     log_init(opts->log_level, id);
     install_crash_handlers();
     signal(SIGPIPE, SIG_IGN);
+    start_watchdog(&w);
 
     uint32_t rnd = 0;
     if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd) rnd = (uint32_t)getpid() * 2654435761u;

@@ -16,8 +16,13 @@
  *
  * Owns: the process-wide cache of compiled patterns, keyed by the pattern
  * pointer (and checked against a copy of its text, so a reused buffer is
- * recompiled), each entry malloc'd once so a regex_t never moves. Freed at
+ * recompiled), each entry malloc'd once so a regex_t never moves, at most
+ * RX_CACHE_MAX of them (beyond, a pattern compiles for each use). Freed at
  * exit (and by schema_regex_cache_clear) so LeakSanitizer stays quiet.
+ *
+ * Speed: a search runs as one anchored pass over the value (see rx_compile),
+ * linear in its length for the shapes that make backtracking engines --
+ * V8's, so Joi's -- take minutes: (a|ab)*c, ^(a+)+$ on 1 MB take ~10 ms.
  * Must never: hold the cache lock while matching (regexec is thread-safe on
  * a shared regex_t in glibc), or free an entry another thread may be using
  * (a replaced entry is kept until the cache is cleared).
@@ -27,6 +32,7 @@
 
 #include <locale.h>
 #include <pthread.h>
+#include <regex.h>
 #include <stdlib.h>
 
 static inline bool is_dig(char c) { return c >= '0' && c <= '9'; }
@@ -385,17 +391,22 @@ char *schema_regex_display(arena *a, const char *pattern)
 
 /* ---- the regex cache ---------------------------------------------------- */
 
+/* Patterns are meant to be static strings, so the cache stays small. Past
+ * RX_CACHE_MAX entries (patterns built at run time, say), a pattern is
+ * compiled for each use and freed right after, so memory stays bounded. */
+#define RX_CACHE_MAX 1024
+
 typedef struct rx_entry {
     const char *key;          /* the pattern pointer it was compiled for   */
     char *text;               /* a copy of the pattern text at that time   */
     regex_t re;
     bool ok;
     char *err;                /* why it does not compile, when !ok         */
-    struct rx_entry *older;   /* every entry ever made, for freeing        */
+    struct rx_entry *older;   /* every cached entry ever made, to free     */
 } rx_entry;
 
 static rx_entry **rx_slots;   /* open addressing on the key pointer        */
-static size_t rx_cap, rx_count, rx_compiles;
+static size_t rx_cap, rx_count, rx_made, rx_compiles;
 static rx_entry *rx_all;
 static bool rx_atexit;
 static pthread_mutex_t rx_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -414,46 +425,53 @@ static void rx_insert(rx_entry *e)
     rx_slots[i] = e;   /* a replaced entry stays on rx_all until the clear */
 }
 
-static rx_entry *rx_compile(const char *pattern)
+/* Translates and compiles pattern into e (text and err are malloc'd). */
+static void rx_compile(rx_entry *e, const char *pattern)
 {
-    rx_entry *e = kiln_xcalloc(1, sizeof *e);
+    memset(e, 0, sizeof *e);
     e->key = pattern;
     e->text = kiln_xstrdup(pattern);
     const char *terr = NULL;
     char *ere = schema_regex_translate(pattern, &terr);
-    rx_compiles++;
-    if (ere) {
-        /* A search for P is run as an anchored match of ^(any byte)*(P):
-         * glibc then walks the value once, where an unanchored search that
-         * fails restarts at every byte (quadratic: minutes for 1 MB).
-         * ^ and $ inside P still only match at the ends of the value. */
-        buf w;
-        buf_init(&w, strlen(ere) + 16);
-        buf_puts(&w, "^(a|[^a])*(");
-        buf_puts(&w, ere);
-        buf_puts(&w, ")");
-        buf_putc(&w, '\0');
-        locale_t old = uselocale(schema_c_locale());
-        int rc = regcomp(&e->re, w.data, REG_EXTENDED | REG_NOSUB);
-        buf_free(&w);
-        uselocale(old);
-        if (rc == 0) {
-            e->ok = true;
-        } else {
-            char msg[160];
-            regerror(rc, &e->re, msg, sizeof msg);
-            e->err = kiln_xstrdup(msg);
-        }
-        free(ere);
-    } else {
+    __atomic_add_fetch(&rx_compiles, 1, __ATOMIC_RELAXED);
+    if (!ere) {
         e->err = kiln_xstrdup(terr);
+        return;
     }
-    e->older = rx_all;
-    rx_all = e;
-    return e;
+    /* A search for P is run as an anchored match of ^(any byte)*(P): glibc
+     * then walks the value once, where an unanchored search that fails
+     * restarts at every byte (quadratic: minutes for 1 MB). ^ and $ inside
+     * P still only match at the ends of the value. */
+    buf w;
+    buf_init(&w, strlen(ere) + 16);
+    buf_puts(&w, "^(a|[^a])*(");
+    buf_puts(&w, ere);
+    buf_puts(&w, ")");
+    buf_putc(&w, '\0');
+    free(ere);
+    locale_t old = uselocale(schema_c_locale());
+    int rc = regcomp(&e->re, w.data, REG_EXTENDED | REG_NOSUB);
+    uselocale(old);
+    buf_free(&w);
+    if (rc == 0) {
+        e->ok = true;
+    } else {
+        char msg[160];
+        regerror(rc, &e->re, msg, sizeof msg);
+        e->err = kiln_xstrdup(msg);
+    }
 }
 
-static const rx_entry *rx_get(const char *pattern)
+static void rx_drop(rx_entry *e)
+{
+    if (e->ok) regfree(&e->re);
+    free(e->err);
+    free(e->text);
+}
+
+/* The compiled pattern: the cached entry, or (cache full) *tmp, filled for
+ * this one use; give it back with rx_put(). */
+static const rx_entry *rx_get(const char *pattern, rx_entry *tmp)
 {
     pthread_mutex_lock(&rx_lock);
     rx_entry *e = NULL;
@@ -462,33 +480,52 @@ static const rx_entry *rx_get(const char *pattern)
         while (rx_slots[i] && rx_slots[i]->key != pattern) i = (i + 1) & (rx_cap - 1);
         e = rx_slots[i];
     }
-    if (!e || strcmp(e->text, pattern) != 0) {   /* new, or the text changed */
-        if (2 * (rx_count + 1) > rx_cap) {
-            rx_entry **old = rx_slots;
-            size_t old_cap = rx_cap;
-            rx_cap = rx_cap ? rx_cap * 2 : 16;
-            rx_slots = kiln_xcalloc(rx_cap, sizeof *rx_slots);
-            rx_count = 0;
-            for (size_t i = 0; i < old_cap; i++)
-                if (old[i]) rx_insert(old[i]);
-            free(old);
-        }
-        e = rx_compile(pattern);
-        rx_insert(e);
-        if (!rx_atexit) {
-            rx_atexit = true;
-            atexit(schema_regex_cache_clear);    /* for LeakSanitizer */
-        }
+    if (e && strcmp(e->text, pattern) == 0) {
+        pthread_mutex_unlock(&rx_lock);
+        return e;
+    }
+    /* new, or the same pointer now holds other text */
+    if (rx_made >= RX_CACHE_MAX) {
+        pthread_mutex_unlock(&rx_lock);
+        rx_compile(tmp, pattern);
+        return tmp;
+    }
+    if (2 * (rx_count + 1) > rx_cap) {
+        rx_entry **old = rx_slots;
+        size_t old_cap = rx_cap;
+        rx_cap = rx_cap ? rx_cap * 2 : 16;
+        rx_slots = kiln_xcalloc(rx_cap, sizeof *rx_slots);
+        rx_count = 0;
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i]) rx_insert(old[i]);
+        free(old);
+    }
+    e = kiln_xmalloc(sizeof *e);
+    rx_compile(e, pattern);
+    e->older = rx_all;
+    rx_all = e;
+    rx_made++;
+    rx_insert(e);
+    if (!rx_atexit) {
+        rx_atexit = true;
+        atexit(schema_regex_cache_clear);    /* for LeakSanitizer */
     }
     pthread_mutex_unlock(&rx_lock);
     return e;
 }
 
-const regex_t *schema_regex(const char *pattern, const char **err)
+static void rx_put(const rx_entry *e, rx_entry *tmp)
 {
-    const rx_entry *e = rx_get(pattern);
-    if (err) *err = e->ok ? NULL : e->err;
-    return e->ok ? &e->re : NULL;
+    if (e == tmp) rx_drop(tmp);
+}
+
+const char *schema_regex_check(arena *a, const char *pattern)
+{
+    rx_entry tmp;
+    const rx_entry *e = rx_get(pattern, &tmp);
+    const char *err = e->ok ? NULL : arena_strdup(a, e->err);
+    rx_put(e, &tmp);
+    return err;
 }
 
 bool schema_regex_test(const char *pattern, const char *s, size_t n)
@@ -496,17 +533,19 @@ bool schema_regex_test(const char *pattern, const char *s, size_t n)
     /* glibc honours REG_STARTEND, but sanitizer interceptors of regexec
      * read up to a NUL: the value must be terminated, as kiln_values are. */
     KILN_ASSERT(s[n] == '\0');
-    const rx_entry *e = rx_get(pattern);
+    rx_entry tmp;
+    const rx_entry *e = rx_get(pattern, &tmp);
     if (!e->ok) KILN_PANIC("validation pattern /%s/: %s (run schema_check at start-up)", pattern, e->err);
     regmatch_t m[1] = { { .rm_so = 0, .rm_eo = (regoff_t)n } };
     locale_t old = uselocale(schema_c_locale());
     int rc = regexec(&e->re, s, 1, m, REG_STARTEND);
     uselocale(old);
+    rx_put(e, &tmp);
     return rc == 0;
 }
 
-size_t schema_regex_cache_count(void) { return rx_count; }
-size_t schema_regex_compile_count(void) { return rx_compiles; }
+size_t schema_regex_cache_count(void) { return __atomic_load_n(&rx_made, __ATOMIC_RELAXED); }
+size_t schema_regex_compile_count(void) { return __atomic_load_n(&rx_compiles, __ATOMIC_RELAXED); }
 
 void schema_regex_cache_clear(void)
 {
@@ -514,13 +553,11 @@ void schema_regex_cache_clear(void)
     while (rx_all) {
         rx_entry *e = rx_all;
         rx_all = e->older;
-        if (e->ok) regfree(&e->re);
-        free(e->err);
-        free(e->text);
+        rx_drop(e);
         free(e);
     }
     free(rx_slots);
     rx_slots = NULL;
-    rx_cap = rx_count = 0;
+    rx_cap = rx_count = rx_made = 0;
     pthread_mutex_unlock(&rx_lock);
 }

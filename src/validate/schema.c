@@ -503,7 +503,7 @@ static const char *check_rule(arena *a, const kiln_rule *r, const char *label, i
     if (r->pattern) {
         const char *err;
         if (t != KILN_T_STRING) BAD("pattern applies to STRING only");
-        if (!schema_regex(r->pattern, &err)) BAD("pattern /%s/: %s", r->pattern, err);
+        if ((err = schema_regex_check(a, r->pattern))) BAD("pattern /%s/: %s", r->pattern, err);
     }
     if (r->email && t != KILN_T_STRING) BAD("email applies to STRING only");
     if (r->one_of) {

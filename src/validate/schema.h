@@ -21,7 +21,6 @@
 #include "core/core.h"
 
 #include <locale.h>
-#include <regex.h>
 
 typedef kiln_verror schema_error;
 
@@ -87,11 +86,11 @@ bool schema_parse_number(const char *s, double *out);
 
 /* ---- regex.c ------------------------------------------------------------ */
 
-/* The compiled form of a kiln_rule .pattern, from the process-wide cache
- * (keyed by the pattern pointer, checked against its text): compiled on
- * first use, freed at exit. NULL when the pattern is invalid; then *err (if
- * err is not NULL) is a message valid until the cache is cleared. Thread-safe. */
-const regex_t *schema_regex(const char *pattern, const char **err);
+/* NULL when a kiln_rule .pattern is sound, else why not (in `a`). The
+ * compiled pattern stays in the process-wide cache (keyed by the pattern
+ * pointer, checked against its text; compiled once, freed at exit; at most
+ * 1024 patterns, beyond which each use compiles anew). Thread-safe. */
+const char *schema_regex_check(arena *a, const char *pattern);
 
 /* Does the cached regex of `pattern` find a match in s[0..n)? (Joi's
  * regex.test(value); s may hold NUL bytes but must be NUL-terminated at
@@ -107,7 +106,7 @@ char *schema_regex_translate(const char *pattern, const char **err);
 char *schema_regex_display(arena *a, const char *pattern);
 
 /* Cache introspection and reset, for tests (and for LeakSanitizer). */
-size_t schema_regex_cache_count(void);      /* patterns held               */
+size_t schema_regex_cache_count(void);      /* compiled patterns held      */
 size_t schema_regex_compile_count(void);    /* regcomp calls so far        */
 void schema_regex_cache_clear(void);
 
