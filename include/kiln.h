@@ -387,6 +387,166 @@ kiln_rows *kiln_db_query_(kiln_req *req, const char *sql, const kiln_param *para
 /* kiln_rows *kiln_db_query(kiln_req *req, const char *sql, ...params); */
 #define kiln_db_query(req, ...) kiln_db_query_((req), KILN_QARGS_(__VA_ARGS__))
 
+
+/* ------------------------------------------------------------------------
+ * Validation: Joi-style schemas, declared as static C data.
+ *
+ *     static const kiln_rule post_schema[] = {
+ *         KILN_STRING("title", .required = true, KILN_MAX(120)),
+ *         KILN_STRING("content", .required = true),
+ *         KILN_STRING("email", .email = true),
+ *         KILN_STRING("role", KILN_ONE_OF("admin", "user")),
+ *         KILN_INTEGER("age", KILN_MIN(18), KILN_MAX(120)),
+ *         KILN_ARRAY("tags", KILN_MIN(1), .items = KILN_ITEMS(KILN_STRING(NULL))),
+ *         KILN_OBJECT("author", .fields = KILN_FIELDS(
+ *             KILN_STRING("name", .required = true))),
+ *         {0}
+ *     };
+ *
+ * is the twin of
+ *
+ *     Joi.object({
+ *         title: Joi.string().max(120).required(),
+ *         content: Joi.string().required(),
+ *         email: Joi.string().email(),
+ *         role: Joi.string().valid('admin', 'user'),
+ *         age: Joi.number().integer().min(18).max(120),
+ *         tags: Joi.array().items(Joi.string()).min(1),
+ *         author: Joi.object({ name: Joi.string().required() }),
+ *     })
+ *
+ * and answers with Joi's own messages, word for word:
+ *     "title" is required              "title" is not allowed to be empty
+ *     "age" must be an integer         "tags[0]" must be a string
+ *     "role" must be one of [admin, user]          "x" is not allowed
+ *     "role" must be [admin]   (one allowed value: Joi drops the "one of")
+ *     "code" with value "abc" fails to match the required pattern: /^[0-9]+$/
+ *
+ * Declare schemas at file scope, as above: KILN_ONE_OF, KILN_FIELDS and
+ * KILN_ITEMS are compound literals, constant there (inside a function, drop
+ * the `static`).
+ *
+ * A schema is a field list: the fields of the root object, ended by an entry
+ * whose name is NULL ({0}). The end entry may say `.allow_unknown = true`
+ * (KILN_END_UNKNOWN): keys the list does not name are then allowed in that
+ * object; by default they are errors ("x" is not allowed), as in Joi.
+ *
+ * Semantics, all Joi's (with its defaults: convert on, presence optional):
+ *  - A field is optional unless .required. An absent optional field is not
+ *    checked; null is a value like any other ("x" must be a string).
+ *  - Conversion: a numeric string passes a NUMBER/INTEGER field ("42",
+ *    " 4.2e1 "), "true"/"false" (any case, trimmed) pass a BOOLEAN field,
+ *    in bodies as in query strings. Nothing converts to a string.
+ *  - Checks run in a fixed order: conversion, required, allowed values
+ *    (.one_of, .allow_empty), the type, then the rules in the order of the
+ *    struct fields below (string: min, max, pattern, email; integer: integer,
+ *    min, max; array: items, then min, max). Keys are checked in schema
+ *    order, then unknown keys in JavaScript's key order.
+ *  - Strings count length like JavaScript: UTF-16 code units ("é" is 1,
+ *    "😀" is 2). "" is rejected unless .allow_empty or KILN_MIN(0).
+ *  - Numbers must be finite and within +-(2^53 - 1) ("x" must be a safe
+ *    number).
+ *  - .pattern is searched for, as Joi's regex.test(): anchor it (^...$) to
+ *    match the whole value. Syntax: POSIX ERE, plus the JavaScript forms
+ *    Joi schemas use: \d \w \s \D \W \S, (?:...), lazy quantifiers, \n \t,
+ *    \xHH, \uHHHH; '.' and [^...] match one character (not one byte) and
+ *    '.' does not match a newline. Remember C doubles backslashes: "^\\d+$".
+ *    Not supported (the schema is rejected at start): look-arounds,
+ *    back-references, named groups. Matching takes time linear in the
+ *    value's length, whatever the pattern (no catastrophic backtracking).
+ *  - .email: Joi's rules (dot-atom local part of at most 64 bytes, two or
+ *    more domain labels, a letter-led TLD, 254 characters at most), except
+ *    that any well-formed TLD is accepted: Joi also requires the TLD to be
+ *    in IANA's list.
+ *  - Validation allocates only from the request's arena (messages, paths).
+ *    Regexes are compiled once per process and cached.
+ *  - A broken schema (a bad regex, min > max, a rule that does not fit the
+ *    type, a key twice) is a programming error, never a client's: Kiln's
+ *    schema check names the field -- schema field "p": min (10) is greater
+ *    than max (8) -- and fails loudly.
+ * ---------------------------------------------------------------------- */
+typedef enum kiln_type {
+    KILN_T_ANY,       /* Joi.any(): any value                                 */
+    KILN_T_STRING,    /* Joi.string()                                         */
+    KILN_T_INTEGER,   /* Joi.number().integer()                               */
+    KILN_T_NUMBER,    /* Joi.number()                                         */
+    KILN_T_BOOLEAN,   /* Joi.boolean()                                        */
+    KILN_T_OBJECT,    /* Joi.object()                                         */
+    KILN_T_ARRAY      /* Joi.array()                                          */
+} kiln_type;
+
+typedef struct kiln_rule {
+    const char *name;               /* the key; NULL ends a field list (and is
+                                       ignored in an .items rule)              */
+    kiln_type type;
+    bool required;                  /* Joi .required()                        */
+    bool allow_empty;               /* "" is allowed (Joi .allow(''))         */
+    bool has_min, has_max;          /* use KILN_MIN(x) / KILN_MAX(x)          */
+    double min, max;                /* STRING: length; ARRAY: items; INTEGER,
+                                       NUMBER: value (Joi .min() / .max())    */
+    const char *pattern;            /* STRING: Joi .pattern(); see above      */
+    bool email;                     /* STRING: Joi .email()                   */
+    const char *const *one_of;      /* NULL-terminated allowed values (Joi
+                                       .valid()): STRING and ANY compare text,
+                                       INTEGER and NUMBER numbers ("2.5")     */
+    const struct kiln_rule *fields; /* OBJECT: its field list; NULL: any keys
+                                       (Joi.object() without keys)            */
+    const struct kiln_rule *items;  /* ARRAY: what every element must meet    */
+    bool allow_unknown;             /* OBJECT: keys not in .fields are allowed
+                                       (Joi .unknown()); on the end entry of a
+                                       list: the same, for that list's object
+                                       (the way to say it for the root)       */
+} kiln_rule;
+
+#define KILN_ANY(...)     { .type = KILN_T_ANY, .name = __VA_ARGS__ }
+#define KILN_STRING(...)  { .type = KILN_T_STRING, .name = __VA_ARGS__ }
+#define KILN_INTEGER(...) { .type = KILN_T_INTEGER, .name = __VA_ARGS__ }
+#define KILN_NUMBER(...)  { .type = KILN_T_NUMBER, .name = __VA_ARGS__ }
+#define KILN_BOOLEAN(...) { .type = KILN_T_BOOLEAN, .name = __VA_ARGS__ }
+#define KILN_OBJECT(...)  { .type = KILN_T_OBJECT, .name = __VA_ARGS__ }
+#define KILN_ARRAY(...)   { .type = KILN_T_ARRAY, .name = __VA_ARGS__ }
+#define KILN_MIN(x)       .has_min = true, .min = (x)
+#define KILN_MAX(x)       .has_max = true, .max = (x)
+#define KILN_ONE_OF(...)  .one_of = (const char *const[]){ __VA_ARGS__, NULL }
+/* A nested field list, ended for you:  .fields = KILN_FIELDS(KILN_STRING("a"), ...) */
+#define KILN_FIELDS(...)  ((const kiln_rule[]){ __VA_ARGS__, { 0 } })
+/* The rule of an array's elements:     .items = KILN_ITEMS(KILN_STRING(NULL)) */
+#define KILN_ITEMS(...)   (&(const kiln_rule)__VA_ARGS__)
+/* Ends a field list whose object allows unknown keys. */
+#define KILN_END_UNKNOWN  { .allow_unknown = true }
+
+/* One validation error, as in Joi's error.details. */
+typedef struct kiln_verror {
+    const char *message;   /* "\"author.name\" is required"                   */
+    const char *path;      /* "author.name", "tags[0]"; "" for the value itself */
+    const char *type;      /* Joi's type: "any.required", "string.min" ...    */
+} kiln_verror;
+
+/* Validate req->json (a missing or non-JSON body counts as absent:
+ * "value" is required) / the query and route parameters (unknown names are
+ * not checked: route params live there too). Valid: returns true and sends
+ * nothing. Invalid: answers 400 {"error": "<Joi's first message>"} -- the
+ * lesson's res.status(400).json({ error: error.details[0].message }) -- and
+ * returns false.
+ *
+ *     if (!kiln_validate(req, res, post_schema)) return;
+ */
+bool kiln_validate(kiln_req *req, kiln_res *res, const kiln_rule *schema);
+bool kiln_validate_query(kiln_req *req, kiln_res *res, const kiln_rule *schema);
+/* Every error (Joi's abortEarly: false), in the request's arena; returns how
+ * many (0: valid) and sends nothing. v NULL counts as absent. */
+size_t kiln_validate_all(kiln_req *req, const kiln_value *v, const kiln_rule *schema,
+                         const kiln_verror **errors);
+
+/* Typed access to the top-level fields of the (validated) body. Absent, or
+ * of another kind: NULL / {NULL, 0} / 0 / false. Numbers and booleans sent as
+ * text ("42", "true"), which validation accepts as Joi does, are converted. */
+const char *kiln_body_str(kiln_req *req, const char *key);
+kiln_str kiln_body_text(kiln_req *req, const char *key);   /* keeps NUL bytes */
+int64_t kiln_body_i64(kiln_req *req, const char *key);
+double kiln_body_f64(kiln_req *req, const char *key);
+bool kiln_body_bool(kiln_req *req, const char *key);
+
 /* ------------------------------------------------------------------------
  * Middleware (the twin of Next.js middleware, and of per-route chains)
  *
@@ -500,11 +660,25 @@ void kiln_log(kiln_req *req, const char *level, const char *fmt, ...) KILN_PRINT
  * Per-route configuration: `const kiln_config config = { ... };`
  * Zero means the default.
  * ---------------------------------------------------------------------- */
+enum kiln_method {
+    KILN_GET, KILN_HEAD, KILN_POST, KILN_PUT, KILN_PATCH, KILN_DELETE,
+    KILN_OPTIONS, KILN_METHOD_COUNT
+};
+
 typedef struct kiln_config {
     size_t body_limit;        /* bytes; default 1 MB (1048576). Over it: 413  */
     bool raw_body;            /* no buffering, no parsing: kiln_body_read()  */
     bool allow_invalid_json;  /* pass invalid JSON bodies on (req->json NULL) */
     unsigned max_duration_ms; /* default 10000. Past it: 504 JSON            */
+    /* Schemas checked before the handler runs, per method, so the handler
+     * only ever sees valid input; failure: 400 {"error": Joi's message}.
+     *     .body = { [KILN_POST] = post_schema, [KILN_PUT] = post_schema }
+     * HEAD uses GET's. Every schema is checked at start (a broken one stops
+     * the server with a message naming the field). */
+    const kiln_rule *body[KILN_METHOD_COUNT];
+    const kiln_rule *query[KILN_METHOD_COUNT];
+    bool all_errors;          /* the 400 also lists every error:
+                                 "details":[{"path":..., "message":...}]      */
 } kiln_config;
 
 /* ------------------------------------------------------------------------
@@ -512,10 +686,6 @@ typedef struct kiln_config {
  * ---------------------------------------------------------------------- */
 typedef void (*kiln_handler)(kiln_req *req, kiln_res *res);
 
-enum kiln_method {
-    KILN_GET, KILN_HEAD, KILN_POST, KILN_PUT, KILN_PATCH, KILN_DELETE,
-    KILN_OPTIONS, KILN_METHOD_COUNT
-};
 
 typedef struct kiln_route_def {
     const char *pattern;                   /* "/api/posts/[id]"              */

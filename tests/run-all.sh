@@ -8,6 +8,7 @@
 #               integration tests under ASan+UBSan (leaks, abort on error)
 #   (d) fuzz    every tests/fuzz/fuzz_*.c for FUZZ_SECONDS (45) seconds
 #   (e) http-diff  the parser differential test against llhttp
+#   (f) joi-diff   the schema validator's differential test against Joi
 #               (tests/integration/http_diff/), against the ASan build
 #
 # Each step's tests are counted from its closing line "N passed, M failed";
@@ -27,7 +28,7 @@ unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-45}
 export FUZZ_SECONDS
-groups=${RUN_ALL_STEPS:-gcc clang asan fuzz http-diff}
+groups=${RUN_ALL_STEPS:-gcc clang asan fuzz http-diff joi-diff}
 logdir=build/test-logs
 mkdir -p "$logdir"
 
@@ -138,6 +139,12 @@ fi
 if wants http-diff; then
     run_step "http-diff (asan)" with_asan \
         tests/run-integration.sh build/asan tests/integration/http_diff/diff.test.mjs
+fi
+
+if wants joi-diff; then
+    # The schema validator against the real Joi (npm), case by case.
+    run_step "joi-diff (asan)" with_asan \
+        tests/run-integration.sh build/asan tests/validate/joi_diff/diff.test.mjs
 fi
 
 # ---- summary ---------------------------------------------------------------

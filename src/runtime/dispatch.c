@@ -96,6 +96,7 @@ static void handler_main(coro *co, void *arg)
     const kiln_route_def *r = p->match.route;
     if (p->run_middleware && !middleware_run(&c->req, &c->res, c->w->app, r)) return;
     if (!p->fn && !(p->fn = resolve_method(c, r))) return;
+    if (p->config && !validate_route(&c->req, &c->res, p->config, p->method)) return;
     p->fn(&c->req, &c->res);
 }
 

@@ -264,6 +264,10 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
         return 1;
     }
 
+    if (validate_check_routes(routes, nroutes) != 0) {
+        router_free(kiln_master_router);
+        return 1;
+    }
     ratelimit_init();      /* shared by every worker, so made before fork */
 
     /* Apply the app's migrations once, before any worker exists. */

@@ -214,6 +214,11 @@ void offload_submit(struct offload_pool *p, void *(*fn)(void *), void *arg, conn
  * become arrays of strings), for req->json. */
 const kiln_value *form_as_value(kiln_req *req);
 
+/* api/validate.c: schemas attached to a route's config */
+bool validate_route(kiln_req *req, kiln_res *res, const kiln_config *config, int method);
+int validate_check_routes(const kiln_route_def *routes, size_t n);   /* -1 after printing */
+char *validate_check_schema(const kiln_rule *schema);                /* malloc'd error or NULL */
+
 /* wait.c: suspending a request on something other than offload/sleep */
 /* Wait until fd is ready for `events` (EPOLLIN/EPOLLOUT) or timeout_ms passes
  * (0: no timeout). Returns the ready events, 0 on timeout, -1 if the request

@@ -23,6 +23,7 @@
  * Speed: a search runs as one anchored pass over the value (see rx_compile),
  * linear in its length for the shapes that make backtracking engines --
  * V8's, so Joi's -- take minutes: (a|ab)*c, ^(a+)+$ on 1 MB take ~10 ms.
+ *
  * Must never: hold the cache lock while matching (regexec is thread-safe on
  * a shared regex_t in glibc), or free an entry another thread may be using
  * (a replaced entry is kept until the cache is cleared).
@@ -211,7 +212,9 @@ static bool rx_class_expr(const char **pp, buf *out, const char **err)
             p++;
             if ((kind = rx_escape(&p, true, &lo, err)) < 0) goto done;
         } else {
-            p += schema_utf8_next((const unsigned char *)p, strlen(p), 0, &lo);
+            size_t len = schema_utf8_next((const unsigned char *)p, strlen(p), 0, &lo);
+            if ((unsigned char)*p >= 0x80 && len == 1) { *err = "the pattern is not valid UTF-8"; goto done; }
+            p += len;
         }
         hi = lo;
         if (p[0] == '-' && p[1] && p[1] != ']') {
@@ -344,8 +347,9 @@ char *schema_regex_translate(const char *pattern, const char **err)
             p++;
         } else {
             uint32_t cp;
-            p += schema_utf8_next((const unsigned char *)p, strlen(p), 0, &cp);
-            if (cp == 0xFFFD && c != 0xEF) { *err = "the pattern is not valid UTF-8"; break; }
+            size_t len = schema_utf8_next((const unsigned char *)p, strlen(p), 0, &cp);
+            if (c >= 0x80 && len == 1) { *err = "the pattern is not valid UTF-8"; break; }
+            p += len;
             put_literal(&b, cp);
         }
     }
@@ -356,7 +360,8 @@ char *schema_regex_translate(const char *pattern, const char **err)
 
 char *schema_regex_display(arena *a, const char *pattern)
 {
-    /* At most 6 bytes out per byte in ("\u2028" for 3), plus "/(?:)/". */
+    /* At most 2 bytes out per byte in ("\/", "\n", "\u2028" for 3 bytes),
+     * plus "/(?:)/". */
     char *out = arena_alloc(a, strlen(pattern) * 2 + 8), *o = out;
     bool in_class = false;
     *o++ = '/';

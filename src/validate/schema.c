@@ -171,15 +171,15 @@ static bool one_of_match(const kiln_rule *r, const val *v)
 }
 
 /* Joi's display of its set of valid values: "admin, user" (each value once,
- * in order; the '' of .allow_empty last). */
-static char *one_of_list(arena *a, const kiln_rule *r)
+ * in order; the '' of .allow_empty last). *count: how many that is. */
+static char *one_of_list(arena *a, const kiln_rule *r, size_t *count)
 {
-    size_t n = 0, cap = 0;
+    size_t cap = 0;
     for (const char *const *o = r->one_of; *o; o++) cap += strlen(*o) + 34;
     char *s = arena_alloc(a, cap + 3), *out = s;
     bool has_empty = false;
     size_t shown = 0;
-    for (const char *const *o = r->one_of; *o; o++, n++) {
+    for (const char *const *o = r->one_of; *o; o++) {
         char text[40];
         const char *t = *o;
         double d = 0;
@@ -200,7 +200,8 @@ static char *one_of_list(arena *a, const kiln_rule *r)
         memcpy(out, t, l);
         out += l;
     }
-    if (r->allow_empty && !has_empty && shown) { *out++ = ','; *out++ = ' '; }
+    if (r->allow_empty && !has_empty && shown++) { *out++ = ','; *out++ = ' '; }
+    *count = shown;
     *out = '\0';
     return s;
 }
@@ -402,7 +403,10 @@ static void check(walk *w, const kiln_rule *r, const kiln_value *node, bool root
     if (r->allow_empty && v.k == V_STR && v.len == 0) return;
     if (r->one_of) {
         if (one_of_match(r, &v)) return;
-        report(w, "any.only", "must be one of [%s]", one_of_list(w->a, r));
+        size_t count;
+        const char *list = one_of_list(w->a, r, &count);
+        /* Joi: "must be {if(#valids.length == 1, "", "one of ")}{{#valids}}" */
+        report(w, "any.only", "must be %s[%s]", count == 1 ? "" : "one of ", list);
         if (w->stop) return;
     }
     /* 4. the type, 5. the rules */

@@ -17,7 +17,7 @@
 
 /* The public types (kiln_rule, kiln_verror ...) are the proposed block in
  * notes/; the lead switches this to "kiln.h" when the block is pasted. */
-#include "../../notes/validate-api.h"
+#include "kiln.h"
 #include "core/core.h"
 
 #include <locale.h>

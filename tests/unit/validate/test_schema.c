@@ -239,6 +239,10 @@ TEST(allowed_values)
     CHECK_EQ_STR(first(s, "{\"n\":7}"), "\"n\" must be one of [1, 2.5]");
     CHECK(first(s, "{\"n\":\"2.50\"}") == NULL);
     CHECK(first(s, "{\"z\":\"\"}") == NULL);
+    /* one allowed value: Joi drops the "one of" */
+    const kiln_rule one[] = { KILN_STRING("r", KILN_ONE_OF("a", "a")), KILN_INTEGER("n", KILN_ONE_OF("1", "1.0")), { 0 } };
+    CHECK_EQ_STR(first(one, "{\"r\":\"b\"}"), "\"r\" must be [a]");
+    CHECK_EQ_STR(first(one, "{\"n\":2}"), "\"n\" must be [1]");
     CHECK_EQ_STR(first(s, "{\"y\":\"\"}"), "\"y\" is not allowed to be empty");
 }
 
@@ -406,6 +410,11 @@ TEST(regex_translation)
     CHECK(schema_regex_translate("a\\", &err) == NULL && strstr(err, "backslash"));
     CHECK(schema_regex_translate("[^é]", &err) == NULL);
     CHECK(schema_regex_translate("\\0", &err) == NULL);
+    CHECK(schema_regex_translate("a\xFF" "b", &err) == NULL && strstr(err, "UTF-8"));
+    CHECK(schema_regex_translate("[a\xC3]", &err) == NULL && strstr(err, "UTF-8"));
+    t = schema_regex_translate("\xEF\xBF\xBD+", &err);          /* a real U+FFFD */
+    CHECK_EQ_STR(t, "(\xEF\xBF\xBD)+");
+    free(t);
 }
 
 TEST(regex_matching_like_javascript)

@@ -2,7 +2,7 @@
  * kiln_side.c -- the Kiln half of the Joi differential test.
  *
  * Usage: kiln_side CASES.json
- * Reads the cases (see README in diff.test.mjs), builds a kiln_rule tree for
+ * Reads the cases (see the comment atop diff.test.mjs), builds a kiln_rule tree for
  * each from the same small JSON DSL that run_joi.mjs turns into Joi schemas,
  * validates the input twice (first error only, then every error) and prints
  * one JSON line per case:

@@ -30,15 +30,13 @@ void POST(kiln_req *req, kiln_res *res)
     if (!kiln_rate_limit(req, res, kiln_sprintf(req, "login-address:%s", req->remote_addr),
                          env_uint("BLOG_LOGIN_PER_ADDRESS", 20), window))
         return;
-    /* Joi.object({ email: Joi.string().required(), password: Joi.string().required() }) */
-    static const field_rule rules[] = { { .key = "email" }, { .key = "password" } };
-    if (!validate_body(req, res, rules, 2)) return;
-    const char *email = lower_dup(req, kiln_json_str(kiln_json_get(req->json, "email")));
+    if (!kiln_validate(req, res, login_schema)) return;
+    const char *email = lower_dup(req, kiln_body_str(req, "email"));
     if (!kiln_rate_limit(req, res, kiln_sprintf(req, "login-email:%s", email),
                          env_uint("BLOG_LOGIN_PER_EMAIL", 5), window))
         return;
 
-    kiln_str pw = body_text(req, "password");
+    kiln_str pw = kiln_body_text(req, "password");
     bool pw_ok = !memchr(pw.ptr, '\0', pw.len);   /* signup never stores one with a NUL */
     kiln_rows *acct = kiln_db_query(req, "SELECT id, password_hash FROM accounts WHERE email = ?", email);
     bool ok;

@@ -12,15 +12,14 @@ void POST(kiln_req *req, kiln_res *res)
 {
     /* Joi.object({ email: Joi.string().email().required(),
      *              password: Joi.string().min(8).required() }) */
-    static const field_rule rules[] = { { .key = "email", .email = true }, { .key = "password", .min = 8 } };
-    if (!validate_body(req, res, rules, 2)) return;
-    kiln_str pw = body_text(req, "password");
+    if (!kiln_validate(req, res, signup_schema)) return;
+    kiln_str pw = kiln_body_text(req, "password");
     if (memchr(pw.ptr, '\0', pw.len)) {
         /* A C string would end at the NUL: refuse rather than hash a prefix. */
         kiln_error(res, 400, "\"password\" contains an invalid value");
         return;
     }
-    const char *email = lower_dup(req, kiln_json_str(kiln_json_get(req->json, "email")));
+    const char *email = lower_dup(req, kiln_body_str(req, "email"));
     char *hash = kiln_password_hash(req, pw.ptr);
     if (!hash) {
         kiln_error(res, 503, "Service Unavailable");

@@ -4,30 +4,29 @@
 
 void GET(kiln_req *req, kiln_res *res)
 {
-    kiln_rows *post = kiln_db_query(req, "SELECT id, title, content FROM posts WHERE id = ?", post_id(req));
+    kiln_rows *post = kiln_db_query(req, "SELECT id, title, content FROM posts WHERE id = ?", route_id(req));
     if (kiln_rows_count(post) == 0) { kiln_error(res, 404, "Post not found"); return; }
     kiln_send_row(res, 200, post);
 }
 
 void PUT(kiln_req *req, kiln_res *res)
 {
-    int64_t id = post_id(req);
+    int64_t id = route_id(req);
     if (kiln_rows_count(kiln_db_query(req, "SELECT 1 FROM posts WHERE id = ?", id)) == 0) {
         kiln_error(res, 404, "Post not found");
         return;
     }
-    if (!validate_post(req, res)) return;
+    if (!kiln_validate(req, res, post_schema)) return;   /* after the 404, as the lesson */
     kiln_rows *post = kiln_db_query(req,
         "UPDATE posts SET title = ?, content = ? WHERE id = ? RETURNING id, title, content",
-        kiln_json_text(kiln_json_get(req->json, "title")),
-        kiln_json_text(kiln_json_get(req->json, "content")), id);
+        kiln_body_text(req, "title"), kiln_body_text(req, "content"), id);
     if (kiln_rows_count(post) == 0) { kiln_error(res, 404, "Post not found"); return; }
     kiln_send_row(res, 200, post);
 }
 
 void DELETE(kiln_req *req, kiln_res *res)
 {
-    kiln_rows *gone = kiln_db_query(req, "DELETE FROM posts WHERE id = ?", post_id(req));
+    kiln_rows *gone = kiln_db_query(req, "DELETE FROM posts WHERE id = ?", route_id(req));
     if (kiln_rows_changes(gone) == 0) { kiln_error(res, 404, "Post not found"); return; }
     kiln_end(res, 204);
 }

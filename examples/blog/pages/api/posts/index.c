@@ -2,6 +2,9 @@
 #include <kiln.h>
 #include "validate.h"
 
+/* POST bodies are checked against the lesson's schema before POST runs. */
+const kiln_config config = { .body = { [KILN_POST] = post_schema } };
+
 void GET(kiln_req *req, kiln_res *res)
 {
     kiln_send_rows(res, 200, kiln_db_query(req, "SELECT id, title, content FROM posts ORDER BY id"));
@@ -9,10 +12,8 @@ void GET(kiln_req *req, kiln_res *res)
 
 void POST(kiln_req *req, kiln_res *res)
 {
-    if (!validate_post(req, res)) return;
     kiln_rows *post = kiln_db_query(req,
         "INSERT INTO posts (title, content) VALUES (?, ?) RETURNING id, title, content",
-        kiln_json_text(kiln_json_get(req->json, "title")),
-        kiln_json_text(kiln_json_get(req->json, "content")));
+        kiln_body_text(req, "title"), kiln_body_text(req, "content"));
     kiln_send_row(res, 201, post);
 }

@@ -23,10 +23,9 @@ void PUT(kiln_req *req, kiln_res *res)
         kiln_error(res, 404, "User not found");
         return;
     }
-    static const field_rule rules[] = { { .key = "name" }, { .key = "email", .email = true } };
-    if (!validate_body(req, res, rules, 2)) return;
+    if (!kiln_validate(req, res, user_schema)) return;
     kiln_rows *user = kiln_db_query(req, "UPDATE users SET name = ?, email = ? WHERE id = ? RETURNING id, name, email",
-                                    body_text(req, "name"), body_text(req, "email"), id);
+                                    kiln_body_text(req, "name"), kiln_body_text(req, "email"), id);
     if (kiln_rows_status(user) == KILN_DB_CONFLICT) { kiln_error(res, 409, "Email already exists"); return; }
     if (kiln_rows_count(user) == 0) { kiln_error(res, 404, "User not found"); return; }
     kiln_send_row(res, 200, user);

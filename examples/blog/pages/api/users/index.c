@@ -8,6 +8,7 @@
 #include "validate.h"
 
 const kiln_middleware middleware[] = { kiln_require_session, NULL };
+const kiln_config config = { .body = { [KILN_POST] = user_schema } };
 
 void GET(kiln_req *req, kiln_res *res)
 {
@@ -16,11 +17,8 @@ void GET(kiln_req *req, kiln_res *res)
 
 void POST(kiln_req *req, kiln_res *res)
 {
-    /* Joi.object({ name: Joi.string().required(), email: Joi.string().email().required() }) */
-    static const field_rule rules[] = { { .key = "name" }, { .key = "email", .email = true } };
-    if (!validate_body(req, res, rules, 2)) return;
     kiln_rows *user = kiln_db_query(req, "INSERT INTO users (name, email) VALUES (?, ?) RETURNING id, name, email",
-                                    body_text(req, "name"), body_text(req, "email"));
+                                    kiln_body_text(req, "name"), kiln_body_text(req, "email"));
     if (kiln_rows_status(user) == KILN_DB_CONFLICT) {
         kiln_error(res, 409, "Email already exists");
         return;

@@ -1,0 +1,204 @@
+/*
+ * validate.c -- the handler side of validation: kiln_validate and friends,
+ * the schemas attached to a route's config (run before the handler), and
+ * typed access to the body's fields.
+ *
+ * The body a schema sees is the lesson's `req.body ?? {}` as Next.js builds
+ * it: JSON or an urlencoded form is an object; JSON null or no body at all
+ * (with a JSON or form type) is {}; any other body reaches the schema as a
+ * string ("value" must be of type object).
+ *
+ * Owns: the list of schemas already checked (schema_check runs once per
+ * schema). Must never: let a broken schema reach a request silently (it is
+ * checked at start for config schemas, at first use otherwise, and a broken
+ * one is a loud programming error).
+ */
+#include "runtime/server.h"
+#include "validate/schema.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+/* ---- schema checking, once per schema -------------------------------- */
+
+#define CHECKED_MAX 256
+static const kiln_rule *checked[CHECKED_MAX];
+static size_t nchecked;
+
+/* NULL when sound, else a malloc'd message naming the field. */
+char *validate_check_schema(const kiln_rule *schema)
+{
+    for (size_t i = 0; i < nchecked; i++) if (checked[i] == schema) return NULL;
+    arena a;
+    arena_init(&a, 1024);
+    const char *err = schema_check(&a, schema);
+    char *out = err ? kiln_xstrdup(err) : NULL;
+    arena_destroy(&a);
+    if (!out && nchecked < CHECKED_MAX) checked[nchecked++] = schema;
+    return out;
+}
+
+static void check_or_panic(const kiln_rule *schema)
+{
+    char *err = validate_check_schema(schema);
+    if (err) KILN_PANIC("broken schema: %s", err);
+}
+
+/* Every schema of every route's config: at start, in the master. */
+int validate_check_routes(const kiln_route_def *routes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const kiln_config *c = routes[i].config;
+        if (!c) continue;
+        for (int m = 0; m < KILN_METHOD_COUNT; m++) {
+            const kiln_rule *s[2] = { c->body[m], c->query[m] };
+            for (int k = 0; k < 2; k++) {
+                if (!s[k]) continue;
+                char *err = validate_check_schema(s[k]);
+                if (err) {
+                    fprintf(stderr, "kiln: %s: broken schema: %s\n", routes[i].file, err);
+                    free(err);
+                    return -1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- the body as Next.js hands it to Joi ----------------------------- */
+
+static bool json_or_form(kiln_req *req)
+{
+    const char *ct = kiln_header(req, "content-type");
+    if (!ct) return false;
+    size_t n = strcspn(ct, "; \t");
+    return (n == 16 && !strncasecmp(ct, "application/json", 16))
+        || (n > 5 && !strncasecmp(ct + n - 5, "+json", 5))
+        || (n == 33 && !strncasecmp(ct, "application/x-www-form-urlencoded", 33));
+}
+
+/* The value a body schema validates; a string value for a body that is not
+ * JSON (Joi then says "value" must be of type object). */
+static const kiln_value *body_value(kiln_req *req)
+{
+    static const kiln_value empty_object = { .type = KILN_JSON_OBJECT };
+    const kiln_value *body = req->json;
+    if (!body) {
+        if (req->body.len > 0 || !json_or_form(req)) {
+            kiln_value *s = kiln_alloc(req, sizeof *s);
+            s->type = KILN_JSON_STRING;
+            s->str = req->body.ptr ? req->body.ptr : "";
+            s->len = req->body.len;
+            return s;
+        }
+        return &empty_object;
+    }
+    if (body->type == KILN_JSON_NULL) return &empty_object;   /* req.body ?? {} */
+    return body;
+}
+
+static const char *query_get(void *ctx, const char *name) { return kiln_query(ctx, name); }
+
+/* Answer 400 with the first message (and, when asked, every error). */
+static void answer(kiln_res *res, const schema_error *errs, size_t n, bool details)
+{
+    if (!details) {
+        kiln_error(res, 400, errs[0].message);
+        return;
+    }
+    kiln_jw *w = kiln_json_begin(res, 400);
+    kiln_jw_object(w);
+    kiln_jw_key(w, "error");
+    kiln_jw_string(w, errs[0].message);
+    kiln_jw_key(w, "details");
+    kiln_jw_array(w);
+    for (size_t i = 0; i < n; i++) kiln_jw_fmt(w, "{path: %s, message: %s}", errs[i].path, errs[i].message);
+    kiln_jw_end(w);
+    kiln_jw_end(w);
+}
+
+static bool run_body(kiln_req *req, kiln_res *res, const kiln_rule *schema, bool all)
+{
+    check_or_panic(schema);
+    schema_error *errs = NULL;
+    size_t n = schema_validate(&req->priv->c->arena, schema, body_value(req), all, &errs);
+    if (n) answer(res, errs, n, all);
+    return n == 0;
+}
+
+static bool run_query(kiln_req *req, kiln_res *res, const kiln_rule *schema, bool all)
+{
+    check_or_panic(schema);
+    schema_error *errs = NULL;
+    size_t n = schema_validate_query(&req->priv->c->arena, schema, query_get, req, all, &errs);
+    if (n) answer(res, errs, n, all);
+    return n == 0;
+}
+
+bool kiln_validate(kiln_req *req, kiln_res *res, const kiln_rule *schema)
+{
+    return run_body(req, res, schema, false);
+}
+
+bool kiln_validate_query(kiln_req *req, kiln_res *res, const kiln_rule *schema)
+{
+    return run_query(req, res, schema, false);
+}
+
+size_t kiln_validate_all(kiln_req *req, const kiln_value *v, const kiln_rule *schema, const kiln_verror **errors)
+{
+    check_or_panic(schema);
+    schema_error *errs = NULL;
+    size_t n = schema_validate(&req->priv->c->arena, schema, v, true, &errs);
+    if (errors) *errors = errs;
+    return n;
+}
+
+/* The route's config schemas for this method; false after answering 400. */
+bool validate_route(kiln_req *req, kiln_res *res, const kiln_config *config, int method)
+{
+    if (!config || method < 0) return true;
+    int m = method == KILN_HEAD && !config->body[KILN_HEAD] && !config->query[KILN_HEAD] ? KILN_GET : method;
+    if (config->query[m] && !run_query(req, res, config->query[m], config->all_errors)) return false;
+    if (config->body[m] && !run_body(req, res, config->body[m], config->all_errors)) return false;
+    return true;
+}
+
+/* ---- typed access to the body ----------------------------------------- */
+
+static const kiln_value *field(kiln_req *req, const char *key) { return kiln_json_get(req->json, key); }
+
+const char *kiln_body_str(kiln_req *req, const char *key) { return kiln_json_str(field(req, key)); }
+kiln_str kiln_body_text(kiln_req *req, const char *key) { return kiln_json_text(field(req, key)); }
+
+double kiln_body_f64(kiln_req *req, const char *key)
+{
+    const kiln_value *v = field(req, key);
+    if (!v) return 0;
+    if (v->type == KILN_JSON_NUMBER) return v->num;
+    double d = 0;
+    if (v->type == KILN_JSON_STRING && schema_coerce_number(&req->priv->c->arena, v->str, v->len, &d) == 1) return d;
+    return 0;
+}
+
+int64_t kiln_body_i64(kiln_req *req, const char *key)
+{
+    const kiln_value *v = field(req, key);
+    int64_t i;
+    if (v && v->type == KILN_JSON_NUMBER && kiln_json_i64(v, &i)) return i;
+    double d = kiln_body_f64(req, key);
+    return isfinite(d) && fabs(d) < 9.2e18 ? (int64_t)d : 0;
+}
+
+bool kiln_body_bool(kiln_req *req, const char *key)
+{
+    const kiln_value *v = field(req, key);
+    if (!v) return false;
+    if (v->type == KILN_JSON_TRUE) return true;
+    bool b = false;
+    if (v->type == KILN_JSON_STRING && schema_coerce_bool(v->str, v->len, &b) == 1) return b;
+    return false;
+}
