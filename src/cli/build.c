@@ -217,18 +217,23 @@ static bool safe_for_c_string(const char *s)
     return true;
 }
 
+/* routes_scan, printing what is wrong with the tree. */
+static int scan_or_say(const char *app, scan_route **routes, size_t *n)
+{
+    char *err = NULL;
+    if (routes_scan(app, routes, n, &err) == 0) return 0;
+    fprintf(stderr, "kiln: %s\n", err ? err : "cannot scan routes");
+    free(err);
+    return -1;
+}
+
 int cmd_build(const char *app, bool quiet)
 {
     toolchain tc;
     if (toolchain_find(&tc) != 0) return 1;
     scan_route *routes = NULL;
     size_t n = 0;
-    char *err = NULL;
-    if (routes_scan(app, &routes, &n, &err) != 0) {
-        fprintf(stderr, "kiln: %s\n", err ? err : "cannot scan routes");
-        free(err);
-        return 1;
-    }
+    if (scan_or_say(app, &routes, &n) != 0) return 1;
     for (size_t i = 0; i < n; i++)
         if (!safe_for_c_string(routes[i].file) || strchr(routes[i].file, ' ')) {
             fprintf(stderr, "kiln: unsupported character in route file name: %s\n", routes[i].file);
@@ -393,12 +398,7 @@ int cmd_routes(const char *app)
 {
     scan_route *routes = NULL;
     size_t n = 0;
-    char *err = NULL;
-    if (routes_scan(app, &routes, &n, &err) != 0) {
-        fprintf(stderr, "kiln: %s\n", err ? err : "cannot scan routes");
-        free(err);
-        return 1;
-    }
+    if (scan_or_say(app, &routes, &n) != 0) return 1;
     print_route_table(app, routes, n);
     routes_free(routes, n);
     return 0;
