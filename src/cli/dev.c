@@ -231,9 +231,12 @@ static bool compile_so_with(dev *d, bool fast, const char *const *srcs, size_t n
         free(q);
     }
     if (link_lib && d->lib_so) {
-        char *q = quote_arg(d->lib_so);
-        buf_printf(&cmd, " %s", q);
+        /* The route needs its libapp.so; the loader finds it by rpath (tcc
+         * records only the file name). */
+        char *q = quote_arg(d->lib_so), *qd = quote_arg(d->dir);
+        buf_printf(&cmd, fast ? " %s -Wl,-rpath=%s" : " %s -Wl,-rpath,%s", q, qd);
         free(q);
+        free(qd);
     }
     buf_putc(&cmd, '\0');
     char **argv = argv_split(cmd.data);

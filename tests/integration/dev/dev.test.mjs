@@ -108,6 +108,15 @@ test('kiln new + kiln dev: edit, break, fix, add, delete, crash, migrate', { tim
     r = await until(port, '/api/hello', (x) => x.status === 200, 'serving after the crash');
     assert.match(out, /crash/i, 'the crash is reported in the terminal');
 
+    // A lib/ file: a route that uses it follows its edits.
+    fs.writeFileSync(path.join(app, 'lib/greet.h'), 'const char *greet(void);\n');
+    fs.writeFileSync(path.join(app, 'lib/greet.c'), '#include "greet.h"\nconst char *greet(void) { return "from lib one"; }\n');
+    fs.writeFileSync(path.join(app, 'pages/api/greet.c'),
+      '#include <kiln.h>\n#include "greet.h"\n\nvoid GET(kiln_req *req, kiln_res *res)\n{\n    kiln_json(res, 200, "{greeting: %s}", greet());\n}\n');
+    await until(port, '/api/greet', (x) => x.json?.greeting === 'from lib one', 'route using lib/');
+    fs.writeFileSync(path.join(app, 'lib/greet.c'), '#include "greet.h"\nconst char *greet(void) { return "from lib two"; }\n');
+    await until(port, '/api/greet', (x) => x.json?.greeting === 'from lib two', 'lib/ edit rebuilt and swapped in');
+
     // A new migration is applied.
     fs.writeFileSync(path.join(app, 'db/migrations/001_things.sql'), 'CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT);\n');
     fs.writeFileSync(path.join(app, 'pages/api/things.c'),
