@@ -4,9 +4,9 @@
 // status, content type and body (created ids and tokens mapped, not
 // compared).
 //
-// The reference is the one tests/integration/db/next_diff.test.mjs installs
-// and builds into build/next-lesson/; this file only starts it. When it is
-// not built (yet), the test is skipped with the reason.
+// The reference is installed and built by lib/next.mjs (shared with the
+// posts differential test); when npm or the reference is missing, the test
+// is skipped with the reason.
 //
 // Deliberate differences, not compared: a 405 has a text/plain content type
 // in Kiln (Next.js: none; status, Allow and text are compared); Joi checks
@@ -15,51 +15,22 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { REPO, freePort, waitForPort } from '../lib/server.mjs';
+import { prepareReference, startNext } from '../lib/next.mjs';
 import { BACKENDS, prepareApp, request, startOn, stopAll } from './helpers.mjs';
 
-const WORK = path.join(REPO, 'build', 'next-lesson');
 const APP = prepareApp('examples/blog', 'blog-auth-diff');
 
 let next = null;
 let skipReason = null;
 
 before(async () => {
-  if (!fs.existsSync(path.join(WORK, '.next')) || !fs.existsSync(path.join(WORK, 'node_modules/.bin/next'))) {
-    skipReason = 'the Next.js reference is not built in build/next-lesson (tests/integration/db/next_diff.test.mjs builds it)';
-    return;
-  }
-  const port = await freePort();
-  const child = spawn(path.join(WORK, 'node_modules/.bin/next'), ['start', '-H', '127.0.0.1', '-p', String(port)], {
-    cwd: WORK,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  let dead = false;
-  child.on('exit', () => (dead = true));
-  next = { port, child };
-  try {
-    await waitForPort(port, { timeoutMs: 30_000, isDead: () => dead });
-  } catch (e) {
-    throw new Error(`the Next.js reference did not start: ${e.message}\n${out}`);
-  }
+  skipReason = prepareReference();
+  if (skipReason) return;
+  next = await startNext();
 });
 
 after(async () => {
-  if (next) {
-    try {
-      process.kill(-next.child.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  next?.stop();
   await stopAll();
 });
 

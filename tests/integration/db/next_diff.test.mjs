@@ -3,10 +3,10 @@
 // (shared/reference/next-lesson): the same requests to both, comparing
 // status, content type and body (created ids mapped, not compared).
 //
-// The reference is installed (npm install) and built (next build) into
-// build/next-lesson/, and reused while its sources are unchanged. When npm
-// or the reference is not there, or the install fails, the test is skipped
-// with the reason. Bounded: install 150 s, build 90 s, start 20 s.
+// The reference is installed and built by lib/next.mjs (build/next-lesson/,
+// reused while its sources are unchanged). When npm or the reference is not
+// there, or the install fails, the test is skipped with the reason.
+// Bounded: install 150 s, build 90 s, start 30 s.
 //
 // Deliberate differences, not compared: a body that is not valid JSON gets
 // a JSON error body in Kiln (Next.js: the text "Invalid JSON"); Kiln sends
@@ -16,90 +16,20 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
-import { REPO, buildApp, startServer, freePort, waitForPort } from '../lib/server.mjs';
+import { buildApp, startServer } from '../lib/server.mjs';
+import { prepareReference, startNext } from '../lib/next.mjs';
 import { copyApp, http } from '../lib/db.mjs';
 
-const REF_CANDIDATES = [
-  process.env.NEXT_LESSON_DIR,
-  path.resolve(REPO, '../shared/reference/next-lesson'),
-  '/work/shared/reference/next-lesson',
-].filter(Boolean);
-const REF = REF_CANDIDATES.find((d) => fs.existsSync(path.join(d, 'package.json')));
-const WORK = path.join(REPO, 'build', 'next-lesson');
-
 let skipReason = null;
-let next = null; // {port, child}
+let next = null; // {port, stop}
 let kiln = null;
 let app = null;
-
-// A hash of the reference's sources: the cached install/build is reused
-// while it matches.
-function refHash() {
-  const h = crypto.createHash('sha256');
-  const walk = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.name === 'node_modules' || e.name === '.next') continue;
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else h.update(path.relative(REF, p)).update(fs.readFileSync(p));
-    }
-  };
-  walk(REF);
-  return h.digest('hex');
-}
-
-function run(cmd, args, cwd, timeoutMs) {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
-  const lines = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n');
-  const errs = lines.filter((l) => /error/i.test(l));
-  const out = (errs.length ? errs.slice(0, 15) : lines.slice(-15)).join('\n');
-  return { ok: !r.error && r.status === 0, why: r.error ? r.error.message : `exit ${r.status}`, out };
-}
-
-function prepareReference() {
-  if (!REF) return 'the Next.js reference (shared/reference/next-lesson) is not there';
-  if (spawnSync('npm', ['--version']).status !== 0) return 'npm is not installed';
-  const hash = refHash();
-  const stamp = path.join(WORK, '.kiln-test-stamp');
-  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hash && fs.existsSync(path.join(WORK, '.next'))) return null;
-  fs.rmSync(WORK, { recursive: true, force: true });
-  fs.cpSync(REF, WORK, { recursive: true });
-  spawnSync('chmod', ['-R', 'u+w', WORK]);
-  // `npm install`, not `npm ci`: the reference's lock file lacks the other
-  // platforms' optional packages, which `npm ci` refuses.
-  const inst = run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], WORK, 150_000);
-  if (!inst.ok) return `npm install failed (${inst.why}):\n${inst.out}`;
-  const b = run(path.join(WORK, 'node_modules/.bin/next'), ['build'], WORK, 90_000);
-  if (!b.ok) throw new Error(`next build of the reference failed (${b.why}):\n${b.out}`);
-  fs.writeFileSync(stamp, hash);
-  return null;
-}
 
 before(async () => {
   skipReason = prepareReference();
   if (skipReason) return;
-  const port = await freePort();
-  const child = spawn('./start.sh', [String(port)], {
-    cwd: WORK,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  let dead = false;
-  child.on('exit', () => (dead = true));
-  next = { port, child };
-  try {
-    await waitForPort(port, { timeoutMs: 20_000, isDead: () => dead });
-  } catch (e) {
-    throw new Error(`the Next.js reference did not start: ${e.message}\n${out}`);
-  }
+  next = await startNext();
   app = copyApp('examples/blog');
   buildApp(app.dir);
   kiln = await startServer(app.dir, {
@@ -109,13 +39,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (next) {
-    try {
-      process.kill(-next.child.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  next?.stop();
   await kiln?.stop();
   app?.remove();
 });
