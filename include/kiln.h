@@ -599,10 +599,29 @@ bool kiln_rate_limit(kiln_req *req, kiln_res *res, const char *key, unsigned lim
  * Content-Security-Policy: default-src 'none'; frame-ancestors 'none',
  * Cross-Origin-Resource-Policy: same-origin. Always passes on. */
 bool kiln_security_headers(kiln_req *req, kiln_res *res);
+/* The same, configured. Fields left zero keep the defaults above; "" drops
+ * that header. hsts_max_age > 0 adds Strict-Transport-Security (only send it
+ * when the app is served over TLS). */
+typedef struct kiln_security_opts {
+    const char *csp;              /* Content-Security-Policy                 */
+    const char *frame_options;    /* X-Frame-Options                         */
+    const char *referrer_policy;  /* Referrer-Policy                         */
+    const char *resource_policy;  /* Cross-Origin-Resource-Policy            */
+    long hsts_max_age;            /* seconds; 0: no HSTS header              */
+    bool hsts_subdomains;         /* ; includeSubDomains                     */
+} kiln_security_opts;
+bool kiln_security_headers_with(kiln_req *req, kiln_res *res, const kiln_security_opts *opts);
 
 /* Logs one line when the request starts (method, path, address, user agent);
  * the access line at the end is always written at level info. Passes on. */
 bool kiln_request_log(kiln_req *req, kiln_res *res);
+/* The same, configured: the level ("info" unless given) and which request
+ * headers to log besides (NULL-terminated names, e.g. "referer", "x-forwarded-for"). */
+typedef struct kiln_request_log_opts {
+    const char *level;
+    const char *const *headers;
+} kiln_request_log_opts;
+bool kiln_request_log_with(kiln_req *req, kiln_res *res, const kiln_request_log_opts *opts);
 
 /* ------------------------------------------------------------------------
  * Authentication: passwords and sessions

@@ -124,20 +124,36 @@ bool kiln_cors(kiln_req *req, kiln_res *res, const kiln_cors_opts *o)
 
 /* ---- security headers, request log ---------------------------------- */
 
-bool kiln_security_headers(kiln_req *req, kiln_res *res)
+/* Set name to the option when given ("" drops it), else to the default. */
+static void header_or_default(kiln_res *res, const char *name, const char *opt, const char *dflt)
 {
-    (void)req;
+    const char *v = opt ? opt : dflt;
+    if (*v) kiln_set_header(res, name, v);
+}
+
+bool kiln_security_headers_with(kiln_req *req, kiln_res *res, const kiln_security_opts *o)
+{
+    static const kiln_security_opts none = { 0 };
+    if (!o) o = &none;
     kiln_set_header(res, "X-Content-Type-Options", "nosniff");
-    kiln_set_header(res, "X-Frame-Options", "DENY");
-    kiln_set_header(res, "Referrer-Policy", "no-referrer");
-    kiln_set_header(res, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-    kiln_set_header(res, "Cross-Origin-Resource-Policy", "same-origin");
+    header_or_default(res, "X-Frame-Options", o->frame_options, "DENY");
+    header_or_default(res, "Referrer-Policy", o->referrer_policy, "no-referrer");
+    header_or_default(res, "Content-Security-Policy", o->csp, "default-src 'none'; frame-ancestors 'none'");
+    header_or_default(res, "Cross-Origin-Resource-Policy", o->resource_policy, "same-origin");
+    if (o->hsts_max_age > 0)
+        kiln_set_header(res, "Strict-Transport-Security",
+                        kiln_sprintf(req, "max-age=%ld%s", o->hsts_max_age, o->hsts_subdomains ? "; includeSubDomains" : ""));
     return true;
 }
 
-bool kiln_request_log(kiln_req *req, kiln_res *res)
+bool kiln_security_headers(kiln_req *req, kiln_res *res) { return kiln_security_headers_with(req, res, NULL); }
+
+bool kiln_request_log_with(kiln_req *req, kiln_res *res, const kiln_request_log_opts *o)
 {
     (void)res;
+    const char *lv = o && o->level ? o->level : "info";
+    int level = !strcmp(lv, "debug") ? LOG_DEBUG : !strcmp(lv, "warn") ? LOG_WARN : !strcmp(lv, "error") ? LOG_ERROR : LOG_INFO;
+    if (!log_enabled(level)) return true;
     const char *ua = kiln_header(req, "user-agent");
     buf b;
     buf_init(&b, 256);
@@ -149,8 +165,18 @@ bool kiln_request_log(kiln_req *req, kiln_res *res)
     json_escape(&b, req->remote_addr, strlen(req->remote_addr));
     buf_puts(&b, ",\"userAgent\":");
     json_escape(&b, ua ? ua : "", ua ? strlen(ua) : 0);
+    for (const char *const *h = o ? o->headers : NULL; h && *h; h++) {
+        const char *v = kiln_header(req, *h);
+        buf_putc(&b, ',');
+        json_escape(&b, *h, strlen(*h));
+        buf_putc(&b, ':');
+        if (v) json_escape(&b, v, strlen(v));
+        else buf_puts(&b, "null");
+    }
     buf_putc(&b, '\0');
-    log_event(LOG_INFO, req->id, "request started", "%s", b.data);
+    log_event(level, req->id, "request started", "%s", b.data);
     buf_free(&b);
     return true;
 }
+
+bool kiln_request_log(kiln_req *req, kiln_res *res) { return kiln_request_log_with(req, res, NULL); }
