@@ -83,7 +83,9 @@ struct kiln_req {
                                  application/json, an object of strings for an
                                  urlencoded form (repeated keys: arrays); NULL
                                  for other types or no body                     */
-    const char *remote_addr;  /* client address, "127.0.0.1" or "::1"            */
+    const char *remote_addr;  /* client address, "127.0.0.1" or "::1"; behind a
+                                 proxy listed in KILN_TRUSTED_PROXIES, the
+                                 right-most untrusted X-Forwarded-For entry    */
     const char *id;           /* request id, also sent as X-Request-Id           */
     const char *route;        /* the matched route pattern, "/api/posts/[id]"    */
     void *user;               /* free for middleware: the session's user, say    */

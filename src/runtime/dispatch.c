@@ -14,6 +14,7 @@
 #include "runtime/server.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <strings.h>
 #include <time.h>
 
@@ -68,6 +69,45 @@ static void next_request_id(worker *w, char *out /* 17 bytes */)
     unsigned long long v = ++w->id_counter;
     for (int i = 15; i >= 8; i--) { out[i] = hex[v & 15]; v >>= 4; }
     out[16] = '\0';
+}
+
+/* Behind a reverse proxy every connection comes from the proxy. When the
+ * peer is one of KILN_TRUSTED_PROXIES (a comma-separated list of addresses),
+ * the client is the right-most X-Forwarded-For entry that is not itself a
+ * trusted proxy; otherwise X-Forwarded-For is ignored (anyone can send it). */
+static bool trusted_proxy(const char *addr, size_t n)
+{
+    static const char *list;
+    static bool loaded;
+    if (!loaded) { list = getenv("KILN_TRUSTED_PROXIES"); loaded = true; }
+    if (!list || !*list) return false;
+    for (const char *s = list; *s;) {
+        while (*s == ' ' || *s == ',') s++;
+        const char *e = s;
+        while (*e && *e != ',' && *e != ' ') e++;
+        if ((size_t)(e - s) == n && n && !memcmp(s, addr, n)) return true;
+        s = e;
+    }
+    return false;
+}
+
+static const char *client_address(conn *c)
+{
+    if (!trusted_proxy(c->remote, strlen(c->remote))) return c->remote;
+    const char *xff = kiln_header(&c->req, "x-forwarded-for");
+    if (!xff) return c->remote;
+    const char *end = xff + strlen(xff);
+    while (end > xff) {
+        const char *start = end;
+        while (start > xff && start[-1] != ',') start--;
+        const char *a = start, *b = end;
+        while (a < b && (*a == ' ' || *a == '\t')) a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+        if (b > a && !trusted_proxy(a, (size_t)(b - a)))
+            return (size_t)(b - a) < 64 ? arena_strndup(&c->arena, a, (size_t)(b - a)) : c->remote;
+        end = start > xff ? start - 1 : xff;
+    }
+    return c->remote;
 }
 
 static void on_duration(loop_timer *t);
@@ -230,6 +270,7 @@ void dispatch_request(conn *c)
     };
     p->c = c;
     p->res = &c->res;
+    c->req.remote_addr = client_address(c);
     p->method = method_of(h->method, h->method_len);
     c->body_chunked = h->chunked;
     c->body_left = h->content_length > 0 ? h->content_length : 0;
