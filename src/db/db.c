@@ -186,9 +186,12 @@ static db_conn *borrow(kiln_req *req, char **err)
         if (pool.tail) pool.tail->next = &w; else pool.head = &w;
         pool.tail = &w;
         wait_park(req);
+        bool gave_up = req->priv->c->abandoned;   /* 504 sent, or the client left */
         /* Woken (or abandoned): make sure we are off the queue. */
+        bool still_queued = false;
         for (waiter **pp = &pool.head; *pp; pp = &(*pp)->next)
             if (*pp == &w) {
+                still_queued = true;
                 *pp = w.next;
                 if (pool.tail == &w) {
                     pool.tail = NULL;
@@ -196,6 +199,11 @@ static db_conn *borrow(kiln_req *req, char **err)
                 }
                 break;
             }
+        if (gave_up) {
+            if (err) *err = kiln_xstrdup("the request ended while waiting for a database connection");
+            if (!still_queued) wake_next();   /* our turn came: pass it on */
+            return NULL;
+        }
     }
 }
 

@@ -201,8 +201,9 @@ static void on_duration(loop_timer *t)
     c->abandoned = true;
     c->close_after = true;
     conn_flush(c);
-    /* Wake waits that can end early; an offloaded call must finish first. */
-    if (p->wait == WAIT_SLEEP || p->wait == WAIT_BODY || p->wait == WAIT_WRITE) {
+    /* Wake waits that can end early (a queue for a database connection
+     * too); an offloaded call or a query in flight must finish first. */
+    if (p->wait == WAIT_SLEEP || p->wait == WAIT_BODY || p->wait == WAIT_WRITE || p->wait == WAIT_QUEUE) {
         loop_timer_cancel(c->w->loop, &p->sleep_timer);
         dispatch_resume(c);
     }
