@@ -268,35 +268,20 @@ const kiln_value *kiln_json_parse(kiln_req *req, const char *text, size_t len, c
 
 /* ---- waiting --------------------------------------------------------- */
 
-static void wait_here(kiln_req *req, int what)
-{
-    struct kiln_req_private *p = req->priv;
-    KILN_ASSERT(p->co && coro_current() == p->co);
-    p->wait = what;
-    coro_yield(p->co);
-}
-
 void *kiln_offload(kiln_req *req, void *(*fn)(void *), void *arg)
 {
     conn *c = conn_of(req);
     offload_submit(c->w->pool, fn, arg, c);
-    wait_here(req, WAIT_OFFLOAD);
+    wait_suspend(req, WAIT_OFFLOAD);
     return req->priv->offload_result;
-}
-
-static void on_sleep(loop_timer *t)
-{
-    struct kiln_req_private *p = (void *)((char *)t - offsetof(struct kiln_req_private, sleep_timer));
-    conn_resume_after_wait(p->c);
 }
 
 void kiln_sleep(kiln_req *req, unsigned ms)
 {
     conn *c = conn_of(req);
     if (c->abandoned) return;
-    req->priv->sleep_timer.on_fire = on_sleep;
-    loop_timer_set(c->w->loop, &req->priv->sleep_timer, loop_now_ms(c->w->loop) + ms);
-    wait_here(req, WAIT_SLEEP);
+    wait_wake_at(c, loop_now_ms(c->w->loop) + ms);
+    wait_suspend(req, WAIT_SLEEP);
     loop_timer_cancel(c->w->loop, &req->priv->sleep_timer);
 }
 
@@ -357,7 +342,7 @@ long kiln_body_read(kiln_req *req, void *dst, size_t cap)
             if (c->in.len > c->head_len) continue;
         }
         if (c->read_closed) return -1;
-        wait_here(req, WAIT_BODY);
+        wait_suspend(req, WAIT_BODY);
     }
 }
 

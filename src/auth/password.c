@@ -107,7 +107,7 @@ static bool slot_take(kiln_req *req)
     slot_waiter w = { .c = c };
     if (slots.tail) slots.tail->next = &w; else slots.head = &w;
     slots.tail = &w;
-    while (!w.woken) wait_park(req);
+    while (!w.woken) wait_suspend(req, WAIT_QUEUE);
     /* slot_give() unlinked us and handed its slot over (busy unchanged). */
     if (c->abandoned) {
         slot_give();            /* nobody will read the answer: pass it on */
@@ -127,7 +127,7 @@ static void slot_give(void)
     slots.head = w->next;
     if (!slots.head) slots.tail = NULL;
     w->woken = true;            /* the slot passes to w: busy stays the same */
-    wait_wake(w->c);
+    wait_wake_at(w->c, 0);
 }
 
 /* ---- the jobs run on a pool thread ---------------------------------- */

@@ -151,7 +151,7 @@ static void wake_next(void)
     if (!w) return;
     pool.head = w->next;
     if (!pool.head) pool.tail = NULL;
-    wait_wake(w->c);
+    wait_wake_at(w->c, 0);
 }
 
 static void give_back(db_conn *dc)
@@ -185,7 +185,7 @@ static db_conn *borrow(kiln_req *req, char **err)
         waiter w = { .c = req->priv->c };
         if (pool.tail) pool.tail->next = &w; else pool.head = &w;
         pool.tail = &w;
-        wait_park(req);
+        wait_suspend(req, WAIT_QUEUE);
         bool gave_up = req->priv->c->abandoned;   /* 504 sent, or the client left */
         /* Woken (or abandoned): make sure we are off the queue. */
         bool still_queued = false;

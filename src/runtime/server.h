@@ -219,16 +219,16 @@ bool validate_route(kiln_req *req, kiln_res *res, const kiln_config *config, int
 int validate_check_routes(const kiln_route_def *routes, size_t n);   /* -1 after printing */
 char *validate_check_schema(const kiln_rule *schema);                /* malloc'd error or NULL */
 
-/* wait.c: suspending a request on something other than offload/sleep */
+/* wait.c: suspending a request's coroutine and resuming it from the loop */
 /* Wait until fd is ready for `events` (EPOLLIN/EPOLLOUT) or timeout_ms passes
- * (0: no timeout). Returns the ready events, 0 on timeout, -1 if the request
- * was abandoned meanwhile (client gone, 504 sent). */
+ * (0: no timeout). Returns the ready events, 0 on timeout. */
 int wait_fd(kiln_req *req, int fd, uint32_t events, unsigned timeout_ms);
-/* Park this request until wait_wake() is called for it. */
-void wait_park(kiln_req *req);
-/* Resume a parked request on the next loop turn (never from a coroutine
- * directly: the loop resumes it). */
-void wait_wake(conn *c);
+/* From the request's coroutine: yield until something resumes it; `what`
+ * (WAIT_*) says what it waits for (a 504 wakes some kinds early). */
+void wait_suspend(kiln_req *req, int what);
+/* Resume a suspended request from the loop at deadline_ms (0: next turn);
+ * never from a coroutine directly. */
+void wait_wake_at(conn *c, uint64_t deadline_ms);
 
 /* middleware.c, ratelimit.c */
 bool middleware_applies(const kiln_app_def *app, const kiln_route_def *r, const char *path);

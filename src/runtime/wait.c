@@ -31,34 +31,28 @@ static void on_wake(loop_timer *t)
     conn_resume_after_wait(p->c);
 }
 
-int wait_fd(kiln_req *req, int fd, uint32_t events, unsigned timeout_ms)
-{
-    struct kiln_req_private *p = req->priv;
-    conn *c = p->c;
-    KILN_ASSERT(p->co && coro_current() == p->co);
-    fd_wait fw = { .io = { .fd = fd, .on_event = on_fd }, .c = c };
-    loop_add(c->w->loop, &fw.io, events | EPOLLERR | EPOLLHUP);
-    if (timeout_ms) {
-        p->sleep_timer.on_fire = on_wake;
-        loop_timer_set(c->w->loop, &p->sleep_timer, loop_now_ms(c->w->loop) + timeout_ms);
-    }
-    p->wait = WAIT_FD;
-    coro_yield(p->co);
-    loop_del(c->w->loop, &fw.io);
-    loop_timer_cancel(c->w->loop, &p->sleep_timer);
-    return (int)fw.got;
-}
-
-void wait_park(kiln_req *req)
+void wait_suspend(kiln_req *req, int what)
 {
     struct kiln_req_private *p = req->priv;
     KILN_ASSERT(p->co && coro_current() == p->co);
-    p->wait = WAIT_QUEUE;
+    p->wait = what;
     coro_yield(p->co);
 }
 
-void wait_wake(conn *c)
+void wait_wake_at(conn *c, uint64_t deadline_ms)
 {
     c->priv.sleep_timer.on_fire = on_wake;
-    loop_timer_set(c->w->loop, &c->priv.sleep_timer, 0);
+    loop_timer_set(c->w->loop, &c->priv.sleep_timer, deadline_ms);
+}
+
+int wait_fd(kiln_req *req, int fd, uint32_t events, unsigned timeout_ms)
+{
+    conn *c = req->priv->c;
+    fd_wait fw = { .io = { .fd = fd, .on_event = on_fd }, .c = c };
+    loop_add(c->w->loop, &fw.io, events | EPOLLERR | EPOLLHUP);
+    if (timeout_ms) wait_wake_at(c, loop_now_ms(c->w->loop) + timeout_ms);
+    wait_suspend(req, WAIT_FD);
+    loop_del(c->w->loop, &fw.io);
+    loop_timer_cancel(c->w->loop, &req->priv->sleep_timer);
+    return (int)fw.got;
 }
