@@ -184,6 +184,17 @@ static void put_head(conn *c, kiln_res *res, int status, const char *ctype, long
     }
     if (chunked) buf_puts(o, "\r\nTransfer-Encoding: chunked");
     if (c->req.id) { buf_puts(o, "\r\nX-Request-Id: "); buf_puts(o, c->req.id); }
+    if (c->in_request && c->priv.trace_id[0]) {
+        /* The trace this request belongs to, with our span as the parent of
+         * whatever the caller does next. */
+        buf_puts(o, "\r\ntraceparent: 00-");
+        buf_puts(o, c->priv.trace_id);
+        buf_putc(o, '-');
+        buf_puts(o, c->priv.span_id);
+        buf_putc(o, '-');
+        buf_puts(o, c->priv.trace_flags);
+    }
+    if (c->in_request && c->priv.event_id[0]) { buf_puts(o, "\r\nX-Sentry-Event-Id: "); buf_puts(o, c->priv.event_id); }
     if (res)
         for (res_header *h = res->headers; h; h = h->next) {
             buf_puts(o, "\r\n"); buf_puts(o, h->name); buf_puts(o, ": "); buf_puts(o, h->value);

@@ -260,5 +260,6 @@ bool kiln_require_session(kiln_req *req, kiln_res *res)
     int64_t *u = kiln_alloc(req, sizeof *u);
     *u = uid;
     req->user = u;
+    req->priv->session_user = uid;   /* error reports name the user by id */
     return true;
 }

@@ -251,6 +251,10 @@ static void answer_failure(kiln_req *req, struct db_req *d, kiln_rows *r, const 
         buf_putc(&b, '\0');
         log_event(LOG_ERROR, req->id, "database error", "%s", b.data);
         buf_free(&b);
+        /* For the error report of this 500: the statement's text (its
+         * values are bound, never part of it) and the database's message. */
+        req->priv->error_sql = arena_strdup(&req->priv->c->arena, sql);
+        req->priv->error_text = arena_strdup(&req->priv->c->arena, r->error ? r->error : "database error");
         if (!res->started) kiln_json(res, 500, "{error: %s, requestId: %s}", "Internal Server Error", req->id);
         break;
     }

@@ -188,8 +188,6 @@ void metrics_render(buf *b)
     }
     header(b, "kiln_http_requests_in_flight", "gauge", "Requests being handled now.");
     buf_printf(b, "kiln_http_requests_in_flight %lld\n", (long long)sum_gauge(MG_INFLIGHT));
-    header(b, "kiln_workers_up", "gauge", "Worker processes running.");
-    buf_printf(b, "kiln_workers_up %lld\n", (long long)sum_gauge(MG_WORKERS_UP));
     header(b, "kiln_worker_restarts_total", "counter", "Workers started again after one ended.");
     buf_printf(b, "kiln_worker_restarts_total %llu\n", (unsigned long long)sum_counter(MC_WORKER_RESTARTS));
     header(b, "kiln_worker_crashes_total", "counter", "Workers that died of a signal or a failure exit.");

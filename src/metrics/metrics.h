@@ -43,7 +43,6 @@ typedef enum metric_gauge {
     MG_DB_POOL_OPEN,          /* kiln_db_pool_connections{state="open"}     */
     MG_REPORT_QUEUE,          /* kiln_reporter_queue_depth                  */
     MG_WS_OPEN,               /* kiln_websocket_connections_open            */
-    MG_WORKERS_UP,            /* kiln_workers_up (the master's region)      */
     MG_COUNT
 } metric_gauge;
 

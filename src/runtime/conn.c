@@ -113,6 +113,7 @@ void conn_close(conn *c)
         return;
     }
     c->dead = true;
+    if (c->in_request && kiln_hooks.request_release) kiln_hooks.request_release(c);
     worker *w = c->w;
     loop_timer_cancel(w->loop, &c->timer);
     loop_timer_cancel(w->loop, &c->duration_timer);
@@ -409,6 +410,7 @@ void conn_request_done(conn *c)
     memmove(c->in.data, c->in.data + c->head_len, rest);
     c->in.len = rest;
     c->head_len = 0;
+    if (c->in_request && kiln_hooks.request_release) kiln_hooks.request_release(c);
     c->in_request = false;
     arena_reset(&c->arena);
     c->body.len = 0;

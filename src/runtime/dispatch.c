@@ -7,6 +7,11 @@
  * if it suspends (offload, sleep, raw body, stream backpressure) the
  * connection waits in CS_HANDLER until dispatch_resume().
  *
+ * The framework's hooks (hooks.h) see each request begin (trace context),
+ * may answer it first (/_kiln/ endpoints), see Kiln's own 5xx answers before
+ * they go out (error reports) and each request end (metrics). While a
+ * request's code runs, its log lines carry its trace id (log_set_context).
+ *
  * Owns: the request's coroutine and its max-duration timer.
  * Must never: run a handler on the loop's own stack, or send a response for
  * a request whose 504 has already gone out.
@@ -154,11 +159,13 @@ static void resume_watched(conn *c)
     struct kiln_req_private *p = &c->priv;
     worker *w = c->w;
     w->crash_conn = c;
+    log_set_context(c->req.id, p->trace_id);
     __atomic_store_n(&w->run_deadline_ms, p->start_ms + max_duration_ms(p), __ATOMIC_RELAXED);
     __atomic_store_n(&w->running, 1, __ATOMIC_RELEASE);
     coro_resume(p->co);
     __atomic_store_n(&w->running, 0, __ATOMIC_RELEASE);
     w->crash_conn = NULL;
+    log_set_context(NULL, NULL);
 }
 
 static void run_handler(conn *c)
@@ -191,13 +198,17 @@ static void on_duration(loop_timer *t)
     conn *c = (conn *)((char *)t - offsetof(conn, duration_timer));
     struct kiln_req_private *p = &c->priv;
     if (c->dead || !p->co || coro_done(p->co) || c->abandoned) return;
+    log_set_context(c->req.id, p->trace_id);
     log_event(LOG_WARN, c->req.id, "handler exceeded its max duration", "\"route\":\"%s\"", c->req.route);
     if (!c->res.streaming) {
         char body[128];
         int n = snprintf(body, sizeof body, "{\"error\":\"Gateway Timeout\",\"requestId\":\"%s\"}", c->req.id);
+        if (kiln_hooks.request_answer) kiln_hooks.request_answer(c, 504);
         res_simple(c, 504, "application/json; charset=utf-8", body, (size_t)n, NULL);
         log_access(&c->req, 504, (double)(loop_now_ms(c->w->loop) - p->start_ms));
+        if (kiln_hooks.request_end) kiln_hooks.request_end(c, 504, (now_ns() - p->start_ns) / 1000);
     }
+    log_set_context(NULL, NULL);
     c->abandoned = true;
     c->close_after = true;
     conn_flush(c);
@@ -218,6 +229,7 @@ void dispatch_finish(conn *c)
     if (p->body_streaming && !p->body_done) c->close_after = true;
     int status = c->res.status;
     if (!c->abandoned) {
+        log_set_context(c->req.id, p->trace_id);
         if (c->res.streaming) {
             res_stream_finish(c);
         } else if (!c->res.started) {
@@ -226,12 +238,16 @@ void dispatch_finish(conn *c)
             status = 500;
             char body[128];
             int n = snprintf(body, sizeof body, "{\"error\":\"Internal Server Error\",\"requestId\":\"%s\"}", c->req.id);
+            if (kiln_hooks.request_answer) kiln_hooks.request_answer(c, 500);
             res_simple(c, 500, "application/json; charset=utf-8", body, (size_t)n, NULL);
         } else {
+            if (c->res.quiet && status >= 500 && kiln_hooks.request_answer) kiln_hooks.request_answer(c, status);
             res_write_head_and_body(c);
         }
-        double ms = (double)(now_ns() - p->start_ns) / 1e6;
-        log_access(&c->req, status, ms);
+        uint64_t ns = now_ns() - p->start_ns;
+        log_access(&c->req, status, (double)ns / 1e6);
+        if (kiln_hooks.request_end) kiln_hooks.request_end(c, status, ns / 1000);
+        log_set_context(NULL, NULL);
     }
     if (p->co) { coro_release(p->co); p->co = NULL; }
     if (c->abandoned) {
@@ -281,12 +297,24 @@ void dispatch_request(conn *c)
     res_init(&c->res, &c->req, &c->res_body);
     if (!h->keep_alive) c->close_after = true;
     bool has_body = c->body_chunked || c->body_left > 0;
+    if (kiln_hooks.request_begin) kiln_hooks.request_begin(c);
 
     /* kiln dev with a broken build: every request gets the diagnostics. */
     if (UNLIKELY(c->w->dev_error != NULL)) {
         if (has_body) c->close_after = true;
         kiln_json(&c->res, 500, "{error: %s, diagnostics: %r}", "Build failed", c->w->dev_error);
         goto respond_now;
+    }
+
+    /* The framework's own endpoints (/_kiln/health ...): no body, no
+     * middleware, run on a coroutine (a readiness check may query). */
+    kiln_handler builtin = kiln_hooks.request_intercept ? kiln_hooks.request_intercept(c) : NULL;
+    if (builtin) {
+        if (has_body) c->close_after = true;
+        c->req.route = "/_kiln";
+        p->fn = builtin;
+        run_handler(c);
+        return;
     }
 
     /* Next.js redirects "/api/hello/" to "/api/hello" with 308. */

@@ -269,12 +269,15 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
         return 1;
     }
     ratelimit_init();      /* shared by every worker, so made before fork */
+    observe_register();
 
     /* Apply the app's migrations once, before any worker exists. */
     if (db_migrate(db_app_dir(), true) != 0) {
         router_free(kiln_master_router);
         return 1;
     }
+
+    if (kiln_hooks.master_start) kiln_hooks.master_start(&o);
 
     if (open_listeners(&o) != 0) {
         log_event(LOG_ERROR, NULL, "cannot listen", "\"port\":%d,\"error\":\"%s\"", o.port, strerror(errno));
@@ -361,7 +364,9 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
             else
                 log_event(crashed ? LOG_ERROR : LOG_DEBUG, NULL, "worker exited",
                           "\"pid\":%d,\"worker\":%d,\"status\":%d", (int)pid, ch0.slot, WEXITSTATUS(status));
-            if (stopping || ch0.generation != generation || !crashed) continue;
+            bool restart = !stopping && ch0.generation == generation && crashed;
+            if (kiln_hooks.worker_ended) kiln_hooks.worker_ended(ch0.slot, crashed, restart);
+            if (!restart) continue;
             fast_deaths = now_ms() - ch0.started_ms < 1000 ? fast_deaths + 1 : 0;
             if (fast_deaths > 10) {
                 log_event(LOG_ERROR, NULL, "workers keep dying at start-up; giving up", NULL);
@@ -380,6 +385,7 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
         }
     }
     stop_listening();
+    if (kiln_hooks.master_stop) kiln_hooks.master_stop();
     router_free(kiln_master_router);
     close(sfd);
     log_event(LOG_INFO, NULL, "server stopped", NULL);

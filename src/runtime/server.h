@@ -15,6 +15,7 @@
 #include "json/json.h"
 #include "router/router.h"
 #include "runtime/coro.h"
+#include "runtime/hooks.h"
 #include "runtime/loop.h"
 
 #include <sys/types.h>
@@ -75,6 +76,16 @@ struct kiln_req_private {
     loop_timer sleep_timer;
     void *offload_result;
     struct db_req *db;          /* db.c: connection held, transaction     */
+    /* observability (filled by the framework's hooks; "" when unset) */
+    char trace_id[33];          /* W3C trace context: the trace            */
+    char span_id[17];           /* this request's span                     */
+    char parent_span_id[17];    /* the caller's span, "" when we started it */
+    char trace_flags[3];
+    char event_id[33];          /* an error report about this request      */
+    int64_t session_user;       /* kiln_require_session's user, 0: none    */
+    bool observed;              /* request_begin ran; request_release not yet */
+    const char *error_sql;      /* db.c: the failed statement (500)        */
+    const char *error_text;     /* ... and the database's message          */
 };
 
 enum { WAIT_NONE, WAIT_SLEEP, WAIT_OFFLOAD, WAIT_BODY, WAIT_WRITE, WAIT_FD, WAIT_QUEUE };
@@ -153,6 +164,9 @@ struct worker {
     conn *dead;                 /* closed this turn, freed after the turn */
     size_t nconns;
     bool draining;              /* SIGTERM: no new connections            */
+    bool stopping;              /* SIGTERM seen: not ready (may still serve
+                                   for KILN_SHUTDOWN_DELAY_MS, then drain) */
+    loop_timer stop_delay;      /* ... that delay                         */
     uint64_t drain_deadline;
     char id_prefix[9];          /* request ids: prefix + counter          */
     unsigned long long id_counter;
@@ -200,6 +214,9 @@ void log_event(int level, const char *request_id, const char *msg, const char *f
 void log_flush(void);
 void log_set_pretty(bool color);    /* kiln dev: human-readable lines */
 void log_access(kiln_req *req, int status, double ms);
+/* The request whose lines get its trace id: lines logged with this very
+ * request_id pointer carry "traceId" (NULL, NULL: none). */
+void log_set_context(const char *request_id, const char *trace_id);
 
 /* date.c */
 const char *http_date_now(void);   /* "Tue, 24 Nov 2026 05:06:06 GMT", cached */
@@ -235,6 +252,9 @@ bool middleware_applies(const kiln_app_def *app, const kiln_route_def *r, const 
 bool middleware_run(kiln_req *req, kiln_res *res, const kiln_app_def *app, const kiln_route_def *r);
 bool middleware_matcher_match(const char *pattern, const char *path);
 void ratelimit_init(void);     /* master, before fork: the shared table */
+/* report/observe.c: error reports, metrics, health and trace context set
+ * kiln_hooks (called once by kiln_main, before anything forks). */
+void observe_register(void);
 
 /* db.c: per-worker set-up and tear-down (lazy connect on first query). */
 void db_worker_exit(void);
@@ -246,6 +266,11 @@ void devhost_signal(worker *w, int sig);    /* SIGUSR2 hold, SIGUSR1 reload  */
 void devhost_worker_exit(worker *w);
 void devhost_crash_answer(conn *c, int sig);/* 500 with signal + backtrace   */
 void conn_kick(conn *c);                    /* conn.c: process buffered input */
+
+/* symbolize.c: "func" and "file:line" of offset `off` in object `obj`
+ * (addr2line); false when it cannot tell. Forks: never in a production
+ * signal handler. */
+bool symbolize(const char *obj, uintptr_t off, char *func, size_t fcap, char *loc, size_t lcap);
 
 /* worker.c */
 int worker_run(const server_opts *opts, int id);
