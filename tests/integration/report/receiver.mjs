@@ -9,6 +9,7 @@
 //
 // Modes (receiver.mode, may change while running):
 //   'ok'         200 {}
+//   'slow'       200 {} after delayMs
 //   'hang'       read the body, never answer (the socket stays open)
 //   'ratelimit'  429 with X-Sentry-Rate-Limits: `${limitSeconds}:error:key`
 //   'ratelimit-retry-after'  429 with only Retry-After: limitSeconds
@@ -34,11 +35,12 @@ export async function loadSentryCore() {
   return import('@sentry/core');
 }
 
-export async function startReceiver({ project = 7, key = 'pubkey', mode = 'ok', limitSeconds = 60 } = {}) {
+export async function startReceiver({ project = 7, key = 'pubkey', mode = 'ok', limitSeconds = 60, delayMs = 300 } = {}) {
   const { parseEnvelope } = await loadSentryCore();
   const rx = {
     mode,
     limitSeconds,
+    delayMs,
     envelopes: [], // {header, items: [[itemHeader, payload]], raw, receivedAt}
     problems: [],
     requests: 0,
@@ -74,6 +76,13 @@ export async function startReceiver({ project = 7, key = 'pubkey', mode = 'ok', 
         rx.envelopes.push({ header, items, raw: raw.toString('utf8'), receivedAt: Date.now() });
       } catch (e) {
         problem(`parseEnvelope failed: ${e.message}: ${raw.toString('utf8').slice(0, 400)}`);
+      }
+      if (rx.mode === 'slow') {
+        setTimeout(() => {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end('{}');
+        }, rx.delayMs);
+        return;
       }
       if (rx.mode === 'hang') {
         rx.hanging.add(res);
