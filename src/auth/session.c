@@ -34,11 +34,13 @@
  * accept a token without checking its expiry.
  */
 #include "auth/auth.h"
-#include "runtime/server.h"
+#include "api/request.h"
+#include "core/core.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <time.h>
 
@@ -260,6 +262,6 @@ bool kiln_require_session(kiln_req *req, kiln_res *res)
     int64_t *u = kiln_alloc(req, sizeof *u);
     *u = uid;
     req->user = u;
-    req->priv->session_user = uid;   /* error reports name the user by id */
+    request_set_session_user(req, uid);   /* error reports name the user by id */
     return true;
 }

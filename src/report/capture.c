@@ -24,7 +24,7 @@
 #include "report/capture.h"
 #include "report/report.h"
 #include "db/db.h"
-#include "runtime/server.h"
+#include "api/api.h"
 
 #include <link.h>
 #include <stdio.h>
@@ -101,8 +101,8 @@ typedef struct req_view {
 
 static void fill_request(conn *c, report_event *e, req_view *v)
 {
-    struct kiln_req_private *p = &c->priv;
-    kiln_req *req = &c->req;
+    struct kiln_req_private *p = &rq(c)->priv;
+    kiln_req *req = &rq(c)->req;
     e->method = req->method;
     const char *host = kiln_header(req, "host");
     const char *proto = kiln_header(req, "x-forwarded-proto");
@@ -111,8 +111,8 @@ static void fill_request(conn *c, report_event *e, req_view *v)
     e->url = v->url;
     e->query = req->query_string;
     size_t n = 0;
-    for (size_t i = 0; i < p->http.num_headers && n < MAX_HDRS; i++) {
-        const http_header *h = &p->http.headers[i];
+    for (size_t i = 0; i < c->http.num_headers && n < MAX_HDRS; i++) {
+        const http_header *h = &c->http.headers[i];
         if (report_sensitive_name(h->name, h->name_len)) continue;
         v->hdrs[n++] = (report_kv){ h->name, h->value };
     }
@@ -150,7 +150,7 @@ static const char *capture_on(conn *c, const char *level, const char *message,
     if (c) {
         v = kiln_xmalloc(sizeof *v);
         fill_request(c, &e, v);
-        e.sql = c->priv.error_sql;
+        e.sql = rq(c)->priv.error_sql;
         if (status) {
             static __thread char st[12];
             snprintf(st, sizeof st, "%d", status);
@@ -161,8 +161,8 @@ static const char *capture_on(conn *c, const char *level, const char *message,
     free(v);
     if (!ok) return NULL;
     if (c) {
-        memcpy(c->priv.event_id, e.event_id, 33);
-        return c->priv.event_id;
+        memcpy(rq(c)->priv.event_id, e.event_id, 33);
+        return rq(c)->priv.event_id;
     }
     static __thread char last[33];
     memcpy(last, e.event_id, 33);
@@ -173,12 +173,12 @@ static const char *capture_on(conn *c, const char *level, const char *message,
 void capture_answer(conn *c, int status)
 {
     if (!report_on) return;
-    struct kiln_req_private *p = &c->priv;
+    struct kiln_req_private *p = &rq(c)->priv;
     if (status == 504) {
-        capture_on(c, "error", NULL, "Timeout", kiln_sprintf(&c->req, "handler exceeded its max duration (%s)", c->req.route), 504);
+        capture_on(c, "error", NULL, "Timeout", kiln_sprintf(&rq(c)->req, "handler exceeded its max duration (%s)", rq(c)->req.route), 504);
     } else if (status == 500 && p->error_sql) {
         capture_on(c, "error", NULL, "DatabaseError", p->error_text ? p->error_text : "database error", 500);
-    } else if (status == 500 && !c->res.started) {
+    } else if (status == 500 && !rq(c)->res.started) {
         capture_on(c, "error", NULL, "NoResponse", "handler returned without sending a response", 500);
     }
 }
@@ -288,20 +288,22 @@ void capture_crash(conn *c, int sig, void *const *frames, int nframes, char *hdr
     r->worker = kiln_current_worker ? kiln_current_worker->id : -1;
     r->sig = sig;
     report_new_event_id(r->event_id);
-    struct kiln_req_private *p = &c->priv;
-    s_copy(r->request_id, sizeof r->request_id, c->req.id);
+    if (!c->app) return;                  /* no request state yet */
+    kiln_req *req = &rq(c)->req;
+    struct kiln_req_private *p = &rq(c)->priv;
+    s_copy(r->request_id, sizeof r->request_id, req->id);
     s_copy(r->trace_id, sizeof r->trace_id, p->trace_id);
     s_copy(r->span_id, sizeof r->span_id, p->span_id);
     s_copy(r->parent_span_id, sizeof r->parent_span_id, p->parent_span_id);
     r->user_id = p->session_user;
-    s_copy(r->method, sizeof r->method, c->req.method);
-    s_copy(r->route, sizeof r->route, c->req.route);
-    s_copy(r->query, sizeof r->query, c->req.query_string);
+    s_copy(r->method, sizeof r->method, req->method);
+    s_copy(r->route, sizeof r->route, req->route);
+    s_copy(r->query, sizeof r->query, req->query_string);
     /* url: scheme://host/path (the Host header found below) */
     const char *host = "localhost";
     r->hdr_len = 0;
-    for (size_t i = 0; i < p->http.num_headers; i++) {
-        const http_header *h = &p->http.headers[i];
+    for (size_t i = 0; i < c->http.num_headers; i++) {
+        const http_header *h = &c->http.headers[i];
         if (h->name_len == 4 && (h->name[0] | 32) == 'h' && (h->name[1] | 32) == 'o' && (h->name[2] | 32) == 's'
             && (h->name[3] | 32) == 't') host = h->value;
         if (report_sensitive_name(h->name, h->name_len)) continue;
@@ -315,11 +317,11 @@ void capture_crash(conn *c, int sig, void *const *frames, int nframes, char *hdr
     }
     size_t u = s_copy(r->url, sizeof r->url, "http://");
     u += s_copy(r->url + u, sizeof r->url - u, host);
-    s_copy(r->url + u, sizeof r->url - u, c->req.path);
+    s_copy(r->url + u, sizeof r->url - u, req->path);
     r->ncrumbs = 0;
     for (unsigned i = 0; i < CRUMBS && r->ncrumbs < CRASH_CRUMBS; i++) {
         crumb_slot *s = &ring[(ring_next + i) % CRUMBS];
-        if (!s->rid[0] || !c->req.id || strcmp(s->rid, c->req.id)) continue;
+        if (!s->rid[0] || !req->id || strcmp(s->rid, req->id)) continue;
         r->crumbs[r->ncrumbs].ts = s->ts;
         r->crumbs[r->ncrumbs].level = s->level;
         s_copy(r->crumbs[r->ncrumbs].msg, sizeof r->crumbs[0].msg, s->msg);

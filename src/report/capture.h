@@ -4,7 +4,7 @@
 #ifndef KILN_REPORT_CAPTURE_H
 #define KILN_REPORT_CAPTURE_H
 
-#include "runtime/server.h"
+#include "api/api.h"
 
 extern bool report_on;     /* SENTRY_DSN set and valid */
 

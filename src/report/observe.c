@@ -1,7 +1,8 @@
 /*
- * observe.c -- what the framework plugs into the engine for observability
- * (runtime/hooks.h): the trace context of every request, error reports,
- * metrics, and the built-in endpoints
+ * observe.c -- observability, registered with the engine (runtime/engine.h:
+ * process start and end, crashes, log lines) and the framework's request
+ * path (api.h: api_observe): the trace context of every request, error
+ * reports, metrics, and the built-in endpoints
  *
  *   /_kiln/health   liveness: 200 while the worker's loop runs
  *   /_kiln/ready    readiness: 200 when every worker is up, the migrations
@@ -17,6 +18,7 @@
  * its first branch), or answer /_kiln/metrics unless asked to.
  */
 #include "report/capture.h"
+#include "report/observe.h"
 #include "report/report.h"
 #include "report/trace.h"
 #include "metrics/metrics.h"
@@ -34,31 +36,34 @@ typedef struct health_page {
 } health_page;
 
 static health_page *health;
-static const server_opts *opts;
 static char *dsn;
 static double sample_rate = 1.0;
 
 /* ---- the request's trace --------------------------------------------------- */
 
+static void on_request_release(void *arg)
+{
+    (void)arg;
+    metrics_gauge_add(MG_INFLIGHT, -1);
+}
+
 static void on_request_begin(conn *c)
 {
-    struct kiln_req_private *p = &c->priv;
-    const char *h = kiln_header(&c->req, "traceparent");
+    struct kiln_req_private *p = &rq(c)->priv;
+    const char *h = kiln_header(&rq(c)->req, "traceparent");
     trace_ctx t;
     trace_begin(h, h ? strlen(h) : 0, &t);
     memcpy(p->trace_id, t.trace_id, sizeof p->trace_id);
     memcpy(p->span_id, t.span_id, sizeof p->span_id);
     memcpy(p->parent_span_id, t.parent_id, sizeof p->parent_span_id);
     memcpy(p->trace_flags, t.flags, sizeof p->trace_flags);
-    p->observed = true;
-    metrics_gauge_add(MG_INFLIGHT, 1);
-}
-
-static void on_request_release(conn *c)
-{
-    if (!c->priv.observed) return;
-    c->priv.observed = false;
-    metrics_gauge_add(MG_INFLIGHT, -1);
+    c->trace_id = p->trace_id;            /* the engine's log lines of it */
+    if (metrics_on) {
+        /* In flight until its arena is let go: answered, or its connection
+         * closed, whichever way. */
+        metrics_gauge_add(MG_INFLIGHT, 1);
+        arena_defer_fn(&c->arena, on_request_release, NULL);
+    }
 }
 
 const char *kiln_trace_id(kiln_req *req)
@@ -68,12 +73,21 @@ const char *kiln_trace_id(kiln_req *req)
 
 /* ---- metrics per request ----------------------------------------------------- */
 
+static const char **patterns;      /* the app's route patterns, by index */
+static size_t npatterns;
+
 static void on_request_end(conn *c, int status, uint64_t us)
 {
     if (!metrics_on) return;
-    /* (kiln dev's routes come from reloaded objects: not counted by route) */
-    int idx = c->priv.match.route && !kiln_dev_mode ? (int)c->priv.match.route_index : -1;
-    metrics_request(idx, c->priv.method, status, us);
+    /* By the route's index in the app's table (kiln dev reloads routes:
+     * a pattern that is not the table's is counted as no route). */
+    const struct kiln_req_private *p = &rq(c)->priv;
+    int idx = -1;
+    if (p->match.route && p->match.route_index < npatterns) {
+        const char *pat = patterns[p->match.route_index];
+        if (pat == p->match.route->pattern || !strcmp(pat, p->match.route->pattern)) idx = (int)p->match.route_index;
+    }
+    metrics_request(idx, p->method, status, us);
 }
 
 /* ---- built-in endpoints ----------------------------------------------------------- */
@@ -124,9 +138,9 @@ static void metrics_handler(kiln_req *req, kiln_res *res)
     buf_free(&b);
 }
 
-static kiln_handler on_intercept(conn *c)
+static kiln_handler on_builtin(conn *c)
 {
-    const char *path = c->req.path;
+    const char *path = rq(c)->req.path;
     if (path[0] != '/' || path[1] != '_' || strncmp(path, "/_kiln/", 7)) return NULL;
     path += 7;
     if (!strcmp(path, "health")) return health_handler;
@@ -137,18 +151,19 @@ static kiln_handler on_intercept(conn *c)
 
 /* ---- processes -------------------------------------------------------------------- */
 
-static void on_master_start(const server_opts *o)
+static int on_master_start(server_opts *o)
 {
-    opts = o;
     health = mmap(NULL, sizeof *health, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (health == MAP_FAILED) KILN_PANIC("mmap of the health page failed");
     health->workers_expected = o->workers;
-    health->migrations_applied = 1;        /* kiln_main applied them before us */
-    static const char **patterns;   /* kept for the labels, for good */
-    patterns = kiln_xcalloc(o->nroutes + 1, sizeof *patterns);
-    for (size_t i = 0; i < o->nroutes; i++) patterns[i] = o->routes[i].pattern;
-    metrics_init(o->workers, patterns, o->nroutes);
+    health->migrations_applied = 1;        /* app.c's start hook applied them before us */
+    const kiln_app_def *app = api.app;
+    npatterns = app ? app->nroutes : 0;
+    patterns = kiln_xcalloc(npatterns + 1, sizeof *patterns);   /* kept for good */
+    for (size_t i = 0; i < npatterns; i++) patterns[i] = app->routes[i].pattern;
+    metrics_init(o->workers, patterns, npatterns);
     capture_master_start();
+    return 0;
 }
 
 static void on_worker_start(worker *w)
@@ -180,14 +195,13 @@ static void on_worker_ended(int slot, bool crashed, bool restarted)
 
 void observe_register(void)
 {
-    kiln_hooks.request_begin = on_request_begin;
-    kiln_hooks.request_release = on_request_release;
-    kiln_hooks.request_end = on_request_end;
-    kiln_hooks.request_intercept = on_intercept;
-    kiln_hooks.master_start = on_master_start;
-    kiln_hooks.worker_start = on_worker_start;
-    kiln_hooks.worker_stop = on_worker_stop;
-    kiln_hooks.worker_ended = on_worker_ended;
+    api_observe.begin = on_request_begin;
+    api_observe.end = on_request_end;
+    api_observe.builtin = on_builtin;
+    engine_on_master_start(on_master_start);
+    engine_on_worker_start(on_worker_start);
+    engine_on_worker_exit(on_worker_stop);
+    engine_on_worker_ended(on_worker_ended);
 
     const char *d = getenv("SENTRY_DSN");
     if (!d || !*d) return;
@@ -206,8 +220,8 @@ void observe_register(void)
     }
     dsn = kiln_xstrdup(d);
     report_on = true;
-    kiln_hooks.request_answer = capture_answer;
-    kiln_hooks.log_line = capture_log_line;
-    kiln_hooks.crash = capture_crash;
+    api_observe.answer = capture_answer;
+    log_set_tap(capture_log_line);
+    engine_on_crash_note(capture_crash);
     log_event(LOG_INFO, NULL, "error reports on", "\"endpoint\":\"%s\"", parsed.url);
 }

@@ -7,7 +7,7 @@
  * Owns: nothing. Must never: run inside a production signal handler (it
  * forks and execs); kiln dev's crash path may, as the process dies anyway.
  */
-#include "runtime/server.h"
+#include "runtime/engine.h"
 
 #include <stdio.h>
 #include <sys/wait.h>
