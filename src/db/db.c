@@ -15,6 +15,7 @@
  * end of its request (a deferred rollback closes it).
  */
 #include "db/db.h"
+#include "metrics/metrics.h"
 #include "api/request.h"
 #include "json/json.h"
 #include "runtime/log.h"
@@ -157,6 +158,13 @@ static void wake_next(void)
     wait_wake_at(w->c, 0);
 }
 
+/* The pool's gauges for /_kiln/metrics (nothing when metrics are off). */
+static void pool_gauges(void)
+{
+    metrics_gauge_set(MG_DB_POOL_OPEN, pool.open);
+    metrics_gauge_set(MG_DB_POOL_IN_USE, pool.open - (int)pool.nidle);
+}
+
 static void give_back(db_conn *dc)
 {
     if (!pool.be->ok(dc)) {
@@ -165,6 +173,7 @@ static void give_back(db_conn *dc)
     } else {
         pool.idle[pool.nidle++] = dc;
     }
+    pool_gauges();
     wake_next();
 }
 
@@ -175,7 +184,7 @@ static db_conn *borrow(kiln_req *req, char **err)
     for (;;) {
         while (pool.nidle > 0) {
             db_conn *dc = pool.idle[--pool.nidle];
-            if (pool.be->ok(dc)) return dc;
+            if (pool.be->ok(dc)) { pool_gauges(); return dc; }
             pool.be->close(dc);
             pool.open--;
         }
@@ -183,8 +192,10 @@ static db_conn *borrow(kiln_req *req, char **err)
             pool.open++;
             db_conn *dc = pool.be->connect(pool.target, req, err);
             if (!dc) { pool.open--; wake_next(); }
+            pool_gauges();
             return dc;
         }
+        metrics_add(MC_DB_POOL_WAITS, 1);
         waiter w = { .c = wait_self() };
         if (pool.tail) pool.tail->next = &w; else pool.head = &w;
         pool.tail = &w;
@@ -241,10 +252,12 @@ static void answer_failure(kiln_req *req, struct db_req *d, kiln_rows *r, const 
         if (!kiln_res_started(res)) kiln_json(res, 400, "{error: %s}", r->error ? r->error : "Invalid data");
         break;
     case KILN_DB_UNAVAILABLE:
+        metrics_add(MC_DB_ERRORS, 1);
         log_event(LOG_ERROR, req->id, "database unavailable", "\"backend\":\"%s\"", pool.be->name);
         if (!kiln_res_started(res)) kiln_json(res, 503, "{error: %s, requestId: %s}", "Service Unavailable", req->id);
         break;
     case KILN_DB_ERROR: {
+        metrics_add(MC_DB_ERRORS, 1);
         buf b;
         buf_init(&b, 256);
         buf_puts(&b, "\"sql\":");

@@ -44,6 +44,7 @@ test('one view across workers, promtool-valid, counts by route/method/status cla
     // Separate connections, so both workers serve some.
     for (let i = 0; i < 30; i++) await srv.fetch('/api/hello', { headers: { Connection: 'close' } });
     for (let i = 0; i < 4; i++) await srv.fetch('/api/missing', { method: 'POST', headers: { Connection: 'close' } });
+    for (let i = 0; i < 3; i++) await srv.fetch('/api/dberror', { headers: { Connection: 'close' } });
     await srv.fetch('/api/crash');
     await srv.waitForLog((l) => l.msg === 'worker restarted');
     // Every scrape, whichever worker answers, sees the same counts.
@@ -62,6 +63,11 @@ test('one view across workers, promtool-valid, counts by route/method/status cla
       assert.equal(m.get('kiln_http_requests_in_flight'), 1);   // this scrape
       assert.ok(m.has('kiln_websocket_connections_open'));
       assert.ok(m.has('kiln_db_pool_waits_total'));
+      assert.equal(m.get('kiln_db_errors_total'), 3);
+      assert.equal(m.get('kiln_http_requests_total{route="/api/dberror",method="GET",status="5xx"}'), 3);
+      const open = m.get('kiln_db_pool_connections{state="open"}');
+      assert.ok(open >= 1 && open <= 2, `open connections ${open}`);   // one per worker that queried (SQLite)
+      assert.equal(m.get('kiln_db_pool_connections{state="in_use"}'), 0);
       assert.ok(m.has('kiln_reporter_queue_depth'));
     }
     if (!have('promtool')) return t.skip('promtool is not installed (Debian package prometheus; scripts/deps.sh test)');

@@ -134,3 +134,38 @@ test('a graceful stop flushes what is queued (within 2 s)', async () => {
   await rx.close();
   assert.deepEqual(rx.problems, []);
 });
+
+test('HTTPS: the receiver\'s certificate is verified (a self-signed one gets nothing)', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  if (spawnSync('sh', ['-c', 'command -v openssl']).status !== 0) return t.skip('openssl is not installed');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-tls-'));
+  try {
+    const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')]);
+    assert.equal(gen.status, 0, String(gen.stderr));
+    const rx = await startReceiver({ tls: { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) } });
+    const srv = await startServer(APP, { workers: 1, env: { SENTRY_DSN: rx.dsn, KILN_METRICS: '1' } });
+    try {
+      assert.match(rx.dsn, /^https:/);
+      const r = await timed(srv, '/api/dberror');
+      assert.equal(r.status, 500);
+      const deadline = Date.now() + 5000;
+      let failed = 0;
+      while (Date.now() < deadline && !(failed > 0)) {
+        failed = await metric(srv, 'kiln_reporter_events_total{outcome="failed"}');
+        await sleep(100);
+      }
+      assert.ok(failed > 0, 'the send failed');
+      assert.ok(rx.tlsErrors > 0, 'the TLS handshake was refused by Kiln');
+      assert.equal(rx.requests, 0, 'nothing was sent to an unverified server');
+    } finally {
+      await srv.stop();
+      await rx.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -20,6 +20,7 @@
 //   rx.close()
 
 import http from 'node:http';
+import https from 'node:https';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -35,7 +36,8 @@ export async function loadSentryCore() {
   return import('@sentry/core');
 }
 
-export async function startReceiver({ project = 7, key = 'pubkey', mode = 'ok', limitSeconds = 60, delayMs = 300 } = {}) {
+// tls: {key, cert} (PEM) serves HTTPS instead (rx.dsn then says https).
+export async function startReceiver({ project = 7, key = 'pubkey', mode = 'ok', limitSeconds = 60, delayMs = 300, tls = null } = {}) {
   const { parseEnvelope } = await loadSentryCore();
   const rx = {
     mode,
@@ -46,7 +48,7 @@ export async function startReceiver({ project = 7, key = 'pubkey', mode = 'ok', 
     requests: 0,
     hanging: new Set(),
   };
-  const server = http.createServer((req, res) => {
+  const handler = (req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -101,10 +103,13 @@ export async function startReceiver({ project = 7, key = 'pubkey', mode = 'ok', 
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end('{}');
     });
-  });
+  };
+  rx.tlsErrors = 0;
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
+  server.on('tlsClientError', () => rx.tlsErrors++);
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   rx.port = server.address().port;
-  rx.dsn = `http://${key}@127.0.0.1:${rx.port}/${project}`;
+  rx.dsn = `${tls ? 'https' : 'http'}://${key}@127.0.0.1:${rx.port}/${project}`;
   rx.events = () =>
     rx.envelopes.flatMap((e) => e.items.filter(([h]) => h.type === 'event').map(([, p]) => p));
   rx.clientReports = () =>
