@@ -524,8 +524,10 @@ typedef struct kiln_verror {
     const char *type;      /* Joi's type: "any.required", "string.min" ...    */
 } kiln_verror;
 
-/* Validate req->json (a missing or non-JSON body counts as absent:
- * "value" is required) / the query and route parameters (unknown names are
+/* Validate req->json (an empty JSON or form body reads as {}, as in Next.js;
+ * a body that is present and not an object -- JSON null, an array, text --
+ * gets Joi's "value" must be of type object) / the query and route
+ * parameters (unknown names are
  * not checked: route params live there too). Valid: returns true and sends
  * nothing. Invalid: answers 400 {"error": "<Joi's first message>"} -- the
  * lesson's res.status(400).json({ error: error.details[0].message }) -- and
