@@ -17,8 +17,10 @@
  * the new worker of the same slot.
  *
  * Owns: the worker table and the listening sockets.
- * Must never: accept connections itself, or restart workers in a tight loop
- * (a worker that keeps dying at start-up is given up on).
+ * Must never: accept connections itself, restart workers in a tight loop
+ * (a worker that keeps dying at start-up is given up on), or leave workers
+ * behind: each worker asks the kernel for SIGTERM when its master dies
+ * (PR_SET_PDEATHSIG), so a master killed with SIGKILL takes them along.
  */
 #include "runtime/engine.h"
 
@@ -29,6 +31,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -74,12 +77,18 @@ static const char *signame(int sig)
 static pid_t spawn(const server_opts *o, int slot, int ready_fd, const sigset_t *oldmask)
 {
     fflush(NULL);
+    pid_t master = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         log_event(LOG_ERROR, NULL, "fork failed", "\"error\":\"%s\"", strerror(errno));
         return -1;
     }
     if (pid == 0) {
+        /* A worker ends with its master, however the master ends (SIGKILL
+         * included): the kernel sends SIGTERM (a drain, through the signalfd
+         * below) when the master goes. A master that died before this line
+         * is caught by the parent check. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != master) _exit(1);
         /* SIGTERM/SIGINT stay blocked: a stop sent right after this fork
          * must wait for the worker's signalfd (a graceful drain), not kill
          * it with the default action before worker_run sets that up. */
