@@ -186,34 +186,33 @@ void metrics_render(buf *b)
         label(b, route_name(r));
         buf_printf(b, "\"} %llu\n", (unsigned long long)total);
     }
-    header(b, "kiln_http_requests_in_flight", "gauge", "Requests being handled now.");
-    buf_printf(b, "kiln_http_requests_in_flight %lld\n", (long long)sum_gauge(MG_INFLIGHT));
-    header(b, "kiln_worker_restarts_total", "counter", "Workers started again after one ended.");
-    buf_printf(b, "kiln_worker_restarts_total %llu\n", (unsigned long long)sum_counter(MC_WORKER_RESTARTS));
-    header(b, "kiln_worker_crashes_total", "counter", "Workers that died of a signal or a failure exit.");
-    buf_printf(b, "kiln_worker_crashes_total %llu\n", (unsigned long long)sum_counter(MC_WORKER_CRASHES));
-    header(b, "kiln_db_pool_connections", "gauge", "Database connections, by state.");
-    buf_printf(b, "kiln_db_pool_connections{state=\"open\"} %lld\n", (long long)sum_gauge(MG_DB_POOL_OPEN));
-    buf_printf(b, "kiln_db_pool_connections{state=\"in_use\"} %lld\n", (long long)sum_gauge(MG_DB_POOL_IN_USE));
-    header(b, "kiln_db_pool_waits_total", "counter", "Queries that waited for a pooled connection.");
-    buf_printf(b, "kiln_db_pool_waits_total %llu\n", (unsigned long long)sum_counter(MC_DB_POOL_WAITS));
-    header(b, "kiln_db_errors_total", "counter", "Queries that failed (not constraint violations).");
-    buf_printf(b, "kiln_db_errors_total %llu\n", (unsigned long long)sum_counter(MC_DB_ERRORS));
-    header(b, "kiln_reporter_queue_depth", "gauge", "Error reports waiting to be sent.");
-    buf_printf(b, "kiln_reporter_queue_depth %lld\n", (long long)sum_gauge(MG_REPORT_QUEUE));
-    header(b, "kiln_reporter_events_total", "counter", "Error reports, by outcome.");
-    static const struct { const char *o; metric_counter c; } outcomes[] = {
-        { "queued", MC_REPORT_QUEUED }, { "sent", MC_REPORT_SENT },
-        { "dropped", MC_REPORT_DROPPED }, { "failed", MC_REPORT_FAILED },
+    /* The plain series: one per counter or gauge; a family's HELP/TYPE
+     * lines come with its first series. */
+    static const struct series {
+        const char *family, *labels, *type, *help;
+        int index;                       /* metric_counter or metric_gauge */
+    } plain[] = {
+        { "kiln_http_requests_in_flight", "", "gauge", "Requests being handled now.", MG_INFLIGHT },
+        { "kiln_worker_restarts_total", "", "counter", "Workers started again after one ended.", MC_WORKER_RESTARTS },
+        { "kiln_worker_crashes_total", "", "counter", "Workers that died of a signal or a failure exit.", MC_WORKER_CRASHES },
+        { "kiln_db_pool_connections", "{state=\"open\"}", "gauge", "Database connections, by state.", MG_DB_POOL_OPEN },
+        { "kiln_db_pool_connections", "{state=\"in_use\"}", "gauge", NULL, MG_DB_POOL_IN_USE },
+        { "kiln_db_pool_waits_total", "", "counter", "Queries that waited for a pooled connection.", MC_DB_POOL_WAITS },
+        { "kiln_db_errors_total", "", "counter", "Queries that failed (not constraint violations).", MC_DB_ERRORS },
+        { "kiln_reporter_queue_depth", "", "gauge", "Error reports waiting to be sent.", MG_REPORT_QUEUE },
+        { "kiln_reporter_events_total", "{outcome=\"queued\"}", "counter", "Error reports, by outcome.", MC_REPORT_QUEUED },
+        { "kiln_reporter_events_total", "{outcome=\"sent\"}", "counter", NULL, MC_REPORT_SENT },
+        { "kiln_reporter_events_total", "{outcome=\"dropped\"}", "counter", NULL, MC_REPORT_DROPPED },
+        { "kiln_reporter_events_total", "{outcome=\"failed\"}", "counter", NULL, MC_REPORT_FAILED },
+        { "kiln_websocket_connections_open", "", "gauge", "WebSocket connections open now.", MG_WS_OPEN },
+        { "kiln_websocket_connections_total", "", "counter", "WebSocket connections accepted.", MC_WS_CONNECTIONS },
+        { "kiln_websocket_messages_total", "{direction=\"in\"}", "counter", "WebSocket messages, by direction.", MC_WS_MESSAGES_IN },
+        { "kiln_websocket_messages_total", "{direction=\"out\"}", "counter", NULL, MC_WS_MESSAGES_OUT },
     };
-    for (size_t i = 0; i < ARRAY_LEN(outcomes); i++)
-        buf_printf(b, "kiln_reporter_events_total{outcome=\"%s\"} %llu\n", outcomes[i].o,
-                   (unsigned long long)sum_counter(outcomes[i].c));
-    header(b, "kiln_websocket_connections_open", "gauge", "WebSocket connections open now.");
-    buf_printf(b, "kiln_websocket_connections_open %lld\n", (long long)sum_gauge(MG_WS_OPEN));
-    header(b, "kiln_websocket_connections_total", "counter", "WebSocket connections accepted.");
-    buf_printf(b, "kiln_websocket_connections_total %llu\n", (unsigned long long)sum_counter(MC_WS_CONNECTIONS));
-    header(b, "kiln_websocket_messages_total", "counter", "WebSocket messages, by direction.");
-    buf_printf(b, "kiln_websocket_messages_total{direction=\"in\"} %llu\n", (unsigned long long)sum_counter(MC_WS_MESSAGES_IN));
-    buf_printf(b, "kiln_websocket_messages_total{direction=\"out\"} %llu\n", (unsigned long long)sum_counter(MC_WS_MESSAGES_OUT));
+    for (size_t i = 0; i < ARRAY_LEN(plain); i++) {
+        const struct series *m = &plain[i];
+        if (m->help) header(b, m->family, m->type, m->help);
+        if (m->type[0] == 'g') buf_printf(b, "%s%s %lld\n", m->family, m->labels, (long long)sum_gauge(m->index));
+        else buf_printf(b, "%s%s %llu\n", m->family, m->labels, (unsigned long long)sum_counter(m->index));
+    }
 }

@@ -28,6 +28,17 @@ async function metric(srv, name) {
   return line ? Number(line.split(' ')[1]) : NaN;
 }
 
+// The metric's value once it is above zero, or what it is after timeoutMs.
+async function metricRises(srv, name, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  let v = 0;
+  while (Date.now() < deadline && !(v > 0)) {
+    v = await metric(srv, name);
+    if (!(v > 0)) await sleep(100);
+  }
+  return v;
+}
+
 for (const mode of ['ratelimit', 'ratelimit-retry-after']) {
   test(`rate limited (${mode === 'ratelimit' ? 'X-Sentry-Rate-Limits' : 'Retry-After'}): nothing is sent until the limit ends, then a client report counts the drops`, async () => {
     const rx = await startReceiver({ mode, limitSeconds: 2 });
@@ -104,12 +115,7 @@ test('a receiver that is down: requests stay fast, failures are counted', async 
       assert.equal(r.status, 500);
       assert.ok(r.ms < 1000, `${r.ms} ms`);
     }
-    const deadline = Date.now() + 5000;
-    let failed = 0;
-    while (Date.now() < deadline && !(failed > 0)) {
-      failed = await metric(srv, 'kiln_reporter_events_total{outcome="failed"}');
-      await sleep(100);
-    }
+    const failed = await metricRises(srv, 'kiln_reporter_events_total{outcome="failed"}');
     assert.ok(failed > 0, 'failed sends counted');
   } finally {
     const t0 = Date.now();
@@ -152,12 +158,7 @@ test('HTTPS: the receiver\'s certificate is verified (a self-signed one gets not
       assert.match(rx.dsn, /^https:/);
       const r = await timed(srv, '/api/dberror');
       assert.equal(r.status, 500);
-      const deadline = Date.now() + 5000;
-      let failed = 0;
-      while (Date.now() < deadline && !(failed > 0)) {
-        failed = await metric(srv, 'kiln_reporter_events_total{outcome="failed"}');
-        await sleep(100);
-      }
+      const failed = await metricRises(srv, 'kiln_reporter_events_total{outcome="failed"}');
       assert.ok(failed > 0, 'the send failed');
       assert.ok(rx.tlsErrors > 0, 'the TLS handshake was refused by Kiln');
       assert.equal(rx.requests, 0, 'nothing was sent to an unverified server');
