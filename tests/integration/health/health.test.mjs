@@ -69,3 +69,27 @@ test('SIGTERM: readiness fails first, liveness holds, in-flight requests finish'
   assert.equal(exit.code, 0);
   await srv.stop();
 });
+
+test('the database unreachable: not ready (503), still alive', async (t) => {
+  const { startPostgres, findPgBin } = await import('../lib/pg.mjs');
+  const { copyApp, backendFor } = await import('../lib/db.mjs');
+  if (!findPgBin()) return t.skip('PostgreSQL server binaries are not installed (scripts/deps.sh test)');
+  const app = copyApp(APP);
+  buildApp(app.dir);
+  const pg = await startPostgres();
+  let srv;
+  try {
+    srv = await startServer(app.dir, { workers: 1, env: backendFor('postgres', app, pg, 'ready').env });
+    const ok = await srv.fetch('/_kiln/ready');
+    assert.equal(ok.status, 200);
+    assert.equal((await ok.json()).database, 'ok');
+    await pg.stop();
+    const down = await srv.fetch('/_kiln/ready');
+    assert.equal(down.status, 503);
+    assert.equal((await srv.fetch('/_kiln/health')).status, 200);
+  } finally {
+    await srv?.stop();
+    await pg.stop();
+    app.remove();
+  }
+});
