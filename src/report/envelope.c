@@ -21,8 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <pthread.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- DSN ------------------------------------------------------------- */
 
@@ -66,21 +68,42 @@ void report_auth_header(const report_dsn *d, char *out, size_t cap)
 
 /* ---- ids -------------------------------------------------------------- */
 
+/* Ids are drawn from xorshift128+, seeded per thread from getrandom() and
+ * seeded again in a forked child (it would repeat its parent's ids): two
+ * syscalls per request would cost more than the rest of the trace context.
+ * The ids must be unique, not secret. Async-signal-safe (plain arithmetic;
+ * a crash interrupting a draw may at worst repeat one id). */
+static unsigned rng_generation = 1;        /* bumped in every forked child */
+static __thread unsigned rng_seeded_for;
+static __thread uint64_t rng_s[2];
+
+static void rng_after_fork(void) { rng_generation++; }
+
+static uint64_t rng_next(void)
+{
+    if (UNLIKELY(rng_seeded_for != rng_generation)) {
+        if (getrandom(rng_s, sizeof rng_s, 0) != (ssize_t)sizeof rng_s) {
+            rng_s[0] = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+            rng_s[1] = (uint64_t)(uintptr_t)&rng_s ^ 0x9e3779b97f4a7c15ull;
+        }
+        if (!rng_s[0] && !rng_s[1]) rng_s[1] = 1;
+        rng_seeded_for = rng_generation;
+    }
+    uint64_t a = rng_s[0], b = rng_s[1];
+    rng_s[0] = b;
+    a ^= a << 23;
+    rng_s[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
+    return rng_s[1] + b;
+}
+
+__attribute__((constructor)) static void rng_register_fork(void) { pthread_atfork(NULL, NULL, rng_after_fork); }
+
 static void random_hex(char *out, size_t nhex)
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char raw[32];
-    size_t nb = nhex / 2;
-    size_t got = 0;
-    while (got < nb) {
-        ssize_t r = getrandom(raw + got, nb - got, 0);
-        if (r <= 0) break;
-        got += (size_t)r;
-    }
-    for (size_t i = got; i < nb; i++) raw[i] = (unsigned char)(i * 131u + (size_t)time(NULL));
-    for (size_t i = 0; i < nb; i++) {
-        out[2 * i] = hex[raw[i] >> 4];
-        out[2 * i + 1] = hex[raw[i] & 15];
+    for (size_t i = 0; i < nhex; i += 16) {
+        uint64_t v = rng_next();
+        for (size_t k = 0; k < 16 && i + k < nhex; k++, v >>= 4) out[i + k] = hex[v & 15];
     }
     out[nhex] = '\0';
 }

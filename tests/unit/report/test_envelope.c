@@ -5,6 +5,9 @@
 #include "report/report.h"
 #include "json/json.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 static const kiln_value *parse(arena *a, const char *s, size_t n)
 {
     const char *err = NULL;
@@ -121,6 +124,35 @@ TEST(rate_limits)
     CHECK_EQ_INT(report_parse_retry_after(" 12 ", 4, 60), 12);
     CHECK_EQ_INT(report_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 29, 60), 60);
     CHECK_EQ_INT(report_parse_retry_after(NULL, 0, 60), 60);
+}
+
+TEST(ids_are_hex_and_differ_across_fork)
+{
+    char a[33], b[33], s[17];
+    report_new_event_id(a);
+    report_new_event_id(b);
+    report_new_span_id(s);
+    CHECK_EQ_INT(strlen(a), 32);
+    CHECK_EQ_INT(strlen(s), 16);
+    CHECK(strspn(a, "0123456789abcdef") == 32 && strspn(s, "0123456789abcdef") == 16);
+    CHECK(strcmp(a, b) != 0);
+    /* A forked child must not repeat its parent's next id. */
+    int p[2];
+    CHECK(pipe(p) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c[33];
+        report_new_event_id(c);
+        if (write(p[1], c, 32) != 32) _exit(1);
+        _exit(0);
+    }
+    char child[33] = { 0 }, parent[33];
+    CHECK(read(p[0], child, 32) == 32);
+    waitpid(pid, NULL, 0);
+    report_new_event_id(parent);
+    CHECK(strcmp(child, parent) != 0);
+    close(p[0]);
+    close(p[1]);
 }
 
 int main(void) { return t_run(); }
