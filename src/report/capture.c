@@ -27,6 +27,7 @@
 #include "api/api.h"
 
 #include <link.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -396,15 +397,22 @@ static void report_crash(const crash_rec *r)
     report_crumb crumbs[CRASH_CRUMBS];
     for (uint32_t i = 0; i < r->ncrumbs && i < CRASH_CRUMBS; i++)
         crumbs[i] = (report_crumb){ r->crumbs[i].ts, crumb_levels[r->crumbs[i].level & 3], r->crumbs[i].msg, r->crumbs[i].data };
+    /* SIGALRM is the watchdog's: a handler kept the CPU past its time limit
+     * (answered 504); the stack shows where it was spinning. */
+    bool overtime = r->sig == SIGALRM;
     char value[400];
-    snprintf(value, sizeof value, "%s in a handler (%.255s); the worker was replaced", sig, r->route);
-    report_event e = { .timestamp = now_s(), .level = "fatal", .exc_type = sig, .exc_value = value,
+    if (overtime)
+        snprintf(value, sizeof value, "handler kept the CPU past its max duration (%.255s); the worker was replaced", r->route);
+    else
+        snprintf(value, sizeof value, "%s in a handler (%.255s); the worker was replaced", sig, r->route);
+    report_event e = { .timestamp = now_s(), .level = overtime ? "error" : "fatal",
+                       .exc_type = overtime ? "Timeout" : sig, .exc_value = value,
                        .frames = frames, .nframes = nf, .method = r->method, .url = r->url, .query = r->query,
                        .headers = hdrs, .nheaders = nh, .transaction = r->route, .user_id = r->user_id,
                        .request_id = r->request_id, .worker = r->worker,
                        .trace_id = r->trace_id[0] ? r->trace_id : NULL, .span_id = r->span_id[0] ? r->span_id : NULL,
                        .parent_span_id = r->parent_span_id[0] ? r->parent_span_id : NULL,
-                       .crumbs = crumbs, .ncrumbs = r->ncrumbs, .status = r->sig == 14 ? "504" : "500" };
+                       .crumbs = crumbs, .ncrumbs = r->ncrumbs, .status = overtime ? "504" : "500" };
     memcpy(e.event_id, r->event_id, 33);
     send_event(&e);
 }

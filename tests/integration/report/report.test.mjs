@@ -134,6 +134,19 @@ test('a 504 from the time limit is reported', async () => {
   assert.equal(ev.extra.status, '504');
 });
 
+test('a handler that never yields: the watchdog\'s 504 is reported with the stack where it spun', async () => {
+  const r = await srv.fetch('/api/spin');
+  assert.equal(r.status, 504);
+  const id = r.headers.get('x-sentry-event-id');
+  assert.match(id ?? '', HEX32);
+  const ev = await rx.waitForEvent((e) => e.event_id === id, 15_000);
+  checkEvent(ev, { route: '/api/spin' });
+  assert.equal(ev.exception.values[0].type, 'Timeout');
+  assert.equal(ev.extra.status, '504');
+  const frames = ev.exception.stacktrace?.frames ?? ev.exception.values[0].stacktrace.frames;
+  assert.ok(frames.some((f) => f.function === 'spin' && f.filename === 'pages/api/spin.c' && f.in_app), JSON.stringify(frames));
+});
+
 test('a 4xx the handler chose is not reported', async () => {
   const before = rx.events().length;
   const r = await srv.fetch('/api/missing');
