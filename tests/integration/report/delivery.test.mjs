@@ -70,7 +70,7 @@ for (const mode of ['ratelimit', 'ratelimit-retry-after']) {
   });
 }
 
-test('a receiver that hangs: requests stay fast, the queue stays bounded, drops are counted, stop is bounded', async () => {
+test('a receiver that hangs: requests stay fast, the queue stays bounded, drops are counted (then reported in a client report), stop is bounded', async () => {
   const rx = await startReceiver({ mode: 'hang' });
   const srv = await startServer(APP, { workers: 1, env: { SENTRY_DSN: rx.dsn, KILN_METRICS: '1' } });
   let stopped;
@@ -96,6 +96,20 @@ test('a receiver that hangs: requests stay fast, the queue stays bounded, drops 
     const depth = await metric(srv, 'kiln_reporter_queue_depth');
     assert.ok(depth <= 64, `queue depth ${depth}`);
     assert.ok(dropped >= N - 64 - 1, `dropped ${dropped}`);
+    // Sentry comes back: the queued events go out, and a client report
+    // tells it how many were dropped for a full queue.
+    rx.mode = 'ok';
+    for (const res of rx.hanging) res.destroy();
+    const deadline = Date.now() + 15_000;
+    let overflow;
+    while (Date.now() < deadline && !overflow) {
+      overflow = rx.clientReports().flatMap((c) => c.discarded_events).find((d) => d.reason === 'queue_overflow');
+      await sleep(100);
+    }
+    assert.ok(overflow, 'a client report of the overflow');
+    assert.equal(overflow.category, 'error');
+    assert.ok(overflow.quantity >= N - 64 - 1, JSON.stringify(overflow));
+    assert.deepEqual(rx.problems, []);
   } finally {
     const t0 = Date.now();
     stopped = await srv.stop({ graceMs: 10_000 });
