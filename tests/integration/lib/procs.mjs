@@ -1,9 +1,10 @@
 // procs.mjs -- looking at processes through /proc, for tests about which
-// processes are alive (workers outliving their master, say).
+// processes are alive (workers outliving their master, a server's process
+// group, PostgreSQL's children ...). Zombies count as gone.
 import fs from 'node:fs';
 import net from 'node:net';
 
-// {pid, ppid, state} of every process, from /proc/PID/stat.
+// {pid, ppid, pgrp, state} of every process, from /proc/PID/stat.
 export function processes() {
   const out = [];
   for (const e of fs.readdirSync('/proc')) {
@@ -16,7 +17,7 @@ export function processes() {
     }
     // pid (comm) state ppid ...; comm may hold spaces and parens.
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.push({ pid: Number(e), state: f[0], ppid: Number(f[1]) });
+    out.push({ pid: Number(e), state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]) });
   }
   return out;
 }
