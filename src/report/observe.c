@@ -8,10 +8,11 @@
  *   /_kiln/ready    readiness: 200 when every worker is up, the migrations
  *                   are applied and the database answers; 503 otherwise,
  *                   and from the moment a graceful stop (SIGTERM) begins
- *   /_kiln/metrics  Prometheus text format, only with KILN_METRICS=1
+ *   /_kiln/metrics  Prometheus text format, only with KILN_METRICS=1 (and,
+ *                   with KILN_METRICS_TOKEN, only for that bearer token)
  *
  * Environment: SENTRY_DSN, SENTRY_SAMPLE_RATE (capture.c, sender.c),
- * KILN_METRICS.
+ * KILN_METRICS, KILN_METRICS_TOKEN.
  *
  * Owns: the small shared page that says how many workers are up.
  * Must never: slow a request when a feature is off (each hook returns at
@@ -24,8 +25,10 @@
 #include "metrics/metrics.h"
 #include "db/db.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -127,8 +130,27 @@ static void ready_handler(kiln_req *req, kiln_res *res)
               ready, stopping, up, want, migrated, db);
 }
 
+/* KILN_METRICS_TOKEN set: a scrape must say `Authorization: Bearer TOKEN`
+ * (Prometheus: `authorization: { credentials: TOKEN }`). Compared in
+ * constant time. */
+static bool metrics_allowed(kiln_req *req)
+{
+    const char *want = getenv("KILN_METRICS_TOKEN");
+    if (!want || !*want) return true;
+    const char *h = kiln_header(req, "authorization");
+    if (!h || strncasecmp(h, "Bearer ", 7)) return false;
+    h += 7;
+    size_t n = strlen(want);
+    return strlen(h) == n && sodium_memcmp(h, want, n) == 0;
+}
+
 static void metrics_handler(kiln_req *req, kiln_res *res)
 {
+    if (!metrics_allowed(req)) {
+        kiln_set_header(res, "WWW-Authenticate", "Bearer");
+        kiln_error(res, 401, "Unauthorized");
+        return;
+    }
     buf b;
     buf_init(&b, 8192);
     metrics_render(&b);

@@ -47,6 +47,12 @@ test('one view across workers, promtool-valid, counts by route/method/status cla
     for (let i = 0; i < 3; i++) await srv.fetch('/api/dberror', { headers: { Connection: 'close' } });
     await srv.fetch('/api/crash');
     await srv.waitForLog((l) => l.msg === 'worker restarted');
+    // The replacement counts itself up when it starts, a moment later.
+    for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+      const m = parse(await (await srv.fetch('/_kiln/metrics', { headers: { Connection: 'close' } })).text());
+      if (m.get('kiln_workers_up') === 2) break;
+      await sleep(50);
+    }
     // Every scrape, whichever worker answers, sees the same counts.
     for (let i = 0; i < 6; i++) {
       const r = await srv.fetch('/_kiln/metrics', { headers: { Connection: 'close' } });
@@ -74,6 +80,21 @@ test('one view across workers, promtool-valid, counts by route/method/status cla
     const text = await (await srv.fetch('/_kiln/metrics')).text();
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     assert.equal(check.status, 0, `promtool check metrics:\n${check.stdout}${check.stderr}`);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('KILN_METRICS_TOKEN: a scrape without the bearer token gets 401', async () => {
+  const srv = await startServer(APP, { workers: 1, env: { KILN_METRICS: '1', KILN_METRICS_TOKEN: 's3cret-scrape' } });
+  try {
+    const none = await srv.fetch('/_kiln/metrics');
+    assert.equal(none.status, 401);
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer');
+    assert.equal((await srv.fetch('/_kiln/metrics', { headers: { Authorization: 'Bearer wrong-token!' } })).status, 401);
+    const ok = await srv.fetch('/_kiln/metrics', { headers: { Authorization: 'Bearer s3cret-scrape' } });
+    assert.equal(ok.status, 200);
+    assert.match(await ok.text(), /kiln_http_requests_total/);
   } finally {
     await srv.stop();
   }
