@@ -706,7 +706,8 @@ void kiln_log(kiln_req *req, const char *level, const char *fmt, ...) KILN_PRINT
  * SENTRY_RELEASE, SENTRY_SAMPLE_RATE (0..1). See docs/sentry.md.
  *
  * For errors the code handled but still wants seen. req may be NULL (code
- * outside a request: the event then has no request). Both return the event
+ * outside a request, on the worker's own thread -- never inside a
+ * kiln_offload function: the event then has no request). Both return the event
  * id (in req's arena, or valid until the thread's next capture when req is
  * NULL), or NULL when reporting is off or the event was dropped. Never
  * blocks: events are queued and sent by a background thread.

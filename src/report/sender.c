@@ -8,7 +8,8 @@
  * or Sentry told us to back off (429, X-Sentry-Rate-Limits), or the event is
  * sampled out (SENTRY_SAMPLE_RATE), the event is dropped and counted; the
  * counts go to Sentry in a client report with the next envelope, as the
- * SDKs do. Each POST is bounded (2 s to connect, 5 s in all); at a graceful
+ * SDKs do (in an envelope of their own at a stop or once a minute when no
+ * event comes to carry them). Each POST is bounded (2 s to connect, 5 s in all); at a graceful
  * stop the queue is flushed for up to the stop's timeout, then given up.
  *
  * Owns: the ring, the thread, its curl handle.
@@ -131,14 +132,61 @@ static long post(CURL *curl, const buf *env, unsigned timeout_ms, reply_headers 
 
 /* ---- the thread ------------------------------------------------------------ */
 
+#define CLIENT_REPORT_EVERY_MS 60000
+
+static bool drops_pending(void)
+{
+    return drops.queue_overflow || drops.ratelimit_backoff || drops.sample_rate || drops.network_error;
+}
+
+/* Called with mu held: when drops are waiting and no event will carry them
+ * (nothing queued), send them in an envelope of their own -- at a stop, or
+ * once a minute. Returns with mu held. */
+static void send_client_report(CURL *curl, unsigned timeout_ms)
+{
+    if (!curl || !drops_pending() || now_ms() < limited_until_ms) return;
+    report_drops d = drops;
+    memset(&drops, 0, sizeof drops);
+    pthread_mutex_unlock(&mu);
+    buf env;
+    buf_init(&env, 512);
+    report_envelope(&env, NULL, 0, NULL, &settings, &d);
+    reply_headers rh = { 0 };
+    long status = post(curl, &env, timeout_ms ? timeout_ms : 1, &rh);
+    buf_free(&env);
+    pthread_mutex_lock(&mu);
+    if (status < 200 || status >= 300) {      /* keep them for the next try */
+        drops.queue_overflow += d.queue_overflow;
+        drops.ratelimit_backoff += d.ratelimit_backoff;
+        drops.sample_rate += d.sample_rate;
+        drops.network_error += d.network_error;
+    }
+}
+
 static void *sender_main(void *arg)
 {
     (void)arg;
     CURL *curl = curl_easy_init();
+    uint64_t last_report = now_ms();
     pthread_mutex_lock(&mu);
     for (;;) {
-        while (count == 0 && !stopping) pthread_cond_wait(&cv, &mu);
-        if (count == 0 && stopping) break;
+        while (count == 0 && !stopping) {
+            if (!drops_pending()) { pthread_cond_wait(&cv, &mu); continue; }
+            uint64_t due = last_report + CLIENT_REPORT_EVERY_MS;
+            if (now_ms() >= due) {
+                send_client_report(curl, 5000);
+                last_report = now_ms();
+                continue;
+            }
+            struct timespec until = { (time_t)(due / 1000), (long)(due % 1000) * 1000000L };
+            pthread_cond_timedwait(&cv, &mu, &until);   /* CLOCK_MONOTONIC, like now_ms */
+        }
+        if (count == 0 && stopping) {
+            /* Nothing left to carry the drops: tell Sentry on the way out. */
+            uint64_t now = now_ms();
+            if (now < flush_deadline_ms) send_client_report(curl, (unsigned)(flush_deadline_ms - now));
+            break;
+        }
         if (stopping && now_ms() >= flush_deadline_ms) break;
         item it = ring[head];
         head = (head + 1) % REPORT_QUEUE_CAP;
@@ -301,6 +349,7 @@ bool report_sender_enqueue(const char *json, size_t len, const char *event_id)
         pthread_mutex_lock(&mu);
         drops.sample_rate++;
         stats.dropped_sample++;
+        pthread_cond_signal(&cv);     /* the sender schedules a client report */
         pthread_mutex_unlock(&mu);
         return false;
     }
@@ -323,6 +372,7 @@ bool report_sender_enqueue(const char *json, size_t len, const char *event_id)
         if (now_ms() < limited_until_ms) { drops.ratelimit_backoff++; stats.dropped_ratelimit++; }
         else { drops.queue_overflow++; stats.dropped_overflow++; }
         metrics_add(MC_REPORT_DROPPED, 1);
+        pthread_cond_signal(&cv);
     }
     pthread_mutex_unlock(&mu);
     if (!ok) free(copy);

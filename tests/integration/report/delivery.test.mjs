@@ -184,3 +184,31 @@ test('HTTPS: the receiver\'s certificate is verified (a self-signed one gets not
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an invalid SENTRY_DSN: said once at start, reporting off, the server serves', async () => {
+  const srv = await startServer(APP, { workers: 1, env: { SENTRY_DSN: 'not-a-dsn' } });
+  try {
+    await srv.waitForLog((l) => /SENTRY_DSN is not a valid DSN/.test(l.msg));
+    const r = await timed(srv, '/api/dberror');
+    assert.equal(r.status, 500);
+    assert.equal(r.id, null, 'no event id without reporting');
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('SENTRY_SAMPLE_RATE=0: no event is sent; the sampled-out ones are counted in a client report at stop', async () => {
+  const rx = await startReceiver();
+  const srv = await startServer(APP, { workers: 1, env: { SENTRY_DSN: rx.dsn, SENTRY_SAMPLE_RATE: '0' } });
+  try {
+    for (let i = 0; i < 3; i++) assert.equal((await timed(srv, '/api/dberror')).status, 500);
+  } finally {
+    await srv.stop();
+  }
+  assert.deepEqual(rx.events(), []);
+  const report = rx.clientReports().flatMap((c) => c.discarded_events).find((d) => d.reason === 'sample_rate');
+  assert.ok(report, `a client report at stop: ${JSON.stringify(rx.clientReports())}`);
+  assert.equal(report.quantity, 3);
+  assert.deepEqual(rx.problems, []);
+  await rx.close();
+});
