@@ -206,7 +206,9 @@ const char *kiln_session_create(kiln_req *req, kiln_res *res, int64_t user_id, c
 int64_t kiln_session_user(kiln_req *req, const kiln_session_opts *opts)
 {
     bool bearer;
-    return token_user(req, request_token(req, opts, &bearer));
+    int64_t uid = token_user(req, request_token(req, opts, &bearer));
+    if (uid) request_set_session_user(req, uid);   /* error reports name the user by id */
+    return uid;
 }
 
 static bool revoke_token(kiln_req *req, const char *token)
