@@ -114,11 +114,6 @@ unsigned report_parse_rate_limits(const char *header, size_t len);
 unsigned report_parse_retry_after(const char *header, size_t len, unsigned dflt);
 
 /* ---- the sender (sender.c) ----------------------------------------------- */
-typedef struct report_stats {
-    uint64_t queued, sent, dropped_overflow, dropped_ratelimit, dropped_sample, failed;
-    unsigned depth;
-} report_stats;
-
 /* Start the sender thread of this process (idempotent). 0, or -1 when the
  * DSN is invalid or libcurl fails to start (logged). */
 int report_sender_start(const char *dsn, double sample_rate);
@@ -127,10 +122,8 @@ int report_sender_start(const char *dsn, double sample_rate);
 bool report_sender_enqueue(const char *event_json, size_t len, const char *event_id);
 /* Flush what is queued for up to timeout_ms, then stop the thread. */
 void report_sender_stop(unsigned timeout_ms);
-void report_sender_stats(report_stats *out);
-/* fork(): the child starts with no sender (its parent's thread is not
- * there); it may start its own. Registered with pthread_atfork. */
-bool report_sender_running(void);
+/* (Counts of what was queued, sent, dropped and failed go to the metrics:
+ * kiln_reporter_events_total, kiln_reporter_queue_depth.) */
 /* The settings events are built with (valid once a sender started). */
 const report_settings *report_get_settings(void);
 

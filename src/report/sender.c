@@ -49,7 +49,6 @@ static char dsn_text[600];
 static double sample_rate = 1.0;
 static uint64_t limited_until_ms;      /* rate limited: drop until then    */
 static report_drops drops;             /* not yet reported to Sentry       */
-static report_stats stats;
 static report_settings settings;
 static char hostname[256], release_buf[128];
 
@@ -74,7 +73,6 @@ static void atfork_child(void)
     head = count = 0;
     running = stopping = busy = false;
     memset(&drops, 0, sizeof drops);
-    memset(&stats, 0, sizeof stats);
     pthread_mutex_unlock(&mu);
 }
 
@@ -218,25 +216,21 @@ static void *sender_main(void *arg)
 
         pthread_mutex_lock(&mu);
         busy = false;
-        if (limited) {
-            stats.dropped_ratelimit++;
-            metrics_add(MC_REPORT_DROPPED, 1);
-        } else if (status >= 200 && status < 300) {
-            stats.sent++;
+        if (status >= 200 && status < 300) {
             metrics_add(MC_REPORT_SENT, 1);
         } else {
-            /* Not sent: the client report that rode along is lost too; put
-             * its counts back so the next envelope carries them. */
+            /* Not sent (or dropped for a rate limit): the client report that
+             * would have ridden along waits for the next envelope. */
             drops.queue_overflow += d.queue_overflow;
             drops.ratelimit_backoff += d.ratelimit_backoff;
             drops.sample_rate += d.sample_rate;
-            drops.network_error += d.network_error + (status == 0);
-            if (status == 429) {
+            drops.network_error += d.network_error + (status == 0 && !limited);
+            if (limited) {
+                metrics_add(MC_REPORT_DROPPED, 1);
+            } else if (status == 429) {
                 drops.ratelimit_backoff++;
-                stats.dropped_ratelimit++;
                 metrics_add(MC_REPORT_DROPPED, 1);
             } else {
-                stats.failed++;
                 metrics_add(MC_REPORT_FAILED, 1);
             }
         }
@@ -326,14 +320,6 @@ int report_sender_start(const char *dsn_in, double rate)
     return rc == 0 ? 0 : -1;
 }
 
-bool report_sender_running(void)
-{
-    pthread_mutex_lock(&mu);
-    bool r = running && !stopping;
-    pthread_mutex_unlock(&mu);
-    return r;
-}
-
 static bool sampled_out(void)
 {
     if (sample_rate >= 1.0) return false;
@@ -348,7 +334,6 @@ bool report_sender_enqueue(const char *json, size_t len, const char *event_id)
     if (sampled_out()) {
         pthread_mutex_lock(&mu);
         drops.sample_rate++;
-        stats.dropped_sample++;
         pthread_cond_signal(&cv);     /* the sender schedules a client report */
         pthread_mutex_unlock(&mu);
         return false;
@@ -364,13 +349,12 @@ bool report_sender_enqueue(const char *json, size_t len, const char *event_id)
         it->len = len;
         snprintf(it->id, sizeof it->id, "%s", event_id);
         count++;
-        stats.queued++;
         metrics_add(MC_REPORT_QUEUED, 1);
         metrics_gauge_set(MG_REPORT_QUEUE, count);
         pthread_cond_signal(&cv);
     } else if (running) {
-        if (now_ms() < limited_until_ms) { drops.ratelimit_backoff++; stats.dropped_ratelimit++; }
-        else { drops.queue_overflow++; stats.dropped_overflow++; }
+        if (now_ms() < limited_until_ms) { drops.ratelimit_backoff++; }
+        else { drops.queue_overflow++; }
         metrics_add(MC_REPORT_DROPPED, 1);
         pthread_cond_signal(&cv);
     }
@@ -396,18 +380,10 @@ void report_sender_stop(unsigned timeout_ms)
         if (pthread_cond_timedwait(&cv, &mu, &until) != 0) break;
     bool done = !running;
     /* Whatever could not go is counted as dropped. */
+    metrics_add(MC_REPORT_DROPPED, count);
     for (unsigned i = 0; i < count; i++) free(ring[(head + i) % REPORT_QUEUE_CAP].json);
-    stats.dropped_overflow += count;
     head = count = 0;
     pthread_mutex_unlock(&mu);
     if (done) pthread_join(thread, NULL);
     else pthread_detach(thread);
-}
-
-void report_sender_stats(report_stats *out)
-{
-    pthread_mutex_lock(&mu);
-    *out = stats;
-    out->depth = count;
-    pthread_mutex_unlock(&mu);
 }
