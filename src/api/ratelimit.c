@@ -12,7 +12,7 @@
  * instructions), or fail open silently (a full table evicts the slot whose
  * window ended longest ago, and logs once).
  */
-#include "runtime/server.h"
+#include "api/api.h"
 
 #include <sodium.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
  * checked at start for config schemas, at first use otherwise, and a broken
  * one is a loud programming error).
  */
-#include "runtime/server.h"
+#include "api/api.h"
 #include "validate/schema.h"
 
 #include <math.h>

@@ -27,12 +27,15 @@
  * thread, or keep a copy of a password (the job's copy is wiped).
  */
 #include "auth/auth.h"
-#include "runtime/server.h"
+#include "core/core.h"
+#include "runtime/log.h"
+#include "runtime/wait.h"
 
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define PW_OPSLIMIT crypto_pwhash_OPSLIMIT_INTERACTIVE
@@ -84,7 +87,7 @@ static int slots_max(void)
     long n = env && *env ? strtol(env, NULL, 10) : 0;
     if (n <= 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        int workers = kiln_current_worker && kiln_current_worker->opts ? kiln_current_worker->opts->workers : 1;
+        int workers = wait_workers();
         if (cpus < 1) cpus = 1;
         if (workers < 1) workers = 1;
         n = (cpus - 1) / workers;
@@ -99,7 +102,7 @@ static int slots_max(void)
  * abandoned meanwhile (client gone, 504 sent): then no slot is held. */
 static bool slot_take(kiln_req *req)
 {
-    conn *c = req->priv->c;
+    conn *c = wait_self();
     if (slots.busy < slots_max() && !slots.head) {
         slots.busy++;
         return true;
@@ -107,9 +110,9 @@ static bool slot_take(kiln_req *req)
     slot_waiter w = { .c = c };
     if (slots.tail) slots.tail->next = &w; else slots.head = &w;
     slots.tail = &w;
-    while (!w.woken) wait_suspend(req, WAIT_QUEUE);
+    while (!w.woken) wait_suspend(WAIT_QUEUE);
     /* slot_give() unlinked us and handed its slot over (busy unchanged). */
-    if (c->abandoned) {
+    if (wait_gave_up(c)) {
         slot_give();            /* nobody will read the answer: pass it on */
         return false;
     }

@@ -21,7 +21,9 @@
  * hands back (a broken connection is flagged and dropped by db.c).
  */
 #include "db/db.h"
-#include "runtime/server.h"
+#include "api/request.h"
+#include "runtime/log.h"
+#include "runtime/wait.h"
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -40,8 +42,8 @@ struct db_conn {
 /* Wait for the socket: on the loop if we have a request, else poll(). */
 static int wait_sock(kiln_req *req, int fd, bool for_write, unsigned timeout_ms)
 {
-    if (req && req->priv->co && coro_current() == req->priv->co) {
-        int ev = wait_fd(req, fd, for_write ? EPOLLOUT : EPOLLIN, timeout_ms);
+    if (req && wait_self()) {
+        int ev = wait_fd(fd, for_write ? EPOLLOUT : EPOLLIN, timeout_ms);
         return ev;
     }
     struct pollfd p = { .fd = fd, .events = for_write ? POLLOUT : POLLIN };

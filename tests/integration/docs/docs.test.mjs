@@ -1,5 +1,5 @@
-// Docs that cannot rot: every fenced code block in docs/*.md and README.md
-// must say what it is, and this test holds it to that:
+// Docs that cannot rot: every fenced code block in docs/*.md, README.md and
+// CONTRIBUTING.md must say what it is, and this test holds it to that:
 //
 //   ```c file=examples/blog/pages/api/hello.c     the block IS that file (byte for byte)
 //   ```c excerpt=examples/blog/pages/api/x.c      the block's lines appear, in a run, in that file
@@ -39,7 +39,7 @@ function blocks(file) {
   return out;
 }
 
-const docFiles = [path.join(root, 'README.md'), ...fs.readdirSync(path.join(root, 'docs'))
+const docFiles = [path.join(root, 'README.md'), path.join(root, 'CONTRIBUTING.md'), ...fs.readdirSync(path.join(root, 'docs'))
   .filter((f) => f.endsWith('.md')).map((f) => path.join(root, 'docs', f))];
 const all = docFiles.flatMap(blocks);
 
