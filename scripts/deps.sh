@@ -69,6 +69,11 @@ test)
     want postgresql  # a throwaway cluster on loopback proves the PostgreSQL backend
     want procps pgrep
     want sqlite3 sqlite3 # tests read the SQLite files the servers wrote
+    # Deploying (tests/integration/cluster): socket activation, taskset, the load balancer
+    want systemd systemd-socket-activate
+    want util-linux taskset
+    want haproxy haproxy
+    want iproute2 ip
     ;;
 bench)
     want curl curl

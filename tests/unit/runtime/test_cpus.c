@@ -5,7 +5,7 @@
  * the cgroup files, as the kernel shows them in each setting).
  */
 #include "t.h"
-#include "host/host.h"
+#include "runtime/host.h"
 
 #include <sched.h>
 #include <unistd.h>

@@ -3,8 +3,9 @@
  * the CPUs it may use (affinity mask, cgroup CPU quota) and listening
  * sockets handed over by systemd (socket activation).
  *
- * The layer knows nothing of HTTP, workers or the event loop: the runtime
- * (master.c) asks it questions at start-up and decides what to do.
+ * Part of the engine's process management, kept apart from it: these files
+ * know nothing of HTTP, workers or the event loop; master.c asks them at
+ * start-up and decides what to do.
  */
 #ifndef KILN_HOST_H
 #define KILN_HOST_H

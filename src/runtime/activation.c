@@ -16,7 +16,7 @@
  * caller owns that one). Must never: take descriptors meant for another
  * pid, or bind anything itself.
  */
-#include "host/host.h"
+#include "runtime/host.h"
 #include "core/core.h"
 
 #include <errno.h>

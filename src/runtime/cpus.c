@@ -28,7 +28,7 @@
  * because a file is missing or odd (no limit found means no limit), or
  * return less than 1 from host_cpus.
  */
-#include "host/host.h"
+#include "runtime/host.h"
 #include "core/core.h"
 
 #include <sched.h>
