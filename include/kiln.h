@@ -678,6 +678,37 @@ bool kiln_require_session(kiln_req *req, kiln_res *res);
 void kiln_log(kiln_req *req, const char *level, const char *fmt, ...) KILN_PRINTF(3, 4);
 
 /* ------------------------------------------------------------------------
+ * Error reporting (Sentry) and trace context
+ *
+ * With SENTRY_DSN set, Kiln reports to Sentry (or any server that speaks its
+ * envelope protocol) on its own: a handler that crashes (with its stack), a
+ * 500 from a database error (with the SQL text, never its values), a 504
+ * from the time limit. 4xx answers are never reported. Each event carries
+ * the request (secrets taken out), the route, the session's user id, the
+ * request's log lines, its request id and trace id; its id is logged and
+ * sent to the client as X-Sentry-Event-Id. Also SENTRY_ENVIRONMENT,
+ * SENTRY_RELEASE, SENTRY_SAMPLE_RATE (0..1). See docs/sentry.md.
+ *
+ * For errors the code handled but still wants seen. req may be NULL (code
+ * outside a request: the event then has no request). Both return the event
+ * id (in req's arena, or valid until the thread's next capture when req is
+ * NULL), or NULL when reporting is off or the event was dropped. Never
+ * blocks: events are queued and sent by a background thread.
+ *
+ *     kiln_capture_error(req, "PaymentError", "charge %s declined", id);
+ * ---------------------------------------------------------------------- */
+typedef enum kiln_level {
+    KILN_LEVEL_DEBUG, KILN_LEVEL_INFO, KILN_LEVEL_WARNING, KILN_LEVEL_ERROR, KILN_LEVEL_FATAL
+} kiln_level;
+const char *kiln_capture_message(kiln_req *req, kiln_level level, const char *fmt, ...) KILN_PRINTF(3, 4);
+/* type: the error's kind, shown as the issue's title ("GraphQLError" ...). */
+const char *kiln_capture_error(kiln_req *req, const char *type, const char *fmt, ...) KILN_PRINTF(3, 4);
+
+/* The request's W3C trace id (32 hex): the caller's traceparent's, or one
+ * started for this request. Every log line of the request carries it. */
+const char *kiln_trace_id(kiln_req *req);
+
+/* ------------------------------------------------------------------------
  * Per-route configuration: `const kiln_config config = { ... };`
  * Zero means the default.
  * ---------------------------------------------------------------------- */

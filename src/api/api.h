@@ -43,6 +43,15 @@ struct kiln_req_private {
     http_chunked chunked;
     bool body_done;
     struct db_req *db;          /* db.c: connection held, transaction     */
+    /* observability (set by the api_observe hooks; "" when unset) */
+    char trace_id[33];          /* W3C trace context: the trace            */
+    char span_id[17];           /* this request's span                     */
+    char parent_span_id[17];    /* the caller's span, "" when it began here */
+    char trace_flags[3];
+    char event_id[33];          /* an error report about this request      */
+    int64_t session_user;       /* kiln_require_session's user, 0: none    */
+    const char *error_sql;      /* db.c: the failed statement (its 500)    */
+    const char *error_text;     /* ... and the database's message          */
 };
 
 typedef struct kv { const char *key; const char *value; } kv;
@@ -83,6 +92,20 @@ typedef struct api_state {
     const char *dev_error;      /* kiln dev: build failed; JSON diagnostics array */
 } api_state;
 extern api_state api;
+
+/* Observability (error reports, metrics, trace context, built-in
+ * endpoints) plugs in here; each may be NULL. Set once, before fork, by
+ * report/observe.c (registered by app/app.c). */
+typedef struct api_observer {
+    void (*begin)(conn *c);                  /* head parsed, request set up  */
+    kiln_handler (*builtin)(conn *c);        /* /_kiln/...: its handler (run
+                                                on a coroutine), NULL: route */
+    void (*answer)(conn *c, int status);     /* Kiln answers 5xx itself (a
+                                                database error, a 504, no
+                                                answer): before the head     */
+    void (*end)(conn *c, int status, uint64_t us); /* answer queued          */
+} api_observer;
+extern api_observer api_observe;
 
 /* dispatch.c: the engine's request hooks */
 void dispatch_request(conn *c);        /* head (+ body) ready: route and run */

@@ -8,6 +8,11 @@
  * if it suspends (offload, sleep, raw body, stream backpressure) the
  * connection waits in CS_HANDLER until dispatch_resume().
  *
+ * Observability plugs in through api_observe (api.h): it sees each request
+ * begin (trace context), may answer it first (/_kiln/ endpoints), sees
+ * Kiln's own 5xx answers before they go out (error reports) and each answer
+ * (metrics). While a request's code runs, its log lines carry its trace id.
+ *
  * Owns: the request's framework state (in the connection's arena), its
  * coroutine and its max-duration timer.
  * Must never: run a handler on the loop's own stack, or send a response for
@@ -114,10 +119,13 @@ static const char *client_address(conn *c)
 
 static void on_duration(loop_timer *t);
 
+api_observer api_observe;
+
 static void log_request(conn *c, int status, double ms)
 {
     kiln_req *req = &rq(c)->req;
     log_access(req->id, req->method, req->path, req->route, status, ms);
+    if (api_observe.end) api_observe.end(c, status, (uint64_t)(ms * 1000.0));
 }
 
 /* The function for this method, or NULL after answering 405 (or 204 for
@@ -189,13 +197,16 @@ static void on_duration(loop_timer *t)
     conn *c = (conn *)((char *)t - offsetof(conn, duration_timer));
     struct kiln_req_private *p = &rq(c)->priv;
     if (c->dead || !c->co || coro_done(c->co) || c->abandoned) return;
+    log_set_context(c->req_id, c->trace_id);
     log_event(LOG_WARN, rq(c)->req.id, "handler exceeded its max duration", "\"route\":\"%s\"", rq(c)->req.route);
     if (!rq(c)->res.streaming) {
         char body[128];
         int n = snprintf(body, sizeof body, "{\"error\":\"Gateway Timeout\",\"requestId\":\"%s\"}", rq(c)->req.id);
+        if (api_observe.answer) api_observe.answer(c, 504);
         res_simple(c, 504, "application/json; charset=utf-8", body, (size_t)n, NULL);
-        log_request(c, 504, (double)(loop_now_ms(c->w->loop) - p->start_ms));
+        log_request(c, 504, (double)(now_ns() - p->start_ns) / 1e6);
     }
+    log_set_context(NULL, NULL);
     c->abandoned = true;
     c->close_after = true;
     conn_flush(c);
@@ -216,6 +227,7 @@ void dispatch_finish(conn *c)
     if (p->body_streaming && !p->body_done) c->close_after = true;
     int status = rq(c)->res.status;
     if (!c->abandoned) {
+        log_set_context(c->req_id, c->trace_id);
         if (rq(c)->res.streaming) {
             res_stream_finish(c);
         } else if (!rq(c)->res.started) {
@@ -224,12 +236,16 @@ void dispatch_finish(conn *c)
             status = 500;
             char body[128];
             int n = snprintf(body, sizeof body, "{\"error\":\"Internal Server Error\",\"requestId\":\"%s\"}", rq(c)->req.id);
+            if (api_observe.answer) api_observe.answer(c, 500);
             res_simple(c, 500, "application/json; charset=utf-8", body, (size_t)n, NULL);
         } else {
+            /* An automatic answer (a database error's 500, say) is Kiln's own. */
+            if (rq(c)->res.quiet && status >= 500 && api_observe.answer) api_observe.answer(c, status);
             res_write_head_and_body(c);
         }
         double ms = (double)(now_ns() - p->start_ns) / 1e6;
         log_request(c, status, ms);
+        log_set_context(NULL, NULL);
     }
     if (c->co) { coro_release(c->co); c->co = NULL; }
     if (c->abandoned) {
@@ -283,12 +299,24 @@ void dispatch_request(conn *c)
     res_init(&rq(c)->res, &rq(c)->req, &c->res_body);
     if (!h->keep_alive) c->close_after = true;
     bool has_body = c->body_chunked || c->body_left > 0;
+    if (api_observe.begin) api_observe.begin(c);
 
     /* kiln dev with a broken build: every request gets the diagnostics. */
     if (UNLIKELY(api.dev_error != NULL)) {
         if (has_body) c->close_after = true;
         kiln_json(&rq(c)->res, 500, "{error: %s, diagnostics: %r}", "Build failed", api.dev_error);
         goto respond_now;
+    }
+
+    /* The framework's own endpoints (/_kiln/health ...): no body, no
+     * middleware, run on a coroutine (a readiness check may query). */
+    kiln_handler builtin = api_observe.builtin ? api_observe.builtin(c) : NULL;
+    if (builtin) {
+        if (has_body) c->close_after = true;
+        rq(c)->req.route = c->route = "/_kiln";
+        p->fn = builtin;
+        run_handler(c);
+        return;
     }
 
     /* Next.js redirects "/api/hello/" to "/api/hello" with 308. */

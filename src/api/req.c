@@ -367,3 +367,11 @@ void kiln_log(kiln_req *req, const char *level, const char *fmt, ...)
 arena *request_arena(kiln_req *req) { return arena_of(req); }
 kiln_res *request_res(kiln_req *req) { return req->priv->res; }
 struct db_req **request_db_slot(kiln_req *req) { return &req->priv->db; }
+
+void request_note_db_error(kiln_req *req, const char *sql, const char *error)
+{
+    req->priv->error_sql = arena_strdup(arena_of(req), sql);
+    req->priv->error_text = arena_strdup(arena_of(req), error ? error : "database error");
+}
+
+void request_set_session_user(kiln_req *req, int64_t user_id) { req->priv->session_user = user_id; }

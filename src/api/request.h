@@ -18,5 +18,10 @@ struct db_req **request_db_slot(kiln_req *req);
 /* An automatic answer went out: later sends by the handler are ignored
  * without a log line. */
 void request_mute_response(kiln_req *req);
+/* For error reports: the statement whose failure is answered 500 (its
+ * text; values are bound, never part of it) and the database's message;
+ * the user id of the request's session. */
+void request_note_db_error(kiln_req *req, const char *sql, const char *error);
+void request_set_session_user(kiln_req *req, int64_t user_id);
 
 #endif

@@ -134,6 +134,18 @@ static void put_head(conn *c, kiln_res *res, int status, const char *ctype, long
     }
     if (chunked) buf_puts(o, "\r\nTransfer-Encoding: chunked");
     if (rq(c)->req.id) { buf_puts(o, "\r\nX-Request-Id: "); buf_puts(o, rq(c)->req.id); }
+    const struct kiln_req_private *p = &rq(c)->priv;
+    if (p->trace_id[0]) {
+        /* The trace this request belongs to, with our span as the parent of
+         * whatever the caller does next. */
+        buf_puts(o, "\r\ntraceparent: 00-");
+        buf_puts(o, p->trace_id);
+        buf_putc(o, '-');
+        buf_puts(o, p->span_id);
+        buf_putc(o, '-');
+        buf_puts(o, p->trace_flags);
+    }
+    if (p->event_id[0]) { buf_puts(o, "\r\nX-Sentry-Event-Id: "); buf_puts(o, p->event_id); }
     if (res)
         for (res_header *h = res->headers; h; h = h->next) {
             buf_puts(o, "\r\n"); buf_puts(o, h->name); buf_puts(o, ": "); buf_puts(o, h->value);

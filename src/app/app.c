@@ -7,6 +7,8 @@
  *                  table shared by every worker, apply the migrations
  *   request        api/dispatch.c: route, run the handler on its coroutine
  *   worker exit    close the worker's database connections, free the router
+ *   observability  report/observe.c: error reports, metrics, /_kiln/health
+ *                  and /_kiln/ready, trace context
  *
  * kiln_dev_main (app/devhost.c) registers its own hooks first, then calls
  * kiln_main with no routes.
@@ -17,6 +19,7 @@
  */
 #include "api/api.h"
 #include "db/db.h"
+#include "report/observe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +64,7 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
     engine_set_handler(dispatch_request, dispatch_resume);
     engine_on_master_start(app_master_start);
     engine_on_worker_exit(app_worker_exit);
+    observe_register();    /* error reports, metrics, health, trace context */
     int rc = server_main(argc, argv);
     router_free(master_router);
     master_router = NULL;

@@ -171,41 +171,6 @@ static void devhost_install_sanitizer_hook(void)
     if (__asan_set_error_report_callback) __asan_set_error_report_callback(on_sanitizer_report);
 }
 
-/* "func\nfile:line\n" from addr2line for one address in one object. */
-static bool symbolize(const char *obj, uintptr_t off, char *func, size_t fcap, char *loc, size_t lcap)
-{
-    int p[2];
-    if (pipe(p) != 0) return false;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 1);
-        close(p[0]);
-        close(p[1]);
-        char addr[32];
-        snprintf(addr, sizeof addr, "0x%lx", (unsigned long)off);
-        execlp("addr2line", "addr2line", "-f", "-e", obj, addr, (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    char out[1024];
-    size_t n = 0;
-    ssize_t r;
-    while (n < sizeof out - 1 && (r = read(p[0], out + n, sizeof out - 1 - n)) > 0) n += (size_t)r;
-    out[n] = '\0';
-    close(p[0]);
-    waitpid(pid, NULL, 0);
-    char *nl = strchr(out, '\n');
-    if (!nl) return false;
-    *nl = '\0';
-    snprintf(func, fcap, "%.*s", (int)(fcap - 1), out);
-    char *l2 = nl + 1;
-    l2[strcspn(l2, "\n")] = '\0';
-    char *disc = strstr(l2, " (discriminator");
-    if (disc) *disc = '\0';
-    snprintf(loc, lcap, "%s", l2);
-    return true;
-}
-
 /* Append `"signal":"…","backtrace":[{"function","file","line"}…]` (and the
  * sanitizer's report, if one came) to out. Frames without source (libc, the
  * runtime) are left out unless nothing else is known. */

@@ -34,6 +34,7 @@
  * accept a token without checking its expiry.
  */
 #include "auth/auth.h"
+#include "api/request.h"
 #include "core/core.h"
 
 #include <sodium.h>
@@ -261,5 +262,6 @@ bool kiln_require_session(kiln_req *req, kiln_res *res)
     int64_t *u = kiln_alloc(req, sizeof *u);
     *u = uid;
     req->user = u;
+    request_set_session_user(req, uid);   /* error reports name the user by id */
     return true;
 }

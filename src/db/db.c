@@ -254,6 +254,7 @@ static void answer_failure(kiln_req *req, struct db_req *d, kiln_rows *r, const 
         buf_putc(&b, '\0');
         log_event(LOG_ERROR, req->id, "database error", "%s", b.data);
         buf_free(&b);
+        request_note_db_error(req, sql, r->error);   /* for the error report */
         if (!kiln_res_started(res)) kiln_json(res, 500, "{error: %s, requestId: %s}", "Internal Server Error", req->id);
         break;
     }

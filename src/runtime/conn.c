@@ -421,7 +421,7 @@ void conn_request_done(conn *c)
     c->co = NULL;
     c->wait = WAIT_NONE;
     c->offload_result = NULL;
-    c->req_id = c->route = NULL;
+    c->req_id = c->route = c->trace_id = NULL;
     c->head_sent = false;
     c->app = NULL;
     if (c->close_after || c->w->draining) {
@@ -451,11 +451,13 @@ void conn_run(conn *c, uint64_t deadline_ms)
     worker *w = c->w;
     c->wait = WAIT_NONE;
     w->crash_conn = c;
+    log_set_context(c->req_id, c->trace_id);   /* its lines carry its trace id */
     __atomic_store_n(&w->run_deadline_ms, deadline_ms, __ATOMIC_RELAXED);
     __atomic_store_n(&w->running, 1, __ATOMIC_RELEASE);
     coro_resume(c->co);
     __atomic_store_n(&w->running, 0, __ATOMIC_RELEASE);
     w->crash_conn = NULL;
+    log_set_context(NULL, NULL);
 }
 
 /* ---- the engine's own answers ------------------------------------------ */

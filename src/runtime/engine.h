@@ -93,6 +93,8 @@ struct conn {
     void *offload_result;       /* what the offloaded call returned       */
     const char *req_id;         /* for the engine's answers and crash logs */
     const char *route;          /* the route pattern, for crash logs      */
+    const char *trace_id;       /* W3C trace id (framework): on the log
+                                   lines of the request's code            */
     bool head_sent;             /* a streamed head went out: a crash can
                                    no longer answer                      */
     void *app;                  /* the framework's request state (arena)  */
@@ -109,6 +111,9 @@ struct worker {
     conn *dead;                 /* closed this turn, freed after the turn */
     size_t nconns;
     bool draining;              /* SIGTERM: no new connections            */
+    bool stopping;              /* SIGTERM seen: not ready (serving on for
+                                   KILN_SHUTDOWN_DELAY_MS, then draining)  */
+    loop_timer stop_delay;      /* ... that delay                         */
     uint64_t drain_deadline;
     char id_prefix[9];          /* request ids: prefix + counter          */
     unsigned long long id_counter;
@@ -182,6 +187,16 @@ void engine_on_user_signal(engine_signal_fn fn);
  * set, the answers queued before it are written and the hook writes the
  * crashed request's answer to c->io.fd itself (kiln dev: a backtrace). */
 void engine_on_crash(engine_crash_fn fn);
+/* A handler crashed or overran (async-signal context, before the answer is
+ * written): the hook may note it (error reports) and put header lines
+ * ("Name: value\r\n") for the answer into hdr (cap bytes; "" for none).
+ * frames: backtrace() of the signal handler's stack. */
+typedef void (*engine_crash_note_fn)(conn *c, int sig, void *const *frames, int nframes, char *hdr, size_t cap);
+void engine_on_crash_note(engine_crash_note_fn fn);
+/* Master: a worker ended (crashed: by a signal or a failure status;
+ * restarted: a new one takes its slot). */
+typedef void (*engine_worker_ended_fn)(int slot, bool crashed, bool restarted);
+void engine_on_worker_ended(engine_worker_ended_fn fn);
 
 /* master.c: parse the options (argv, environment), run the master_start
  * hooks, fork the workers and keep them alive. Returns the exit status. */
@@ -197,5 +212,12 @@ bool engine_user_signals(void);
 void engine_user_signal(worker *w, int sig);
 bool engine_crash_answers(void);
 void engine_crash(conn *c, int sig);
+void engine_crash_note(conn *c, int sig, void *const *frames, int nframes, char *hdr, size_t cap);
+void engine_worker_ended(int slot, bool crashed, bool restarted);
+
+/* symbolize.c: "func" and "file:line" of offset `off` in object `obj`
+ * (addr2line); false when it cannot tell. Forks: never in a production
+ * signal handler. */
+bool symbolize(const char *obj, uintptr_t off, char *func, size_t fcap, char *loc, size_t lcap);
 
 #endif

@@ -22,6 +22,8 @@ static int nmaster_start, nworker_start, nworker_exit;
 static engine_conn_fn on_request, on_resume;
 static engine_signal_fn on_user_signal;
 static engine_crash_fn on_crash;
+static engine_crash_note_fn on_crash_note;
+static engine_worker_ended_fn on_worker_ended;
 
 #define ADD(list, n, fn) do { \
         if ((n) == MAX_HOOKS) KILN_PANIC("too many engine hooks of one kind"); \
@@ -40,6 +42,8 @@ void engine_set_handler(engine_conn_fn request, engine_conn_fn resume)
 
 void engine_on_user_signal(engine_signal_fn fn) { on_user_signal = fn; }
 void engine_on_crash(engine_crash_fn fn) { on_crash = fn; }
+void engine_on_crash_note(engine_crash_note_fn fn) { on_crash_note = fn; }
+void engine_on_worker_ended(engine_worker_ended_fn fn) { on_worker_ended = fn; }
 
 int engine_run_master_start(server_opts *o)
 {
@@ -68,3 +72,14 @@ bool engine_user_signals(void) { return on_user_signal != NULL; }
 void engine_user_signal(worker *w, int sig) { if (on_user_signal) on_user_signal(w, sig); }
 bool engine_crash_answers(void) { return on_crash != NULL; }
 void engine_crash(conn *c, int sig) { if (on_crash) on_crash(c, sig); }
+
+void engine_crash_note(conn *c, int sig, void *const *frames, int nframes, char *hdr, size_t cap)
+{
+    if (cap) hdr[0] = '\0';
+    if (on_crash_note) on_crash_note(c, sig, frames, nframes, hdr, cap);
+}
+
+void engine_worker_ended(int slot, bool crashed, bool restarted)
+{
+    if (on_worker_ended) on_worker_ended(slot, crashed, restarted);
+}

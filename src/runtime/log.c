@@ -5,6 +5,10 @@
  * Lines are gathered in a per-process buffer and written once per event-loop
  * turn (log_flush), so an access log costs no syscall per request; warnings
  * and errors are flushed at once.
+ * A request's lines also carry its W3C trace id ("traceId") when the
+ * engine runs that request's code (log_set_context), and are shown to the
+ * framework's tap (error reports keep them as breadcrumbs).
+ *
  * Owns: the line buffer. Must never: block the loop for long (stderr is
  * written with a plain write; a full pipe would stall, as with any logger).
  */
@@ -18,6 +22,16 @@
 static int min_level = LOG_INFO;
 static int worker_id = -1;
 static buf out;
+static const char *ctx_request_id, *ctx_trace_id;   /* the bound request */
+static log_tap_fn tap;
+
+void log_set_tap(log_tap_fn fn) { tap = fn; }
+
+void log_set_context(const char *request_id, const char *trace_id)
+{
+    ctx_request_id = request_id;
+    ctx_trace_id = trace_id && *trace_id ? trace_id : NULL;
+}
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
@@ -74,6 +88,11 @@ static void begin_line(int level, const char *request_id, const char *msg)
         buf_puts(&out, ",\"requestId\":\"");
         buf_puts(&out, request_id);
         buf_putc(&out, '"');
+        if (request_id == ctx_request_id && ctx_trace_id) {
+            buf_puts(&out, ",\"traceId\":\"");
+            buf_puts(&out, ctx_trace_id);
+            buf_putc(&out, '"');
+        }
     }
 }
 
@@ -115,12 +134,17 @@ void log_event(int level, const char *request_id, const char *msg, const char *f
         return;
     }
     begin_line(level, request_id, msg);
+    size_t fields_at = out.len;
     if (fields_fmt) {
         buf_putc(&out, ',');
         va_list ap;
         va_start(ap, fields_fmt);
         buf_vprintf(&out, fields_fmt, ap);
         va_end(ap);
+    }
+    if (request_id && tap) {
+        size_t skip = fields_fmt ? 1 : 0;
+        tap(level, request_id, msg, out.data + fields_at + skip, out.len - fields_at - skip);
     }
     buf_puts(&out, "}\n");
     if (level >= LOG_WARN || worker_id < 0) log_flush();

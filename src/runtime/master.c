@@ -396,7 +396,9 @@ int server_main(int argc, char **argv)
             else
                 log_event(crashed ? LOG_ERROR : LOG_DEBUG, NULL, "worker exited",
                           "\"pid\":%d,\"worker\":%d,\"status\":%d", (int)pid, ch0.slot, WEXITSTATUS(status));
-            if (stopping || ch0.generation != generation || !crashed) continue;
+            bool restart = !stopping && ch0.generation == generation && crashed;
+            engine_worker_ended(ch0.slot, crashed, restart);
+            if (!restart) continue;
             fast_deaths = now_ms() - ch0.started_ms < 1000 ? fast_deaths + 1 : 0;
             if (fast_deaths > 10) {
                 log_event(LOG_ERROR, NULL, "workers keep dying at start-up; giving up", NULL);

@@ -20,6 +20,7 @@
 #include "runtime/idle.h"
 
 #include <errno.h>
+#include <execinfo.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -92,8 +93,15 @@ static void on_crash(int sig)
     /* SIGALRM comes from the watchdog: a handler kept the CPU past its route's
      * max duration. The client gets the 504 it would have had. */
     bool overtime = sig == SIGALRM;
-    char body[160], msg[1024];
+    char body[160], msg[1024], extra[160] = "";
     size_t b = 0, m = 0;
+    /* The framework notes the crash first (error reports: this stack, and
+     * an event id header for the answer). */
+    if (c) {
+        void *frames[64];
+        int nf = backtrace(frames, 64);
+        engine_crash_note(c, sig, frames, nf, extra, sizeof extra);
+    }
     b = sappend(body, b, sizeof body, overtime ? "{\"error\":\"Gateway Timeout\",\"requestId\":\""
                                                : "{\"error\":\"Internal Server Error\",\"requestId\":\"");
     b = sappend_json(body, b, sizeof body, c && c->req_id ? c->req_id : "");
@@ -105,7 +113,9 @@ static void on_crash(int sig)
         m = sappend(msg, m, sizeof msg, overtime ? "HTTP/1.1 504 Gateway Timeout\r\n" : "HTTP/1.1 500 Internal Server Error\r\n");
         m = sappend(msg, m, sizeof msg, "Content-Type: application/json; charset=utf-8\r\nConnection: close\r\nX-Request-Id: ");
         m = sappend_json(msg, m, sizeof msg, c->req_id ? c->req_id : "");
-        m = sappend(msg, m, sizeof msg, "\r\nContent-Length: ");
+        m = sappend(msg, m, sizeof msg, "\r\n");
+        m = sappend(msg, m, sizeof msg, extra);
+        m = sappend(msg, m, sizeof msg, "Content-Length: ");
         m = sappend_int(msg, m, sizeof msg, (long)b);
         m = sappend(msg, m, sizeof msg, "\r\n\r\n");
         m = sappend(msg, m, sizeof msg, body);
@@ -284,13 +294,37 @@ static void start_drain(worker *w)
     log_event(LOG_INFO, NULL, "worker draining", "\"inFlight\":%zu", w->nconns);
 }
 
+static void on_stop_delay(loop_timer *t)
+{
+    worker *w = (worker *)((char *)t - offsetof(worker, stop_delay));
+    start_drain(w);
+}
+
+/* SIGTERM: the worker is no longer ready at once (w->stopping, which a
+ * readiness endpoint reports); with KILN_SHUTDOWN_DELAY_MS it keeps
+ * accepting that long, so a load balancer polling readiness takes it out
+ * of rotation before its socket closes; then the drain lets in-flight
+ * requests finish. */
+static void begin_stop(worker *w)
+{
+    if (w->stopping) return;
+    w->stopping = true;
+    const char *d = getenv("KILN_SHUTDOWN_DELAY_MS");
+    long ms = d ? strtol(d, NULL, 10) : 0;
+    if (ms <= 0 || ms > 60000) { start_drain(w); return; }
+    log_event(LOG_INFO, NULL, "stopping: not ready, still serving", "\"delayMs\":%ld", ms);
+    w->stop_delay.on_fire = on_stop_delay;
+    loop_timer_set(w->loop, &w->stop_delay, loop_now_ms(w->loop) + (uint64_t)ms);
+}
+
 static void on_signal(loop_io *io, uint32_t events)
 {
     (void)events;
     worker *w = (worker *)((char *)io - offsetof(worker, signal_io));
     struct signalfd_siginfo si;
     while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si)
-        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) start_drain(w);
+        if (si.ssi_signo == SIGTERM) begin_stop(w);
+        else if (si.ssi_signo == SIGINT) start_drain(w);
         else engine_user_signal(w, (int)si.ssi_signo);
 }
 
@@ -308,6 +342,9 @@ int worker_run(const server_opts *opts, int id)
     worker w = { .id = id, .opts = opts };
     kiln_current_worker = &w;
     log_init(opts->log_level, id);
+    /* backtrace() loads libgcc on its first call: now, not in a crash. */
+    void *warm[2];
+    backtrace(warm, 2);
     install_crash_handlers();
     signal(SIGPIPE, SIG_IGN);
     start_watchdog(&w);
@@ -340,6 +377,7 @@ int worker_run(const server_opts *opts, int id)
     w.listen_io.fd = opts->listen_fds[id];
     w.listen_io.on_event = on_listen;
     w.accept_pause.heap_index = -1;
+    w.stop_delay.heap_index = -1;
     watch_listener(&w);
     loop_set_after_turn(w.loop, after_turn, &w);
     if (kiln_ready_fd >= 0) {
@@ -373,6 +411,7 @@ int worker_run(const server_opts *opts, int id)
         conn_close(c);
     }
     conn_free_dead(&w);
+    loop_timer_cancel(w.loop, &w.stop_delay);
     offload_pool_free(w.pool);
     engine_run_worker_exit(&w);    /* the framework's per-worker tear-down */
     close(w.signal_io.fd);
