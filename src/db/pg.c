@@ -179,6 +179,20 @@ static void pg_query(db_conn *c, kiln_req *req, arena *a, const char *sql,
         out->error = arena_strdup(a, "parameter count does not match the '?' placeholders");
         return;
     }
+    /* The request's trace id rides along as a comment (sqlcommenter's
+     * style), so pg_stat_activity and the server's logs name the trace.
+     * Cheap here: statements are unnamed (no plan cache keyed by text), and
+     * the comment is on its own line (a trailing "--" cannot swallow it). */
+    const char *trace = req ? kiln_trace_id(req) : NULL;
+    if (trace) {
+        size_t ql = strlen(q);
+        char *t = arena_alloc(a, ql + 64);
+        memcpy(t, q, ql);
+        memcpy(t + ql, "\n/*trace_id='", 13);
+        memcpy(t + ql + 13, trace, 32);
+        memcpy(t + ql + 45, "'*/", 4);
+        q = t;
+    }
     const char **vals = arena_alloc(a, (n ? n : 1) * sizeof *vals);
     for (size_t i = 0; i < n; i++) {
         switch (p[i].type) {

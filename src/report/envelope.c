@@ -297,14 +297,16 @@ static long parse_secs(const char *s, size_t n, size_t *i)
     size_t start = *i;
     while (*i < n && isdigit((unsigned char)s[*i])) {
         if (v < 100000000) v = v * 10 + (s[*i] - '0');
+        if (v > 100000000) v = 100000000;   /* about three years: enough */
         (*i)++;
     }
     /* A fraction ("60.5") rounds up. */
+    bool capped = v >= 100000000;
     if (*i < n && s[*i] == '.') {
         bool frac = false;
         (*i)++;
         while (*i < n && isdigit((unsigned char)s[*i])) { if (s[*i] != '0') frac = true; (*i)++; }
-        if (frac) v++;
+        if (frac && !capped) v++;
     }
     return *i > start ? v : -1;
 }

@@ -117,6 +117,7 @@ TEST(rate_limits)
     CHECK_EQ_INT(RL("junk"), 0);
     CHECK_EQ_INT(RL(""), 0);
     CHECK_EQ_INT(RL(":error:key"), 0);
+    CHECK_EQ_INT(RL("600000000000000000:error:key"), 100000000);   /* capped (found by fuzz_sentry) */
     CHECK_EQ_INT(report_parse_retry_after(" 12 ", 4, 60), 12);
     CHECK_EQ_INT(report_parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 29, 60), 60);
     CHECK_EQ_INT(report_parse_retry_after(NULL, 0, 60), 60);
