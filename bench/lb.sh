@@ -44,7 +44,7 @@ start_kiln() {
     DATABASE_URL="sqlite:$tmp/bench.db" KILN_LOG_LEVEL=warn \
         build/kiln start "$tmp/app" --host 127.0.0.1 --port "$1" --workers 1 >/dev/null 2>>"$tmp/kiln.log" &
     pids+=($!)
-    wait_200 "http://127.0.0.1:$1/_kiln/ready" || die "kiln on $1 did not start: $(tail -5 "$tmp/kiln.log")"
+    until_200 "http://127.0.0.1:$1/_kiln/ready" || die "kiln on $1 did not start: $(tail -5 "$tmp/kiln.log")"
 }
 
 # start_haproxy LB_PORT KILN1 KILN2
@@ -52,7 +52,7 @@ start_haproxy() {
     KILN_LB_BIND="127.0.0.1:$1" KILN_1="127.0.0.1:$2" KILN_2="127.0.0.1:$3" \
         haproxy -db -f examples/deploy/haproxy.cfg 2>>"$tmp/haproxy.log" &
     pids+=($!)
-    wait_200 "http://127.0.0.1:$1/api/hello" || die "haproxy did not serve: $(tail -5 "$tmp/haproxy.log")"
+    until_200 "http://127.0.0.1:$1/api/hello" || die "haproxy did not serve: $(tail -5 "$tmp/haproxy.log")"
     sleep 1 # every server seen up
 }
 

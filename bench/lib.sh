@@ -1,6 +1,6 @@
 # bench/lib.sh -- helpers for the bench scripts (sourced, not run):
 #   free_port            a port nothing listens on
-#   wait_200 URL         polls URL until it answers 200 (10 s at most)
+#   until_200 URL        polls URL until it answers 200 (10 s at most)
 #   to_ms 812.00us       wrk's latency units -> milliseconds
 #   run_wrk NAME URL     wrk -t1 -c$conns -d$duration --latency; sets
 #                        rps[NAME], p50[NAME], p99[NAME]
@@ -18,7 +18,7 @@ free_port() {
     return 1
 }
 
-wait_200() {
+until_200() {
     local code
     for _ in $(seq 1 1000); do
         code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" 2>/dev/null)
