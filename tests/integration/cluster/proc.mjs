@@ -9,15 +9,16 @@
 //   await p.exited                            // {code, signal}
 //   await p.kill('SIGKILL')                   // the whole group, then waits
 //
-// Also: timedGet(port, path) -- one request on a new connection with
+// Also: timedGet(port, path, {host}) -- one request on a new connection with
 // `Connection: close`, its status and the milliseconds from the connect call
-// to the whole answer. What it must never do: talk to anything but loopback,
-// or outlive the test process.
+// to the whole answer. What it must never do: talk to anything but loopback
+// or the namespaces a test made, or outlive the test process.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
-import { KILN_BUILD, rawOne } from '../lib/server.mjs';
+import { KILN_BUILD } from '../lib/server.mjs';
 
 const groups = new Set();
 process.on('exit', () => {
@@ -90,13 +91,23 @@ export function spawnGroup(cmd, args, { env = {}, stdio } = {}) {
   return p;
 }
 
-// One GET with Connection: close on a new connection to 127.0.0.1:port.
-// Returns {status, text, headers, ms} (status 0 when nothing came back).
-export async function timedGet(port, p, { timeoutMs = 10_000 } = {}) {
+// One GET with Connection: close on a new connection to host:port (host:
+// 127.0.0.1, or an address in a namespace the test made). Returns {status,
+// text, headers, ms}; status 0 (text: the error) when nothing came back.
+export function timedGet(port, p, { host = '127.0.0.1', timeoutMs = 10_000 } = {}) {
   const t0 = performance.now();
-  const r = await rawOne(port, `GET ${p} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`, { timeoutMs });
-  const ms = performance.now() - t0;
-  return { status: r.response?.status ?? 0, text: r.response?.text ?? '', headers: r.response?.headers ?? {}, ms };
+  return new Promise((resolve) => {
+    const done = (status, text, headers = {}) => resolve({ status, text, headers, ms: performance.now() - t0 });
+    const req = http.get({ host, port, path: p, agent: false, headers: { connection: 'close' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => done(res.statusCode, text, res.headers));
+      res.on('error', (e) => done(0, String(e.code || e.message)));
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => done(0, String(e.code || e.message)));
+  });
 }
 
 // True when the build under test has sanitizers (timings get headroom).

@@ -11,6 +11,13 @@
 //    in PostgreSQL afterwards, and only requests in flight on the dead
 //    machine fail (at most one per client).
 // Each prints a table of what was sent, answered, failed and lost.
+//
+// Both run twice: on loopback ports, and in network namespaces the test
+// makes (netns.mjs: each Kiln machine and HAProxy in its own namespace with
+// its own address on a bridge; PostgreSQL reached over its unix socket, the
+// client through a veth of the test's own). The namespace run needs root and
+// `ip netns`; without them it says so and skips. The namespaces are removed
+// on every exit path.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +29,7 @@ import { KILN, REPO, buildApp, freePort } from '../lib/server.mjs';
 import { startPostgres } from '../lib/pg.mjs';
 import { copyApp } from '../lib/db.mjs';
 import { spawnGroup, timedGet, haveCommand } from './proc.mjs';
+import { canMakeNetwork, makeNetwork } from './netns.mjs';
 
 const HAPROXY_CFG = path.join(REPO, 'examples/deploy/haproxy.cfg');
 const SANITIZER_RE = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: |SUMMARY: UndefinedBehaviorSanitizer/;
@@ -43,9 +51,42 @@ after(async () => {
   app.remove();
 });
 
-// One Kiln machine on a fixed port (it keeps its port across restarts).
-async function startKiln(port, dbUrl) {
-  const p = spawnGroup(KILN, ['start', app.dir, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'], {
+// A topology: where the machines and the load balancer are, and how their
+// commands run. m = {host, port, wrap: a command prefix ([] or ip netns exec)}.
+async function loopback() {
+  const at = async () => ({ host: '127.0.0.1', port: await freePort(), wrap: [] });
+  return {
+    name: 'loopback',
+    kiln: [await at(), await at()],
+    lb: await at(),
+    dbUrl: (name) => pg.createDb(name),
+    remove() {},
+  };
+}
+
+function namespaces() {
+  const net = makeNetwork(['kiln1', 'kiln2', 'lb']);
+  const at = (n, port) => ({ host: net.addr(n), port, wrap: net.wrap(n) });
+  return {
+    name: 'network namespaces',
+    kiln: [at('kiln1', 3000), at('kiln2', 3000)],
+    lb: at('lb', 8080),
+    // No TCP route to the test's PostgreSQL (on 127.0.0.1 here): its unix
+    // socket is a file, reachable from every namespace.
+    dbUrl: (name) => {
+      pg.createDb(name);
+      return `postgresql://postgres@/${name}?host=${encodeURIComponent(pg.dir)}&port=${pg.port}`;
+    },
+    remove: () => net.remove(),
+  };
+}
+
+const spawnIn = (m, cmd, args, opts) => (m.wrap.length ? spawnGroup(m.wrap[0], [...m.wrap.slice(1), cmd, ...args], opts) : spawnGroup(cmd, args, opts));
+
+// One Kiln machine on a fixed address (it keeps it across restarts).
+async function startKiln(m, dbUrl) {
+  const port = m.port;
+  const p = spawnIn(m, KILN, ['start', app.dir, '--host', m.host, '--port', String(port), '--workers', '1'], {
     env: {
       DATABASE_URL: dbUrl,
       KILN_LOG_LEVEL: 'warn',
@@ -57,20 +98,20 @@ async function startKiln(port, dbUrl) {
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (!p.alive) throw new Error(`kiln on ${port} exited:\n${p.text()}`);
-    const r = await timedGet(port, '/_kiln/ready', { timeoutMs: 2000 }).catch(() => ({ status: 0 }));
+    const r = await timedGet(port, '/_kiln/ready', { host: m.host, timeoutMs: 2000 });
     if (r.status === 200) return p;
     if (Date.now() > deadline) throw new Error(`kiln on ${port} never ready:\n${p.text()}`);
     await sleep(50);
   }
 }
 
-async function startHaproxy(lbPort, ports) {
-  const env = { KILN_LB_BIND: `127.0.0.1:${lbPort}` };
-  ports.forEach((p, i) => (env[`KILN_${i + 1}`] = `127.0.0.1:${p}`));
-  const p = spawnGroup('haproxy', ['-db', '-f', HAPROXY_CFG], { env });
+async function startHaproxy(lb, machines) {
+  const env = { KILN_LB_BIND: `${lb.host}:${lb.port}` };
+  machines.forEach((m, i) => (env[`KILN_${i + 1}`] = `${m.host}:${m.port}`));
+  const p = spawnIn(lb, 'haproxy', ['-db', '-f', HAPROXY_CFG], { env });
   running.push(p);
   const deadline = Date.now() + 10_000;
-  while ((await timedGet(lbPort, '/api/hello', { timeoutMs: 2000 }).catch(() => ({ status: 0 }))).status !== 200) {
+  while ((await timedGet(lb.port, '/api/hello', { host: lb.host, timeoutMs: 2000 })).status !== 200) {
     if (!p.alive || Date.now() > deadline) throw new Error(`haproxy did not serve:\n${p.text()}`);
     await sleep(50);
   }
@@ -80,14 +121,14 @@ async function startHaproxy(lbPort, ports) {
 
 // A steady, bounded load: CLIENTS keep-alive clients, one request at a time
 // each, until stop() or `max` requests. makeReq(i) -> {method, path, body}.
-function load(lbPort, makeReq, max = 50_000) {
+function load(lb, makeReq, max = 50_000) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
   const stats = { sent: 0, answered: 0, failed: 0, failures: [], ok: [] };
   let stopping = false;
   const one = (req) =>
     new Promise((resolve) => {
       const r = http.request(
-        { host: '127.0.0.1', port: lbPort, path: req.path, method: req.method, agent, headers: req.body ? { 'content-type': 'application/json' } : {} },
+        { host: lb.host, port: lb.port, path: req.path, method: req.method, agent, headers: req.body ? { 'content-type': 'application/json' } : {} },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -130,26 +171,21 @@ function load(lbPort, makeReq, max = 50_000) {
 const table = (title, rows) =>
   console.log(`# ${title}\n` + rows.map(([k, v]) => `#   ${k.padEnd(22)} ${v}`).join('\n'));
 
-test('rolling restart of two machines behind HAProxy under load: zero failed requests', async (t) => {
-  if (!haveCommand('haproxy')) return t.skip('haproxy is not installed');
-  pg ??= await startPostgres();
-  const db = pg.createDb('rolling');
-  const ports = [await freePort(), await freePort()];
+async function rollingRestart(topo, db) {
   const machines = [];
-  for (const p of ports) machines.push(await startKiln(p, db));
+  for (const m of topo.kiln) machines.push(await startKiln(m, db));
   // A post to read.
-  const created = await fetch(`http://127.0.0.1:${ports[0]}/api/posts`, {
+  const created = await fetch(`http://${topo.kiln[0].host}:${topo.kiln[0].port}/api/posts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ title: 'hello', content: 'from the rolling test' }),
   });
   assert.equal(created.status, 201);
   const { id } = await created.json();
-  const lbPort = await freePort();
-  const lb = await startHaproxy(lbPort, ports);
+  const lb = await startHaproxy(topo.lb, topo.kiln);
 
   // Reads, one request in four slow (150 ms): some are in flight at SIGTERM.
-  const l = load(lbPort, (i) => ({ method: 'GET', path: i % 4 === 3 ? '/api/slow' : `/api/posts/${id}` }));
+  const l = load(topo.lb, (i) => ({ method: 'GET', path: i % 4 === 3 ? '/api/slow' : `/api/posts/${id}` }));
   await sleep(1000);
   for (let m = 0; m < machines.length; m++) {
     const before = l.stats.answered;
@@ -158,12 +194,12 @@ test('rolling restart of two machines behind HAProxy under load: zero failed req
     assert.equal(code, 0, `machine ${m + 1} exit ${code}:\n${machines[m].text()}`);
     assert.doesNotMatch(machines[m].text(), SANITIZER_RE);
     assert.ok(l.stats.answered > before, 'the other machine kept answering while this one stopped');
-    machines[m] = await startKiln(ports[m], db);
+    machines[m] = await startKiln(topo.kiln[m], db);
     await sleep(1000); // HAProxy sees it up again (rise 2 x 250 ms), then it takes load
   }
   await sleep(500);
   const s = await l.stop();
-  table('rolling restart of 2 machines through HAProxy (GET /api/posts/:id, /api/slow)', [
+  table(`rolling restart of 2 machines through HAProxy, ${topo.name} (GET /api/posts/:id, /api/slow)`, [
     ['sent', s.sent],
     ['answered 2xx', s.answered],
     ['failed', s.failed],
@@ -172,20 +208,15 @@ test('rolling restart of two machines behind HAProxy under load: zero failed req
   assert.ok(s.answered >= 100, `only ${s.answered} requests answered`);
   for (const m of machines) await m.kill('SIGTERM');
   await lb.kill();
-});
+}
 
-test('SIGKILL of one machine under a write load: every write answered 2xx is in PostgreSQL', async (t) => {
-  if (!haveCommand('haproxy')) return t.skip('haproxy is not installed');
-  pg ??= await startPostgres();
-  const db = pg.createDb('sigkill');
-  const ports = [await freePort(), await freePort()];
+async function sigkillUnderWrites(topo, db, dbName) {
   const machines = [];
-  for (const p of ports) machines.push(await startKiln(p, db));
-  const lbPort = await freePort();
-  const lb = await startHaproxy(lbPort, ports);
+  for (const m of topo.kiln) machines.push(await startKiln(m, db));
+  const lb = await startHaproxy(topo.lb, topo.kiln);
 
   const run = `r${process.pid}`;
-  const l = load(lbPort, (i) => ({ method: 'POST', path: '/api/posts', body: { title: `${run}-${i}`, content: 'write' } }));
+  const l = load(topo.lb, (i) => ({ method: 'POST', path: '/api/posts', body: { title: `${run}-${i}`, content: 'write' } }));
   await sleep(1000);
   const killedAt = Date.now();
   await machines[0].kill('SIGKILL'); // the master and its worker, no goodbye
@@ -195,11 +226,11 @@ test('SIGKILL of one machine under a write load: every write answered 2xx is in 
   // Every 2xx answer names a row that exists.
   const answeredTitles = s.ok.map((o) => o.req.body.title);
   const inDb = new Set(
-    pg.psql(`SELECT title FROM posts WHERE title LIKE '${run}-%'`, { db: 'sigkill' }).split('\n').filter(Boolean),
+    pg.psql(`SELECT title FROM posts WHERE title LIKE '${run}-%'`, { db: dbName }).split('\n').filter(Boolean),
   );
   const lost = answeredTitles.filter((x) => !inDb.has(x));
   const afterKill = s.ok.filter((o) => o.at > killedAt + 500).length;
-  table('SIGKILL of 1 of 2 machines through HAProxy (POST /api/posts)', [
+  table(`SIGKILL of 1 of 2 machines through HAProxy, ${topo.name} (POST /api/posts)`, [
     ['sent', s.sent],
     ['answered 2xx', s.answered],
     ['failed (in flight)', s.failed],
@@ -213,4 +244,37 @@ test('SIGKILL of one machine under a write load: every write answered 2xx is in 
   assert.ok(afterKill > 0, 'the surviving machine took the load');
   await machines[1].kill('SIGTERM');
   await lb.kill();
-});
+}
+
+const netnsWhyNot = canMakeNetwork();
+for (const [kind, make] of [['loopback', loopback], ['netns', namespaces]]) {
+  const skip = async (t) => {
+    if (!haveCommand('haproxy')) return 'haproxy is not installed';
+    if (kind === 'netns' && netnsWhyNot) return `${netnsWhyNot}: the namespace run is skipped`;
+    return '';
+  };
+  test(`${kind}: rolling restart of two machines behind HAProxy under load: zero failed requests`, async (t) => {
+    const why = await skip(t);
+    if (why) return t.skip(why);
+    pg ??= await startPostgres();
+    const topo = await make();
+    try {
+      await rollingRestart(topo, topo.dbUrl(`rolling_${kind}`));
+    } finally {
+      for (const p of running.splice(0)) await p.kill();
+      topo.remove();
+    }
+  });
+  test(`${kind}: SIGKILL of one machine under a write load: every write answered 2xx is in PostgreSQL`, async (t) => {
+    const why = await skip(t);
+    if (why) return t.skip(why);
+    pg ??= await startPostgres();
+    const topo = await make();
+    try {
+      await sigkillUnderWrites(topo, topo.dbUrl(`sigkill_${kind}`), `sigkill_${kind}`);
+    } finally {
+      for (const p of running.splice(0)) await p.kill();
+      topo.remove();
+    }
+  });
+}
