@@ -71,6 +71,11 @@ test)
     want procps pgrep
     want sqlite3 sqlite3 # tests read the SQLite files the servers wrote
     want prometheus promtool # metrics: promtool checks, a real Prometheus scrapes Kiln
+    # Deploying (tests/integration/cluster): socket activation, taskset, the load balancer
+    want systemd systemd-socket-activate
+    want util-linux taskset
+    want haproxy haproxy
+    want iproute2 ip
     ;;
 bench)
     want curl curl

@@ -96,10 +96,14 @@ int main(int argc, char **argv)
         return db_migrate(argv[2], true) == 0 ? 0 : 1;
     }
     if (!strcmp(cmd, "start")) {
-        const char *help = "usage: kiln start APP_DIR [--port N] [--workers N] [--host ADDR] [--threads N] [--log-level L]\n"
+        const char *help = "usage: kiln start APP_DIR [--port N] [--workers N|auto] [--host ADDR] [--threads N] [--log-level L]\n"
+                           "                 [--idle-exit S]\n"
                            "  Runs APP_DIR/.kiln/server (build it first with `kiln build`).\n"
                            "  --port N       port (env PORT; default 3000)\n"
-                           "  --workers N    worker processes (default: number of cores)\n"
+                           "  --workers N    worker processes, or auto (the default: one per CPU this\n"
+                           "                 process may use, from its affinity mask and cgroup quota)\n"
+                           "  --idle-exit S  exit after S seconds without connections (with a systemd\n"
+                           "                 socket unit, the next connection starts it again)\n"
                            "  --host ADDR    bind address (default: all interfaces)\n"
                            "  --threads N    offload threads per worker (default 64)\n"
                            "  --log-level L  debug|info|warn|error (default info)\n";

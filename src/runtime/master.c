@@ -16,6 +16,14 @@
  * queue waits for its replacement and a drained one's (SIGHUP) is served by
  * the new worker of the same slot.
  *
+ * Socket activation (host.h): when systemd passes a listening socket
+ * (LISTEN_FDS), nothing is bound: every slot gets a copy of that one socket
+ * and systemd keeps its own, so connections that arrive while Kiln is
+ * stopped wait in its queue. With --idle-exit SECONDS the master stops the
+ * server (as on SIGTERM) once the activity board (idle.h) shows no
+ * connection and no request for that long; the next connection makes
+ * systemd start it again.
+ *
  * Owns: the worker table and the listening sockets.
  * Must never: accept connections itself, restart workers in a tight loop
  * (a worker that keeps dying at start-up is given up on), or leave workers
@@ -23,6 +31,8 @@
  * (PR_SET_PDEATHSIG), so a master killed with SIGKILL takes them along.
  */
 #include "runtime/engine.h"
+#include "runtime/host.h"
+#include "runtime/idle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -131,10 +141,15 @@ static int parse_level(const char *s)
 static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
-        "usage: %s [--port N] [--host ADDR] [--workers N] [--threads N] [--log-level L]\n"
+        "usage: %s [--port N] [--host ADDR] [--workers N|auto] [--threads N] [--log-level L]\n"
+        "          [--idle-exit SECONDS]\n"
         "  --port N        port to listen on (env PORT; default 3000)\n"
         "  --host ADDR     address to bind (env HOST; default all interfaces)\n"
-        "  --workers N     worker processes (env KILN_WORKERS; default: number of cores)\n"
+        "  --workers N     worker processes (env KILN_WORKERS; default auto: one per CPU\n"
+        "                  this process may use -- affinity mask and cgroup CPU quota)\n"
+        "  --idle-exit S   exit after S seconds without connections (env KILN_IDLE_EXIT;\n"
+        "                  default 0: never); with a systemd socket (LISTEN_FDS), the\n"
+        "                  next connection starts the server again\n"
         "  --threads N     offload threads per worker (env KILN_THREADS; default 64)\n"
         "  --log-level L   debug|info|warn|error (env KILN_LOG_LEVEL; default info)\n"
         "Timeouts (ms) from the environment: KILN_IDLE_TIMEOUT_MS (60000),\n"
@@ -165,9 +180,27 @@ static int nlisten;
 
 /* A port someone already listens on fails here rather than being joined
  * (SO_REUSEPORT would let a second server share it silently): a plain
- * socket is bound first, then the group is made. */
+ * socket is bound first, then the group is made. A socket passed by systemd
+ * is used instead: one socket, a copy per slot. */
 static int open_listeners(server_opts *o)
 {
+    int passed = host_listen_fd();
+    if (passed == -2) {
+        errno = ENOTSOCK;
+        return -1;
+    }
+    if (passed >= 0) {
+        o->port = host_socket_port(passed);
+        listen_fds[0] = passed;
+        for (nlisten = 1; nlisten < o->workers; nlisten++) {
+            listen_fds[nlisten] = fcntl(passed, F_DUPFD_CLOEXEC, 3);
+            if (listen_fds[nlisten] < 0) KILN_PANIC("cannot copy the activated socket: %s", strerror(errno));
+        }
+        o->listen_fds = listen_fds;
+        log_event(LOG_INFO, NULL, "socket activation: serving the socket passed by the service manager",
+                  "\"port\":%d", o->port);
+        return 0;
+    }
     int probe = listener_open(o, false);
     if (probe < 0) return -1;
     close(probe);
@@ -202,6 +235,24 @@ static int start_generation(const server_opts *o, const sigset_t *oldmask)
     return ready;
 }
 
+/* "auto" or a count in 1..MAX_WORKERS; 0 when neither. */
+static int parse_workers(const char *s)
+{
+    if (!s) return 0;
+    if (!strcmp(s, "auto")) return host_cpus() > MAX_WORKERS ? MAX_WORKERS : host_cpus();
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *s && !*end && v >= 1 && v <= MAX_WORKERS ? (int)v : 0;
+}
+
+/* Stop: let go of the sockets (once the workers close theirs, a bound port
+ * refuses; an activated one queues for the next start) and drain. */
+static void stop_workers(void)
+{
+    stop_listening();
+    for (int i = 0; i < nchildren; i++) kill(children[i].pid, SIGTERM);
+}
+
 static void signal_generation(int gen, int sig, bool older)
 {
     for (int i = 0; i < nchildren; i++)
@@ -213,8 +264,9 @@ int server_main(int argc, char **argv)
     static server_opts o;
     o.port = env_int("PORT", 3000);
     o.host = getenv("HOST");
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    o.workers = env_int("KILN_WORKERS", cores > 0 ? (int)cores : 1);
+    o.workers = parse_workers(getenv("KILN_WORKERS"));
+    if (o.workers == 0) o.workers = parse_workers("auto");
+    int idle_exit_s = env_int("KILN_IDLE_EXIT", 0);
     o.offload_threads = env_int("KILN_THREADS", 64);
     o.log_level = parse_level(getenv("KILN_LOG_LEVEL"));
     if (o.log_level < 0) o.log_level = LOG_INFO;
@@ -226,16 +278,18 @@ int server_main(int argc, char **argv)
     static const struct option longopts[] = {
         { "port", required_argument, 0, 'p' }, { "host", required_argument, 0, 'H' },
         { "workers", required_argument, 0, 'w' }, { "threads", required_argument, 0, 't' },
-        { "log-level", required_argument, 0, 'l' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 }
+        { "log-level", required_argument, 0, 'l' }, { "help", no_argument, 0, 'h' },
+        { "idle-exit", required_argument, 0, 'i' }, { 0, 0, 0, 0 }
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "p:H:w:t:l:h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "p:H:w:t:l:hi:", longopts, NULL)) != -1) {
         char *end = NULL;
         long v = optarg ? strtol(optarg, &end, 10) : 0;
         bool num_ok = optarg && end && !*end;
         switch (ch) {
         case 'p': if (!num_ok || v < 0 || v > 65535) goto bad; o.port = (int)v; break;
-        case 'w': if (!num_ok || v < 1 || v > MAX_WORKERS) goto bad; o.workers = (int)v; break;
+        case 'w': if (!(o.workers = parse_workers(optarg))) goto bad; break;
+        case 'i': if (!num_ok || v < 0 || v > 1000000) goto bad; idle_exit_s = (int)v; break;
         case 't': if (!num_ok || v < 1 || v > 1024) goto bad; o.offload_threads = (int)v; break;
         case 'H': o.host = optarg; break;
         case 'l': o.log_level = parse_level(optarg); if (o.log_level < 0) goto bad; break;
@@ -244,7 +298,7 @@ int server_main(int argc, char **argv)
         }
         continue;
     bad:
-        fprintf(stderr, "%s: invalid value '%s' for --%s\n", argv[0], optarg, longopts[ch == 'p' ? 0 : ch == 'H' ? 1 : ch == 'w' ? 2 : ch == 't' ? 3 : 4].name);
+        fprintf(stderr, "%s: invalid value '%s' for --%s\n", argv[0], optarg, longopts[ch == 'p' ? 0 : ch == 'H' ? 1 : ch == 'w' ? 2 : ch == 't' ? 3 : ch == 'i' ? 6 : 4].name);
         return 2;
     }
     if (optind < argc) {
@@ -278,6 +332,7 @@ int server_main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &set, &oldmask);
     int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 
+    if (idle_exit_s > 0) idle_board_init(o.workers);
     int ready = start_generation(&o, &oldmask);
     if (ready < o.workers) {
         log_event(LOG_ERROR, NULL, "workers failed to start (is the port in use?)",
@@ -297,7 +352,7 @@ int server_main(int argc, char **argv)
     uint64_t stop_deadline = 0;
     for (;;) {
         struct pollfd p = { .fd = sfd, .events = POLLIN };
-        int timeout = stopping ? 200 : -1;
+        int timeout = stopping ? 200 : idle_exit_s > 0 ? 250 : -1;
         if (poll(&p, 1, timeout) < 0 && errno != EINTR) break;
         struct signalfd_siginfo si;
         while (p.revents & POLLIN) {
@@ -306,9 +361,8 @@ int server_main(int argc, char **argv)
                 if (!stopping) {
                     log_event(LOG_INFO, NULL, "shutting down", NULL);
                     stopping = true;
-                    stop_listening();   /* once the workers close theirs: refused */
                     stop_deadline = now_ms() + o.shutdown_timeout_ms + 2000;
-                    for (int i = 0; i < nchildren; i++) kill(children[i].pid, SIGTERM);
+                    stop_workers();
                 }
             } else if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2) {
                 for (int i = 0; i < nchildren; i++) kill(children[i].pid, (int)si.ssi_signo);
@@ -326,6 +380,14 @@ int server_main(int argc, char **argv)
             p.revents = 0;
             struct pollfd again = { .fd = sfd, .events = POLLIN };
             if (poll(&again, 1, 0) > 0) p.revents = again.revents;
+        }
+        /* --idle-exit: the whole server idle long enough stops as on SIGTERM
+         * (queued connections are still served by the draining workers). */
+        if (!stopping && idle_exit_s > 0 && idle_board_idle_for(now_ms(), (uint64_t)idle_exit_s * 1000)) {
+            log_event(LOG_INFO, NULL, "idle: no connections; exiting", "\"idleExitSeconds\":%d", idle_exit_s);
+            stopping = true;
+            stop_deadline = now_ms() + o.shutdown_timeout_ms + 2000;
+            stop_workers();
         }
         /* Reap. */
         int status;
@@ -350,9 +412,8 @@ int server_main(int argc, char **argv)
             if (fast_deaths > 10) {
                 log_event(LOG_ERROR, NULL, "workers keep dying at start-up; giving up", NULL);
                 stopping = true;
-                stop_listening();
                 stop_deadline = now_ms() + 2000;
-                for (int i = 0; i < nchildren; i++) kill(children[i].pid, SIGTERM);
+                stop_workers();
                 continue;
             }
             if (spawn(&o, ch0.slot, -1, &oldmask) > 0)
@@ -364,6 +425,7 @@ int server_main(int argc, char **argv)
         }
     }
     stop_listening();
+    idle_board_free();
     close(sfd);
     log_event(LOG_INFO, NULL, "server stopped", NULL);
     return fast_deaths > 10 ? 1 : 0;

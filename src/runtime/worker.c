@@ -17,6 +17,7 @@
  * jumping out of the signal handler (the heap may be corrupt).
  */
 #include "runtime/engine.h"
+#include "runtime/idle.h"
 
 #include <errno.h>
 #include <execinfo.h>
@@ -333,6 +334,7 @@ static void after_turn(void *arg)
     conn_free_dead(w);
     http_date_tick();
     log_flush();
+    idle_board_publish(w->id, w->nconns, w->id_counter, loop_now_ms(w->loop));   /* --idle-exit */
 }
 
 int worker_run(const server_opts *opts, int id)
