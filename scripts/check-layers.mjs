@@ -93,7 +93,10 @@ function nm(args, file) {
 }
 
 function checkObjects(table, dir, problems) {
-    const objs = walk2(path.join(dir, 'src'));
+    // Only objects whose source still exists: a build folder keeps the
+    // objects of files that were moved or removed since.
+    const objs = walk2(path.join(dir, 'src')).filter((o) =>
+        fs.existsSync(path.join(root, path.relative(dir, o)).replace(/\.o$/, '.c')));
     if (!objs.length) { problems.push(`${dir}/src: no object files (build first)`); return; }
     const definedBy = new Map();
     for (const o of objs) for (const sym of nm(['--defined-only', '-g'], o)) definedBy.set(sym, folderOfObj(dir, o));
