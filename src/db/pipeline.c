@@ -1,0 +1,447 @@
+/*
+ * pipeline.c -- PostgreSQL statements in libpq pipeline mode, prepared once
+ * per connection, their results handed to the requests that wait for them.
+ *
+ * A pooled connection is shared by several requests at once (db.c decides
+ * who, up to the pipeline depth). Each statement is sent as
+ *     [Parse "kN" (first use on this connection)] Bind/Execute "kN" Sync
+ * and appended to the connection's FIFO of operations in flight. The Sync
+ * after every statement is the point: each statement is its own implicit
+ * transaction, so one request's failing statement aborts nothing but itself
+ * (PostgreSQL skips to the next Sync after an error), and results come back
+ * in the order the statements went out, which is the order of the FIFO.
+ * A transaction has its connection to itself (db.c), so BEGIN ... COMMIT
+ * run on it as ordinary statements and keep their meaning.
+ *
+ * In a worker the connection's socket is watched by the loop: when results
+ * arrive, pump() reads them into the waiting requests' kiln_rows (in their
+ * arenas) and wakes each request whose statement is complete; a request
+ * waits suspended (WAIT_FD: a 504 does not cut it short, its rows must be
+ * written first) until its own operation is done. Without a coroutine
+ * (migrations, an end-of-request rollback) the same pump runs under poll().
+ *
+ * The statement cache is keyed by the SQL text exactly as the handler wrote
+ * it. It is bounded (least recently used entries are DEALLOCATEd), and it
+ * forgets what the server forgot: a new connection starts empty; DISCARD
+ * ALL / DEALLOCATE sent through kiln_db_query empties it (statements sent
+ * after it are prepared again, after it in the same pipeline); a statement
+ * the server no longer knows (26000) or whose result shape changed under it
+ * (0A000 "cached plan must not change result type", after an ALTER TABLE or
+ * a migration) is dropped and the statement prepared and sent again once --
+ * outside a transaction only, since inside one the failure already aborted
+ * it.
+ *
+ * A lost connection (EOF, reset, the server shutting down) completes every
+ * operation in flight with KILN_DB_UNAVAILABLE at once (503 in db.c) and
+ * marks the connection broken; no request is left waiting.
+ *
+ * Owns: the operation FIFO and statement cache of each db_conn.
+ * Must never: suspend inside pump() (it runs from the loop), complete an
+ * operation out of order, or let a request return before its operation is
+ * done (its rows live in that request's arena).
+ */
+#include "db/pg.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+struct pg_op {
+    pg_op *next;
+    kiln_rows *out;
+    arena *a;
+    conn *waiter;              /* the request to wake, or NULL              */
+    bool done;
+    bool detached;             /* nobody reads it (DEALLOCATE): freed when done */
+    bool prepares;             /* its first command is the Parse of `name`  */
+    bool prepare_failed;
+    unsigned name;             /* statement used (0: unnamed, not cached)   */
+    int nres;                  /* results read so far                       */
+    char sqlstate[6];          /* of the first error                        */
+    PGTransactionStatusType tx;/* after its Sync                            */
+    kiln_rows own;             /* detached ops read into this               */
+};
+
+static void pump(db_conn *c);
+
+/* ---- watching the socket ------------------------------------------- */
+
+/* The loop_io of a watched connection lives in this table rather than in
+ * the db_conn: an event already fetched by the loop in the same turn may
+ * still be dispatched after the connection was closed, and must land on
+ * memory that stays valid (with c == NULL: ignored). */
+#define PG_MAX_WATCH 128
+struct pg_watch {
+    loop_io io;
+    loop *loop;
+    db_conn *c;
+};
+static pg_watch watches[PG_MAX_WATCH];
+
+static void unwatch(db_conn *c)
+{
+    if (!c->watch) return;
+    loop_del(c->watch->loop, &c->watch->io);
+    c->watch->c = NULL;
+    c->watch = NULL;
+}
+
+static void on_io(loop_io *io, uint32_t events)
+{
+    db_conn *c = ((pg_watch *)(void *)io)->c;
+    (void)events;
+    if (!c) return;
+    if (!c->head) {
+        /* Nothing in flight, yet the server speaks (or hung up): it is
+         * closing the connection (a restart's "terminating connection").
+         * (Checked: the event may be a stale one for a reused slot.) */
+        struct pollfd p = { .fd = PQsocket(c->pg), .events = POLLIN };
+        if (poll(&p, 1, 0) == 0) return;
+        c->broken = true;
+        unwatch(c);
+        return;
+    }
+    pump(c);
+}
+
+static void watch(db_conn *c)
+{
+    loop *l = kiln_current_worker ? kiln_current_worker->loop : NULL;
+    if (c->watch || c->broken || !l) return;
+    for (int i = 0; i < PG_MAX_WATCH; i++) {
+        pg_watch *w = &watches[i];
+        if (w->c) continue;
+        w->c = c;
+        w->loop = l;
+        w->io.fd = PQsocket(c->pg);
+        w->io.on_event = on_io;
+        c->watch = w;
+        loop_add(l, &w->io, EPOLLIN | EPOLLRDHUP);   /* level-triggered */
+        return;
+    }
+    KILN_PANIC("more than %d PostgreSQL connections in one worker", PG_MAX_WATCH);
+}
+
+static bool enter_pipeline(db_conn *c)
+{
+    if (!c->pipelined) {
+        if (!PQenterPipelineMode(c->pg)) return false;
+        c->pipelined = true;
+    }
+    watch(c);
+    return true;
+}
+
+void pg_pipe_leave(db_conn *c)
+{
+    KILN_ASSERT(!c->head);
+    if (c->pipelined && PQexitPipelineMode(c->pg)) c->pipelined = false;
+}
+
+/* ---- completing operations ------------------------------------------ */
+
+static void complete_head(db_conn *c)
+{
+    pg_op *op = c->head;
+    c->head = op->next;
+    if (!c->head) c->tail = NULL;
+    op->done = true;
+    if (op->detached) { free(op); return; }
+    if (op->waiter) wait_wake_at(op->waiter, 0);
+}
+
+/* The connection is gone: every operation in flight fails now. */
+static void lost(db_conn *c)
+{
+    c->broken = true;
+    unwatch(c);
+    char m[300];
+    snprintf(m, sizeof m, "lost the PostgreSQL connection: %s", PQerrorMessage(c->pg));
+    m[strcspn(m, "\n")] = '\0';
+    while (c->head) {
+        pg_op *op = c->head;
+        if (!op->detached && (op->out->status == KILN_DB_OK || !op->out->error)) {
+            op->out->status = KILN_DB_UNAVAILABLE;
+            op->out->error = arena_strdup(op->a, m);
+        }
+        op->tx = PQTRANS_UNKNOWN;
+        complete_head(c);
+    }
+}
+
+void pg_pipe_close(db_conn *c)
+{
+    if (c->head) lost(c);
+    unwatch(c);
+}
+
+/* Read what the socket has and hand out every complete result. Never
+ * suspends: it runs from the loop (on_io) as well as from waits. */
+static void drain(db_conn *c)
+{
+    int nulls = 0;
+    while (c->head && !PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) {                         /* the end of one command's results */
+            if (++nulls > 1) break;
+            continue;
+        }
+        nulls = 0;
+        pg_op *op = c->head;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            op->tx = PQtransactionStatus(c->pg);
+            PQclear(r);
+            complete_head(c);
+            continue;
+        }
+        op->nres++;
+        bool failed = st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED;
+        if (failed && !op->sqlstate[0]) {
+            const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            snprintf(op->sqlstate, sizeof op->sqlstate, "%s", s ? s : "");
+            if (op->prepares && op->nres == 1) op->prepare_failed = true;
+        }
+        pg_take_result(c, op->a, r, op->out);
+        PQclear(r);
+    }
+    if (PQstatus(c->pg) == CONNECTION_BAD) lost(c);
+}
+
+static void pump(db_conn *c)
+{
+    if (!PQconsumeInput(c->pg)) { lost(c); return; }
+    drain(c);
+}
+
+/* ---- the statement cache -------------------------------------------- */
+
+static uint32_t hash_sql(const char *s)
+{
+    uint32_t h = 2166136261u;                     /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static pg_stmt *cache_find(db_conn *c, const char *sql, uint32_t h)
+{
+    for (int i = 0; i < c->ncache; i++)
+        if (c->cache[i].hash == h && !strcmp(c->cache[i].sql, sql)) return &c->cache[i];
+    return NULL;
+}
+
+/* Send an operation nobody waits for (its results are read and dropped). */
+static bool send_detached(db_conn *c, const char *sql)
+{
+    pg_op *op = kiln_xcalloc(1, sizeof *op);
+    op->detached = true;
+    op->out = &op->own;
+    if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->pg)) {
+        free(op);
+        return false;
+    }
+    if (c->tail) c->tail->next = op; else c->head = op;
+    c->tail = op;
+    return true;
+}
+
+/* Remove entry `name`; deallocate: also drop it on the server (it is still
+ * there). Statements already in flight under that name were sent before
+ * the DEALLOCATE, so they still find it. */
+static void cache_drop(db_conn *c, unsigned name, bool deallocate)
+{
+    for (int i = 0; i < c->ncache; i++) {
+        if (c->cache[i].name != name) continue;
+        if (deallocate) {
+            char q[40];
+            snprintf(q, sizeof q, "DEALLOCATE k%u", name);
+            if (!send_detached(c, q)) lost(c);
+        }
+        free(c->cache[i].sql);
+        c->cache[i] = c->cache[--c->ncache];
+        return;
+    }
+}
+
+/* DISCARD ALL (or PLAN), DEALLOCATE: sent through kiln_db_query, it drops
+ * what the cache names, so the cache is emptied when it is sent. */
+static bool resets_statements(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '(') sql++;
+    return !strncasecmp(sql, "DISCARD", 7) || !strncasecmp(sql, "DEALLOCATE", 10);
+}
+
+static void cache_clear(db_conn *c)
+{
+    for (int i = 0; i < c->ncache; i++) free(c->cache[i].sql);
+    c->ncache = 0;
+}
+
+/* ---- sending -------------------------------------------------------- */
+
+/* Queue one statement. false: the connection failed while sending (the
+ * caller completes `op` as unavailable). An op refused before sending
+ * (bad parameters) is left done with its error. */
+static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, size_t n, pg_op *op)
+{
+    const char *q;
+    const char **vals;
+    if (!pg_prepare_args(a, sql, p, n, &q, &vals, op->out)) {
+        op->done = true;
+        return true;
+    }
+    if (c->broken || !enter_pipeline(c)) return false;
+    int ok = 1;
+    if (c->cache_max == 0 || resets_statements(sql)) {
+        ok = PQsendQueryParams(c->pg, q, (int)n, NULL, vals, NULL, NULL, 0);
+        if (resets_statements(sql)) cache_clear(c);
+    } else {
+        uint32_t h = hash_sql(sql);
+        pg_stmt *s = cache_find(c, sql, h);
+        char name[16];
+        if (!s) {
+            if (c->ncache == c->cache_max) {
+                int lru = 0;
+                for (int i = 1; i < c->ncache; i++)
+                    if (c->cache[i].used < c->cache[lru].used) lru = i;
+                cache_drop(c, c->cache[lru].name, true);
+                if (c->broken) return false;
+            }
+            s = &c->cache[c->ncache++];
+            s->sql = kiln_xstrdup(sql);
+            s->hash = h;
+            s->name = ++c->next_name;
+            snprintf(name, sizeof name, "k%u", s->name);
+            op->prepares = true;
+            ok = PQsendPrepare(c->pg, name, q, (int)n, NULL);
+        }
+        s->used = ++c->clock;
+        op->name = s->name;
+        snprintf(name, sizeof name, "k%u", s->name);
+        ok = ok && PQsendQueryPrepared(c->pg, name, (int)n, vals, NULL, NULL, 0);
+    }
+    if (!ok || !PQpipelineSync(c->pg)) return false;
+    if (c->tail) c->tail->next = op; else c->head = op;
+    c->tail = op;
+    return true;
+}
+
+static bool in_coro(kiln_req *req)
+{
+    return req && req->priv->co && coro_current() == req->priv->co;
+}
+
+/* Push the queued bytes out, then wait until `last` is done. */
+static void flush_and_wait(db_conn *c, kiln_req *req, pg_op *last)
+{
+    for (;;) {
+        int f = c->broken ? -1 : PQflush(c->pg);
+        if (f == 0) break;
+        if (f < 0) { lost(c); break; }
+        /* The socket is full. PQflush read what the server sent meanwhile;
+         * hand that out, then wait until we can write again. */
+        drain(c);
+        if (in_coro(req)) {
+            if (c->wfd < 0) c->wfd = dup(PQsocket(c->pg));
+            if (c->wfd < 0) KILN_PANIC("dup of the PostgreSQL socket failed");
+            wait_fd(req, c->wfd, EPOLLOUT, 0);
+        } else {
+            struct pollfd pf = { .fd = PQsocket(c->pg), .events = POLLOUT | POLLIN };
+            poll(&pf, 1, -1);
+            if (pf.revents & POLLIN) pump(c);
+        }
+    }
+    /* Results already read by libpq (while flushing) trigger no event. */
+    drain(c);
+    while (!last->done) {
+        if (in_coro(req) && c->watch) {
+            wait_suspend(req, WAIT_FD);
+        } else {
+            struct pollfd pf = { .fd = PQsocket(c->pg), .events = POLLIN };
+            if (pf.fd < 0 || poll(&pf, 1, -1) < 0) { lost(c); break; }
+            pump(c);
+        }
+    }
+}
+
+static void op_init(pg_op *op, kiln_req *req, arena *a, kiln_rows *out)
+{
+    memset(op, 0, sizeof *op);
+    op->out = out;
+    op->a = a;
+    op->waiter = in_coro(req) ? req->priv->c : NULL;
+}
+
+/* Failed because the server no longer has the statement as we prepared
+ * it, outside a transaction: worth preparing again and retrying once. */
+static bool stale(db_conn *c, pg_op *op)
+{
+    if (!op->name || op->tx != PQTRANS_IDLE || c->broken) return false;
+    if (!strcmp(op->sqlstate, "26000")) {              /* no such prepared statement */
+        cache_clear(c);
+        return true;
+    }
+    if (!strcmp(op->sqlstate, "0A000") && op->out->error &&
+        strstr(op->out->error, "cached plan must not change result type")) {
+        cache_drop(c, op->name, true);
+        return true;
+    }
+    return false;
+}
+
+/* After an operation finished: a Parse that failed leaves no statement. */
+static void settle(db_conn *c, pg_op *op)
+{
+    if (op->prepare_failed) cache_drop(c, op->name, false);
+}
+
+static void run_stmts(db_conn *c, kiln_req *req, arena *a, db_stmt *st, size_t n)
+{
+    pg_op *ops = arena_alloc(a, (n ? n : 1) * sizeof *ops);
+    pg_op *last = NULL;
+    for (size_t i = 0; i < n; i++) {
+        op_init(&ops[i], req, a, st[i].out);
+        if (!send_op(c, a, st[i].sql, st[i].p, st[i].n, &ops[i])) {
+            lost(c);                       /* fails what is in flight ... */
+            for (size_t j = i; j < n; j++) /* ... and what was not sent   */
+                if (!ops[j].done) {
+                    ops[j].out->status = KILN_DB_UNAVAILABLE;
+                    ops[j].out->error = "lost the PostgreSQL connection";
+                    ops[j].done = true;
+                }
+            break;
+        }
+        if (!ops[i].done) last = &ops[i];
+    }
+    if (last) flush_and_wait(c, req, last);
+    for (size_t i = 0; i < n; i++) {
+        settle(c, &ops[i]);
+        if (!stale(c, &ops[i])) continue;
+        /* Once more, freshly prepared (one at a time: this is rare). */
+        memset(st[i].out, 0, sizeof *st[i].out);
+        op_init(&ops[i], req, a, st[i].out);
+        if (!send_op(c, a, st[i].sql, st[i].p, st[i].n, &ops[i])) {
+            lost(c);
+            st[i].out->status = KILN_DB_UNAVAILABLE;
+            st[i].out->error = "lost the PostgreSQL connection";
+            continue;
+        }
+        if (!ops[i].done) flush_and_wait(c, req, &ops[i]);
+        settle(c, &ops[i]);
+    }
+}
+
+void pg_pipe_query(db_conn *c, kiln_req *req, arena *a, const char *sql,
+                   const kiln_param *p, size_t n, kiln_rows *out)
+{
+    db_stmt st = { .sql = sql, .p = p, .n = n, .out = out };
+    run_stmts(c, req, a, &st, 1);
+}
+
+void pg_pipe_query_many(db_conn *c, kiln_req *req, arena *a, db_stmt *st, size_t n)
+{
+    run_stmts(c, req, a, st, n);
+}
