@@ -16,8 +16,10 @@
  * In a worker the connection's socket is watched by the loop: when results
  * arrive, pump() reads them into the waiting requests' kiln_rows (in their
  * arenas) and wakes each request whose statement is complete; a request
- * waits suspended (WAIT_FD: a 504 does not cut it short, its rows must be
- * written first) until its own operation is done. Without a coroutine
+ * waits suspended until its own operation is done. When its 504 goes out
+ * meanwhile, a request whose statement still waits behind others' gives up
+ * its place (give_up); one whose statement is running waits for it, as its
+ * rows are written into its arena. Without a coroutine
  * (migrations, an end-of-request rollback) the same pump runs under poll().
  *
  * The statement cache is keyed by the SQL text exactly as the handler wrote
@@ -66,6 +68,7 @@ struct pg_op {
 };
 
 static void pump(db_conn *c);
+static void cache_drop(db_conn *c, unsigned name, bool deallocate);
 
 /* ---- watching the socket ------------------------------------------- */
 
@@ -205,7 +208,8 @@ static void drain(db_conn *c)
             snprintf(op->sqlstate, sizeof op->sqlstate, "%s", s ? s : "");
             if (op->prepares && op->nres == 1) op->prepare_failed = true;
         }
-        pg_take_result(c, op->a, r, op->out);
+        if (!op->detached) pg_take_result(c, op->a, r, op->out);
+        else if (op->prepare_failed) cache_drop(c, op->name, false);
         PQclear(r);
     }
     if (PQstatus(c->pg) == CONNECTION_BAD) lost(c);
@@ -334,6 +338,27 @@ static bool in_coro(kiln_req *req)
     return req && req->priv->co && coro_current() == req->priv->co;
 }
 
+/* The request's 504 went out (its route's max duration) while `op` still
+ * waited behind other requests' statements: the request gives up its place
+ * instead of waiting on. The statement was sent and will still run; its
+ * results are read into a detached copy and dropped. (A statement already
+ * running, at the head, is waited for, like any work in flight.) */
+static void give_up(db_conn *c, pg_op *op)
+{
+    pg_op *h = kiln_xcalloc(1, sizeof *h);
+    *h = *op;
+    h->detached = true;
+    h->out = &h->own;
+    h->a = NULL;
+    h->waiter = NULL;
+    for (pg_op **pp = &c->head; *pp; pp = &(*pp)->next)
+        if (*pp == op) { *pp = h; break; }
+    if (c->tail == op) c->tail = h;
+    op->done = true;
+    op->out->status = KILN_DB_UNAVAILABLE;
+    op->out->error = "the request ended while waiting for the database";
+}
+
 /* Push the queued bytes out, then wait until `last` is done. */
 static void flush_and_wait(db_conn *c, kiln_req *req, pg_op *last)
 {
@@ -358,7 +383,17 @@ static void flush_and_wait(db_conn *c, kiln_req *req, pg_op *last)
     drain(c);
     while (!last->done) {
         if (in_coro(req) && c->watch) {
-            wait_suspend(req, WAIT_FD);
+            wait_suspend(req, WAIT_QUEUE);
+            if (!last->done && req->priv->c->abandoned) {
+                /* Give up what has not started; the op at the head runs. */
+                for (pg_op *op = c->head ? c->head->next : NULL, *next; op; op = next) {
+                    next = op->next;
+                    if (op->waiter == req->priv->c && !op->detached) give_up(c, op);
+                }
+                /* ... and is waited for: its rows go into our arena. */
+                while (c->head && c->head->waiter == req->priv->c && !c->head->detached)
+                    wait_suspend(req, WAIT_FD);
+            }
         } else {
             struct pollfd pf = { .fd = PQsocket(c->pg), .events = POLLIN };
             if (pf.fd < 0 || poll(&pf, 1, -1) < 0) { lost(c); break; }
