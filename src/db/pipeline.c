@@ -29,9 +29,9 @@
  * after it are prepared again, after it in the same pipeline); a statement
  * the server no longer knows (26000) or whose result shape changed under it
  * (0A000 "cached plan must not change result type", after an ALTER TABLE or
- * a migration) is dropped and the statement prepared and sent again once --
- * outside a transaction only, since inside one the failure already aborted
- * it.
+ * a migration) is dropped and the statement prepared and sent again once
+ * (inside a transaction that cannot help: the failure aborted it, and its
+ * first error is reported).
  *
  * A lost connection (EOF, reset, the server shutting down) completes every
  * operation in flight with KILN_DB_UNAVAILABLE at once (503 in db.c) and
@@ -63,7 +63,6 @@ struct pg_op {
     unsigned name;             /* statement used (0: unnamed, not cached)   */
     int nres;                  /* results read so far                       */
     char sqlstate[6];          /* of the first error                        */
-    PGTransactionStatusType tx;/* after its Sync                            */
     kiln_rows own;             /* detached ops read into this               */
 };
 
@@ -170,7 +169,6 @@ static void lost(db_conn *c)
             op->out->status = KILN_DB_UNAVAILABLE;
             op->out->error = arena_strdup(op->a, m);
         }
-        op->tx = PQTRANS_UNKNOWN;
         complete_head(c);
     }
 }
@@ -196,7 +194,6 @@ static void drain(db_conn *c)
         pg_op *op = c->head;
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_PIPELINE_SYNC) {
-            op->tx = PQtransactionStatus(c->pg);
             PQclear(r);
             complete_head(c);
             continue;
@@ -411,10 +408,13 @@ static void op_init(pg_op *op, kiln_req *req, arena *a, kiln_rows *out)
 }
 
 /* Failed because the server no longer has the statement as we prepared
- * it, outside a transaction: worth preparing again and retrying once. */
+ * it: worth preparing again and retrying once. (Inside a transaction the
+ * failure aborted it, and the retry fails with 25P02: run_stmts then keeps
+ * the first error. libpq cannot tell us here: in pipeline mode
+ * PQtransactionStatus says "active" while later statements are queued.) */
 static bool stale(db_conn *c, pg_op *op)
 {
-    if (!op->name || op->tx != PQTRANS_IDLE || c->broken) return false;
+    if (!op->name || c->broken) return false;
     if (!strcmp(op->sqlstate, "26000")) {              /* no such prepared statement */
         cache_clear(c);
         return true;
@@ -456,6 +456,7 @@ static void run_stmts(db_conn *c, kiln_req *req, arena *a, db_stmt *st, size_t n
         settle(c, &ops[i]);
         if (!stale(c, &ops[i])) continue;
         /* Once more, freshly prepared (one at a time: this is rare). */
+        kiln_rows first = *st[i].out;
         memset(st[i].out, 0, sizeof *st[i].out);
         op_init(&ops[i], req, a, st[i].out);
         if (!send_op(c, a, st[i].sql, st[i].p, st[i].n, &ops[i])) {
@@ -466,6 +467,7 @@ static void run_stmts(db_conn *c, kiln_req *req, arena *a, db_stmt *st, size_t n
         }
         if (!ops[i].done) flush_and_wait(c, req, &ops[i]);
         settle(c, &ops[i]);
+        if (!strcmp(ops[i].sqlstate, "25P02")) *st[i].out = first;   /* in an aborted transaction */
     }
 }
 
