@@ -220,8 +220,10 @@ static slot *pick(bool excl, waiter *w, bool *connect)
             best = s;
         }
     }
-    if (!(best && (excl || best->users == 0)) && free_slot) {
-        /* Rather a connection of its own than a share: open one. */
+    if (!best && free_slot) {
+        /* Every connection is full (or owned): open another. Sharing one
+         * until its depth is reached is cheaper for both sides than
+         * spreading requests over more server processes (bench/pg.sh). */
         free_slot->used = true;
         free_slot->excl = excl;
         free_slot->users = excl ? 0 : 1;

@@ -184,16 +184,18 @@ void pg_take_result(db_conn *c, arena *a, PGresult *res, kiln_rows *out)
     if (PQstatus(c->pg) != CONNECTION_OK) c->broken = true;
 }
 
-bool pg_prepare_args(arena *a, const char *sql, const kiln_param *p, size_t n,
-                     const char **q, const char ***vals_out, kiln_rows *out)
+bool pg_dollar_sql(arena *a, const char *sql, size_t n, const char **q, kiln_rows *out)
 {
     size_t nph = 0;
     *q = db_rewrite_placeholders(a, sql, &nph);
-    if (nph != n) {
-        out->status = KILN_DB_ERROR;
-        out->error = arena_strdup(a, "parameter count does not match the '?' placeholders");
-        return false;
-    }
+    if (nph == n) return true;
+    out->status = KILN_DB_ERROR;
+    out->error = arena_strdup(a, "parameter count does not match the '?' placeholders");
+    return false;
+}
+
+bool pg_text_values(arena *a, const kiln_param *p, size_t n, const char ***vals_out, kiln_rows *out)
+{
     const char **vals = arena_alloc(a, (n ? n : 1) * sizeof *vals);
     for (size_t i = 0; i < n; i++) {
         switch (p[i].type) {
@@ -231,7 +233,7 @@ static char *pg_exec_script(db_conn *c, const char *sql)
 }
 
 /* Pool size and pipeline depth, measured with bench/pg.sh (bench/README.md):
- * two connections per worker, each shared by up to 32 requests with
+ * two connections per worker, each shared by up to 64 requests with
  * statements in flight. */
 const db_backend db_postgres = {
     .name = "postgres",
@@ -243,5 +245,5 @@ const db_backend db_postgres = {
     .exec_script = pg_exec_script,
     .begin_sql = "BEGIN",
     .pool_default = 2,
-    .depth_default = 32,
+    .depth_default = 64,
 };

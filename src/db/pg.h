@@ -20,6 +20,7 @@ typedef struct pg_stmt {
     char *sql;                 /* malloc'd key: the handler's SQL text      */
     uint32_t hash;
     unsigned name;             /* server-side name "k<name>"                */
+    size_t nparams;            /* its '?' placeholders                      */
     uint64_t used;             /* clock of the last use (LRU)               */
 } pg_stmt;
 
@@ -43,10 +44,12 @@ struct db_conn {
 kiln_db_status pg_classify(const char *sqlstate);
 /* Read one PGresult into *out (keeps the first error, else the last rows). */
 void pg_take_result(db_conn *c, arena *a, PGresult *res, kiln_rows *out);
-/* Turn (sql, params) into $n text and text values; false after setting
- * out->status (a placeholder count mismatch, a NUL byte in a text). */
-bool pg_prepare_args(arena *a, const char *sql, const kiln_param *p, size_t n,
-                     const char **q, const char ***vals, kiln_rows *out);
+/* Parameters as text values; false after setting out->status (a NUL byte
+ * in a text). */
+bool pg_text_values(arena *a, const kiln_param *p, size_t n, const char ***vals, kiln_rows *out);
+/* The SQL with $n placeholders; false after setting out->status when their
+ * count is not n. */
+bool pg_dollar_sql(arena *a, const char *sql, size_t n, const char **q, kiln_rows *out);
 
 /* pipeline.c */
 void pg_pipe_query(db_conn *c, kiln_req *req, arena *a, const char *sql,

@@ -290,18 +290,32 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
 {
     const char *q;
     const char **vals;
-    if (!pg_prepare_args(a, sql, p, n, &q, &vals, op->out)) {
+    if (!pg_text_values(a, p, n, &vals, op->out)) {
         op->done = true;
         return true;
     }
     if (c->broken || !enter_pipeline(c)) return false;
     int ok = 1;
-    if (c->cache_max == 0 || resets_statements(sql)) {
+    bool resets = resets_statements(sql);
+    pg_stmt *s = NULL;
+    uint32_t h = 0;
+    if (c->cache_max && !resets) {
+        h = hash_sql(sql);
+        s = cache_find(c, sql, h);
+        if (s && s->nparams != n) {          /* what pg_dollar_sql would say */
+            pg_dollar_sql(a, sql, n, &q, op->out);
+            op->done = true;
+            return true;
+        }
+    }
+    if (!s && !pg_dollar_sql(a, sql, n, &q, op->out)) {
+        op->done = true;
+        return true;
+    }
+    if (!c->cache_max || resets) {
         ok = PQsendQueryParams(c->pg, q, (int)n, NULL, vals, NULL, NULL, 0);
-        if (resets_statements(sql)) cache_clear(c);
+        if (resets) cache_clear(c);
     } else {
-        uint32_t h = hash_sql(sql);
-        pg_stmt *s = cache_find(c, sql, h);
         char name[16];
         if (!s) {
             if (c->ncache == c->cache_max) {
@@ -314,6 +328,7 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
             s = &c->cache[c->ncache++];
             s->sql = kiln_xstrdup(sql);
             s->hash = h;
+            s->nparams = n;
             s->name = ++c->next_name;
             snprintf(name, sizeof name, "k%u", s->name);
             op->prepares = true;
