@@ -220,10 +220,10 @@ static slot *pick(bool excl, waiter *w, bool *connect)
             best = s;
         }
     }
-    if (!best && free_slot) {
-        /* Every connection is full (or owned): open another. Sharing one
-         * until its depth is reached is cheaper for both sides than
-         * spreading requests over more server processes (bench/pg.sh). */
+    if (!(best && (excl || best->users == 0)) && free_slot) {
+        /* Rather a connection of its own than a share, while the pool has
+         * room: a slow statement then holds up fewer requests queued behind
+         * it in the same pipeline. */
         free_slot->used = true;
         free_slot->excl = excl;
         free_slot->users = excl ? 0 : 1;

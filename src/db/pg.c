@@ -233,8 +233,8 @@ static char *pg_exec_script(db_conn *c, const char *sql)
 }
 
 /* Pool size and pipeline depth, measured with bench/pg.sh (bench/README.md):
- * two connections per worker, each shared by up to 64 requests with
- * statements in flight. */
+ * two connections per worker (the second opened as soon as requests
+ * overlap), each shared by up to 64 requests with statements in flight. */
 const db_backend db_postgres = {
     .name = "postgres",
     .connect = pg_connect,
