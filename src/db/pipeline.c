@@ -431,7 +431,7 @@ static bool stale(db_conn *c, pg_op *op)
 {
     if (!op->name || c->broken) return false;
     if (!strcmp(op->sqlstate, "26000")) {              /* no such prepared statement */
-        cache_clear(c);
+        cache_drop(c, op->name, false);                /* (each heals on its own) */
         return true;
     }
     if (!strcmp(op->sqlstate, "0A000") && op->out->error &&
