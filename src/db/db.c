@@ -285,46 +285,44 @@ static void undrain(waiter *w)
  * waited (its 504 went out, or its client left). */
 static slot *borrow(kiln_req *req, bool excl, char **err)
 {
-    for (;;) {
-        bool connect;
-        slot *s = pick(excl, NULL, &connect);
-        if (!s) {
-            waiter w = { .c = req->priv->c, .excl = excl };
-            if (pool.tail) pool.tail->next = &w; else pool.head = &w;
-            pool.tail = &w;
-            if (excl) drain_one_for(&w);
-            while (!w.got && !req->priv->c->abandoned) wait_suspend(req, WAIT_QUEUE);
-            undrain(&w);
-            if (!w.got) {                        /* abandoned, still queued */
-                waiter *prev = NULL;
-                for (waiter **pp = &pool.head; *pp; prev = *pp, pp = &(*pp)->next)
-                    if (*pp == &w) {
-                        *pp = w.next;
-                        if (pool.tail == &w) pool.tail = prev;
-                        break;
-                    }
-                if (err) *err = kiln_xstrdup("the request ended while waiting for a database connection");
-                serve_waiters();
-                return NULL;
-            }
-            s = w.got;
-            connect = w.connect;
-            if (req->priv->c->abandoned) {       /* handed over too late */
-                if (connect) { memset(s, 0, sizeof *s); pool.open--; }
-                else release(s, excl);
-                serve_waiters();
-                if (err) *err = kiln_xstrdup("the request ended while waiting for a database connection");
-                return NULL;
-            }
+    static const char gone[] = "the request ended while waiting for a database connection";
+    bool connect;
+    slot *s = pick(excl, NULL, &connect);
+    if (!s) {
+        waiter w = { .c = req->priv->c, .excl = excl };
+        if (pool.tail) pool.tail->next = &w; else pool.head = &w;
+        pool.tail = &w;
+        if (excl) drain_one_for(&w);
+        while (!w.got && !req->priv->c->abandoned) wait_suspend(req, WAIT_QUEUE);
+        undrain(&w);
+        if (!w.got) {                            /* abandoned, still queued */
+            waiter *prev = NULL;
+            for (waiter **pp = &pool.head; *pp; prev = *pp, pp = &(*pp)->next)
+                if (*pp == &w) {
+                    *pp = w.next;
+                    if (pool.tail == &w) pool.tail = prev;
+                    break;
+                }
+            if (err) *err = kiln_xstrdup(gone);
+            serve_waiters();
+            return NULL;
         }
-        if (!connect) return s;
-        s->c = pool.be->connect(pool.target, req, err);
-        if (s->c) return s;
-        memset(s, 0, sizeof *s);
-        pool.open--;
-        serve_waiters();
-        return NULL;
+        s = w.got;
+        connect = w.connect;
+        if (req->priv->c->abandoned) {           /* handed over too late */
+            if (connect) { memset(s, 0, sizeof *s); pool.open--; serve_waiters(); }
+            else release(s, excl);
+            if (err) *err = kiln_xstrdup(gone);
+            return NULL;
+        }
     }
+    if (!connect) return s;
+    s->c = pool.be->connect(pool.target, req, err);
+    if (s->c) return s;
+    memset(s, 0, sizeof *s);
+    pool.open--;
+    serve_waiters();
+    return NULL;
 }
 
 /* End of request: roll back an open transaction and return the connection. */
