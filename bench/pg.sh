@@ -183,15 +183,16 @@ run_wrk put "$u/api/posts" -s "$tmp/put.lua"
 stop_server "$kpid"
 
 if [[ ${BENCH_SWEEP:-} == 1 ]]; then
-    echo "== sweep: KILN_DB_POOL x KILN_DB_PIPELINE, GET by id and 20 queries together, 5 s each"
-    printf '%-6s %-6s %12s %14s\n' pool depth 'get req/s' 'q20 req/s'
-    for pool in 1 2; do
-        for depth in 1 4 16 64; do
+    echo "== sweep: KILN_DB_POOL x KILN_DB_PIPELINE, GET by id, 20 queries together, POST; 5 s each"
+    printf '%-6s %-6s %12s %12s %12s\n' pool depth 'get req/s' 'q20 req/s' 'post req/s'
+    for pool in 1 2 4 8; do
+        for depth in 1 16 64; do
             start_kiln KILN_DB_POOL=$pool KILN_DB_PIPELINE=$depth
             WRK_DURATION=5s run_wrk "s-get" "http://127.0.0.1:$kport/api/posts/42"
             WRK_DURATION=5s run_wrk "s-q20" "http://127.0.0.1:$kport/api/queries?queries=20"
+            WRK_DURATION=5s run_wrk "s-post" "http://127.0.0.1:$kport/api/posts" -s "$tmp/post.lua"
             stop_server "$kpid"
-            printf '%-6s %-6s %12.0f %14.0f\n' "$pool" "$depth" "${rps[s-get]}" "${rps[s-q20]}"
+            printf '%-6s %-6s %12.0f %12.0f %12.0f\n' "$pool" "$depth" "${rps[s-get]}" "${rps[s-q20]}" "${rps[s-post]}"
         done
     done
 fi

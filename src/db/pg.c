@@ -232,9 +232,12 @@ static char *pg_exec_script(db_conn *c, const char *sql)
     return err;
 }
 
-/* Pool size and pipeline depth, measured with bench/pg.sh (bench/README.md):
- * two connections per worker (the second opened as soon as requests
- * overlap), each shared by up to 64 requests with statements in flight. */
+/* Pool size and pipeline depth, measured with bench/pg.sh's sweep
+ * (bench/README.md): reads were flat across 1-8 connections and depth 16
+ * or more, within the noise of a shared machine; writes need several
+ * connections (a connection's commits wait for their WAL flush one after
+ * the other), so four connections per worker, each shared by up to 16
+ * requests: 64 requests in flight per worker. */
 const db_backend db_postgres = {
     .name = "postgres",
     .connect = pg_connect,
@@ -244,6 +247,6 @@ const db_backend db_postgres = {
     .ok = pg_ok,
     .exec_script = pg_exec_script,
     .begin_sql = "BEGIN",
-    .pool_default = 2,
-    .depth_default = 64,
+    .pool_default = 4,
+    .depth_default = 16,
 };
