@@ -59,27 +59,13 @@ build/kiln build bench/app >"$tmp/build.log" 2>&1 || {
     die "kiln build bench/app failed"
 }
 
-if (($(nproc) >= 2)); then
-    srv_pin=(taskset -c 0)
-    load_pin=(taskset -c 1)
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+if ((pinned)); then
     pin_note="Kiln on CPU 0; wrk and pgbench on CPU 1; PostgreSQL unpinned"
 else
-    srv_pin=()
-    load_pin=()
     pin_note="one CPU: no pinning"
 fi
-
-free_port() {
-    local p
-    for _ in $(seq 1 100); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
 
 wait_200() {
     local url=$1 code
@@ -127,11 +113,11 @@ echo "== pgbench -S -M prepared -c $conns -j 1 (select by primary key)"
 run_pgbench pgbench-S -S -M prepared -c "$conns" -j 1
 {
     for i in 1 2 3 4 5 6 7 8; do echo "\\set a$i random(1, 100000)"; done
-    echo '\startpipeline'
+    printf '%s\n' '\startpipeline'
     for i in 1 2 3 4 5 6 7 8; do echo "SELECT abalance FROM pgbench_accounts WHERE aid = :a$i;"; done
-    echo '\endpipeline'
+    printf '%s\n' '\endpipeline'
 } >"$tmp/pipeline.sql"
-echo "== pgbench pipelined: 8 SELECTs per \\startpipeline ... \\endpipeline, -M prepared -c 4"
+printf '%s\n' "== pgbench pipelined: 8 SELECTs per \\startpipeline ... \\endpipeline, -M prepared -c 4"
 run_pgbench pgbench-pipe -M prepared -c 4 -j 1 -f "$tmp/pipeline.sql"
 pipe_qps=$(awk -v t="${rps[pgbench-pipe]}" 'BEGIN { printf "%.0f", t * 8 }')
 

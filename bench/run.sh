@@ -55,31 +55,12 @@ make -j2 >"$tmp/make.log" 2>&1 || {
 }
 build/kiln build examples/blog || die "kiln build examples/blog failed"
 
-# Server on CPU 0, load on CPU 1 (when there are two CPUs).
-if (($(nproc) >= 2)); then
-    srv_pin=(taskset -c 0)
-    load_pin=(taskset -c 1)
-    pin_note="server on CPU 0, wrk on CPU 1"
-else
-    srv_pin=()
-    load_pin=()
-    pin_note="one CPU: no pinning"
-fi
+# Server on CPU 0, load on CPU 1 (when there are two CPUs); free_port.
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+if ((pinned)); then pin_note="server on CPU 0, wrk on CPU 1"; else pin_note="one CPU: no pinning"; fi
 
 # ---- helpers ------------------------------------------------------------------
-
-# A port nothing listens on (connect refused).
-free_port() {
-    local p
-    for _ in $(seq 1 100); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
 
 now_ns() { date +%s%N; }
 

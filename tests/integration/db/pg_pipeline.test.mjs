@@ -175,7 +175,7 @@ describe('one connection shared by many requests (KILN_DB_POOL=1)', () => {
   let db;
   before(async () => {
     db = backendFor('postgres', app, pg, 'pipe');
-    srv = await startServer(app.dir, { workers: 1, env: { ...db.env, KILN_DB_POOL: '1' } });
+    srv = await startServer(app.dir, { workers: 1, env: { ...db.env, KILN_DB_POOL: '1', KILN_DB_PIPELINE: '64' } });
     assert.equal((await http(srv.port, '/api/calc?n=1')).status, 200);
   });
   after(async () => {
