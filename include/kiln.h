@@ -549,9 +549,10 @@ typedef struct kiln_verror {
     const char *type;      /* Joi's type: "any.required", "string.min" ...    */
 } kiln_verror;
 
-/* Validate req->json (a missing or non-JSON body counts as absent:
- * "value" is required) / the query and route parameters (unknown names are
- * not checked: route params live there too). Valid: returns true and sends
+/* Validate req->json (an empty JSON or form body reads as {}, as in Next.js;
+ * a body that is present and not an object -- JSON null, an array, text --
+ * gets Joi's "value" must be of type object) / the query and route
+ * parameters (unknown names are not checked: route params live there too). Valid: returns true and sends
  * nothing. Invalid: answers 400 {"error": "<Joi's first message>"} -- the
  * lesson's res.status(400).json({ error: error.details[0].message }) -- and
  * returns false.
@@ -620,6 +621,14 @@ bool kiln_cors(kiln_req *req, kiln_res *res, const kiln_cors_opts *opts);
  * {"error":"Too Many Requests"} with Retry-After, and false. The key is the
  * client address when key is NULL. */
 bool kiln_rate_limit(kiln_req *req, kiln_res *res, const char *key, unsigned limit, unsigned window_s);
+/* Throttling failures only (logins: guesses, not users): check first without
+ * counting (kiln_rate_check: 429 and false once `limit` were counted in the
+ * window), count a failure with kiln_rate_limit (same key, limit, window),
+ * and forget a key after a success if you like (kiln_rate_reset). Checking
+ * again before a success keeps a guess that raced past the first check from
+ * learning its answer once the limit was reached meanwhile. */
+bool kiln_rate_check(kiln_req *req, kiln_res *res, const char *key, unsigned limit, unsigned window_s);
+void kiln_rate_reset(kiln_req *req, const char *key, unsigned limit, unsigned window_s);
 
 /* Security headers for API responses: X-Content-Type-Options: nosniff,
  * X-Frame-Options: DENY, Referrer-Policy: no-referrer,
@@ -663,6 +672,13 @@ bool kiln_request_log_with(kiln_req *req, kiln_res *res, const kiln_request_log_
 
 /* An Argon2id hash string ("$argon2id$v=19$...") in the arena, or NULL. */
 char *kiln_password_hash(kiln_req *req, const char *password);
+/* Hashing and verifying wait in a bounded queue for one of the worker's
+ * hashing slots (KILN_PWHASH_CONCURRENCY, default (cores - 1) / workers;
+ * KILN_PWHASH_QUEUE waiters, default 64): when the queue is full the request
+ * is answered 503 {"error":"Service Unavailable"} with Retry-After: 1, the
+ * functions below return NULL / false, kiln_res_started(res) is true, and the
+ * handler's own answer is ignored. A flood of logins thus costs at most the
+ * slots' CPU. */
 /* True if password matches hash. Takes about the same time either way. */
 bool kiln_password_verify(kiln_req *req, const char *hash, const char *password);
 /* For a login with an unknown user: spend the same time as a real check,

@@ -34,11 +34,12 @@
  * accept a token without checking its expiry.
  */
 #include "auth/auth.h"
-#include "runtime/server.h"
+#include "core/core.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <time.h>
 

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -489,8 +490,12 @@ static void start_host(dev *d)
     char host[4400], manifest[4400];
     snprintf(host, sizeof host, "%s/host", d->dir);
     snprintf(manifest, sizeof manifest, "%s/manifest", d->dir);
+    pid_t self = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* The server ends with `kiln dev`, however it ends (its workers end
+         * with the server the same way, see runtime/master.c). */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != self) _exit(1);
         setenv("KILN_DEV_MANIFEST", manifest, 1);
         setenv("KILN_APP_DIR", d->app, 1);
         if (d->color) setenv("KILN_DEV_COLOR", "1", 1);

@@ -28,7 +28,10 @@
  * it).
  */
 #include "db/db.h"
-#include "runtime/server.h"
+#include "api/request.h"
+#include "json/json.h"
+#include "runtime/log.h"
+#include "runtime/wait.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -181,18 +184,18 @@ void db_worker_exit(void)
  * of a pointer into recycled memory. */
 static void forget_dbr(void *arg)
 {
-    struct kiln_req_private *p = arg;
-    p->db = NULL;
+    struct db_req **sp = arg;
+    *sp = NULL;
 }
 
 static struct db_req *dbr_of(kiln_req *req)
 {
-    struct kiln_req_private *p = req->priv;
-    if (!p->db) {
-        p->db = arena_calloc(&p->c->arena, sizeof *p->db);
-        kiln_defer(req, forget_dbr, p);
+    struct db_req **sp = request_db_slot(req);
+    if (!*sp) {
+        *sp = arena_calloc(request_arena(req), sizeof **sp);
+        kiln_defer(req, forget_dbr, sp);
     }
-    return p->db;
+    return *sp;
 }
 
 /* Capacity for a request now, with the counts already taken: a connection
@@ -289,11 +292,11 @@ static slot *borrow(kiln_req *req, bool excl, char **err)
     bool connect;
     slot *s = pick(excl, NULL, &connect);
     if (!s) {
-        waiter w = { .c = req->priv->c, .excl = excl };
+        waiter w = { .c = wait_self(), .excl = excl };
         if (pool.tail) pool.tail->next = &w; else pool.head = &w;
         pool.tail = &w;
         if (excl) drain_one_for(&w);
-        while (!w.got && !req->priv->c->abandoned) wait_suspend(req, WAIT_QUEUE);
+        while (!w.got && !wait_gave_up(w.c)) wait_suspend(WAIT_QUEUE);
         undrain(&w);
         if (!w.got) {                            /* abandoned, still queued */
             waiter *prev = NULL;
@@ -309,7 +312,7 @@ static slot *borrow(kiln_req *req, bool excl, char **err)
         }
         s = w.got;
         connect = w.connect;
-        if (req->priv->c->abandoned) {           /* handed over too late */
+        if (wait_gave_up(w.c)) {                 /* handed over too late */
             if (connect) { memset(s, 0, sizeof *s); pool.open--; serve_waiters(); }
             else release(s, excl);
             if (err) *err = kiln_xstrdup(gone);
@@ -329,13 +332,13 @@ static slot *borrow(kiln_req *req, bool excl, char **err)
 static void release_at_end(void *arg)
 {
     kiln_req *req = arg;
-    struct db_req *d = req->priv->db;
+    struct db_req *d = *request_db_slot(req);
     if (!d || !d->held) return;
     if (d->in_tx) {
         /* The handler returned (or failed) inside a transaction. The request's
          * coroutine is finished, so roll back without suspending. */
         kiln_rows r = { 0 };
-        pool.be->query(d->held->c, NULL, &req->priv->c->arena, "ROLLBACK", NULL, 0, &r);
+        pool.be->query(d->held->c, NULL, request_arena(req), "ROLLBACK", NULL, 0, &r);
         d->in_tx = false;
     }
     release(d->held, true);
@@ -346,18 +349,18 @@ static void release_at_end(void *arg)
 
 static void answer_failure(kiln_req *req, struct db_req *d, kiln_rows *r, const char *sql)
 {
-    kiln_res *res = req->priv->res;
+    kiln_res *res = request_res(req);
     switch (r->status) {
     case KILN_DB_OK:
     case KILN_DB_CONFLICT:
         return;
     case KILN_DB_INVALID:
         log_event(LOG_INFO, req->id, "database refused a value", "\"error\":\"%s\"", "invalid data");
-        if (!res->started) kiln_json(res, 400, "{error: %s}", r->error ? r->error : "Invalid data");
+        if (!kiln_res_started(res)) kiln_json(res, 400, "{error: %s}", r->error ? r->error : "Invalid data");
         break;
     case KILN_DB_UNAVAILABLE:
         log_event(LOG_ERROR, req->id, "database unavailable", "\"backend\":\"%s\"", pool.be->name);
-        if (!res->started) kiln_json(res, 503, "{error: %s, requestId: %s}", "Service Unavailable", req->id);
+        if (!kiln_res_started(res)) kiln_json(res, 503, "{error: %s, requestId: %s}", "Service Unavailable", req->id);
         break;
     case KILN_DB_ERROR: {
         buf b;
@@ -369,20 +372,19 @@ static void answer_failure(kiln_req *req, struct db_req *d, kiln_rows *r, const 
         buf_putc(&b, '\0');
         log_event(LOG_ERROR, req->id, "database error", "%s", b.data);
         buf_free(&b);
-        if (!res->started) kiln_json(res, 500, "{error: %s, requestId: %s}", "Internal Server Error", req->id);
+        if (!kiln_res_started(res)) kiln_json(res, 500, "{error: %s, requestId: %s}", "Internal Server Error", req->id);
         break;
     }
     }
     d->answered = true;
-    res->started = true;   /* the handler's own sends are now quietly ignored */
-    res->quiet = true;
+    request_mute_response(req);   /* the handler's own sends are now quietly ignored */
 }
 
 /* A statement that cannot run: answered like any failure (503 at most once). */
 static void refuse(kiln_req *req, struct db_req *d, kiln_rows *r, const char *sql, char *err)
 {
     r->status = KILN_DB_UNAVAILABLE;
-    r->error = arena_strdup(&req->priv->c->arena, err ? err : "cannot connect to the database");
+    r->error = arena_strdup(request_arena(req), err ? err : "cannot connect to the database");
     free(err);
     answer_failure(req, d, r, sql);
 }
@@ -393,7 +395,7 @@ static const char ANSWERED[] = "an earlier database error already answered this 
  * borrowed for them. Failures are answered in order (the first one wins). */
 static void run(kiln_req *req, struct db_req *d, db_stmt *st, size_t n)
 {
-    arena *a = &req->priv->c->arena;
+    arena *a = request_arena(req);
     if (d->answered) {
         /* An earlier failure already answered; do not touch the database. */
         for (size_t i = 0; i < n; i++) {
@@ -440,7 +442,7 @@ bool kiln_db_wait(kiln_req *req)
 kiln_rows *kiln_db_send_(kiln_req *req, const char *sql, const kiln_param *params, size_t n)
 {
     pool_init();
-    arena *a = &req->priv->c->arena;
+    arena *a = request_arena(req);
     struct db_req *d = dbr_of(req);
     if (d->npending == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 8;
@@ -466,7 +468,7 @@ kiln_rows *kiln_db_send_(kiln_req *req, const char *sql, const kiln_param *param
 kiln_rows *kiln_db_query_(kiln_req *req, const char *sql, const kiln_param *params, size_t n)
 {
     pool_init();
-    kiln_rows *r = arena_calloc(&req->priv->c->arena, sizeof *r);
+    kiln_rows *r = arena_calloc(request_arena(req), sizeof *r);
     struct db_req *d = dbr_of(req);
     kiln_db_wait(req);                        /* what was sent goes first */
     db_stmt st = { .sql = sql, .p = params, .n = n, .out = r };
@@ -476,8 +478,8 @@ kiln_rows *kiln_db_query_(kiln_req *req, const char *sql, const kiln_param *para
 
 static bool tx_statement(kiln_req *req, struct db_req *d, const char *sql)
 {
-    kiln_rows *r = arena_calloc(&req->priv->c->arena, sizeof *r);
-    pool.be->query(d->held->c, req, &req->priv->c->arena, sql, NULL, 0, r);
+    kiln_rows *r = arena_calloc(request_arena(req), sizeof *r);
+    pool.be->query(d->held->c, req, request_arena(req), sql, NULL, 0, r);
     answer_failure(req, d, r, sql);
     return r->status == KILN_DB_OK;
 }
@@ -524,7 +526,7 @@ bool kiln_db_commit(kiln_req *req)
     bool ok = tx_statement(req, d, "COMMIT");
     if (!ok) {
         kiln_rows r = { 0 };
-        pool.be->query(d->held->c, req, &req->priv->c->arena, "ROLLBACK", NULL, 0, &r);
+        pool.be->query(d->held->c, req, request_arena(req), "ROLLBACK", NULL, 0, &r);
     }
     d->in_tx = false;
     drop_hold(d);
@@ -537,7 +539,7 @@ void kiln_db_rollback(kiln_req *req)
     kiln_db_wait(req);
     if (!d->in_tx || !d->held) return;
     kiln_rows r = { 0 };
-    pool.be->query(d->held->c, req, &req->priv->c->arena, "ROLLBACK", NULL, 0, &r);
+    pool.be->query(d->held->c, req, request_arena(req), "ROLLBACK", NULL, 0, &r);
     d->in_tx = false;
     drop_hold(d);
 }

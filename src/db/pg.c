@@ -15,7 +15,7 @@
  *
  * A restart of PostgreSQL: statements in flight fail (503, db.c); a pooled
  * connection whose socket turns readable while nothing is in flight was
- * closed by the server and is flagged broken (pipeline.c) and replaced, so
+ * closed by the server and is flagged broken (pg_ok) and replaced, so
  * requests after the restart succeed without restarting Kiln. Server
  * notices are dropped.
  *
@@ -36,8 +36,7 @@
 /* Wait for the socket: on the loop if we have a request, else poll(). */
 static int wait_sock(kiln_req *req, int fd, bool for_write, unsigned timeout_ms)
 {
-    if (req && req->priv->co && coro_current() == req->priv->co)
-        return wait_fd(req, fd, for_write ? EPOLLOUT : EPOLLIN, timeout_ms);
+    if (req && wait_self()) return wait_fd(fd, for_write ? EPOLLOUT : EPOLLIN, timeout_ms);
     struct pollfd p = { .fd = fd, .events = for_write ? POLLOUT : POLLIN };
     int r = poll(&p, 1, timeout_ms ? (int)timeout_ms : -1);
     return r > 0 ? 1 : 0;
@@ -106,14 +105,17 @@ static void pg_close(db_conn *c)
     free(c);
 }
 
-/* Usable? pipeline.c flags a connection broken as soon as it is lost (its
- * socket watched by the loop turned readable with nothing in flight: the
- * server closed it, as a restart does). Unwatched connections (no worker)
- * get the same check here with a zero-timeout poll. */
+/* Usable? An idle connection has nothing to read: when its socket is
+ * readable the server has closed it or is closing it (a restart sends
+ * "terminating connection due to administrator command", then EOF), so it
+ * is dropped here, before a request sends a statement into it. This is what
+ * lets the first requests after a PostgreSQL restart succeed instead of
+ * failing on a stale pooled connection. (With statements in flight, the
+ * request reading for them finds out, pipeline.c.) */
 static bool pg_ok(db_conn *c)
 {
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK) return false;
-    if (c->watch || c->head) return true;
+    if (c->head) return true;
     struct pollfd p = { .fd = PQsocket(c->pg), .events = POLLIN };
     if (p.fd < 0 || poll(&p, 1, 0) != 0) {
         c->broken = true;

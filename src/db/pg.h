@@ -7,7 +7,8 @@
 #define KILN_DB_PG_H
 
 #include "db/db.h"
-#include "runtime/server.h"
+#include "api/request.h"
+#include "runtime/wait.h"
 
 #include <libpq-fe.h>
 
@@ -25,13 +26,12 @@ typedef struct pg_stmt {
 } pg_stmt;
 
 typedef struct pg_op pg_op;
-typedef struct pg_watch pg_watch;
 
 struct db_conn {
     PGconn *pg;
     bool broken;               /* drop it (db.c asks through pg_ok)         */
     bool pipelined;            /* in libpq pipeline mode                    */
-    pg_watch *watch;           /* the loop watches the socket, or NULL      */
+    bool reading;              /* a waiting request reads the socket for all */
     int wfd;                   /* dup of the socket for "writable" waits, -1 */
     pg_op *head, *tail;        /* sent, results not all read: in order      */
     pg_stmt *cache;            /* ncache entries of cache_max               */
@@ -57,7 +57,7 @@ void pg_pipe_query(db_conn *c, kiln_req *req, arena *a, const char *sql,
 void pg_pipe_query_many(db_conn *c, kiln_req *req, arena *a, db_stmt *st, size_t n);
 /* Leave pipeline mode (nothing may be in flight): for PQexec scripts. */
 void pg_pipe_leave(db_conn *c);
-/* Forget every pending statement (connection closing) and stop watching. */
+/* Forget every pending statement (connection closing). */
 void pg_pipe_close(db_conn *c);
 
 #endif

@@ -13,14 +13,15 @@
  * A transaction has its connection to itself (db.c), so BEGIN ... COMMIT
  * run on it as ordinary statements and keep their meaning.
  *
- * In a worker the connection's socket is watched by the loop: when results
- * arrive, pump() reads them into the waiting requests' kiln_rows (in their
- * arenas) and wakes each request whose statement is complete; a request
- * waits suspended until its own operation is done. When its 504 goes out
+ * Reading: requests waiting on a connection take turns reading its socket
+ * for everyone (wait_op: one waits in wait_fd, the rest sleep); pump() reads
+ * the results into the waiting requests' kiln_rows (in their arenas) and
+ * wakes each request whose statement is complete, and a reader whose own
+ * statement is done hands reading to the next waiter. When its 504 goes out
  * meanwhile, a request whose statement still waits behind others' gives up
  * its place (give_up); one whose statement is running waits for it, as its
- * rows are written into its arena. Without a coroutine
- * (migrations, an end-of-request rollback) the same pump runs under poll().
+ * rows are written into its arena. Without a coroutine (migrations, an
+ * end-of-request rollback) the same pump runs under poll().
  *
  * The statement cache is keyed by the SQL text exactly as the handler wrote
  * it. It is bounded (least recently used entries are DEALLOCATEd), and it
@@ -38,7 +39,7 @@
  * marks the connection broken; no request is left waiting.
  *
  * Owns: the operation FIFO and statement cache of each db_conn.
- * Must never: suspend inside pump() (it runs from the loop), complete an
+ * Must never: suspend inside pump(), complete an
  * operation out of order, or let a request return before its operation is
  * done (its rows live in that request's arena).
  */
@@ -69,71 +70,12 @@ struct pg_op {
 static void pump(db_conn *c);
 static void cache_drop(db_conn *c, unsigned name, bool deallocate);
 
-/* ---- watching the socket ------------------------------------------- */
-
-/* The loop_io of a watched connection lives in this table rather than in
- * the db_conn: an event already fetched by the loop in the same turn may
- * still be dispatched after the connection was closed, and must land on
- * memory that stays valid (with c == NULL: ignored). */
-#define PG_MAX_WATCH 128
-struct pg_watch {
-    loop_io io;
-    loop *loop;
-    db_conn *c;
-};
-static pg_watch watches[PG_MAX_WATCH];
-
-static void unwatch(db_conn *c)
-{
-    if (!c->watch) return;
-    loop_del(c->watch->loop, &c->watch->io);
-    c->watch->c = NULL;
-    c->watch = NULL;
-}
-
-static void on_io(loop_io *io, uint32_t events)
-{
-    db_conn *c = ((pg_watch *)(void *)io)->c;
-    (void)events;
-    if (!c) return;
-    if (!c->head) {
-        /* Nothing in flight, yet the server speaks (or hung up): it is
-         * closing the connection (a restart's "terminating connection").
-         * (Checked: the event may be a stale one for a reused slot.) */
-        struct pollfd p = { .fd = PQsocket(c->pg), .events = POLLIN };
-        if (poll(&p, 1, 0) == 0) return;
-        c->broken = true;
-        unwatch(c);
-        return;
-    }
-    pump(c);
-}
-
-static void watch(db_conn *c)
-{
-    loop *l = kiln_current_worker ? kiln_current_worker->loop : NULL;
-    if (c->watch || c->broken || !l) return;
-    for (int i = 0; i < PG_MAX_WATCH; i++) {
-        pg_watch *w = &watches[i];
-        if (w->c) continue;
-        w->c = c;
-        w->loop = l;
-        w->io.fd = PQsocket(c->pg);
-        w->io.on_event = on_io;
-        c->watch = w;
-        loop_add(l, &w->io, EPOLLIN | EPOLLRDHUP);   /* level-triggered */
-        return;
-    }
-    KILN_PANIC("more than %d PostgreSQL connections in one worker", PG_MAX_WATCH);
-}
-
 static bool enter_pipeline(db_conn *c)
 {
     if (!c->pipelined) {
         if (!PQenterPipelineMode(c->pg)) return false;
         c->pipelined = true;
     }
-    watch(c);
     return true;
 }
 
@@ -159,7 +101,6 @@ static void complete_head(db_conn *c)
 static void lost(db_conn *c)
 {
     c->broken = true;
-    unwatch(c);
     char m[300];
     snprintf(m, sizeof m, "lost the PostgreSQL connection: %s", PQerrorMessage(c->pg));
     m[strcspn(m, "\n")] = '\0';
@@ -176,11 +117,10 @@ static void lost(db_conn *c)
 void pg_pipe_close(db_conn *c)
 {
     if (c->head) lost(c);
-    unwatch(c);
 }
 
 /* Read what the socket has and hand out every complete result. Never
- * suspends: it runs from the loop (on_io) as well as from waits. */
+ * suspends. */
 static void drain(db_conn *c)
 {
     int nulls = 0;
@@ -347,7 +287,7 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
 
 static bool in_coro(kiln_req *req)
 {
-    return req && req->priv->co && coro_current() == req->priv->co;
+    return req && wait_self();
 }
 
 /* The request's 504 went out (its route's max duration) while `op` still
@@ -371,6 +311,51 @@ static void give_up(db_conn *c, pg_op *op)
     op->out->error = "the request ended while waiting for the database";
 }
 
+/* Is an operation of `me` at the head (running, its rows still to come)? */
+static bool mine_at_head(db_conn *c, conn *me)
+{
+    return c->head && c->head->waiter == me && !c->head->detached;
+}
+
+/* Nobody reads the socket, yet statements are in flight: wake the first
+ * request waiting for one of them; it reads for everyone (wait_op). */
+static void hand_off(db_conn *c)
+{
+    if (c->reading) return;
+    for (pg_op *op = c->head; op; op = op->next)
+        if (!op->detached && op->waiter) { wait_wake_at(op->waiter, 0); return; }
+}
+
+/* From a request's coroutine: wait until `last` (and whatever of ours runs
+ * at the head) is done. One waiting request at a time reads the socket for
+ * all (wait_fd, then pump: every completed operation wakes its request);
+ * the others sleep until their operation is done or they are asked to read
+ * on. When the request's 504 goes out meanwhile, what it has queued behind
+ * others is given up (give_up). */
+static void wait_op(db_conn *c, pg_op *last)
+{
+    conn *me = wait_self();
+    bool gave = false;
+    while (!last->done || mine_at_head(c, me)) {
+        if (!c->reading) {
+            c->reading = true;
+            wait_fd(PQsocket(c->pg), EPOLLIN, 0);
+            c->reading = false;
+            pump(c);
+            continue;
+        }
+        wait_suspend(WAIT_QUEUE);
+        if (!gave && !last->done && wait_gave_up(me)) {
+            gave = true;
+            for (pg_op *op = c->head ? c->head->next : NULL, *next; op; op = next) {
+                next = op->next;
+                if (op->waiter == me && !op->detached) give_up(c, op);
+            }
+        }
+    }
+    hand_off(c);
+}
+
 /* Push the queued bytes out, then wait until `last` is done. */
 static void flush_and_wait(db_conn *c, kiln_req *req, pg_op *last)
 {
@@ -384,7 +369,7 @@ static void flush_and_wait(db_conn *c, kiln_req *req, pg_op *last)
         if (in_coro(req)) {
             if (c->wfd < 0) c->wfd = dup(PQsocket(c->pg));
             if (c->wfd < 0) KILN_PANIC("dup of the PostgreSQL socket failed");
-            wait_fd(req, c->wfd, EPOLLOUT, 0);
+            wait_fd(c->wfd, EPOLLOUT, 0);
         } else {
             struct pollfd pf = { .fd = PQsocket(c->pg), .events = POLLOUT | POLLIN };
             poll(&pf, 1, -1);
@@ -393,20 +378,9 @@ static void flush_and_wait(db_conn *c, kiln_req *req, pg_op *last)
     }
     /* Results already read by libpq (while flushing) trigger no event. */
     drain(c);
-    while (!last->done) {
-        if (in_coro(req) && c->watch) {
-            wait_suspend(req, WAIT_QUEUE);
-            if (!last->done && req->priv->c->abandoned) {
-                /* Give up what has not started; the op at the head runs. */
-                for (pg_op *op = c->head ? c->head->next : NULL, *next; op; op = next) {
-                    next = op->next;
-                    if (op->waiter == req->priv->c && !op->detached) give_up(c, op);
-                }
-                /* ... and is waited for: its rows go into our arena. */
-                while (c->head && c->head->waiter == req->priv->c && !c->head->detached)
-                    wait_suspend(req, WAIT_FD);
-            }
-        } else {
+    if (in_coro(req)) wait_op(c, last);
+    else {
+        while (!last->done) {
             struct pollfd pf = { .fd = PQsocket(c->pg), .events = POLLIN };
             if (pf.fd < 0 || poll(&pf, 1, -1) < 0) { lost(c); break; }
             pump(c);
@@ -419,7 +393,7 @@ static void op_init(pg_op *op, kiln_req *req, arena *a, kiln_rows *out)
     memset(op, 0, sizeof *op);
     op->out = out;
     op->a = a;
-    op->waiter = in_coro(req) ? req->priv->c : NULL;
+    op->waiter = in_coro(req) ? wait_self() : NULL;
 }
 
 /* Failed because the server no longer has the statement as we prepared

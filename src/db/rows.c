@@ -7,7 +7,7 @@
  * or read past nrows x ncols.
  */
 #include "db/db.h"
-#include "runtime/server.h"
+#include "json/json.h"
 
 #include <stdlib.h>
 
@@ -98,13 +98,13 @@ void kiln_jw_rows(kiln_jw *w, const kiln_rows *r)
 
 void kiln_send_rows(kiln_res *res, int status, const kiln_rows *r)
 {
-    if (res->started) return;
+    if (kiln_res_started(res)) return;
     kiln_jw_rows(kiln_json_begin(res, status), r);
 }
 
 void kiln_send_row(kiln_res *res, int status, const kiln_rows *r)
 {
-    if (res->started) return;
+    if (kiln_res_started(res)) return;
     if (!r || r->nrows == 0) { kiln_error(res, 404, "Not Found"); return; }
     kiln_jw_row(kiln_json_begin(res, status), r, 0);
 }

@@ -1,7 +1,7 @@
 /*
- * master.c -- kiln_main(): the server's main. Parses options, builds the
- * router (so a bad table fails before anything listens), forks the workers
- * and keeps them alive.
+ * master.c -- server_main(): the server's main. Parses options, runs the
+ * framework's master_start hooks (routes, schemas, migrations: a bad table
+ * fails before anything listens), forks the workers and keeps them alive.
  *
  *   SIGCHLD  a worker died: log how (signal or status) and start another
  *   SIGTERM  (or SIGINT) pass it on, wait for the workers to drain, exit 0
@@ -16,13 +16,13 @@
  * queue waits for its replacement and a drained one's (SIGHUP) is served by
  * the new worker of the same slot.
  *
- * Owns: the worker table, the router built before fork, the listening
- * sockets.
- * Must never: accept connections itself, or restart workers in a tight loop
- * (a worker that keeps dying at start-up is given up on).
+ * Owns: the worker table and the listening sockets.
+ * Must never: accept connections itself, restart workers in a tight loop
+ * (a worker that keeps dying at start-up is given up on), or leave workers
+ * behind: each worker asks the kernel for SIGTERM when its master dies
+ * (PR_SET_PDEATHSIG), so a master killed with SIGKILL takes them along.
  */
-#include "runtime/server.h"
-#include "db/db.h"
+#include "runtime/engine.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,13 +31,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-router *kiln_master_router;
 int kiln_ready_fd = -1;
 
 #define MAX_WORKERS 256
@@ -77,12 +77,18 @@ static const char *signame(int sig)
 static pid_t spawn(const server_opts *o, int slot, int ready_fd, const sigset_t *oldmask)
 {
     fflush(NULL);
+    pid_t master = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         log_event(LOG_ERROR, NULL, "fork failed", "\"error\":\"%s\"", strerror(errno));
         return -1;
     }
     if (pid == 0) {
+        /* A worker ends with its master, however the master ends (SIGKILL
+         * included): the kernel sends SIGTERM (a drain, through the signalfd
+         * below) when the master goes. A master that died before this line
+         * is caught by the parent check. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != master) _exit(1);
         /* SIGTERM/SIGINT stay blocked: a stop sent right after this fork
          * must wait for the worker's signalfd (a graceful drain), not kill
          * it with the default action before worker_run sets that up. */
@@ -91,15 +97,13 @@ static pid_t spawn(const server_opts *o, int slot, int ready_fd, const sigset_t 
         sigset_t mask = *oldmask;
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
-        if (kiln_dev_mode) {        /* and kiln dev's reload signals */
+        if (engine_user_signals()) {   /* and kiln dev's reload signals */
             sigaddset(&mask, SIGUSR1);
             sigaddset(&mask, SIGUSR2);
         }
         sigprocmask(SIG_SETMASK, &mask, NULL);
         kiln_ready_fd = ready_fd;
-        int rc = worker_run(o, slot);
-        router_free(kiln_master_router);
-        exit(rc);
+        exit(worker_run(o, slot));
     }
     children[nchildren++] = (child){ .pid = pid, .slot = slot, .generation = generation, .started_ms = now_ms() };
     return pid;
@@ -204,12 +208,9 @@ static void signal_generation(int gen, int sig, bool older)
         if (older ? children[i].generation < gen : children[i].generation == gen) kill(children[i].pid, sig);
 }
 
-int kiln_main(int argc, char **argv, const kiln_app_def *app)
+int server_main(int argc, char **argv)
 {
     static server_opts o;
-    const kiln_route_def *routes = app->routes;
-    size_t nroutes = app->nroutes;
-    o.app = app;
     o.port = env_int("PORT", 3000);
     o.host = getenv("HOST");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -221,8 +222,6 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
     o.header_timeout_ms = (unsigned)env_int("KILN_HEADER_TIMEOUT_MS", 10000);
     o.body_timeout_ms = (unsigned)env_int("KILN_BODY_TIMEOUT_MS", 30000);
     o.shutdown_timeout_ms = (unsigned)env_int("KILN_SHUTDOWN_TIMEOUT_MS", 10000);
-    o.routes = routes;
-    o.nroutes = nroutes;
 
     static const struct option longopts[] = {
         { "port", required_argument, 0, 'p' }, { "host", required_argument, 0, 'H' },
@@ -256,29 +255,13 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
     if (o.workers > MAX_WORKERS) o.workers = MAX_WORKERS;
     log_init(o.log_level, -1);
 
-    char *err = NULL;
-    kiln_master_router = router_new(routes, nroutes, &err);
-    if (!kiln_master_router) {
-        fprintf(stderr, "kiln: bad route table: %s\n", err ? err : "?");
-        free(err);
-        return 1;
-    }
-
-    if (validate_check_routes(routes, nroutes) != 0) {
-        router_free(kiln_master_router);
-        return 1;
-    }
-    ratelimit_init();      /* shared by every worker, so made before fork */
-
-    /* Apply the app's migrations once, before any worker exists. */
-    if (db_migrate(db_app_dir(), true) != 0) {
-        router_free(kiln_master_router);
-        return 1;
-    }
+    /* The framework's set-up before any worker exists (routes, schemas,
+     * shared tables, migrations). */
+    int rc = engine_run_master_start(&o);
+    if (rc != 0) return rc;
 
     if (open_listeners(&o) != 0) {
         log_event(LOG_ERROR, NULL, "cannot listen", "\"port\":%d,\"error\":\"%s\"", o.port, strerror(errno));
-        router_free(kiln_master_router);
         return 1;
     }
 
@@ -288,7 +271,7 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGCHLD);
-    if (kiln_dev_mode) {
+    if (engine_user_signals()) {
         sigaddset(&set, SIGUSR1);   /* kiln dev: passed on to the worker */
         sigaddset(&set, SIGUSR2);
     }
@@ -302,13 +285,12 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
         signal_generation(generation, SIGKILL, false);
         while (wait(NULL) > 0) {}
         stop_listening();
-        router_free(kiln_master_router);
         close(sfd);
         return 1;
     }
     log_event(LOG_INFO, NULL, "server listening",
               "\"port\":%d,\"workers\":%d,\"routes\":%zu,\"pid\":%d,\"url\":\"http://localhost:%d\"",
-              o.port, o.workers, nroutes, (int)getpid(), o.port);
+              o.port, o.workers, o.nroutes, (int)getpid(), o.port);
 
     bool stopping = false;
     int fast_deaths = 0;
@@ -380,7 +362,6 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
         }
     }
     stop_listening();
-    router_free(kiln_master_router);
     close(sfd);
     log_event(LOG_INFO, NULL, "server stopped", NULL);
     return fast_deaths > 10 ? 1 : 0;

@@ -1,7 +1,7 @@
 /*
  * worker.c -- one worker process: its own SO_REUSEPORT listening socket
  * (opened by the master for this worker's slot, see master.c), its own event
- * loop, its own router copy and thread pool.
+ * loop and thread pool.
  *
  * Signals: SIGTERM/SIGINT (via signalfd) start a graceful drain: stop
  * accepting, let in-flight requests finish (bounded by the shutdown
@@ -16,7 +16,7 @@
  * Must never: share a connection with another worker, or survive a crash by
  * jumping out of the signal handler (the heap may be corrupt).
  */
-#include "runtime/server.h"
+#include "runtime/engine.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -34,7 +34,6 @@
 #include <unistd.h>
 
 worker *kiln_current_worker;
-extern router *kiln_master_router;   /* built by the master before fork */
 extern int kiln_ready_fd;            /* write one byte here once listening */
 
 /* ---- crash handling (async-signal-safe code only) ------------------- */
@@ -96,15 +95,15 @@ static void on_crash(int sig)
     size_t b = 0, m = 0;
     b = sappend(body, b, sizeof body, overtime ? "{\"error\":\"Gateway Timeout\",\"requestId\":\""
                                                : "{\"error\":\"Internal Server Error\",\"requestId\":\"");
-    b = sappend_json(body, b, sizeof body, c && c->req.id ? c->req.id : "");
+    b = sappend_json(body, b, sizeof body, c && c->req_id ? c->req_id : "");
     b = sappend(body, b, sizeof body, "\"}");
-    if (!overtime && kiln_dev_mode && c && c->io.fd >= 0 && !c->res.streaming && write_all(c->io.fd, c->out.data, c->out.len)) {
+    if (!overtime && engine_crash_answers() && c && c->io.fd >= 0 && !c->head_sent && write_all(c->io.fd, c->out.data, c->out.len)) {
         /* Dev: the answer carries the signal and a symbolized backtrace. */
-        devhost_crash_answer(c, sig);
-    } else if (c && c->io.fd >= 0 && !c->res.streaming) {
+        engine_crash(c, sig);
+    } else if (c && c->io.fd >= 0 && !c->head_sent) {
         m = sappend(msg, m, sizeof msg, overtime ? "HTTP/1.1 504 Gateway Timeout\r\n" : "HTTP/1.1 500 Internal Server Error\r\n");
         m = sappend(msg, m, sizeof msg, "Content-Type: application/json; charset=utf-8\r\nConnection: close\r\nX-Request-Id: ");
-        m = sappend_json(msg, m, sizeof msg, c->req.id ? c->req.id : "");
+        m = sappend_json(msg, m, sizeof msg, c->req_id ? c->req_id : "");
         m = sappend(msg, m, sizeof msg, "\r\nContent-Length: ");
         m = sappend_int(msg, m, sizeof msg, (long)b);
         m = sappend(msg, m, sizeof msg, "\r\n\r\n");
@@ -120,9 +119,9 @@ static void on_crash(int sig)
                                              : ",\"msg\":\"worker crashed in a handler\",\"signal\":\"");
     m = sappend(msg, m, sizeof msg, name);
     m = sappend(msg, m, sizeof msg, "\",\"route\":\"");
-    m = sappend_json(msg, m, sizeof msg, c ? c->req.route : "");
+    m = sappend_json(msg, m, sizeof msg, c ? c->route : "");
     m = sappend(msg, m, sizeof msg, "\",\"requestId\":\"");
-    m = sappend_json(msg, m, sizeof msg, c ? c->req.id : "");
+    m = sappend_json(msg, m, sizeof msg, c ? c->req_id : "");
     m = sappend(msg, m, sizeof msg, "\"}\n");
     log_flush();
     if (write(2, msg, m) < 0) { /* ignore */ }
@@ -145,7 +144,7 @@ static void install_crash_handlers(void)
 
 /* ---- the watchdog ----------------------------------------------------
  * A thread that looks, every 25 ms, whether the handler now on the CPU has
- * run past its route's max duration (dispatch.c records both). Suspended
+ * run past its deadline (conn_run records both). Suspended
  * handlers are the loop's business (504 by timer); this catches the ones
  * that never yield. It cannot stop them safely, so it signals the worker
  * thread (SIGALRM): the crash path answers 504 and the master replaces the
@@ -291,7 +290,7 @@ static void on_signal(loop_io *io, uint32_t events)
     struct signalfd_siginfo si;
     while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si)
         if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) start_drain(w);
-        else if (kiln_dev_mode) devhost_signal(w, (int)si.ssi_signo);
+        else engine_user_signal(w, (int)si.ssi_signo);
 }
 
 static void after_turn(void *arg)
@@ -316,18 +315,16 @@ int worker_run(const server_opts *opts, int id)
     snprintf(w.id_prefix, sizeof w.id_prefix, "%08x", rnd);
 
     w.loop = loop_new();
-    w.router = kiln_master_router;
-    w.app = opts->app;
-    if (kiln_dev_mode) devhost_worker_start(&w);   /* routes from the dev manifest */
     w.pool = offload_pool_new(w.loop, opts->offload_threads);
+    engine_run_worker_start(&w);   /* the framework's per-worker set-up */
 
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    if (kiln_dev_mode) {
-        sigaddset(&set, SIGUSR1);   /* load the new manifest        */
-        sigaddset(&set, SIGUSR2);   /* hold requests: a build runs  */
+    if (engine_user_signals()) {
+        sigaddset(&set, SIGUSR1);   /* kiln dev: load the new manifest */
+        sigaddset(&set, SIGUSR2);   /* kiln dev: hold requests         */
     }
     sigprocmask(SIG_BLOCK, &set, NULL);
     w.signal_io.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -365,7 +362,7 @@ int worker_run(const server_opts *opts, int id)
     /* Tear down (LeakSanitizer checks every exit path). */
     for (conn *c = w.conns, *next; c; c = next) {
         next = c->next;
-        if (c->priv.co && !coro_done(c->priv.co)) {
+        if (c->co && !coro_done(c->co)) {
             /* A handler still suspended past the deadline: its stack holds
              * state we cannot unwind; exit without freeing it. */
             log_flush();
@@ -375,8 +372,7 @@ int worker_run(const server_opts *opts, int id)
     }
     conn_free_dead(&w);
     offload_pool_free(w.pool);
-    db_worker_exit();
-    if (kiln_dev_mode) devhost_worker_exit(&w);
+    engine_run_worker_exit(&w);    /* the framework's per-worker tear-down */
     close(w.signal_io.fd);
     loop_free(w.loop);
     coro_pool_drain();

@@ -1,5 +1,6 @@
 /*
- * dispatch.c -- from a parsed head to a running handler and back.
+ * dispatch.c -- from a parsed head to a running handler and back: the
+ * framework's entry, registered as the engine's request and resume hooks.
  *
  * dispatch_request() is called twice per request with a body: once when the
  * head is parsed (route, method, limits, 100-continue) and once when the body
@@ -7,11 +8,12 @@
  * if it suspends (offload, sleep, raw body, stream backpressure) the
  * connection waits in CS_HANDLER until dispatch_resume().
  *
- * Owns: the request's coroutine and its max-duration timer.
+ * Owns: the request's framework state (in the connection's arena), its
+ * coroutine and its max-duration timer.
  * Must never: run a handler on the loop's own stack, or send a response for
  * a request whose 504 has already gone out.
  */
-#include "runtime/server.h"
+#include "api/api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +96,7 @@ static bool trusted_proxy(const char *addr, size_t n)
 static const char *client_address(conn *c)
 {
     if (!trusted_proxy(c->remote, strlen(c->remote))) return c->remote;
-    const char *xff = kiln_header(&c->req, "x-forwarded-for");
+    const char *xff = kiln_header(&rq(c)->req, "x-forwarded-for");
     if (!xff) return c->remote;
     const char *end = xff + strlen(xff);
     while (end > xff) {
@@ -112,18 +114,24 @@ static const char *client_address(conn *c)
 
 static void on_duration(loop_timer *t);
 
+static void log_request(conn *c, int status, double ms)
+{
+    kiln_req *req = &rq(c)->req;
+    log_access(req->id, req->method, req->path, req->route, status, ms);
+}
+
 /* The function for this method, or NULL after answering 405 (or 204 for
  * OPTIONS) with Allow. */
 static kiln_handler resolve_method(conn *c, const kiln_route_def *r)
 {
     if (r->handler) return r->handler;
-    int m = c->priv.method;
+    int m = rq(c)->priv.method;
     kiln_handler fn = m >= 0 ? r->methods[m] : NULL;
     if (!fn && m == KILN_HEAD) fn = r->methods[KILN_GET];
     if (fn) return fn;
-    kiln_set_header(&c->res, "Allow", allow_list(c, r));
-    if (m == KILN_OPTIONS) kiln_end(&c->res, 204);
-    else kiln_text(&c->res, 405, "Method %s Not Allowed", c->req.method);
+    kiln_set_header(&rq(c)->res, "Allow", allow_list(c, r));
+    if (m == KILN_OPTIONS) kiln_end(&rq(c)->res, 204);
+    else kiln_text(&rq(c)->res, 405, "Method %s Not Allowed", rq(c)->req.method);
     return NULL;
 }
 
@@ -131,13 +139,13 @@ static kiln_handler resolve_method(conn *c, const kiln_route_def *r)
 static void handler_main(coro *co, void *arg)
 {
     conn *c = arg;
-    struct kiln_req_private *p = &c->priv;
+    struct kiln_req_private *p = &rq(c)->priv;
     (void)co;
     const kiln_route_def *r = p->match.route;
-    if (p->run_middleware && !middleware_run(&c->req, &c->res, c->w->app, r)) return;
+    if (p->run_middleware && !middleware_run(&rq(c)->req, &rq(c)->res, api.app, r)) return;
     if (!p->fn && !(p->fn = resolve_method(c, r))) return;
-    if (p->config && !validate_route(&c->req, &c->res, p->config, p->method)) return;
-    p->fn(&c->req, &c->res);
+    if (p->config && !validate_route(&rq(c)->req, &rq(c)->res, p->config, p->method)) return;
+    p->fn(&rq(c)->req, &rq(c)->res);
 }
 
 static unsigned max_duration_ms(const struct kiln_req_private *p)
@@ -145,29 +153,21 @@ static unsigned max_duration_ms(const struct kiln_req_private *p)
     return p->config && p->config->max_duration_ms ? p->config->max_duration_ms : KILN_DEFAULT_MAX_DURATION_MS;
 }
 
-/* Run the handler's coroutine until it yields or ends. While it runs, the
- * worker's watchdog (worker.c) knows the deadline: a handler that keeps the
- * CPU past it cannot be preempted, so the watchdog ends the worker (504 to
- * that client, the master starts a new worker). */
+/* Run (or go on running) the handler's coroutine under the watchdog, with
+ * the route's deadline. */
 static void resume_watched(conn *c)
 {
-    struct kiln_req_private *p = &c->priv;
-    worker *w = c->w;
-    w->crash_conn = c;
-    __atomic_store_n(&w->run_deadline_ms, p->start_ms + max_duration_ms(p), __ATOMIC_RELAXED);
-    __atomic_store_n(&w->running, 1, __ATOMIC_RELEASE);
-    coro_resume(p->co);
-    __atomic_store_n(&w->running, 0, __ATOMIC_RELEASE);
-    w->crash_conn = NULL;
+    struct kiln_req_private *p = &rq(c)->priv;
+    conn_run(c, p->start_ms + max_duration_ms(p));
 }
 
 static void run_handler(conn *c)
 {
-    struct kiln_req_private *p = &c->priv;
-    p->co = coro_new(handler_main, c);
+    struct kiln_req_private *p = &rq(c)->priv;
+    c->co = coro_new(handler_main, c);
     c->state = CS_HANDLER;
     resume_watched(c);
-    if (coro_done(p->co)) {
+    if (coro_done(c->co)) {
         dispatch_finish(c);
         return;
     }
@@ -178,62 +178,60 @@ static void run_handler(conn *c)
 
 void dispatch_resume(conn *c)
 {
-    struct kiln_req_private *p = &c->priv;
-    if (!p->co || coro_done(p->co)) return;
-    p->wait = WAIT_NONE;
+    if (!c->co || coro_done(c->co)) return;
     resume_watched(c);
-    if (coro_done(p->co)) dispatch_finish(c);
+    if (coro_done(c->co)) dispatch_finish(c);
 }
 
 /* The route's max duration passed while the handler was suspended. */
 static void on_duration(loop_timer *t)
 {
     conn *c = (conn *)((char *)t - offsetof(conn, duration_timer));
-    struct kiln_req_private *p = &c->priv;
-    if (c->dead || !p->co || coro_done(p->co) || c->abandoned) return;
-    log_event(LOG_WARN, c->req.id, "handler exceeded its max duration", "\"route\":\"%s\"", c->req.route);
-    if (!c->res.streaming) {
+    struct kiln_req_private *p = &rq(c)->priv;
+    if (c->dead || !c->co || coro_done(c->co) || c->abandoned) return;
+    log_event(LOG_WARN, rq(c)->req.id, "handler exceeded its max duration", "\"route\":\"%s\"", rq(c)->req.route);
+    if (!rq(c)->res.streaming) {
         char body[128];
-        int n = snprintf(body, sizeof body, "{\"error\":\"Gateway Timeout\",\"requestId\":\"%s\"}", c->req.id);
+        int n = snprintf(body, sizeof body, "{\"error\":\"Gateway Timeout\",\"requestId\":\"%s\"}", rq(c)->req.id);
         res_simple(c, 504, "application/json; charset=utf-8", body, (size_t)n, NULL);
-        log_access(&c->req, 504, (double)(loop_now_ms(c->w->loop) - p->start_ms));
+        log_request(c, 504, (double)(loop_now_ms(c->w->loop) - p->start_ms));
     }
     c->abandoned = true;
     c->close_after = true;
     conn_flush(c);
     /* Wake waits that can end early (a queue for a database connection
      * too); an offloaded call or a query in flight must finish first. */
-    if (p->wait == WAIT_SLEEP || p->wait == WAIT_BODY || p->wait == WAIT_WRITE || p->wait == WAIT_QUEUE) {
-        loop_timer_cancel(c->w->loop, &p->sleep_timer);
+    if (c->wait == WAIT_SLEEP || c->wait == WAIT_BODY || c->wait == WAIT_WRITE || c->wait == WAIT_QUEUE) {
+        loop_timer_cancel(c->w->loop, &c->wake_timer);
         dispatch_resume(c);
     }
 }
 
 void dispatch_finish(conn *c)
 {
-    struct kiln_req_private *p = &c->priv;
+    struct kiln_req_private *p = &rq(c)->priv;
     loop_timer_cancel(c->w->loop, &c->duration_timer);
     /* A raw-body handler that stopped before the end of its body: the bytes
      * still coming are body, not a next request. Close after this answer. */
     if (p->body_streaming && !p->body_done) c->close_after = true;
-    int status = c->res.status;
+    int status = rq(c)->res.status;
     if (!c->abandoned) {
-        if (c->res.streaming) {
+        if (rq(c)->res.streaming) {
             res_stream_finish(c);
-        } else if (!c->res.started) {
-            log_event(LOG_ERROR, c->req.id, "handler returned without sending a response",
-                      "\"route\":\"%s\"", c->req.route);
+        } else if (!rq(c)->res.started) {
+            log_event(LOG_ERROR, rq(c)->req.id, "handler returned without sending a response",
+                      "\"route\":\"%s\"", rq(c)->req.route);
             status = 500;
             char body[128];
-            int n = snprintf(body, sizeof body, "{\"error\":\"Internal Server Error\",\"requestId\":\"%s\"}", c->req.id);
+            int n = snprintf(body, sizeof body, "{\"error\":\"Internal Server Error\",\"requestId\":\"%s\"}", rq(c)->req.id);
             res_simple(c, 500, "application/json; charset=utf-8", body, (size_t)n, NULL);
         } else {
             res_write_head_and_body(c);
         }
         double ms = (double)(now_ns() - p->start_ns) / 1e6;
-        log_access(&c->req, status, ms);
+        log_request(c, status, ms);
     }
-    if (p->co) { coro_release(p->co); p->co = NULL; }
+    if (c->co) { coro_release(c->co); c->co = NULL; }
     if (c->abandoned) {
         c->close_after = true;
         c->abandoned = false;
@@ -247,45 +245,49 @@ void dispatch_finish(conn *c)
 /* Route, check limits, and either start reading the body or run. */
 void dispatch_request(conn *c)
 {
-    struct kiln_req_private *p = &c->priv;
-    http_request *h = &p->http;
+    struct kiln_req_private *p = c->app ? &rq(c)->priv : NULL;
+    http_request *h = &c->http;
 
     if (c->state == CS_BODY) {
         /* Second call: the whole body is in c->body. */
         buf_putc(&c->body, '\0');
         c->body.len--;
-        c->req.body.ptr = c->body.data;
-        c->req.body.len = c->body.len;
+        rq(c)->req.body.ptr = c->body.data;
+        rq(c)->req.body.len = c->body.len;
         goto body_ready;
     }
 
     /* ---- first call: a new head ---- */
+    request *r0 = arena_calloc(&c->arena, sizeof *r0);
+    c->app = r0;
+    p = &r0->priv;
     p->start_ns = now_ns();
     p->start_ms = loop_now_ms(c->w->loop);
     terminate_slices(h);
     char *rid = arena_alloc(&c->arena, 17);
     next_request_id(c->w, rid);
-    c->req = (kiln_req){
+    c->req_id = rid;
+    rq(c)->req = (kiln_req){
         .method = h->method, .path = h->path, .query_string = h->query_len ? h->query : "",
         .body = { "", 0 }, .remote_addr = c->remote, .id = rid, .route = "", .priv = p,
     };
     p->c = c;
-    p->res = &c->res;
-    c->req.remote_addr = client_address(c);
+    p->res = &rq(c)->res;
+    rq(c)->req.remote_addr = client_address(c);
     p->method = method_of(h->method, h->method_len);
     c->body_chunked = h->chunked;
     c->body_left = h->content_length > 0 ? h->content_length : 0;
     if (c->body_chunked) http_chunked_init(&c->chunked);
     if (!c->res_body.data) buf_init(&c->res_body, 1024);
     c->res_body.len = 0;
-    res_init(&c->res, &c->req, &c->res_body);
+    res_init(&rq(c)->res, &rq(c)->req, &c->res_body);
     if (!h->keep_alive) c->close_after = true;
     bool has_body = c->body_chunked || c->body_left > 0;
 
     /* kiln dev with a broken build: every request gets the diagnostics. */
-    if (UNLIKELY(c->w->dev_error != NULL)) {
+    if (UNLIKELY(api.dev_error != NULL)) {
         if (has_body) c->close_after = true;
-        kiln_json(&c->res, 500, "{error: %s, diagnostics: %r}", "Build failed", c->w->dev_error);
+        kiln_json(&rq(c)->res, 500, "{error: %s, diagnostics: %r}", "Build failed", api.dev_error);
         goto respond_now;
     }
 
@@ -295,27 +297,28 @@ void dispatch_request(conn *c)
         while (n > 1 && h->path[n - 1] == '/') n--;
         /* (The query was NUL-terminated in place by terminate_slices.) */
         const char *loc = h->query_len
-            ? kiln_sprintf(&c->req, "%.*s?%s", (int)n, h->path, h->query)
+            ? kiln_sprintf(&rq(c)->req, "%.*s?%s", (int)n, h->path, h->query)
             : arena_strndup(&c->arena, h->path, n);
         if (has_body) c->close_after = true;
-        kiln_redirect(&c->res, 308, loc);
+        kiln_redirect(&rq(c)->res, 308, loc);
         goto respond_now;
     }
 
-    int mr = h->path[0] == '/' ? router_match(c->w->router, h->path, h->path_len, &c->arena, &p->match)
+    int mr = h->path[0] == '/' ? router_match(api.router, h->path, h->path_len, &c->arena, &p->match)
                                : ROUTE_NOT_FOUND;
     if (mr != ROUTE_FOUND) {
         if (has_body) c->close_after = true;
-        kiln_error(&c->res, mr == ROUTE_BAD_PATH ? 400 : 404, mr == ROUTE_BAD_PATH ? "Bad Request" : "Not Found");
+        kiln_error(&rq(c)->res, mr == ROUTE_BAD_PATH ? 400 : 404, mr == ROUTE_BAD_PATH ? "Bad Request" : "Not Found");
         goto respond_now;
     }
     const kiln_route_def *r = p->match.route;
-    c->req.route = r->pattern;
+    rq(c)->req.route = r->pattern;
+    c->route = r->pattern;
     p->config = r->config;
 
     /* Without middleware the method is resolved now (a 405 needs no
      * coroutine); with it, after the chain ran (CORS must see preflights). */
-    p->run_middleware = middleware_applies(c->w->app, r, h->path);
+    p->run_middleware = middleware_applies(api.app, r, h->path);
     if (!p->run_middleware && !(p->fn = resolve_method(c, r))) {
         if (has_body) c->close_after = true;
         goto respond_now;
@@ -326,7 +329,7 @@ void dispatch_request(conn *c)
         /* A declared length over the limit is refused before the handler
          * runs (a chunked raw body is counted in kiln_body_read). */
         if (!c->body_chunked && (uint64_t)c->body_left > c->body_limit) {
-            res_error_json(c, 413, "Payload Too Large");
+            conn_error(c, 413, "Payload Too Large");
             return;
         }
         p->body_streaming = true;
@@ -343,7 +346,7 @@ void dispatch_request(conn *c)
     }
     if (has_body) {
         if (!c->body_chunked && (uint64_t)c->body_left > c->body_limit) {
-            res_error_json(c, 413, "Payload Too Large");
+            conn_error(c, 413, "Payload Too Large");
             return;
         }
         c->body.len = 0;
@@ -355,21 +358,21 @@ void dispatch_request(conn *c)
     }
 
 body_ready:
-    if (c->req.body.len > 0 && !p->body_streaming) {
-        const char *ct = kiln_header(&c->req, "content-type");
+    if (rq(c)->req.body.len > 0 && !p->body_streaming) {
+        const char *ct = kiln_header(&rq(c)->req, "content-type");
         size_t ctl = ct ? strcspn(ct, "; \t") : 0;
         bool is_json = ct && ((ctl == 16 && strncasecmp(ct, "application/json", 16) == 0)
                               || (ctl > 5 && strncasecmp(ct + ctl - 5, "+json", 5) == 0));
         if (is_json) {
             const char *err = NULL;
-            c->req.json = json_parse(&c->arena, c->req.body.ptr, c->req.body.len, &err);
-            if (!c->req.json && !(p->config && p->config->allow_invalid_json)) {
-                kiln_json(&c->res, 400, "{error: %s, detail: %s}", "Invalid JSON", err);
+            rq(c)->req.json = json_parse(&c->arena, rq(c)->req.body.ptr, rq(c)->req.body.len, &err);
+            if (!rq(c)->req.json && !(p->config && p->config->allow_invalid_json)) {
+                kiln_json(&rq(c)->res, 400, "{error: %s, detail: %s}", "Invalid JSON", err);
                 goto respond_now;
             }
         } else if (ct && ctl == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0) {
             /* Like Next.js req.body: a form is an object of strings. */
-            c->req.json = form_as_value(&c->req);
+            rq(c)->req.json = form_as_value(&rq(c)->req);
         }
     }
     loop_timer_cancel(c->w->loop, &c->timer);

@@ -14,9 +14,9 @@
  *
  * Owns: every generation loaded (objects stay mapped: a suspended request may
  * still run old code; they are closed at exit). Must never: be linked into a
- * production server's hot path (kiln_main does not call into it).
+ * production server's hot path (only kiln_dev_main registers its hooks).
  */
-#include "runtime/server.h"
+#include "api/api.h"
 
 #include <dlfcn.h>
 #include <execinfo.h>
@@ -26,7 +26,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-bool kiln_dev_mode;
 
 typedef struct dev_gen {
     kiln_app_def app;
@@ -74,7 +73,7 @@ static void *open_so(dev_gen *g, const char *path, buf *err)
 
 /* Load the manifest. Returns the app, or NULL with *diagnostics set to a
  * malloc'd JSON array (build failed, or an object would not load). */
-const kiln_app_def *devhost_load(char **diagnostics)
+static const kiln_app_def *devhost_load(char **diagnostics)
 {
     *diagnostics = NULL;
     const char *path = getenv("KILN_DEV_MANIFEST");
@@ -141,7 +140,7 @@ const kiln_app_def *devhost_load(char **diagnostics)
     return &g->app;
 }
 
-void devhost_unload_all(void)
+static void devhost_unload_all(void)
 {
     while (generations) {
         dev_gen *g = generations;
@@ -166,7 +165,7 @@ static void on_sanitizer_report(const char *report)
     snprintf(sanitizer_report, sizeof sanitizer_report, "%s", report);
 }
 
-void devhost_install_sanitizer_hook(void)
+static void devhost_install_sanitizer_hook(void)
 {
     extern void __asan_set_error_report_callback(void (*)(const char *)) __attribute__((weak));
     if (__asan_set_error_report_callback) __asan_set_error_report_callback(on_sanitizer_report);
@@ -210,7 +209,7 @@ static bool symbolize(const char *obj, uintptr_t off, char *func, size_t fcap, c
 /* Append `"signal":"…","backtrace":[{"function","file","line"}…]` (and the
  * sanitizer's report, if one came) to out. Frames without source (libc, the
  * runtime) are left out unless nothing else is known. */
-void devhost_crash_fields(int sig, buf *out)
+static void devhost_crash_fields(int sig, buf *out)
 {
     void *frames[48];
     int n = backtrace(frames, 48);
@@ -259,10 +258,13 @@ struct dev_state {
     char *error;               /* current diagnostics, malloc'd             */
 };
 
+static struct dev_state *dev;  /* this worker's (kiln dev runs one)         */
+static loop_timer dev_timer;   /* let go of held requests if no reload came */
+
 /* Load the manifest into w: its app and a router of its own. */
 static void reload(worker *w)
 {
-    struct dev_state *ds = w->dev;
+    struct dev_state *ds = dev;
     char *diag = NULL;
     const kiln_app_def *app = devhost_load(&diag);
     router *r = NULL;
@@ -296,40 +298,42 @@ static void reload(worker *w)
     }
     free(ds->error);
     ds->error = diag;
-    w->dev_error = diag;
+    api.dev_error = diag;
     if (r) {
         ds->routers = kiln_xrealloc(ds->routers, (ds->nrouters + 1) * sizeof *ds->routers);
         ds->routers[ds->nrouters++] = r;
-        w->router = r;
-        w->app = app;
+        api.router = r;
+        api.app = app;
         log_event(LOG_DEBUG, NULL, "dev: routes loaded", "\"routes\":%zu", app->nroutes);
     }
 }
 
+static void devhost_signal(worker *w, int sig);
+
 static void on_hold_timeout(loop_timer *t)
 {
-    worker *w = (worker *)((char *)t - offsetof(worker, dev_timer));
-    devhost_signal(w, SIGUSR1);     /* no reload came: go on with what we have */
+    (void)t;
+    devhost_signal(kiln_current_worker, SIGUSR1);     /* no reload came: go on with what we have */
 }
 
-void devhost_worker_start(worker *w)
+static void devhost_worker_start(worker *w)
 {
-    w->dev = kiln_xcalloc(1, sizeof *w->dev);
-    w->dev_timer.heap_index = -1;
-    w->dev_timer.on_fire = on_hold_timeout;
+    dev = kiln_xcalloc(1, sizeof *dev);
+    dev_timer.heap_index = -1;
+    dev_timer.on_fire = on_hold_timeout;
     devhost_install_sanitizer_hook();
     reload(w);
 }
 
-void devhost_signal(worker *w, int sig)
+static void devhost_signal(worker *w, int sig)
 {
     if (sig == SIGUSR2) {
         w->paused = true;
-        loop_timer_set(w->loop, &w->dev_timer, loop_now_ms(w->loop) + 10000);
+        loop_timer_set(w->loop, &dev_timer, loop_now_ms(w->loop) + 10000);
         return;
     }
     if (sig != SIGUSR1) return;
-    loop_timer_cancel(w->loop, &w->dev_timer);
+    loop_timer_cancel(w->loop, &dev_timer);
     reload(w);
     w->paused = false;
     for (conn *c = w->conns, *next; c; c = next) {
@@ -338,29 +342,29 @@ void devhost_signal(worker *w, int sig)
     }
 }
 
-void devhost_worker_exit(worker *w)
+static void devhost_worker_exit(worker *w)
 {
-    struct dev_state *ds = w->dev;
+    struct dev_state *ds = dev;
     if (!ds) return;
-    loop_timer_cancel(w->loop, &w->dev_timer);
+    loop_timer_cancel(w->loop, &dev_timer);
     for (size_t i = 0; i < ds->nrouters; i++) router_free(ds->routers[i]);
     free(ds->routers);
     free(ds->error);
     free(ds);
-    w->dev = NULL;
+    dev = NULL;
     devhost_unload_all();
 }
 
 /* The crashed request's answer: 500 with the signal and a backtrace; the
  * same report goes to the terminal. */
-void devhost_crash_answer(conn *c, int sig)
+static void devhost_crash_answer(conn *c, int sig)
 {
     buf body;
     buf_init(&body, 2048);
     buf_puts(&body, "{\"error\":\"Internal Server Error\",\"requestId\":");
-    json_escape(&body, c->req.id ? c->req.id : "", c->req.id ? strlen(c->req.id) : 0);
+    json_escape(&body, c->req_id ? c->req_id : "", c->req_id ? strlen(c->req_id) : 0);
     buf_puts(&body, ",\"route\":");
-    json_escape(&body, c->req.route ? c->req.route : "", c->req.route ? strlen(c->req.route) : 0);
+    json_escape(&body, c->route ? c->route : "", c->route ? strlen(c->route) : 0);
     buf_putc(&body, ',');
     devhost_crash_fields(sig, &body);
     buf_putc(&body, '}');
@@ -382,7 +386,10 @@ void devhost_crash_answer(conn *c, int sig)
 
 int kiln_dev_main(int argc, char **argv)
 {
-    kiln_dev_mode = true;
+    engine_on_worker_start(devhost_worker_start);
+    engine_on_worker_exit(devhost_worker_exit);
+    engine_on_user_signal(devhost_signal);
+    engine_on_crash(devhost_crash_answer);
     log_set_pretty(getenv("KILN_DEV_COLOR") != NULL);
     static const kiln_app_def empty = { 0 };
     /* The master needs no routes: the worker loads the manifest itself, at

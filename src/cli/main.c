@@ -1,5 +1,6 @@
 /*
- * kiln.c -- the `kiln` command: build, start, routes.
+ * main.c -- the `kiln` command's main: new, dev, build, start, routes, migrate
+ * (the public API, include/kiln.h, is implemented in src/api, src/db, ...).
  * Owns: argument parsing and help texts. Must never: accept an unknown
  * option silently.
  */
