@@ -94,7 +94,10 @@ static void complete_head(db_conn *c)
     if (!c->head) c->tail = NULL;
     op->done = true;
     if (op->detached) { free(op); return; }
-    if (op->waiter) wait_wake_at(op->waiter, 0);
+    /* Wake its request -- unless it is the one running (the reader): a
+     * wake-up armed for ourselves would fire during our next, unrelated
+     * wait (an offloaded call, say) and end it early. */
+    if (op->waiter && op->waiter != wait_self()) wait_wake_at(op->waiter, 0);
 }
 
 /* The connection is gone: every operation in flight fails now. */
@@ -323,7 +326,7 @@ static void hand_off(db_conn *c)
 {
     if (c->reading) return;
     for (pg_op *op = c->head; op; op = op->next)
-        if (!op->detached && op->waiter) { wait_wake_at(op->waiter, 0); return; }
+        if (!op->detached && op->waiter && op->waiter != wait_self()) { wait_wake_at(op->waiter, 0); return; }
 }
 
 /* From a request's coroutine: wait until `last` (and whatever of ours runs
