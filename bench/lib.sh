@@ -1,10 +1,24 @@
-# bench/lib.sh -- helpers for the bench scripts (sourced, not run):
-#   free_port            a port nothing listens on
+# bench/lib.sh -- helpers shared by the bench scripts (sourced, not run).
+#
+#   srv_pin / load_pin   taskset prefixes: server on CPU 0, load on CPU 1
+#                        (empty arrays on a one-CPU machine; pinned=0 then)
+#   free_port            a loopback port nothing listens on (connect refused)
 #   until_200 URL        polls URL until it answers 200 (10 s at most)
 #   to_ms 812.00us       wrk's latency units -> milliseconds
 #   run_wrk NAME URL     wrk -t1 -c$conns -d$duration --latency; sets
 #                        rps[NAME], p50[NAME], p99[NAME]
 # Callers set `conns`, `duration` and `tmp` (a scratch folder).
+# shellcheck shell=bash disable=SC2034 # the arrays are used by the sourcing script
+
+if (($(nproc) >= 2)); then
+    srv_pin=(taskset -c 0)
+    load_pin=(taskset -c 1)
+    pinned=1
+else
+    srv_pin=()
+    load_pin=()
+    pinned=0
+fi
 
 free_port() {
     local p

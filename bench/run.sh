@@ -55,21 +55,13 @@ make -j2 >"$tmp/make.log" 2>&1 || {
 }
 build/kiln build examples/blog || die "kiln build examples/blog failed"
 
-# Server on CPU 0, load on CPU 1 (when there are two CPUs).
-if (($(nproc) >= 2)); then
-    srv_pin=(taskset -c 0)
-    load_pin=(taskset -c 1)
-    pin_note="server on CPU 0, wrk on CPU 1"
-else
-    srv_pin=()
-    load_pin=()
-    pin_note="one CPU: no pinning"
-fi
+# Server on CPU 0, load on CPU 1 (when there are two CPUs); free_port, to_ms
+# (run_wrk is redefined below: pinned, and start_ms).
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+if ((pinned)); then pin_note="server on CPU 0, wrk on CPU 1"; else pin_note="one CPU: no pinning"; fi
 
 # ---- helpers ------------------------------------------------------------------
-
-. bench/lib.sh   # free_port, to_ms (run_wrk is redefined below: pinned, and start_ms)
-
 
 now_ns() { date +%s%N; }
 

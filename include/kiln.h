@@ -389,6 +389,31 @@ kiln_rows *kiln_db_query_(kiln_req *req, const char *sql, const kiln_param *para
 /* kiln_rows *kiln_db_query(kiln_req *req, const char *sql, ...params); */
 #define kiln_db_query(req, ...) kiln_db_query_((req), KILN_QARGS_(__VA_ARGS__))
 
+/* Several independent statements of one request, sent together: on
+ * PostgreSQL they travel in one pipeline (one round trip for all), on
+ * SQLite they simply run one after the other when you wait.
+ *
+ *     kiln_rows *post = kiln_db_send(req, "SELECT * FROM posts WHERE id = ?", id);
+ *     kiln_rows *tags = kiln_db_send(req, "SELECT tag FROM tags WHERE post_id = ?", id);
+ *     kiln_rows *user = kiln_db_send(req, "SELECT name FROM users WHERE id = ?", uid);
+ *     if (!kiln_db_wait(req)) return;        // a failure was answered (or is yours)
+ *     ... read post, tags, user as usual ...
+ *
+ * kiln_db_send() queues a statement and returns its rows, empty until
+ * kiln_db_wait() sends every queued statement and waits for all of them
+ * (before that, their status is KILN_DB_ERROR, "not sent yet").
+ * Parameters are copied, so a loop may reuse its variables. Each statement
+ * succeeds or fails on its own (no transaction joins them: use
+ * kiln_db_begin for that; inside one they run on its connection, in order).
+ * Failures are handled as for kiln_db_query, the first one answering.
+ * kiln_db_wait() is true when every statement succeeded. kiln_db_query,
+ * kiln_db_begin, kiln_db_commit and kiln_db_rollback first send and wait
+ * for what is queued. */
+kiln_rows *kiln_db_send_(kiln_req *req, const char *sql, const kiln_param *params, size_t n);
+bool kiln_db_wait(kiln_req *req);
+/* kiln_rows *kiln_db_send(kiln_req *req, const char *sql, ...params); */
+#define kiln_db_send(req, ...) kiln_db_send_((req), KILN_QARGS_(__VA_ARGS__))
+
 
 /* ------------------------------------------------------------------------
  * Validation: Joi-style schemas, declared as static C data.

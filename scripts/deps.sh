@@ -82,6 +82,7 @@ bench)
     want wrk wrk
     want procps pgrep
     want util-linux taskset
+    want postgresql  # bench/pg.sh: a throwaway cluster on loopback, and pgbench
     if ! command -v nginx >/dev/null 2>&1 && ! have_pkg nginx-light && ! have_pkg nginx; then
         missing+=(nginx-light)
     fi

@@ -1,18 +1,31 @@
 /*
- * db.c -- kiln_db: the per-worker connection pool, transactions, typed row
- * access, and turning database failures into HTTP statuses.
+ * db.c -- kiln_db: the per-worker connection pool, transactions, batches,
+ * typed row access, and turning database failures into HTTP statuses.
  *
  * A request borrows a connection for one statement (autocommit) or from
- * kiln_db_begin() to commit/rollback; requests that find every connection
- * busy wait in a FIFO queue (their coroutine parks; the worker serves
- * others). SQLite gets one connection per worker, PostgreSQL a small pool
- * (KILN_DB_POOL, default 4). A connection found broken is dropped and the
- * next borrower opens a new one, so a database restart heals by itself.
+ * kiln_db_begin() to commit/rollback (a transaction has its connection to
+ * itself). A backend that pipelines (PostgreSQL, pipeline.c) lets up to
+ * `depth` requests share one connection with statements in flight; SQLite
+ * has one connection per worker and depth 1, so there a connection serves
+ * one request at a time. Requests that find no capacity wait in a FIFO
+ * queue (their coroutine parks; the worker serves others); capacity freed
+ * is handed to the waiters in order, before they wake. A transaction that
+ * waits marks one shared connection "draining": it takes no new requests
+ * and goes to the transaction once its statements in flight are done, so a
+ * busy pool cannot starve transactions. A connection found broken is
+ * dropped and the next borrower opens a new one, so a database restart
+ * heals by itself.
  *
- * Owns: the pool and the wait queue of this worker.
- * Must never: build SQL from values (only bound parameters), let two
- * requests use one connection at once, or keep a transaction open past the
- * end of its request (a deferred rollback closes it).
+ * Pool size and depth: KILN_DB_POOL (connections per worker) and
+ * KILN_DB_PIPELINE (requests in flight per connection) override the
+ * backend's measured defaults (pg.c).
+ *
+ * Owns: the pool and the wait queue of this worker; a request's batch of
+ * statements not yet sent (kiln_db_send).
+ * Must never: build SQL from values (only bound parameters), let a
+ * transaction's connection carry anyone else's statements, or keep a
+ * transaction open past the end of its request (a deferred rollback closes
+ * it).
  */
 #include "db/db.h"
 #include "metrics/metrics.h"
@@ -27,23 +40,43 @@
 #include <unistd.h>
 
 #define MAX_POOL 64
+#define MAX_DEPTH 1024
 
-struct db_req {
-    db_conn *held;       /* borrowed connection, or NULL                 */
-    bool in_tx;
-    bool answered;       /* an automatic error response went out         */
+typedef struct waiter waiter;
+
+typedef struct slot {
+    bool used;           /* holds (or is opening) a connection            */
+    db_conn *c;          /* NULL while it is being opened                 */
+    int users;           /* requests with statements in flight on it      */
+    bool excl;           /* lent to one request (a transaction)           */
+    waiter *drain_for;   /* a waiting transaction gets it once it empties */
+} slot;
+
+struct waiter {
+    conn *c;
+    bool excl;
+    slot *got;           /* handed over before the wake-up                */
+    bool connect;        /* ... empty: the waiter opens the connection    */
+    waiter *next;
 };
 
-typedef struct waiter { conn *c; struct waiter *next; } waiter;
+struct db_req {
+    slot *held;          /* the transaction's connection, or NULL         */
+    bool in_tx;
+    bool answered;       /* an automatic error response went out          */
+    bool deferred;       /* release_at_end is registered                  */
+    db_stmt *pending;    /* kiln_db_send: not sent yet                    */
+    size_t npending, cap;
+};
 
 static struct {
     bool init;
     const db_backend *be;
     char *target;
-    db_conn *idle[MAX_POOL];
-    int nidle;
-    int open;            /* connections in existence (idle + borrowed)    */
+    slot slots[MAX_POOL];
+    int open;            /* slots in use                                  */
     int max;
+    int depth;
     waiter *head, *tail;
 } pool;
 
@@ -106,22 +139,39 @@ const db_backend *db_choose(const char *app_dir, char **target)
     return &db_sqlite;
 }
 
+static int env_int(const char *name, int dflt, int lo, int hi)
+{
+    const char *e = getenv(name);
+    int v = e && *e ? atoi(e) : dflt;
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
 static void pool_init(void)
 {
     if (pool.init) return;
     pool.init = true;
     pool.be = db_choose(db_app_dir(), &pool.target);
-    const char *m = getenv("KILN_DB_POOL");
-    int max = m ? atoi(m) : 4;
-    if (max < 1) max = 1;
-    if (max > MAX_POOL) max = MAX_POOL;
-    pool.max = pool.be == &db_sqlite ? 1 : max;
+    if (pool.be == &db_sqlite) {
+        pool.max = 1;
+        pool.depth = 1;
+    } else {
+        pool.max = env_int("KILN_DB_POOL", pool.be->pool_default ? pool.be->pool_default : 4, 1, MAX_POOL);
+        pool.depth = env_int("KILN_DB_PIPELINE", pool.be->depth_default ? pool.be->depth_default : 1, 1, MAX_DEPTH);
+    }
+}
+
+static void close_slot(slot *s)
+{
+    pool.be->close(s->c);
+    memset(s, 0, sizeof *s);
+    pool.open--;
 }
 
 void db_worker_exit(void)
 {
     if (!pool.init) return;
-    while (pool.nidle > 0) pool.be->close(pool.idle[--pool.nidle]);
+    for (int i = 0; i < MAX_POOL; i++)
+        if (pool.slots[i].used && pool.slots[i].c) close_slot(&pool.slots[i]);
     free(pool.target);
     memset(&pool, 0, sizeof pool);
 }
@@ -135,90 +185,162 @@ void db_worker_exit(void)
  * of a pointer into recycled memory. */
 static void forget_dbr(void *arg)
 {
-    struct db_req **slot = arg;
-    *slot = NULL;
+    struct db_req **sp = arg;
+    *sp = NULL;
 }
 
 static struct db_req *dbr_of(kiln_req *req)
 {
-    struct db_req **slot = request_db_slot(req);
-    if (!*slot) {
-        *slot = arena_calloc(request_arena(req), sizeof **slot);
-        kiln_defer(req, forget_dbr, slot);
+    struct db_req **sp = request_db_slot(req);
+    if (!*sp) {
+        *sp = arena_calloc(request_arena(req), sizeof **sp);
+        kiln_defer(req, forget_dbr, sp);
     }
-    return *slot;
+    return *sp;
 }
 
-static void wake_next(void)
-{
-    waiter *w = pool.head;
-    if (!w) return;
-    pool.head = w->next;
-    if (!pool.head) pool.tail = NULL;
-    wait_wake_at(w->c, 0);
-}
-
-/* The pool's gauges for /_kiln/metrics (nothing when metrics are off). */
+/* The pool's gauges for /_kiln/metrics (nothing when metrics are off):
+ * connections open, and those with statements in flight or lent out. */
 static void pool_gauges(void)
 {
+    int busy = 0;
+    for (int i = 0; i < pool.max; i++)
+        if (pool.slots[i].used && (pool.slots[i].users > 0 || pool.slots[i].excl)) busy++;
     metrics_gauge_set(MG_DB_POOL_OPEN, pool.open);
-    metrics_gauge_set(MG_DB_POOL_IN_USE, pool.open - (int)pool.nidle);
+    metrics_gauge_set(MG_DB_POOL_IN_USE, busy);
 }
 
-static void give_back(db_conn *dc)
+/* Capacity for a request now, with the counts already taken: a connection
+ * to share (excl false) or to own (excl true), or an empty slot the caller
+ * opens a connection in (*connect). NULL: none; wait. `w` is the waiter
+ * asking (a slot draining for it is its own). */
+static slot *pick(bool excl, waiter *w, bool *connect)
 {
-    if (!pool.be->ok(dc)) {
-        pool.be->close(dc);
-        pool.open--;
-    } else {
-        pool.idle[pool.nidle++] = dc;
+    slot *best = NULL, *free_slot = NULL;
+    *connect = false;
+    for (int i = 0; i < pool.max; i++) {
+        slot *s = &pool.slots[i];
+        if (!s->used) { if (!free_slot) free_slot = s; continue; }
+        if (!s->c || s->excl) continue;
+        if (!pool.be->ok(s->c)) {
+            if (s->users == 0) {               /* broken and idle: drop it */
+                close_slot(s);
+                if (!free_slot) free_slot = s;
+            }
+            continue;
+        }
+        if (excl) {
+            if (s->users == 0 && (!s->drain_for || s->drain_for == w)) { best = s; break; }
+        } else if (!s->drain_for && s->users < pool.depth && (!best || s->users < best->users)) {
+            best = s;
+        }
     }
-    pool_gauges();
-    wake_next();
+    if (!(best && (excl || best->users == 0)) && free_slot) {
+        /* Rather a connection of its own than a share, while the pool has
+         * room: a slow statement then holds up fewer requests queued behind
+         * it in the same pipeline. */
+        free_slot->used = true;
+        free_slot->excl = excl;
+        free_slot->users = excl ? 0 : 1;
+        pool.open++;
+        *connect = true;
+        return free_slot;
+    }
+    if (!best) return NULL;
+    if (excl) { best->excl = true; best->drain_for = NULL; }
+    else best->users++;
+    return best;
 }
 
-/* Borrow a connection: an idle one, a new one, or wait for one.
- * NULL (and *err) when a new connection could not be opened. */
-static db_conn *borrow(kiln_req *req, char **err)
+/* Hand freed capacity to the waiters, in order, then wake them. */
+static void serve_waiters(void)
 {
-    for (;;) {
-        while (pool.nidle > 0) {
-            db_conn *dc = pool.idle[--pool.nidle];
-            if (pool.be->ok(dc)) { pool_gauges(); return dc; }
-            pool.be->close(dc);
-            pool.open--;
-        }
-        if (pool.open < pool.max) {
-            pool.open++;
-            db_conn *dc = pool.be->connect(pool.target, req, err);
-            if (!dc) { pool.open--; wake_next(); }
-            pool_gauges();
-            return dc;
-        }
+    for (waiter **pp = &pool.head, *prev = NULL; *pp;) {
+        waiter *w = *pp;
+        bool connect;
+        slot *s = pick(w->excl, w, &connect);
+        if (!s) { prev = w; pp = &w->next; continue; }
+        w->got = s;
+        w->connect = connect;
+        *pp = w->next;
+        if (pool.tail == w) pool.tail = prev;
+        wait_wake_at(w->c, 0);
+    }
+}
+
+/* Give back what pick() (or serve_waiters()) handed out. */
+static void release(slot *s, bool excl)
+{
+    if (excl) s->excl = false;
+    else s->users--;
+    if (s->c && s->users == 0 && !s->excl && !pool.be->ok(s->c)) close_slot(s);
+    serve_waiters();
+    pool_gauges();
+}
+
+/* A waiting transaction: make one shared connection drain for it. */
+static void drain_one_for(waiter *w)
+{
+    slot *best = NULL;
+    for (int i = 0; i < pool.max; i++) {
+        slot *s = &pool.slots[i];
+        if (s->drain_for == w) return;
+        if (s->used && s->c && !s->excl && !s->drain_for && (!best || s->users < best->users)) best = s;
+    }
+    if (best) best->drain_for = w;
+}
+
+static void undrain(waiter *w)
+{
+    for (int i = 0; i < pool.max; i++)
+        if (pool.slots[i].drain_for == w) pool.slots[i].drain_for = NULL;
+}
+
+/* Borrow capacity: share a connection (excl false) or own one. NULL (and
+ * *err) when no connection could be opened, or the request ended while it
+ * waited (its 504 went out, or its client left). */
+static slot *borrow(kiln_req *req, bool excl, char **err)
+{
+    static const char gone[] = "the request ended while waiting for a database connection";
+    bool connect;
+    slot *s = pick(excl, NULL, &connect);
+    if (!s) {
         metrics_add(MC_DB_POOL_WAITS, 1);
-        waiter w = { .c = wait_self() };
+        waiter w = { .c = wait_self(), .excl = excl };
         if (pool.tail) pool.tail->next = &w; else pool.head = &w;
         pool.tail = &w;
-        wait_suspend(WAIT_QUEUE);
-        bool gave_up = wait_gave_up(w.c);   /* 504 sent, or the client left */
-        /* Woken (or abandoned): make sure we are off the queue. */
-        bool still_queued = false;
-        for (waiter **pp = &pool.head; *pp; pp = &(*pp)->next)
-            if (*pp == &w) {
-                still_queued = true;
-                *pp = w.next;
-                if (pool.tail == &w) {
-                    pool.tail = NULL;
-                    for (waiter *x = pool.head; x; x = x->next) pool.tail = x;
+        if (excl) drain_one_for(&w);
+        while (!w.got && !wait_gave_up(w.c)) wait_suspend(WAIT_QUEUE);
+        undrain(&w);
+        if (!w.got) {                            /* abandoned, still queued */
+            waiter *prev = NULL;
+            for (waiter **pp = &pool.head; *pp; prev = *pp, pp = &(*pp)->next)
+                if (*pp == &w) {
+                    *pp = w.next;
+                    if (pool.tail == &w) pool.tail = prev;
+                    break;
                 }
-                break;
-            }
-        if (gave_up) {
-            if (err) *err = kiln_xstrdup("the request ended while waiting for a database connection");
-            if (!still_queued) wake_next();   /* our turn came: pass it on */
+            if (err) *err = kiln_xstrdup(gone);
+            serve_waiters();
+            return NULL;
+        }
+        s = w.got;
+        connect = w.connect;
+        if (wait_gave_up(w.c)) {                 /* handed over too late */
+            if (connect) { memset(s, 0, sizeof *s); pool.open--; serve_waiters(); }
+            else release(s, excl);
+            if (err) *err = kiln_xstrdup(gone);
             return NULL;
         }
     }
+    if (!connect) { pool_gauges(); return s; }
+    s->c = pool.be->connect(pool.target, req, err);
+    pool_gauges();
+    if (s->c) return s;
+    memset(s, 0, sizeof *s);
+    pool.open--;
+    serve_waiters();
+    return NULL;
 }
 
 /* End of request: roll back an open transaction and return the connection. */
@@ -231,10 +353,10 @@ static void release_at_end(void *arg)
         /* The handler returned (or failed) inside a transaction. The request's
          * coroutine is finished, so roll back without suspending. */
         kiln_rows r = { 0 };
-        pool.be->query(d->held, NULL, request_arena(req), "ROLLBACK", NULL, 0, &r);
+        pool.be->query(d->held->c, NULL, request_arena(req), "ROLLBACK", NULL, 0, &r);
         d->in_tx = false;
     }
-    give_back(d->held);
+    release(d->held, true);
     d->held = NULL;
 }
 
@@ -276,65 +398,135 @@ static void answer_failure(kiln_req *req, struct db_req *d, kiln_rows *r, const 
     request_mute_response(req);   /* the handler's own sends are now quietly ignored */
 }
 
-/* Make sure the request holds a connection. False after answering 503. */
-static bool hold(kiln_req *req, struct db_req *d, kiln_rows *r, const char *sql)
+/* A statement that cannot run: answered like any failure (503 at most once). */
+static void refuse(kiln_req *req, struct db_req *d, kiln_rows *r, const char *sql, char *err)
 {
-    if (d->held) return true;
-    char *err = NULL;
-    d->held = borrow(req, &err);
-    if (!d->held) {
-        r->status = KILN_DB_UNAVAILABLE;
-        r->error = arena_strdup(request_arena(req), err ? err : "cannot connect to the database");
-        free(err);
-        answer_failure(req, d, r, sql);
-        return false;
-    }
-    kiln_defer(req, release_at_end, req);
-    return true;
+    r->status = KILN_DB_UNAVAILABLE;
+    r->error = arena_strdup(request_arena(req), err ? err : "cannot connect to the database");
+    free(err);
+    answer_failure(req, d, r, sql);
 }
 
-static void drop_hold(struct db_req *d)
+static const char ANSWERED[] = "an earlier database error already answered this request";
+
+/* Run statements: on the transaction's connection, or on a shared one
+ * borrowed for them. Failures are answered in order (the first one wins). */
+static void run(kiln_req *req, struct db_req *d, db_stmt *st, size_t n)
 {
-    if (!d->held) return;
-    give_back(d->held);
-    d->held = NULL;
+    arena *a = request_arena(req);
+    if (d->answered) {
+        /* An earlier failure already answered; do not touch the database. */
+        for (size_t i = 0; i < n; i++) {
+            st[i].out->status = KILN_DB_UNAVAILABLE;
+            st[i].out->error = ANSWERED;
+        }
+        return;
+    }
+    slot *s = d->held;
+    if (!s) {
+        char *err = NULL;
+        s = borrow(req, false, &err);
+        if (!s) {
+            for (size_t i = 0; i < n; i++) refuse(req, d, st[i].out, st[i].sql, i ? NULL : err);
+            return;
+        }
+    }
+    if (pool.be->query_many && n > 1) {
+        pool.be->query_many(s->c, req, a, st, n);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            pool.be->query(s->c, req, a, st[i].sql, st[i].p, st[i].n, st[i].out);
+    }
+    if (s != d->held) release(s, false);
+    for (size_t i = 0; i < n; i++) answer_failure(req, d, st[i].out, st[i].sql);
+}
+
+bool kiln_db_wait(kiln_req *req)
+{
+    pool_init();
+    struct db_req *d = dbr_of(req);
+    size_t n = d->npending;
+    if (!n) return !d->answered;
+    db_stmt *st = d->pending;
+    d->pending = NULL;
+    d->npending = d->cap = 0;
+    for (size_t i = 0; i < n; i++) memset(st[i].out, 0, sizeof *st[i].out);
+    run(req, d, st, n);
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) ok = ok && st[i].out->status == KILN_DB_OK;
+    return ok;
+}
+
+kiln_rows *kiln_db_send_(kiln_req *req, const char *sql, const kiln_param *params, size_t n)
+{
+    pool_init();
+    arena *a = request_arena(req);
+    struct db_req *d = dbr_of(req);
+    if (d->npending == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        db_stmt *nst = arena_alloc(a, cap * sizeof *nst);
+        if (d->npending) memcpy(nst, d->pending, d->npending * sizeof *nst);
+        d->pending = nst;
+        d->cap = cap;
+    }
+    /* The parameters are the caller's compound literal (gone at the end of
+     * its block) and its strings: keep copies until kiln_db_wait. */
+    kiln_param *p = arena_alloc(a, (n ? n : 1) * sizeof *p);
+    for (size_t i = 0; i < n; i++) {
+        p[i] = params[i];
+        if (p[i].type == 3) p[i].s = arena_strndup(a, p[i].s, p[i].n);
+    }
+    kiln_rows *r = arena_calloc(a, sizeof *r);
+    r->status = KILN_DB_ERROR;
+    r->error = "not sent yet: call kiln_db_wait(req) first";
+    d->pending[d->npending++] = (db_stmt){ .sql = arena_strdup(a, sql), .p = p, .n = n, .out = r };
+    return r;
 }
 
 kiln_rows *kiln_db_query_(kiln_req *req, const char *sql, const kiln_param *params, size_t n)
 {
     pool_init();
-    arena *a = request_arena(req);
-    kiln_rows *r = arena_calloc(a, sizeof *r);
+    kiln_rows *r = arena_calloc(request_arena(req), sizeof *r);
     struct db_req *d = dbr_of(req);
-    if (d->answered) {
-        /* An earlier failure already answered; do not touch the database. */
-        r->status = KILN_DB_UNAVAILABLE;
-        r->error = "an earlier database error already answered this request";
-        return r;
-    }
-    if (!hold(req, d, r, sql)) return r;
-    pool.be->query(d->held, req, a, sql, params, n, r);
-    if (!d->in_tx) drop_hold(d);        /* autocommit: give it back at once */
-    answer_failure(req, d, r, sql);
+    kiln_db_wait(req);                        /* what was sent goes first */
+    db_stmt st = { .sql = sql, .p = params, .n = n, .out = r };
+    run(req, d, &st, 1);
     return r;
 }
 
 static bool tx_statement(kiln_req *req, struct db_req *d, const char *sql)
 {
     kiln_rows *r = arena_calloc(request_arena(req), sizeof *r);
-    pool.be->query(d->held, req, request_arena(req), sql, NULL, 0, r);
+    pool.be->query(d->held->c, req, request_arena(req), sql, NULL, 0, r);
     answer_failure(req, d, r, sql);
     return r->status == KILN_DB_OK;
+}
+
+static void drop_hold(struct db_req *d)
+{
+    if (!d->held) return;
+    release(d->held, true);
+    d->held = NULL;
 }
 
 bool kiln_db_begin(kiln_req *req)
 {
     pool_init();
     struct db_req *d = dbr_of(req);
+    kiln_db_wait(req);
     if (d->in_tx) return true;
     if (d->answered) return false;
-    kiln_rows r = { 0 };
-    if (!hold(req, d, &r, pool.be->begin_sql)) return false;
+    char *err = NULL;
+    d->held = borrow(req, true, &err);
+    if (!d->held) {
+        kiln_rows r = { 0 };
+        refuse(req, d, &r, pool.be->begin_sql, err);
+        return false;
+    }
+    if (!d->deferred) {
+        d->deferred = true;
+        kiln_defer(req, release_at_end, req);
+    }
     d->in_tx = true;
     if (!tx_statement(req, d, pool.be->begin_sql)) {
         d->in_tx = false;
@@ -347,11 +539,12 @@ bool kiln_db_begin(kiln_req *req)
 bool kiln_db_commit(kiln_req *req)
 {
     struct db_req *d = dbr_of(req);
+    kiln_db_wait(req);
     if (!d->in_tx || !d->held) return false;
     bool ok = tx_statement(req, d, "COMMIT");
     if (!ok) {
         kiln_rows r = { 0 };
-        pool.be->query(d->held, req, request_arena(req), "ROLLBACK", NULL, 0, &r);
+        pool.be->query(d->held->c, req, request_arena(req), "ROLLBACK", NULL, 0, &r);
     }
     d->in_tx = false;
     drop_hold(d);
@@ -361,109 +554,12 @@ bool kiln_db_commit(kiln_req *req)
 void kiln_db_rollback(kiln_req *req)
 {
     struct db_req *d = dbr_of(req);
+    kiln_db_wait(req);
     if (!d->in_tx || !d->held) return;
     kiln_rows r = { 0 };
-    pool.be->query(d->held, req, request_arena(req), "ROLLBACK", NULL, 0, &r);
+    pool.be->query(d->held->c, req, request_arena(req), "ROLLBACK", NULL, 0, &r);
     d->in_tx = false;
     drop_hold(d);
-}
-
-/* ---- reading rows --------------------------------------------------- */
-
-size_t kiln_rows_count(const kiln_rows *r) { return r ? r->nrows : 0; }
-size_t kiln_rows_columns(const kiln_rows *r) { return r ? r->ncols : 0; }
-const char *kiln_rows_column(const kiln_rows *r, size_t col) { return r && col < r->ncols ? r->cols[col] : NULL; }
-int64_t kiln_rows_changes(const kiln_rows *r) { return r ? r->changes : 0; }
-kiln_db_status kiln_rows_status(const kiln_rows *r) { return r ? r->status : KILN_DB_ERROR; }
-const char *kiln_rows_error(const kiln_rows *r) { return r ? r->error : "no result"; }
-
-static const db_value *cell(const kiln_rows *r, size_t row, const char *col)
-{
-    if (!r || row >= r->nrows) return NULL;
-    for (size_t c = 0; c < r->ncols; c++)
-        if (!strcmp(r->cols[c], col)) return &r->vals[row * r->ncols + c];
-    return NULL;
-}
-
-int64_t kiln_rows_i64(const kiln_rows *r, size_t row, const char *col)
-{
-    const db_value *v = cell(r, row, col);
-    if (!v) return 0;
-    if (v->type == DBV_INT || v->type == DBV_BOOL) return v->i;
-    if (v->type == DBV_REAL) return (int64_t)v->d;
-    if (v->type == DBV_TEXT) return strtoll(v->s, NULL, 10);
-    return 0;
-}
-
-double kiln_rows_f64(const kiln_rows *r, size_t row, const char *col)
-{
-    const db_value *v = cell(r, row, col);
-    if (!v) return 0;
-    if (v->type == DBV_REAL) return v->d;
-    if (v->type == DBV_INT || v->type == DBV_BOOL) return (double)v->i;
-    if (v->type == DBV_TEXT) return strtod(v->s, NULL);
-    return 0;
-}
-
-const char *kiln_rows_str(const kiln_rows *r, size_t row, const char *col)
-{
-    const db_value *v = cell(r, row, col);
-    return v && v->type != DBV_NULL ? v->s : NULL;
-}
-
-size_t kiln_rows_len(const kiln_rows *r, size_t row, const char *col)
-{
-    const db_value *v = cell(r, row, col);
-    return v && v->type != DBV_NULL ? v->n : 0;
-}
-
-bool kiln_rows_is_null(const kiln_rows *r, size_t row, const char *col)
-{
-    const db_value *v = cell(r, row, col);
-    return !v || v->type == DBV_NULL;
-}
-
-/* ---- rows as JSON --------------------------------------------------- */
-#define JW(w) ((jw_state *)(void *)(w))
-
-void kiln_jw_row(kiln_jw *w, const kiln_rows *r, size_t row)
-{
-    jw_state *s = JW(w);
-    if (!r || row >= r->nrows) { jw_null(s); return; }
-    jw_begin_object(s);
-    for (size_t c = 0; c < r->ncols; c++) {
-        const db_value *v = &r->vals[row * r->ncols + c];
-        jw_key(s, r->cols[c], strlen(r->cols[c]));
-        switch (v->type) {
-        case DBV_NULL: jw_null(s); break;
-        case DBV_INT: jw_int(s, v->i); break;
-        case DBV_REAL: jw_double(s, v->d); break;
-        case DBV_BOOL: jw_bool(s, v->i != 0); break;
-        case DBV_JSON: jw_raw(s, v->s, v->n); break;
-        default: jw_string(s, v->s, v->n); break;
-        }
-    }
-    jw_end(s);
-}
-
-void kiln_jw_rows(kiln_jw *w, const kiln_rows *r)
-{
-    jw_begin_array(JW(w));
-    for (size_t i = 0; r && i < r->nrows; i++) kiln_jw_row(w, r, i);
-    jw_end(JW(w));
-}
-
-void kiln_send_rows(kiln_res *res, int status, const kiln_rows *r)
-{
-    if (kiln_res_started(res)) return;
-    kiln_jw_rows(kiln_json_begin(res, status), r);
-}
-
-void kiln_send_row(kiln_res *res, int status, const kiln_rows *r)
-{
-    if (kiln_res_started(res)) return;
-    if (!r || r->nrows == 0) { kiln_error(res, 404, "Not Found"); return; }
-    kiln_jw_row(kiln_json_begin(res, status), r, 0);
 }
 
 /* ---- '?' -> $n ------------------------------------------------------ */

@@ -32,6 +32,14 @@ struct kiln_rows {
 
 typedef struct db_conn db_conn;
 
+/* One statement of a batch (kiln_db_send ... kiln_db_wait). */
+typedef struct db_stmt {
+    const char *sql;
+    const kiln_param *p;
+    size_t n;
+    kiln_rows *out;
+} db_stmt;
+
 typedef struct db_backend {
     const char *name;                       /* "sqlite" or "postgres"          */
     /* Connect (may suspend `req` when it is not NULL; NULL: blocking). */
@@ -46,6 +54,14 @@ typedef struct db_backend {
      * malloc'd message. */
     char *(*exec_script)(db_conn *c, const char *sql);
     const char *begin_sql;                  /* "BEGIN IMMEDIATE" / "BEGIN"     */
+    /* Several statements sent together, each with its own result (and its
+     * own failure); NULL: db.c runs them one by one with query(). */
+    void (*query_many)(db_conn *c, kiln_req *req, arena *a, db_stmt *st, size_t n);
+    /* Pool defaults (KILN_DB_POOL, KILN_DB_PIPELINE override them):
+     * connections per worker, and how many requests may have statements in
+     * flight on one connection at once (1: a connection serves one request
+     * at a time). */
+    int pool_default, depth_default;
 } db_backend;
 
 extern const db_backend db_sqlite;

@@ -1,51 +1,42 @@
 /*
- * pg.c -- the PostgreSQL backend, on libpq's asynchronous API.
+ * pg.c -- the PostgreSQL backend, on libpq's asynchronous API: connecting,
+ * reading results into kiln_rows, classifying errors, migration scripts.
+ * Sending statements and waiting for their results is pipeline.c's job
+ * (libpq pipeline mode, prepared statements cached per connection).
  *
- * Connecting (PQconnectStart/PQconnectPoll) and querying
- * (PQsendQueryParams, PQconsumeInput, PQgetResult) never block the worker:
+ * Connecting (PQconnectStart/PQconnectPoll) never blocks the worker:
  * whenever libpq would wait, the request's coroutine waits for the socket on
  * the event loop (wait_fd) and the worker serves other requests. Without a
- * request (migrations, an end-of-request rollback) the same calls block,
- * which is fine there.
+ * request (migrations) the same calls block, which is fine there.
  *
  * `?` placeholders are rewritten to $1..$n (db.c). Parameters go in text
  * format; a text parameter holding a NUL byte cannot be sent to PostgreSQL
  * and is refused as invalid data (400) before anything is sent.
  *
- * A restart of PostgreSQL: statements in flight fail (503, db.c); pooled
- * idle connections are checked before reuse (pg_ok: an idle socket that
- * turned readable was closed by the server) and replaced, so requests after
- * the restart succeed without restarting Kiln. Server notices are dropped.
+ * A restart of PostgreSQL: statements in flight fail (503, db.c); a pooled
+ * connection whose socket turns readable while nothing is in flight was
+ * closed by the server and is flagged broken (pg_ok) and replaced, so
+ * requests after the restart succeed without restarting Kiln. Server
+ * notices are dropped.
  *
- * Owns: one PGconn. Must never: leave a half-read result on a connection it
- * hands back (a broken connection is flagged and dropped by db.c).
+ * Owns: one PGconn per db_conn. Must never: leave a half-read result on a
+ * connection it hands back (a broken connection is flagged and dropped by
+ * db.c).
  */
-#include "db/db.h"
-#include "api/request.h"
-#include "runtime/log.h"
-#include "runtime/wait.h"
+#include "db/pg.h"
 
-#include <libpq-fe.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #define PG_CONNECT_TIMEOUT_MS 5000
-#define PG_QUERY_TIMEOUT_MS 0           /* statements are bounded by the route's max duration */
-
-struct db_conn {
-    PGconn *pg;
-    bool broken;
-};
 
 /* Wait for the socket: on the loop if we have a request, else poll(). */
 static int wait_sock(kiln_req *req, int fd, bool for_write, unsigned timeout_ms)
 {
-    if (req && wait_self()) {
-        int ev = wait_fd(fd, for_write ? EPOLLOUT : EPOLLIN, timeout_ms);
-        return ev;
-    }
+    if (req && wait_self()) return wait_fd(fd, for_write ? EPOLLOUT : EPOLLIN, timeout_ms);
     struct pollfd p = { .fd = fd, .events = for_write ? POLLOUT : POLLIN };
     int r = poll(&p, 1, timeout_ms ? (int)timeout_ms : -1);
     return r > 0 ? 1 : 0;
@@ -58,6 +49,15 @@ static void drop_notice(void *arg, const char *message)
 {
     (void)arg;
     (void)message;
+}
+
+static int cache_size(void)
+{
+    const char *e = getenv("KILN_PG_STATEMENTS");
+    int n = e && *e ? atoi(e) : PG_STMT_CACHE_DEFAULT;
+    if (n < 0) n = 0;
+    if (n > PG_STMT_CACHE_MAX) n = PG_STMT_CACHE_MAX;
+    return n;
 }
 
 static db_conn *pg_connect(const char *url, kiln_req *req, char **err)
@@ -80,6 +80,9 @@ static db_conn *pg_connect(const char *url, kiln_req *req, char **err)
     PQsetNoticeProcessor(pg, drop_notice, NULL);
     db_conn *c = kiln_xcalloc(1, sizeof *c);
     c->pg = pg;
+    c->wfd = -1;
+    c->cache_max = cache_size();
+    if (c->cache_max) c->cache = kiln_xcalloc((size_t)c->cache_max, sizeof *c->cache);
     return c;
 bad:
     if (err) {
@@ -94,6 +97,10 @@ bad:
 
 static void pg_close(db_conn *c)
 {
+    pg_pipe_close(c);
+    for (int i = 0; i < c->ncache; i++) free(c->cache[i].sql);
+    free(c->cache);
+    if (c->wfd >= 0) close(c->wfd);
     PQfinish(c->pg);
     free(c);
 }
@@ -103,10 +110,12 @@ static void pg_close(db_conn *c)
  * "terminating connection due to administrator command", then EOF), so it
  * is dropped here, before a request sends a statement into it. This is what
  * lets the first requests after a PostgreSQL restart succeed instead of
- * failing on a stale pooled connection. */
+ * failing on a stale pooled connection. (With statements in flight, the
+ * request reading for them finds out, pipeline.c.) */
 static bool pg_ok(db_conn *c)
 {
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK) return false;
+    if (c->head) return true;
     struct pollfd p = { .fd = PQsocket(c->pg), .events = POLLIN };
     if (p.fd < 0 || poll(&p, 1, 0) != 0) {
         c->broken = true;
@@ -115,7 +124,7 @@ static bool pg_ok(db_conn *c)
     return true;
 }
 
-static kiln_db_status classify(const char *sqlstate)
+kiln_db_status pg_classify(const char *sqlstate)
 {
     if (!sqlstate) return KILN_DB_UNAVAILABLE;
     if (!strncmp(sqlstate, "23", 2)) return KILN_DB_CONFLICT;        /* integrity constraint */
@@ -125,11 +134,11 @@ static kiln_db_status classify(const char *sqlstate)
     return KILN_DB_ERROR;
 }
 
-static void take_result(db_conn *c, arena *a, PGresult *res, kiln_rows *out)
+void pg_take_result(db_conn *c, arena *a, PGresult *res, kiln_rows *out)
 {
     ExecStatusType st = PQresultStatus(res);
+    if (out->status != KILN_DB_OK && out->error) return;   /* keep the first error */
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-        if (out->status != KILN_DB_OK && out->error) return;   /* keep the first error */
         int nr = PQntuples(res), nc = PQnfields(res);
         out->ncols = (size_t)nc;
         out->nrows = (size_t)nr;
@@ -162,37 +171,33 @@ static void take_result(db_conn *c, arena *a, PGresult *res, kiln_rows *out)
         out->status = KILN_DB_OK;
         return;
     }
+    if (st == PGRES_PIPELINE_ABORTED) {
+        /* An earlier command of the same sync group failed: its error is
+         * the one to report (kept above); this only happens without one
+         * when a Prepare sent for someone else failed. */
+        out->status = KILN_DB_ERROR;
+        out->error = "statement not run: an earlier statement of its group failed";
+        return;
+    }
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    out->status = classify(state);
+    out->status = pg_classify(state);
     out->error = arena_strdup(a, msg ? msg : PQerrorMessage(c->pg));
     if (PQstatus(c->pg) != CONNECTION_OK) c->broken = true;
 }
 
-static void pg_query(db_conn *c, kiln_req *req, arena *a, const char *sql,
-                     const kiln_param *p, size_t n, kiln_rows *out)
+bool pg_dollar_sql(arena *a, const char *sql, size_t n, const char **q, kiln_rows *out)
 {
     size_t nph = 0;
-    const char *q = db_rewrite_placeholders(a, sql, &nph);
-    if (nph != n) {
-        out->status = KILN_DB_ERROR;
-        out->error = arena_strdup(a, "parameter count does not match the '?' placeholders");
-        return;
-    }
-    /* The request's trace id rides along as a comment (sqlcommenter's
-     * style), so pg_stat_activity and the server's logs name the trace.
-     * Cheap here: statements are unnamed (no plan cache keyed by text), and
-     * the comment is on its own line (a trailing "--" cannot swallow it). */
-    const char *trace = req ? kiln_trace_id(req) : NULL;
-    if (trace) {
-        size_t ql = strlen(q);
-        char *t = arena_alloc(a, ql + 64);
-        memcpy(t, q, ql);
-        memcpy(t + ql, "\n/*trace_id='", 13);
-        memcpy(t + ql + 13, trace, 32);
-        memcpy(t + ql + 45, "'*/", 4);
-        q = t;
-    }
+    *q = db_rewrite_placeholders(a, sql, &nph);
+    if (nph == n) return true;
+    out->status = KILN_DB_ERROR;
+    out->error = arena_strdup(a, "parameter count does not match the '?' placeholders");
+    return false;
+}
+
+bool pg_text_values(arena *a, const kiln_param *p, size_t n, const char ***vals_out, kiln_rows *out)
+{
     const char **vals = arena_alloc(a, (n ? n : 1) * sizeof *vals);
     for (size_t i = 0; i < n; i++) {
         switch (p[i].type) {
@@ -202,48 +207,20 @@ static void pg_query(db_conn *c, kiln_req *req, arena *a, const char *sql,
             if (memchr(p[i].s, '\0', p[i].n)) {
                 out->status = KILN_DB_INVALID;
                 out->error = "text values may not contain NUL bytes";
-                return;
+                return false;
             }
             vals[i] = arena_strndup(a, p[i].s, p[i].n);
             break;
         default: vals[i] = NULL; break;
         }
     }
-    if (!PQsendQueryParams(c->pg, q, (int)n, NULL, vals, NULL, NULL, 0)) goto lost;
-    /* Flush the query out. */
-    for (;;) {
-        int f = PQflush(c->pg);
-        if (f == 0) break;
-        if (f < 0) goto lost;
-        if (wait_sock(req, PQsocket(c->pg), true, 0) < 0) goto lost;
-    }
-    /* Read every result; keep the first error or the last rows. */
-    for (;;) {
-        while (PQisBusy(c->pg)) {
-            int ev = wait_sock(req, PQsocket(c->pg), false, 0);
-            if (ev < 0) goto lost;
-            if (!PQconsumeInput(c->pg)) goto lost;
-        }
-        PGresult *res = PQgetResult(c->pg);
-        if (!res) break;
-        take_result(c, a, res, out);
-        PQclear(res);
-    }
-    if (PQstatus(c->pg) != CONNECTION_OK) c->broken = true;
-    return;
-lost:
-    c->broken = true;
-    out->status = KILN_DB_UNAVAILABLE;
-    {
-        char m[300];
-        snprintf(m, sizeof m, "lost the PostgreSQL connection: %s", PQerrorMessage(c->pg));
-        m[strcspn(m, "\n")] = '\0';
-        out->error = arena_strdup(a, m);
-    }
+    *vals_out = vals;
+    return true;
 }
 
 static char *pg_exec_script(db_conn *c, const char *sql)
 {
+    pg_pipe_leave(c);
     PQsetnonblocking(c->pg, 0);
     PGresult *r = PQexec(c->pg, sql);
     char *err = NULL;
@@ -257,12 +234,21 @@ static char *pg_exec_script(db_conn *c, const char *sql)
     return err;
 }
 
+/* Pool size and pipeline depth, measured with bench/pg.sh's sweep
+ * (bench/README.md): reads were flat across 1-8 connections and depth 16
+ * or more, within the noise of a shared machine; writes need several
+ * connections (a connection's commits wait for their WAL flush one after
+ * the other), so four connections per worker, each shared by up to 16
+ * requests: 64 requests in flight per worker. */
 const db_backend db_postgres = {
     .name = "postgres",
     .connect = pg_connect,
     .close = pg_close,
-    .query = pg_query,
+    .query = pg_pipe_query,
+    .query_many = pg_pipe_query_many,
     .ok = pg_ok,
     .exec_script = pg_exec_script,
     .begin_sql = "BEGIN",
+    .pool_default = 4,
+    .depth_default = 16,
 };

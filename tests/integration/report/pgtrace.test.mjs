@@ -1,5 +1,7 @@
-// pgtrace.test.mjs -- on PostgreSQL, a request's statements carry its trace
-// id as a comment: the server itself (pg_stat_activity) shows it. On a
+// pgtrace.test.mjs -- on PostgreSQL with the prepared-statement cache off
+// (KILN_PG_STATEMENTS=0), a request's statements carry its trace id as a
+// comment: the server itself (pg_stat_activity) shows it. With the cache on
+// (the default) statements are named and keep their text: no comment. On a
 // throwaway cluster started here (lib/pg.mjs).
 
 import { test, after } from 'node:test';
@@ -23,10 +25,18 @@ test('PostgreSQL sees the request\'s trace id in the statement text', async (t) 
   buildApp(app.dir);
   pg = await startPostgres();
   const be = backendFor('postgres', app, pg, 'trace');
-  srv = await startServer(app.dir, { workers: 1, env: be.env });
+  srv = await startServer(app.dir, { workers: 1, env: { ...be.env, KILN_PG_STATEMENTS: '0' } });
   const r = await srv.fetch('/api/pgquery', { headers: { traceparent: `00-${TRACE}-b7ad6b7169203331-01` } });
   assert.equal(r.status, 200);
   const { query } = await r.json();
   assert.match(query, /^SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid\(\)\n\/\*trace_id='[0-9a-f]{32}'\*\/$/);
   assert.ok(query.includes(`trace_id='${TRACE}'`), query);
+  await srv.stop();
+
+  // The default: prepared statements, whose text is the SQL as written.
+  srv = await startServer(app.dir, { workers: 1, env: be.env });
+  const r2 = await srv.fetch('/api/pgquery', { headers: { traceparent: `00-${TRACE}-b7ad6b7169203331-01` } });
+  assert.equal(r2.status, 200);
+  const { query: q2 } = await r2.json();
+  assert.equal(q2, 'SELECT query FROM pg_stat_activity WHERE pid = pg_backend_pid()');
 });

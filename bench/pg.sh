@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# bench/pg.sh -- Kiln on PostgreSQL against PostgreSQL's own limit, in one
+# run on one box. See bench/README.md ("PostgreSQL at the database's speed").
+#
+# Starts a throwaway PostgreSQL cluster on 127.0.0.1 (a free port, removed at
+# exit), then, each case about BENCH_DURATION (10 s):
+#   1. pgbench -S -M prepared, 64 clients (select by primary key): the
+#      figure Kiln's GET by id is compared to;
+#   2. a pipelined pgbench script (\startpipeline, 8 SELECTs, \endpipeline)
+#      on 4 connections: the database's ceiling on this box, in queries/s;
+#   3. Kiln (bench/app, one worker on CPU 0, wrk -t1 -c64 on CPU 1):
+#      GET /api/hello, GET /api/posts/:id, GET /api/queries?queries=20 (the
+#      20 queries sent together) and ...&seq=1 (one at a time),
+#      POST /api/posts, PUT /api/posts/:id (random ids).
+# Prints each figure with its ratio to Kiln's /api/hello and to pgbench -S.
+#
+# BENCH_SWEEP=1 also loads GET by id and the 20-query route for a grid of
+# KILN_DB_POOL x KILN_DB_PIPELINE (5 s each): how the defaults were chosen.
+# Env: BENCH_DURATION (10s), BENCH_CONNS (64), BENCH_VERBOSE=1.
+# Exits 0 whenever the run happened; non-zero only when it could not run.
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
+duration=${BENCH_DURATION:-10s}
+secs=${duration%s}
+conns=${BENCH_CONNS:-64}
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp" # the PostgreSQL cluster runs as user postgres
+server_pids=()
+pg_bin=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
+pgdir=$tmp/pg
+if [[ $(id -u) == 0 ]]; then runas=(su postgres -s /bin/sh -c); else runas=(sh -c); fi
+
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+    local p
+    for p in "${server_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    [[ -d $pgdir/data ]] && "${runas[@]}" "$pg_bin/pg_ctl -D $pgdir/data -m immediate stop >/dev/null 2>&1"
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+
+[[ -n $pg_bin && -x $pg_bin/pgbench ]] || die "PostgreSQL server binaries (and pgbench) not found"
+scripts/deps.sh bench || die "could not install wrk"
+make -j2 >"$tmp/make.log" 2>&1 || {
+    cat "$tmp/make.log"
+    die "make failed"
+}
+build/kiln build bench/app >"$tmp/build.log" 2>&1 || {
+    cat "$tmp/build.log"
+    die "kiln build bench/app failed"
+}
+
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+if ((pinned)); then
+    pin_note="Kiln on CPU 0; wrk and pgbench on CPU 1; PostgreSQL unpinned"
+else
+    pin_note="one CPU: no pinning"
+fi
+
+wait_200() {
+    local url=$1 code
+    for _ in $(seq 1 1000); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null)
+        [[ $code == 200 ]] && return 0
+        sleep 0.01
+    done
+    return 1
+}
+
+stop_server() {
+    local pid=$1
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+
+# ---- PostgreSQL ---------------------------------------------------------------
+mkdir -p "$pgdir"
+[[ $(id -u) == 0 ]] && chown postgres "$pgdir"
+pgport=$(free_port) || die "no free port"
+"${runas[@]}" "$pg_bin/initdb -D $pgdir/data -A trust -U kiln >$pgdir/initdb.log 2>&1 &&
+    $pg_bin/pg_ctl -D $pgdir/data -o '-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=200' \
+        -l $pgdir/log -w start >/dev/null" || die "could not start PostgreSQL ($pgdir/log)"
+pgc=(-h 127.0.0.1 -p "$pgport" -U kiln)
+"$pg_bin/createdb" "${pgc[@]}" pgbench || die "createdb pgbench failed"
+"$pg_bin/createdb" "${pgc[@]}" kiln || die "createdb kiln failed"
+"$pg_bin/pgbench" "${pgc[@]}" -i -s 1 -q pgbench >"$tmp/pgbench-init.log" 2>&1 || die "pgbench -i failed"
+
+declare -A rps p99
+run_pgbench() { # NAME ARGS...: sets rps[NAME] (transactions/s)
+    local name=$1 out=$tmp/pgbench-$1.txt
+    shift
+    "${load_pin[@]}" "$pg_bin/pgbench" "${pgc[@]}" -n -T "$secs" "$@" pgbench >"$out" 2>&1
+    [[ ${BENCH_VERBOSE:-} == 1 ]] && cat "$out"
+    rps[$name]=$(awk '/^tps = / {print $3; exit}' "$out")
+    [[ -n ${rps[$name]} ]] || { cat "$out"; rps[$name]=0; }
+}
+echo "== pgbench -S -M prepared -c $conns -j 1 (select by primary key)"
+run_pgbench pgbench-S -S -M prepared -c "$conns" -j 1
+{
+    for i in 1 2 3 4 5 6 7 8; do echo "\\set a$i random(1, 100000)"; done
+    printf '%s\n' '\startpipeline'
+    for i in 1 2 3 4 5 6 7 8; do echo "SELECT abalance FROM pgbench_accounts WHERE aid = :a$i;"; done
+    printf '%s\n' '\endpipeline'
+} >"$tmp/pipeline.sql"
+printf '%s\n' "== pgbench pipelined: 8 SELECTs per \\startpipeline ... \\endpipeline, -M prepared -c 4"
+run_pgbench pgbench-pipe -M prepared -c 4 -j 1 -f "$tmp/pipeline.sql"
+pipe_qps=$(awk -v t="${rps[pgbench-pipe]}" 'BEGIN { printf "%.0f", t * 8 }')
+
+# ---- Kiln -----------------------------------------------------------------------
+lua() { # NAME: a wrk script
+    case $1 in
+    post) printf '%s\n' 'wrk.method = "POST"' \
+        "wrk.body = '{\"title\":\"Bench\",\"content\":\"A post written by wrk\"}'" \
+        'wrk.headers["Content-Type"] = "application/json"' ;;
+    put) printf '%s\n' 'local body = '"'"'{"title":"Updated","content":"A post updated by wrk"}'"'" \
+        'local headers = { ["Content-Type"] = "application/json" }' \
+        'request = function() return wrk.format("PUT", "/api/posts/" .. math.random(1, 10000), headers, body) end' ;;
+    esac
+}
+lua post >"$tmp/post.lua"
+lua put >"$tmp/put.lua"
+
+run_wrk() { # NAME URL [wrk args]
+    local name=$1 url=$2 out=$tmp/wrk-$1.txt d=${WRK_DURATION:-$duration}
+    shift 2
+    "${load_pin[@]}" wrk -t1 -c"$conns" -d"$d" --latency "$@" "$url" >"$out" 2>&1
+    [[ ${BENCH_VERBOSE:-} == 1 ]] && cat "$out"
+    rps[$name]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+    p99[$name]=$(awk '$1 == "99%" {print $2}' "$out")
+    if grep -qE 'Non-2xx|Socket errors' "$out"; then
+        echo "bench: $name: $(grep -E 'Non-2xx|Socket errors' "$out" | tr -s ' ' | paste -sd ';' -)"
+    fi
+    [[ -n ${rps[$name]} ]] || { cat "$out"; rps[$name]=0; }
+}
+
+start_kiln() { # env assignments...: starts bench/app, sets kport kpid
+    kport=$(free_port) || die "no free port"
+    env DATABASE_URL="postgres://kiln@127.0.0.1:$pgport/kiln" "$@" "${srv_pin[@]}" build/kiln start bench/app \
+        --port "$kport" --workers 1 --log-level warn >"$tmp/kiln.log" 2>&1 &
+    kpid=$!
+    server_pids+=("$kpid")
+    wait_200 "http://127.0.0.1:$kport/api/posts/1" || { cat "$tmp/kiln.log"; die "kiln did not start"; }
+}
+
+start_kiln
+u="http://127.0.0.1:$kport"
+echo "== kiln bench/app, --workers 1, defaults (pool and depth: src/db/pg.c); $pin_note"
+run_wrk hello "$u/api/hello"
+run_wrk get "$u/api/posts/42"
+run_wrk q20 "$u/api/queries?queries=20"
+run_wrk q20seq "$u/api/queries?queries=20&seq=1"
+run_wrk post "$u/api/posts" -s "$tmp/post.lua"
+run_wrk put "$u/api/posts" -s "$tmp/put.lua"
+stop_server "$kpid"
+
+if [[ ${BENCH_SWEEP:-} == 1 ]]; then
+    echo "== sweep: KILN_DB_POOL x KILN_DB_PIPELINE, GET by id, 20 queries together, POST; 5 s each"
+    printf '%-6s %-6s %12s %12s %12s\n' pool depth 'get req/s' 'q20 req/s' 'post req/s'
+    for pool in 1 2 4 8; do
+        for depth in 1 16 64; do
+            start_kiln KILN_DB_POOL=$pool KILN_DB_PIPELINE=$depth
+            WRK_DURATION=5s run_wrk "s-get" "http://127.0.0.1:$kport/api/posts/42"
+            WRK_DURATION=5s run_wrk "s-q20" "http://127.0.0.1:$kport/api/queries?queries=20"
+            WRK_DURATION=5s run_wrk "s-post" "http://127.0.0.1:$kport/api/posts" -s "$tmp/post.lua"
+            stop_server "$kpid"
+            printf '%-6s %-6s %12.0f %12.0f %12.0f\n' "$pool" "$depth" "${rps[s-get]}" "${rps[s-q20]}" "${rps[s-post]}"
+        done
+    done
+fi
+
+# ---- report ---------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+S=${rps[pgbench-S]}
+H=${rps[hello]}
+echo
+echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}'), $(nproc) CPUs, $(uname -m), $(date -u +%Y-%m-%d); $pin_note"
+printf '%-34s %12s %12s %10s %10s %10s\n' case 'requests/s' 'queries/s' 'p99' 'x hello' 'x pgbench'
+printf '%-34s %12.0f %12.0f %10s %10s %10s\n' "pgbench -S -M prepared -c $conns" "$S" "$S" - - 1.00
+printf '%-34s %12.0f %12.0f %10s %10s %10s\n' "pgbench pipelined 8 x -c 4" "${rps[pgbench-pipe]}" "$pipe_qps" - - "$(ratio "$pipe_qps" "$S")"
+row() { # NAME LABEL QUERIES-PER-REQUEST
+    local r=${rps[$1]:-0} q
+    q=$(awk -v r="$r" -v n="$3" 'BEGIN { printf "%.0f", r * n }')
+    printf '%-34s %12.0f %12.0f %10s %10s %10s\n' "$2" "$r" "$q" "${p99[$1]:-?}" "$(ratio "$r" "$H")" "$(ratio "$q" "$S")"
+}
+row hello "kiln GET /api/hello" 0
+row get "kiln GET /api/posts/:id" 1
+row q20 "kiln 20 queries, sent together" 20
+row q20seq "kiln 20 queries, one at a time" 20
+row post "kiln POST /api/posts" 1
+row put "kiln PUT /api/posts/:id" 1
+echo "20 queries together / one at a time: $(ratio "${rps[q20]}" "${rps[q20seq]}")x"
+echo "(x pgbench compares queries/s with pgbench -S transactions/s; one query each)"
+exit 0

@@ -1,0 +1,63 @@
+/*
+ * pg.h -- the PostgreSQL backend's insides, shared by pg.c (connecting,
+ * reading results, scripts) and pipeline.c (libpq pipeline mode, the
+ * prepared-statement cache, handing results to the waiting requests).
+ */
+#ifndef KILN_DB_PG_H
+#define KILN_DB_PG_H
+
+#include "db/db.h"
+#include "api/request.h"
+#include "runtime/wait.h"
+
+#include <libpq-fe.h>
+
+/* Prepared statements kept per connection (least recently used evicted,
+ * with a DEALLOCATE). KILN_PG_STATEMENTS overrides (0: none prepared). */
+#define PG_STMT_CACHE_DEFAULT 256
+#define PG_STMT_CACHE_MAX 4096
+
+typedef struct pg_stmt {
+    char *sql;                 /* malloc'd key: the handler's SQL text      */
+    uint32_t hash;
+    unsigned name;             /* server-side name "k<name>"                */
+    size_t nparams;            /* its '?' placeholders                      */
+    uint64_t used;             /* clock of the last use (LRU)               */
+} pg_stmt;
+
+typedef struct pg_op pg_op;
+
+struct db_conn {
+    PGconn *pg;
+    bool broken;               /* drop it (db.c asks through pg_ok)         */
+    bool pipelined;            /* in libpq pipeline mode                    */
+    bool reading;              /* a waiting request reads the socket for all */
+    int wfd;                   /* dup of the socket for "writable" waits, -1 */
+    pg_op *head, *tail;        /* sent, results not all read: in order      */
+    pg_stmt *cache;            /* ncache entries of cache_max               */
+    int ncache, cache_max;
+    unsigned next_name;
+    uint64_t clock;
+};
+
+/* pg.c */
+kiln_db_status pg_classify(const char *sqlstate);
+/* Read one PGresult into *out (keeps the first error, else the last rows). */
+void pg_take_result(db_conn *c, arena *a, PGresult *res, kiln_rows *out);
+/* Parameters as text values; false after setting out->status (a NUL byte
+ * in a text). */
+bool pg_text_values(arena *a, const kiln_param *p, size_t n, const char ***vals, kiln_rows *out);
+/* The SQL with $n placeholders; false after setting out->status when their
+ * count is not n. */
+bool pg_dollar_sql(arena *a, const char *sql, size_t n, const char **q, kiln_rows *out);
+
+/* pipeline.c */
+void pg_pipe_query(db_conn *c, kiln_req *req, arena *a, const char *sql,
+                   const kiln_param *p, size_t n, kiln_rows *out);
+void pg_pipe_query_many(db_conn *c, kiln_req *req, arena *a, db_stmt *st, size_t n);
+/* Leave pipeline mode (nothing may be in flight): for PQexec scripts. */
+void pg_pipe_leave(db_conn *c);
+/* Forget every pending statement (connection closing). */
+void pg_pipe_close(db_conn *c);
+
+#endif

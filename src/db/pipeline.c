@@ -1,0 +1,489 @@
+/*
+ * pipeline.c -- PostgreSQL statements in libpq pipeline mode, prepared once
+ * per connection, their results handed to the requests that wait for them.
+ *
+ * A pooled connection is shared by several requests at once (db.c decides
+ * who, up to the pipeline depth). Each statement is sent as
+ *     [Parse "kN" (first use on this connection)] Bind/Execute "kN" Sync
+ * and appended to the connection's FIFO of operations in flight. The Sync
+ * after every statement is the point: each statement is its own implicit
+ * transaction, so one request's failing statement aborts nothing but itself
+ * (PostgreSQL skips to the next Sync after an error), and results come back
+ * in the order the statements went out, which is the order of the FIFO.
+ * A transaction has its connection to itself (db.c), so BEGIN ... COMMIT
+ * run on it as ordinary statements and keep their meaning.
+ *
+ * Reading: requests waiting on a connection take turns reading its socket
+ * for everyone (wait_op: one waits in wait_fd, the rest sleep); pump() reads
+ * the results into the waiting requests' kiln_rows (in their arenas) and
+ * wakes each request whose statement is complete, and a reader whose own
+ * statement is done hands reading to the next waiter. When its 504 goes out
+ * meanwhile, a request whose statement still waits behind others' gives up
+ * its place (give_up); one whose statement is running waits for it, as its
+ * rows are written into its arena. Without a coroutine (migrations, an
+ * end-of-request rollback) the same pump runs under poll().
+ *
+ * The statement cache is keyed by the SQL text exactly as the handler wrote
+ * it. It is bounded (least recently used entries are DEALLOCATEd), and it
+ * forgets what the server forgot: a new connection starts empty; DISCARD
+ * ALL / DEALLOCATE sent through kiln_db_query empties it (statements sent
+ * after it are prepared again, after it in the same pipeline); a statement
+ * the server no longer knows (26000) or whose result shape changed under it
+ * (0A000 "cached plan must not change result type", after an ALTER TABLE or
+ * a migration) is dropped and the statement prepared and sent again once
+ * (inside a transaction that cannot help: the failure aborted it, and its
+ * first error is reported).
+ *
+ * A lost connection (EOF, reset, the server shutting down) completes every
+ * operation in flight with KILN_DB_UNAVAILABLE at once (503 in db.c) and
+ * marks the connection broken; no request is left waiting.
+ *
+ * Owns: the operation FIFO and statement cache of each db_conn.
+ * Must never: suspend inside pump(), complete an
+ * operation out of order, or let a request return before its operation is
+ * done (its rows live in that request's arena).
+ */
+#include "db/pg.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+struct pg_op {
+    pg_op *next;
+    kiln_rows *out;
+    arena *a;
+    conn *waiter;              /* the request to wake, or NULL              */
+    bool done;
+    bool detached;             /* nobody reads it (DEALLOCATE): freed when done */
+    bool prepares;             /* its first command is the Parse of `name`  */
+    bool prepare_failed;
+    unsigned name;             /* statement used (0: unnamed, not cached)   */
+    int nres;                  /* results read so far                       */
+    char sqlstate[6];          /* of the first error                        */
+    kiln_rows own;             /* detached ops read into this               */
+};
+
+static void pump(db_conn *c);
+static void cache_drop(db_conn *c, unsigned name, bool deallocate);
+
+static bool enter_pipeline(db_conn *c)
+{
+    if (!c->pipelined) {
+        if (!PQenterPipelineMode(c->pg)) return false;
+        c->pipelined = true;
+    }
+    return true;
+}
+
+void pg_pipe_leave(db_conn *c)
+{
+    KILN_ASSERT(!c->head);
+    if (c->pipelined && PQexitPipelineMode(c->pg)) c->pipelined = false;
+}
+
+/* ---- completing operations ------------------------------------------ */
+
+static void complete_head(db_conn *c)
+{
+    pg_op *op = c->head;
+    c->head = op->next;
+    if (!c->head) c->tail = NULL;
+    op->done = true;
+    if (op->detached) { free(op); return; }
+    /* Wake its request -- unless it is the one running (the reader): a
+     * wake-up armed for ourselves would fire during our next, unrelated
+     * wait (an offloaded call, say) and end it early. */
+    if (op->waiter && op->waiter != wait_self()) wait_wake_at(op->waiter, 0);
+}
+
+/* The connection is gone: every operation in flight fails now. */
+static void lost(db_conn *c)
+{
+    c->broken = true;
+    char m[300];
+    snprintf(m, sizeof m, "lost the PostgreSQL connection: %s", PQerrorMessage(c->pg));
+    m[strcspn(m, "\n")] = '\0';
+    while (c->head) {
+        pg_op *op = c->head;
+        if (!op->detached && (op->out->status == KILN_DB_OK || !op->out->error)) {
+            op->out->status = KILN_DB_UNAVAILABLE;
+            op->out->error = arena_strdup(op->a, m);
+        }
+        complete_head(c);
+    }
+}
+
+void pg_pipe_close(db_conn *c)
+{
+    if (c->head) lost(c);
+}
+
+/* Read what the socket has and hand out every complete result. Never
+ * suspends. */
+static void drain(db_conn *c)
+{
+    int nulls = 0;
+    while (c->head && !PQisBusy(c->pg)) {
+        PGresult *r = PQgetResult(c->pg);
+        if (!r) {                         /* the end of one command's results */
+            if (++nulls > 1) break;
+            continue;
+        }
+        nulls = 0;
+        pg_op *op = c->head;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            complete_head(c);
+            continue;
+        }
+        op->nres++;
+        bool failed = st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED;
+        if (failed && !op->sqlstate[0]) {
+            const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            snprintf(op->sqlstate, sizeof op->sqlstate, "%s", s ? s : "");
+            if (op->prepares && op->nres == 1) op->prepare_failed = true;
+        }
+        if (!op->detached) pg_take_result(c, op->a, r, op->out);
+        else if (op->prepare_failed) cache_drop(c, op->name, false);
+        PQclear(r);
+    }
+    if (PQstatus(c->pg) == CONNECTION_BAD) lost(c);
+}
+
+static void pump(db_conn *c)
+{
+    if (!PQconsumeInput(c->pg)) { lost(c); return; }
+    drain(c);
+}
+
+/* ---- the statement cache -------------------------------------------- */
+
+static uint32_t hash_sql(const char *s)
+{
+    uint32_t h = 2166136261u;                     /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static pg_stmt *cache_find(db_conn *c, const char *sql, uint32_t h)
+{
+    for (int i = 0; i < c->ncache; i++)
+        if (c->cache[i].hash == h && !strcmp(c->cache[i].sql, sql)) return &c->cache[i];
+    return NULL;
+}
+
+/* Send an operation nobody waits for (its results are read and dropped). */
+static bool send_detached(db_conn *c, const char *sql)
+{
+    pg_op *op = kiln_xcalloc(1, sizeof *op);
+    op->detached = true;
+    op->out = &op->own;
+    if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->pg)) {
+        free(op);
+        return false;
+    }
+    if (c->tail) c->tail->next = op; else c->head = op;
+    c->tail = op;
+    return true;
+}
+
+/* Remove entry `name`; deallocate: also drop it on the server (it is still
+ * there). Statements already in flight under that name were sent before
+ * the DEALLOCATE, so they still find it. */
+static void cache_drop(db_conn *c, unsigned name, bool deallocate)
+{
+    for (int i = 0; i < c->ncache; i++) {
+        if (c->cache[i].name != name) continue;
+        if (deallocate) {
+            char q[40];
+            snprintf(q, sizeof q, "DEALLOCATE k%u", name);
+            if (!send_detached(c, q)) lost(c);
+        }
+        free(c->cache[i].sql);
+        c->cache[i] = c->cache[--c->ncache];
+        return;
+    }
+}
+
+/* DISCARD ALL (or PLAN), DEALLOCATE: sent through kiln_db_query, it drops
+ * what the cache names, so the cache is emptied when it is sent. */
+static bool resets_statements(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '(') sql++;
+    return !strncasecmp(sql, "DISCARD", 7) || !strncasecmp(sql, "DEALLOCATE", 10);
+}
+
+static void cache_clear(db_conn *c)
+{
+    for (int i = 0; i < c->ncache; i++) free(c->cache[i].sql);
+    c->ncache = 0;
+}
+
+/* ---- sending -------------------------------------------------------- */
+
+/* Queue one statement. false: the connection failed while sending (the
+ * caller completes `op` as unavailable). An op refused before sending
+ * (bad parameters) is left done with its error. */
+static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, size_t n, pg_op *op,
+                    const char *trace)
+{
+    const char *q;
+    const char **vals;
+    if (!pg_text_values(a, p, n, &vals, op->out)) {
+        op->done = true;
+        return true;
+    }
+    if (c->broken || !enter_pipeline(c)) return false;
+    int ok = 1;
+    bool resets = resets_statements(sql);
+    pg_stmt *s = NULL;
+    uint32_t h = 0;
+    if (c->cache_max && !resets) {
+        h = hash_sql(sql);
+        s = cache_find(c, sql, h);
+        if (s && s->nparams != n) {          /* what pg_dollar_sql would say */
+            pg_dollar_sql(a, sql, n, &q, op->out);
+            op->done = true;
+            return true;
+        }
+    }
+    if (!s && !pg_dollar_sql(a, sql, n, &q, op->out)) {
+        op->done = true;
+        return true;
+    }
+    if (!c->cache_max || resets) {
+        /* An unnamed statement is parsed anew anyway: the request's trace id
+         * rides along as a comment (sqlcommenter's style, on its own line so
+         * a trailing "--" cannot swallow it), and pg_stat_activity names the
+         * trace. Prepared statements (the default) are keyed by their text,
+         * so there it would cost the cache: no comment. */
+        if (trace) {
+            size_t ql = strlen(q), tl = strlen(trace);
+            char *t = arena_alloc(a, ql + tl + 17);
+            snprintf(t, ql + tl + 17, "%s\n/*trace_id='%s'*/", q, trace);
+            q = t;
+        }
+        ok = PQsendQueryParams(c->pg, q, (int)n, NULL, vals, NULL, NULL, 0);
+        if (resets) cache_clear(c);
+    } else {
+        char name[16];
+        if (!s) {
+            if (c->ncache == c->cache_max) {
+                int lru = 0;
+                for (int i = 1; i < c->ncache; i++)
+                    if (c->cache[i].used < c->cache[lru].used) lru = i;
+                cache_drop(c, c->cache[lru].name, true);
+                if (c->broken) return false;
+            }
+            s = &c->cache[c->ncache++];
+            s->sql = kiln_xstrdup(sql);
+            s->hash = h;
+            s->nparams = n;
+            s->name = ++c->next_name;
+            snprintf(name, sizeof name, "k%u", s->name);
+            op->prepares = true;
+            ok = PQsendPrepare(c->pg, name, q, (int)n, NULL);
+        }
+        s->used = ++c->clock;
+        op->name = s->name;
+        snprintf(name, sizeof name, "k%u", s->name);
+        ok = ok && PQsendQueryPrepared(c->pg, name, (int)n, vals, NULL, NULL, 0);
+    }
+    if (!ok || !PQpipelineSync(c->pg)) return false;
+    if (c->tail) c->tail->next = op; else c->head = op;
+    c->tail = op;
+    return true;
+}
+
+static bool in_coro(kiln_req *req)
+{
+    return req && wait_self();
+}
+
+/* The request's 504 went out (its route's max duration) while `op` still
+ * waited behind other requests' statements: the request gives up its place
+ * instead of waiting on. The statement was sent and will still run; its
+ * results are read into a detached copy and dropped. (A statement already
+ * running, at the head, is waited for, like any work in flight.) */
+static void give_up(db_conn *c, pg_op *op)
+{
+    pg_op *h = kiln_xcalloc(1, sizeof *h);
+    *h = *op;
+    h->detached = true;
+    h->out = &h->own;
+    h->a = NULL;
+    h->waiter = NULL;
+    for (pg_op **pp = &c->head; *pp; pp = &(*pp)->next)
+        if (*pp == op) { *pp = h; break; }
+    if (c->tail == op) c->tail = h;
+    op->done = true;
+    op->out->status = KILN_DB_UNAVAILABLE;
+    op->out->error = "the request ended while waiting for the database";
+}
+
+/* Is an operation of `me` at the head (running, its rows still to come)? */
+static bool mine_at_head(db_conn *c, conn *me)
+{
+    return c->head && c->head->waiter == me && !c->head->detached;
+}
+
+/* Nobody reads the socket, yet statements are in flight: wake the first
+ * request waiting for one of them; it reads for everyone (wait_op). */
+static void hand_off(db_conn *c)
+{
+    if (c->reading) return;
+    for (pg_op *op = c->head; op; op = op->next)
+        if (!op->detached && op->waiter && op->waiter != wait_self()) { wait_wake_at(op->waiter, 0); return; }
+}
+
+/* From a request's coroutine: wait until `last` (and whatever of ours runs
+ * at the head) is done. One waiting request at a time reads the socket for
+ * all (wait_fd, then pump: every completed operation wakes its request);
+ * the others sleep until their operation is done or they are asked to read
+ * on. When the request's 504 goes out meanwhile, what it has queued behind
+ * others is given up (give_up). */
+static void wait_op(db_conn *c, pg_op *last)
+{
+    conn *me = wait_self();
+    bool gave = false;
+    while (!last->done || mine_at_head(c, me)) {
+        if (!c->reading) {
+            c->reading = true;
+            wait_fd(PQsocket(c->pg), EPOLLIN, 0);
+            c->reading = false;
+            pump(c);
+            continue;
+        }
+        wait_suspend(WAIT_QUEUE);
+        if (!gave && !last->done && wait_gave_up(me)) {
+            gave = true;
+            for (pg_op *op = c->head ? c->head->next : NULL, *next; op; op = next) {
+                next = op->next;
+                if (op->waiter == me && !op->detached) give_up(c, op);
+            }
+        }
+    }
+    hand_off(c);
+}
+
+/* Push the queued bytes out, then wait until `last` is done. */
+static void flush_and_wait(db_conn *c, kiln_req *req, pg_op *last)
+{
+    for (;;) {
+        int f = c->broken ? -1 : PQflush(c->pg);
+        if (f == 0) break;
+        if (f < 0) { lost(c); break; }
+        /* The socket is full. PQflush read what the server sent meanwhile;
+         * hand that out, then wait until we can write again. */
+        drain(c);
+        if (in_coro(req)) {
+            if (c->wfd < 0) c->wfd = dup(PQsocket(c->pg));
+            if (c->wfd < 0) KILN_PANIC("dup of the PostgreSQL socket failed");
+            wait_fd(c->wfd, EPOLLOUT, 0);
+        } else {
+            struct pollfd pf = { .fd = PQsocket(c->pg), .events = POLLOUT | POLLIN };
+            poll(&pf, 1, -1);
+            if (pf.revents & POLLIN) pump(c);
+        }
+    }
+    /* Results already read by libpq (while flushing) trigger no event. */
+    drain(c);
+    if (in_coro(req)) wait_op(c, last);
+    else {
+        while (!last->done) {
+            struct pollfd pf = { .fd = PQsocket(c->pg), .events = POLLIN };
+            if (pf.fd < 0 || poll(&pf, 1, -1) < 0) { lost(c); break; }
+            pump(c);
+        }
+    }
+}
+
+static void op_init(pg_op *op, kiln_req *req, arena *a, kiln_rows *out)
+{
+    memset(op, 0, sizeof *op);
+    op->out = out;
+    op->a = a;
+    op->waiter = in_coro(req) ? wait_self() : NULL;
+}
+
+/* Failed because the server no longer has the statement as we prepared
+ * it: worth preparing again and retrying once. (Inside a transaction the
+ * failure aborted it, and the retry fails with 25P02: run_stmts then keeps
+ * the first error. libpq cannot tell us here: in pipeline mode
+ * PQtransactionStatus says "active" while later statements are queued.) */
+static bool stale(db_conn *c, pg_op *op)
+{
+    if (!op->name || c->broken) return false;
+    if (!strcmp(op->sqlstate, "26000")) {              /* no such prepared statement */
+        cache_drop(c, op->name, false);                /* (each heals on its own) */
+        return true;
+    }
+    if (!strcmp(op->sqlstate, "0A000") && op->out->error &&
+        strstr(op->out->error, "cached plan must not change result type")) {
+        cache_drop(c, op->name, true);
+        return true;
+    }
+    return false;
+}
+
+/* After an operation finished: a Parse that failed leaves no statement. */
+static void settle(db_conn *c, pg_op *op)
+{
+    if (op->prepare_failed) cache_drop(c, op->name, false);
+}
+
+static void run_stmts(db_conn *c, kiln_req *req, arena *a, db_stmt *st, size_t n)
+{
+    const char *trace = req ? kiln_trace_id(req) : NULL;
+    pg_op *ops = arena_alloc(a, (n ? n : 1) * sizeof *ops);
+    pg_op *last = NULL;
+    for (size_t i = 0; i < n; i++) {
+        op_init(&ops[i], req, a, st[i].out);
+        if (!send_op(c, a, st[i].sql, st[i].p, st[i].n, &ops[i], trace)) {
+            lost(c);                       /* fails what is in flight ... */
+            for (size_t j = i; j < n; j++) /* ... and what was not sent   */
+                if (!ops[j].done) {
+                    ops[j].out->status = KILN_DB_UNAVAILABLE;
+                    ops[j].out->error = "lost the PostgreSQL connection";
+                    ops[j].done = true;
+                }
+            break;
+        }
+        if (!ops[i].done) last = &ops[i];
+    }
+    if (last) flush_and_wait(c, req, last);
+    for (size_t i = 0; i < n; i++) {
+        settle(c, &ops[i]);
+        if (!stale(c, &ops[i])) continue;
+        /* Once more, freshly prepared (one at a time: this is rare). */
+        kiln_rows first = *st[i].out;
+        memset(st[i].out, 0, sizeof *st[i].out);
+        op_init(&ops[i], req, a, st[i].out);
+        if (!send_op(c, a, st[i].sql, st[i].p, st[i].n, &ops[i], trace)) {
+            lost(c);
+            st[i].out->status = KILN_DB_UNAVAILABLE;
+            st[i].out->error = "lost the PostgreSQL connection";
+            continue;
+        }
+        if (!ops[i].done) flush_and_wait(c, req, &ops[i]);
+        settle(c, &ops[i]);
+        if (!strcmp(ops[i].sqlstate, "25P02")) *st[i].out = first;   /* in an aborted transaction */
+    }
+}
+
+void pg_pipe_query(db_conn *c, kiln_req *req, arena *a, const char *sql,
+                   const kiln_param *p, size_t n, kiln_rows *out)
+{
+    db_stmt st = { .sql = sql, .p = p, .n = n, .out = out };
+    run_stmts(c, req, a, &st, 1);
+}
+
+void pg_pipe_query_many(db_conn *c, kiln_req *req, arena *a, db_stmt *st, size_t n)
+{
+    run_stmts(c, req, a, st, n);
+}
