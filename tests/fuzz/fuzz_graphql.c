@@ -1,0 +1,151 @@
+/*
+ * fuzz_graphql.c -- libFuzzer driver for the GraphQL parser and printer
+ * (src/graphql). Properties checked (abort() on any failure):
+ *
+ *  1. gql_parse either returns a DOCUMENT or fails with a message that
+ *     starts "Syntax Error: " and ends with "." or "?", whose offset is
+ *     inside the input (or at its end), and whose (line, column) agree with
+ *     a reference computation written here (lines split at \r\n, \n, \r;
+ *     columns in UTF-16 units).
+ *  2. Every node of an accepted tree has start <= end <= len, lies inside
+ *     its parent's range, and has the fields its kind needs (a FIELD has a
+ *     name, a LIST_TYPE an inner type ...). Names of fields, types and
+ *     variables are slices of the input.
+ *  3. Round trip: gql_print(tree) parses again, and printing that second
+ *     tree gives the same bytes.
+ *  4. Limits hold: with max_depth 8 and max_tokens 64, a document that
+ *     parses needs no more, and one rejected by the limit is rejected with
+ *     the limit's message.
+ */
+#include "graphql/gql.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define FAIL(...) do { fprintf(stderr, "fuzz_graphql: " __VA_ARGS__); fputc('\n', stderr); abort(); } while (0)
+
+static arena A;
+
+static bool inside(const char *p, const uint8_t *data, size_t size)
+{
+    return p >= (const char *)data && p <= (const char *)data + size;
+}
+
+static void check_node(const gql_node *n, uint32_t lo, uint32_t hi, const uint8_t *data, size_t size, int depth);
+
+static void check_list(gql_list l, const gql_node *parent, const uint8_t *data, size_t size, int depth)
+{
+    uint32_t count = 0;
+    for (const gql_node *c = l.first; c; c = c->next, count++)
+        check_node(c, parent->start, parent->end, data, size, depth + 1);
+    if (count != l.len) FAIL("list len %u but %u nodes", l.len, count);
+}
+
+static void check_node(const gql_node *n, uint32_t lo, uint32_t hi, const uint8_t *data, size_t size, int depth)
+{
+    if (depth > 1000) FAIL("tree deeper than the input allows");
+    if (n->kind >= GQL_KIND_COUNT) FAIL("bad kind %d", (int)n->kind);
+    if (n->start > n->end || n->end > size) FAIL("node %d range %u..%u, len %zu", (int)n->kind, n->start, n->end, size);
+    if (n->start < lo || n->end > hi) FAIL("node %d %u..%u outside its parent %u..%u", (int)n->kind, n->start, n->end, lo, hi);
+    switch (n->kind) {
+    case GQL_FIELD: case GQL_NAMED_TYPE: case GQL_VARIABLE: case GQL_ARGUMENT: case GQL_DIRECTIVE:
+    case GQL_FRAGMENT_SPREAD: case GQL_FRAGMENT_DEF: case GQL_OBJECT_FIELD: case GQL_ENUM:
+        if (!n->name.len || !inside(n->name.ptr, data, size)) FAIL("node %d without a name from the input", (int)n->kind);
+        break;
+    case GQL_LIST_TYPE: case GQL_NON_NULL_TYPE:
+        if (!n->type) FAIL("wrapping type without an inner type");
+        break;
+    case GQL_OPERATION: case GQL_INLINE_FRAGMENT:
+        if (!n->selection_set || !n->selection_set->items.len) FAIL("operation without selections");
+        break;
+    default: break;
+    }
+    if (n->kind == GQL_NON_NULL_TYPE && n->type->kind == GQL_NON_NULL_TYPE) FAIL("non-null of non-null");
+    const gql_node *kids[] = { n->type, n->value, n->default_value, n->description, n->selection_set };
+    for (size_t i = 0; i < ARRAY_LEN(kids); i++)
+        if (kids[i]) check_node(kids[i], n->start, n->end, data, size, depth + 1);
+    check_list(n->vars, n, data, size, depth);
+    check_list(n->args, n, data, size, depth);
+    check_list(n->directives, n, data, size, depth);
+    check_list(n->interfaces, n, data, size, depth);
+    check_list(n->items, n, data, size, depth);
+}
+
+/* Property 1's reference: line and UTF-16 column of an offset. */
+static void ref_location(const uint8_t *s, size_t len, uint32_t off, uint32_t *line, uint32_t *col)
+{
+    uint32_t ln = 1;
+    size_t ls = 0;
+    for (size_t i = 0; i < len && i < off; i++) {
+        if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n') { ln++; ls = i + 2; i++; }
+        else if (s[i] == '\n' || s[i] == '\r') { ln++; ls = i + 1; }
+    }
+    *line = ln;
+    if (ls > off) { *col = 0; return; }
+    uint32_t c = 1;
+    for (size_t i = ls; i < off && i < len;) {
+        /* A lead byte of a 4-byte sequence that is complete: 2 units. */
+        unsigned b = s[i];
+        size_t w = 1;
+        if (b >= 0xC2 && b < 0xE0) w = 2;
+        else if (b >= 0xE0 && b < 0xF0) w = 3;
+        else if (b >= 0xF0 && b < 0xF5) w = 4;
+        bool ok = w == 1 || (i + w <= len);
+        for (size_t k = 1; ok && k < w; k++) ok = (s[i + k] & 0xC0) == 0x80;
+        if (ok && w == 3) ok = !(b == 0xE0 && s[i + 1] < 0xA0) && !(b == 0xED && s[i + 1] > 0x9F);
+        if (ok && w == 4) ok = !(b == 0xF0 && s[i + 1] < 0x90) && !(b == 0xF4 && s[i + 1] > 0x8F);
+        if (!ok) w = 1;
+        c += (w == 4) ? 2 : 1;
+        i += w;
+    }
+    *col = c + (uint32_t)(off > len ? off - len : 0);
+}
+
+static bool starts(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static bool init;
+    if (!init) { arena_init(&A, 1 << 16); init = true; }
+    if (size > 1 << 16) return 0;
+    const char *src = (const char *)data;
+
+    gql_error e;
+    gql_node *doc = gql_parse(&A, src, size, NULL, &e);
+    if (!doc) {
+        if (!e.message || !starts(e.message, "Syntax Error: ")) FAIL("error without a message");
+        char last = e.message[e.message_len - 1];
+        if (last != '.' && last != '?') FAIL("message does not end a sentence: %s", e.message);
+        if (e.offset > size) FAIL("error offset %u past the end %zu", e.offset, size);
+        uint32_t line, col;
+        ref_location(data, size, e.offset, &line, &col);
+        if (line != e.line || col != e.column)
+            FAIL("location %u:%u, reference %u:%u (offset %u)", e.line, e.column, line, col, e.offset);
+        if (e.column < 1) FAIL("column 0 at offset %u", e.offset);
+    } else {
+        if (doc->kind != GQL_DOCUMENT || !doc->items.len) FAIL("empty document accepted");
+        check_node(doc, 0, (uint32_t)size, data, size, 0);
+
+        buf p1, p2;
+        buf_init(&p1, 256);
+        buf_init(&p2, 256);
+        gql_print(&p1, doc);
+        gql_limits big = { .max_bytes = 1u << 26, .max_tokens = 1u << 24, .max_depth = 4096 };
+        gql_node *again = gql_parse(&A, p1.data, p1.len, &big, &e);
+        if (!again) FAIL("printed document does not parse: %s\n---\n%.*s", e.message, (int)p1.len, p1.data);
+        gql_print(&p2, again);
+        if (p1.len != p2.len || memcmp(p1.data, p2.data, p1.len))
+            FAIL("print is not stable:\n%.*s\n---\n%.*s", (int)p1.len, p1.data, (int)p2.len, p2.data);
+        buf_free(&p1);
+        buf_free(&p2);
+    }
+
+    /* Property 4. */
+    gql_limits small = { .max_depth = 8, .max_tokens = 64 };
+    gql_node *lim = gql_parse(&A, src, size, &small, &e);
+    if (lim && !doc) FAIL("limits made an invalid document valid");
+    if (!lim && doc && !strstr(e.message, "Parsing aborted."))
+        FAIL("valid document rejected under limits without the limit's message: %s", e.message);
+    arena_reset(&A);
+    return 0;
+}
