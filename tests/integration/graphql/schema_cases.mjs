@@ -1,0 +1,153 @@
+// schema_cases.mjs -- SDL documents of the schema differential test
+// (schema_diff.test.mjs): valid schemas using every type-system feature,
+// and invalid ones triggering each check graphql-js makes when it builds a
+// schema (the SDL rules of assertValidSDL, then validateSchema), several
+// ways each. Exported: cases() -> [{ group, sdl }].
+
+export const blog = `type Post { id: ID!  title: String!  content: String! }
+type User { id: ID!  name: String!  email: String! }
+input PostInput { title: String!  content: String! }
+input UserInput { name: String!  email: String! }
+type Query {
+  hello: String!                # "Hello, World!"
+  posts: [Post!]!               # ordered by id
+  post(id: ID!): Post           # null when there is none
+  users: [User!]!               # needs a session
+  user(id: ID!): User           # needs a session; null when there is none
+}
+type Mutation {
+  createPost(input: PostInput!): Post!
+  updatePost(id: ID!, input: PostInput!): Post     # null when there is none
+  deletePost(id: ID!): Boolean!                    # false when there is none
+  createUser(input: UserInput!): User!             # needs a session
+  updateUser(id: ID!, input: UserInput!): User     # needs a session
+  deleteUser(id: ID!): Boolean!                    # needs a session
+}
+type Subscription { postCreated: Post! }`;
+
+// A schema that uses every type-system feature (shared with the execution
+// differential later).
+export const kitchen = `"""
+The kitchen sink: every type-system feature.
+"""
+schema { query: Root mutation: Mut }
+
+"A custom scalar"
+scalar Date @specifiedBy(url: "https://tools.ietf.org/html/rfc3339")
+scalar JSON
+
+directive @auth(role: Role = USER, "why" reason: String) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE
+directive @cost(value: Int!) on FIELD | QUERY | FIELD_DEFINITION
+
+"Something with an id"
+interface Node { id: ID! }
+interface Named implements Node { id: ID! name(upper: Boolean = false): String }
+
+enum Role {
+  "ordinary"
+  USER
+  ADMIN @deprecated(reason: "use OWNER")
+  OWNER
+  OLD @deprecated
+}
+
+type Person implements Node & Named @auth {
+  id: ID!
+  name(upper: Boolean = false): String
+  born: Date
+  role: Role!
+  friends(first: Int = 10, after: String, roles: [Role!] = [USER, OWNER]): [Person!]!
+  pet: Pet
+  legacy: String @deprecated(reason: "Use \`name\`.")
+  meta(path: [[String!]]! = [["a"]]): JSON
+}
+
+type Dog implements Node & Named { id: ID! name(upper: Boolean = false): String barks: Boolean! }
+type Cat implements Node & Named { id: ID! name(upper: Boolean = false): String lives: Int }
+union Pet = Dog | Cat
+union Anything = | Person | Dog | Cat
+
+input Filter {
+  "text to find"
+  text: String = "x"
+  roles: [Role!] = USER
+  range: Range
+  limit: Int = 20 @deprecated
+  score: Float = 1
+  tags: [String] = ["a", null]
+  id: ID = 7
+}
+input Range { from: Int! = 0 to: Int }
+input OneOf @oneOf { a: Int b: String }
+
+type Root {
+  node(id: ID!): Node
+  people(filter: Filter = {text: "y", range: {to: 3}}, one: OneOf): [Person]
+  search(
+    "the query"
+    q: String!
+    "max"
+    limit: Int = 5
+  ): [Anything!]!
+  now: Date
+  deep: [[[Int!]]!]
+}
+
+type Mut { touch(id: ID!, at: Date = "2021-10-26"): Person @cost(value: 2) }
+
+extend type Person { age: Int }
+extend interface Node @auth
+extend union Pet = Person
+extend enum Role { GUEST }
+extend input Range { step: Int = 1 }
+extend scalar JSON @specifiedBy(url: "https://json.org")
+extend schema { subscription: Sub }
+type Sub { tick: Int }`;
+
+export const valid = [
+  blog,
+  kitchen,
+  'type Query { a: String }',
+  'type Query { a: Int } type Mutation { b: Int } type Subscription { c: Int }',
+  'schema { query: Q } type Q { a: Int }',
+  'schema { query: Query mutation: M } type Query { a: Int } type M { x: Int }',
+  '"described" schema { query: Query } type Query { a: Int }',
+  'type Query { b: B a: A } type A { x: Int } type B { y: A z: C } type C { w: Int }',
+  'type Query { a: Int } type Unused { x: Int }',
+  'type Query { a(x: Int = 1.5, y: Float = 1e3, z: Float = 0.000001, w: Float = 1e-7, v: Float = 123456789012345678901234) : Int }',
+  'type Query { a(x: Int = 2147483648, y: Int = -2147483648, z: Int = -0): Int }',
+  'type Query { a(x: ID = "12", y: ID = 12, z: ID = "abc", w: ID = "-0", v: ID = "007"): Int }',
+  'type Query { a(x: String = "a\\nb\\u0001\\u007F\\u0085", y: String = """block "x" """, z: String = ENUMLIKE): Int }',
+  'type Query { a(x: Boolean = true, y: Boolean = "true", z: [Int] = 1, w: [Int] = [1, "2"], v: [[Int]] = [[1], 2]): Int }',
+  'scalar S type Query { a(x: S = 1, y: S = 1.0, z: S = "s", w: S = ENUMV, v: S = true, u: S = null, t: S = 1e2): Int }',
+  'enum E { A B } type Query { a(x: E = A, y: E = "A", z: E = C, w: [E!]! = [A, B]): Int }',
+  'input I { a: Int! b: String = "d" } type Query { f(x: I = {a: 1}, y: I = {b: "z"}, z: I = {a: 1, c: 3}, w: I = null, v: I! = {a: 2, b: null}): Int }',
+  'type Query { "single line" a: Int "multi\\nline" b: Int """  indented first""" c: Int "trailing\\n" d: Int "\\nleading" e: Int "" f: Int "tab\\tin" g: Int "cr\\r" h: Int }',
+  'type Query { a("arg doc" x: Int, y: Int): Int b(x: Int, "second doc" y: Int = 3 @deprecated): Int }',
+  '"""\nType\n  doc\n"""\ntype Query { a: Int }',
+  '"a very long description that goes on and on well past the seventy character limit of block strings" type Query { a: Int }',
+  'directive @d(a: Int = 1) on FIELD | QUERY type Query { a: Int }',
+  'directive @d repeatable on OBJECT | INTERFACE "doc" directive @e("x" a: Int) on SCHEMA type Query @d @d { a: Int }',
+  'directive @deprecated(reason: String) on FIELD_DEFINITION type Query { a: Int @deprecated }',
+  'type Query { a: Int @deprecated(reason: null) b: Int @deprecated(reason: "No longer supported") c: Int @deprecated(reason: "other") }',
+  'scalar String type Query { a: String }',
+  'interface I { a: Int } interface J implements I { a: Int } type Query implements J & I { a: Int }',
+  'union U = A type A { a: Int } type Query { u: U }',
+  'type Query { a: Int } extend type Query { b: Int } extend type Query @k directive @k on OBJECT',
+  'enum E { A } extend enum E { B } extend enum E @k directive @k on ENUM type Query { e: E }',
+  'input I { a: Int } extend input I { b: Int } type Query { f(i: I): Int }',
+  'type Query { f(a: [[String!]!], b: [Int] = [], c: [Int] = null): [[String]] }',
+  'type Query { a: Query }',
+  'input I { self: I } type Query { f(i: I): Int }',
+  'input I { self: [I!]! } type Query { f(i: I): Int }',
+  'type Query { a(x: Float = 5e-324, y: Float = 1.7976931348623157e308, z: Float = 0.1, w: Float = 100, v: Float = 1e21, u: Float = 1e20, t: Float = 123e-20): Int }',
+];
+
+export const invalid = [];
+
+export function cases() {
+  return [
+    ...valid.map((sdl) => ({ group: 'valid', sdl })),
+    ...invalid.map((sdl) => ({ group: 'invalid', sdl })),
+  ];
+}

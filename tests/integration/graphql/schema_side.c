@@ -1,0 +1,90 @@
+/*
+ * schema_side.c -- the Kiln side of the schema differential test
+ * (schema_diff.test.mjs): reads a JSON array of SDL documents and writes one
+ * JSON line per document, in order:
+ *   {"syntax": "<message>"}                               a syntax error
+ *   {"errors": [{"message": ..., "locations": [...]}]}     SDL or schema errors
+ *   {"print": "<printSchema of the built schema>"}         a valid schema
+ */
+#include "graphql/schema.h"
+#include "json/json.h"
+
+#include <stdio.h>
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) { fprintf(stderr, "usage: schema_side DOCS.json\n"); return 2; }
+    FILE *fp = fopen(argv[1], "rb");
+    if (!fp) { perror(argv[1]); return 2; }
+    buf text;
+    buf_init(&text, 1 << 16);
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) buf_append(&text, chunk, got);
+    fclose(fp);
+
+    arena a;
+    arena_init(&a, 1 << 16);
+    const char *err = NULL;
+    const kiln_value *docs = json_parse(&a, text.data, text.len, &err);
+    if (!docs || docs->type != KILN_JSON_ARRAY) { fprintf(stderr, "schema_side: %s\n", err ? err : "not an array"); return 2; }
+
+    buf out, printed;
+    buf_init(&out, 1 << 16);
+    buf_init(&printed, 1 << 12);
+    arena scratch;
+    arena_init(&scratch, 1 << 16);
+    for (const kiln_value *d = docs->child; d; d = d->next) {
+        jw_state w;
+        jw_init(&w, &out);
+        jw_begin_object(&w);
+        gql_error e;
+        gql_node *doc = gql_parse(&scratch, d->str, d->len, NULL, &e);
+        if (!doc) {
+            jw_key(&w, "syntax", 6);
+            jw_string(&w, e.message, e.message_len);
+        } else {
+            gql_errs errs = { 0 };
+            gql_schema *s = gql_schema_build(&scratch, d->str, d->len, doc, &errs);
+            if (s) {
+                printed.len = 0;
+                gql_schema_print(&printed, s);
+                jw_key(&w, "print", 5);
+                jw_string(&w, printed.data ? printed.data : "", printed.len);
+            } else {
+                jw_key(&w, "errors", 6);
+                jw_begin_array(&w);
+                for (const gql_err *x = errs.first; x; x = x->next) {
+                    jw_begin_object(&w);
+                    jw_key(&w, "message", 7);
+                    jw_string(&w, x->message, strlen(x->message));
+                    if (x->nlocs) {
+                        jw_key(&w, "locations", 9);
+                        jw_begin_array(&w);
+                        for (uint32_t i = 0; i < x->nlocs; i++) {
+                            jw_begin_object(&w);
+                            jw_key(&w, "line", 4);
+                            jw_uint(&w, x->locs[i].line);
+                            jw_key(&w, "column", 6);
+                            jw_uint(&w, x->locs[i].column);
+                            jw_end(&w);
+                        }
+                        jw_end(&w);
+                    }
+                    jw_end(&w);
+                }
+                jw_end(&w);
+            }
+        }
+        jw_end(&w);
+        buf_putc(&out, '\n');
+        arena_reset(&scratch);
+    }
+    fwrite(out.data, 1, out.len, stdout);
+    buf_free(&out);
+    buf_free(&printed);
+    buf_free(&text);
+    arena_destroy(&scratch);
+    arena_destroy(&a);
+    return 0;
+}
