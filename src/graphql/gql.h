@@ -141,6 +141,10 @@ void gql_location(const char *src, size_t len, uint32_t offset, uint32_t *line, 
  * or of any node (a value, a type reference ...). */
 void gql_print(buf *out, const gql_node *node);
 
+/* Slice equality: with another slice, with a C string. */
+bool gql_kstr_eq(kiln_str a, kiln_str b);
+bool gql_kstr_is(kiln_str a, const char *b);
+
 /* ---- Internal: shared by the lexer and the parser files ---------------- */
 
 typedef enum gql_tok {

@@ -159,8 +159,6 @@ gql_arg *gql_type_input_field(const gql_type *t, kiln_str name);
 gql_type *gql_tref_named(const gql_tref *r);
 /* "[Post!]!" */
 void gql_tref_print(buf *out, const gql_tref *r);
-bool gql_kstr_eq(kiln_str a, kiln_str b);
-bool gql_kstr_is(kiln_str a, const char *b);
 
 /* graphql-js's printSchema(). */
 void gql_schema_print(buf *out, const gql_schema *s);

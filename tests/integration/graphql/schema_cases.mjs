@@ -140,10 +140,80 @@ export const valid = [
   'type Query { a: Query }',
   'input I { self: I } type Query { f(i: I): Int }',
   'input I { self: [I!]! } type Query { f(i: I): Int }',
+  'directive @d repeatable on OBJECT type Query @d @d { a: Int } extend type Query @d',
   'type Query { a(x: Float = 5e-324, y: Float = 1.7976931348623157e308, z: Float = 0.1, w: Float = 100, v: Float = 1e21, u: Float = 1e20, t: Float = 123e-20): Int }',
 ];
 
-export const invalid = [];
+// Invalid SDL, several documents per check. The SDL rules first (errors of
+// all rules interleave in document order), then validateSchema's checks.
+export const invalid = [
+  // LoneSchemaDefinition
+  'schema { query: Query } schema { query: Query } type Query { a: Int }',
+  'schema { query: Query } type Query { a: Int } schema { mutation: Query } schema { subscription: Query }',
+  // UniqueOperationTypes
+  'schema { query: Query query: Query } type Query { a: Int }',
+  'schema { query: Query } extend schema { query: Query mutation: Query mutation: Query } type Query { a: Int }',
+  // UniqueTypeNames
+  'type Query { a: Int } type Query { b: Int }',
+  'type Query { a: Int } scalar Query enum Query { A } scalar S input S { a: Int }',
+  // UniqueEnumValueNames
+  'enum E { A B A } type Query { e: E }',
+  'enum E { A } extend enum E { A B } extend enum E { B } type Query { e: E }',
+  // UniqueFieldDefinitionNames
+  'type Query { a: Int a: String }',
+  'type Query { a: Int } extend type Query { a: Int b: Int } interface I { x: Int x: Int } input In { y: Int y: Int } extend input In { y: Int }',
+  // UniqueArgumentDefinitionNames
+  'type Query { a(x: Int, x: Int, y: Int, x: String, y: Int): Int }',
+  'directive @d(a: Int, a: Int) on FIELD interface I { f(z: Int, z: Int): Int } type Query { a: Int }',
+  // UniqueDirectiveNames
+  'directive @d on FIELD directive @d on QUERY type Query { a: Int }',
+  'directive @skip on FIELD directive @skip on FIELD type Query { a: Int }',
+  // KnownTypeNames (with suggestions)
+  'type Query { a: Strin }',
+  'type Query { a: Foo b: [Bar!] c(x: Baz): Int }',
+  'type Query { post: Pots posts: [Post] } type Post { id: ID } type Posts { id: ID } type Poster { id: ID }',
+  'type Query { a: string b: INT c: boolean d: Id }',
+  'type Query implements Nod { a: Int } interface Node { a: Int }',
+  'union U = A | B type A { a: Int } type Query { u: U }',
+  'schema { query: Q } type Query { a: Int }',
+  'type Query { a: Int } { q { ... on Quer { a } } } fragment F on Strin { a }',
+  'type Query { a: __Type b: __Tpe }',
+  'input I { a: Inpt } input Input { b: Int } type Query { f(i: I): Int }',
+  'type Query { a: A1 } type A2 { x: Int } type A10 { x: Int } type A3 { x: Int } type B1 { x: Int } type AA { x: Int } type A { x: Int }',
+  // KnownDirectives
+  'type Query { a: Int @unknown }',
+  'type Query @deprecated { a: Int @skip(if: true) }',
+  'directive @d on FIELD type Query @d { a(x: Int @d): Int @d } scalar S @d enum E @d { A @d } input I @d { f: Int @d } union U @d = Query interface J @d { a: Int } schema @d { query: Query }',
+  'directive @d on ARGUMENT_DEFINITION input I { a: Int @d } extend input I { b: Int @d } type Query { f(x: Int @d): Int }',
+  'directive @d on INPUT_FIELD_DEFINITION input I { a: Int @d } extend input I { b: Int @d } type Query { f(x: Int @d): Int }',
+  'type Query { a: Int } query Q @skip(if: true) { a @deprecated } extend schema @foo',
+  // UniqueDirectivesPerLocation
+  'directive @d on OBJECT | FIELD_DEFINITION type Query @d @d { a: Int @d @d }',
+  'directive @d on OBJECT type Query @d { a: Int } extend type Query @d',
+  'directive @d on SCHEMA schema @d { query: Query } extend schema @d type Query { a: Int }',
+  'type Query { a: Int @deprecated @deprecated }',
+  // PossibleTypeExtensions
+  'type Query { a: Int } extend type Qurey { b: Int }',
+  'type Query { a: Int } extend scalar Query @deprecated extend interface Query { b: Int } extend union Query = Query extend enum Query { A } extend input Query { c: Int }',
+  'scalar S extend type S { a: Int } type Query { s: S }',
+  'type Query { a: Int } extend type String { b: Int }',
+  'type Query { a: Int } extend type Query { b: Int } extend type Mutation { c: Int }',
+  // KnownArgumentNamesOnDirectives
+  'type Query { a: Int @deprecated(reasn: "x") }',
+  'directive @d(alpha: Int, beta: Int) on FIELD_DEFINITION type Query { a: Int @d(alpah: 1, gamma: 2, beta: 3) }',
+  'scalar S @specifiedBy(url: "x", uri: "y") type Query { s: S }',
+  // UniqueArgumentNames
+  'type Query { a: Int @deprecated(reason: "a", reason: "b") }',
+  'directive @d(x: Int) on FIELD_DEFINITION type Query { a: Int @d(x: 1, x: 2, x: 3) }',
+  // UniqueInputFieldNames
+  'directive @d(x: In) on FIELD_DEFINITION input In { a: Int b: In } type Query { a: Int @d(x: {a: 1, a: 2, b: {a: 1, a: 3}}) }',
+  'input In { a: Int } type Query { f(x: In = {a: 1, a: 2}): Int }',
+  // ProvidedRequiredArgumentsOnDirectives
+  'scalar S @specifiedBy type Query { s: S }',
+  'directive @d(a: Int!, b: String!, c: Int! = 1, d: Int) on FIELD_DEFINITION type Query { a: Int @d b: Int @d(a: 1) }',
+  // Several rules at once, interleaved
+  'type Query { a: Unknown @nope b: Int @deprecated(why: 1) } type Query { c: Int } extend type Nope @nope enum E { A A }',
+];
 
 export function cases() {
   return [
