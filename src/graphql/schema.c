@@ -124,6 +124,8 @@ typedef struct builder {
     gql_schema *s;
     gql_type **defined;          /* types in definition order (graphql-js typeMap of extendSchemaImpl) */
     uint32_t ndefined;
+    gql_type *intro[8];          /* __Schema, __Type ... (built-in)       */
+    uint32_t nintro;
     gql_type *std[5];            /* String Int Float Boolean ID */
 } builder;
 
@@ -133,6 +135,8 @@ static gql_type *find_defined(builder *b, kiln_str name)
 {
     for (int i = 0; i < 5; i++)
         if (gql_kstr_eq(b->std[i]->name, name)) return b->std[i];
+    for (uint32_t i = 0; i < b->nintro; i++)
+        if (gql_kstr_eq(b->intro[i]->name, name)) return b->intro[i];
     for (uint32_t i = 0; i < b->ndefined; i++)
         if (gql_kstr_eq(b->defined[i]->name, name)) return b->defined[i];
     return NULL;
@@ -148,9 +152,7 @@ static const gql_tref *build_tref(builder *b, const gql_node *n)
     }
     r->kind = GQL_REF_NAMED;
     r->named = find_defined(b, n->name);
-    /* The SDL rules reject unknown names; introspection types (__Type ...)
-     * are known to them but not built here yet. */
-    KILN_ASSERT(r->named != NULL);
+    KILN_ASSERT(r->named != NULL);       /* the SDL rules reject unknown names */
     return r;
 }
 
@@ -412,6 +414,32 @@ static const char *const std_descriptions[5] = {
     "as an input type, any string (such as `\"4\"`) or integer (such as `4`) will be accepted as valid and `ID`.",
 };
 
+static gql_type *new_type(builder *b, const gql_node *d, uint32_t nexts)
+{
+    gql_type *t = arena_calloc(b->a, sizeof *t);
+    t->kind = kind_of(d->kind);
+    t->name = d->name;
+    t->description = d->description;
+    t->ast = d;
+    t->exts = arena_calloc(b->a, sizeof(gql_node *) * (nexts + 1));
+    return t;
+}
+
+/* The introspection types, from their SDL, built like any other. */
+static void add_intro(builder *b)
+{
+    gql_error perr;
+    const gql_node *doc = gql_parse(b->a, gql_intro_sdl, strlen(gql_intro_sdl), NULL, &perr);
+    KILN_ASSERT(doc != NULL);
+    for (const gql_node *d = doc->items.first; d; d = d->next) {
+        KILN_ASSERT(b->nintro < ARRAY_LEN(b->intro));
+        gql_type *t = new_type(b, d, 0);
+        t->builtin = true;
+        b->intro[b->nintro++] = t;
+    }
+    for (uint32_t i = 0; i < b->nintro; i++) build_members(b, b->intro[i]);
+}
+
 static void add_std(builder *b)
 {
     for (int i = 0; i < 5; i++) {
@@ -442,6 +470,7 @@ gql_schema *gql_schema_build(arena *a, const char *src, size_t len, const gql_no
     s->src_len = len;
     s->doc = doc;
     add_std(&b);
+    add_intro(&b);
 
     /* Pass 1: collect definitions, extensions, directives, schema nodes. */
     uint32_t ndefs = doc->items.len;
@@ -450,21 +479,22 @@ gql_schema *gql_schema_build(arena *a, const char *src, size_t len, const gql_no
     for (const gql_node *d = doc->items.first; d; d = d->next) {
         if (d->kind == GQL_SCHEMA_DEF) schema_def = d;
         if (!is_type_def(d->kind)) continue;
-        if (find_defined(&b, d->name)) continue;        /* a specified scalar re-declared */
-        gql_type *t = arena_calloc(a, sizeof *t);
-        t->kind = kind_of(d->kind);
-        t->name = d->name;
-        t->description = d->description;
-        t->ast = d;
-        t->exts = arena_calloc(a, sizeof(gql_node *) * (ndefs + 1));
-        b.defined[b.ndefined++] = t;
+        gql_type *t = find_defined(&b, d->name);
+        if (!t) t = new_type(&b, d, ndefs);
+        else if (!t->builtin) continue;
+        /* A re-declared built-in keeps its place in the document's order
+         * but stays the built-in type, as in graphql-js. */
+        bool listed = false;
+        for (uint32_t i = 0; i < b.ndefined; i++) listed |= b.defined[i] == t;
+        if (!listed) b.defined[b.ndefined++] = t;
     }
     for (const gql_node *d = doc->items.first; d; d = d->next) {
         if (!is_type_ext(d->kind)) continue;
         gql_type *t = find_defined(&b, d->name);
         if (t && !t->builtin) t->exts[t->nexts++] = d;
     }
-    for (uint32_t i = 0; i < b.ndefined; i++) build_members(&b, b.defined[i]);
+    for (uint32_t i = 0; i < b.ndefined; i++)
+        if (!b.defined[i]->builtin) build_members(&b, b.defined[i]);
 
     /* Root types: schema { } and its extensions; then, without a schema
      * definition, the conventional names win (as in buildASTSchema). */
@@ -511,11 +541,7 @@ gql_schema *gql_schema_build(arena *a, const char *src, size_t len, const gql_no
     if (s->subscription) collect(a, &o, s->subscription);
     for (uint32_t i = 0; i < s->ndirectives; i++)
         for (uint32_t j = 0; j < s->directives[i]->nargs; j++) collect(a, &o, gql_tref_named(s->directives[i]->args[j].type));
-    /* graphql-js then collects __Schema and the introspection types it
-     * references (String and Boolean among them). Introspection types are
-     * not built yet: String and Boolean stand in their place. */
-    collect(a, &o, b.std[0]);
-    collect(a, &o, b.std[3]);
+    collect(a, &o, b.intro[0]);              /* __Schema and what it references */
     s->types = o.v;
     s->ntypes = o.n;
     for (uint32_t i = 0; i < s->ntypes; i++) s->types[i]->index = i;

@@ -160,6 +160,9 @@ gql_type *gql_tref_named(const gql_tref *r);
 /* "[Post!]!" */
 void gql_tref_print(buf *out, const gql_tref *r);
 
+/* The introspection types as SDL (intro_sdl.c). */
+extern const char gql_intro_sdl[];
+
 /* graphql-js's printSchema(). */
 void gql_schema_print(buf *out, const gql_schema *s);
 

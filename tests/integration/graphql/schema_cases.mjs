@@ -140,6 +140,8 @@ export const valid = [
   'type Query { a: Query }',
   'input I { self: I } type Query { f(i: I): Int }',
   'input I { self: [I!]! } type Query { f(i: I): Int }',
+  'interface I { f: I } type Query implements I { f: Query } interface J implements I { f: I }',
+  'interface I { f: [I] } type Query implements I { f: [Query!]! }',
   'directive @d repeatable on OBJECT type Query @d @d { a: Int } extend type Query @d',
   'type Query { a(x: Float = 5e-324, y: Float = 1.7976931348623157e308, z: Float = 0.1, w: Float = 100, v: Float = 1e21, u: Float = 1e20, t: Float = 123e-20): Int }',
 ];
@@ -211,6 +213,45 @@ export const invalid = [
   // ProvidedRequiredArgumentsOnDirectives
   'scalar S @specifiedBy type Query { s: S }',
   'directive @d(a: Int!, b: String!, c: Int! = 1, d: Int) on FIELD_DEFINITION type Query { a: Int @d b: Int @d(a: 1) }',
+  // validateSchema: root types
+  'type Foo { a: Int }',
+  'schema { mutation: M } type M { a: Int }',
+  'schema { query: I } interface I { a: Int }',
+  'schema { query: Q mutation: In subscription: E } type Q { a: Int } input In { a: Int } enum E { A }',
+  'type Query { a: Int } scalar Mutation union Subscription = Query',
+  'extend schema { query: U } union U = Q type Q { a: Int }',
+  // directives
+  'directive @__d on FIELD directive @d(__a: Int, b: Q, c: Int! @deprecated, d: Int! = 1 @deprecated) on FIELD type Query { a: Int } type Q { a: Int }',
+  // names
+  'type Query { __a: Int a(__b: Int): Int } type __T { a: Int } enum E { __V A } input I { __f: Int } scalar __S',
+  // fields
+  'type Query interface I type T implements I',
+  'type Query { a: In b(x: Query, y: [U!], z: I): Int c(w: Int! @deprecated(reason: "x"), v: Int! = 3 @deprecated): Int } input In { a: Int } union U = Query interface I { a: Int }',
+  'type Query { a: Int } extend type Query @k directive @k on OBJECT type Empty extend type Empty @k',
+  // interfaces
+  'type Query implements Query { a: Int }',
+  'interface I implements I { a: Int } type Query implements I { a: Int }',
+  'type Query implements U & In & S { a: Int } union U = Query input In { a: Int } scalar S',
+  'interface I { a: Int } type Query implements I & I { a: Int }',
+  'interface I { a: Int } type Query implements I { a: Int } extend type Query implements I',
+  'interface A { a: Int } interface B implements A { a: Int } type Query implements B { a: Int }',
+  'interface A implements B { a: Int } interface B implements A { a: Int } type Query implements A & B { a: Int }',
+  'interface I { a: Int b: String } type Query implements I { a: Int }',
+  'interface I { a: Int! b: [Int] c: I d: [Int!]! e: Int f: U } type Query implements I { a: Int b: Int c: Query d: [Int]! e: Int! f: Query } union U = Query',
+  'interface I { a(x: Int, y: String!): Int } type Query implements I { a(x: String, z: Int!, w: Int, v: Int! = 1): Int }',
+  'interface I { a(x: Int): Int } type Query implements I { a: Int }',
+  // unions
+  'union U type Query { u: U }',
+  'union U = Query | Query | In type Query { a: Int } input In { a: Int } extend union U = Query',
+  'union U = I | S | E type Query { u: U } interface I { a: Int } scalar S enum E { A }',
+  // enums and input objects
+  'enum E type Query { e: E }',
+  'input In type Query { f(x: In): Int }',
+  'input In { a: Query b: I c: U d: Int! @deprecated e: Int! = 1 @deprecated } type Query { f(x: In): Int } interface I { a: Int } union U = Query',
+  'input O @oneOf { a: Int! b: Int = 1 c: String } type Query { f(x: O): Int }',
+  'input A { b: B! } input B { a: A! } type Query { f(x: A): Int }',
+  'input A { a: A! } input B { c: C! d: [B!]! } input C { b: B! e: C } type Query { f(x: A, y: B): Int }',
+  'input A { b: B! c: C! } input B { a: A! } input C { b: B! a: A! } type Query { f(x: A): Int }',
   // Several rules at once, interleaved
   'type Query { a: Unknown @nope b: Int @deprecated(why: 1) } type Query { c: Int } extend type Nope @nope enum E { A A }',
 ];

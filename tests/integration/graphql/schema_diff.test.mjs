@@ -8,7 +8,7 @@
 // validateSDL, buildASTSchema, validateSchema, printSchema) and to Kiln
 // (gql_parse, gql_schema_build, gql_schema_print; schema_side.c, built here
 // with ASan+UBSan unless KILN_DIFF_SAN=0). Asserted per document: the same
-// printed schema, or the same errors in the same order (messages and
+// printed schema and type map (the order introspection shows), or the same errors in the same order (messages and
 // locations), or the same syntax error.
 
 import { test } from 'node:test';
@@ -45,7 +45,7 @@ function refSchema(sdl) {
   const schema = buildASTSchema(doc, { assumeValidSDL: true });
   const errors = validateSchema(schema);
   if (errors.length) return { errors: errors.map(shape) };
-  return { print: printSchema(schema) };
+  return { print: printSchema(schema), types: Object.keys(schema.getTypeMap()) };
 }
 
 function buildKiln() {

@@ -4,7 +4,7 @@
  * JSON line per document, in order:
  *   {"syntax": "<message>"}                               a syntax error
  *   {"errors": [{"message": ..., "locations": [...]}]}     SDL or schema errors
- *   {"print": "<printSchema of the built schema>"}         a valid schema
+ *   {"print": "<printSchema>", "types": [names in type-map order]}  a valid schema
  */
 #include "graphql/schema.h"
 #include "json/json.h"
@@ -51,6 +51,10 @@ int main(int argc, char **argv)
                 gql_schema_print(&printed, s);
                 jw_key(&w, "print", 5);
                 jw_string(&w, printed.data ? printed.data : "", printed.len);
+                jw_key(&w, "types", 5);
+                jw_begin_array(&w);
+                for (uint32_t i = 0; i < s->ntypes; i++) jw_string(&w, s->types[i]->name.ptr, s->types[i]->name.len);
+                jw_end(&w);
             } else {
                 jw_key(&w, "errors", 6);
                 jw_begin_array(&w);
