@@ -16,8 +16,13 @@
  *  4. Limits hold: with max_depth 8 and max_tokens 64, a document that
  *     parses needs no more, and one rejected by the limit is rejected with
  *     the limit's message.
+ *  5. Schema: gql_schema_build on a parsed document either fails with at
+ *     least one error (each with a message) or builds a schema whose
+ *     printSchema text builds again into a schema that prints the same,
+ *     with a query root and every type of the type map named once.
  */
 #include "graphql/gql.h"
+#include "graphql/schema.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +106,38 @@ static void ref_location(const uint8_t *s, size_t len, uint32_t off, uint32_t *l
     *col = c + (uint32_t)(off > len ? off - len : 0);
 }
 
+/* Property 5. */
+static void check_schema(const char *src, size_t size, const gql_node *doc)
+{
+    gql_errs errs = { 0 };
+    gql_schema *s = gql_schema_build(&A, src, size, doc, &errs);
+    if (!s) {
+        if (!errs.count || !errs.first) FAIL("schema rejected without an error");
+        for (const gql_err *e = errs.first; e; e = e->next)
+            if (!e->message || !*e->message) FAIL("schema error without a message");
+        return;
+    }
+    if (!s->query || errs.count) FAIL("schema built without a query root, or with errors");
+    for (uint32_t i = 0; i < s->ntypes; i++)
+        for (uint32_t j = 0; j < i; j++)
+            if (gql_kstr_eq(s->types[i]->name, s->types[j]->name)) FAIL("type map names a type twice");
+    buf p1, p2;
+    buf_init(&p1, 256);
+    buf_init(&p2, 256);
+    gql_schema_print(&p1, s);
+    gql_error e;
+    gql_node *d2 = gql_parse(&A, p1.data ? p1.data : "", p1.len, NULL, &e);
+    if (!d2) FAIL("printed schema does not parse: %s\n%.*s", e.message, (int)p1.len, p1.data);
+    gql_errs errs2 = { 0 };
+    gql_schema *s2 = gql_schema_build(&A, p1.data, p1.len, d2, &errs2);
+    if (!s2) FAIL("printed schema does not build: %s\n%.*s", errs2.first->message, (int)p1.len, p1.data);
+    gql_schema_print(&p2, s2);
+    if (p1.len != p2.len || memcmp(p1.data, p2.data, p1.len))
+        FAIL("printSchema not stable:\n%.*s\n---\n%.*s", (int)p1.len, p1.data, (int)p2.len, p2.data);
+    buf_free(&p1);
+    buf_free(&p2);
+}
+
 static bool starts(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -138,6 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FAIL("print is not stable:\n%.*s\n---\n%.*s", (int)p1.len, p1.data, (int)p2.len, p2.data);
         buf_free(&p1);
         buf_free(&p2);
+        check_schema(src, size, doc);
     }
 
     /* Property 4. */
