@@ -411,7 +411,7 @@ static const char *const std_descriptions[5] = {
     "The `Boolean` scalar type represents `true` or `false`.",
     "The `ID` scalar type represents a unique identifier, often used to refetch an object or as key for a cache. The "
     "ID type appears in a JSON response as a String; however, it is not intended to be human-readable. When expected "
-    "as an input type, any string (such as `\"4\"`) or integer (such as `4`) will be accepted as valid and `ID`.",
+    "as an input type, any string (such as `\"4\"`) or integer (such as `4`) input value will be accepted as an ID.",
 };
 
 static gql_type *new_type(builder *b, const gql_node *d, uint32_t nexts)

@@ -15,50 +15,11 @@
  * Owns: nothing (scratch nodes go to the schema's arena).
  * Must never: print text that graphql-js would not.
  */
-#include "graphql/schema.h"
+#include "graphql/values.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-/* ---- JavaScript's Number#toString ----------------------------------------- */
-
-/* The shortest decimal digits that read back as v, and the exponent n such
- * that v = 0.d1d2... x 10^n (ECMAScript's Number::toString). */
-static void js_number(buf *out, double v)
-{
-    if (v == 0) { buf_putc(out, '0'); return; }
-    if (v < 0) { buf_putc(out, '-'); v = -v; }
-    char tmp[40];
-    int prec;
-    for (prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v) break;
-    }
-    char digits[24];
-    int k = 0;
-    const char *p = tmp;
-    for (; *p && *p != 'e'; p++)
-        if (*p >= '0' && *p <= '9') digits[k++] = *p;
-    while (k > 1 && digits[k - 1] == '0') k--;
-    int n = atoi(p + 1) + 1;
-    if (k <= n && n <= 21) {
-        buf_append(out, digits, (size_t)k);
-        for (int i = k; i < n; i++) buf_putc(out, '0');
-    } else if (0 < n && n <= 21) {
-        buf_append(out, digits, (size_t)n);
-        buf_putc(out, '.');
-        buf_append(out, digits + n, (size_t)(k - n));
-    } else if (-6 < n && n <= 0) {
-        buf_puts(out, "0.");
-        for (int i = 0; i < -n; i++) buf_putc(out, '0');
-        buf_append(out, digits, (size_t)k);
-    } else {
-        buf_putc(out, digits[0]);
-        if (k > 1) { buf_putc(out, '.'); buf_append(out, digits + 1, (size_t)(k - 1)); }
-        buf_printf(out, "e%c%d", n - 1 >= 0 ? '+' : '-', abs(n - 1));
-    }
-}
 
 /* ---- Default values: valueFromAST then astFromValue -------------------------- */
 
@@ -85,7 +46,7 @@ static gql_node *number_node(arena *a, double v)
 {
     buf b;
     buf_init(&b, 32);
-    js_number(&b, v);
+    gql_js_number(&b, v);
     kiln_str s = { arena_strndup(a, b.data, b.len), b.len };
     buf_free(&b);
     gql_node *n = mk(a, integer_string(s) ? GQL_INT : GQL_FLOAT);

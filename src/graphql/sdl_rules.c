@@ -248,7 +248,7 @@ static void unknown_with_suggestions(ctx *c, uint32_t at, const char *prefix, ki
     buf b;
     buf_init(&b, 128);
     buf_printf(&b, "%s%.*s%s", prefix, S(name), suffix);
-    gql_did_you_mean(&b, sug, ns);
+    gql_did_you_mean(&b, NULL, sug, ns);
     buf_putc(&b, '\0');
     ERR_AT(c, &at, 1, "%s", b.data);
     buf_free(&b);
@@ -391,7 +391,7 @@ static bool known_directive_args(void *cx, const gql_node *n, const gql_path *p)
         buf b;
         buf_init(&b, 128);
         buf_printf(&b, "Unknown argument \"%.*s\" on directive \"@%.*s\".", S(a->name), S(n->name));
-        gql_did_you_mean(&b, sug, ns);
+        gql_did_you_mean(&b, NULL, sug, ns);
         buf_putc(&b, '\0');
         ERR_AT(c, &a->start, 1, "%s", b.data);
         buf_free(&b);

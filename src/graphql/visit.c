@@ -212,10 +212,11 @@ uint32_t gql_suggest(arena *a, kiln_str input, const kiln_str *options, uint32_t
     return k;
 }
 
-void gql_did_you_mean(buf *b, const kiln_str *s, uint32_t n)
+void gql_did_you_mean(buf *b, const char *sub, const kiln_str *s, uint32_t n)
 {
     if (n == 0) return;
     buf_puts(b, " Did you mean ");
+    if (sub) { buf_puts(b, sub); buf_putc(b, ' '); }
     if (n == 1) { buf_printf(b, "\"%.*s\"?", (int)s[0].len, s[0].ptr); return; }
     if (n == 2) {
         buf_printf(b, "\"%.*s\" or \"%.*s\"?", (int)s[0].len, s[0].ptr, (int)s[1].len, s[1].ptr);

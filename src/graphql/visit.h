@@ -39,7 +39,7 @@ static inline const gql_node *gql_path_up(const gql_path *p, int k)
  * duplicates once. Returns the count; *out is arena memory. */
 uint32_t gql_suggest(arena *a, kiln_str input, const kiln_str *options, uint32_t n, kiln_str **out);
 /* didYouMean: " Did you mean \"a\", \"b\", or \"c\"?" (at most 5), or ""
- * for none; appended to b. */
-void gql_did_you_mean(buf *b, const kiln_str *s, uint32_t n);
+ * for none; appended to b. sub (or NULL) goes after "mean": "the enum value". */
+void gql_did_you_mean(buf *b, const char *sub, const kiln_str *s, uint32_t n);
 
 #endif
