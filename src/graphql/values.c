@@ -67,6 +67,17 @@ static kiln_value *node(arena *a, kiln_json_type t)
 }
 
 kiln_value *gql_v_null(arena *a) { return node(a, KILN_JSON_NULL); }
+
+static const char undefined_mark[] = "undefined";
+
+kiln_value *gql_v_undefined(arena *a)
+{
+    kiln_value *v = node(a, KILN_JSON_NULL);
+    v->str = undefined_mark;
+    return v;
+}
+
+bool gql_v_is_undefined(const kiln_value *v) { return v && v->type == KILN_JSON_NULL && v->str == undefined_mark; }
 kiln_value *gql_v_bool(arena *a, bool b) { return node(a, b ? KILN_JSON_TRUE : KILN_JSON_FALSE); }
 kiln_value *gql_v_array(arena *a) { return node(a, KILN_JSON_ARRAY); }
 kiln_value *gql_v_object(arena *a) { return node(a, KILN_JSON_OBJECT); }
@@ -184,10 +195,14 @@ void gql_stringify(buf *out, const kiln_value *v)
     case KILN_JSON_OBJECT: {
         bool obj = v->type == KILN_JSON_OBJECT;
         buf_putc(out, obj ? '{' : '[');
+        bool first = true;
         for (const kiln_value *c = v->child; c; c = c->next) {
-            if (c != v->child) buf_putc(out, ',');
+            if (obj && gql_v_is_undefined(c)) continue;
+            if (!first) buf_putc(out, ',');
+            first = false;
             if (obj) { json_escape(out, c->key, c->key_len); buf_putc(out, ':'); }
-            gql_stringify(out, c);
+            if (gql_v_is_undefined(c)) buf_puts(out, "null");
+            else gql_stringify(out, c);
         }
         buf_putc(out, obj ? '}' : ']');
         return;
@@ -478,7 +493,7 @@ kiln_value *gql_coerce_variables(arena *a, const gql_schema *s, const gql_node *
         if (!given) {
             if (d->default_value) {
                 const kiln_value *dv = gql_value_from_ast(a, d->default_value, t, NULL);
-                if (dv) gql_v_put(a, out, name, (kiln_value *)dv);
+                gql_v_put(a, out, name, dv ? (kiln_value *)dv : gql_v_undefined(a));
             } else if (t->kind == GQL_REF_NON_NULL) {
                 if (c.count++ >= 50) { gql_errs_add(errs, NULL, 0, "Too many errors processing variables, error limit reached. Execution aborted."); break; }
                 gql_errs_add(errs, &d, 1, "Variable \"$%.*s\" of required type \"%s\" was not provided.", S(name), tref_str(a, t));
@@ -503,7 +518,9 @@ kiln_value *gql_coerce_variables(arena *a, const gql_schema *s, const gql_node *
 
 static bool missing_variable(const gql_node *lit, const kiln_value *vars)
 {
-    return lit->kind == GQL_VARIABLE && !gql_v_get(vars, lit->name);
+    if (lit->kind != GQL_VARIABLE) return false;
+    const kiln_value *v = gql_v_get(vars, lit->name);
+    return !v || gql_v_is_undefined(v);
 }
 
 /* valueFromASTUntyped (custom scalars). */
@@ -535,7 +552,10 @@ static const kiln_value *untyped(arena *a, const gql_node *lit, const kiln_value
         }
         return o;
     }
-    case GQL_VARIABLE: return gql_v_get(vars, lit->name);
+    case GQL_VARIABLE: {
+        const kiln_value *v = gql_v_get(vars, lit->name);
+        return gql_v_is_undefined(v) ? NULL : v;
+    }
     default: return NULL;
     }
 }
@@ -572,7 +592,7 @@ const kiln_value *gql_value_from_ast(arena *a, const gql_node *lit, const gql_tr
     if (!lit) return NULL;
     if (lit->kind == GQL_VARIABLE) {
         const kiln_value *v = gql_v_get(vars, lit->name);
-        if (!v) return NULL;
+        if (!v || gql_v_is_undefined(v)) return NULL;
         if (v->type == KILN_JSON_NULL && t->kind == GQL_REF_NON_NULL) return NULL;
         return v;
     }

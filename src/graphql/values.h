@@ -28,6 +28,10 @@ kiln_value *gql_v_object(arena *a);
  * replaced in place, as JavaScript assignment keeps the first position). */
 void gql_v_put(arena *a, kiln_value *container, kiln_str key, kiln_value *v);
 const kiln_value *gql_v_get(const kiln_value *obj, kiln_str key);
+/* A key that exists with JavaScript's `undefined` (a variable whose default
+ * is invalid): a NULL node marked so. JSON.stringify leaves it out. */
+kiln_value *gql_v_undefined(arena *a);
+bool gql_v_is_undefined(const kiln_value *v);
 
 /* graphql-js's inspect(): "\"str\"", 12, { a: 1 }, [1, 2] ... */
 void gql_inspect(buf *out, const kiln_value *v);
