@@ -36,6 +36,8 @@ typedef struct gql_arg {
     const gql_node *ast;
 } gql_arg;
 
+struct gql_rctx;
+
 typedef struct gql_field {
     kiln_str name;
     const gql_node *description;
@@ -46,6 +48,7 @@ typedef struct gql_field {
     kiln_str reason;
     const gql_node *ast;
     gql_type *owner;
+    void (*resolve)(struct gql_rctx *r);   /* bound by gql_exec_bind, or NULL */
 } gql_field;
 
 typedef struct gql_enum_value {
@@ -124,6 +127,8 @@ typedef struct gql_err {
     const char *message;
     gql_loc *locs;
     uint32_t nlocs;
+    const kiln_value *path;         /* execution errors: the response path */
+    const char *code;               /* extensions.code, or NULL           */
     struct gql_err *next;
 } gql_err;
 

@@ -1,0 +1,55 @@
+/*
+ * exec.h -- internal to src/graphql (the HTTP binding and the app API sit
+ * on it): executing an operation of a parsed document against a schema, as
+ * graphql-js 16's execute() does, with resolvers as plain C functions.
+ *
+ * Resolvers are bound by name: "Type_field" (Query_posts, Post_author). A
+ * field without one reads its parent's value by name (a JSON object's
+ * member). A resolver reads its parent, arguments and context through the
+ * gql_rctx it gets, and returns one value (a kiln_value tree; lists and
+ * objects for list and object fields) or an error.
+ */
+#ifndef KILN_GQL_EXEC_H
+#define KILN_GQL_EXEC_H
+
+#include "graphql/values.h"
+
+typedef struct gql_rctx gql_rctx;
+typedef void (*gql_resolver)(gql_rctx *r);
+
+typedef struct gql_resolver_def {
+    const char *name;           /* "Type_field"                             */
+    gql_resolver fn;
+} gql_resolver_def;
+
+/* Bind resolvers to the schema's fields by name. Returns the number of
+ * definitions that match no field (their names in *unmatched, arena). */
+uint32_t gql_exec_bind(gql_schema *s, const gql_resolver_def *defs, size_t n, const char ***unmatched);
+
+typedef struct gql_request {
+    const gql_node *doc;        /* parsed (and validated) document          */
+    const char *src;            /* its text, for error locations            */
+    size_t src_len;
+    kiln_str operation_name;    /* {NULL,0}: the only operation            */
+    const kiln_value *variables;/* JSON object or NULL                      */
+    const kiln_value *root;     /* the root value, or NULL                  */
+    void *context;              /* handed to resolvers (the request)        */
+} gql_request;
+
+/* Execute and write the response as JSON ({"errors":[...],"data":{...}},
+ * graphql-js's key order) onto out. Everything else lives in `a`. */
+void gql_execute(arena *a, const gql_schema *s, const gql_request *rq, buf *out);
+
+/* ---- For resolvers ------------------------------------------------------- */
+const kiln_value *gql_r_parent(gql_rctx *r);
+const kiln_value *gql_r_args(gql_rctx *r);                 /* an object   */
+const kiln_value *gql_r_arg(gql_rctx *r, const char *name); /* NULL: none  */
+void *gql_r_context(gql_rctx *r);
+arena *gql_r_arena(gql_rctx *r);
+const gql_field *gql_r_field(gql_rctx *r);
+/* The value (NULL: null). The last call wins. */
+void gql_r_return(gql_rctx *r, const kiln_value *v);
+/* Fail the field: message and, optionally, extensions.code. */
+void gql_r_error(gql_rctx *r, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,69 @@
+// exec_diff.test.mjs -- differential test of Kiln's GraphQL executor
+// (src/graphql/exec.c) against graphql-js's execute() (pinned in
+// package.json): the schema, root data and documents of exec_cases.mjs,
+// resolvers written once in JavaScript (exec_cases.mjs) and once in C
+// (exec_side.c, bound by name). Asserted per document: the response is the
+// same bytes as JSON.stringify(graphql-js's result) -- data, and errors
+// with messages, locations, paths and extensions, in the same order.
+//
+//   tests/run-integration.sh build tests/integration/graphql/exec_diff.test.mjs
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { sdl, root, cases, resolvers } from './exec_cases.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../../..');
+if (!existsSync(path.join(here, 'node_modules', 'graphql', 'package.json')))
+  execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit' });
+const require = createRequire(path.join(here, 'package.json'));
+const { parse, buildSchema, execute, defaultFieldResolver, GraphQLError } = require('graphql');
+
+const schema = buildSchema(sdl);
+const r = resolvers(GraphQLError);
+const fieldResolver = (src, args, ctx, info) => {
+  const fn = r[`${info.parentType.name}_${info.fieldName}`];
+  return fn ? fn(src, args) : defaultFieldResolver(src, args, ctx, info);
+};
+
+function reference(c) {
+  r.reset();
+  const result = execute({ schema, document: parse(c.query), rootValue: root, variableValues: c.variables,
+    operationName: c.operationName, fieldResolver });
+  return JSON.stringify(result);
+}
+
+function kilnSide() {
+  const out = path.join(repo, 'build', 'graphql_diff');
+  mkdirSync(out, { recursive: true });
+  const bin = path.join(out, 'exec_side');
+  const srcs = (dir) => readdirSync(path.join(repo, dir)).filter((f) => f.endsWith('.c')).sort().map((f) => `${dir}/${f}`);
+  const san = process.env.KILN_DIFF_SAN === '0' ? [] : ['-fsanitize=address,undefined', '-fno-omit-frame-pointer'];
+  execFileSync(process.env.CC || 'gcc', [
+    '-std=c17', '-O1', '-g', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wno-unused-parameter',
+    '-D_GNU_SOURCE', '-Iinclude', '-Isrc', ...san,
+    'tests/integration/graphql/exec_side.c', ...srcs('src/core'), ...srcs('src/json'), ...srcs('src/graphql'),
+    '-o', bin, '-lm', '-lpthread',
+  ], { cwd: repo, stdio: 'inherit' });
+  const file = path.join(out, 'exec_cases.json');
+  writeFileSync(file, JSON.stringify({ sdl, root, cases }));
+  const env = { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:abort_on_error=1' };
+  return execFileSync(bin, [file], { cwd: repo, env, maxBuffer: 64 << 20, encoding: 'utf8' }).trimEnd().split('\n');
+}
+
+const kiln = kilnSide();
+const ref = cases.map(reference);
+
+test('same response bytes as graphql-js execute() on every document', () => {
+  assert.equal(kiln.length, cases.length);
+  const bad = [];
+  cases.forEach((c, i) => {
+    if (kiln[i] !== ref[i]) bad.push(`${c.query} ${JSON.stringify(c.variables)} ${c.operationName ?? ''}\n  graphql-js: ${ref[i]}\n  kiln:       ${kiln[i]}`);
+  });
+  assert.equal(bad.length, 0, `${bad.length} of ${cases.length} differ; first ones:\n${bad.slice(0, 6).join('\n')}`);
+});
