@@ -157,3 +157,28 @@ export const cases = [
   q('query Q($f: Filter = {min: 2}) { echo(f: $f) }', { f: null }),
   q('query Q($a: Int = 3) { echo(a: $a) }', { a: null }),
 ];
+
+// Generated, deterministic: every Person field (with and without aliases,
+// fragments and directives) on every person, every Query list field alone,
+// and selections of the root fields in many combinations.
+const personFields = ['id', 'name', 'age', 'score', 'color', 'tags', 'fail', 'failNN', 'nullNN', 'meta', '__typename',
+  'best { id name }', 'pet { __typename ... on Dog { barks } ... on Cat { lives } }', 'friends { id nullNN }'];
+for (const id of ['1', '2', '3', '4']) {
+  for (const f of personFields) {
+    cases.push(q(`{ person(id: "${id}") { ${f} } }`));
+    cases.push(q(`query Q($s: Boolean!) { p: person(id: "${id}") { id ... on Person @include(if: $s) { ${f} } } }`, { s: id !== '2' }));
+    cases.push(q(`{ person(id: "${id}") { ...F } } fragment F on Named { name ... on Person { ${f} } }`));
+  }
+}
+const rootFields = ['hello', 'boom', 'coded', 'numbers', 'ints', 'strs', 'bools', 'ids', 'colors', 'nested', 'badList',
+  'weird { __typename }', 'lost { id }', 'mixed { id }', 'nullPeople { id }', 'pets { __typename }', 'missing', 'scalarObj',
+  'people { id nullNN }', 'nodes { id }', 'boomNN', 'deep { name }'];
+for (let i = 0; i < rootFields.length; i++) {
+  for (let j = i; j < rootFields.length; j += 3) {
+    cases.push(q(`{ ${rootFields[i]} x: ${rootFields[j]} }`));
+  }
+}
+for (const v of [1, -1, 2147483647, 0.5, 'RED', null, [1, 2], { color: 'GREEN', names: ['n', 'm'] }, { names: [null] }, { min: 'x' }]) {
+  cases.push(q('query Q($a: Int, $b: [Color!], $f: Filter) { echo(a: $a, b: $b, f: $f) }', { a: v, b: v, f: v }));
+  cases.push(q('query Q($j: JSON) { echo(j: $j) }', { j: v }));
+}
