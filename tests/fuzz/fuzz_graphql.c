@@ -20,9 +20,13 @@
  *     least one error (each with a message) or builds a schema whose
  *     printSchema text builds again into a schema that prints the same,
  *     with a query root and every type of the type map named once.
+ *  6. Execution: any parsed document (valid or not: the executor must be
+ *     defensive) executed on the execution test's schema and data, with
+ *     and without variables, answers one JSON object with "data" or
+ *     "errors" that json_parse accepts.
  */
-#include "graphql/gql.h"
-#include "graphql/schema.h"
+#include "graphql/exec.h"
+#include "json/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +110,41 @@ static void ref_location(const uint8_t *s, size_t len, uint32_t off, uint32_t *l
     *col = c + (uint32_t)(off > len ? off - len : 0);
 }
 
+/* Property 6: the schema and root value of tests/integration/graphql/exec_cases.mjs. */
+static const char fz_sdl[] = "\nscalar JSON\nenum Color { RED GREEN BLUE }\ninterface Node { id: ID! }\ninterface Named { name: String }\ntype Person implements Node & Named {\n  id: ID! name: String age: Int score: Float color: Color tags: [String!]\n  friends: [Person!]! best: Person pet: Pet fail: String failNN: String! nullNN: String! meta: JSON\n}\ntype Dog implements Node & Named { id: ID! name: String barks: Boolean }\ntype Cat implements Node & Named { id: ID! name: String lives: Int }\nunion Pet = Dog | Cat\ninput Filter { color: Color = RED, min: Int = 0, names: [String!] }\ntype Query {\n  hello: String!\n  people: [Person!]!\n  person(id: ID!): Person\n  nodes: [Node]\n  pets: [Pet!]\n  echo(a: Int, b: [Color!], f: Filter, j: JSON, s: String = \"dflt\"): String\n  boom: String\n  boomNN: String!\n  coded: String\n  numbers: [Float] ints: [Int] strs: [String] bools: [Boolean] ids: [ID] colors: [Color]\n  nested: [[Int!]]\n  badList: [Int]\n  weird: Pet\n  lost: Node\n  wrongType: Pet\n  notObject: Pet\n  deep: Person!\n  nullPeople: [Person!]\n  mixed: [Person]\n  missing: String\n  scalarObj: String\n}\ntype Mutation { setName(id: ID!, name: String!): Person fail: String! count: Int }\n";
+static const char fz_root[] = "{\"hello\":\"Hello, World!\",\"people\":[{\"__typename\":\"Person\",\"id\":\"1\",\"name\":\"Ann\",\"age\":30,\"score\":1.5,\"color\":\"RED\",\"tags\":[\"a\",\"b\"],\"pet\":{\"__typename\":\"Dog\",\"id\":\"d1\",\"name\":\"Rex\",\"barks\":true},\"nullNN\":\"ok\",\"meta\":{\"a\":[1,{\"b\":null}],\"s\":\"x\"},\"friends\":[{\"__typename\":\"Person\",\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"friends\":[]},{\"__typename\":\"Person\",\"id\":\"3\",\"name\":null,\"age\":41,\"score\":1e+21,\"color\":\"GREEN\",\"tags\":null,\"pet\":null,\"nullNN\":\"x\",\"meta\":null,\"friends\":[]}],\"best\":{\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"__typename\":\"Person\",\"friends\":[]}},{\"__typename\":\"Person\",\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"friends\":[{\"__typename\":\"Person\",\"id\":\"1\",\"name\":\"Ann\",\"age\":30,\"score\":1.5,\"color\":\"RED\",\"tags\":[\"a\",\"b\"],\"pet\":{\"__typename\":\"Dog\",\"id\":\"d1\",\"name\":\"Rex\",\"barks\":true},\"nullNN\":\"ok\",\"meta\":{\"a\":[1,{\"b\":null}],\"s\":\"x\"},\"friends\":[]},{\"__typename\":\"Person\",\"id\":\"3\",\"name\":null,\"age\":41,\"score\":1e+21,\"color\":\"GREEN\",\"tags\":null,\"pet\":null,\"nullNN\":\"x\",\"meta\":null,\"friends\":[]}],\"best\":null},{\"__typename\":\"Person\",\"id\":\"3\",\"name\":null,\"age\":41,\"score\":1e+21,\"color\":\"GREEN\",\"tags\":null,\"pet\":null,\"nullNN\":\"x\",\"meta\":null,\"friends\":[{\"__typename\":\"Person\",\"id\":\"1\",\"name\":\"Ann\",\"age\":30,\"score\":1.5,\"color\":\"RED\",\"tags\":[\"a\",\"b\"],\"pet\":{\"__typename\":\"Dog\",\"id\":\"d1\",\"name\":\"Rex\",\"barks\":true},\"nullNN\":\"ok\",\"meta\":{\"a\":[1,{\"b\":null}],\"s\":\"x\"},\"friends\":[]},{\"__typename\":\"Person\",\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"friends\":[]}],\"best\":null}],\"nodes\":[{\"__typename\":\"Person\",\"id\":\"1\",\"name\":\"Ann\",\"age\":30,\"score\":1.5,\"color\":\"RED\",\"tags\":[\"a\",\"b\"],\"pet\":{\"__typename\":\"Dog\",\"id\":\"d1\",\"name\":\"Rex\",\"barks\":true},\"nullNN\":\"ok\",\"meta\":{\"a\":[1,{\"b\":null}],\"s\":\"x\"},\"friends\":[{\"__typename\":\"Person\",\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"friends\":[]},{\"__typename\":\"Person\",\"id\":\"3\",\"name\":null,\"age\":41,\"score\":1e+21,\"color\":\"GREEN\",\"tags\":null,\"pet\":null,\"nullNN\":\"x\",\"meta\":null,\"friends\":[]}],\"best\":{\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"__typename\":\"Person\",\"friends\":[]}},{\"__typename\":\"Dog\",\"id\":\"d1\",\"name\":\"Rex\",\"barks\":true},{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},null],\"pets\":[{\"__typename\":\"Dog\",\"id\":\"d1\",\"name\":\"Rex\",\"barks\":true},{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9}],\"numbers\":[1,1.5,1e+21,1e-7,0,\"2.5\",true,123456789.125],\"ints\":[1,2,\"3\",true,-5,0],\"strs\":[\"s\",1,1.5,true,null,\"é😀\\n\\\"\\\\\"],\"bools\":[true,false,0,1],\"ids\":[\"a\",7,-3],\"colors\":[\"RED\",null,\"BLUE\"],\"nested\":[[1,2],[3],null],\"badList\":5,\"weird\":{\"__typename\":\"Nope\"},\"lost\":{\"id\":\"x\"},\"wrongType\":{\"__typename\":\"Person\",\"id\":\"9\"},\"notObject\":{\"__typename\":\"Named\"},\"deep\":{\"__typename\":\"Person\",\"id\":\"1\",\"name\":\"Ann\",\"age\":30,\"score\":1.5,\"color\":\"RED\",\"tags\":[\"a\",\"b\"],\"pet\":{\"__typename\":\"Dog\",\"id\":\"d1\",\"name\":\"Rex\",\"barks\":true},\"nullNN\":\"ok\",\"meta\":{\"a\":[1,{\"b\":null}],\"s\":\"x\"},\"friends\":[{\"__typename\":\"Person\",\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"friends\":[]},{\"__typename\":\"Person\",\"id\":\"3\",\"name\":null,\"age\":41,\"score\":1e+21,\"color\":\"GREEN\",\"tags\":null,\"pet\":null,\"nullNN\":\"x\",\"meta\":null,\"friends\":[]}],\"best\":{\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"__typename\":\"Person\",\"friends\":[]}},\"nullPeople\":[{\"__typename\":\"Person\",\"id\":\"1\",\"name\":\"Ann\",\"age\":30,\"score\":1.5,\"color\":\"RED\",\"tags\":[\"a\",\"b\"],\"pet\":{\"__typename\":\"Dog\",\"id\":\"d1\",\"name\":\"Rex\",\"barks\":true},\"nullNN\":\"ok\",\"meta\":{\"a\":[1,{\"b\":null}],\"s\":\"x\"},\"friends\":[{\"__typename\":\"Person\",\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"friends\":[]},{\"__typename\":\"Person\",\"id\":\"3\",\"name\":null,\"age\":41,\"score\":1e+21,\"color\":\"GREEN\",\"tags\":null,\"pet\":null,\"nullNN\":\"x\",\"meta\":null,\"friends\":[]}],\"best\":{\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"__typename\":\"Person\",\"friends\":[]}},null,{\"__typename\":\"Person\",\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"friends\":[{\"__typename\":\"Person\",\"id\":\"1\",\"name\":\"Ann\",\"age\":30,\"score\":1.5,\"color\":\"RED\",\"tags\":[\"a\",\"b\"],\"pet\":{\"__typename\":\"Dog\",\"id\":\"d1\",\"name\":\"Rex\",\"barks\":true},\"nullNN\":\"ok\",\"meta\":{\"a\":[1,{\"b\":null}],\"s\":\"x\"},\"friends\":[]},{\"__typename\":\"Person\",\"id\":\"3\",\"name\":null,\"age\":41,\"score\":1e+21,\"color\":\"GREEN\",\"tags\":null,\"pet\":null,\"nullNN\":\"x\",\"meta\":null,\"friends\":[]}],\"best\":null}],\"mixed\":[{\"__typename\":\"Person\",\"id\":\"1\",\"name\":\"Ann\",\"age\":30,\"score\":1.5,\"color\":\"RED\",\"tags\":[\"a\",\"b\"],\"pet\":{\"__typename\":\"Dog\",\"id\":\"d1\",\"name\":\"Rex\",\"barks\":true},\"nullNN\":\"ok\",\"meta\":{\"a\":[1,{\"b\":null}],\"s\":\"x\"},\"friends\":[{\"__typename\":\"Person\",\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"friends\":[]},{\"__typename\":\"Person\",\"id\":\"3\",\"name\":null,\"age\":41,\"score\":1e+21,\"color\":\"GREEN\",\"tags\":null,\"pet\":null,\"nullNN\":\"x\",\"meta\":null,\"friends\":[]}],\"best\":{\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"__typename\":\"Person\",\"friends\":[]}},null,{\"__typename\":\"Person\",\"id\":\"3\",\"name\":null,\"age\":41,\"score\":1e+21,\"color\":\"GREEN\",\"tags\":null,\"pet\":null,\"nullNN\":\"x\",\"meta\":null,\"friends\":[{\"__typename\":\"Person\",\"id\":\"1\",\"name\":\"Ann\",\"age\":30,\"score\":1.5,\"color\":\"RED\",\"tags\":[\"a\",\"b\"],\"pet\":{\"__typename\":\"Dog\",\"id\":\"d1\",\"name\":\"Rex\",\"barks\":true},\"nullNN\":\"ok\",\"meta\":{\"a\":[1,{\"b\":null}],\"s\":\"x\"},\"friends\":[]},{\"__typename\":\"Person\",\"id\":\"2\",\"name\":\"Bob\",\"age\":null,\"score\":2,\"color\":\"BLUE\",\"tags\":[],\"pet\":{\"__typename\":\"Cat\",\"id\":\"c1\",\"name\":\"Tom\",\"lives\":9},\"nullNN\":null,\"meta\":7,\"friends\":[]}],\"best\":null}],\"scalarObj\":{\"a\":1}}";
+
+static gql_schema *fz_schema;
+static const kiln_value *fz_data, *fz_vars;
+static arena FZ;
+
+static void check_execution(const char *src, size_t size, const gql_node *doc)
+{
+    if (!fz_schema) {
+        arena_init(&FZ, 1 << 16);
+        gql_error e;
+        gql_node *sd = gql_parse(&FZ, fz_sdl, sizeof fz_sdl - 1, NULL, &e);
+        gql_errs errs = { 0 };
+        fz_schema = sd ? gql_schema_build(&FZ, fz_sdl, sizeof fz_sdl - 1, sd, &errs) : NULL;
+        if (!fz_schema) FAIL("the execution schema does not build");
+        fz_data = json_parse(&FZ, fz_root, sizeof fz_root - 1, NULL);
+        static const char vars[] = "{\"id\":\"1\",\"s\":true,\"a\":1,\"b\":[\"RED\"],\"f\":{\"min\":2},\"v\":null}";
+        fz_vars = json_parse(&FZ, vars, sizeof vars - 1, NULL);
+        if (!fz_data || !fz_vars) FAIL("the execution data does not parse");
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        gql_request rq = { .doc = doc, .src = src, .src_len = size, .variables = pass ? fz_vars : NULL, .root = fz_data };
+        buf out;
+        buf_init(&out, 256);
+        gql_execute(&A, fz_schema, &rq, &out);
+        const char *err = NULL;
+        const kiln_value *v = json_parse(&A, out.data, out.len, &err);
+        if (!v || v->type != KILN_JSON_OBJECT) FAIL("response is not a JSON object: %s\n%.*s", err, (int)out.len, out.data);
+        if (!kiln_json_get(v, "data") && !kiln_json_get(v, "errors")) FAIL("response without data or errors");
+        buf_free(&out);
+    }
+}
+
 /* Property 5. */
 static void check_schema(const char *src, size_t size, const gql_node *doc)
 {
@@ -176,6 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         buf_free(&p1);
         buf_free(&p2);
         check_schema(src, size, doc);
+        check_execution(src, size, doc);
     }
 
     /* Property 4. */
