@@ -424,6 +424,10 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
     const gql_node *node = g->nodes[0];
     if (gql_kstr_is(node->name, "__typename")) { *out = gql_v_str(x->a, t->name); return true; }
     const gql_field *fd = gql_type_field(t, node->name);
+    if (!fd && t == x->s->query && !x->rq->no_introspection) {
+        if (gql_kstr_is(node->name, "__schema")) fd = x->s->meta_schema;
+        else if (gql_kstr_is(node->name, "__type")) fd = x->s->meta_type;
+    }
     if (!fd) { *out = NULL; return true; }                       /* left out */
     fctx f = { t, fd, g->nodes, g->n };
     const char *aerr = NULL;

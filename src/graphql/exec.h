@@ -34,6 +34,7 @@ typedef struct gql_request {
     const kiln_value *variables;/* JSON object or NULL                      */
     const kiln_value *root;     /* the root value, or NULL                  */
     void *context;              /* handed to resolvers (the request)        */
+    bool no_introspection;      /* __schema / __type are unknown fields     */
 } gql_request;
 
 /* Execute and write the response as JSON ({"errors":[...],"data":{...}},

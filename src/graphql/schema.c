@@ -547,5 +547,7 @@ gql_schema *gql_schema_build(arena *a, const char *src, size_t len, const gql_no
     for (uint32_t i = 0; i < s->ntypes; i++) s->types[i]->index = i;
 
     gql_schema_check(s, errs);
-    return errs->count ? NULL : s;
+    if (errs->count) return NULL;
+    gql_intro_setup(s);
+    return s;
 }

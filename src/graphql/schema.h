@@ -81,6 +81,7 @@ struct gql_type {
     const gql_node **exts;          /* its `extend` nodes, in order       */
     uint32_t nexts;
     uint32_t index;                 /* position in the schema's type map  */
+    const struct gql_schema *intro_schema; /* introspection types: their schema */
 };
 
 typedef enum gql_dloc {
@@ -115,6 +116,8 @@ typedef struct gql_schema {
     uint32_t ntypes;
     gql_directive **directives;     /* declared ones, then the specified  */
     uint32_t ndirectives;
+    gql_field *meta_schema;         /* Query.__schema (intro.c)            */
+    gql_field *meta_type;           /* Query.__type(name:)                 */
 } gql_schema;
 
 /* ---- Errors (shared by the schema checks, validation and execution) ---- */
@@ -164,6 +167,9 @@ gql_arg *gql_type_input_field(const gql_type *t, kiln_str name);
 gql_type *gql_tref_named(const gql_tref *r);
 /* "[Post!]!" */
 void gql_tref_print(buf *out, const gql_tref *r);
+
+/* Bind the introspection resolvers and make the meta-fields (intro.c). */
+void gql_intro_setup(gql_schema *s);
 
 /* The introspection types as SDL (intro_sdl.c). */
 extern const char gql_intro_sdl[];

@@ -75,6 +75,28 @@ kiln_value *gql_v_undefined(arena *a)
 }
 
 bool gql_v_is_undefined(const kiln_value *v) { return v && v->type == KILN_JSON_NULL && v->str == undefined_mark; }
+
+/* A host object is an OBJECT node with no members whose `str` points to
+ * its gql_host (ordinary objects have str NULL). */
+static const char host_mark[] = "host";
+
+kiln_value *gql_v_host(arena *a, gql_host_kind kind, const void *ptr)
+{
+    gql_host *h = arena_alloc(a, sizeof *h);
+    h->magic = host_mark;
+    h->kind = kind;
+    h->ptr = ptr;
+    kiln_value *v = node(a, KILN_JSON_OBJECT);
+    v->str = (const char *)h;
+    return v;
+}
+
+const gql_host *gql_v_host_of(const kiln_value *v)
+{
+    if (!v || v->type != KILN_JSON_OBJECT || !v->str) return NULL;
+    const gql_host *h = (const gql_host *)(const void *)v->str;
+    return h->magic == host_mark ? h : NULL;
+}
 kiln_value *gql_v_bool(arena *a, bool b) { return node(a, b ? KILN_JSON_TRUE : KILN_JSON_FALSE); }
 kiln_value *gql_v_array(arena *a) { return node(a, KILN_JSON_ARRAY); }
 kiln_value *gql_v_object(arena *a) { return node(a, KILN_JSON_OBJECT); }

@@ -33,6 +33,21 @@ const kiln_value *gql_v_get(const kiln_value *obj, kiln_str key);
 kiln_value *gql_v_undefined(arena *a);
 bool gql_v_is_undefined(const kiln_value *v);
 
+/* A host object (introspection's schema, types, fields ...): an object
+ * node without members that carries a pointer. Resolvers bound to the
+ * introspection types read it; JSON.stringify prints it as {}. */
+typedef enum gql_host_kind {
+    GQL_HOST_SCHEMA, GQL_HOST_TYPE, GQL_HOST_TREF, GQL_HOST_FIELD, GQL_HOST_ARG, GQL_HOST_ENUM_VALUE,
+    GQL_HOST_DIRECTIVE
+} gql_host_kind;
+typedef struct gql_host {
+    const char *magic;           /* tells a host from a parsed object */
+    gql_host_kind kind;
+    const void *ptr;
+} gql_host;
+kiln_value *gql_v_host(arena *a, gql_host_kind kind, const void *ptr);
+const gql_host *gql_v_host_of(const kiln_value *v);
+
 /* graphql-js's inspect(): "\"str\"", 12, { a: 1 }, [1, 2] ... */
 void gql_inspect(buf *out, const kiln_value *v);
 /* JSON.stringify(v) (numbers as JavaScript prints them). */

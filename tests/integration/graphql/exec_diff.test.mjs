@@ -15,15 +15,33 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { sdl, root, cases, resolvers } from './exec_cases.mjs';
+import { sdl, root, cases as baseCases, resolvers } from './exec_cases.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../../..');
 if (!existsSync(path.join(here, 'node_modules', 'graphql', 'package.json')))
   execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit' });
 const require = createRequire(path.join(here, 'package.json'));
-const { parse, buildSchema, execute, defaultFieldResolver, GraphQLError } = require('graphql');
+const { parse, buildSchema, execute, defaultFieldResolver, GraphQLError, getIntrospectionQuery } = require('graphql');
 
+// Introspection: GraphiQL's and codegen's query with every option, and
+// direct __schema / __type questions.
+const full = { descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true,
+  inputValueDeprecation: true, oneOf: true };
+const introCases = [
+  { query: getIntrospectionQuery(), variables: {} },
+  { query: getIntrospectionQuery(full), variables: {} },
+  { query: '{ __type(name: "Person") { name kind fields(includeDeprecated: true) { name args { name defaultValue } type { kind name ofType { kind name ofType { kind name } } } } interfaces { name } } }', variables: {} },
+  { query: '{ __type(name: "Node") { possibleTypes { name } } pet: __type(name: "Pet") { possibleTypes { name } } }', variables: {} },
+  { query: '{ __type(name: "Filter") { inputFields { name defaultValue type { name kind } } isOneOf } }', variables: {} },
+  { query: '{ __type(name: "Color") { enumValues { name isDeprecated } } nope: __type(name: "Nope") { name } }', variables: {} },
+  { query: '{ __schema { queryType { name } mutationType { name } subscriptionType { name } directives { name locations isRepeatable args { name defaultValue } } } }', variables: {} },
+  { query: '{ __schema { types { name kind description specifiedByURL } } }', variables: {} },
+  { query: 'query Q($n: String!) { __type(name: $n) { name } }', variables: { n: 'JSON' } },
+  { query: '{ __type { name } }', variables: {} },
+  { query: '{ people { __schema { description } } }', variables: {} },
+];
+const cases = [...baseCases, ...introCases];
 const schema = buildSchema(sdl);
 const r = resolvers(GraphQLError);
 const fieldResolver = (src, args, ctx, info) => {

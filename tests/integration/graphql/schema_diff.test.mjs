@@ -8,7 +8,7 @@
 // validateSDL, buildASTSchema, validateSchema, printSchema) and to Kiln
 // (gql_parse, gql_schema_build, gql_schema_print; schema_side.c, built here
 // with ASan+UBSan unless KILN_DIFF_SAN=0). Asserted per document: the same
-// printed schema and type map (the order introspection shows), or the same errors in the same order (messages and
+// printed schema, type map and introspection answer, or the same errors in the same order (messages and
 // locations), or the same syntax error.
 
 import { test } from 'node:test';
@@ -26,8 +26,13 @@ const repo = path.resolve(here, '../../..');
 if (!existsSync(path.join(here, 'node_modules', 'graphql', 'package.json')))
   execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit' });
 const require = createRequire(path.join(here, 'package.json'));
-const { parse, buildASTSchema, validateSchema, printSchema } = require('graphql');
+const { parse, buildASTSchema, validateSchema, printSchema, execute, getIntrospectionQuery } = require('graphql');
 const { validateSDL } = require('graphql/validation/validate.js');
+
+// Every valid schema is also introspected on both sides (GraphiQL's query
+// with every option): the answers must be the same bytes.
+const introspectionQuery = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true,
+  directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true });
 
 function refSchema(sdl) {
   let doc;
@@ -45,7 +50,8 @@ function refSchema(sdl) {
   const schema = buildASTSchema(doc, { assumeValidSDL: true });
   const errors = validateSchema(schema);
   if (errors.length) return { errors: errors.map(shape) };
-  return { print: printSchema(schema), types: Object.keys(schema.getTypeMap()) };
+  const introspection = execute({ schema, document: parse(introspectionQuery) });
+  return { print: printSchema(schema), types: Object.keys(schema.getTypeMap()), introspection };
 }
 
 function buildKiln() {
@@ -67,7 +73,7 @@ function buildKiln() {
 const all = cases();
 const { bin, dir } = buildKiln();
 const file = path.join(dir, 'schema_docs.json');
-writeFileSync(file, JSON.stringify(all.map((c) => c.sdl)));
+writeFileSync(file, JSON.stringify({ sdls: all.map((c) => c.sdl), introspection: introspectionQuery }));
 const env = { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:abort_on_error=1' };
 const kiln = execFileSync(bin, [file], { cwd: repo, env, maxBuffer: 256 << 20, encoding: 'utf8' })
   .trimEnd().split('\n').map((line) => JSON.parse(line));

@@ -4,9 +4,11 @@
  * JSON line per document, in order:
  *   {"syntax": "<message>"}                               a syntax error
  *   {"errors": [{"message": ..., "locations": [...]}]}     SDL or schema errors
- *   {"print": "<printSchema>", "types": [names in type-map order]}  a valid schema
+ *   {"print": "<printSchema>", "types": [names in type-map order],
+ *    "introspection": <the response to the introspection query>}  a valid schema
+ * Input: {"sdls": [...], "introspection": "<query>"}.
  */
-#include "graphql/schema.h"
+#include "graphql/exec.h"
 #include "json/json.h"
 
 #include <stdio.h>
@@ -26,8 +28,13 @@ int main(int argc, char **argv)
     arena a;
     arena_init(&a, 1 << 16);
     const char *err = NULL;
-    const kiln_value *docs = json_parse(&a, text.data, text.len, &err);
-    if (!docs || docs->type != KILN_JSON_ARRAY) { fprintf(stderr, "schema_side: %s\n", err ? err : "not an array"); return 2; }
+    const kiln_value *input = json_parse(&a, text.data, text.len, &err);
+    const kiln_value *docs = input ? kiln_json_get(input, "sdls") : NULL;
+    const kiln_value *iq = input ? kiln_json_get(input, "introspection") : NULL;
+    if (!docs || docs->type != KILN_JSON_ARRAY || !iq) { fprintf(stderr, "schema_side: %s\n", err ? err : "bad input"); return 2; }
+    gql_error qe;
+    gql_node *iqdoc = gql_parse(&a, iq->str, iq->len, NULL, &qe);
+    if (!iqdoc) { fprintf(stderr, "schema_side: %s\n", qe.message); return 2; }
 
     buf out, printed;
     buf_init(&out, 1 << 16);
@@ -55,6 +62,13 @@ int main(int argc, char **argv)
                 jw_begin_array(&w);
                 for (uint32_t i = 0; i < s->ntypes; i++) jw_string(&w, s->types[i]->name.ptr, s->types[i]->name.len);
                 jw_end(&w);
+                gql_request rq = { .doc = iqdoc, .src = iq->str, .src_len = iq->len };
+                buf resp;
+                buf_init(&resp, 4096);
+                gql_execute(&scratch, s, &rq, &resp);
+                jw_key(&w, "introspection", 13);
+                jw_raw(&w, resp.data, resp.len);
+                buf_free(&resp);
             } else {
                 jw_key(&w, "errors", 6);
                 jw_begin_array(&w);
