@@ -20,26 +20,6 @@
 
 #define S(k) (int)(k).len, (k).ptr
 
-static const char *inspect_str(arena *a, const kiln_value *v)
-{
-    buf b;
-    buf_init(&b, 64);
-    gql_inspect(&b, v);
-    const char *s = arena_strndup(a, b.data, b.len);
-    buf_free(&b);
-    return s;
-}
-
-static const char *tref_str(arena *a, const gql_tref *t)
-{
-    buf b;
-    buf_init(&b, 32);
-    gql_tref_print(&b, t);
-    const char *s = arena_strndup(a, b.data, b.len);
-    buf_free(&b);
-    return s;
-}
-
 /* ---- Scalars and enums: parseValue ---------------------------------------------------- */
 
 static bool is_integer(double d) { return isfinite(d) && floor(d) == d; }
@@ -62,7 +42,7 @@ static const kiln_value *parse_value(arena *a, const gql_type *t, const kiln_val
     const kiln_value *r = NULL;
     if (t->kind == GQL_TK_ENUM) {
         if (v->type != KILN_JSON_STRING) {
-            const char *shown = inspect_str(a, v);
+            const char *shown = gql_inspect_str(a, v);
             buf_printf(&b, "Enum \"%.*s\" cannot represent non-string value: %s.", S(t->name), shown);
             enum_suggestions(a, &b, t, gql_cstr(shown));
         } else {
@@ -77,20 +57,20 @@ static const kiln_value *parse_value(arena *a, const gql_type *t, const kiln_val
         r = v;                                   /* custom scalars: as given */
     } else if (std_named(t, "Int")) {
         if (v->type != KILN_JSON_NUMBER || !is_integer(v->num))
-            buf_printf(&b, "Int cannot represent non-integer value: %s", inspect_str(a, v));
+            buf_printf(&b, "Int cannot represent non-integer value: %s", gql_inspect_str(a, v));
         else if (v->num > 2147483647.0 || v->num < -2147483648.0)
-            buf_printf(&b, "Int cannot represent non 32-bit signed integer value: %s", inspect_str(a, v));
+            buf_printf(&b, "Int cannot represent non 32-bit signed integer value: %s", gql_inspect_str(a, v));
         else r = gql_v_num(a, v->num);
     } else if (std_named(t, "Float")) {
         if (v->type != KILN_JSON_NUMBER || !isfinite(v->num))
-            buf_printf(&b, "Float cannot represent non numeric value: %s", inspect_str(a, v));
+            buf_printf(&b, "Float cannot represent non numeric value: %s", gql_inspect_str(a, v));
         else r = gql_v_num(a, v->num);
     } else if (std_named(t, "String")) {
-        if (v->type != KILN_JSON_STRING) buf_printf(&b, "String cannot represent a non string value: %s", inspect_str(a, v));
+        if (v->type != KILN_JSON_STRING) buf_printf(&b, "String cannot represent a non string value: %s", gql_inspect_str(a, v));
         else r = v;
     } else if (std_named(t, "Boolean")) {
         if (v->type != KILN_JSON_TRUE && v->type != KILN_JSON_FALSE)
-            buf_printf(&b, "Boolean cannot represent a non boolean value: %s", inspect_str(a, v));
+            buf_printf(&b, "Boolean cannot represent a non boolean value: %s", gql_inspect_str(a, v));
         else r = v;
     } else {                                     /* ID */
         if (v->type == KILN_JSON_STRING) r = v;
@@ -100,7 +80,7 @@ static const kiln_value *parse_value(arena *a, const gql_type *t, const kiln_val
             gql_js_number(&n, v->num);
             r = gql_v_str(a, (kiln_str){ n.data, n.len });
             buf_free(&n);
-        } else buf_printf(&b, "ID cannot represent value: %s", inspect_str(a, v));
+        } else buf_printf(&b, "ID cannot represent value: %s", gql_inspect_str(a, v));
     }
     if (!r) *msg = arena_strndup(a, b.data, b.len);
     buf_free(&b);
@@ -170,7 +150,7 @@ static const kiln_value *coerce_input(coerce *c, const kiln_value *v, const gql_
     if (t->kind == GQL_REF_NON_NULL) {
         if (v->type != KILN_JSON_NULL) return coerce_input(c, v, t->of);
         char msg[600];
-        snprintf(msg, sizeof msg, "Expected non-nullable type \"%s\" not to be null.", tref_str(a, t));
+        snprintf(msg, sizeof msg, "Expected non-nullable type \"%s\" not to be null.", gql_tref_str(a, t));
         coerce_error(c, v, c->depth, NULL, msg);
         return NULL;
     }
@@ -215,7 +195,7 @@ static const kiln_value *coerce_input(coerce *c, const kiln_value *v, const gql_
                 } else if (f->type->kind == GQL_REF_NON_NULL) {
                     char msg[1200];
                     snprintf(msg, sizeof msg, "Field \"%.*s\" of required type \"%s\" was not provided.", S(f->name),
-                             tref_str(a, f->type));
+                             gql_tref_str(a, f->type));
                     coerce_error(c, v, c->depth, NULL, msg);
                 }
                 continue;
@@ -306,13 +286,13 @@ kiln_value *gql_coerce_variables(arena *a, const gql_schema *s, const gql_node *
                 gql_v_put(a, out, name, dv ? (kiln_value *)dv : gql_v_undefined(a));
             } else if (t->kind == GQL_REF_NON_NULL) {
                 if (c.count++ >= 50) { gql_errs_add(errs, NULL, 0, "Too many errors processing variables, error limit reached. Execution aborted."); break; }
-                gql_errs_add(errs, &d, 1, "Variable \"$%.*s\" of required type \"%s\" was not provided.", S(name), tref_str(a, t));
+                gql_errs_add(errs, &d, 1, "Variable \"$%.*s\" of required type \"%s\" was not provided.", S(name), gql_tref_str(a, t));
             }
             continue;
         }
         if (given->type == KILN_JSON_NULL && t->kind == GQL_REF_NON_NULL) {
             if (c.count++ >= 50) { gql_errs_add(errs, NULL, 0, "Too many errors processing variables, error limit reached. Execution aborted."); break; }
-            gql_errs_add(errs, &d, 1, "Variable \"$%.*s\" of non-null type \"%s\" must not be null.", S(name), tref_str(a, t));
+            gql_errs_add(errs, &d, 1, "Variable \"$%.*s\" of non-null type \"%s\" must not be null.", S(name), gql_tref_str(a, t));
             continue;
         }
         c.var_def = d;
@@ -473,7 +453,7 @@ kiln_value *gql_argument_values(arena *a, const gql_arg *defs, uint32_t ndefs, c
         if (!given) {
             if (def) gql_v_put(a, out, d->name, (kiln_value *)def);
             else if (d->type->kind == GQL_REF_NON_NULL) {
-                buf_printf(&b, "Argument \"%.*s\" of required type \"%s\" was not provided.", S(d->name), tref_str(a, d->type));
+                buf_printf(&b, "Argument \"%.*s\" of required type \"%s\" was not provided.", S(d->name), gql_tref_str(a, d->type));
                 *error_node = node;
                 goto fail;
             }
@@ -488,7 +468,7 @@ kiln_value *gql_argument_values(arena *a, const gql_arg *defs, uint32_t ndefs, c
                 if (def) gql_v_put(a, out, d->name, (kiln_value *)def);
                 else if (d->type->kind == GQL_REF_NON_NULL) {
                     buf_printf(&b, "Argument \"%.*s\" of required type \"%s\" was provided the variable \"$%.*s\" which was not provided a runtime value.",
-                               S(d->name), tref_str(a, d->type), S(lit->name));
+                               S(d->name), gql_tref_str(a, d->type), S(lit->name));
                     *error_node = lit;
                     goto fail;
                 }
@@ -498,7 +478,7 @@ kiln_value *gql_argument_values(arena *a, const gql_arg *defs, uint32_t ndefs, c
             is_null = v->type == KILN_JSON_NULL;
         }
         if (is_null && d->type->kind == GQL_REF_NON_NULL) {
-            buf_printf(&b, "Argument \"%.*s\" of non-null type \"%s\" must not be null.", S(d->name), tref_str(a, d->type));
+            buf_printf(&b, "Argument \"%.*s\" of non-null type \"%s\" must not be null.", S(d->name), gql_tref_str(a, d->type));
             *error_node = lit;
             goto fail;
         }

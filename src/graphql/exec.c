@@ -240,29 +240,8 @@ static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *
 static bool complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v, const rpath *p, kiln_value **out,
                      const char **err);
 
-static const char *msgf(exec *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static const char *msgf(exec *x, const char *fmt, ...)
-{
-    buf b;
-    buf_init(&b, 96);
-    va_list ap;
-    va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    const char *s = arena_strndup(x->a, b.data, b.len);
-    buf_free(&b);
-    return s;
-}
-
-static const char *inspect(exec *x, const kiln_value *v)
-{
-    buf b;
-    buf_init(&b, 64);
-    gql_inspect(&b, v);
-    const char *s = arena_strndup(x->a, b.data, b.len);
-    buf_free(&b);
-    return s;
-}
+#define msgf(x, ...) gql_arena_printf((x)->a, __VA_ARGS__)
+#define inspect(x, v) gql_inspect_str((x)->a, (v))
 
 /* A scalar's or enum's serialize(). */
 static kiln_value *serialize(exec *x, const gql_type *t, const kiln_value *v, const char **err)

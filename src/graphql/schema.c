@@ -117,6 +117,29 @@ void gql_tref_print(buf *out, const gql_tref *r)
     else buf_append(out, r->named->name.ptr, r->named->name.len);
 }
 
+const char *gql_tref_str(arena *a, const gql_tref *r)
+{
+    buf b;
+    buf_init(&b, 32);
+    gql_tref_print(&b, r);
+    const char *s = arena_strndup(a, b.data, b.len);
+    buf_free(&b);
+    return s;
+}
+
+const char *gql_arena_printf(arena *a, const char *fmt, ...)
+{
+    buf b;
+    buf_init(&b, 96);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    const char *s = arena_strndup(a, b.data, b.len);
+    buf_free(&b);
+    return s;
+}
+
 /* ---- The builder ------------------------------------------------------------- */
 
 typedef struct builder {

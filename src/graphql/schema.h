@@ -167,6 +167,10 @@ gql_arg *gql_type_input_field(const gql_type *t, kiln_str name);
 gql_type *gql_tref_named(const gql_tref *r);
 /* "[Post!]!" */
 void gql_tref_print(buf *out, const gql_tref *r);
+/* The same as an arena string. */
+const char *gql_tref_str(arena *a, const gql_tref *r);
+/* printf into an arena string. */
+const char *gql_arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Bind the introspection resolvers and make the meta-fields (intro.c). */
 void gql_intro_setup(gql_schema *s);

@@ -29,31 +29,8 @@ typedef struct check {
     gql_errs *errs;
 } check;
 
-static void err(check *c, const gql_node *const *nodes, int n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void err(check *c, const gql_node *const *nodes, int n, const char *fmt, ...)
-{
-    buf b;
-    buf_init(&b, 128);
-    va_list ap;
-    va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    buf_putc(&b, '\0');
-    gql_errs_add(c->errs, nodes, n, "%s", b.data);
-    buf_free(&b);
-}
-
-/* String(type): "[Post!]!" in an arena string. */
-static const char *tstr(check *c, const gql_tref *r)
-{
-    buf b;
-    buf_init(&b, 32);
-    gql_tref_print(&b, r);
-    const char *s = arena_strndup(c->s->a, b.data, b.len);
-    buf_free(&b);
-    return s;
-}
+#define err(c, nodes, n, ...) gql_errs_add((c)->errs, (nodes), (n), __VA_ARGS__)
+#define tstr(c, r) gql_tref_str((c)->s->a, (r))
 
 static bool is_input(const gql_tref *r)
 {

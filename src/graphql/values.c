@@ -199,6 +199,16 @@ static void inspect_at(buf *out, const kiln_value *v, int depth)
 
 void gql_inspect(buf *out, const kiln_value *v) { inspect_at(out, v, 0); }
 
+const char *gql_inspect_str(arena *a, const kiln_value *v)
+{
+    buf b;
+    buf_init(&b, 64);
+    gql_inspect(&b, v);
+    const char *s = arena_strndup(a, b.data, b.len);
+    buf_free(&b);
+    return s;
+}
+
 void gql_stringify(buf *out, const kiln_value *v)
 {
     switch (v->type) {

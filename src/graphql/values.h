@@ -50,6 +50,7 @@ const gql_host *gql_v_host_of(const kiln_value *v);
 
 /* graphql-js's inspect(): "\"str\"", 12, { a: 1 }, [1, 2] ... */
 void gql_inspect(buf *out, const kiln_value *v);
+const char *gql_inspect_str(arena *a, const kiln_value *v);   /* the same, in the arena */
 /* JSON.stringify(v) (numbers as JavaScript prints them). */
 void gql_stringify(buf *out, const kiln_value *v);
 

@@ -10,19 +10,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { graphql, runSide } from './side.mjs';
 import { sdl, root, cases as baseCases, resolvers } from './exec_cases.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../../..');
-if (!existsSync(path.join(here, 'node_modules', 'graphql', 'package.json')))
-  execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit' });
-const require = createRequire(path.join(here, 'package.json'));
-const { parse, buildSchema, execute, defaultFieldResolver, GraphQLError, getIntrospectionQuery } = require('graphql');
+const { parse, buildSchema, execute, defaultFieldResolver, GraphQLError, getIntrospectionQuery } = graphql();
 
 // Introspection: GraphiQL's and codegen's query with every option, and
 // direct __schema / __type questions.
@@ -56,25 +47,7 @@ function reference(c) {
   return JSON.stringify(result);
 }
 
-function kilnSide() {
-  const out = path.join(repo, 'build', 'graphql_diff');
-  mkdirSync(out, { recursive: true });
-  const bin = path.join(out, 'exec_side');
-  const srcs = (dir) => readdirSync(path.join(repo, dir)).filter((f) => f.endsWith('.c')).sort().map((f) => `${dir}/${f}`);
-  const san = process.env.KILN_DIFF_SAN === '0' ? [] : ['-fsanitize=address,undefined', '-fno-omit-frame-pointer'];
-  execFileSync(process.env.CC || 'gcc', [
-    '-std=c17', '-O1', '-g', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wno-unused-parameter',
-    '-D_GNU_SOURCE', '-Iinclude', '-Isrc', ...san,
-    'tests/integration/graphql/exec_side.c', ...srcs('src/core'), ...srcs('src/json'), ...srcs('src/graphql'),
-    '-o', bin, '-lm', '-lpthread',
-  ], { cwd: repo, stdio: 'inherit' });
-  const file = path.join(out, 'exec_cases.json');
-  writeFileSync(file, JSON.stringify({ sdl, root, cases }));
-  const env = { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:abort_on_error=1' };
-  return execFileSync(bin, [file], { cwd: repo, env, maxBuffer: 64 << 20, encoding: 'utf8' }).trimEnd().split('\n');
-}
-
-const kiln = kilnSide();
+const kiln = runSide('exec_side', { sdl, root, cases });
 const ref = cases.map(reference);
 
 test('same response bytes as graphql-js execute() on every document', () => {

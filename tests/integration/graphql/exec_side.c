@@ -5,10 +5,7 @@
  * one response per line, as gql_execute writes it.
  * Input: {"sdl", "root", "cases": [{"query", "variables", "operationName"}]}.
  */
-#include "graphql/exec.h"
-#include "json/json.h"
-
-#include <stdio.h>
+#include "side.h"
 
 static int counter;
 
@@ -68,14 +65,8 @@ static const gql_resolver_def resolvers[] = {
 int main(int argc, char **argv)
 {
     if (argc != 2) { fprintf(stderr, "usage: exec_side CASES.json\n"); return 2; }
-    FILE *fp = fopen(argv[1], "rb");
-    if (!fp) { perror(argv[1]); return 2; }
     buf text;
-    buf_init(&text, 1 << 16);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) buf_append(&text, chunk, got);
-    fclose(fp);
+    side_read(argv[1], &text);
 
     arena a;
     arena_init(&a, 1 << 16);

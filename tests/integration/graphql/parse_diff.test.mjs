@@ -12,53 +12,16 @@
 // text is byte-equal, or the syntax error's message and location are.
 // Also asserted: print -> parse -> print is stable on both sides.
 //
-// Setup done here: `npm install --no-audit --no-fund` in this folder when
+// Setup (side.mjs): `npm install --no-audit --no-fund` in this folder when
 // node_modules/graphql is missing (the npm registry must be reachable then).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { graphql, runSide } from './side.mjs';
 import { cases } from './parse_cases.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../../..');
-
-function installGraphql() {
-  if (existsSync(path.join(here, 'node_modules', 'graphql', 'package.json'))) return;
-  execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit' });
-}
-
-function buildKiln() {
-  const out = path.join(repo, 'build', 'graphql_diff');
-  mkdirSync(out, { recursive: true });
-  const bin = path.join(out, 'parse_side');
-  const cc = process.env.CC || 'gcc';
-  const srcs = (dir) => readdirSync(path.join(repo, dir)).filter((f) => f.endsWith('.c')).sort().map((f) => `${dir}/${f}`);
-  const san = process.env.KILN_DIFF_SAN === '0' ? [] : ['-fsanitize=address,undefined', '-fno-omit-frame-pointer'];
-  execFileSync(cc, [
-    '-std=c17', '-O1', '-g', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wno-unused-parameter',
-    '-D_GNU_SOURCE', '-Iinclude', '-Isrc', ...san,
-    'tests/integration/graphql/parse_side.c', ...srcs('src/core'), ...srcs('src/json'), ...srcs('src/graphql'),
-    '-o', bin, '-lm', '-lpthread',
-  ], { cwd: repo, stdio: 'inherit' });
-  return { bin, dir: out };
-}
-
-function runKiln(bin, dir, docs) {
-  const file = path.join(dir, 'parse_docs.json');
-  writeFileSync(file, JSON.stringify(docs));
-  const env = { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:abort_on_error=1' };
-  const text = execFileSync(bin, [file], { cwd: repo, env, maxBuffer: 256 << 20, encoding: 'utf8' });
-  return text.trimEnd().split('\n').map((line) => JSON.parse(line));
-}
-
-installGraphql();
-const require = createRequire(import.meta.url);
-const { parse, print } = require(path.join(here, 'node_modules', 'graphql'));
+const { parse, print } = graphql();
+const runKiln = (docs) => runSide('parse_side', docs).map((line) => JSON.parse(line));
 
 function runGraphqlJs(doc) {
   try {
@@ -71,8 +34,7 @@ function runGraphqlJs(doc) {
 
 const all = cases();
 const docs = all.map((c) => c.doc);
-const { bin, dir } = buildKiln();
-const kiln = runKiln(bin, dir, docs);
+const kiln = runKiln(docs);
 const ref = docs.map(runGraphqlJs);
 
 test('both sides answered every document', () => {
@@ -126,7 +88,7 @@ test('valid documents all parse (the case list is what it claims)', () => {
 
 test('print -> parse -> print is stable on Kiln, like graphql-js', () => {
   const printed = kiln.filter((k) => k.print !== undefined).map((k) => k.print);
-  const again = runKiln(bin, dir, printed);
+  const again = runKiln(printed);
   printed.forEach((p, i) => {
     assert.equal(again[i].print, p, `unstable print of ${show(p)}`);
     assert.equal(print(parse(p)), p);

@@ -6,22 +6,13 @@
  *   {"message": "...", "locations": [{"line":L,"column":C}]} when it does not
  * The graphql-js side writes the same shape from parse() and print().
  */
-#include "graphql/gql.h"
-#include "json/json.h"
-
-#include <stdio.h>
+#include "side.h"
 
 int main(int argc, char **argv)
 {
     if (argc != 2) { fprintf(stderr, "usage: parse_side DOCS.json\n"); return 2; }
-    FILE *fp = fopen(argv[1], "rb");
-    if (!fp) { perror(argv[1]); return 2; }
     buf text;
-    buf_init(&text, 1 << 16);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) buf_append(&text, chunk, got);
-    fclose(fp);
+    side_read(argv[1], &text);
 
     arena a;
     arena_init(&a, 1 << 16);

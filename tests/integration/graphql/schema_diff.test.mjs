@@ -13,21 +13,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { graphql, runSide } from './side.mjs';
 import { cases } from './schema_cases.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../../..');
-
-if (!existsSync(path.join(here, 'node_modules', 'graphql', 'package.json')))
-  execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit' });
-const require = createRequire(path.join(here, 'package.json'));
-const { parse, buildASTSchema, validateSchema, printSchema, execute, getIntrospectionQuery } = require('graphql');
-const { validateSDL } = require('graphql/validation/validate.js');
+const { parse, buildASTSchema, validateSchema, printSchema, execute, getIntrospectionQuery } = graphql();
+const { validateSDL } = graphql('graphql/validation/validate.js');
 
 // Every valid schema is also introspected on both sides (GraphiQL's query
 // with every option): the answers must be the same bytes.
@@ -54,29 +44,9 @@ function refSchema(sdl) {
   return { print: printSchema(schema), types: Object.keys(schema.getTypeMap()), introspection };
 }
 
-function buildKiln() {
-  const out = path.join(repo, 'build', 'graphql_diff');
-  mkdirSync(out, { recursive: true });
-  const bin = path.join(out, 'schema_side');
-  const cc = process.env.CC || 'gcc';
-  const srcs = (dir) => readdirSync(path.join(repo, dir)).filter((f) => f.endsWith('.c')).sort().map((f) => `${dir}/${f}`);
-  const san = process.env.KILN_DIFF_SAN === '0' ? [] : ['-fsanitize=address,undefined', '-fno-omit-frame-pointer'];
-  execFileSync(cc, [
-    '-std=c17', '-O1', '-g', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wno-unused-parameter',
-    '-D_GNU_SOURCE', '-Iinclude', '-Isrc', ...san,
-    'tests/integration/graphql/schema_side.c', ...srcs('src/core'), ...srcs('src/json'), ...srcs('src/graphql'),
-    '-o', bin, '-lm', '-lpthread',
-  ], { cwd: repo, stdio: 'inherit' });
-  return { bin, dir: out };
-}
-
 const all = cases();
-const { bin, dir } = buildKiln();
-const file = path.join(dir, 'schema_docs.json');
-writeFileSync(file, JSON.stringify({ sdls: all.map((c) => c.sdl), introspection: introspectionQuery }));
-const env = { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:abort_on_error=1' };
-const kiln = execFileSync(bin, [file], { cwd: repo, env, maxBuffer: 256 << 20, encoding: 'utf8' })
-  .trimEnd().split('\n').map((line) => JSON.parse(line));
+const kiln = runSide('schema_side', { sdls: all.map((c) => c.sdl), introspection: introspectionQuery })
+  .map((line) => JSON.parse(line));
 const ref = all.map((c) => refSchema(c.sdl));
 
 const show = (s) => JSON.stringify(s).slice(0, 600);

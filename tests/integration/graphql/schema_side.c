@@ -8,22 +8,13 @@
  *    "introspection": <the response to the introspection query>}  a valid schema
  * Input: {"sdls": [...], "introspection": "<query>"}.
  */
-#include "graphql/exec.h"
-#include "json/json.h"
-
-#include <stdio.h>
+#include "side.h"
 
 int main(int argc, char **argv)
 {
     if (argc != 2) { fprintf(stderr, "usage: schema_side DOCS.json\n"); return 2; }
-    FILE *fp = fopen(argv[1], "rb");
-    if (!fp) { perror(argv[1]); return 2; }
     buf text;
-    buf_init(&text, 1 << 16);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) buf_append(&text, chunk, got);
-    fclose(fp);
+    side_read(argv[1], &text);
 
     arena a;
     arena_init(&a, 1 << 16);
@@ -71,27 +62,7 @@ int main(int argc, char **argv)
                 buf_free(&resp);
             } else {
                 jw_key(&w, "errors", 6);
-                jw_begin_array(&w);
-                for (const gql_err *x = errs.first; x; x = x->next) {
-                    jw_begin_object(&w);
-                    jw_key(&w, "message", 7);
-                    jw_string(&w, x->message, strlen(x->message));
-                    if (x->nlocs) {
-                        jw_key(&w, "locations", 9);
-                        jw_begin_array(&w);
-                        for (uint32_t i = 0; i < x->nlocs; i++) {
-                            jw_begin_object(&w);
-                            jw_key(&w, "line", 4);
-                            jw_uint(&w, x->locs[i].line);
-                            jw_key(&w, "column", 6);
-                            jw_uint(&w, x->locs[i].column);
-                            jw_end(&w);
-                        }
-                        jw_end(&w);
-                    }
-                    jw_end(&w);
-                }
-                jw_end(&w);
+                side_put_errs(&w, &errs);
             }
         }
         jw_end(&w);

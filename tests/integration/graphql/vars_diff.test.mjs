@@ -9,20 +9,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { graphql, runSide } from './side.mjs';
 import { sdl, cases } from './vars_cases.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../../..');
-if (!existsSync(path.join(here, 'node_modules', 'graphql', 'package.json')))
-  execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit' });
-const require = createRequire(path.join(here, 'package.json'));
-const { parse, buildSchema } = require('graphql');
-const { getVariableValues, getArgumentValues } = require('graphql/execution/values.js');
+const { parse, buildSchema } = graphql();
+const { getVariableValues, getArgumentValues } = graphql('graphql/execution/values.js');
 
 const schema = buildSchema(sdl);
 const shape = (e) => (e.locations
@@ -46,25 +37,7 @@ function reference({ query, variables }) {
   return { coerced: r.coerced, args };
 }
 
-function kilnSide() {
-  const out = path.join(repo, 'build', 'graphql_diff');
-  mkdirSync(out, { recursive: true });
-  const bin = path.join(out, 'vars_side');
-  const srcs = (dir) => readdirSync(path.join(repo, dir)).filter((f) => f.endsWith('.c')).sort().map((f) => `${dir}/${f}`);
-  const san = process.env.KILN_DIFF_SAN === '0' ? [] : ['-fsanitize=address,undefined', '-fno-omit-frame-pointer'];
-  execFileSync(process.env.CC || 'gcc', [
-    '-std=c17', '-O1', '-g', '-Wall', '-Wextra', '-Werror', '-Wshadow', '-Wno-unused-parameter',
-    '-D_GNU_SOURCE', '-Iinclude', '-Isrc', ...san,
-    'tests/integration/graphql/vars_side.c', ...srcs('src/core'), ...srcs('src/json'), ...srcs('src/graphql'),
-    '-o', bin, '-lm', '-lpthread',
-  ], { cwd: repo, stdio: 'inherit' });
-  const file = path.join(out, 'vars_cases.json');
-  writeFileSync(file, JSON.stringify({ sdl, cases }));
-  const env = { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:abort_on_error=1' };
-  return execFileSync(bin, [file], { cwd: repo, env, maxBuffer: 64 << 20, encoding: 'utf8' }).trimEnd().split('\n');
-}
-
-const kiln = kilnSide();
+const kiln = runSide('vars_side', { sdl, cases });
 const ref = cases.map((c) => JSON.stringify(reference(c)));
 
 test('same coerced variables and arguments, or the same errors, as graphql-js', () => {

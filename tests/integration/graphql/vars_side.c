@@ -6,35 +6,7 @@
  *   {"coerced": <variables>, "args": {<response key>: <args> | {"error", "locations"}}}
  * where args are the coerced arguments of each top-level field.
  */
-#include "graphql/values.h"
-#include "json/json.h"
-
-#include <stdio.h>
-
-static void put_errs(jw_state *w, const gql_errs *errs)
-{
-    jw_begin_array(w);
-    for (const gql_err *x = errs->first; x; x = x->next) {
-        jw_begin_object(w);
-        jw_key(w, "message", 7);
-        jw_string(w, x->message, strlen(x->message));
-        if (x->nlocs) {
-            jw_key(w, "locations", 9);
-            jw_begin_array(w);
-            for (uint32_t i = 0; i < x->nlocs; i++) {
-                jw_begin_object(w);
-                jw_key(w, "line", 4);
-                jw_uint(w, x->locs[i].line);
-                jw_key(w, "column", 6);
-                jw_uint(w, x->locs[i].column);
-                jw_end(w);
-            }
-            jw_end(w);
-        }
-        jw_end(w);
-    }
-    jw_end(w);
-}
+#include "side.h"
 
 static void raw_value(jw_state *w, const kiln_value *v)
 {
@@ -48,14 +20,8 @@ static void raw_value(jw_state *w, const kiln_value *v)
 int main(int argc, char **argv)
 {
     if (argc != 2) { fprintf(stderr, "usage: vars_side CASES.json\n"); return 2; }
-    FILE *fp = fopen(argv[1], "rb");
-    if (!fp) { perror(argv[1]); return 2; }
     buf text;
-    buf_init(&text, 1 << 16);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) buf_append(&text, chunk, got);
-    fclose(fp);
+    side_read(argv[1], &text);
 
     arena a;
     arena_init(&a, 1 << 16);
@@ -86,7 +52,7 @@ int main(int argc, char **argv)
         kiln_value *coerced = gql_coerce_variables(&scratch, s, op, vars, &errs);
         if (!coerced) {
             jw_key(&w, "errors", 6);
-            put_errs(&w, &errs);
+            side_put_errs(&w, &errs);
         } else {
             jw_key(&w, "coerced", 7);
             raw_value(&w, coerced);
@@ -106,7 +72,7 @@ int main(int argc, char **argv)
                     gql_errs_add(&one, &at, 1, "%s", msg);
                     jw_begin_object(&w);
                     jw_key(&w, "error", 5);
-                    put_errs(&w, &one);
+                    side_put_errs(&w, &one);
                     jw_end(&w);
                 }
             }
