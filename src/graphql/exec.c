@@ -67,7 +67,7 @@ typedef struct exec {
     uint32_t nfragments;
 } exec;
 
-struct gql_rctx {
+struct kiln_gql {
     exec *x;
     const gql_field *field;
     const kiln_value *parent;
@@ -76,15 +76,16 @@ struct gql_rctx {
     const char *error, *code;
 };
 
-const kiln_value *gql_r_parent(gql_rctx *r) { return r->parent; }
+const kiln_value *kiln_gql_parent(kiln_gql *r) { return r->parent; }
 const kiln_value *gql_r_args(gql_rctx *r) { return r->args; }
-const kiln_value *gql_r_arg(gql_rctx *r, const char *name) { return gql_v_get(r->args, gql_cstr(name)); }
+const kiln_value *kiln_gql_arg(kiln_gql *r, const char *name) { return gql_v_get(r->args, gql_cstr(name)); }
 void *gql_r_context(gql_rctx *r) { return r->x->rq->context; }
+kiln_req *kiln_gql_req(kiln_gql *r) { return r->x->rq->context; }
 arena *gql_r_arena(gql_rctx *r) { return r->x->a; }
 const gql_field *gql_r_field(gql_rctx *r) { return r->field; }
-void gql_r_return(gql_rctx *r, const kiln_value *v) { r->result = v ? v : gql_v_null(r->x->a); }
+void kiln_gql_return(kiln_gql *r, const kiln_value *v) { r->result = v ? v : gql_v_null(r->x->a); }
 
-void gql_r_error(gql_rctx *r, const char *code, const char *fmt, ...)
+void kiln_gql_error(kiln_gql *r, const char *code, const char *fmt, ...)
 {
     buf b;
     buf_init(&b, 96);

@@ -14,13 +14,11 @@
 
 #include "graphql/values.h"
 
-typedef struct gql_rctx gql_rctx;
-typedef void (*gql_resolver)(gql_rctx *r);
-
-typedef struct gql_resolver_def {
-    const char *name;           /* "Type_field"                             */
-    gql_resolver fn;
-} gql_resolver_def;
+/* The resolver context is kiln.h's kiln_gql; resolvers and their table are
+ * kiln.h's types (kiln_gql_parent, kiln_gql_arg, kiln_gql_return,
+ * kiln_gql_error are the resolver API, for Kiln's own resolvers too). */
+typedef kiln_gql gql_rctx;
+typedef kiln_gql_resolver_def gql_resolver_def;
 
 /* Bind resolvers to the schema's fields by name. Returns the number of
  * definitions that match no field (their names in *unmatched, arena). */
@@ -41,16 +39,10 @@ typedef struct gql_request {
  * graphql-js's key order) onto out. Everything else lives in `a`. */
 void gql_execute(arena *a, const gql_schema *s, const gql_request *rq, buf *out);
 
-/* ---- For resolvers ------------------------------------------------------- */
-const kiln_value *gql_r_parent(gql_rctx *r);
+/* ---- For resolvers, beside kiln.h's API -------------------------------- */
 const kiln_value *gql_r_args(gql_rctx *r);                 /* an object   */
-const kiln_value *gql_r_arg(gql_rctx *r, const char *name); /* NULL: none  */
 void *gql_r_context(gql_rctx *r);
 arena *gql_r_arena(gql_rctx *r);
 const gql_field *gql_r_field(gql_rctx *r);
-/* The value (NULL: null). The last call wins. */
-void gql_r_return(gql_rctx *r, const kiln_value *v);
-/* Fail the field: message and, optionally, extensions.code. */
-void gql_r_error(gql_rctx *r, const char *code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

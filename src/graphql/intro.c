@@ -16,7 +16,7 @@
 
 #include <stdio.h>
 
-static const gql_host *host(gql_rctx *r) { return gql_v_host_of(gql_r_parent(r)); }
+static const gql_host *host(gql_rctx *r) { return gql_v_host_of(kiln_gql_parent(r)); }
 static arena *A(gql_rctx *r) { return gql_r_arena(r); }
 
 static kiln_value *str_or_null(gql_rctx *r, const gql_node *desc)
@@ -32,7 +32,7 @@ static kiln_value *tref_host(arena *a, const gql_tref *t)
 
 static bool include_deprecated(gql_rctx *r)
 {
-    const kiln_value *v = gql_r_arg(r, "includeDeprecated");
+    const kiln_value *v = kiln_gql_arg(r, "includeDeprecated");
     return v && v->type == KILN_JSON_TRUE;
 }
 
@@ -49,17 +49,17 @@ static const gql_schema *schema_of(gql_rctx *r) { return ((const gql_field *)gql
 
 /* ---- __Schema ----------------------------------------------------------------- */
 
-static void Schema_description(gql_rctx *r) { gql_r_return(r, str_or_null(r, schema_of(r)->description)); }
+static void Schema_description(gql_rctx *r) { kiln_gql_return(r, str_or_null(r, schema_of(r)->description)); }
 
 static void Schema_types(gql_rctx *r)
 {
     const gql_schema *s = schema_of(r);
     kiln_value *l = gql_v_array(A(r));
     for (uint32_t i = 0; i < s->ntypes; i++) gql_v_put(A(r), l, (kiln_str){ NULL, 0 }, gql_v_host(A(r), GQL_HOST_TYPE, s->types[i]));
-    gql_r_return(r, l);
+    kiln_gql_return(r, l);
 }
 
-static void root_type(gql_rctx *r, const gql_type *t) { gql_r_return(r, t ? gql_v_host(A(r), GQL_HOST_TYPE, t) : NULL); }
+static void root_type(gql_rctx *r, const gql_type *t) { kiln_gql_return(r, t ? gql_v_host(A(r), GQL_HOST_TYPE, t) : NULL); }
 static void Schema_queryType(gql_rctx *r) { root_type(r, schema_of(r)->query); }
 static void Schema_mutationType(gql_rctx *r) { root_type(r, schema_of(r)->mutation); }
 static void Schema_subscriptionType(gql_rctx *r) { root_type(r, schema_of(r)->subscription); }
@@ -70,7 +70,7 @@ static void Schema_directives(gql_rctx *r)
     kiln_value *l = gql_v_array(A(r));
     for (uint32_t i = 0; i < s->ndirectives; i++)
         gql_v_put(A(r), l, (kiln_str){ NULL, 0 }, gql_v_host(A(r), GQL_HOST_DIRECTIVE, s->directives[i]));
-    gql_r_return(r, l);
+    kiln_gql_return(r, l);
 }
 
 /* ---- __Type ------------------------------------------------------------------- */
@@ -83,41 +83,41 @@ static void Type_kind(gql_rctx *r)
     static const char *const kinds[] = { "SCALAR", "OBJECT", "INTERFACE", "UNION", "ENUM", "INPUT_OBJECT" };
     const gql_type *t = named(r);
     const char *k = t ? kinds[t->kind] : ((const gql_tref *)host(r)->ptr)->kind == GQL_REF_LIST ? "LIST" : "NON_NULL";
-    gql_r_return(r, gql_v_str(A(r), gql_cstr(k)));
+    kiln_gql_return(r, gql_v_str(A(r), gql_cstr(k)));
 }
 
-static void Type_name(gql_rctx *r) { gql_r_return(r, named(r) ? gql_v_str(A(r), named(r)->name) : NULL); }
-static void Type_description(gql_rctx *r) { gql_r_return(r, named(r) ? str_or_null(r, named(r)->description) : NULL); }
+static void Type_name(gql_rctx *r) { kiln_gql_return(r, named(r) ? gql_v_str(A(r), named(r)->name) : NULL); }
+static void Type_description(gql_rctx *r) { kiln_gql_return(r, named(r) ? str_or_null(r, named(r)->description) : NULL); }
 
 static void Type_specifiedByURL(gql_rctx *r)
 {
     const gql_type *t = named(r);
-    gql_r_return(r, t && t->has_specified_by ? gql_v_str(A(r), t->specified_by) : NULL);
+    kiln_gql_return(r, t && t->has_specified_by ? gql_v_str(A(r), t->specified_by) : NULL);
 }
 
 static void Type_fields(gql_rctx *r)
 {
     const gql_type *t = named(r);
-    if (!t || (t->kind != GQL_TK_OBJECT && t->kind != GQL_TK_INTERFACE)) { gql_r_return(r, NULL); return; }
+    if (!t || (t->kind != GQL_TK_OBJECT && t->kind != GQL_TK_INTERFACE)) { kiln_gql_return(r, NULL); return; }
     kiln_value *l = gql_v_array(A(r));
     bool all = include_deprecated(r);
     for (uint32_t i = 0; i < t->nfields; i++)
         if (all || !t->fields[i].deprecated)
             gql_v_put(A(r), l, (kiln_str){ NULL, 0 }, gql_v_host(A(r), GQL_HOST_FIELD, &t->fields[i]));
-    gql_r_return(r, l);
+    kiln_gql_return(r, l);
 }
 
 static void type_list(gql_rctx *r, gql_type *const *v, uint32_t n)
 {
     kiln_value *l = gql_v_array(A(r));
     for (uint32_t i = 0; i < n; i++) gql_v_put(A(r), l, (kiln_str){ NULL, 0 }, gql_v_host(A(r), GQL_HOST_TYPE, v[i]));
-    gql_r_return(r, l);
+    kiln_gql_return(r, l);
 }
 
 static void Type_interfaces(gql_rctx *r)
 {
     const gql_type *t = named(r);
-    if (!t || (t->kind != GQL_TK_OBJECT && t->kind != GQL_TK_INTERFACE)) { gql_r_return(r, NULL); return; }
+    if (!t || (t->kind != GQL_TK_OBJECT && t->kind != GQL_TK_INTERFACE)) { kiln_gql_return(r, NULL); return; }
     type_list(r, t->interfaces, t->ninterfaces);
 }
 
@@ -125,7 +125,7 @@ static void Type_possibleTypes(gql_rctx *r)
 {
     const gql_type *t = named(r);
     if (t && t->kind == GQL_TK_UNION) { type_list(r, t->members, t->nmembers); return; }
-    if (!t || t->kind != GQL_TK_INTERFACE) { gql_r_return(r, NULL); return; }
+    if (!t || t->kind != GQL_TK_INTERFACE) { kiln_gql_return(r, NULL); return; }
     /* The object types implementing it, in type-map order. */
     const gql_schema *s = schema_of(r);
     kiln_value *l = gql_v_array(A(r));
@@ -135,103 +135,103 @@ static void Type_possibleTypes(gql_rctx *r)
         for (uint32_t k = 0; k < o->ninterfaces; k++)
             if (o->interfaces[k] == t) { gql_v_put(A(r), l, (kiln_str){ NULL, 0 }, gql_v_host(A(r), GQL_HOST_TYPE, o)); break; }
     }
-    gql_r_return(r, l);
+    kiln_gql_return(r, l);
 }
 
 static void Type_enumValues(gql_rctx *r)
 {
     const gql_type *t = named(r);
-    if (!t || t->kind != GQL_TK_ENUM) { gql_r_return(r, NULL); return; }
+    if (!t || t->kind != GQL_TK_ENUM) { kiln_gql_return(r, NULL); return; }
     kiln_value *l = gql_v_array(A(r));
     bool all = include_deprecated(r);
     for (uint32_t i = 0; i < t->nvalues; i++)
         if (all || !t->values[i].deprecated)
             gql_v_put(A(r), l, (kiln_str){ NULL, 0 }, gql_v_host(A(r), GQL_HOST_ENUM_VALUE, &t->values[i]));
-    gql_r_return(r, l);
+    kiln_gql_return(r, l);
 }
 
 static void Type_inputFields(gql_rctx *r)
 {
     const gql_type *t = named(r);
-    if (!t || t->kind != GQL_TK_INPUT_OBJECT) { gql_r_return(r, NULL); return; }
-    gql_r_return(r, args_list(r, t->input_fields, t->ninput_fields));
+    if (!t || t->kind != GQL_TK_INPUT_OBJECT) { kiln_gql_return(r, NULL); return; }
+    kiln_gql_return(r, args_list(r, t->input_fields, t->ninput_fields));
 }
 
 static void Type_ofType(gql_rctx *r)
 {
-    if (named(r)) { gql_r_return(r, NULL); return; }
-    gql_r_return(r, tref_host(A(r), ((const gql_tref *)host(r)->ptr)->of));
+    if (named(r)) { kiln_gql_return(r, NULL); return; }
+    kiln_gql_return(r, tref_host(A(r), ((const gql_tref *)host(r)->ptr)->of));
 }
 
 static void Type_isOneOf(gql_rctx *r)
 {
     const gql_type *t = named(r);
-    gql_r_return(r, t && t->kind == GQL_TK_INPUT_OBJECT ? gql_v_bool(A(r), t->one_of) : NULL);
+    kiln_gql_return(r, t && t->kind == GQL_TK_INPUT_OBJECT ? gql_v_bool(A(r), t->one_of) : NULL);
 }
 
 /* ---- __Field, __InputValue, __EnumValue, __Directive ----------------------------- */
 
 static void deprecated_pair(gql_rctx *r, const gql_node *dep, kiln_str reason, bool want_flag)
 {
-    if (want_flag) gql_r_return(r, gql_v_bool(A(r), dep != NULL));
-    else gql_r_return(r, dep ? gql_v_str(A(r), reason) : NULL);
+    if (want_flag) kiln_gql_return(r, gql_v_bool(A(r), dep != NULL));
+    else kiln_gql_return(r, dep ? gql_v_str(A(r), reason) : NULL);
 }
 
 #define F(r) ((const gql_field *)host(r)->ptr)
-static void Field_name(gql_rctx *r) { gql_r_return(r, gql_v_str(A(r), F(r)->name)); }
-static void Field_description(gql_rctx *r) { gql_r_return(r, str_or_null(r, F(r)->description)); }
-static void Field_args(gql_rctx *r) { gql_r_return(r, args_list(r, F(r)->args, F(r)->nargs)); }
-static void Field_type(gql_rctx *r) { gql_r_return(r, tref_host(A(r), F(r)->type)); }
+static void Field_name(gql_rctx *r) { kiln_gql_return(r, gql_v_str(A(r), F(r)->name)); }
+static void Field_description(gql_rctx *r) { kiln_gql_return(r, str_or_null(r, F(r)->description)); }
+static void Field_args(gql_rctx *r) { kiln_gql_return(r, args_list(r, F(r)->args, F(r)->nargs)); }
+static void Field_type(gql_rctx *r) { kiln_gql_return(r, tref_host(A(r), F(r)->type)); }
 static void Field_isDeprecated(gql_rctx *r) { deprecated_pair(r, F(r)->deprecated, F(r)->reason, true); }
 static void Field_deprecationReason(gql_rctx *r) { deprecated_pair(r, F(r)->deprecated, F(r)->reason, false); }
 
 #define IV(r) ((const gql_arg *)host(r)->ptr)
-static void InputValue_name(gql_rctx *r) { gql_r_return(r, gql_v_str(A(r), IV(r)->name)); }
-static void InputValue_description(gql_rctx *r) { gql_r_return(r, str_or_null(r, IV(r)->description)); }
-static void InputValue_type(gql_rctx *r) { gql_r_return(r, tref_host(A(r), IV(r)->type)); }
+static void InputValue_name(gql_rctx *r) { kiln_gql_return(r, gql_v_str(A(r), IV(r)->name)); }
+static void InputValue_description(gql_rctx *r) { kiln_gql_return(r, str_or_null(r, IV(r)->description)); }
+static void InputValue_type(gql_rctx *r) { kiln_gql_return(r, tref_host(A(r), IV(r)->type)); }
 static void InputValue_isDeprecated(gql_rctx *r) { deprecated_pair(r, IV(r)->deprecated, IV(r)->reason, true); }
 static void InputValue_deprecationReason(gql_rctx *r) { deprecated_pair(r, IV(r)->deprecated, IV(r)->reason, false); }
 
 static void InputValue_defaultValue(gql_rctx *r)
 {
     const gql_node *lit = gql_default_canonical(A(r), IV(r)->default_value, IV(r)->type);
-    if (!lit) { gql_r_return(r, NULL); return; }
+    if (!lit) { kiln_gql_return(r, NULL); return; }
     buf b;
     buf_init(&b, 32);
     gql_print(&b, lit);
-    gql_r_return(r, gql_v_str(A(r), (kiln_str){ b.data, b.len }));
+    kiln_gql_return(r, gql_v_str(A(r), (kiln_str){ b.data, b.len }));
     buf_free(&b);
 }
 
 #define EV(r) ((const gql_enum_value *)host(r)->ptr)
-static void EnumValue_name(gql_rctx *r) { gql_r_return(r, gql_v_str(A(r), EV(r)->name)); }
-static void EnumValue_description(gql_rctx *r) { gql_r_return(r, str_or_null(r, EV(r)->description)); }
+static void EnumValue_name(gql_rctx *r) { kiln_gql_return(r, gql_v_str(A(r), EV(r)->name)); }
+static void EnumValue_description(gql_rctx *r) { kiln_gql_return(r, str_or_null(r, EV(r)->description)); }
 static void EnumValue_isDeprecated(gql_rctx *r) { deprecated_pair(r, EV(r)->deprecated, EV(r)->reason, true); }
 static void EnumValue_deprecationReason(gql_rctx *r) { deprecated_pair(r, EV(r)->deprecated, EV(r)->reason, false); }
 
 #define D(r) ((const gql_directive *)host(r)->ptr)
-static void Directive_name(gql_rctx *r) { gql_r_return(r, gql_v_str(A(r), D(r)->name)); }
-static void Directive_description(gql_rctx *r) { gql_r_return(r, str_or_null(r, D(r)->description)); }
-static void Directive_isRepeatable(gql_rctx *r) { gql_r_return(r, gql_v_bool(A(r), D(r)->repeatable)); }
-static void Directive_args(gql_rctx *r) { gql_r_return(r, args_list(r, D(r)->args, D(r)->nargs)); }
+static void Directive_name(gql_rctx *r) { kiln_gql_return(r, gql_v_str(A(r), D(r)->name)); }
+static void Directive_description(gql_rctx *r) { kiln_gql_return(r, str_or_null(r, D(r)->description)); }
+static void Directive_isRepeatable(gql_rctx *r) { kiln_gql_return(r, gql_v_bool(A(r), D(r)->repeatable)); }
+static void Directive_args(gql_rctx *r) { kiln_gql_return(r, args_list(r, D(r)->args, D(r)->nargs)); }
 
 static void Directive_locations(gql_rctx *r)
 {
     kiln_value *l = gql_v_array(A(r));
     for (uint32_t i = 0; i < D(r)->nlocations; i++)
         gql_v_put(A(r), l, (kiln_str){ NULL, 0 }, gql_v_str(A(r), gql_cstr(gql_dloc_names[D(r)->locations[i]])));
-    gql_r_return(r, l);
+    kiln_gql_return(r, l);
 }
 
 /* ---- Meta-fields and binding --------------------------------------------------------- */
 
-static void Meta_schema(gql_rctx *r) { gql_r_return(r, gql_v_host(A(r), GQL_HOST_SCHEMA, schema_of(r))); }
+static void Meta_schema(gql_rctx *r) { kiln_gql_return(r, gql_v_host(A(r), GQL_HOST_SCHEMA, schema_of(r))); }
 
 static void Meta_type(gql_rctx *r)
 {
-    const kiln_value *name = gql_r_arg(r, "name");
+    const kiln_value *name = kiln_gql_arg(r, "name");
     const gql_type *t = name && name->type == KILN_JSON_STRING ? gql_schema_type(schema_of(r), (kiln_str){ name->str, name->len }) : NULL;
-    gql_r_return(r, t ? gql_v_host(A(r), GQL_HOST_TYPE, t) : NULL);
+    kiln_gql_return(r, t ? gql_v_host(A(r), GQL_HOST_TYPE, t) : NULL);
 }
 
 static const gql_resolver_def intro_resolvers[] = {

@@ -36,7 +36,7 @@ typedef struct gql_arg {
     const gql_node *ast;
 } gql_arg;
 
-struct gql_rctx;
+struct kiln_gql;
 
 typedef struct gql_field {
     kiln_str name;
@@ -48,7 +48,7 @@ typedef struct gql_field {
     kiln_str reason;
     const gql_node *ast;
     gql_type *owner;
-    void (*resolve)(struct gql_rctx *r);   /* bound by gql_exec_bind, or NULL */
+    void (*resolve)(struct kiln_gql *r);   /* bound by gql_exec_bind, or NULL */
 } gql_field;
 
 typedef struct gql_enum_value {

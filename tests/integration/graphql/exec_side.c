@@ -14,45 +14,45 @@ static void Query_echo(gql_rctx *r)
     buf b;
     buf_init(&b, 64);
     gql_stringify(&b, gql_r_args(r));
-    gql_r_return(r, gql_v_str(gql_r_arena(r), (kiln_str){ b.data, b.len }));
+    kiln_gql_return(r, gql_v_str(gql_r_arena(r), (kiln_str){ b.data, b.len }));
     buf_free(&b);
 }
 
-static void Query_boom(gql_rctx *r) { gql_r_error(r, NULL, "boom"); }
-static void Query_boomNN(gql_rctx *r) { gql_r_error(r, NULL, "boom NN"); }
-static void Query_coded(gql_rctx *r) { gql_r_error(r, "UNAUTHENTICATED", "Unauthorized"); }
+static void Query_boom(gql_rctx *r) { kiln_gql_error(r, NULL, "boom"); }
+static void Query_boomNN(gql_rctx *r) { kiln_gql_error(r, NULL, "boom NN"); }
+static void Query_coded(gql_rctx *r) { kiln_gql_error(r, "UNAUTHENTICATED", "Unauthorized"); }
 
 static void Query_person(gql_rctx *r)
 {
-    const kiln_value *id = gql_r_arg(r, "id");
-    const kiln_value *people = kiln_json_get(gql_r_parent(r), "people");
+    const kiln_value *id = kiln_gql_arg(r, "id");
+    const kiln_value *people = kiln_json_get(kiln_gql_parent(r), "people");
     for (const kiln_value *p = people ? people->child : NULL; p; p = p->next) {
         const kiln_value *pid = kiln_json_get(p, "id");
-        if (pid && id && pid->len == id->len && memcmp(pid->str, id->str, id->len) == 0) { gql_r_return(r, p); return; }
+        if (pid && id && pid->len == id->len && memcmp(pid->str, id->str, id->len) == 0) { kiln_gql_return(r, p); return; }
     }
-    gql_r_return(r, NULL);
+    kiln_gql_return(r, NULL);
 }
 
 static void Person_fail(gql_rctx *r)
 {
-    gql_r_error(r, NULL, "fail %s", kiln_json_str(kiln_json_get(gql_r_parent(r), "id")));
+    kiln_gql_error(r, NULL, "fail %s", kiln_json_str(kiln_json_get(kiln_gql_parent(r), "id")));
 }
 
 static void Person_failNN(gql_rctx *r)
 {
-    gql_r_error(r, NULL, "failNN %s", kiln_json_str(kiln_json_get(gql_r_parent(r), "id")));
+    kiln_gql_error(r, NULL, "failNN %s", kiln_json_str(kiln_json_get(kiln_gql_parent(r), "id")));
 }
 
-static void Mutation_count(gql_rctx *r) { gql_r_return(r, gql_v_num(gql_r_arena(r), ++counter)); }
-static void Mutation_fail(gql_rctx *r) { gql_r_error(r, "BAD_USER_INPUT", "mutation failed"); }
+static void Mutation_count(gql_rctx *r) { kiln_gql_return(r, gql_v_num(gql_r_arena(r), ++counter)); }
+static void Mutation_fail(gql_rctx *r) { kiln_gql_error(r, "BAD_USER_INPUT", "mutation failed"); }
 
 static void Mutation_setName(gql_rctx *r)
 {
     arena *a = gql_r_arena(r);
     kiln_value *o = gql_v_object(a);
-    gql_v_put(a, o, gql_cstr("id"), (kiln_value *)gql_r_arg(r, "id"));
-    gql_v_put(a, o, gql_cstr("name"), (kiln_value *)gql_r_arg(r, "name"));
-    gql_r_return(r, o);
+    gql_v_put(a, o, gql_cstr("id"), (kiln_value *)kiln_gql_arg(r, "id"));
+    gql_v_put(a, o, gql_cstr("name"), (kiln_value *)kiln_gql_arg(r, "name"));
+    kiln_gql_return(r, o);
 }
 
 static const gql_resolver_def resolvers[] = {
