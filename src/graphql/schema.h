@@ -185,6 +185,9 @@ void gql_schema_print(buf *out, const gql_schema *s);
  * checks (schema_check.c), each adding to errs. */
 void gql_sdl_validate(const gql_node *doc, gql_errs *errs);
 void gql_schema_check(gql_schema *s, gql_errs *errs);
+/* Validate an executable document against the schema (validate.c): the
+ * rules written so far, errors added to errs in graphql-js's order. */
+void gql_validate(const gql_schema *s, const gql_node *doc, gql_errs *errs);
 /* Canonical form of a default value (valueFromAST then astFromValue), or
  * NULL when graphql-js would drop it (invalid for the type). */
 const gql_node *gql_default_canonical(arena *a, const gql_node *lit, const gql_tref *type);

@@ -1,0 +1,76 @@
+// validate_diff.test.mjs -- differential test of Kiln's GraphQL validation
+// (src/graphql/validate.c) against graphql-js's validate() with the same
+// rules: the ones written so far (ExecutableDefinitions,
+// UniqueOperationNames, LoneAnonymousOperation, UniqueFragmentNames,
+// KnownFragmentNames, NoUnusedFragments, NoFragmentCycles,
+// UniqueVariableNames, NoUndefinedVariables, NoUnusedVariables), in
+// specifiedRules order. Asserted per document: the same errors (messages,
+// locations) in the same order.
+//
+//   tests/run-integration.sh build tests/integration/graphql/validate_diff.test.mjs
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { graphql, runSide } from './side.mjs';
+import { sdl } from './exec_cases.mjs';
+
+const g = graphql();
+const rules = [g.ExecutableDefinitionsRule, g.UniqueOperationNamesRule, g.LoneAnonymousOperationRule,
+  g.UniqueFragmentNamesRule, g.KnownFragmentNamesRule, g.NoUnusedFragmentsRule, g.NoFragmentCyclesRule,
+  g.UniqueVariableNamesRule, g.NoUndefinedVariablesRule, g.NoUnusedVariablesRule];
+const schema = g.buildSchema(sdl);
+
+// Documents: each rule triggered several ways, alone and together.
+const docs = [
+  '{ hello }',
+  'query A { hello } query B { hello }',
+  'query A { hello } query A { people { id } } query A { hello }',
+  '{ hello } { hello }',
+  '{ hello } query A { hello }',
+  'query A { hello } mutation A { count } subscription A { hello }',
+  'fragment F on Query { hello } fragment F on Query { hello } { ...F }',
+  'fragment F on Query { hello } fragment G on Query { ...F } fragment F on Person { id } { ...G }',
+  '{ ...Nope people { ...Gone } }',
+  'query { ...F } fragment F on Query { hello ...H }',
+  'fragment Unused on Query { hello } { hello }',
+  'fragment A on Query { ...B } fragment B on Query { hello } fragment C on Query { hello } query Q { ...A } query R { hello }',
+  'fragment A on Query { ...A } { ...A }',
+  'fragment A on Query { ...B } fragment B on Query { ...C } fragment C on Query { ...A } { ...A }',
+  'fragment A on Query { ...B ...C } fragment B on Query { ...A } fragment C on Query { ...B ...A } { ...A }',
+  'fragment A on Query { people { ...B } } fragment B on Person { friends { ...C } } fragment C on Person { best { ...B } } { ...A }',
+  'query Q($a: Int, $a: Int, $b: Int, $a: String, $b: Int) { echo(a: $a, s: $b) }',
+  'query Q($a: Int) { echo(a: $b) }',
+  '{ echo(a: $x, j: {k: [$y, $x]}) }',
+  'query Q($a: Int, $unused: Int) { echo(a: $a) }',
+  'query ($unused: Int) { hello }',
+  'query Q($a: Int) { ...F } fragment F on Query { echo(a: $a) ...G } fragment G on Query { echo(s: $s) }',
+  'query Q($a: Int) { ...F } query R { ...F } fragment F on Query { echo(a: $a) }',
+  'query Q($d: Boolean!) { hello @include(if: $d) people @skip(if: $e) { id } }',
+  'query Q($v: Int = 1) { echo(a: $v) }',
+  'type Foo { a: Int } { hello } extend type Query { b: Int } schema { query: Query } scalar S directive @d on FIELD',
+  'query A { ...F } query A { ...F } fragment F on Query { echo(a: $z) } fragment F on Query { hello } fragment U on Query { ...U } { hello }',
+  'query Q($x: Int, $y: Int) { a: echo(a: $x) b: echo(a: $x) }',
+  '{ people { ...P } } fragment P on Person { friends { ...P } }',
+];
+// Mechanical variants: every pair of the documents above joined.
+const base = docs.slice();
+for (let i = 0; i < base.length; i++)
+  for (let j = i + 1; j < base.length; j += 4) docs.push(`${base[i]}\n${base[j]}`);
+
+const shape = (e) => ({ message: e.message, locations: e.locations.map(({ line, column }) => ({ line, column })) });
+function reference(doc) {
+  let d;
+  try { d = g.parse(doc); } catch (e) { return JSON.stringify({ syntax: e.message }); }
+  return JSON.stringify({ errors: g.validate(schema, d, rules).map(shape) });
+}
+
+test('the same validation errors as graphql-js (rules written so far)', () => {
+  const kiln = runSide('validate_side', { sdl, docs });
+  assert.equal(kiln.length, docs.length);
+  const ref = docs.map(reference);
+  const bad = [];
+  docs.forEach((d, i) => { if (kiln[i] !== ref[i]) bad.push(`${JSON.stringify(d)}\n  graphql-js: ${ref[i]}\n  kiln:       ${kiln[i]}`); });
+  assert.ok(docs.length >= 100, `only ${docs.length} documents`);
+  assert.ok(ref.filter((r) => r !== '{"errors":[]}').length >= 50, 'too few invalid documents');
+  assert.equal(bad.length, 0, `${bad.length} of ${docs.length} differ; first ones:\n${bad.slice(0, 6).join('\n')}`);
+});
