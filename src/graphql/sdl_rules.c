@@ -15,35 +15,13 @@
  * Owns: nothing (errors go to the errs arena). Must never: accept SDL that
  * graphql-js's validateSDL rejects.
  */
-#include "graphql/schema.h"
-#include "graphql/visit.h"
+#include "graphql/rules.h"
 
 #include <stdio.h>
 
-/* A name seen, with where (a node's name offset). */
-typedef struct seen {
-    kiln_str scope;              /* type or directive it belongs to ("" none) */
-    kiln_str name;
-    uint32_t at;
-    const gql_node *node;
-} seen;
-
-typedef struct seen_set {
-    seen *v;
-    uint32_t n, cap;
-} seen_set;
-
-typedef struct ctx {
-    arena *a;
-    gql_errs *errs;
-    const gql_node *doc;
-    const gql_node *spec;        /* the specified directives' definitions */
-    uint32_t schema_defs;
-    seen_set op_types, type_names, enum_values, field_names, directive_names;
-    seen_set schema_dirs, type_dirs;
-    seen_set *input_names[GQL_VISIT_MAX_DEPTH];
-    int input_depth;
-} ctx;
+typedef gql_seen seen;
+typedef gql_seen_set seen_set;
+typedef gql_vstate ctx;
 
 static seen *find_seen(seen_set *s, kiln_str scope, kiln_str name)
 {
@@ -83,6 +61,10 @@ static const gql_node *directive_def(const ctx *c, kiln_str name)
     for (const gql_node *d = c->doc->items.first; d; d = d->next)
         if (d->kind == GQL_DIRECTIVE_DEF && gql_kstr_eq(d->name, name)) found = d;
     if (found) return found;
+    if (c->schema) {
+        const gql_directive *d = gql_schema_directive(c->schema, name);
+        return d ? d->ast : NULL;
+    }
     for (const gql_node *d = c->spec->items.first; d; d = d->next)
         if (gql_kstr_eq(d->name, name)) return d;
     return NULL;
@@ -239,6 +221,10 @@ static void unknown_with_suggestions(ctx *c, uint32_t at, const char *prefix, ki
 {
     uint32_t cap = c->doc->items.len + ARRAY_LEN(standard_types) + 1, n = 0;
     kiln_str *opts = arena_alloc(c->a, sizeof(kiln_str) * cap);
+    if (c->schema) {
+        opts = arena_alloc(c->a, sizeof(kiln_str) * (cap + c->schema->ntypes));
+        for (uint32_t i = 0; i < c->schema->ntypes; i++) opts[n++] = c->schema->types[i]->name;
+    }
     if (standard)
         for (size_t i = 0; i < ARRAY_LEN(standard_types); i++) opts[n++] = gql_cstr(standard_types[i]);
     for (const gql_node *d = c->doc->items.first; d; d = d->next)
@@ -254,10 +240,11 @@ static void unknown_with_suggestions(ctx *c, uint32_t at, const char *prefix, ki
     buf_free(&b);
 }
 
-static bool known_type_names(void *cx, const gql_node *n, const gql_path *p)
+bool gql_rule_known_type_names(void *cx, const gql_node *n, const gql_path *p)
 {
     ctx *c = cx;
     if (n->kind != GQL_NAMED_TYPE || type_def(c, n->name)) return true;
+    if (c->schema && gql_schema_type(c->schema, n->name)) return true;
     const gql_node *def = p->depth > 1 ? p->stack[1] : gql_path_up(p, 1);
     bool sdl = def && is_sdl(def->kind);
     if (sdl)
@@ -296,7 +283,7 @@ static const char *directive_location(const gql_node *on, const gql_path *p)
     }
 }
 
-static bool known_directives(void *cx, const gql_node *n, const gql_path *p)
+bool gql_rule_known_directives(void *cx, const gql_node *n, const gql_path *p)
 {
     ctx *c = cx;
     if (n->kind != GQL_DIRECTIVE) return true;
@@ -327,7 +314,7 @@ static bool carries_directives(gql_kind k)
     }
 }
 
-static bool unique_directives_per_location(void *cx, const gql_node *n, const gql_path *p)
+bool gql_rule_unique_directives_per_location(void *cx, const gql_node *n, const gql_path *p)
 {
     ctx *c = cx;
     if (!carries_directives(n->kind)) return true;
@@ -373,7 +360,7 @@ static bool possible_type_extensions(void *cx, const gql_node *n, const gql_path
     return true;
 }
 
-static bool known_directive_args(void *cx, const gql_node *n, const gql_path *p)
+bool gql_rule_known_directive_args(void *cx, const gql_node *n, const gql_path *p)
 {
     ctx *c = cx;
     if (n->kind != GQL_DIRECTIVE) return true;
@@ -399,7 +386,7 @@ static bool known_directive_args(void *cx, const gql_node *n, const gql_path *p)
     return false;
 }
 
-static bool unique_argument_names(void *cx, const gql_node *n, const gql_path *p)
+bool gql_rule_unique_argument_names(void *cx, const gql_node *n, const gql_path *p)
 {
     ctx *c = cx;
     if (n->kind != GQL_FIELD && n->kind != GQL_DIRECTIVE) return true;
@@ -416,7 +403,7 @@ static bool unique_argument_names(void *cx, const gql_node *n, const gql_path *p
     return true;
 }
 
-static bool unique_input_fields(void *cx, const gql_node *n, const gql_path *p)
+bool gql_rule_unique_input_fields(void *cx, const gql_node *n, const gql_path *p)
 {
     ctx *c = cx;
     if (n->kind == GQL_OBJECT) {
@@ -434,13 +421,13 @@ static bool unique_input_fields(void *cx, const gql_node *n, const gql_path *p)
     return true;
 }
 
-static void unique_input_fields_leave(void *cx, const gql_node *n, const gql_path *p)
+void gql_rule_unique_input_fields_leave(void *cx, const gql_node *n, const gql_path *p)
 {
     ctx *c = cx;
     if (n->kind == GQL_OBJECT) c->input_depth--;
 }
 
-static void provided_directive_args(void *cx, const gql_node *n, const gql_path *p)
+void gql_rule_provided_directive_args(void *cx, const gql_node *n, const gql_path *p)
 {
     ctx *c = cx;
     if (n->kind != GQL_DIRECTIVE) return;
@@ -470,12 +457,22 @@ static const char spec_sdl[] =
     "directive @specifiedBy(url: String!) on SCALAR\n"
     "directive @oneOf on INPUT_OBJECT\n";
 
+void gql_vstate_init(gql_vstate *c, const gql_node *doc, gql_errs *errs, const gql_schema *schema)
+{
+    memset(c, 0, sizeof *c);
+    c->a = errs->a;
+    c->errs = errs;
+    c->doc = doc;
+    c->schema = schema;
+    gql_error perr;
+    c->spec = gql_parse(errs->a, spec_sdl, sizeof spec_sdl - 1, NULL, &perr);
+    KILN_ASSERT(c->spec != NULL);
+}
+
 void gql_sdl_validate(const gql_node *doc, gql_errs *errs)
 {
-    ctx c = { .a = errs->a, .errs = errs, .doc = doc };
-    gql_error perr;
-    c.spec = gql_parse(errs->a, spec_sdl, sizeof spec_sdl - 1, NULL, &perr);
-    KILN_ASSERT(c.spec != NULL);
+    ctx c;
+    gql_vstate_init(&c, doc, errs, NULL);
     static const gql_rule rules[] = {
         { lone_schema, NULL },
         { unique_op_types, NULL },
@@ -484,14 +481,14 @@ void gql_sdl_validate(const gql_node *doc, gql_errs *errs)
         { unique_field_names, NULL },
         { unique_arg_defs, NULL },
         { unique_directive_names, NULL },
-        { known_type_names, NULL },
-        { known_directives, NULL },
-        { unique_directives_per_location, NULL },
+        { gql_rule_known_type_names, NULL },
+        { gql_rule_known_directives, NULL },
+        { gql_rule_unique_directives_per_location, NULL },
         { possible_type_extensions, NULL },
-        { known_directive_args, NULL },
-        { unique_argument_names, NULL },
-        { unique_input_fields, unique_input_fields_leave },
-        { NULL, provided_directive_args },
+        { gql_rule_known_directive_args, NULL },
+        { gql_rule_unique_argument_names, NULL },
+        { gql_rule_unique_input_fields, gql_rule_unique_input_fields_leave },
+        { NULL, gql_rule_provided_directive_args },
     };
     gql_visit(doc, rules, (int)ARRAY_LEN(rules), &c);
 }

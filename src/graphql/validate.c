@@ -3,38 +3,30 @@
  * validate(): rules run in parallel over the document (visit.c) in
  * specifiedRules order, with graphql-js's messages and locations.
  *
- * The rules here are the ones that need no type information:
- * ExecutableDefinitions, UniqueOperationNames, LoneAnonymousOperation,
- * UniqueFragmentNames, KnownFragmentNames, NoUnusedFragments,
- * NoFragmentCycles, UniqueVariableNames, NoUndefinedVariables,
- * NoUnusedVariables. The type-aware rules (FieldsOnCorrectType,
- * ScalarLeafs, KnownArgumentNames, ValuesOfCorrectType,
- * OverlappingFieldsCanBeMerged ...) are not written yet: gql_validate()
- * is therefore not yet the whole of graphql-js's validate().
+ * The rules here are the ones that need no type information beyond the
+ * schema's names: ExecutableDefinitions, UniqueOperationNames,
+ * LoneAnonymousOperation, KnownTypeNames, FragmentsOnCompositeTypes,
+ * VariablesAreInputTypes, UniqueFragmentNames, KnownFragmentNames,
+ * NoUnusedFragments, NoFragmentCycles, UniqueVariableNames,
+ * NoUndefinedVariables, NoUnusedVariables, KnownDirectives,
+ * UniqueDirectivesPerLocation, KnownArgumentNames and
+ * ProvidedRequiredArguments on directives, UniqueArgumentNames,
+ * UniqueInputFieldNames (the shared ones live in sdl_rules.c). Not written
+ * yet, as they need graphql-js's TypeInfo: SingleFieldSubscriptions,
+ * ScalarLeafs, FieldsOnCorrectType, PossibleFragmentSpreads, the field
+ * halves of KnownArgumentNames and ProvidedRequiredArguments,
+ * ValuesOfCorrectType, VariablesInAllowedPosition,
+ * OverlappingFieldsCanBeMerged, MaxIntrospectionDepth. gql_validate() is
+ * therefore not yet the whole of graphql-js's validate().
  *
  * Owns: nothing. Must never: accept a document these rules reject.
  */
-#include "graphql/schema.h"
-#include "graphql/visit.h"
+#include "graphql/rules.h"
 
 #define S(k) (int)(k).len, (k).ptr
 #define ERR(c, nodes, n, ...) gql_errs_add((c)->errs, (nodes), (n), __VA_ARGS__)
 
-typedef struct vctx {
-    arena *a;
-    gql_errs *errs;
-    const gql_node *doc;
-    uint32_t operations;                 /* how many operations          */
-    const gql_node **seen;               /* per-rule scratch (names)     */
-    uint32_t nseen;
-    const gql_node **frag_seen;
-    uint32_t nfrag_seen;
-    const gql_node **var_defs;           /* this operation's definitions */
-    uint32_t nvar_defs;
-    const gql_node **cycle_visited;
-    uint32_t ncycle_visited;
-    struct nlist *usages;                /* where usage_enter collects    */
-} vctx;
+typedef gql_vstate vctx;
 
 /* getFragment: the last definition of that name. */
 static const gql_node *fragment(const vctx *c, kiln_str name)
@@ -46,7 +38,7 @@ static const gql_node *fragment(const vctx *c, kiln_str name)
 }
 
 /* A growable node list in the arena. */
-typedef struct nlist {  /* declared above as struct nlist */
+typedef struct gql_nlist {
     const gql_node **v;
     uint32_t n, cap;
 } nlist;
@@ -140,10 +132,10 @@ static bool unique_operation_names(void *cx, const gql_node *n, const gql_path *
     if (n->kind != GQL_OPERATION) return true;
     if (n->name.ptr) {
         const gql_node *prev = NULL;
-        for (uint32_t i = 0; i < c->nseen && !prev; i++)
-            if (gql_kstr_eq(c->seen[i]->name, n->name)) prev = c->seen[i];
+        for (uint32_t i = 0; i < c->nseen_ops && !prev; i++)
+            if (gql_kstr_eq(c->seen_ops[i]->name, n->name)) prev = c->seen_ops[i];
         if (prev) gql_errs_add_at(c->errs, (uint32_t[]){ prev->name_at, n->name_at }, 2, "There can be only one operation named \"%.*s\".", S(n->name));
-        else c->seen[c->nseen++] = n;
+        else c->seen_ops[c->nseen_ops++] = n;
     }
     return false;
 }
@@ -174,6 +166,35 @@ static bool known_fragment_names(void *cx, const gql_node *n, const gql_path *p)
     vctx *c = cx;
     if (n->kind == GQL_FRAGMENT_SPREAD && !fragment(c, n->name))
         gql_errs_add_at(c->errs, &n->name_at, 1, "Unknown fragment \"%.*s\".", S(n->name));
+    return true;
+}
+
+static bool fragments_on_composite_types(void *cx, const gql_node *n, const gql_path *p)
+{
+    vctx *c = cx;
+    if ((n->kind != GQL_INLINE_FRAGMENT && n->kind != GQL_FRAGMENT_DEF) || !n->type) return true;
+    const gql_type *t = gql_schema_type(c->schema, n->type->name);
+    if (!t || t->kind == GQL_TK_OBJECT || t->kind == GQL_TK_INTERFACE || t->kind == GQL_TK_UNION) return true;
+    if (n->kind == GQL_INLINE_FRAGMENT)
+        ERR(c, (const gql_node *const[]){ n->type }, 1, "Fragment cannot condition on non composite type \"%.*s\".", S(n->type->name));
+    else
+        ERR(c, (const gql_node *const[]){ n->type }, 1, "Fragment \"%.*s\" cannot condition on non composite type \"%.*s\".", S(n->name), S(n->type->name));
+    return true;
+}
+
+static bool variables_are_input_types(void *cx, const gql_node *n, const gql_path *p)
+{
+    vctx *c = cx;
+    if (n->kind != GQL_VARIABLE_DEF) return true;
+    const gql_node *named = n->type;
+    while (named->kind != GQL_NAMED_TYPE) named = named->type;
+    const gql_type *t = gql_schema_type(c->schema, named->name);
+    if (!t || t->kind == GQL_TK_SCALAR || t->kind == GQL_TK_ENUM || t->kind == GQL_TK_INPUT_OBJECT) return true;
+    buf b;
+    buf_init(&b, 32);
+    gql_print(&b, n->type);
+    ERR(c, (const gql_node *const[]){ n->type }, 1, "Variable \"$%.*s\" cannot be non-input type \"%.*s\".", S(n->value->name), (int)b.len, b.data);
+    buf_free(&b);
     return true;
 }
 
@@ -303,17 +324,20 @@ static void no_unused_variables(void *cx, const gql_node *n, const gql_path *p)
 
 void gql_validate(const gql_schema *s, const gql_node *doc, gql_errs *errs)
 {
-    (void)s;
-    vctx c = { .a = errs->a, .errs = errs, .doc = doc };
+    vctx c;
+    gql_vstate_init(&c, doc, errs, s);
     uint32_t ndefs = doc->items.len + 1;
     for (const gql_node *d = doc->items.first; d; d = d->next) c.operations += d->kind == GQL_OPERATION;
-    c.seen = arena_alloc(c.a, sizeof(gql_node *) * ndefs);
+    c.seen_ops = arena_alloc(c.a, sizeof(gql_node *) * ndefs);
     c.frag_seen = arena_alloc(c.a, sizeof(gql_node *) * ndefs);
     c.cycle_visited = arena_alloc(c.a, sizeof(gql_node *) * ndefs);
     static const gql_rule rules[] = {
         { executable_definitions, NULL },
         { unique_operation_names, NULL },
         { lone_anonymous, NULL },
+        { gql_rule_known_type_names, NULL },
+        { fragments_on_composite_types, NULL },
+        { variables_are_input_types, NULL },
         { unique_fragment_names, NULL },
         { known_fragment_names, NULL },
         { no_unused_fragments, no_unused_fragments_leave },
@@ -321,6 +345,12 @@ void gql_validate(const gql_schema *s, const gql_node *doc, gql_errs *errs)
         { unique_variable_names, NULL },
         { NULL, no_undefined_variables },
         { NULL, no_unused_variables },
+        { gql_rule_known_directives, NULL },
+        { gql_rule_unique_directives_per_location, NULL },
+        { gql_rule_known_directive_args, NULL },
+        { gql_rule_unique_argument_names, NULL },
+        { NULL, gql_rule_provided_directive_args },
+        { gql_rule_unique_input_fields, gql_rule_unique_input_fields_leave },
     };
     gql_visit(doc, rules, (int)ARRAY_LEN(rules), &c);
 }

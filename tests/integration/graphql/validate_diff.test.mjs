@@ -1,10 +1,7 @@
 // validate_diff.test.mjs -- differential test of Kiln's GraphQL validation
 // (src/graphql/validate.c) against graphql-js's validate() with the same
-// rules: the ones written so far (ExecutableDefinitions,
-// UniqueOperationNames, LoneAnonymousOperation, UniqueFragmentNames,
-// KnownFragmentNames, NoUnusedFragments, NoFragmentCycles,
-// UniqueVariableNames, NoUndefinedVariables, NoUnusedVariables), in
-// specifiedRules order. Asserted per document: the same errors (messages,
+// rules: the ones written so far (see the list below, and the header of
+// src/graphql/validate.c for the ones that are not), in specifiedRules order. Asserted per document: the same errors (messages,
 // locations) in the same order.
 //
 //   tests/run-integration.sh build tests/integration/graphql/validate_diff.test.mjs
@@ -15,9 +12,14 @@ import { graphql, runSide } from './side.mjs';
 import { sdl } from './exec_cases.mjs';
 
 const g = graphql();
+const { KnownArgumentNamesOnDirectivesRule } = graphql('graphql/validation/rules/KnownArgumentNamesRule.js');
+const { ProvidedRequiredArgumentsOnDirectivesRule } = graphql('graphql/validation/rules/ProvidedRequiredArgumentsRule.js');
 const rules = [g.ExecutableDefinitionsRule, g.UniqueOperationNamesRule, g.LoneAnonymousOperationRule,
+  g.KnownTypeNamesRule, g.FragmentsOnCompositeTypesRule, g.VariablesAreInputTypesRule,
   g.UniqueFragmentNamesRule, g.KnownFragmentNamesRule, g.NoUnusedFragmentsRule, g.NoFragmentCyclesRule,
-  g.UniqueVariableNamesRule, g.NoUndefinedVariablesRule, g.NoUnusedVariablesRule];
+  g.UniqueVariableNamesRule, g.NoUndefinedVariablesRule, g.NoUnusedVariablesRule, g.KnownDirectivesRule,
+  g.UniqueDirectivesPerLocationRule, KnownArgumentNamesOnDirectivesRule, g.UniqueArgumentNamesRule,
+  ProvidedRequiredArgumentsOnDirectivesRule, g.UniqueInputFieldNamesRule];
 const schema = g.buildSchema(sdl);
 
 // Documents: each rule triggered several ways, alone and together.
@@ -51,6 +53,25 @@ const docs = [
   'query A { ...F } query A { ...F } fragment F on Query { echo(a: $z) } fragment F on Query { hello } fragment U on Query { ...U } { hello }',
   'query Q($x: Int, $y: Int) { a: echo(a: $x) b: echo(a: $x) }',
   '{ people { ...P } } fragment P on Person { friends { ...P } }',
+  // KnownTypeNames, FragmentsOnCompositeTypes, VariablesAreInputTypes
+  'query Q($a: Strng, $b: [Persn!], $c: Filtr) { hello }',
+  '{ ... on Persn { id } people { ... on Nod { id } } } fragment F on Quer { hello }',
+  '{ ... on Color { x } } fragment F on String { a } fragment G on Filter { b } { ...F ...G }',
+  'query Q($a: Person, $b: [Node!]!, $c: Pet, $d: Color, $e: Filter, $f: JSON) { hello }',
+  'query Q($a: __Type) { __schema { types { name } } }',
+  // KnownDirectives, UniqueDirectivesPerLocation
+  '{ hello @unknown people @skip(if: true) @skip(if: false) { id } }',
+  'query Q @skip(if: true) { hello } fragment F on Query @include(if: true) { hello } { ...F @deprecated }',
+  'query Q($v: Int @skip(if: true)) { hello @include(if: true) @include(if: false) @skip(if: true) }',
+  '{ ... @skip(if: true) @skip(if: true) { hello } ...F @include(if: true) @include(if: true) } fragment F on Query { hello }',
+  'mutation M @include(if: true) { count } subscription S @specifiedBy(url: "x") { hello }',
+  // KnownArgumentNames (directives), UniqueArgumentNames, ProvidedRequiredArguments (directives)
+  '{ hello @skip(iff: true) people @include { id } x: hello @skip(if: true, if: false) }',
+  '{ echo(a: 1, a: 2, s: "x", s: "y", a: 3) person(id: "1", id: "2") { id } }',
+  '{ hello @deprecated(reason: "x", reasn: "y") @include(if: true, unless: false) }',
+  // UniqueInputFieldNames
+  '{ echo(f: {color: RED, color: BLUE, names: ["a"]}, j: {a: 1, a: {b: 1, b: 2}, c: [{d: 1, d: 2}]}) }',
+  'query Q($f: Filter = {min: 1, min: 2}) { echo(f: $f) }',
 ];
 // Mechanical variants: every pair of the documents above joined.
 const base = docs.slice();
