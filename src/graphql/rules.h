@@ -28,6 +28,22 @@ typedef struct gql_seen_set {
 
 struct gql_nlist;
 
+/* graphql-js's TypeInfo: where the traversal is in the schema. Stacks hold
+ * NULL where graphql-js holds undefined. */
+typedef struct gql_typeinfo {
+    const gql_type *parent[GQL_VISIT_MAX_DEPTH];   /* parentTypeStack */
+    int nparent;
+    const gql_tref *type[GQL_VISIT_MAX_DEPTH];     /* typeStack       */
+    int ntype;
+    const gql_field *field[GQL_VISIT_MAX_DEPTH];   /* fieldDefStack   */
+    int nfield;
+    const gql_tref *input[GQL_VISIT_MAX_DEPTH];    /* inputTypeStack  */
+    int ninput;
+    const gql_directive *directive;
+    const gql_arg *argument;
+    gql_field typename_field;                      /* __typename: String! */
+} gql_typeinfo;
+
 typedef struct gql_vstate {
     arena *a;
     gql_errs *errs;
@@ -49,7 +65,19 @@ typedef struct gql_vstate {
     const gql_node **cycle_visited;
     uint32_t ncycle_visited;
     struct gql_nlist *usages;
+    gql_typeinfo *ti;            /* executable validation only            */
 } gql_vstate;
+
+/* validate_ti.c: TypeInfo's enter and leave (visit hooks), the named
+ * type's tref, and the type-aware rules. */
+bool gql_ti_enter(void *cx, const gql_node *n, const gql_path *p);  /* always true */
+void gql_ti_leave(void *cx, const gql_node *n, const gql_path *p);
+void gql_ti_init(gql_vstate *c);
+bool gql_rule_scalar_leafs(void *cx, const gql_node *n, const gql_path *p);
+bool gql_rule_fields_on_correct_type(void *cx, const gql_node *n, const gql_path *p);
+bool gql_rule_possible_fragment_spreads(void *cx, const gql_node *n, const gql_path *p);
+bool gql_rule_known_argument_names(void *cx, const gql_node *n, const gql_path *p);
+void gql_rule_provided_required_arguments(void *cx, const gql_node *n, const gql_path *p);
 
 void gql_vstate_init(gql_vstate *c, const gql_node *doc, gql_errs *errs, const gql_schema *schema);
 

@@ -28,6 +28,7 @@
 
 typedef gql_vstate vctx;
 
+
 /* getFragment: the last definition of that name. */
 static const gql_node *fragment(const vctx *c, kiln_str name)
 {
@@ -324,33 +325,42 @@ static void no_unused_variables(void *cx, const gql_node *n, const gql_path *p)
 
 void gql_validate(const gql_schema *s, const gql_node *doc, gql_errs *errs)
 {
-    vctx c;
-    gql_vstate_init(&c, doc, errs, s);
+    vctx *c = arena_alloc(errs->a, sizeof *c);      /* large: not on the stack */
+    gql_vstate_init(c, doc, errs, s);
+    gql_ti_init(c);
     uint32_t ndefs = doc->items.len + 1;
-    for (const gql_node *d = doc->items.first; d; d = d->next) c.operations += d->kind == GQL_OPERATION;
-    c.seen_ops = arena_alloc(c.a, sizeof(gql_node *) * ndefs);
-    c.frag_seen = arena_alloc(c.a, sizeof(gql_node *) * ndefs);
-    c.cycle_visited = arena_alloc(c.a, sizeof(gql_node *) * ndefs);
+    for (const gql_node *d = doc->items.first; d; d = d->next) c->operations += d->kind == GQL_OPERATION;
+    c->seen_ops = arena_alloc(c->a, sizeof(gql_node *) * ndefs);
+    c->frag_seen = arena_alloc(c->a, sizeof(gql_node *) * ndefs);
+    c->cycle_visited = arena_alloc(c->a, sizeof(gql_node *) * ndefs);
+    /* specifiedRules order; the ones not written yet are named in place. */
     static const gql_rule rules[] = {
         { executable_definitions, NULL },
         { unique_operation_names, NULL },
         { lone_anonymous, NULL },
+        /* SingleFieldSubscriptions */
         { gql_rule_known_type_names, NULL },
         { fragments_on_composite_types, NULL },
         { variables_are_input_types, NULL },
+        { gql_rule_scalar_leafs, NULL },
+        { gql_rule_fields_on_correct_type, NULL },
         { unique_fragment_names, NULL },
         { known_fragment_names, NULL },
         { no_unused_fragments, no_unused_fragments_leave },
+        { gql_rule_possible_fragment_spreads, NULL },
         { no_fragment_cycles, NULL },
         { unique_variable_names, NULL },
         { NULL, no_undefined_variables },
         { NULL, no_unused_variables },
         { gql_rule_known_directives, NULL },
         { gql_rule_unique_directives_per_location, NULL },
-        { gql_rule_known_directive_args, NULL },
+        { gql_rule_known_argument_names, NULL },
         { gql_rule_unique_argument_names, NULL },
-        { NULL, gql_rule_provided_directive_args },
+        /* ValuesOfCorrectType */
+        { NULL, gql_rule_provided_required_arguments },
+        /* VariablesInAllowedPosition, OverlappingFieldsCanBeMerged */
         { gql_rule_unique_input_fields, gql_rule_unique_input_fields_leave },
+        /* MaxIntrospectionDepth */
     };
-    gql_visit(doc, rules, (int)ARRAY_LEN(rules), &c);
+    gql_visit_hooked(doc, rules, (int)ARRAY_LEN(rules), c, (gql_rule){ gql_ti_enter, gql_ti_leave });
 }

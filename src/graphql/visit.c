@@ -21,6 +21,7 @@ typedef struct walk {
     int n;
     void *ctx;
     const gql_node *skipping[32];  /* per rule: the node whose subtree it skips */
+    gql_rule hooks;                /* TypeInfo around the rules, or NULLs       */
     gql_path path;
 } walk;
 
@@ -90,6 +91,7 @@ static void children(walk *w, const gql_node *n)
 static void visit_node(walk *w, const gql_node *n)
 {
     KILN_ASSERT(w->path.depth < GQL_VISIT_MAX_DEPTH);
+    if (w->hooks.enter) w->hooks.enter(w->ctx, n, &w->path);
     for (int i = 0; i < w->n; i++)
         if (!w->skipping[i] && w->rules[i].enter && !w->rules[i].enter(w->ctx, n, &w->path)) w->skipping[i] = n;
     w->path.stack[w->path.depth++] = n;
@@ -102,17 +104,24 @@ static void visit_node(walk *w, const gql_node *n)
             w->skipping[i] = NULL;
         }
     }
+    if (w->hooks.leave) w->hooks.leave(w->ctx, n, &w->path);
 }
 
-void gql_visit(const gql_node *root, const gql_rule *rules, int nrules, void *ctx)
+void gql_visit_hooked(const gql_node *root, const gql_rule *rules, int nrules, void *ctx, gql_rule hooks)
 {
     KILN_ASSERT(nrules <= 32);
     walk *w = kiln_xcalloc(1, sizeof *w);
     w->rules = rules;
     w->n = nrules;
     w->ctx = ctx;
+    w->hooks = hooks;
     visit_node(w, root);
     free(w);
+}
+
+void gql_visit(const gql_node *root, const gql_rule *rules, int nrules, void *ctx)
+{
+    gql_visit_hooked(root, rules, nrules, ctx, (gql_rule){ NULL, NULL });
 }
 
 /* ---- Suggestions ------------------------------------------------------------- */
@@ -159,7 +168,7 @@ static int distance(kiln_str in, kiln_str opt, int threshold)
 static bool is_digit(int c) { return c >= '0' && c <= '9'; }
 
 /* naturalCompare: digit runs compare as numbers. */
-static int natural_compare(kiln_str a, kiln_str b)
+int gql_natural_compare(kiln_str a, kiln_str b)
 {
     size_t ai = 0, bi = 0;
     while (ai < a.len && bi < b.len) {
@@ -200,7 +209,7 @@ uint32_t gql_suggest(arena *a, kiln_str input, const kiln_str *options, uint32_t
         kiln_str ks = s[i];
         int kd = d[i];
         uint32_t j = i;
-        while (j > 0 && (d[j - 1] > kd || (d[j - 1] == kd && natural_compare(s[j - 1], ks) > 0))) {
+        while (j > 0 && (d[j - 1] > kd || (d[j - 1] == kd && gql_natural_compare(s[j - 1], ks) > 0))) {
             s[j] = s[j - 1];
             d[j] = d[j - 1];
             j--;

@@ -27,6 +27,9 @@ typedef struct gql_rule {
 /* Visit root depth first in graphql-js's key order, calling every rule's
  * enter on the way down and leave on the way up, in rule order. */
 void gql_visit(const gql_node *root, const gql_rule *rules, int nrules, void *ctx);
+/* The same with graphql-js's visitWithTypeInfo: `hooks.enter` runs before
+ * the rules' enter on each node, `hooks.leave` after their leave. */
+void gql_visit_hooked(const gql_node *root, const gql_rule *rules, int nrules, void *ctx, gql_rule hooks);
 
 /* The parent of the current node (NULL at the root), and its parent. */
 static inline const gql_node *gql_path_up(const gql_path *p, int k)
@@ -38,6 +41,8 @@ static inline const gql_node *gql_path_up(const gql_path *p, int k)
  * floor(0.4 * len) + 1 of input, nearest first (ties in natural order);
  * duplicates once. Returns the count; *out is arena memory. */
 uint32_t gql_suggest(arena *a, kiln_str input, const kiln_str *options, uint32_t n, kiln_str **out);
+/* naturalCompare: digit runs compare as numbers ("A2" < "A10"). */
+int gql_natural_compare(kiln_str a, kiln_str b);
 /* didYouMean: " Did you mean \"a\", \"b\", or \"c\"?" (at most 5), or ""
  * for none; appended to b. sub (or NULL) goes after "mean": "the enum value". */
 void gql_did_you_mean(buf *b, const char *sub, const kiln_str *s, uint32_t n);

@@ -12,14 +12,12 @@ import { graphql, runSide } from './side.mjs';
 import { sdl } from './exec_cases.mjs';
 
 const g = graphql();
-const { KnownArgumentNamesOnDirectivesRule } = graphql('graphql/validation/rules/KnownArgumentNamesRule.js');
-const { ProvidedRequiredArgumentsOnDirectivesRule } = graphql('graphql/validation/rules/ProvidedRequiredArgumentsRule.js');
 const rules = [g.ExecutableDefinitionsRule, g.UniqueOperationNamesRule, g.LoneAnonymousOperationRule,
-  g.KnownTypeNamesRule, g.FragmentsOnCompositeTypesRule, g.VariablesAreInputTypesRule,
-  g.UniqueFragmentNamesRule, g.KnownFragmentNamesRule, g.NoUnusedFragmentsRule, g.NoFragmentCyclesRule,
-  g.UniqueVariableNamesRule, g.NoUndefinedVariablesRule, g.NoUnusedVariablesRule, g.KnownDirectivesRule,
-  g.UniqueDirectivesPerLocationRule, KnownArgumentNamesOnDirectivesRule, g.UniqueArgumentNamesRule,
-  ProvidedRequiredArgumentsOnDirectivesRule, g.UniqueInputFieldNamesRule];
+  g.KnownTypeNamesRule, g.FragmentsOnCompositeTypesRule, g.VariablesAreInputTypesRule, g.ScalarLeafsRule,
+  g.FieldsOnCorrectTypeRule, g.UniqueFragmentNamesRule, g.KnownFragmentNamesRule, g.NoUnusedFragmentsRule,
+  g.PossibleFragmentSpreadsRule, g.NoFragmentCyclesRule, g.UniqueVariableNamesRule, g.NoUndefinedVariablesRule,
+  g.NoUnusedVariablesRule, g.KnownDirectivesRule, g.UniqueDirectivesPerLocationRule, g.KnownArgumentNamesRule,
+  g.UniqueArgumentNamesRule, g.ProvidedRequiredArgumentsRule, g.UniqueInputFieldNamesRule];
 const schema = g.buildSchema(sdl);
 
 // Documents: each rule triggered several ways, alone and together.
@@ -72,6 +70,20 @@ const docs = [
   // UniqueInputFieldNames
   '{ echo(f: {color: RED, color: BLUE, names: ["a"]}, j: {a: 1, a: {b: 1, b: 2}, c: [{d: 1, d: 2}]}) }',
   'query Q($f: Filter = {min: 1, min: 2}) { echo(f: $f) }',
+  // ScalarLeafs, FieldsOnCorrectType (suggestions), PossibleFragmentSpreads
+  '{ people hello { x } person(id: "1") { pet best { name { x } } } }',
+  '{ helo peple { id nam ag } person(id: "1") { frends { idd } } }',
+  '{ nodes { name id barks lives age zzz } pets { name id barks } }',
+  '{ nodes { ... on Named { name } ... on Pet { __typename } ... on Dog { barks } ... on Person { nam } } }',
+  '{ pets { ... on Person { id } ... on Dog { id } ... on Node { id } ... on Named { name } } }',
+  '{ people { ... on Dog { id } ...D ...N ...U } } fragment D on Dog { barks } fragment N on Node { id } fragment U on Pet { __typename }',
+  '{ people { pet { ... on Person { id } ...on Cat { lives } } } }',
+  '{ __typename people { __typename } __schema { queryType { name } } __type(name: "Person") { name } __typo }',
+  '{ pets { __typename id name } nodes { __typename id bark } }',
+  // KnownArgumentNames, ProvidedRequiredArguments on fields
+  '{ person { id } hello(x: 1) people(first: 2) { id } echo(aa: 1, a: 2, bb: 3) }',
+  '{ person(idd: "1") { id } p2: person(id: "1", extra: 2) { id } }',
+  '{ __type { name } __type(nam: "x") { name } }',
 ];
 // Mechanical variants: every pair of the documents above joined.
 const base = docs.slice();
