@@ -78,6 +78,8 @@ bool gql_rule_fields_on_correct_type(void *cx, const gql_node *n, const gql_path
 bool gql_rule_possible_fragment_spreads(void *cx, const gql_node *n, const gql_path *p);
 bool gql_rule_known_argument_names(void *cx, const gql_node *n, const gql_path *p);
 void gql_rule_provided_required_arguments(void *cx, const gql_node *n, const gql_path *p);
+/* validate_values.c */
+bool gql_rule_values_of_correct_type(void *cx, const gql_node *n, const gql_path *p);
 
 void gql_vstate_init(gql_vstate *c, const gql_node *doc, gql_errs *errs, const gql_schema *schema);
 

@@ -11,11 +11,11 @@
  * NoUndefinedVariables, NoUnusedVariables, KnownDirectives,
  * UniqueDirectivesPerLocation, KnownArgumentNames and
  * ProvidedRequiredArguments on directives, UniqueArgumentNames,
- * UniqueInputFieldNames (the shared ones live in sdl_rules.c). Not written
- * yet, as they need graphql-js's TypeInfo: SingleFieldSubscriptions,
- * ScalarLeafs, FieldsOnCorrectType, PossibleFragmentSpreads, the field
- * halves of KnownArgumentNames and ProvidedRequiredArguments,
- * ValuesOfCorrectType, VariablesInAllowedPosition,
+ * UniqueInputFieldNames (the shared ones live in sdl_rules.c), and with
+ * TypeInfo (validate_ti.c, validate_values.c) ScalarLeafs,
+ * FieldsOnCorrectType, PossibleFragmentSpreads, KnownArgumentNames,
+ * ProvidedRequiredArguments, ValuesOfCorrectType. Not written
+ * yet: SingleFieldSubscriptions, VariablesInAllowedPosition,
  * OverlappingFieldsCanBeMerged, MaxIntrospectionDepth. gql_validate() is
  * therefore not yet the whole of graphql-js's validate().
  *
@@ -356,7 +356,7 @@ void gql_validate(const gql_schema *s, const gql_node *doc, gql_errs *errs)
         { gql_rule_unique_directives_per_location, NULL },
         { gql_rule_known_argument_names, NULL },
         { gql_rule_unique_argument_names, NULL },
-        /* ValuesOfCorrectType */
+        { gql_rule_values_of_correct_type, NULL },
         { NULL, gql_rule_provided_required_arguments },
         /* VariablesInAllowedPosition, OverlappingFieldsCanBeMerged */
         { gql_rule_unique_input_fields, gql_rule_unique_input_fields_leave },

@@ -17,7 +17,7 @@ const rules = [g.ExecutableDefinitionsRule, g.UniqueOperationNamesRule, g.LoneAn
   g.FieldsOnCorrectTypeRule, g.UniqueFragmentNamesRule, g.KnownFragmentNamesRule, g.NoUnusedFragmentsRule,
   g.PossibleFragmentSpreadsRule, g.NoFragmentCyclesRule, g.UniqueVariableNamesRule, g.NoUndefinedVariablesRule,
   g.NoUnusedVariablesRule, g.KnownDirectivesRule, g.UniqueDirectivesPerLocationRule, g.KnownArgumentNamesRule,
-  g.UniqueArgumentNamesRule, g.ProvidedRequiredArgumentsRule, g.UniqueInputFieldNamesRule];
+  g.UniqueArgumentNamesRule, g.ValuesOfCorrectTypeRule, g.ProvidedRequiredArgumentsRule, g.UniqueInputFieldNamesRule];
 const schema = g.buildSchema(sdl);
 
 // Documents: each rule triggered several ways, alone and together.
@@ -84,6 +84,14 @@ const docs = [
   '{ person { id } hello(x: 1) people(first: 2) { id } echo(aa: 1, a: 2, bb: 3) }',
   '{ person(idd: "1") { id } p2: person(id: "1", extra: 2) { id } }',
   '{ __type { name } __type(nam: "x") { name } }',
+  // ValuesOfCorrectType
+  '{ echo(a: "x", s: 1, b: [RED, "BLUE", GREN, 1, null], j: {any: [1, "x"]}) }',
+  '{ echo(a: 1.5, f: {color: "RED", min: 2147483648, names: ["a", 1, null], nope: 1, colr: RED}) }',
+  '{ echo(f: [{min: 1}], b: RED, a: [1]) person(id: 1.5) { id } p2: person(id: true) { id } p3: person(id: null) { id } }',
+  '{ echo(f: "x", j: [{a: B}], a: null, s: null) people @include(if: "yes") { id } }',
+  'query Q($a: Int = "x", $b: [Color!] = [RED, PINK], $f: Filter = {min: true}) { echo(a: $a, b: $b, f: $f) }',
+  '{ echo(b: [[RED]], f: {names: "single"}) hello @skip(if: 1) }',
+  '{ echo(a: 2147483647, s: "s", j: 1e999) x: echo(a: -2147483649) }',
 ];
 // Mechanical variants: every pair of the documents above joined.
 const base = docs.slice();
