@@ -39,6 +39,9 @@ typedef struct gql_typeinfo {
     int nfield;
     const gql_tref *input[GQL_VISIT_MAX_DEPTH];    /* inputTypeStack  */
     int ninput;
+    const gql_node *defval[GQL_VISIT_MAX_DEPTH];   /* defaultValueStack: a
+                                                      valid default, or NULL */
+    int ndefval;
     const gql_directive *directive;
     const gql_arg *argument;
     gql_field typename_field;                      /* __typename: String! */
@@ -78,6 +81,12 @@ bool gql_rule_fields_on_correct_type(void *cx, const gql_node *n, const gql_path
 bool gql_rule_possible_fragment_spreads(void *cx, const gql_node *n, const gql_path *p);
 bool gql_rule_known_argument_names(void *cx, const gql_node *n, const gql_path *p);
 void gql_rule_provided_required_arguments(void *cx, const gql_node *n, const gql_path *p);
+/* getRecursivelyReferencedFragments of an operation (validate.c): the
+ * count, the definitions in *out (room for every definition). */
+uint32_t gql_referenced_fragments(gql_vstate *c, const gql_node *op, const gql_node **out);
+/* VariablesInAllowedPosition (validate_ti.c). */
+bool gql_rule_variables_in_allowed_position(void *cx, const gql_node *n, const gql_path *p);
+void gql_rule_variables_in_allowed_position_leave(void *cx, const gql_node *n, const gql_path *p);
 /* validate_values.c */
 bool gql_rule_values_of_correct_type(void *cx, const gql_node *n, const gql_path *p);
 

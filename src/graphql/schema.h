@@ -165,6 +165,8 @@ gql_field *gql_type_field(const gql_type *t, kiln_str name);
 gql_arg *gql_type_input_field(const gql_type *t, kiln_str name);
 /* The named type under lists and non-nulls. */
 gql_type *gql_tref_named(const gql_tref *r);
+/* isTypeSubTypeOf: sub may stand where super is expected. */
+bool gql_tref_subtype(const gql_tref *sub, const gql_tref *super);
 /* "[Post!]!" */
 void gql_tref_print(buf *out, const gql_tref *r);
 /* The same as an arena string. */

@@ -158,12 +158,12 @@ static bool implements(const gql_type *t, const gql_type *iface)
 }
 
 /* isTypeSubTypeOf. */
-static bool subtype(const gql_tref *sub, const gql_tref *super)
+bool gql_tref_subtype(const gql_tref *sub, const gql_tref *super)
 {
     if (tref_equal(sub, super)) return true;
-    if (super->kind == GQL_REF_NON_NULL) return sub->kind == GQL_REF_NON_NULL && subtype(sub->of, super->of);
-    if (sub->kind == GQL_REF_NON_NULL) return subtype(sub->of, super);
-    if (super->kind == GQL_REF_LIST) return sub->kind == GQL_REF_LIST && subtype(sub->of, super->of);
+    if (super->kind == GQL_REF_NON_NULL) return sub->kind == GQL_REF_NON_NULL && gql_tref_subtype(sub->of, super->of);
+    if (sub->kind == GQL_REF_NON_NULL) return gql_tref_subtype(sub->of, super);
+    if (super->kind == GQL_REF_LIST) return sub->kind == GQL_REF_LIST && gql_tref_subtype(sub->of, super->of);
     if (sub->kind == GQL_REF_LIST) return false;
     const gql_type *st = sub->named, *pt = super->named;
     if (st->kind != GQL_TK_OBJECT && st->kind != GQL_TK_INTERFACE) return false;
@@ -225,7 +225,7 @@ static void check_implements_interface(check *c, const gql_type *t, const gql_ty
                 S(iff->name), S(t->name));
             continue;
         }
-        if (!subtype(tf->type, iff->type)) {
+        if (!gql_tref_subtype(tf->type, iff->type)) {
             const gql_node *at[2] = { type_node_of(iff->ast), type_node_of(tf->ast) };
             err(c, at, 2, "Interface field %.*s.%.*s expects type %s but %.*s.%.*s is type %s.", S(iface->name),
                 S(iff->name), tstr(c, iff->type), S(t->name), S(tf->name), tstr(c, tf->type));

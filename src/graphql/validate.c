@@ -14,9 +14,10 @@
  * UniqueInputFieldNames (the shared ones live in sdl_rules.c), and with
  * TypeInfo (validate_ti.c, validate_values.c) ScalarLeafs,
  * FieldsOnCorrectType, PossibleFragmentSpreads, KnownArgumentNames,
- * ProvidedRequiredArguments, ValuesOfCorrectType. Not written
- * yet: SingleFieldSubscriptions, VariablesInAllowedPosition,
- * OverlappingFieldsCanBeMerged, MaxIntrospectionDepth. gql_validate() is
+ * ProvidedRequiredArguments, ValuesOfCorrectType, VariablesInAllowedPosition.
+ * Not written
+ * yet: SingleFieldSubscriptions, OverlappingFieldsCanBeMerged,
+ * MaxIntrospectionDepth. gql_validate() is
  * therefore not yet the whole of graphql-js's validate().
  *
  * Owns: nothing. Must never: accept a document these rules reject.
@@ -89,6 +90,13 @@ static nlist referenced_fragments(vctx *c, const gql_node *op)
         }
     }
     return frags;
+}
+
+uint32_t gql_referenced_fragments(gql_vstate *c, const gql_node *op, const gql_node **out)
+{
+    nlist f = referenced_fragments(c, op);
+    for (uint32_t i = 0; i < f.n; i++) out[i] = f.v[i];
+    return f.n;
 }
 
 /* getVariableUsages of one definition: Variable nodes in traversal order,
@@ -358,7 +366,8 @@ void gql_validate(const gql_schema *s, const gql_node *doc, gql_errs *errs)
         { gql_rule_unique_argument_names, NULL },
         { gql_rule_values_of_correct_type, NULL },
         { NULL, gql_rule_provided_required_arguments },
-        /* VariablesInAllowedPosition, OverlappingFieldsCanBeMerged */
+        { gql_rule_variables_in_allowed_position, gql_rule_variables_in_allowed_position_leave },
+        /* OverlappingFieldsCanBeMerged */
         { gql_rule_unique_input_fields, gql_rule_unique_input_fields_leave },
         /* MaxIntrospectionDepth */
     };

@@ -112,6 +112,7 @@ bool gql_ti_enter(void *cx, const gql_node *n, const gql_path *p)
         for (uint32_t i = 0; i < nargs && !def; i++)
             if (gql_kstr_eq(args[i].name, n->name)) def = &args[i];
         ti->argument = def;
+        PUSH(ti->defval, ti->ndefval, def && gql_default_canonical(c->a, def->default_value, def->type) ? def->default_value : NULL);
         PUSH(ti->input, ti->ninput, def && input_kind(named_of(def->type)) ? def->type : NULL);
         break;
     }
@@ -119,12 +120,14 @@ bool gql_ti_enter(void *cx, const gql_node *n, const gql_path *p)
         const gql_tref *t = TOP(ti->input, ti->ninput);
         if (t && t->kind == GQL_REF_NON_NULL) t = t->of;
         if (t && t->kind == GQL_REF_LIST) t = t->of;
+        PUSH(ti->defval, ti->ndefval, NULL);
         PUSH(ti->input, ti->ninput, t && input_kind(named_of(t)) ? t : NULL);
         break;
     }
     case GQL_OBJECT_FIELD: {
         const gql_type *o = named_of(TOP(ti->input, ti->ninput));
         const gql_arg *f = o && o->kind == GQL_TK_INPUT_OBJECT ? gql_type_input_field(o, n->name) : NULL;
+        PUSH(ti->defval, ti->ndefval, f && gql_default_canonical(c->a, f->default_value, f->type) ? f->default_value : NULL);
         PUSH(ti->input, ti->ninput, f && input_kind(named_of(f->type)) ? f->type : NULL);
         break;
     }
@@ -142,9 +145,95 @@ void gql_ti_leave(void *cx, const gql_node *n, const gql_path *p)
     case GQL_DIRECTIVE: ti->directive = NULL; break;
     case GQL_OPERATION: case GQL_INLINE_FRAGMENT: case GQL_FRAGMENT_DEF: POP(ti->ntype); break;
     case GQL_VARIABLE_DEF: POP(ti->ninput); break;
-    case GQL_ARGUMENT: ti->argument = NULL; POP(ti->ninput); break;
-    case GQL_LIST: case GQL_OBJECT_FIELD: POP(ti->ninput); break;
+    case GQL_ARGUMENT: ti->argument = NULL; POP(ti->ndefval); POP(ti->ninput); break;
+    case GQL_LIST: case GQL_OBJECT_FIELD: POP(ti->ndefval); POP(ti->ninput); break;
     default: break;
+    }
+}
+
+/* ---- VariablesInAllowedPosition ------------------------------------------------ */
+
+/* getVariableUsages with a TypeInfo of its own, as graphql-js does for the
+ * operation and each fragment it spreads (recursively). */
+typedef struct usage {
+    const gql_node *var;
+    const gql_tref *type;
+    bool has_default;
+    const gql_tref *parent;
+} usage;
+
+typedef struct usages {
+    gql_vstate *c;
+    usage *v;
+    uint32_t n, cap;
+} usages;
+
+static bool collect_usage(void *cx, const gql_node *n, const gql_path *p)
+{
+    usages *u = cx;
+    gql_typeinfo *ti = u->c->ti;
+    if (n->kind == GQL_VARIABLE_DEF) return false;
+    if (n->kind != GQL_VARIABLE) return true;
+    if (u->n == u->cap) {
+        uint32_t cap = u->cap ? u->cap * 2 : 16;
+        usage *v = arena_alloc(u->c->a, sizeof(usage) * cap);
+        if (u->n) memcpy(v, u->v, sizeof(usage) * u->n);
+        u->v = v;
+        u->cap = cap;
+    }
+    u->v[u->n++] = (usage){ n, TOP(ti->input, ti->ninput), TOP(ti->defval, ti->ndefval) != NULL,
+                            ti->ninput > 1 ? ti->input[ti->ninput - 2] : NULL };
+    return true;
+}
+
+static bool usage_ti_enter(void *cx, const gql_node *n, const gql_path *p) { return gql_ti_enter(((usages *)cx)->c, n, p); }
+static void usage_ti_leave(void *cx, const gql_node *n, const gql_path *p) { gql_ti_leave(((usages *)cx)->c, n, p); }
+
+static void usages_of(usages *u, const gql_node *def)
+{
+    gql_typeinfo *saved = u->c->ti;
+    gql_ti_init(u->c);                   /* a fresh TypeInfo */
+    static const gql_rule rule = { collect_usage, NULL };
+    gql_visit_hooked(def, &rule, 1, u, (gql_rule){ usage_ti_enter, usage_ti_leave });
+    u->c->ti = saved;
+}
+
+bool gql_rule_variables_in_allowed_position(void *cx, const gql_node *n, const gql_path *p) { return true; }
+
+void gql_rule_variables_in_allowed_position_leave(void *cx, const gql_node *n, const gql_path *p)
+{
+    gql_vstate *c = cx;
+    if (n->kind != GQL_OPERATION) return;
+    usages u = { .c = c };
+    usages_of(&u, n);
+    /* getRecursivelyReferencedFragments, in its (stack) order. */
+    const gql_node **frags = arena_alloc(c->a, sizeof(gql_node *) * (c->doc->items.len + 1));
+    uint32_t nf = gql_referenced_fragments(c, n, frags);
+    for (uint32_t i = 0; i < nf; i++) usages_of(&u, frags[i]);
+    for (uint32_t i = 0; i < u.n; i++) {
+        const usage *us = &u.v[i];
+        const gql_node *vd = NULL;
+        for (const gql_node *d = n->vars.first; d; d = d->next)     /* the last one, as varDefMap */
+            if (gql_kstr_eq(d->value->name, us->var->name)) vd = d;
+        if (!vd || !us->type) continue;
+        const gql_tref *vt = type_from_ast(c, vd->type);
+        if (!vt) continue;
+        bool ok;
+        if (us->type->kind == GQL_REF_NON_NULL && vt->kind != GQL_REF_NON_NULL) {
+            bool var_default = vd->default_value && vd->default_value->kind != GQL_NULL;
+            ok = (var_default || us->has_default) && gql_tref_subtype(vt, us->type->of);
+        } else {
+            ok = gql_tref_subtype(vt, us->type);
+        }
+        const gql_node *at[2] = { vd, us->var };
+        if (!ok)
+            ERR(c, at, 2, "Variable \"$%.*s\" of type \"%s\" used in position expecting type \"%s\".", S(us->var->name),
+                gql_tref_str(c->a, vt), gql_tref_str(c->a, us->type));
+        const gql_type *pt = us->parent ? named_of(us->parent) : NULL;
+        if (us->parent && us->parent->kind == GQL_REF_NAMED && pt->kind == GQL_TK_INPUT_OBJECT && pt->one_of
+            && vt->kind != GQL_REF_NON_NULL)
+            ERR(c, at, 2, "Variable \"$%.*s\" is of type \"%s\" but must be non-nullable to be used for OneOf Input Object \"%.*s\".",
+                S(us->var->name), gql_tref_str(c->a, vt), S(pt->name));
     }
 }
 

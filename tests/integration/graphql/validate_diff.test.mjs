@@ -17,7 +17,8 @@ const rules = [g.ExecutableDefinitionsRule, g.UniqueOperationNamesRule, g.LoneAn
   g.FieldsOnCorrectTypeRule, g.UniqueFragmentNamesRule, g.KnownFragmentNamesRule, g.NoUnusedFragmentsRule,
   g.PossibleFragmentSpreadsRule, g.NoFragmentCyclesRule, g.UniqueVariableNamesRule, g.NoUndefinedVariablesRule,
   g.NoUnusedVariablesRule, g.KnownDirectivesRule, g.UniqueDirectivesPerLocationRule, g.KnownArgumentNamesRule,
-  g.UniqueArgumentNamesRule, g.ValuesOfCorrectTypeRule, g.ProvidedRequiredArgumentsRule, g.UniqueInputFieldNamesRule];
+  g.UniqueArgumentNamesRule, g.ValuesOfCorrectTypeRule, g.ProvidedRequiredArgumentsRule,
+  g.VariablesInAllowedPositionRule, g.UniqueInputFieldNamesRule];
 const schema = g.buildSchema(sdl);
 
 // Documents: each rule triggered several ways, alone and together.
@@ -92,6 +93,13 @@ const docs = [
   'query Q($a: Int = "x", $b: [Color!] = [RED, PINK], $f: Filter = {min: true}) { echo(a: $a, b: $b, f: $f) }',
   '{ echo(b: [[RED]], f: {names: "single"}) hello @skip(if: 1) }',
   '{ echo(a: 2147483647, s: "s", j: 1e999) x: echo(a: -2147483649) }',
+  // VariablesInAllowedPosition
+  'query Q($a: String, $b: Int, $c: [Color], $d: Color!, $e: Filter) { echo(a: $a, s: $b, b: $c, f: $e) person(id: $a) { id } x: echo(b: [$d]) }',
+  'query Q($id: ID, $id2: ID = "1", $n: [String]) { person(id: $id) { id } p: person(id: $id2) { id } echo(f: {names: $n}) }',
+  'query Q($b: Boolean, $s: String) { hello @include(if: $b) people @skip(if: $s) { id } }',
+  'query Q($x: Int) { ...F } fragment F on Query { echo(s: $x) people { ...G } } fragment G on Person { friends { id } }',
+  'query Q($c: Color) { echo(b: [$c]) y: echo(b: $c) }',
+  'query Q($s: String = "d") { echo(s: $s) }',
 ];
 // Mechanical variants: every pair of the documents above joined.
 const base = docs.slice();
