@@ -117,11 +117,7 @@ static void field_error(exec *x, const gql_node *const *nodes, uint32_t n, const
 
 /* ---- Collecting fields ---------------------------------------------------------- */
 
-typedef struct group {
-    kiln_str key;
-    const gql_node **nodes;
-    uint32_t n, cap;
-} group;
+typedef gql_field_group group;
 
 typedef struct groups {
     group *v;
@@ -218,12 +214,26 @@ static void collect(exec *x, const gql_type *t, const gql_node *set, groups *g, 
             }
             g->visited[g->nvisited++] = sel->name;
             const gql_node *frag = NULL;
-            for (uint32_t i = 0; i < x->nfragments && !frag; i++)
+            for (uint32_t i = 0; i < x->nfragments; i++)      /* the last of that name, as graphql-js */
                 if (gql_kstr_eq(x->fragments[i]->name, sel->name)) frag = x->fragments[i];
             if (!frag || !condition_matches(x, frag->type, t)) continue;
             collect(x, t, frag->selection_set, g, depth + 1);
         }
     }
+}
+
+uint32_t gql_collect_fields(arena *a, const gql_schema *s, const gql_node *doc, const gql_type *t, const gql_node *set,
+                            const kiln_value *vars, const gql_field_group **out)
+{
+    gql_request rq = { .doc = doc };
+    exec x = { .a = a, .s = s, .rq = &rq, .vars = (kiln_value *)vars };
+    x.fragments = arena_alloc(a, sizeof(gql_node *) * (doc->items.len + 1));
+    for (const gql_node *d = doc->items.first; d; d = d->next)
+        if (d->kind == GQL_FRAGMENT_DEF) x.fragments[x.nfragments++] = d;
+    groups g = { 0 };
+    collect(&x, t, set, &g, 0);
+    *out = g.v;
+    return g.n;
 }
 
 /* ---- Completing values ------------------------------------------------------------- */

@@ -39,6 +39,17 @@ typedef struct gql_request {
  * graphql-js's key order) onto out. Everything else lives in `a`. */
 void gql_execute(arena *a, const gql_schema *s, const gql_request *rq, buf *out);
 
+/* collectFields: the selections of `set` on type t, grouped by response
+ * key in order (fragments, inline fragments, @skip/@include with vars).
+ * Returns the number of groups; *out is arena memory. */
+typedef struct gql_field_group {
+    kiln_str key;
+    const gql_node **nodes;
+    uint32_t n, cap;
+} gql_field_group;
+uint32_t gql_collect_fields(arena *a, const gql_schema *s, const gql_node *doc, const gql_type *t, const gql_node *set,
+                            const kiln_value *vars, const gql_field_group **out);
+
 /* ---- For resolvers, beside kiln.h's API -------------------------------- */
 const kiln_value *gql_r_args(gql_rctx *r);                 /* an object   */
 void *gql_r_context(gql_rctx *r);

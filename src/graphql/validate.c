@@ -15,14 +15,14 @@
  * TypeInfo (validate_ti.c, validate_values.c) ScalarLeafs,
  * FieldsOnCorrectType, PossibleFragmentSpreads, KnownArgumentNames,
  * ProvidedRequiredArguments, ValuesOfCorrectType, VariablesInAllowedPosition.
- * Not written
- * yet: SingleFieldSubscriptions, OverlappingFieldsCanBeMerged,
- * MaxIntrospectionDepth. gql_validate() is
+ * SingleFieldSubscriptions and MaxIntrospectionDepth are here too.
+ * Not written yet: OverlappingFieldsCanBeMerged. gql_validate() is
  * therefore not yet the whole of graphql-js's validate().
  *
  * Owns: nothing. Must never: accept a document these rules reject.
  */
 #include "graphql/rules.h"
+#include "graphql/exec.h"
 
 #define S(k) (int)(k).len, (k).ptr
 #define ERR(c, nodes, n, ...) gql_errs_add((c)->errs, (nodes), (n), __VA_ARGS__)
@@ -90,6 +90,64 @@ static nlist referenced_fragments(vctx *c, const gql_node *op)
         }
     }
     return frags;
+}
+
+static bool single_field_subscriptions(void *cx, const gql_node *n, const gql_path *p)
+{
+    vctx *c = cx;
+    if (n->kind != GQL_OPERATION || n->op != GQL_SUBSCRIPTION || !c->schema->subscription) return true;
+    const gql_field_group *g;
+    uint32_t ng = gql_collect_fields(c->a, c->schema, c->doc, c->schema->subscription, n->selection_set, gql_v_object(c->a), &g);
+    if (ng > 1) {
+        const gql_node *nodes[8];
+        int k = 0;
+        for (uint32_t i = 1; i < ng; i++)
+            for (uint32_t j = 0; j < g[i].n && k < 8; j++) nodes[k++] = g[i].nodes[j];
+        if (n->name.ptr) ERR(c, nodes, k, "Subscription \"%.*s\" must select only one top level field.", S(n->name));
+        else ERR(c, nodes, k, "Anonymous Subscription must select only one top level field.");
+    }
+    for (uint32_t i = 0; i < ng; i++) {
+        kiln_str name = g[i].nodes[0]->name;
+        if (name.len < 2 || name.ptr[0] != '_' || name.ptr[1] != '_') continue;
+        if (n->name.ptr)
+            ERR(c, g[i].nodes, (int)(g[i].n < 8 ? g[i].n : 8), "Subscription \"%.*s\" must not select an introspection top level field.", S(n->name));
+        else
+            ERR(c, g[i].nodes, (int)(g[i].n < 8 ? g[i].n : 8), "Anonymous Subscription must not select an introspection top level field.");
+    }
+    return true;
+}
+
+/* MaxIntrospectionDepth: three nested introspection lists are enough. */
+static bool introspection_too_deep(vctx *c, const gql_node *n, nlist *visited, int depth)
+{
+    if (n->kind == GQL_FRAGMENT_SPREAD) {
+        for (uint32_t i = 0; i < visited->n; i++)
+            if (gql_kstr_eq(visited->v[i]->name, n->name)) return false;
+        const gql_node *f = fragment(c, n->name);
+        if (!f) return false;
+        push(c->a, visited, n);
+        bool deep = introspection_too_deep(c, f, visited, depth);
+        visited->n--;
+        return deep;
+    }
+    if (n->kind == GQL_FIELD && (gql_kstr_is(n->name, "fields") || gql_kstr_is(n->name, "interfaces")
+                                 || gql_kstr_is(n->name, "possibleTypes") || gql_kstr_is(n->name, "inputFields"))) {
+        if (++depth >= 3) return true;
+    }
+    if (n->selection_set)
+        for (const gql_node *s = n->selection_set->items.first; s; s = s->next)
+            if (introspection_too_deep(c, s, visited, depth)) return true;
+    return false;
+}
+
+static bool max_introspection_depth(void *cx, const gql_node *n, const gql_path *p)
+{
+    vctx *c = cx;
+    if (n->kind != GQL_FIELD || (!gql_kstr_is(n->name, "__schema") && !gql_kstr_is(n->name, "__type"))) return true;
+    nlist visited = { 0 };
+    if (!introspection_too_deep(c, n, &visited, 0)) return true;
+    ERR(c, &n, 1, "Maximum introspection depth exceeded");
+    return false;
 }
 
 uint32_t gql_referenced_fragments(gql_vstate *c, const gql_node *op, const gql_node **out)
@@ -346,7 +404,7 @@ void gql_validate(const gql_schema *s, const gql_node *doc, gql_errs *errs)
         { executable_definitions, NULL },
         { unique_operation_names, NULL },
         { lone_anonymous, NULL },
-        /* SingleFieldSubscriptions */
+        { single_field_subscriptions, NULL },
         { gql_rule_known_type_names, NULL },
         { fragments_on_composite_types, NULL },
         { variables_are_input_types, NULL },
@@ -369,7 +427,7 @@ void gql_validate(const gql_schema *s, const gql_node *doc, gql_errs *errs)
         { gql_rule_variables_in_allowed_position, gql_rule_variables_in_allowed_position_leave },
         /* OverlappingFieldsCanBeMerged */
         { gql_rule_unique_input_fields, gql_rule_unique_input_fields_leave },
-        /* MaxIntrospectionDepth */
+        { max_introspection_depth, NULL },
     };
     gql_visit_hooked(doc, rules, (int)ARRAY_LEN(rules), c, (gql_rule){ gql_ti_enter, gql_ti_leave });
 }

@@ -39,6 +39,7 @@ type Query {
   scalarObj: String
 }
 type Mutation { setName(id: ID!, name: String!): Person fail: String! count: Int }
+type Subscription { tick: Int other: String }
 `;
 
 const dog = { __typename: 'Dog', id: 'd1', name: 'Rex', barks: true };
@@ -151,6 +152,7 @@ export const cases = [
   q('mutation M($n: String!) { setName(id: 7, name: $n) { id name } }', { n: 'Zed' }),
   q('mutation M($n: String!) { setName(id: 7, name: $n) { id name } }', { n: null }),
   q('subscription { hello }'),
+  q('subscription { tick }'),
   q('{ people { id ...F } } fragment F on Person { name ...G } fragment G on Person { age ...F }'),
   q('{ __typename people { __typename } }'),
   q('query Q($f: Filter = {min: 2}) { echo(f: $f) }'),

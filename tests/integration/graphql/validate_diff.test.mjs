@@ -13,12 +13,12 @@ import { sdl } from './exec_cases.mjs';
 
 const g = graphql();
 const rules = [g.ExecutableDefinitionsRule, g.UniqueOperationNamesRule, g.LoneAnonymousOperationRule,
-  g.KnownTypeNamesRule, g.FragmentsOnCompositeTypesRule, g.VariablesAreInputTypesRule, g.ScalarLeafsRule,
+  g.SingleFieldSubscriptionsRule, g.KnownTypeNamesRule, g.FragmentsOnCompositeTypesRule, g.VariablesAreInputTypesRule, g.ScalarLeafsRule,
   g.FieldsOnCorrectTypeRule, g.UniqueFragmentNamesRule, g.KnownFragmentNamesRule, g.NoUnusedFragmentsRule,
   g.PossibleFragmentSpreadsRule, g.NoFragmentCyclesRule, g.UniqueVariableNamesRule, g.NoUndefinedVariablesRule,
   g.NoUnusedVariablesRule, g.KnownDirectivesRule, g.UniqueDirectivesPerLocationRule, g.KnownArgumentNamesRule,
   g.UniqueArgumentNamesRule, g.ValuesOfCorrectTypeRule, g.ProvidedRequiredArgumentsRule,
-  g.VariablesInAllowedPositionRule, g.UniqueInputFieldNamesRule];
+  g.VariablesInAllowedPositionRule, g.UniqueInputFieldNamesRule, g.MaxIntrospectionDepthRule];
 const schema = g.buildSchema(sdl);
 
 // Documents: each rule triggered several ways, alone and together.
@@ -100,6 +100,16 @@ const docs = [
   'query Q($x: Int) { ...F } fragment F on Query { echo(s: $x) people { ...G } } fragment G on Person { friends { id } }',
   'query Q($c: Color) { echo(b: [$c]) y: echo(b: $c) }',
   'query Q($s: String = "d") { echo(s: $s) }',
+  // SingleFieldSubscriptions, MaxIntrospectionDepth
+  'subscription S { tick other }',
+  'subscription { tick t2: tick other __typename }',
+  'subscription S { __typename }',
+  'subscription S { tick ...F ... on Subscription { other } } fragment F on Subscription { tick x: other }',
+  'subscription S($skip: Boolean = true) { tick other @skip(if: true) ... @include(if: false) { x: tick } }',
+  '{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }',
+  '{ __type(name: "Person") { fields { type { interfaces { possibleTypes { name } } } } } }',
+  '{ __schema { types { ...T } } } fragment T on __Type { fields { type { ...T } } }',
+  '{ __schema { types { fields { name } interfaces { name } } } }',
 ];
 // Mechanical variants: every pair of the documents above joined.
 const base = docs.slice();
