@@ -24,6 +24,8 @@
  *     defensive) executed on the execution test's schema and data, with
  *     and without variables, answers one JSON object with "data" or
  *     "errors" that json_parse accepts.
+ *  7. Validation of any parsed document on that schema: every error has a
+ *     message and locations inside the document.
  */
 #include "graphql/exec.h"
 #include "json/json.h"
@@ -131,6 +133,16 @@ static void check_execution(const char *src, size_t size, const gql_node *doc)
         static const char vars[] = "{\"id\":\"1\",\"s\":true,\"a\":1,\"b\":[\"RED\"],\"f\":{\"min\":2},\"v\":null}";
         fz_vars = json_parse(&FZ, vars, sizeof vars - 1, NULL);
         if (!fz_data || !fz_vars) FAIL("the execution data does not parse");
+    }
+    gql_errs verrs = { .a = &A, .src = src, .src_len = size };
+    gql_validate(fz_schema, doc, &verrs);
+    for (const gql_err *e = verrs.first; e; e = e->next) {
+        if (!e->message || !*e->message) FAIL("validation error without a message");
+        uint32_t last_line, last_col;
+        gql_location(src, size, (uint32_t)size, &last_line, &last_col);
+        for (uint32_t i = 0; i < e->nlocs; i++)
+            if (e->locs[i].line < 1 || e->locs[i].column < 1 || e->locs[i].line > last_line)
+                FAIL("validation error located outside the document: %s", e->message);
     }
     for (int pass = 0; pass < 2; pass++) {
         gql_request rq = { .doc = doc, .src = src, .src_len = size, .variables = pass ? fz_vars : NULL, .root = fz_data };
