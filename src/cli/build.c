@@ -182,7 +182,7 @@ void print_route_table(const char *app, void *routes_v, size_t n)
 
 #define CFLAGS_COMMON "-std=gnu17 -O2 -g -Wall -Wextra -Wno-unused-parameter -fno-strict-aliasing -D_GNU_SOURCE"
 
-static void write_routes_c(const char *path, scan_route *routes, size_t n)
+static void write_routes_c(const char *path, scan_route *routes, size_t n, const graphql_gen *gql)
 {
     FILE *f = fopen(path, "w");
     if (!f) KILN_PANIC("cannot write %s", path);
@@ -206,7 +206,13 @@ static void write_routes_c(const char *path, scan_route *routes, size_t n)
     fprintf(f, "};\n\n");
     fprintf(f, "extern bool kiln_app_middleware(kiln_req *, kiln_res *) __attribute__((weak));\n");
     fprintf(f, "extern const char *const kiln_app_matcher[] __attribute__((weak));\n\n");
-    fprintf(f, "static const kiln_app_def app = { routes, %zu, kiln_app_middleware, kiln_app_matcher };\n\n", n);
+    if (gql->present) {
+        fwrite(gql->code.data, 1, gql->code.len, f);
+        fprintf(f, "static const kiln_app_def app = { routes, %zu, kiln_app_middleware, kiln_app_matcher,\n"
+                   "    graphql_sdl, graphql_resolvers, %zu };\n\n", n, gql->nresolvers);
+    } else {
+        fprintf(f, "static const kiln_app_def app = { routes, %zu, kiln_app_middleware, kiln_app_matcher, 0, 0, 0 };\n\n", n);
+    }
     fprintf(f, "int main(int argc, char **argv)\n{\n    return kiln_main(argc, argv, &app);\n}\n");
     fclose(f);
 }
@@ -240,6 +246,14 @@ int cmd_build(const char *app, bool quiet)
             routes_free(routes, n);
             return 1;
         }
+
+    /* GraphQL: the schema against its resolvers, before compiling anything. */
+    graphql_gen gql;
+    if (graphql_build(app, &gql) != 0) {
+        routes_free(routes, n);
+        graphql_gen_free(&gql);
+        return 1;
+    }
 
     char out[4096], obj[4200], p[8192];
     snprintf(out, sizeof out, "%s/.kiln", app);
@@ -303,6 +317,14 @@ int cmd_build(const char *app, bool quiet)
         }
         closedir(d);
     }
+    /* The .c files of APP/graphql: resolvers keep their global names. */
+    for (size_t i = 0; i < gql.nsources; i++) {
+        char src[8192], o[8192];
+        snprintf(src, sizeof src, "%s/%s", app, gql.sources[i]);
+        snprintf(o, sizeof o, "%s/gql_%s.o", obj, gql.sources[i] + strlen("graphql/"));
+        buf_printf(&link, " %s", o);
+        if (is_stale(src, o, flags_changed, hdr_time)) add_compile(&jl, tc.cc, flags, src, o, NULL);
+    }
     /* APP/middleware.c: the app-wide middleware and its matcher. */
     char mw_src[4300], mw_obj[4300];
     snprintf(mw_src, sizeof mw_src, "%s/middleware.c", app);
@@ -362,7 +384,7 @@ int cmd_build(const char *app, bool quiet)
     snprintf(gen, sizeof gen, "%s/routes.c", out);
     snprintf(gen_o, sizeof gen_o, "%s/routes.o", obj);
     snprintf(server, sizeof server, "%s/server", out);
-    write_routes_c(gen, routes, n);
+    write_routes_c(gen, routes, n, &gql);
     char *qg = quote_arg(gen), *qgo = quote_arg(gen_o), *qsrv = quote_arg(server), *qlib = quote_arg(tc.lib);
     char *cmd = kiln_xmalloc(link.len + 20000);
     snprintf(cmd, link.len + 20000, "%s %s -c %s -o %s", tc.cc, flags, qg, qgo);
@@ -388,6 +410,7 @@ int cmd_build(const char *app, bool quiet)
         print_route_table(app, routes, n);
     }
 done:
+    graphql_gen_free(&gql);
     buf_free(&link);
     free(inc); free(qlibinc); free(qapp);
     routes_free(routes, n);

@@ -28,6 +28,22 @@ int run_jobs(job *jobs, size_t n, int par); /* how many failed                  
 int run1(const char *cmd);              /* 0 on success                                  */
 int run_capture(char **argv, struct buf *out, bool echo); /* exit status, output in out  */
 
+/* graphql.c: APP/graphql/schema.graphql checked against the resolvers of
+ * the .c files of APP/graphql (errors printed with file:line); on success `code` holds
+ * the generated declarations, resolver table and SDL for routes.c, and
+ * `sources` the .c files to compile (APP-relative). 0 ok (present says
+ * whether the app has a schema), -1 on errors. */
+#include "core/buf.h"
+typedef struct graphql_gen {
+    bool present;
+    buf code;
+    size_t nresolvers;
+    char **sources;
+    size_t nsources;
+} graphql_gen;
+int graphql_build(const char *app_dir, graphql_gen *gen);
+void graphql_gen_free(graphql_gen *gen);
+
 /* kiln build APP: returns 0 on success. Prints the route table. */
 int cmd_build(const char *app_dir, bool quiet);
 /* kiln dev [APP] [--port N] [--sanitize] */

@@ -1,0 +1,528 @@
+/*
+ * exec.c -- execution of a GraphQL operation, as graphql-js 16's execute()
+ * does it: operation selection, variable coercion, field collection
+ * (fragments, inline fragments, @skip/@include, merged response keys),
+ * arguments, resolvers (bound C functions or the parent's value by name),
+ * value completion (non-null, lists, leaf serialization, abstract types by
+ * __typename, objects), null propagation exactly as the spec says, and
+ * errors with message, locations, path and extensions.code, in graphql-js's
+ * order. Mutations run their root fields one after the other (they do
+ * anyway: resolvers are synchronous C calls on the request's coroutine).
+ *
+ * The response is built as a tree in the arena, then written as JSON with
+ * graphql-js's key order ({"errors": [...], "data": {...}}) and numbers as
+ * JavaScript prints them.
+ *
+ * Owns: nothing (the arena). Must never: let one field's failure escape its
+ * nearest nullable parent, or write a response graphql-js would not.
+ */
+#include "graphql/exec.h"
+#include "graphql/visit.h"
+#include "json/json.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define S(k) (int)(k).len, (k).ptr
+
+/* ---- Binding -------------------------------------------------------------- */
+
+uint32_t gql_exec_bind(gql_schema *s, const gql_resolver_def *defs, size_t n, const char ***unmatched)
+{
+    const char **bad = arena_alloc(s->a, sizeof(char *) * (n + 1));
+    uint32_t nbad = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool bound = false;
+        for (uint32_t t = 0; t < s->ntypes && !bound; t++) {
+            gql_type *ty = s->types[t];
+            if (ty->builtin || ty->kind != GQL_TK_OBJECT) continue;
+            size_t tl = ty->name.len;
+            if (strncmp(defs[i].name, ty->name.ptr, tl) != 0 || defs[i].name[tl] != '_') continue;
+            gql_field *f = gql_type_field(ty, gql_cstr(defs[i].name + tl + 1));
+            if (f) { f->resolve = defs[i].fn; bound = true; }
+        }
+        if (!bound) bad[nbad++] = defs[i].name;
+    }
+    if (unmatched) *unmatched = bad;
+    return nbad;
+}
+
+/* ---- State ------------------------------------------------------------------- */
+
+typedef struct rpath {
+    const struct rpath *prev;
+    kiln_str key;               /* a response key, or ptr NULL: an index */
+    size_t index;
+} rpath;
+
+typedef struct exec {
+    arena *a;
+    const gql_schema *s;
+    const gql_request *rq;
+    kiln_value *vars;
+    gql_errs errs;
+    const gql_node **fragments;
+    uint32_t nfragments;
+} exec;
+
+struct kiln_gql {
+    exec *x;
+    const gql_field *field;
+    const kiln_value *parent;
+    const kiln_value *args;
+    const kiln_value *result;
+    const char *error, *code;
+};
+
+const kiln_value *kiln_gql_parent(kiln_gql *r) { return r->parent; }
+const kiln_value *gql_r_args(gql_rctx *r) { return r->args; }
+const kiln_value *kiln_gql_arg(kiln_gql *r, const char *name) { return gql_v_get(r->args, gql_cstr(name)); }
+void *gql_r_context(gql_rctx *r) { return r->x->rq->context; }
+kiln_req *kiln_gql_req(kiln_gql *r) { return r->x->rq->context; }
+arena *gql_r_arena(gql_rctx *r) { return r->x->a; }
+const gql_field *gql_r_field(gql_rctx *r) { return r->field; }
+void kiln_gql_return(kiln_gql *r, const kiln_value *v) { r->result = v ? v : gql_v_null(r->x->a); }
+
+void kiln_gql_error(kiln_gql *r, const char *code, const char *fmt, ...)
+{
+    buf b;
+    buf_init(&b, 96);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    r->error = arena_strndup(r->x->a, b.data, b.len);
+    r->code = code ? arena_strdup(r->x->a, code) : NULL;
+    buf_free(&b);
+}
+
+/* A field error: message at the field nodes, with the response path. */
+static void field_error(exec *x, const gql_node *const *nodes, uint32_t n, const rpath *p, const char *code, const char *msg)
+{
+    gql_errs_add(&x->errs, nodes, (int)(n < 8 ? n : 8), "%s", msg);
+    gql_err *e = x->errs.last;
+    e->code = code;
+    /* The path, root first. */
+    const rpath *q[512];
+    int depth = 0;
+    for (const rpath *it = p; it && depth < 512; it = it->prev) q[depth++] = it;
+    kiln_value *arr = gql_v_array(x->a);
+    for (int i = depth - 1; i >= 0; i--)
+        gql_v_put(x->a, arr, (kiln_str){ NULL, 0 },
+                  q[i]->key.ptr ? gql_v_str(x->a, q[i]->key) : gql_v_num(x->a, (double)q[i]->index));
+    e->path = arr;
+}
+
+/* ---- Collecting fields ---------------------------------------------------------- */
+
+typedef gql_field_group group;
+
+typedef struct groups {
+    group *v;
+    uint32_t n, cap;
+    kiln_str *visited;          /* fragment names already spread */
+    uint32_t nvisited, capvisited;
+} groups;
+
+static bool flag_arg(exec *x, const gql_node *d, bool *value)
+{
+    const gql_directive *def = gql_schema_directive(x->s, d->name);
+    if (!def) return false;
+    const char *err = NULL;
+    const gql_node *at = NULL;
+    kiln_value *args = gql_argument_values(x->a, def->args, def->nargs, d, x->vars, &err, &at);
+    const kiln_value *v = args ? gql_v_get(args, gql_cstr("if")) : NULL;
+    if (!v) return false;
+    *value = v->type == KILN_JSON_TRUE;
+    return v->type == KILN_JSON_TRUE || v->type == KILN_JSON_FALSE;
+}
+
+/* shouldIncludeNode: @skip(if: true) or @include(if: false) leave it out. */
+static bool included(exec *x, gql_list dirs)
+{
+    for (const gql_node *d = dirs.first; d; d = d->next)
+        if (gql_kstr_is(d->name, "skip")) { bool v; if (flag_arg(x, d, &v) && v) return false; break; }
+    for (const gql_node *d = dirs.first; d; d = d->next)
+        if (gql_kstr_is(d->name, "include")) { bool v; if (flag_arg(x, d, &v) && !v) return false; break; }
+    return true;
+}
+
+static bool condition_matches(exec *x, const gql_node *cond, const gql_type *t)
+{
+    if (!cond) return true;
+    const gql_type *ct = gql_schema_type(x->s, cond->name);
+    if (!ct) return false;
+    if (ct == t) return true;
+    if (ct->kind == GQL_TK_UNION) {
+        for (uint32_t i = 0; i < ct->nmembers; i++)
+            if (ct->members[i] == t) return true;
+        return false;
+    }
+    if (ct->kind == GQL_TK_INTERFACE)
+        for (uint32_t i = 0; i < t->ninterfaces; i++)
+            if (t->interfaces[i] == ct) return true;
+    return false;
+}
+
+static void add_to_group(exec *x, groups *g, kiln_str key, const gql_node *f)
+{
+    group *gr = NULL;
+    for (uint32_t i = 0; i < g->n && !gr; i++)
+        if (gql_kstr_eq(g->v[i].key, key)) gr = &g->v[i];
+    if (!gr) {
+        if (g->n == g->cap) {
+            uint32_t cap = g->cap ? g->cap * 2 : 8;
+            group *v = arena_alloc(x->a, sizeof(group) * cap);
+            if (g->n) memcpy(v, g->v, sizeof(group) * g->n);
+            g->v = v;
+            g->cap = cap;
+        }
+        gr = &g->v[g->n++];
+        *gr = (group){ .key = key };
+    }
+    if (gr->n == gr->cap) {
+        uint32_t cap = gr->cap ? gr->cap * 2 : 2;
+        const gql_node **v = arena_alloc(x->a, sizeof(gql_node *) * cap);
+        if (gr->n) memcpy(v, gr->nodes, sizeof(gql_node *) * gr->n);
+        gr->nodes = v;
+        gr->cap = cap;
+    }
+    gr->nodes[gr->n++] = f;
+}
+
+static void collect(exec *x, const gql_type *t, const gql_node *set, groups *g, int depth)
+{
+    if (!set || depth > 256) return;
+    for (const gql_node *sel = set->items.first; sel; sel = sel->next) {
+        if (!included(x, sel->directives)) continue;
+        if (sel->kind == GQL_FIELD) {
+            add_to_group(x, g, sel->alias.ptr ? sel->alias : sel->name, sel);
+        } else if (sel->kind == GQL_INLINE_FRAGMENT) {
+            if (condition_matches(x, sel->type, t)) collect(x, t, sel->selection_set, g, depth + 1);
+        } else {
+            bool seen = false;
+            for (uint32_t i = 0; i < g->nvisited && !seen; i++) seen = gql_kstr_eq(g->visited[i], sel->name);
+            if (seen) continue;
+            if (g->nvisited == g->capvisited) {
+                uint32_t cap = g->capvisited ? g->capvisited * 2 : 8;
+                kiln_str *v = arena_alloc(x->a, sizeof(kiln_str) * cap);
+                if (g->nvisited) memcpy(v, g->visited, sizeof(kiln_str) * g->nvisited);
+                g->visited = v;
+                g->capvisited = cap;
+            }
+            g->visited[g->nvisited++] = sel->name;
+            const gql_node *frag = NULL;
+            for (uint32_t i = 0; i < x->nfragments; i++)      /* the last of that name, as graphql-js */
+                if (gql_kstr_eq(x->fragments[i]->name, sel->name)) frag = x->fragments[i];
+            if (!frag || !condition_matches(x, frag->type, t)) continue;
+            collect(x, t, frag->selection_set, g, depth + 1);
+        }
+    }
+}
+
+uint32_t gql_collect_fields(arena *a, const gql_schema *s, const gql_node *doc, const gql_type *t, const gql_node *set,
+                            const kiln_value *vars, const gql_field_group **out)
+{
+    gql_request rq = { .doc = doc };
+    exec x = { .a = a, .s = s, .rq = &rq, .vars = (kiln_value *)vars };
+    x.fragments = arena_alloc(a, sizeof(gql_node *) * (doc->items.len + 1));
+    for (const gql_node *d = doc->items.first; d; d = d->next)
+        if (d->kind == GQL_FRAGMENT_DEF) x.fragments[x.nfragments++] = d;
+    groups g = { 0 };
+    collect(&x, t, set, &g, 0);
+    *out = g.v;
+    return g.n;
+}
+
+/* ---- Completing values ------------------------------------------------------------- */
+
+typedef struct fctx {            /* what every level of one field shares */
+    const gql_type *parent_type;
+    const gql_field *field;
+    const gql_node *const *nodes;
+    uint32_t nnodes;
+} fctx;
+
+static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *source, const rpath *p, const groups *g);
+
+/* false: the error (already recorded by the caller chain) propagates. */
+static bool complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v, const rpath *p, kiln_value **out,
+                     const char **err);
+
+#define msgf(x, ...) gql_arena_printf((x)->a, __VA_ARGS__)
+#define inspect(x, v) gql_inspect_str((x)->a, (v))
+
+/* A scalar's or enum's serialize(). */
+static kiln_value *serialize(exec *x, const gql_type *t, const kiln_value *v, const char **err)
+{
+    bool b = v->type == KILN_JSON_TRUE || v->type == KILN_JSON_FALSE;
+    bool num = v->type == KILN_JSON_NUMBER, str = v->type == KILN_JSON_STRING;
+    if (t->kind == GQL_TK_ENUM) {
+        if (str)
+            for (uint32_t i = 0; i < t->nvalues; i++)
+                if (gql_kstr_eq(t->values[i].name, (kiln_str){ v->str, v->len })) return (kiln_value *)v;
+        *err = msgf(x, "Enum \"%.*s\" cannot represent value: %s", S(t->name), inspect(x, v));
+        return NULL;
+    }
+    if (!t->builtin) return (kiln_value *)v;
+    double d = num ? v->num : 0;
+    bool numeric = num;
+    if (str && v->len) {                          /* Number(string) */
+        char *end;
+        char *s = arena_strndup(x->a, v->str, v->len);
+        while (*s == ' ' || *s == '\t' || *s == '\n') s++;
+        d = strtod(s, &end);
+        while (*end == ' ' || *end == '\t' || *end == '\n') end++;
+        numeric = *s && !*end && !(s[0] == '0' && (s[1] == 'x' || s[1] == 'X'));
+        if (!numeric) d = NAN;
+        numeric = true;
+    }
+    if (gql_kstr_is(t->name, "Int")) {
+        if (b) return gql_v_num(x->a, v->type == KILN_JSON_TRUE);
+        if (!numeric || !isfinite(d) || floor(d) != d) {
+            *err = msgf(x, "Int cannot represent non-integer value: %s", inspect(x, v));
+            return NULL;
+        }
+        if (d > 2147483647.0 || d < -2147483648.0) {
+            *err = msgf(x, "Int cannot represent non 32-bit signed integer value: %s", inspect(x, v));
+            return NULL;
+        }
+        return gql_v_num(x->a, d);
+    }
+    if (gql_kstr_is(t->name, "Float")) {
+        if (b) return gql_v_num(x->a, v->type == KILN_JSON_TRUE);
+        if (!numeric || !isfinite(d)) {
+            *err = msgf(x, "Float cannot represent non numeric value: %s", inspect(x, v));
+            return NULL;
+        }
+        return gql_v_num(x->a, d);
+    }
+    if (gql_kstr_is(t->name, "String")) {
+        if (str) return (kiln_value *)v;
+        if (b) return gql_v_str(x->a, gql_cstr(v->type == KILN_JSON_TRUE ? "true" : "false"));
+        if (num && isfinite(v->num)) return gql_v_str(x->a, gql_cstr(gql_v_num(x->a, v->num)->str));
+        *err = msgf(x, "String cannot represent value: %s", inspect(x, v));
+        return NULL;
+    }
+    if (gql_kstr_is(t->name, "Boolean")) {
+        if (b) return (kiln_value *)v;
+        if (num && isfinite(v->num)) return gql_v_bool(x->a, v->num != 0);
+        *err = msgf(x, "Boolean cannot represent a non boolean value: %s", inspect(x, v));
+        return NULL;
+    }
+    if (str) return (kiln_value *)v;                                       /* ID */
+    if (num && isfinite(v->num) && floor(v->num) == v->num) return gql_v_str(x->a, gql_cstr(gql_v_num(x->a, v->num)->str));
+    *err = msgf(x, "ID cannot represent value: %s", inspect(x, v));
+    return NULL;
+}
+
+/* Record a field error at this level and decide: null here (true, *out
+ * null) or propagate (false) when the type is non-null. */
+static bool handle_error(exec *x, const fctx *f, const gql_tref *t, const rpath *p, const char *code, const char *msg,
+                         kiln_value **out)
+{
+    field_error(x, f->nodes, f->nnodes, p, code, msg);
+    if (t->kind == GQL_REF_NON_NULL) return false;
+    *out = gql_v_null(x->a);
+    return true;
+}
+
+static bool complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v, const rpath *p, kiln_value **out,
+                     const char **err)
+{
+    *err = NULL;
+    if (t->kind == GQL_REF_NON_NULL) {
+        if (!complete(x, f, t->of, v, p, out, err)) return false;
+        if (*err) return true;
+        if ((*out)->type == KILN_JSON_NULL) {
+            *err = msgf(x, "Cannot return null for non-nullable field %.*s.%.*s.", S(f->parent_type->name), S(f->field->name));
+            return true;
+        }
+        return true;
+    }
+    if (!v || v->type == KILN_JSON_NULL) { *out = gql_v_null(x->a); return true; }
+    if (t->kind == GQL_REF_LIST) {
+        if (v->type != KILN_JSON_ARRAY) {
+            *err = msgf(x, "Expected Iterable, but did not find one for field \"%.*s.%.*s\".", S(f->parent_type->name),
+                        S(f->field->name));
+            return true;
+        }
+        kiln_value *list = gql_v_array(x->a);
+        size_t i = 0;
+        for (const kiln_value *it = v->child; it; it = it->next, i++) {
+            rpath ip = { p, { NULL, 0 }, i };
+            kiln_value *item;
+            const char *ierr;
+            if (!complete(x, f, t->of, it, &ip, &item, &ierr)) {
+                if (t->of->kind == GQL_REF_NON_NULL) return false;
+                item = gql_v_null(x->a);
+            } else if (ierr && !handle_error(x, f, t->of, &ip, NULL, ierr, &item)) {
+                return false;
+            }
+            gql_v_put(x->a, list, (kiln_str){ NULL, 0 }, item);
+        }
+        *out = list;
+        return true;
+    }
+    const gql_type *nt = t->named;
+    if (nt->kind == GQL_TK_SCALAR || nt->kind == GQL_TK_ENUM) {
+        *out = serialize(x, nt, v, err);
+        return true;
+    }
+    const gql_type *rt = nt;
+    if (nt->kind == GQL_TK_INTERFACE || nt->kind == GQL_TK_UNION) {
+        const kiln_value *tn = v->type == KILN_JSON_OBJECT ? gql_v_get(v, gql_cstr("__typename")) : NULL;
+        if (!tn) {
+            *err = msgf(x, "Abstract type \"%.*s\" must resolve to an Object type at runtime for field \"%.*s.%.*s\". Either the \"%.*s\" type should provide a \"resolveType\" function or each possible type should provide an \"isTypeOf\" function.",
+                        S(nt->name), S(f->parent_type->name), S(f->field->name), S(nt->name));
+            return true;
+        }
+        if (tn->type != KILN_JSON_STRING) {
+            *err = msgf(x, "Abstract type \"%.*s\" must resolve to an Object type at runtime for field \"%.*s.%.*s\" with value %s, received \"%s\".",
+                        S(nt->name), S(f->parent_type->name), S(f->field->name), inspect(x, v), inspect(x, tn));
+            return true;
+        }
+        kiln_str name = { tn->str, tn->len };
+        rt = gql_schema_type(x->s, name);
+        if (!rt) {
+            *err = msgf(x, "Abstract type \"%.*s\" was resolved to a type \"%.*s\" that does not exist inside the schema.", S(nt->name), S(name));
+            return true;
+        }
+        if (rt->kind != GQL_TK_OBJECT) {
+            *err = msgf(x, "Abstract type \"%.*s\" was resolved to a non-object type \"%.*s\".", S(nt->name), S(name));
+            return true;
+        }
+        if (!condition_matches(x, &(gql_node){ .kind = GQL_NAMED_TYPE, .name = nt->name }, rt)) {
+            *err = msgf(x, "Runtime Object type \"%.*s\" is not a possible type for \"%.*s\".", S(rt->name), S(nt->name));
+            return true;
+        }
+    }
+    groups sub = { 0 };
+    for (uint32_t i = 0; i < f->nnodes; i++) collect(x, rt, f->nodes[i]->selection_set, &sub, 0);
+    *out = execute_fields(x, rt, v, p, &sub);
+    return *out != NULL;
+}
+
+/* ---- Fields ---------------------------------------------------------------------- */
+
+/* executeField: false when a non-null failure propagates to the parent. */
+static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, const group *g, const rpath *p,
+                          kiln_value **out)
+{
+    const gql_node *node = g->nodes[0];
+    if (gql_kstr_is(node->name, "__typename")) { *out = gql_v_str(x->a, t->name); return true; }
+    const gql_field *fd = gql_type_field(t, node->name);
+    if (!fd && t == x->s->query && !x->rq->no_introspection) {
+        if (gql_kstr_is(node->name, "__schema")) fd = x->s->meta_schema;
+        else if (gql_kstr_is(node->name, "__type")) fd = x->s->meta_type;
+    }
+    if (!fd) { *out = NULL; return true; }                       /* left out */
+    fctx f = { t, fd, g->nodes, g->n };
+    const char *aerr = NULL;
+    const gql_node *at = NULL;
+    kiln_value *args = gql_argument_values(x->a, fd->args, fd->nargs, node, x->vars, &aerr, &at);
+    if (!args) {                 /* located at the node the message names */
+        fctx fa = { t, fd, &at, 1 };
+        return handle_error(x, &fa, fd->type, p, NULL, aerr, out);
+    }
+    gql_rctx r = { .x = x, .field = fd, .parent = source, .args = args };
+    if (fd->resolve) fd->resolve(&r);
+    else r.result = source && source->type == KILN_JSON_OBJECT ? gql_v_get(source, fd->name) : NULL;
+    if (r.error) return handle_error(x, &f, fd->type, p, r.code, r.error, out);
+    const char *err;
+    if (!complete(x, &f, fd->type, r.result, p, out, &err)) {
+        if (fd->type->kind == GQL_REF_NON_NULL) return false;
+        *out = gql_v_null(x->a);
+        return true;
+    }
+    if (err) return handle_error(x, &f, fd->type, p, NULL, err, out);
+    return true;
+}
+
+/* executeFields: the object, or NULL when a non-null field failed. */
+static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *source, const rpath *p, const groups *g)
+{
+    kiln_value *obj = gql_v_object(x->a);
+    for (uint32_t i = 0; i < g->n; i++) {
+        rpath fp = { p, g->v[i].key, 0 };
+        kiln_value *v;
+        if (!execute_field(x, t, source, &g->v[i], &fp, &v)) return NULL;
+        if (v) gql_v_put(x->a, obj, g->v[i].key, v);
+    }
+    return obj;
+}
+
+/* ---- The response ---------------------------------------------------------------- */
+
+static void write_errors(buf *out, const gql_errs *errs)
+{
+    buf_puts(out, "\"errors\":[");
+    for (const gql_err *e = errs->first; e; e = e->next) {
+        if (e != errs->first) buf_putc(out, ',');
+        buf_puts(out, "{\"message\":");
+        json_escape(out, e->message, strlen(e->message));
+        if (e->nlocs) {
+            buf_puts(out, ",\"locations\":[");
+            for (uint32_t i = 0; i < e->nlocs; i++)
+                buf_printf(out, "%s{\"line\":%u,\"column\":%u}", i ? "," : "", e->locs[i].line, e->locs[i].column);
+            buf_putc(out, ']');
+        }
+        if (e->path) { buf_puts(out, ",\"path\":"); gql_stringify(out, e->path); }
+        if (e->code) { buf_puts(out, ",\"extensions\":{\"code\":"); json_escape(out, e->code, strlen(e->code)); buf_putc(out, '}'); }
+        buf_putc(out, '}');
+    }
+    buf_putc(out, ']');
+}
+
+static void respond(buf *out, const gql_errs *errs, bool has_data, const kiln_value *data)
+{
+    buf_putc(out, '{');
+    if (errs->count) write_errors(out, errs);
+    if (has_data) {
+        if (errs->count) buf_putc(out, ',');
+        buf_puts(out, "\"data\":");
+        if (data) gql_stringify(out, data);
+        else buf_puts(out, "null");
+    }
+    buf_putc(out, '}');
+}
+
+void gql_execute(arena *a, const gql_schema *s, const gql_request *rq, buf *out)
+{
+    exec x = { .a = a, .s = s, .rq = rq };
+    x.errs = (gql_errs){ .a = a, .src = rq->src, .src_len = rq->src_len };
+
+    /* getOperation, and the fragments. */
+    const gql_node *op = NULL;
+    uint32_t nops = 0;
+    x.fragments = arena_alloc(a, sizeof(gql_node *) * (rq->doc->items.len + 1));
+    for (const gql_node *d = rq->doc->items.first; d; d = d->next) {
+        if (d->kind == GQL_FRAGMENT_DEF) x.fragments[x.nfragments++] = d;
+        if (d->kind != GQL_OPERATION) continue;
+        nops++;
+        if (rq->operation_name.ptr ? gql_kstr_eq(d->name, rq->operation_name) : !op) op = d;
+    }
+    if (!op || (!rq->operation_name.ptr && nops > 1)) {
+        if (rq->operation_name.ptr) gql_errs_add(&x.errs, NULL, 0, "Unknown operation named \"%.*s\".", S(rq->operation_name));
+        else if (nops > 1) gql_errs_add(&x.errs, NULL, 0, "Must provide operation name if query contains multiple operations.");
+        else gql_errs_add(&x.errs, NULL, 0, "Must provide an operation.");
+        respond(out, &x.errs, false, NULL);
+        return;
+    }
+    x.vars = gql_coerce_variables(a, s, op, rq->variables, &x.errs);
+    if (!x.vars) { respond(out, &x.errs, false, NULL); return; }
+
+    const gql_type *root = op->op == GQL_QUERY ? s->query : op->op == GQL_MUTATION ? s->mutation : s->subscription;
+    if (!root) {
+        static const char *const names[] = { "query", "mutation", "subscription" };
+        gql_errs_add(&x.errs, &op, 1, "Schema is not configured to execute %s operation.", names[op->op]);
+        respond(out, &x.errs, true, NULL);
+        return;
+    }
+    groups g = { 0 };
+    collect(&x, root, op->selection_set, &g, 0);
+    kiln_value *data = execute_fields(&x, root, rq->root, NULL, &g);
+    respond(out, &x.errs, true, data);
+}

@@ -1,0 +1,59 @@
+/*
+ * exec.h -- internal to src/graphql (the HTTP binding and the app API sit
+ * on it): executing an operation of a parsed document against a schema, as
+ * graphql-js 16's execute() does, with resolvers as plain C functions.
+ *
+ * Resolvers are bound by name: "Type_field" (Query_posts, Post_author). A
+ * field without one reads its parent's value by name (a JSON object's
+ * member). A resolver reads its parent, arguments and context through the
+ * gql_rctx it gets, and returns one value (a kiln_value tree; lists and
+ * objects for list and object fields) or an error.
+ */
+#ifndef KILN_GQL_EXEC_H
+#define KILN_GQL_EXEC_H
+
+#include "graphql/values.h"
+
+/* The resolver context is kiln.h's kiln_gql; resolvers and their table are
+ * kiln.h's types (kiln_gql_parent, kiln_gql_arg, kiln_gql_return,
+ * kiln_gql_error are the resolver API, for Kiln's own resolvers too). */
+typedef kiln_gql gql_rctx;
+typedef kiln_gql_resolver_def gql_resolver_def;
+
+/* Bind resolvers to the schema's fields by name. Returns the number of
+ * definitions that match no field (their names in *unmatched, arena). */
+uint32_t gql_exec_bind(gql_schema *s, const gql_resolver_def *defs, size_t n, const char ***unmatched);
+
+typedef struct gql_request {
+    const gql_node *doc;        /* parsed (and validated) document          */
+    const char *src;            /* its text, for error locations            */
+    size_t src_len;
+    kiln_str operation_name;    /* {NULL,0}: the only operation            */
+    const kiln_value *variables;/* JSON object or NULL                      */
+    const kiln_value *root;     /* the root value, or NULL                  */
+    void *context;              /* handed to resolvers (the request)        */
+    bool no_introspection;      /* __schema / __type are unknown fields     */
+} gql_request;
+
+/* Execute and write the response as JSON ({"errors":[...],"data":{...}},
+ * graphql-js's key order) onto out. Everything else lives in `a`. */
+void gql_execute(arena *a, const gql_schema *s, const gql_request *rq, buf *out);
+
+/* collectFields: the selections of `set` on type t, grouped by response
+ * key in order (fragments, inline fragments, @skip/@include with vars).
+ * Returns the number of groups; *out is arena memory. */
+typedef struct gql_field_group {
+    kiln_str key;
+    const gql_node **nodes;
+    uint32_t n, cap;
+} gql_field_group;
+uint32_t gql_collect_fields(arena *a, const gql_schema *s, const gql_node *doc, const gql_type *t, const gql_node *set,
+                            const kiln_value *vars, const gql_field_group **out);
+
+/* ---- For resolvers, beside kiln.h's API -------------------------------- */
+const kiln_value *gql_r_args(gql_rctx *r);                 /* an object   */
+void *gql_r_context(gql_rctx *r);
+arena *gql_r_arena(gql_rctx *r);
+const gql_field *gql_r_field(gql_rctx *r);
+
+#endif

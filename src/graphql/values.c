@@ -1,0 +1,240 @@
+/*
+ * values.c -- runtime values as graphql-js sees them: constructors for
+ * kiln_value trees in an arena, JavaScript's `undefined` marker, numbers
+ * printed as JavaScript's Number#toString prints them, and the two ways
+ * graphql-js prints a value: inspect() in messages, JSON.stringify() in
+ * responses. Input coercion is in coerce.c.
+ *
+ * Owns: nothing (the caller's arena). Must never: print a value other than
+ * graphql-js would.
+ */
+#include "graphql/values.h"
+#include "graphql/visit.h"
+#include "json/json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define S(k) (int)(k).len, (k).ptr
+
+/* ---- Numbers ----------------------------------------------------------------- */
+
+void gql_js_number(buf *out, double v)
+{
+    if (v == 0) { buf_putc(out, '0'); return; }
+    if (v < 0) { buf_putc(out, '-'); v = -v; }
+    char tmp[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+        if (strtod(tmp, NULL) == v) break;
+    }
+    char digits[24];
+    int k = 0;
+    const char *p = tmp;
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9') digits[k++] = *p;
+    while (k > 1 && digits[k - 1] == '0') k--;
+    int n = atoi(p + 1) + 1;     /* v = 0.d1d2... x 10^n */
+    if (k <= n && n <= 21) {
+        buf_append(out, digits, (size_t)k);
+        for (int i = k; i < n; i++) buf_putc(out, '0');
+    } else if (0 < n && n <= 21) {
+        buf_append(out, digits, (size_t)n);
+        buf_putc(out, '.');
+        buf_append(out, digits + n, (size_t)(k - n));
+    } else if (-6 < n && n <= 0) {
+        buf_puts(out, "0.");
+        for (int i = 0; i < -n; i++) buf_putc(out, '0');
+        buf_append(out, digits, (size_t)k);
+    } else {
+        buf_putc(out, digits[0]);
+        if (k > 1) { buf_putc(out, '.'); buf_append(out, digits + 1, (size_t)(k - 1)); }
+        buf_printf(out, "e%c%d", n - 1 >= 0 ? '+' : '-', abs(n - 1));
+    }
+}
+
+/* ---- Constructors -------------------------------------------------------------- */
+
+static kiln_value *node(arena *a, kiln_json_type t)
+{
+    kiln_value *v = arena_calloc(a, sizeof *v);
+    v->type = t;
+    return v;
+}
+
+kiln_value *gql_v_null(arena *a) { return node(a, KILN_JSON_NULL); }
+
+static const char undefined_mark[] = "undefined";
+
+kiln_value *gql_v_undefined(arena *a)
+{
+    kiln_value *v = node(a, KILN_JSON_NULL);
+    v->str = undefined_mark;
+    return v;
+}
+
+bool gql_v_is_undefined(const kiln_value *v) { return v && v->type == KILN_JSON_NULL && v->str == undefined_mark; }
+
+/* A host object is an OBJECT node with no members whose `str` points to
+ * its gql_host (ordinary objects have str NULL). */
+static const char host_mark[] = "host";
+
+kiln_value *gql_v_host(arena *a, gql_host_kind kind, const void *ptr)
+{
+    gql_host *h = arena_alloc(a, sizeof *h);
+    h->magic = host_mark;
+    h->kind = kind;
+    h->ptr = ptr;
+    kiln_value *v = node(a, KILN_JSON_OBJECT);
+    v->str = (const char *)h;
+    return v;
+}
+
+const gql_host *gql_v_host_of(const kiln_value *v)
+{
+    if (!v || v->type != KILN_JSON_OBJECT || !v->str) return NULL;
+    const gql_host *h = (const gql_host *)(const void *)v->str;
+    return h->magic == host_mark ? h : NULL;
+}
+kiln_value *gql_v_bool(arena *a, bool b) { return node(a, b ? KILN_JSON_TRUE : KILN_JSON_FALSE); }
+kiln_value *gql_v_array(arena *a) { return node(a, KILN_JSON_ARRAY); }
+kiln_value *gql_v_object(arena *a) { return node(a, KILN_JSON_OBJECT); }
+
+kiln_value *gql_v_num(arena *a, double d)
+{
+    kiln_value *v = node(a, KILN_JSON_NUMBER);
+    buf b;
+    buf_init(&b, 32);
+    gql_js_number(&b, d);
+    v->str = arena_strndup(a, b.data, b.len);
+    v->len = b.len;
+    v->num = d;
+    buf_free(&b);
+    return v;
+}
+
+kiln_value *gql_v_str(arena *a, kiln_str s)
+{
+    kiln_value *v = node(a, KILN_JSON_STRING);
+    v->str = arena_strndup(a, s.ptr ? s.ptr : "", s.len);
+    v->len = s.len;
+    return v;
+}
+
+const kiln_value *gql_v_get(const kiln_value *obj, kiln_str key)
+{
+    if (!obj || obj->type != KILN_JSON_OBJECT) return NULL;
+    const kiln_value *found = NULL;
+    for (const kiln_value *c = obj->child; c; c = c->next)
+        if (c->key_len == key.len && memcmp(c->key, key.ptr, key.len) == 0) found = c;
+    return found;
+}
+
+void gql_v_put(arena *a, kiln_value *container, kiln_str key, kiln_value *v)
+{
+    kiln_value *copy = arena_alloc(a, sizeof *copy);
+    *copy = *v;
+    copy->next = NULL;
+    copy->key = NULL;
+    copy->key_len = 0;
+    kiln_value **link = &container->child;
+    if (container->type == KILN_JSON_OBJECT) {
+        for (kiln_value *c = container->child; c; c = c->next)
+            if (c->key_len == key.len && memcmp(c->key, key.ptr, key.len) == 0) {
+                kiln_value *next = c->next;
+                const char *k = c->key;
+                *c = *copy;
+                c->key = k;
+                c->key_len = key.len;
+                c->next = next;
+                return;
+            }
+        copy->key = arena_strndup(a, key.ptr, key.len);
+        copy->key_len = key.len;
+    }
+    while (*link) link = &(*link)->next;
+    *link = copy;
+    container->len++;
+}
+
+/* ---- Printing values --------------------------------------------------------------- */
+
+static void inspect_at(buf *out, const kiln_value *v, int depth)
+{
+    switch (v->type) {
+    case KILN_JSON_NULL: buf_puts(out, "null"); return;
+    case KILN_JSON_TRUE: buf_puts(out, "true"); return;
+    case KILN_JSON_FALSE: buf_puts(out, "false"); return;
+    case KILN_JSON_NUMBER: gql_js_number(out, v->num); return;
+    case KILN_JSON_STRING: json_escape(out, v->str, v->len); return;
+    case KILN_JSON_ARRAY: {
+        if (!v->len) { buf_puts(out, "[]"); return; }
+        if (depth > 2) { buf_puts(out, "[Array]"); return; }
+        buf_putc(out, '[');
+        size_t i = 0;
+        for (const kiln_value *c = v->child; c && i < 10; c = c->next, i++) {
+            if (i) buf_puts(out, ", ");
+            inspect_at(out, c, depth + 1);
+        }
+        if (v->len == 11) buf_puts(out, ", ... 1 more item");
+        else if (v->len > 11) buf_printf(out, ", ... %zu more items", v->len - 10);
+        buf_putc(out, ']');
+        return;
+    }
+    case KILN_JSON_OBJECT:
+        if (!v->len) { buf_puts(out, "{}"); return; }
+        if (depth > 2) { buf_puts(out, "[Object]"); return; }
+        buf_puts(out, "{ ");
+        for (const kiln_value *c = v->child; c; c = c->next) {
+            if (c != v->child) buf_puts(out, ", ");
+            buf_append(out, c->key, c->key_len);
+            buf_puts(out, ": ");
+            inspect_at(out, c, depth + 1);
+        }
+        buf_puts(out, " }");
+        return;
+    }
+}
+
+void gql_inspect(buf *out, const kiln_value *v) { inspect_at(out, v, 0); }
+
+const char *gql_inspect_str(arena *a, const kiln_value *v)
+{
+    buf b;
+    buf_init(&b, 64);
+    gql_inspect(&b, v);
+    const char *s = arena_strndup(a, b.data, b.len);
+    buf_free(&b);
+    return s;
+}
+
+void gql_stringify(buf *out, const kiln_value *v)
+{
+    switch (v->type) {
+    case KILN_JSON_NULL: buf_puts(out, "null"); return;
+    case KILN_JSON_TRUE: buf_puts(out, "true"); return;
+    case KILN_JSON_FALSE: buf_puts(out, "false"); return;
+    case KILN_JSON_NUMBER:
+        if (isfinite(v->num)) gql_js_number(out, v->num);
+        else buf_puts(out, "null");
+        return;
+    case KILN_JSON_STRING: json_escape(out, v->str, v->len); return;
+    case KILN_JSON_ARRAY:
+    case KILN_JSON_OBJECT: {
+        bool obj = v->type == KILN_JSON_OBJECT;
+        buf_putc(out, obj ? '{' : '[');
+        bool first = true;
+        for (const kiln_value *c = v->child; c; c = c->next) {
+            if (obj && gql_v_is_undefined(c)) continue;
+            if (!first) buf_putc(out, ',');
+            first = false;
+            if (obj) { json_escape(out, c->key, c->key_len); buf_putc(out, ':'); }
+            if (gql_v_is_undefined(c)) buf_puts(out, "null");
+            else gql_stringify(out, c);
+        }
+        buf_putc(out, obj ? '}' : ']');
+        return;
+    }
+    }
+}
