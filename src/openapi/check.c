@@ -57,7 +57,28 @@ static const char *read_file(arena *a, const char *path, size_t *len)
     return s;
 }
 
+/* The default title: the app folder's name. */
+static const char *folder_name(arena *a, const char *dir)
+{
+    char abs[4096];
+    if (realpath(dir, abs)) dir = abs;
+    const char *s = dir + strlen(dir);
+    while (s > dir && s[-1] == '/') s--;
+    const char *end = s;
+    while (s > dir && s[-1] != '/') s--;
+    return end > s ? arena_strndup(a, s, (size_t)(end - s)) : "Kiln app";
+}
+
+static int info_load(arena *a, const char *app_dir, openapi_info *info, const char **err);
+
 int openapi_info_load(arena *a, const char *app_dir, openapi_info *info, const char **err)
+{
+    int rc = info_load(a, app_dir, info, err);
+    if (rc == 0 && !info->title) info->title = folder_name(a, app_dir);
+    return rc;
+}
+
+static int info_load(arena *a, const char *app_dir, openapi_info *info, const char **err)
 {
     memset(info, 0, sizeof *info);
     char path[4200];
@@ -189,14 +210,6 @@ int kiln_openapi_main(const kiln_app_def *app)
         fprintf(stderr, "kiln openapi: %s: broken schema: %s\n", file, err);
         rc = 1;
     } else {
-        if (!info.title) {
-            /* The app folder's name. */
-            const char *s = dir + strlen(dir);
-            while (s > dir && s[-1] == '/') s--;
-            const char *end = s;
-            while (s > dir && s[-1] != '/') s--;
-            info.title = end > s ? arena_strndup(&a, s, (size_t)(end - s)) : NULL;
-        }
         buf out;
         buf_init(&out, 16384);
         openapi_write(&out, app, &info);
@@ -206,4 +219,44 @@ int kiln_openapi_main(const kiln_app_def *app)
     }
     arena_destroy(&a);
     return rc;
+}
+
+/* ---- /_kiln/openapi.json ----------------------------------------------------- */
+
+bool openapi_serving(void)
+{
+    static int on = -1;
+    if (on < 0) {
+        const char *e = getenv("KILN_OPENAPI");
+        on = e && !strcmp(e, "1");
+    }
+    return on == 1;
+}
+
+static void destroy_arena(void *a) { arena_destroy(a); }
+
+void openapi_answer(kiln_req *req, kiln_res *res, const kiln_app_def *app, bool fresh)
+{
+    static buf cached;          /* production: the app never changes */
+    if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+        kiln_set_header(res, "Allow", "GET, HEAD");
+        kiln_error(res, 405, "Method Not Allowed");
+        return;
+    }
+    if (fresh || !cached.len) {
+        arena *a = kiln_alloc(req, sizeof *a);
+        arena_init(a, 4096);
+        kiln_defer(req, destroy_arena, a);
+        openapi_info info;
+        const char *err = NULL;
+        if (openapi_info_load(a, db_app_dir(), &info, &err) != 0) {
+            kiln_log(req, "error", "%s", err);
+            kiln_error(res, 500, err);
+            return;
+        }
+        cached.len = 0;
+        openapi_write(&cached, app, &info);
+    }
+    kiln_set_header(res, "Cache-Control", "no-store");
+    kiln_send(res, 200, "application/json; charset=utf-8", cached.data, cached.len);
 }

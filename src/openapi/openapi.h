@@ -34,8 +34,7 @@
 #include "core/core.h"
 #include "json/json.h"
 
-/* The document's info block. Fields NULL: defaults (the app folder's name,
- * "0.0.0"). */
+/* The document's info block. version NULL: "0.0.0". */
 typedef struct openapi_info {
     const char *title;
     const char *version;
@@ -43,8 +42,8 @@ typedef struct openapi_info {
 } openapi_info;
 
 /* Read the "openapi": {"info": {...}} block of APP/kiln.json into *info
- * (strings in `a`). A missing file, or one without the block, leaves *info
- * zeroed and returns 0. Invalid JSON, or a field of the wrong type: -1 with
+ * (strings in `a`); the title defaults to the app folder's name. A missing
+ * file, or one without the block, is not an error. Invalid JSON, or a field of the wrong type: -1 with
  * *err (in `a`) saying what and where. */
 int openapi_info_load(arena *a, const char *app_dir, openapi_info *info, const char **err);
 
@@ -80,5 +79,12 @@ bool openapi_declared(const kiln_config *cfg, int method, int status, const kiln
 const char *openapi_check_response(arena *a, const kiln_config *cfg, int method, int status,
                                    const char *content_type, const char *body, size_t len,
                                    const kiln_response **decl);
+
+/* /_kiln/openapi.json: served by `kiln dev` always, by `kiln start` when
+ * KILN_OPENAPI=1 (openapi_serving() says which). openapi_answer() answers
+ * GET/HEAD with the document of `app` (fresh: rebuilt each time, for dev's
+ * reloads; else built once per process), other methods 405. */
+bool openapi_serving(void);
+void openapi_answer(kiln_req *req, kiln_res *res, const kiln_app_def *app, bool fresh);
 
 #endif

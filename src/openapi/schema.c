@@ -29,6 +29,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define KEY(w, k) jw_key((w), (k), sizeof(k) - 1)
 
@@ -179,12 +180,94 @@ static char *fit(arena *a, const kiln_rule *r, const char *c)
     return s;
 }
 
+/* A string a simple pattern matches, built by walking it: literals as they
+ * are, \\d -> 0, \\w -> a, a class -> its first character, a group's first
+ * alternative, each atom repeated its least count (at least once for +).
+ * Anything it gets wrong is caught by the regex test that follows. */
+typedef struct gen { const char *p; buf *out; int depth; } gen;
+
+static void gen_seq(gen *g);
+
+static void gen_atom(gen *g, buf *atom)
+{
+    const char *p = g->p;
+    if (*p == '(') {
+        p += p[1] == '?' && p[2] == ':' ? 3 : 1;
+        gen sub = { p, atom, g->depth + 1 };
+        if (sub.depth < 16) gen_seq(&sub);
+        /* skip the other alternatives up to the matching ')' */
+        int level = 0;
+        for (p = sub.p; *p; p++) {
+            if (*p == '\\' && p[1]) { p++; continue; }
+            if (*p == '(') level++;
+            else if (*p == ')' && level-- == 0) { p++; break; }
+        }
+    } else if (*p == '[') {
+        p++;
+        bool neg = *p == '^';
+        if (neg) p++;
+        char c = neg ? 'x' : 0;
+        for (bool first = true; *p && (*p != ']' || first); p++, first = false) {
+            char here = *p;
+            if (*p == '\\' && p[1]) { p++; here = *p == 'd' ? '0' : *p == 'w' ? 'a' : *p == 's' ? ' ' : *p; }
+            if (!c) c = here;
+        }
+        if (*p == ']') p++;
+        buf_putc(atom, c ? c : 'a');
+    } else if (*p == '\\' && p[1]) {
+        char e = p[1];
+        buf_putc(atom, e == 'd' ? '0' : e == 'w' || e == 'D' || e == 'S' ? 'a' : e == 's' ? ' ' : e == 'W' ? '-' : e);
+        p += 2;
+    } else {
+        buf_putc(atom, *p == '.' ? 'a' : *p);
+        p++;
+    }
+    g->p = p;
+}
+
+static void gen_seq(gen *g)
+{
+    while (*g->p && *g->p != '|' && *g->p != ')' && g->out->len < 256) {
+        if (*g->p == '^' || *g->p == '$') { g->p++; continue; }
+        buf atom;
+        buf_init(&atom, 16);
+        gen_atom(g, &atom);
+        long times = 1;
+        const char *p = g->p;
+        if (*p == '*' || *p == '?') { times = 0; p++; }
+        else if (*p == '+') p++;
+        else if (*p == '{') {
+            char *end;
+            times = strtol(p + 1, &end, 10);
+            p = strchr(p, '}') ? strchr(p, '}') + 1 : p + 1;
+            if (times < 0 || times > 64) times = 1;
+        }
+        if (*p == '?') p++;                  /* lazy */
+        g->p = p;
+        for (long i = 0; i < times; i++) buf_append(g->out, atom.data, atom.len);
+        buf_free(&atom);
+    }
+}
+
+static const char *pattern_example(arena *a, const char *pattern)
+{
+    buf out;
+    buf_init(&out, 64);
+    gen g = { pattern, &out, 0 };
+    gen_seq(&g);
+    const char *s = arena_strndup(a, out.data ? out.data : "", out.len);
+    buf_free(&out);
+    return s;
+}
+
 static const char *string_example(arena *a, const kiln_rule *r)
 {
     if (r->email) return "user@example.com";
     if (!r->pattern) return fit(a, r, "example");
-    for (size_t i = 0; i < ARRAY_LEN(candidates); i++) {
-        const char *tries[2] = { candidates[i], fit(a, r, candidates[i]) };
+    const char *built = pattern_example(a, r->pattern);
+    for (size_t i = 0; i <= ARRAY_LEN(candidates); i++) {
+        const char *c = i == 0 ? built : candidates[i - 1];
+        const char *tries[2] = { c, fit(a, r, c) };
         for (int k = 0; k < 2; k++) {
             const char *s = tries[k];
             if (!s) continue;

@@ -12,6 +12,7 @@
  * a request whose 504 has already gone out.
  */
 #include "runtime/server.h"
+#include "openapi/openapi.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,33 @@ static void on_duration(loop_timer *t)
     }
 }
 
+/* kiln dev: a response of a route that declares its responses is checked
+ * against the declaration; a mismatch is reported on the terminal with the
+ * declaration's file and line (the route's file when the status itself is
+ * not declared). The response goes out unchanged. */
+static void check_declared(conn *c)
+{
+    struct kiln_req_private *p = &c->priv;
+    const kiln_response *d = NULL;
+    const char *why = openapi_check_response(&c->arena, p->config, p->method, c->res.status, c->res.content_type,
+                                             c->res_body.data, c->res_body.len, &d);
+    if (!why) return;
+    const kiln_route_def *r = p->match.route;
+    const char *file = d && d->file ? d->file : r->file;
+    const char *rel = strstr(file, r->file);   /* dev compiles with absolute paths */
+    buf f;
+    buf_init(&f, 256);
+    buf_puts(&f, "\"file\":");
+    json_escape(&f, rel ? rel : file, strlen(rel ? rel : file));
+    buf_printf(&f, ",\"line\":%d,\"route\":", d ? d->line : 1);
+    json_escape(&f, r->pattern, strlen(r->pattern));
+    buf_printf(&f, ",\"method\":\"%s\",\"status\":%d,\"problem\":", c->req.method, c->res.status);
+    json_escape(&f, why, strlen(why));
+    buf_putc(&f, '\0');
+    log_event(LOG_WARN, c->req.id, "response does not match its declaration", "%s", f.data);
+    buf_free(&f);
+}
+
 void dispatch_finish(conn *c)
 {
     struct kiln_req_private *p = &c->priv;
@@ -228,6 +256,7 @@ void dispatch_finish(conn *c)
             int n = snprintf(body, sizeof body, "{\"error\":\"Internal Server Error\",\"requestId\":\"%s\"}", c->req.id);
             res_simple(c, 500, "application/json; charset=utf-8", body, (size_t)n, NULL);
         } else {
+            if (UNLIKELY(kiln_dev_mode) && p->config && p->match.route) check_declared(c);
             res_write_head_and_body(c);
         }
         double ms = (double)(now_ns() - p->start_ns) / 1e6;
@@ -300,6 +329,16 @@ void dispatch_request(conn *c)
         if (has_body) c->close_after = true;
         kiln_redirect(&c->res, 308, loc);
         goto respond_now;
+    }
+
+    /* The API description (src/openapi): kiln dev, or KILN_OPENAPI=1. */
+    if (UNLIKELY(h->path_len == 19 && !memcmp(h->path, "/_kiln/openapi.json", 19))
+        && (kiln_dev_mode || openapi_serving())) {
+        if (has_body) c->close_after = true;
+        c->state = CS_HANDLER;
+        openapi_answer(&c->req, &c->res, c->w->app, kiln_dev_mode);
+        dispatch_finish(c);
+        return;
     }
 
     int mr = h->path[0] == '/' ? router_match(c->w->router, h->path, h->path_len, &c->arena, &p->match)
