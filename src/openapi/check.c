@@ -43,15 +43,9 @@ static char *aprintf(arena *a, const char *fmt, ...)
 
 static const char *read_file(arena *a, const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
     buf b;
     buf_init(&b, 1024);
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0 && b.len < (1u << 20)) buf_append(&b, tmp, n);
-    fclose(f);
-    char *s = arena_strndup(a, b.data ? b.data : "", b.len);
+    char *s = buf_read_file(&b, path) ? arena_strndup(a, b.data, b.len) : NULL;
     *len = b.len;
     buf_free(&b);
     return s;

@@ -43,16 +43,11 @@ static const char *const method_syms[KILN_METHOD_COUNT] = { "GET", "HEAD", "POST
 
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
     buf b;
     buf_init(&b, 4096);
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) buf_append(&b, tmp, n);
-    fclose(f);
-    buf_putc(&b, '\0');
-    return b.data;
+    if (buf_read_file(&b, path)) return b.data;
+    buf_free(&b);
+    return NULL;
 }
 
 static void *open_so(dev_gen *g, const char *path, buf *err)
