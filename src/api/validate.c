@@ -46,6 +46,22 @@ static void check_or_panic(const kiln_rule *schema)
     if (err) KILN_PANIC("broken schema: %s", err);
 }
 
+/* A declared response's shape (kiln_config.responses): its field list, or
+ * its array's items rule checked as the one field of a list (not cached:
+ * the list is on this stack). NULL when sound, else a malloc'd message. */
+static char *check_response(const kiln_response *d)
+{
+    if (d->body) return validate_check_schema(d->body);
+    if (!d->items) return NULL;
+    const kiln_rule list[2] = { { .name = "items", .type = KILN_T_ARRAY, .items = d->items }, { 0 } };
+    arena a;
+    arena_init(&a, 1024);
+    const char *err = schema_check(&a, list);
+    char *out = err ? kiln_xstrdup(err) : NULL;
+    arena_destroy(&a);
+    return out;
+}
+
 /* Every schema of every route's config: at start, in the master. */
 int validate_check_routes(const kiln_route_def *routes, size_t n)
 {
@@ -53,6 +69,14 @@ int validate_check_routes(const kiln_route_def *routes, size_t n)
         const kiln_config *c = routes[i].config;
         if (!c) continue;
         for (int m = 0; m < KILN_METHOD_COUNT; m++) {
+            for (const kiln_response *d = c->responses[m]; d && d->status; d++) {
+                char *err = check_response(d);
+                if (err) {
+                    fprintf(stderr, "kiln: %s: broken response schema (status %d): %s\n", routes[i].file, d->status, err);
+                    free(err);
+                    return -1;
+                }
+            }
             const kiln_rule *s[2] = { c->body[m], c->query[m] };
             for (int k = 0; k < 2; k++) {
                 if (!s[k]) continue;

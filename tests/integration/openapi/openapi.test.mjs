@@ -504,3 +504,20 @@ test('kiln dev serves the document and reports responses that break their declar
     await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
   }
 });
+
+test('a broken response declaration stops kiln start and kiln openapi, naming the file', { skip: skipReason ?? false, timeout: 600_000 }, async () => {
+  const dir = path.join(tmp, 'broken');
+  fs.mkdirSync(path.join(dir, 'pages/api'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'pages/api/bad.c'), `#include <kiln.h>
+const kiln_config config = { .responses = { [KILN_GET] = KILN_RESPONSES(
+    KILN_RESPONSE(200, .items = KILN_ITEMS(KILN_STRING(NULL, KILN_MIN(10), KILN_MAX(8))))) } };
+void GET(kiln_req *req, kiln_res *res) { kiln_json(res, 200, "[]"); }
+`);
+  const doc = spawnSync(KILN, ['openapi', dir], { encoding: 'utf8', timeout: 120_000 });
+  assert.notEqual(doc.status, 0);
+  assert.match(doc.stderr, /pages\/api\/bad\.c: broken schema: .*min \(10\) is greater than max \(8\)/);
+  const port = await freePort();
+  const start = spawnSync(KILN, ['start', dir, '--port', String(port), '--workers', '1'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(start.status, 1);
+  assert.match(start.stderr, /pages\/api\/bad\.c: broken response schema \(status 200\): .*min \(10\) is greater than max \(8\)/);
+});
