@@ -348,6 +348,13 @@ static void operation(jw_state *w, const kiln_app_def *app, const kiln_route_def
     kv(w, "file", r->file);
     kv(w, "style", any ? "handler" : "methods");
     jw_end(w);
+    if (declares(responses_for(r, m), 101)) {
+        /* A WebSocket route (kiln_ws_accept in a GET): OpenAPI has no words
+         * for the conversation after the upgrade; the route says it with a
+         * declared 101, and tools see this mark. */
+        KEY(w, "x-kiln-websocket");
+        jw_bool(w, true);
+    }
     parameters(w, r, m, pf);
     request_body(w, r, m);
     responses(w, app, r, m);
@@ -362,12 +369,13 @@ static void operation(jw_state *w, const kiln_app_def *app, const kiln_route_def
 }
 
 /* The kind of a route decides how it is described. Today every route is an
- * HTTP route (per-method functions or one handler). Extension point: a
- * WebSocket route (an upgrade on GET: describe GET with a 101 response and
- * x-kiln-websocket) or the GraphQL endpoint (POST/GET with the GraphQL
- * request and response shapes, x-kiln-graphql) adds a kind here and its own
- * writer beside path_item(); the route table must first say which kind a
- * route is (kiln_route_def has no such field yet). */
+ * HTTP route (per-method functions or one handler); a WebSocket route is one
+ * whose GET declares 101 (marked x-kiln-websocket in operation()), since the
+ * route table cannot tell an upgrade from an answer. Extension point: when
+ * kiln_route_def says what a route is (a WebSocket route, the GraphQL
+ * endpoint: POST/GET with the GraphQL request and response shapes,
+ * x-kiln-graphql), the new kind gets its case here and its own writer
+ * beside path_item(). */
 enum route_kind { ROUTE_METHODS, ROUTE_HANDLER };
 
 static enum route_kind route_kind(const kiln_route_def *r)

@@ -42,6 +42,8 @@ static const kiln_route_def routes[] = {
     { "/api/docs/[...slug]", "pages/api/docs/[...slug].c", NULL, { [KILN_GET] = h }, NULL, NULL },
     { "/api/opt/[[...rest]]", "pages/api/opt/[[...rest]].c", NULL, { [KILN_DELETE] = h }, NULL, NULL },
 };
+static const kiln_config ws_cfg = { .responses = { [KILN_GET] = KILN_RESPONSES(KILN_RESPONSE(101, .description = "WebSocket")) } };
+static const kiln_route_def ws_routes[] = { { "/api/ws", "pages/api/ws.c", NULL, { [KILN_GET] = h }, &ws_cfg, NULL } };
 static const kiln_app_def app = { routes, ARRAY_LEN(routes), NULL, NULL };
 
 static const kiln_value *doc(arena *a)
@@ -224,6 +226,22 @@ TEST(info_from_kiln_json)
     CHECK(openapi_info_load(&a, dir, &info, &err) == -1);
     unlink(path);
     rmdir(dir);
+    arena_destroy(&a);
+}
+
+TEST(websocket_routes_declare_101)
+{
+    const kiln_app_def ws_app = { ws_routes, 1, NULL, NULL };
+    buf b;
+    buf_init(&b, 0);
+    openapi_write(&b, &ws_app, NULL);
+    arena a;
+    arena_init(&a, 4096);
+    const kiln_value *op = at(json_parse(&a, b.data, b.len, NULL), "paths", "/api/ws", "get", NULL);
+    CHECK(op && at(op, "x-kiln-websocket", NULL) && at(op, "x-kiln-websocket", NULL)->type == KILN_JSON_TRUE);
+    CHECK(at(op, "responses", "101", NULL) && !at(op, "responses", "101", "content", NULL));
+    CHECK(!at(at(doc(&a), "paths", "/api/things/{id}", "get", NULL), "x-kiln-websocket", NULL));
+    buf_free(&b);
     arena_destroy(&a);
 }
 
