@@ -155,6 +155,17 @@ static const kiln_rule *query_field(const kiln_rule *q, const char *name, size_t
     return NULL;
 }
 
+const char *openapi_source_path(const char *file)
+{
+    if (!file) return "?";
+    const char *best = NULL;
+    for (const char *p = file; (p = strstr(p, "/pages/")); p++) best = p + 1;
+    if (!best)
+        for (const char *p = file; (p = strstr(p, "/lib/")); p++) best = p + 1;
+    if (!best && (!strncmp(file, "pages/", 6) || !strncmp(file, "lib/", 4))) best = file;
+    return best ? best : file;
+}
+
 /* ---- one operation ------------------------------------------------------ */
 
 static void parameters(jw_state *w, const kiln_route_def *r, int m, const path_form *pf)
@@ -253,11 +264,8 @@ static void declared_response(jw_state *w, const kiln_response *d)
     if (!d->body && !d->items && d->status == 405) { ref(w, "#/components/responses/MethodNotAllowed"); return; }
     jw_begin_object(w);
     char desc[1200];
-    const char *file = d->file ? d->file : "?";
-    const char *slash = strstr(file, "pages/api/");
-    if (!slash) slash = strstr(file, "lib/");
     snprintf(desc, sizeof desc, "%s (declared at %s:%d)", d->description ? d->description : "Declared response",
-             slash ? slash : file, d->line);
+             openapi_source_path(d->file), d->line);
     kv(w, "description", desc);
     if (d->body || d->items || d->status >= 400) {
         KEY(w, "content");

@@ -50,6 +50,11 @@ int openapi_info_load(arena *a, const char *app_dir, openapi_info *info, const c
 /* Append the whole document for `app` to out (valid JSON, UTF-8). */
 void openapi_write(buf *out, const kiln_app_def *app, const openapi_info *info);
 
+/* A declaration's __FILE__ as the app's own path ("pages/api/x.c",
+ * "lib/shapes.c"), whether it was compiled from "APP/pages/..." (kiln build)
+ * or from an absolute path (kiln dev). */
+const char *openapi_source_path(const char *file);
+
 /* ---- schema.c ----------------------------------------------------------- */
 
 /* JSON Schema of one rule (a field, an array's items ...). */

@@ -222,12 +222,11 @@ static void check_declared(conn *c)
                                              c->res_body.data, c->res_body.len, &d);
     if (!why) return;
     const kiln_route_def *r = p->match.route;
-    const char *file = d && d->file ? d->file : r->file;
-    const char *rel = strstr(file, r->file);   /* dev compiles with absolute paths */
+    const char *file = d ? openapi_source_path(d->file) : r->file;
     buf f;
     buf_init(&f, 256);
     buf_puts(&f, "\"file\":");
-    json_escape(&f, rel ? rel : file, strlen(rel ? rel : file));
+    json_escape(&f, file, strlen(file));
     buf_printf(&f, ",\"line\":%d,\"route\":", d ? d->line : 1);
     json_escape(&f, r->pattern, strlen(r->pattern));
     buf_printf(&f, ",\"method\":\"%s\",\"status\":%d,\"problem\":", c->req.method, c->res.status);

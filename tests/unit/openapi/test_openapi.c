@@ -245,4 +245,15 @@ TEST(websocket_routes_declare_101)
     arena_destroy(&a);
 }
 
+TEST(source_paths)
+{
+    CHECK_EQ_STR(openapi_source_path("/var/lib/x/app/pages/api/a.c"), "pages/api/a.c");
+    CHECK_EQ_STR(openapi_source_path("examples/blog/lib/validate.c"), "lib/validate.c");
+    CHECK_EQ_STR(openapi_source_path("pages/api/b.c"), "pages/api/b.c");
+    CHECK_EQ_STR(openapi_source_path("lib/s.c"), "lib/s.c");
+    CHECK_EQ_STR(openapi_source_path("/var/lib/x/app/lib/s.c"), "lib/s.c");
+    CHECK_EQ_STR(openapi_source_path("other.c"), "other.c");
+    CHECK_EQ_STR(openapi_source_path(NULL), "?");
+}
+
 int main(void) { return t_run(); }
