@@ -463,19 +463,57 @@ test('kiln start serves /_kiln/openapi.json only with KILN_OPENAPI=1', { skip: s
   }
 });
 
-test('kiln dev serves the document and reports responses that break their declaration (file:line)', { skip: skipReason ?? false, timeout: 600_000 }, async () => {
-  const dir = copyApp('tests/fixtures/openapiapp');
-  fs.renameSync(dir, `${dir}-dev`);
+// `kiln dev` on a fresh copy of an app; out() is its terminal so far.
+async function startDev(rel) {
+  const dir = copyApp(rel);
   const devDir = `${dir}-dev`;
+  fs.renameSync(dir, devDir);
   const port = await freePort();
   const child = spawn(KILN, ['dev', devDir, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });
-  const stop = () => { try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ } };
+  const stop = async () => {
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+  };
   try {
     await waitForPort(port, { timeoutMs: 120_000, isDead: () => child.exitCode !== null });
-    const get = (p, init) => fetch(`http://127.0.0.1:${port}${p}`, init);
+  } catch (e) {
+    await stop();
+    throw new Error(`${e.message}\n${out}`);
+  }
+  return { devDir, out: () => out, stop, get: (p, init) => fetch(`http://127.0.0.1:${port}${p}`, init) };
+}
+
+test('kiln dev: the declared responses of the blog hold for real traffic (no mismatch reported)', { skip: skipReason ?? false, timeout: 600_000 }, async () => {
+  const dev = await startDev('examples/blog');
+  try {
+    const json = (method, body, token) => ({ method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body && JSON.stringify(body) });
+    const creds = { email: 'dev@example.com', password: 'correct horse battery' };
+    assert.equal((await dev.get('/api/auth/signup', json('POST', creds))).status, 201);
+    assert.equal((await dev.get('/api/auth/signup', json('POST', creds))).status, 409);
+    assert.equal((await dev.get('/api/auth/login', json('POST', { ...creds, password: 'wrong password' }))).status, 401);
+    const { token } = await (await dev.get('/api/auth/login', json('POST', creds))).json();
+    assert.equal((await dev.get('/api/auth/session', json('GET', undefined, token))).status, 200);
+    assert.equal((await dev.get('/api/auth/session')).status, 401);
+    const post = await (await dev.get('/api/posts', json('POST', { title: 't', content: 'c' }))).json();
+    for (const [p, init, status] of [
+      [`/api/posts/${post.id}`, json('GET'), 200], ['/api/posts/999999', json('GET'), 404],
+      [`/api/posts/${post.id}`, json('PUT', { title: 't2', content: 'c2' }), 200], [`/api/posts/${post.id}`, json('PUT', {}), 400],
+      [`/api/posts/${post.id}`, json('DELETE'), 204], [`/api/posts/${post.id}`, json('DELETE'), 404],
+    ]) assert.equal((await dev.get(p, init)).status, status, `${init.method} ${p}`);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.doesNotMatch(dev.out(), /response does not match its declaration/);
+  } finally {
+    await dev.stop();
+  }
+});
+
+test('kiln dev serves the document and reports responses that break their declaration (file:line)', { skip: skipReason ?? false, timeout: 600_000 }, async () => {
+  const dev = await startDev('tests/fixtures/openapiapp');
+  const { devDir, get } = dev;
+  try {
     const served = await (await get('/_kiln/openapi.json')).json();
     const { doc } = app('fixture');
     assert.deepEqual(Object.keys(served.paths), Object.keys(doc.paths));
@@ -493,15 +531,15 @@ test('kiln dev serves the document and reports responses that break their declar
     assert.equal((await get('/api/wrong')).status, 200, 'the response goes out unchanged');
     assert.equal((await get('/api/wrong', { method: 'POST' })).status, 202);
     const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && !/status 202 is not declared/.test(out)) await new Promise((r) => setTimeout(r, 50));
+    while (Date.now() < deadline && !/status 202 is not declared/.test(dev.out())) await new Promise((r) => setTimeout(r, 50));
+    const out = dev.out();
     const reports = out.split('\n').filter((l) => l.includes('response does not match its declaration'));
     assert.equal(reports.length, 2, `reports:\n${out}`);
     assert.match(reports[0], new RegExp(`"file":"pages/api/wrong\\.c","line":${getLine},`));
     assert.match(reports[0], /"method":"GET","status":200,"problem":"\\"id\\" must be a number"/);
     assert.match(reports[1], /"file":"pages\/api\/wrong\.c","line":1,.*"status":202,"problem":"status 202 is not declared for this method"/);
   } finally {
-    stop();
-    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    await dev.stop();
   }
 });
 

@@ -11,7 +11,17 @@
 /* Joi.object({ email: Joi.string().email().required(),
  *              password: Joi.string().min(8).required() }),
  * checked before POST runs (and described by `kiln openapi`). */
-const kiln_config config = { .body = { [KILN_POST] = signup_schema } };
+static const kiln_rule account_out[] = {
+    KILN_INTEGER("id", .required = true),
+    KILN_STRING("email", .required = true, .email = true),
+    { 0 }
+};
+const kiln_config config = {
+    .body = { [KILN_POST] = signup_schema },
+    .responses = { [KILN_POST] = KILN_RESPONSES(
+        KILN_RESPONSE(201, .body = account_out, .description = "The account"),
+        KILN_RESPONSE(409, .description = "Email already registered")) },
+};
 
 void POST(kiln_req *req, kiln_res *res)
 {
