@@ -62,31 +62,40 @@ static char *check_response(const kiln_response *d)
     return out;
 }
 
-/* Every schema of every route's config: at start, in the master. */
+/* Every schema of one route's config: NULL when all are sound, else a
+ * malloc'd "FILE: broken schema: ..." (or "broken response schema (status
+ * N)"). The server checks its table at start; kiln dev each reload. */
+char *validate_check_route(const kiln_route_def *r)
+{
+    const kiln_config *c = r->config;
+    for (int m = 0; c && m < KILN_METHOD_COUNT; m++) {
+        int status = 0;
+        char *err = NULL;
+        for (const kiln_response *d = c->responses[m]; !err && d && d->status; d++)
+            if ((err = check_response(d))) status = d->status;
+        if (!err && c->body[m]) err = validate_check_schema(c->body[m]);
+        if (!err && c->query[m]) err = validate_check_schema(c->query[m]);
+        if (!err) continue;
+        buf b;
+        buf_init(&b, 256);
+        if (status) buf_printf(&b, "%s: broken response schema (status %d): %s", r->file, status, err);
+        else buf_printf(&b, "%s: broken schema: %s", r->file, err);
+        buf_putc(&b, '\0');
+        free(err);
+        return b.data;
+    }
+    return NULL;
+}
+
+/* Every route's: at start, in the master. */
 int validate_check_routes(const kiln_route_def *routes, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        const kiln_config *c = routes[i].config;
-        if (!c) continue;
-        for (int m = 0; m < KILN_METHOD_COUNT; m++) {
-            for (const kiln_response *d = c->responses[m]; d && d->status; d++) {
-                char *err = check_response(d);
-                if (err) {
-                    fprintf(stderr, "kiln: %s: broken response schema (status %d): %s\n", routes[i].file, d->status, err);
-                    free(err);
-                    return -1;
-                }
-            }
-            const kiln_rule *s[2] = { c->body[m], c->query[m] };
-            for (int k = 0; k < 2; k++) {
-                if (!s[k]) continue;
-                char *err = validate_check_schema(s[k]);
-                if (err) {
-                    fprintf(stderr, "kiln: %s: broken schema: %s\n", routes[i].file, err);
-                    free(err);
-                    return -1;
-                }
-            }
+        char *err = validate_check_route(&routes[i]);
+        if (err) {
+            fprintf(stderr, "kiln: %s\n", err);
+            free(err);
+            return -1;
         }
     }
     return 0;

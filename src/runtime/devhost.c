@@ -264,19 +264,7 @@ static void reload(worker *w)
     if (app) {
         char *err = NULL;
         r = router_new(app->routes, app->nroutes, &err);
-        for (size_t i = 0; r && !err && i < app->nroutes; i++) {
-            const kiln_config *cf = app->routes[i].config;
-            for (int m = 0; cf && !err && m < KILN_METHOD_COUNT; m++) {
-                char *e1 = cf->body[m] ? validate_check_schema(cf->body[m]) : NULL;
-                char *e2 = !e1 && cf->query[m] ? validate_check_schema(cf->query[m]) : NULL;
-                if (e1 || e2) {
-                    err = kiln_xmalloc(strlen(app->routes[i].file) + strlen(e1 ? e1 : e2) + 32);
-                    sprintf(err, "%s: broken schema: %s", app->routes[i].file, e1 ? e1 : e2);
-                    free(e1);
-                    free(e2);
-                }
-            }
-        }
+        for (size_t i = 0; r && !err && i < app->nroutes; i++) err = validate_check_route(&app->routes[i]);
         if (r && err) { router_free(r); r = NULL; }
         if (!r) {
             buf b;

@@ -217,6 +217,7 @@ const kiln_value *form_as_value(kiln_req *req);
 /* api/validate.c: schemas attached to a route's config */
 bool validate_route(kiln_req *req, kiln_res *res, const kiln_config *config, int method);
 int validate_check_routes(const kiln_route_def *routes, size_t n);   /* -1 after printing */
+char *validate_check_route(const kiln_route_def *r);                 /* malloc'd error or NULL */
 char *validate_check_schema(const kiln_rule *schema);                /* malloc'd error or NULL */
 
 /* wait.c: suspending a request's coroutine and resuming it from the loop */

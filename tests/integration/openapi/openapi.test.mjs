@@ -51,10 +51,11 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-openapi-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function copyApp(rel) {
-  const dst = path.join(tmp, path.basename(rel));
-  fs.cpSync(path.join(REPO, rel), dst, {
+  const src = path.resolve(REPO, rel);
+  const dst = path.join(tmp, `${path.basename(rel)}-${fs.readdirSync(tmp).length}`);
+  fs.cpSync(src, dst, {
     recursive: true,
-    filter: (s) => !/[/\\](\.kiln|data|node_modules)([/\\]|$)/.test(s.slice(REPO.length)),
+    filter: (s) => !/[/\\](\.kiln|data|node_modules)([/\\]|$)/.test(s.slice(src.length)),
   });
   return dst;
 }
@@ -558,4 +559,14 @@ void GET(kiln_req *req, kiln_res *res) { kiln_json(res, 200, "[]"); }
   const start = spawnSync(KILN, ['start', dir, '--port', String(port), '--workers', '1'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(start.status, 1);
   assert.match(start.stderr, /pages\/api\/bad\.c: broken response schema \(status 200\): .*min \(10\) is greater than max \(8\)/);
+  // kiln dev refuses it as it refuses a broken request schema: every request
+  // answers 500 with the message until it is fixed.
+  const dev = await startDev(dir);
+  try {
+    const r = await dev.get('/api/bad');
+    assert.equal(r.status, 500);
+    assert.match(JSON.stringify(await r.json()), /pages\/api\/bad\.c: broken response schema \(status 200\)/);
+  } finally {
+    await dev.stop();
+  }
 });
