@@ -1,8 +1,7 @@
 /*
  * check.c -- the document's edges: the optional info block of the app's
- * configuration (APP/kiln.json), `server --openapi` (kiln_openapi_main), and
- * the check `kiln dev` runs on every real response of a route that declares
- * its responses (kiln_config.responses).
+ * configuration (APP/kiln.json), and the check `kiln dev` runs on every real
+ * response of a route that declares its responses (kiln_config.responses).
  *
  * APP/kiln.json is the app's configuration file; this unit reads only its
  * "openapi" member:
@@ -21,7 +20,6 @@
  * Owns: nothing. Must never: send or alter a response (the caller reports).
  */
 #include "openapi/openapi.h"
-#include "db/db.h"
 #include "validate/schema.h"
 
 #include <stdio.h>
@@ -164,93 +162,4 @@ const char *openapi_check_response(arena *a, const kiln_config *cfg, int method,
         n = schema_validate_value(a, &arr, v, false, &errs);
     }
     return n ? errs[0].message : NULL;
-}
-
-/* ---- server --openapi ------------------------------------------------------ */
-
-/* Every schema a route's config holds, checked as the server checks them at
- * start: the document must not be written from a broken one. */
-static const char *check_app(arena *a, const kiln_app_def *app, const char **file)
-{
-    for (size_t i = 0; i < app->nroutes; i++) {
-        const kiln_config *c = app->routes[i].config;
-        *file = app->routes[i].file;
-        for (int m = 0; c && m < KILN_METHOD_COUNT; m++) {
-            const char *e = NULL;
-            if (c->body[m]) e = schema_check(a, c->body[m]);
-            if (!e && c->query[m]) e = schema_check(a, c->query[m]);
-            for (const kiln_response *d = c->responses[m]; !e && d && d->status; d++) {
-                kiln_rule wrap[2] = { { .name = "items", .type = KILN_T_ARRAY, .items = d->items }, { 0 } };
-                if (d->body || d->items) e = schema_check(a, d->body ? d->body : wrap);
-                if (!e && (d->status < 100 || d->status > 599)) e = aprintf(a, "declared response status %d is not an HTTP status", d->status);
-            }
-            if (e) return e;
-        }
-    }
-    return NULL;
-}
-
-int kiln_openapi_main(const kiln_app_def *app)
-{
-    arena a;
-    arena_init(&a, 16384);
-    const char *dir = db_app_dir(), *err = NULL, *file = NULL;
-    openapi_info info;
-    int rc = 0;
-    if (openapi_info_load(&a, dir, &info, &err) != 0) {
-        fprintf(stderr, "kiln openapi: %s\n", err);
-        rc = 1;
-    } else if ((err = check_app(&a, app, &file))) {
-        fprintf(stderr, "kiln openapi: %s: broken schema: %s\n", file, err);
-        rc = 1;
-    } else {
-        buf out;
-        buf_init(&out, 16384);
-        openapi_write(&out, app, &info);
-        buf_putc(&out, '\n');
-        rc = fwrite(out.data, 1, out.len, stdout) == out.len && fflush(stdout) == 0 ? 0 : 1;
-        buf_free(&out);
-    }
-    arena_destroy(&a);
-    return rc;
-}
-
-/* ---- /_kiln/openapi.json ----------------------------------------------------- */
-
-bool openapi_serving(void)
-{
-    static int on = -1;
-    if (on < 0) {
-        const char *e = getenv("KILN_OPENAPI");
-        on = e && !strcmp(e, "1");
-    }
-    return on == 1;
-}
-
-static void destroy_arena(void *a) { arena_destroy(a); }
-
-void openapi_answer(kiln_req *req, kiln_res *res, const kiln_app_def *app, bool fresh)
-{
-    static buf cached;          /* production: the app never changes */
-    if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
-        kiln_set_header(res, "Allow", "GET, HEAD");
-        kiln_error(res, 405, "Method Not Allowed");
-        return;
-    }
-    if (fresh || !cached.len) {
-        arena *a = kiln_alloc(req, sizeof *a);
-        arena_init(a, 4096);
-        kiln_defer(req, destroy_arena, a);
-        openapi_info info;
-        const char *err = NULL;
-        if (openapi_info_load(a, db_app_dir(), &info, &err) != 0) {
-            kiln_log(req, "error", "%s", err);
-            kiln_error(res, 500, err);
-            return;
-        }
-        cached.len = 0;
-        openapi_write(&cached, app, &info);
-    }
-    kiln_set_header(res, "Cache-Control", "no-store");
-    kiln_send(res, 200, "application/json; charset=utf-8", cached.data, cached.len);
 }

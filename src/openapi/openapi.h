@@ -15,11 +15,13 @@
  * Files: document.c writes the document (paths, operations, Kiln's own
  * answers, security, components); schema.c turns kiln_rule trees into JSON
  * Schema and builds examples that the validator itself accepts; check.c
- * loads the optional info block (APP/kiln.json), checks a real response
- * against its declaration (kiln dev) and holds kiln_openapi_main().
+ * loads the optional info block (APP/kiln.json) and checks a real response
+ * against its declaration (kiln dev). The server's glue -- kiln_openapi_main()
+ * and the /_kiln/openapi.json answer -- is src/api/openapi.c.
  *
  * Dependencies: core, json (the writer, the parser), validate (the rules'
- * semantics), router's patterns. Never sockets, connections or the loop: the
+ * semantics), the router's pattern syntax, auth's kiln_require_session (as a
+ * pointer to recognise). Never sockets, connections or the loop: the
  * runtime calls in, with a finished response's bytes.
  *
  * Extension point: routes of other kinds (a WebSocket upgrade, the GraphQL
@@ -85,7 +87,8 @@ const char *openapi_check_response(arena *a, const kiln_config *cfg, int method,
                                    const char *content_type, const char *body, size_t len,
                                    const kiln_response **decl);
 
-/* /_kiln/openapi.json: served by `kiln dev` always, by `kiln start` when
+/* ---- api/openapi.c (the server's side) ------------------------------------
+ * /_kiln/openapi.json: served by `kiln dev` always, by `kiln start` when
  * KILN_OPENAPI=1 (openapi_serving() says which). openapi_answer() answers
  * GET/HEAD with the document of `app` (fresh: rebuilt each time, for dev's
  * reloads; else built once per process), other methods 405. */

@@ -554,7 +554,8 @@ void GET(kiln_req *req, kiln_res *res) { kiln_json(res, 200, "[]"); }
 `);
   const doc = spawnSync(KILN, ['openapi', dir], { encoding: 'utf8', timeout: 120_000 });
   assert.notEqual(doc.status, 0);
-  assert.match(doc.stderr, /pages\/api\/bad\.c: broken schema: .*min \(10\) is greater than max \(8\)/);
+  assert.match(doc.stderr, /pages\/api\/bad\.c: broken response schema \(status 200\): .*min \(10\) is greater than max \(8\)/);
+  assert.equal(doc.stdout, '');
   const port = await freePort();
   const start = spawnSync(KILN, ['start', dir, '--port', String(port), '--workers', '1'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(start.status, 1);
