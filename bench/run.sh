@@ -68,18 +68,8 @@ fi
 
 # ---- helpers ------------------------------------------------------------------
 
-# A port nothing listens on (connect refused).
-free_port() {
-    local p
-    for _ in $(seq 1 100); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
+. bench/lib.sh   # free_port, to_ms (run_wrk is redefined below: pinned, and start_ms)
+
 
 now_ns() { date +%s%N; }
 
@@ -135,13 +125,6 @@ stop_server() {
     wait "$pid" 2>/dev/null
 }
 
-# wrk latency like "812.00us", "1.23ms", "1.01s" -> milliseconds.
-to_ms() {
-    awk -v v="$1" 'BEGIN {
-        n = v + 0
-        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
-        printf "%.3f", n }'
-}
 
 # run_wrk NAME URL: loads URL, sets rps/p50/p99 for NAME.
 declare -A rps p50 p99 start_ms

@@ -524,9 +524,10 @@ typedef struct kiln_verror {
     const char *type;      /* Joi's type: "any.required", "string.min" ...    */
 } kiln_verror;
 
-/* Validate req->json (a missing or non-JSON body counts as absent:
- * "value" is required) / the query and route parameters (unknown names are
- * not checked: route params live there too). Valid: returns true and sends
+/* Validate req->json (an empty JSON or form body reads as {}, as in Next.js;
+ * a body that is present and not an object -- JSON null, an array, text --
+ * gets Joi's "value" must be of type object) / the query and route
+ * parameters (unknown names are not checked: route params live there too). Valid: returns true and sends
  * nothing. Invalid: answers 400 {"error": "<Joi's first message>"} -- the
  * lesson's res.status(400).json({ error: error.details[0].message }) -- and
  * returns false.
@@ -595,6 +596,14 @@ bool kiln_cors(kiln_req *req, kiln_res *res, const kiln_cors_opts *opts);
  * {"error":"Too Many Requests"} with Retry-After, and false. The key is the
  * client address when key is NULL. */
 bool kiln_rate_limit(kiln_req *req, kiln_res *res, const char *key, unsigned limit, unsigned window_s);
+/* Throttling failures only (logins: guesses, not users): check first without
+ * counting (kiln_rate_check: 429 and false once `limit` were counted in the
+ * window), count a failure with kiln_rate_limit (same key, limit, window),
+ * and forget a key after a success if you like (kiln_rate_reset). Checking
+ * again before a success keeps a guess that raced past the first check from
+ * learning its answer once the limit was reached meanwhile. */
+bool kiln_rate_check(kiln_req *req, kiln_res *res, const char *key, unsigned limit, unsigned window_s);
+void kiln_rate_reset(kiln_req *req, const char *key, unsigned limit, unsigned window_s);
 
 /* Security headers for API responses: X-Content-Type-Options: nosniff,
  * X-Frame-Options: DENY, Referrer-Policy: no-referrer,
@@ -638,6 +647,13 @@ bool kiln_request_log_with(kiln_req *req, kiln_res *res, const kiln_request_log_
 
 /* An Argon2id hash string ("$argon2id$v=19$...") in the arena, or NULL. */
 char *kiln_password_hash(kiln_req *req, const char *password);
+/* Hashing and verifying wait in a bounded queue for one of the worker's
+ * hashing slots (KILN_PWHASH_CONCURRENCY, default (cores - 1) / workers;
+ * KILN_PWHASH_QUEUE waiters, default 64): when the queue is full the request
+ * is answered 503 {"error":"Service Unavailable"} with Retry-After: 1, the
+ * functions below return NULL / false, kiln_res_started(res) is true, and the
+ * handler's own answer is ignored. A flood of logins thus costs at most the
+ * slots' CPU. */
 /* True if password matches hash. Takes about the same time either way. */
 bool kiln_password_verify(kiln_req *req, const char *hash, const char *password);
 /* For a login with an unknown user: spend the same time as a real check,
@@ -676,6 +692,38 @@ bool kiln_require_session(kiln_req *req, kiln_res *res);
  * level: "debug", "info", "warn", "error".
  * ---------------------------------------------------------------------- */
 void kiln_log(kiln_req *req, const char *level, const char *fmt, ...) KILN_PRINTF(3, 4);
+
+/* ------------------------------------------------------------------------
+ * Error reporting (Sentry) and trace context
+ *
+ * With SENTRY_DSN set, Kiln reports to Sentry (or any server that speaks its
+ * envelope protocol) on its own: a handler that crashes (with its stack), a
+ * 500 from a database error (with the SQL text, never its values), a 504
+ * from the time limit. 4xx answers are never reported. Each event carries
+ * the request (secrets taken out), the route, the session's user id, the
+ * request's log lines, its request id and trace id; its id is logged and
+ * sent to the client as X-Sentry-Event-Id. Also SENTRY_ENVIRONMENT,
+ * SENTRY_RELEASE, SENTRY_SAMPLE_RATE (0..1). See docs/sentry.md.
+ *
+ * For errors the code handled but still wants seen. req may be NULL (code
+ * outside a request, on the worker's own thread -- never inside a
+ * kiln_offload function: the event then has no request). Both return the event
+ * id (in req's arena, or valid until the thread's next capture when req is
+ * NULL), or NULL when reporting is off or the event was dropped. Never
+ * blocks: events are queued and sent by a background thread.
+ *
+ *     kiln_capture_error(req, "PaymentError", "charge %s declined", id);
+ * ---------------------------------------------------------------------- */
+typedef enum kiln_level {
+    KILN_LEVEL_DEBUG, KILN_LEVEL_INFO, KILN_LEVEL_WARNING, KILN_LEVEL_ERROR, KILN_LEVEL_FATAL
+} kiln_level;
+const char *kiln_capture_message(kiln_req *req, kiln_level level, const char *fmt, ...) KILN_PRINTF(3, 4);
+/* type: the error's kind, shown as the issue's title ("GraphQLError" ...). */
+const char *kiln_capture_error(kiln_req *req, const char *type, const char *fmt, ...) KILN_PRINTF(3, 4);
+
+/* The request's W3C trace id (32 hex): the caller's traceparent's, or one
+ * started for this request. Every log line of the request carries it. */
+const char *kiln_trace_id(kiln_req *req);
 
 /* ------------------------------------------------------------------------
  * Per-route configuration: `const kiln_config config = { ... };`

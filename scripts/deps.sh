@@ -44,7 +44,7 @@ want() {
 # Without dpkg (not Debian) we cannot check packages: say what is needed.
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps.sh: not a Debian system; install by hand: gcc make pkg-config binutils" \
-        "libsqlite3-dev libpq-dev libsodium-dev (test: clang, compiler-rt, llvm, curl, node, npm, postgresql;" \
+        "libsqlite3-dev libpq-dev libsodium-dev libcurl4-openssl-dev (test: prometheus, clang, compiler-rt, llvm, curl, node, npm, postgresql;" \
         "bench: wrk, nginx)" >&2
     exit 0
 fi
@@ -58,6 +58,7 @@ want libsqlite3-dev
 want libpq-dev
 want libsodium-dev
 want tcc tcc        # kiln dev compiles a saved route in milliseconds with it
+want libcurl4-openssl-dev # error reports: HTTPS to Sentry (src/report/sender.c)
 
 case "$mode" in
 test)
@@ -69,6 +70,12 @@ test)
     want postgresql  # a throwaway cluster on loopback proves the PostgreSQL backend
     want procps pgrep
     want sqlite3 sqlite3 # tests read the SQLite files the servers wrote
+    want prometheus promtool # metrics: promtool checks, a real Prometheus scrapes Kiln
+    # Deploying (tests/integration/cluster): socket activation, taskset, the load balancer
+    want systemd systemd-socket-activate
+    want util-linux taskset
+    want haproxy haproxy
+    want iproute2 ip
     ;;
 bench)
     want curl curl

@@ -10,7 +10,7 @@
  * middleware after the response has started, or let CORS answer with
  * credentials for any origin ("*").
  */
-#include "runtime/server.h"
+#include "api/api.h"
 
 #include <stdio.h>
 #include <strings.h>

@@ -1,6 +1,12 @@
 /*
- * ratelimit.c -- kiln_rate_limit(): fixed-window counters shared by every
- * worker of the server.
+ * ratelimit.c -- kiln_rate_limit(), kiln_rate_check(), kiln_rate_reset():
+ * fixed-window counters shared by every worker of the server.
+ *
+ * kiln_rate_limit counts an event and refuses once `limit` were counted in
+ * the window. To throttle only failures (logins: guesses, not users), a
+ * route checks without counting first (kiln_rate_check), counts with
+ * kiln_rate_limit after a failure, and may forget a key after a success
+ * (kiln_rate_reset).
  *
  * The table is an anonymous MAP_SHARED mapping made by the master before it
  * forks, so all workers (and restarted ones) see the same counters. Keys are
@@ -12,7 +18,7 @@
  * instructions), or fail open silently (a full table evicts the slot whose
  * window ended longest ago, and logs once).
  */
-#include "runtime/server.h"
+#include "api/api.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -54,8 +60,15 @@ static void lock(rl_slot *s)
 }
 static void unlock(rl_slot *s) { __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE); }
 
-/* Count one hit. Returns 0 when allowed, else the seconds until the window ends. */
-static unsigned hit(uint64_t key, unsigned limit, unsigned window_s)
+enum rl_op {
+    RL_HIT,         /* count one, unless the limit is reached   */
+    RL_PEEK,        /* is the limit reached? count nothing       */
+    RL_RESET,       /* forget the key's count                    */
+};
+
+/* Count one hit (or peek, or reset). Returns 0 when allowed, else the
+ * seconds until the window ends. */
+static unsigned hit(uint64_t key, unsigned limit, unsigned window_s, enum rl_op op)
 {
     uint64_t now = now_ms();
     unsigned base = (unsigned)(key % RL_SLOTS);
@@ -63,6 +76,13 @@ static unsigned hit(uint64_t key, unsigned limit, unsigned window_s)
     for (unsigned i = 0; i < RL_PROBE; i++) {
         rl_slot *s = &table[(base + i) % RL_SLOTS];
         lock(s);
+        if (op != RL_HIT && s->key != key) {
+            /* Peek and reset look for the key only: a slot it does not
+             * hold (free or someone else's) means a count of zero. */
+            if (s->key == 0) { unlock(s); return 0; }
+            unlock(s);
+            continue;
+        }
         if (s->key == key || s->window_end_ms <= now || s->key == 0) {
             if (s->key != key || s->window_end_ms <= now) {
                 s->key = key;
@@ -70,14 +90,16 @@ static unsigned hit(uint64_t key, unsigned limit, unsigned window_s)
                 s->window_end_ms = now + (uint64_t)window_s * 1000;
             }
             unsigned wait = 0;
-            if (s->count >= limit) wait = (unsigned)((s->window_end_ms - now + 999) / 1000);
-            else s->count++;
+            if (op == RL_RESET) s->count = 0;
+            else if (s->count >= limit) wait = (unsigned)((s->window_end_ms - now + 999) / 1000);
+            else if (op == RL_HIT) s->count++;
             unlock(s);
             return wait;
         }
         if (!victim || s->window_end_ms < victim->window_end_ms) victim = s;
         unlock(s);
     }
+    if (op != RL_HIT) return 0;
     /* Every probed slot holds a live window for another key: take the one
      * ending soonest (its owner gets a fresh window: fail toward serving). */
     lock(victim);
@@ -88,7 +110,7 @@ static unsigned hit(uint64_t key, unsigned limit, unsigned window_s)
     return 0;
 }
 
-bool kiln_rate_limit(kiln_req *req, kiln_res *res, const char *key, unsigned limit, unsigned window_s)
+static unsigned rate_op(kiln_req *req, const char *key, unsigned limit, unsigned window_s, enum rl_op op)
 {
     if (!table) ratelimit_init();    /* single-process use (tests, tools) */
     if (!window_s) window_s = 1;
@@ -101,11 +123,32 @@ bool kiln_rate_limit(kiln_req *req, kiln_res *res, const char *key, unsigned lim
     uint64_t kh;
     memcpy(&kh, h, sizeof kh);
     if (!kh) kh = 1;
-    unsigned wait = hit(kh, limit, window_s);
-    if (!wait) return true;
+    return hit(kh, limit, window_s, op);
+}
+
+/* 429 with Retry-After: `wait` seconds. */
+static bool refuse(kiln_res *res, unsigned wait)
+{
     char ra[16];
     snprintf(ra, sizeof ra, "%u", wait);
     kiln_set_header(res, "Retry-After", ra);
     kiln_json(res, 429, "{error: %s, retryAfter: %u}", "Too Many Requests", wait);
     return false;
+}
+
+bool kiln_rate_limit(kiln_req *req, kiln_res *res, const char *key, unsigned limit, unsigned window_s)
+{
+    unsigned wait = rate_op(req, key, limit, window_s, RL_HIT);
+    return wait ? refuse(res, wait) : true;
+}
+
+bool kiln_rate_check(kiln_req *req, kiln_res *res, const char *key, unsigned limit, unsigned window_s)
+{
+    unsigned wait = rate_op(req, key, limit, window_s, RL_PEEK);
+    return wait ? refuse(res, wait) : true;
+}
+
+void kiln_rate_reset(kiln_req *req, const char *key, unsigned limit, unsigned window_s)
+{
+    rate_op(req, key, limit, window_s, RL_RESET);
 }

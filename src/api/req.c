@@ -7,7 +7,8 @@
  * Must never: copy what a lookup does not return (headers are terminated in
  * place by dispatch.c), or block the worker (waits suspend the coroutine).
  */
-#include "runtime/server.h"
+#include "api/api.h"
+#include "api/request.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -170,7 +171,7 @@ bool kiln_query_i64(kiln_req *req, const char *name, int64_t *out)
 
 const char *kiln_header(kiln_req *req, const char *name)
 {
-    const http_request *h = &req->priv->http;
+    const http_request *h = &req->priv->c->http;
     size_t n = strlen(name);
     for (size_t i = 0; i < h->num_headers; i++)
         if (h->headers[i].name_len == n && !strncasecmp(h->headers[i].name, name, n))
@@ -180,7 +181,7 @@ const char *kiln_header(kiln_req *req, const char *name)
 
 const char *kiln_cookie(kiln_req *req, const char *name)
 {
-    const http_request *h = &req->priv->http;
+    const http_request *h = &req->priv->c->http;
     size_t n = strlen(name);
     for (size_t i = 0; i < h->num_headers; i++) {
         if (h->headers[i].name_len != 6 || strncasecmp(h->headers[i].name, "cookie", 6)) continue;
@@ -272,8 +273,8 @@ void *kiln_offload(kiln_req *req, void *(*fn)(void *), void *arg)
 {
     conn *c = conn_of(req);
     offload_submit(c->w->pool, fn, arg, c);
-    wait_suspend(req, WAIT_OFFLOAD);
-    return req->priv->offload_result;
+    wait_suspend(WAIT_OFFLOAD);
+    return req->priv->c->offload_result;
 }
 
 void kiln_sleep(kiln_req *req, unsigned ms)
@@ -281,8 +282,8 @@ void kiln_sleep(kiln_req *req, unsigned ms)
     conn *c = conn_of(req);
     if (c->abandoned) return;
     wait_wake_at(c, loop_now_ms(c->w->loop) + ms);
-    wait_suspend(req, WAIT_SLEEP);
-    loop_timer_cancel(c->w->loop, &req->priv->sleep_timer);
+    wait_suspend(WAIT_SLEEP);
+    loop_timer_cancel(c->w->loop, &req->priv->c->wake_timer);
 }
 
 long kiln_body_read(kiln_req *req, void *dst, size_t cap)
@@ -342,7 +343,7 @@ long kiln_body_read(kiln_req *req, void *dst, size_t cap)
             if (c->in.len > c->head_len) continue;
         }
         if (c->read_closed) return -1;
-        wait_suspend(req, WAIT_BODY);
+        wait_suspend(WAIT_BODY);
     }
 }
 
@@ -360,3 +361,17 @@ void kiln_log(kiln_req *req, const char *level, const char *fmt, ...)
     va_end(ap);
     log_event(lv, req ? req->id : NULL, msg, req ? "\"route\":\"%s\"" : NULL, req ? req->route : "");
 }
+
+/* ---- request.h: for the database and auth layers ------------------------ */
+
+arena *request_arena(kiln_req *req) { return arena_of(req); }
+kiln_res *request_res(kiln_req *req) { return req->priv->res; }
+struct db_req **request_db_slot(kiln_req *req) { return &req->priv->db; }
+
+void request_note_db_error(kiln_req *req, const char *sql, const char *error)
+{
+    req->priv->error_sql = arena_strdup(arena_of(req), sql);
+    req->priv->error_text = arena_strdup(arena_of(req), error ? error : "database error");
+}
+
+void request_set_session_user(kiln_req *req, int64_t user_id) { req->priv->session_user = user_id; }

@@ -12,7 +12,8 @@
  * (Content-Length / Transfer-Encoding / Connection / Date are always ours).
  * Must never: let a handler send twice, or emit a body for HEAD, 204 or 304.
  */
-#include "runtime/server.h"
+#include "api/api.h"
+#include "api/request.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -20,57 +21,6 @@
 #include <strings.h>
 
 #define STREAM_HIGH_WATER (256 * 1024)
-
-static const char *reason(int s)
-{
-    switch (s) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 412: return "Precondition Failed";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 418: return "I'm a Teapot";
-    case 421: return "Misdirected Request";
-    case 423: return "Locked";
-    case 425: return "Too Early";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
-    case 451: return "Unavailable For Legal Reasons";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return s < 200 ? "Informational" : s < 300 ? "OK" : s < 400 ? "Redirect"
-                  : s < 500 ? "Client Error" : "Server Error";
-    }
-}
 
 static conn *conn_of(const kiln_res *res) { return res->req->priv->c; }
 
@@ -169,12 +119,12 @@ static bool body_forbidden(int status) { return status < 200 || status == 204 ||
 static void put_head(conn *c, kiln_res *res, int status, const char *ctype, long long content_length, bool chunked)
 {
     buf *o = &c->out;
-    int minor = c->priv.http.minor_version;
+    int minor = c->http.minor_version;
     buf_reserve(o, 256);
     buf_puts(o, minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
     buf_put_u64(o, (unsigned)status);
     buf_putc(o, ' ');
-    buf_puts(o, reason(status));
+    buf_puts(o, http_reason(status));
     buf_puts(o, "\r\nDate: ");
     buf_puts(o, http_date_now());
     if (ctype) { buf_puts(o, "\r\nContent-Type: "); buf_puts(o, ctype); }
@@ -183,7 +133,19 @@ static void put_head(conn *c, kiln_res *res, int status, const char *ctype, long
         buf_put_u64(o, (unsigned long long)content_length);
     }
     if (chunked) buf_puts(o, "\r\nTransfer-Encoding: chunked");
-    if (c->req.id) { buf_puts(o, "\r\nX-Request-Id: "); buf_puts(o, c->req.id); }
+    if (rq(c)->req.id) { buf_puts(o, "\r\nX-Request-Id: "); buf_puts(o, rq(c)->req.id); }
+    const struct kiln_req_private *p = &rq(c)->priv;
+    if (p->trace_id[0]) {
+        /* The trace this request belongs to, with our span as the parent of
+         * whatever the caller does next. */
+        buf_puts(o, "\r\ntraceparent: 00-");
+        buf_puts(o, p->trace_id);
+        buf_putc(o, '-');
+        buf_puts(o, p->span_id);
+        buf_putc(o, '-');
+        buf_puts(o, p->trace_flags);
+    }
+    if (p->event_id[0]) { buf_puts(o, "\r\nX-Sentry-Event-Id: "); buf_puts(o, p->event_id); }
     if (res)
         for (res_header *h = res->headers; h; h = h->next) {
             buf_puts(o, "\r\n"); buf_puts(o, h->name); buf_puts(o, ": "); buf_puts(o, h->value);
@@ -197,11 +159,11 @@ static void put_head(conn *c, kiln_res *res, int status, const char *ctype, long
     buf_puts(o, "\r\n\r\n");
 }
 
-static bool is_head(conn *c) { return c->priv.method == KILN_HEAD; }
+static bool is_head(conn *c) { return rq(c)->priv.method == KILN_HEAD; }
 
 void res_write_head_and_body(conn *c)
 {
-    kiln_res *res = &c->res;
+    kiln_res *res = &rq(c)->res;
     put_head(c, res, res->status, res->content_type, (long long)res->body->len, false);
     if (!is_head(c) && !body_forbidden(res->status)) buf_append(&c->out, res->body->data, res->body->len);
 }
@@ -212,33 +174,6 @@ void res_simple(conn *c, int status, const char *content_type, const char *body,
     (void)extra_headers;
     put_head(c, NULL, status, content_type, (long long)len, false);
     if (!is_head(c)) buf_append(&c->out, body, len);
-}
-
-/* Protocol-level error: answer with a JSON body and close the connection. */
-void res_error_json(conn *c, int status, const char *message)
-{
-    char body[256];
-    int n;
-    c->close_after = true;
-    if (!c->in_request || !c->req.id) {
-        /* No request object yet (bad head): give the answer an id anyway. */
-        static __thread char rid[17];
-        snprintf(rid, sizeof rid, "%.8s%08llx", c->w->id_prefix, ++c->w->id_counter);
-        c->req.id = rid;
-        c->priv.http.minor_version = 1;
-        c->priv.method = -1;
-    }
-    if (status == 413)
-        n = snprintf(body, sizeof body, "{\"error\":\"%s\",\"limit\":%zu}", message,
-                     c->body_limit ? c->body_limit : (size_t)KILN_DEFAULT_BODY_LIMIT);
-    else
-        n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", message);
-    res_simple(c, status, "application/json; charset=utf-8", body, (size_t)n, NULL);
-    log_event(status >= 500 ? LOG_ERROR : LOG_INFO, c->req.id, "request refused",
-              "\"status\":%d,\"reason\":\"%s\"", status, message);
-    if (c->priv.co && !coro_done(c->priv.co)) c->abandoned = true;
-    c->req.id = NULL;
-    conn_fail(c);
 }
 
 /* ---- sending from handlers ------------------------------------------- */
@@ -375,9 +310,10 @@ void kiln_stream_begin(kiln_res *res, int status, const char *content_type)
     conn *c = conn_of(res);
     if (content_type) res->content_type = content_type;
     res->streaming = true;
+    c->head_sent = true;          /* a crash can no longer answer it */
     /* HEAD gets the head GET would get (Transfer-Encoding: chunked, no
      * Content-Length), and no body: the writes below skip it. */
-    bool chunked = c->priv.http.minor_version == 1 && !body_forbidden(status);
+    bool chunked = c->http.minor_version == 1 && !body_forbidden(status);
     if (!chunked && !is_head(c)) c->close_after = true;   /* HTTP/1.0: the body ends at close */
     put_head(c, res, status, res->content_type, -1, chunked);
     conn_flush(c);
@@ -388,7 +324,7 @@ bool kiln_stream_write(kiln_res *res, const void *data, size_t len)
     conn *c = conn_of(res);
     if (!res->streaming || res->stream_ended || c->abandoned || c->dead) return false;
     if (len == 0 || is_head(c) || body_forbidden(res->status)) return true;
-    if (c->priv.http.minor_version == 1) {
+    if (c->http.minor_version == 1) {
         char hex[24];
         int n = snprintf(hex, sizeof hex, "%zx\r\n", len);
         buf_append(&c->out, hex, (size_t)n);
@@ -400,8 +336,8 @@ bool kiln_stream_write(kiln_res *res, const void *data, size_t len)
     conn_flush(c);
     /* Backpressure: wait for the client to read before queueing more. */
     while (!c->dead && !c->abandoned && c->write_blocked && c->out.len > STREAM_HIGH_WATER) {
-        c->priv.wait = WAIT_WRITE;
-        coro_yield(c->priv.co);
+        c->wait = WAIT_WRITE;
+        coro_yield(c->co);
     }
     return !c->dead && !c->abandoned;
 }
@@ -428,9 +364,17 @@ void kiln_stream_end(kiln_res *res)
     if (!res->streaming || res->stream_ended) return;
     res->stream_ended = true;
     if (c->dead || c->abandoned) return;
-    if (c->priv.http.minor_version == 1 && !is_head(c) && !body_forbidden(res->status))
+    if (c->http.minor_version == 1 && !is_head(c) && !body_forbidden(res->status))
         buf_append(&c->out, "0\r\n\r\n", 5);
     conn_flush(c);
 }
 
-void res_stream_finish(conn *c) { kiln_stream_end(&c->res); }
+void res_stream_finish(conn *c) { kiln_stream_end(&rq(c)->res); }
+
+/* request.h: an automatic answer went out (the database layer's 503, say):
+ * the handler's own sends are now quietly ignored. */
+void request_mute_response(kiln_req *req)
+{
+    req->priv->res->started = true;
+    req->priv->res->quiet = true;
+}

@@ -13,7 +13,7 @@
  * checked at start for config schemas, at first use otherwise, and a broken
  * one is a loud programming error).
  */
-#include "runtime/server.h"
+#include "api/api.h"
 #include "validate/schema.h"
 
 #include <math.h>
@@ -113,8 +113,11 @@ static bool json_or_form(kiln_req *req)
         || (n == 33 && !strncasecmp(ct, "application/x-www-form-urlencoded", 33));
 }
 
-/* The value a body schema validates; a string value for a body that is not
- * JSON (Joi then says "value" must be of type object). */
+/* The value a body schema validates: the parsed body as it is (a JSON
+ * `null` included: it is present and not an object, so Joi's answer is
+ * "value" must be of type object); an empty object for an absent JSON or
+ * form body; a string value for a body that is not JSON (Joi then says
+ * "value" must be of type object too). */
 static const kiln_value *body_value(kiln_req *req)
 {
     static const kiln_value empty_object = { .type = KILN_JSON_OBJECT };
@@ -129,7 +132,6 @@ static const kiln_value *body_value(kiln_req *req)
         }
         return &empty_object;
     }
-    if (body->type == KILN_JSON_NULL) return &empty_object;   /* req.body ?? {} */
     return body;
 }
 

@@ -16,7 +16,11 @@
  * The requests beyond that wait in a FIFO, parked on their coroutine, and
  * the worker serves others meanwhile. That also caps the memory at
  * slots x 64 MiB per worker and keeps a burst of logins from filling every
- * pool thread (other offloaded work still runs).
+ * pool thread (other offloaded work still runs). The FIFO is bounded too
+ * (KILN_PWHASH_QUEUE waiters per worker, default 64): past it the request
+ * is answered 503 with Retry-After at once, so a flood of logins (right
+ * passwords included, which no failure counter sees) costs a bounded wait
+ * and never more than the slots' CPU.
  *
  * Equal time: verifying against a dummy hash with the same parameters (a
  * hash string of random salt and digest, built once) costs what a real check
@@ -27,12 +31,16 @@
  * thread, or keep a copy of a password (the job's copy is wiped).
  */
 #include "auth/auth.h"
-#include "runtime/server.h"
+#include "api/request.h"
+#include "core/core.h"
+#include "runtime/log.h"
+#include "runtime/wait.h"
 
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define PW_OPSLIMIT crypto_pwhash_OPSLIMIT_INTERACTIVE
@@ -72,6 +80,8 @@ typedef struct slot_waiter { conn *c; bool woken; struct slot_waiter *next; } sl
 static struct {
     int max;                  /* 0 until first use                          */
     int busy;
+    int queue_max;            /* waiters allowed; 0 until first use         */
+    int waiting;
     slot_waiter *head, *tail;
 } slots;
 
@@ -84,7 +94,7 @@ static int slots_max(void)
     long n = env && *env ? strtol(env, NULL, 10) : 0;
     if (n <= 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        int workers = kiln_current_worker && kiln_current_worker->opts ? kiln_current_worker->opts->workers : 1;
+        int workers = wait_workers();
         if (cpus < 1) cpus = 1;
         if (workers < 1) workers = 1;
         n = (cpus - 1) / workers;
@@ -95,21 +105,52 @@ static int slots_max(void)
     return slots.max;
 }
 
-/* Take a slot, waiting in line for one. False when the request was
- * abandoned meanwhile (client gone, 504 sent): then no slot is held. */
+static int queue_max(void)
+{
+    if (slots.queue_max) return slots.queue_max;
+    const char *env = getenv("KILN_PWHASH_QUEUE");
+    long n = env && *env ? strtol(env, NULL, 10) : 64;
+    if (n < 1) n = 1;
+    if (n > 100000) n = 100000;
+    slots.queue_max = (int)n;
+    return slots.queue_max;
+}
+
+/* The line is full: 503 now (the handler's own answer is then ignored). */
+static void answer_busy(kiln_req *req)
+{
+    kiln_res *res = request_res(req);
+    log_event(LOG_WARN, req->id, "password hashing queue full; answering 503",
+              "\"slots\":%d,\"queue\":%d", slots.max, slots.queue_max);
+    if (!kiln_res_started(res)) {
+        kiln_set_header(res, "Retry-After", "1");
+        kiln_json(res, 503, "{error: %s, requestId: %s}", "Service Unavailable", req->id);
+    }
+    request_mute_response(req);
+}
+
+/* Take a slot, waiting in line for one. False when the line is full (503
+ * answered) or the request was abandoned meanwhile (client gone, 504 sent):
+ * then no slot is held. */
 static bool slot_take(kiln_req *req)
 {
-    conn *c = req->priv->c;
+    conn *c = wait_self();
     if (slots.busy < slots_max() && !slots.head) {
         slots.busy++;
         return true;
     }
+    if (slots.waiting >= queue_max()) {
+        answer_busy(req);
+        return false;
+    }
     slot_waiter w = { .c = c };
     if (slots.tail) slots.tail->next = &w; else slots.head = &w;
     slots.tail = &w;
-    while (!w.woken) wait_suspend(req, WAIT_QUEUE);
+    slots.waiting++;
+    while (!w.woken) wait_suspend(WAIT_QUEUE);
+    slots.waiting--;
     /* slot_give() unlinked us and handed its slot over (busy unchanged). */
-    if (c->abandoned) {
+    if (wait_gave_up(c)) {
         slot_give();            /* nobody will read the answer: pass it on */
         return false;
     }

@@ -34,11 +34,13 @@
  * accept a token without checking its expiry.
  */
 #include "auth/auth.h"
-#include "runtime/server.h"
+#include "api/request.h"
+#include "core/core.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <time.h>
 
@@ -204,7 +206,9 @@ const char *kiln_session_create(kiln_req *req, kiln_res *res, int64_t user_id, c
 int64_t kiln_session_user(kiln_req *req, const kiln_session_opts *opts)
 {
     bool bearer;
-    return token_user(req, request_token(req, opts, &bearer));
+    int64_t uid = token_user(req, request_token(req, opts, &bearer));
+    if (uid) request_set_session_user(req, uid);   /* error reports name the user by id */
+    return uid;
 }
 
 static bool revoke_token(kiln_req *req, const char *token)
@@ -260,5 +264,6 @@ bool kiln_require_session(kiln_req *req, kiln_res *res)
     int64_t *u = kiln_alloc(req, sizeof *u);
     *u = uid;
     req->user = u;
+    request_set_session_user(req, uid);   /* error reports name the user by id */
     return true;
 }

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -478,7 +479,7 @@ static int build_host(dev *d)
     char *qm = quote_arg(main_c), *qh = quote_arg(host), *ql = quote_arg(d->tc.lib), *qi = quote_arg(d->tc.include_dir);
     char cmd[20000];
     snprintf(cmd, sizeof cmd,
-             "%s -g -rdynamic %s -I%s %s -o %s -Wl,--whole-archive %s -Wl,--no-whole-archive -lsqlite3 -lpq -lsodium -lpthread -lm -ldl",
+             "%s -g -rdynamic %s -I%s %s -o %s -Wl,--whole-archive %s -Wl,--no-whole-archive -lsqlite3 -lpq -lsodium -lcurl -lpthread -lm -ldl",
              d->tc.cc, d->sanitize ? "-fsanitize=address,undefined" : d->tc.sanflags, qi, qm, qh, ql);
     free(qm); free(qh); free(ql); free(qi);
     return run1(cmd) == 0 ? 0 : -1;
@@ -489,8 +490,12 @@ static void start_host(dev *d)
     char host[4400], manifest[4400];
     snprintf(host, sizeof host, "%s/host", d->dir);
     snprintf(manifest, sizeof manifest, "%s/manifest", d->dir);
+    pid_t self = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* The server ends with `kiln dev`, however it ends (its workers end
+         * with the server the same way, see runtime/master.c). */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != self) _exit(1);
         setenv("KILN_DEV_MANIFEST", manifest, 1);
         setenv("KILN_APP_DIR", d->app, 1);
         if (d->color) setenv("KILN_DEV_COLOR", "1", 1);

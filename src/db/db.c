@@ -15,7 +15,11 @@
  * end of its request (a deferred rollback closes it).
  */
 #include "db/db.h"
-#include "runtime/server.h"
+#include "metrics/metrics.h"
+#include "api/request.h"
+#include "json/json.h"
+#include "runtime/log.h"
+#include "runtime/wait.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -131,18 +135,18 @@ void db_worker_exit(void)
  * of a pointer into recycled memory. */
 static void forget_dbr(void *arg)
 {
-    struct kiln_req_private *p = arg;
-    p->db = NULL;
+    struct db_req **slot = arg;
+    *slot = NULL;
 }
 
 static struct db_req *dbr_of(kiln_req *req)
 {
-    struct kiln_req_private *p = req->priv;
-    if (!p->db) {
-        p->db = arena_calloc(&p->c->arena, sizeof *p->db);
-        kiln_defer(req, forget_dbr, p);
+    struct db_req **slot = request_db_slot(req);
+    if (!*slot) {
+        *slot = arena_calloc(request_arena(req), sizeof **slot);
+        kiln_defer(req, forget_dbr, slot);
     }
-    return p->db;
+    return *slot;
 }
 
 static void wake_next(void)
@@ -154,6 +158,13 @@ static void wake_next(void)
     wait_wake_at(w->c, 0);
 }
 
+/* The pool's gauges for /_kiln/metrics (nothing when metrics are off). */
+static void pool_gauges(void)
+{
+    metrics_gauge_set(MG_DB_POOL_OPEN, pool.open);
+    metrics_gauge_set(MG_DB_POOL_IN_USE, pool.open - (int)pool.nidle);
+}
+
 static void give_back(db_conn *dc)
 {
     if (!pool.be->ok(dc)) {
@@ -162,6 +173,7 @@ static void give_back(db_conn *dc)
     } else {
         pool.idle[pool.nidle++] = dc;
     }
+    pool_gauges();
     wake_next();
 }
 
@@ -172,7 +184,7 @@ static db_conn *borrow(kiln_req *req, char **err)
     for (;;) {
         while (pool.nidle > 0) {
             db_conn *dc = pool.idle[--pool.nidle];
-            if (pool.be->ok(dc)) return dc;
+            if (pool.be->ok(dc)) { pool_gauges(); return dc; }
             pool.be->close(dc);
             pool.open--;
         }
@@ -180,13 +192,15 @@ static db_conn *borrow(kiln_req *req, char **err)
             pool.open++;
             db_conn *dc = pool.be->connect(pool.target, req, err);
             if (!dc) { pool.open--; wake_next(); }
+            pool_gauges();
             return dc;
         }
-        waiter w = { .c = req->priv->c };
+        metrics_add(MC_DB_POOL_WAITS, 1);
+        waiter w = { .c = wait_self() };
         if (pool.tail) pool.tail->next = &w; else pool.head = &w;
         pool.tail = &w;
-        wait_suspend(req, WAIT_QUEUE);
-        bool gave_up = req->priv->c->abandoned;   /* 504 sent, or the client left */
+        wait_suspend(WAIT_QUEUE);
+        bool gave_up = wait_gave_up(w.c);   /* 504 sent, or the client left */
         /* Woken (or abandoned): make sure we are off the queue. */
         bool still_queued = false;
         for (waiter **pp = &pool.head; *pp; pp = &(*pp)->next)
@@ -211,13 +225,13 @@ static db_conn *borrow(kiln_req *req, char **err)
 static void release_at_end(void *arg)
 {
     kiln_req *req = arg;
-    struct db_req *d = req->priv->db;
+    struct db_req *d = *request_db_slot(req);
     if (!d || !d->held) return;
     if (d->in_tx) {
         /* The handler returned (or failed) inside a transaction. The request's
          * coroutine is finished, so roll back without suspending. */
         kiln_rows r = { 0 };
-        pool.be->query(d->held, NULL, &req->priv->c->arena, "ROLLBACK", NULL, 0, &r);
+        pool.be->query(d->held, NULL, request_arena(req), "ROLLBACK", NULL, 0, &r);
         d->in_tx = false;
     }
     give_back(d->held);
@@ -228,20 +242,22 @@ static void release_at_end(void *arg)
 
 static void answer_failure(kiln_req *req, struct db_req *d, kiln_rows *r, const char *sql)
 {
-    kiln_res *res = req->priv->res;
+    kiln_res *res = request_res(req);
     switch (r->status) {
     case KILN_DB_OK:
     case KILN_DB_CONFLICT:
         return;
     case KILN_DB_INVALID:
         log_event(LOG_INFO, req->id, "database refused a value", "\"error\":\"%s\"", "invalid data");
-        if (!res->started) kiln_json(res, 400, "{error: %s}", r->error ? r->error : "Invalid data");
+        if (!kiln_res_started(res)) kiln_json(res, 400, "{error: %s}", r->error ? r->error : "Invalid data");
         break;
     case KILN_DB_UNAVAILABLE:
+        metrics_add(MC_DB_ERRORS, 1);
         log_event(LOG_ERROR, req->id, "database unavailable", "\"backend\":\"%s\"", pool.be->name);
-        if (!res->started) kiln_json(res, 503, "{error: %s, requestId: %s}", "Service Unavailable", req->id);
+        if (!kiln_res_started(res)) kiln_json(res, 503, "{error: %s, requestId: %s}", "Service Unavailable", req->id);
         break;
     case KILN_DB_ERROR: {
+        metrics_add(MC_DB_ERRORS, 1);
         buf b;
         buf_init(&b, 256);
         buf_puts(&b, "\"sql\":");
@@ -251,13 +267,13 @@ static void answer_failure(kiln_req *req, struct db_req *d, kiln_rows *r, const 
         buf_putc(&b, '\0');
         log_event(LOG_ERROR, req->id, "database error", "%s", b.data);
         buf_free(&b);
-        if (!res->started) kiln_json(res, 500, "{error: %s, requestId: %s}", "Internal Server Error", req->id);
+        request_note_db_error(req, sql, r->error);   /* for the error report */
+        if (!kiln_res_started(res)) kiln_json(res, 500, "{error: %s, requestId: %s}", "Internal Server Error", req->id);
         break;
     }
     }
     d->answered = true;
-    res->started = true;   /* the handler's own sends are now quietly ignored */
-    res->quiet = true;
+    request_mute_response(req);   /* the handler's own sends are now quietly ignored */
 }
 
 /* Make sure the request holds a connection. False after answering 503. */
@@ -268,7 +284,7 @@ static bool hold(kiln_req *req, struct db_req *d, kiln_rows *r, const char *sql)
     d->held = borrow(req, &err);
     if (!d->held) {
         r->status = KILN_DB_UNAVAILABLE;
-        r->error = arena_strdup(&req->priv->c->arena, err ? err : "cannot connect to the database");
+        r->error = arena_strdup(request_arena(req), err ? err : "cannot connect to the database");
         free(err);
         answer_failure(req, d, r, sql);
         return false;
@@ -287,7 +303,7 @@ static void drop_hold(struct db_req *d)
 kiln_rows *kiln_db_query_(kiln_req *req, const char *sql, const kiln_param *params, size_t n)
 {
     pool_init();
-    arena *a = &req->priv->c->arena;
+    arena *a = request_arena(req);
     kiln_rows *r = arena_calloc(a, sizeof *r);
     struct db_req *d = dbr_of(req);
     if (d->answered) {
@@ -305,8 +321,8 @@ kiln_rows *kiln_db_query_(kiln_req *req, const char *sql, const kiln_param *para
 
 static bool tx_statement(kiln_req *req, struct db_req *d, const char *sql)
 {
-    kiln_rows *r = arena_calloc(&req->priv->c->arena, sizeof *r);
-    pool.be->query(d->held, req, &req->priv->c->arena, sql, NULL, 0, r);
+    kiln_rows *r = arena_calloc(request_arena(req), sizeof *r);
+    pool.be->query(d->held, req, request_arena(req), sql, NULL, 0, r);
     answer_failure(req, d, r, sql);
     return r->status == KILN_DB_OK;
 }
@@ -335,7 +351,7 @@ bool kiln_db_commit(kiln_req *req)
     bool ok = tx_statement(req, d, "COMMIT");
     if (!ok) {
         kiln_rows r = { 0 };
-        pool.be->query(d->held, req, &req->priv->c->arena, "ROLLBACK", NULL, 0, &r);
+        pool.be->query(d->held, req, request_arena(req), "ROLLBACK", NULL, 0, &r);
     }
     d->in_tx = false;
     drop_hold(d);
@@ -347,7 +363,7 @@ void kiln_db_rollback(kiln_req *req)
     struct db_req *d = dbr_of(req);
     if (!d->in_tx || !d->held) return;
     kiln_rows r = { 0 };
-    pool.be->query(d->held, req, &req->priv->c->arena, "ROLLBACK", NULL, 0, &r);
+    pool.be->query(d->held, req, request_arena(req), "ROLLBACK", NULL, 0, &r);
     d->in_tx = false;
     drop_hold(d);
 }
@@ -439,13 +455,13 @@ void kiln_jw_rows(kiln_jw *w, const kiln_rows *r)
 
 void kiln_send_rows(kiln_res *res, int status, const kiln_rows *r)
 {
-    if (res->started) return;
+    if (kiln_res_started(res)) return;
     kiln_jw_rows(kiln_json_begin(res, status), r);
 }
 
 void kiln_send_row(kiln_res *res, int status, const kiln_rows *r)
 {
-    if (res->started) return;
+    if (kiln_res_started(res)) return;
     if (!r || r->nrows == 0) { kiln_error(res, 404, "Not Found"); return; }
     kiln_jw_row(kiln_json_begin(res, status), r, 0);
 }

@@ -65,6 +65,10 @@ int db_migrate(const char *app_dir, bool verbose);
  * the executable's .kiln/). */
 const char *db_app_dir(void);
 
+/* Per worker, at exit: close the pooled connections (app/app.c registers
+ * it with the engine). */
+void db_worker_exit(void);
+
 /* Rewrite '?' placeholders to $1, $2 ... outside quotes and comments. */
 char *db_rewrite_placeholders(arena *a, const char *sql, size_t *count);
 

@@ -11,7 +11,10 @@
  *
  * Runs at server start in the master (before any worker exists) and from
  * `kiln migrate APP_DIR`. Concurrent starts are serialized by the database
- * (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock).
+ * (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock on a fixed key,
+ * held for the whole run, so N machines started at the same moment apply
+ * each migration exactly once, and none of them serves before the
+ * migrations are in: the master runs this before any worker exists).
  *
  * Owns: nothing beyond one call. Must never: apply a migration partially
  * (failure rolls back that file and stops).
@@ -21,6 +24,9 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+/* The advisory lock key (per database) held while migrations run. */
+#define MIGRATION_LOCK "7270411"
 
 typedef struct mig { char id[256]; char file[256]; int rank; } mig;
 
@@ -104,9 +110,20 @@ int db_migrate(const char *app_dir, bool verbose)
     const char *create = be == &db_sqlite
         ? "CREATE TABLE IF NOT EXISTS kiln_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
         : "CREATE TABLE IF NOT EXISTS kiln_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())";
-    if (be == &db_postgres && !run(be, c, "SELECT pg_advisory_lock(7270411)", NULL, 0, &r, &a)) {
-        fprintf(stderr, "kiln: migrations: %s\n", r.error);
-        goto close;
+    /* PostgreSQL: machines started together queue here; the first applies,
+     * the others find every migration recorded once the lock is theirs. */
+    if (be == &db_postgres) {
+        if (!run(be, c, "SELECT pg_try_advisory_lock(" MIGRATION_LOCK ") AS got", NULL, 0, &r, &a)) {
+            fprintf(stderr, "kiln: migrations: %s\n", r.error);
+            goto close;
+        }
+        if (r.nrows == 1 && r.vals[0].type == DBV_BOOL && !r.vals[0].i) {
+            fprintf(stderr, "kiln: migrations: another process is applying migrations; waiting for it\n");
+            if (!run(be, c, "SELECT pg_advisory_lock(" MIGRATION_LOCK ")", NULL, 0, &r, &a)) {
+                fprintf(stderr, "kiln: migrations: %s\n", r.error);
+                goto close;
+            }
+        }
     }
     if (!run(be, c, create, NULL, 0, &r, &a)) {
         fprintf(stderr, "kiln: migrations: cannot create kiln_migrations: %s\n", r.error);
@@ -143,7 +160,7 @@ int db_migrate(const char *app_dir, bool verbose)
         }
         arena_reset(&a);
     }
-    if (be == &db_postgres) run(be, c, "SELECT pg_advisory_unlock(7270411)", NULL, 0, &r, &a);
+    if (be == &db_postgres) run(be, c, "SELECT pg_advisory_unlock(" MIGRATION_LOCK ")", NULL, 0, &r, &a);
 close:
     be->close(c);
 out:

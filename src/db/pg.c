@@ -21,7 +21,9 @@
  * hands back (a broken connection is flagged and dropped by db.c).
  */
 #include "db/db.h"
-#include "runtime/server.h"
+#include "api/request.h"
+#include "runtime/log.h"
+#include "runtime/wait.h"
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -40,8 +42,8 @@ struct db_conn {
 /* Wait for the socket: on the loop if we have a request, else poll(). */
 static int wait_sock(kiln_req *req, int fd, bool for_write, unsigned timeout_ms)
 {
-    if (req && req->priv->co && coro_current() == req->priv->co) {
-        int ev = wait_fd(req, fd, for_write ? EPOLLOUT : EPOLLIN, timeout_ms);
+    if (req && wait_self()) {
+        int ev = wait_fd(fd, for_write ? EPOLLOUT : EPOLLIN, timeout_ms);
         return ev;
     }
     struct pollfd p = { .fd = fd, .events = for_write ? POLLOUT : POLLIN };
@@ -176,6 +178,20 @@ static void pg_query(db_conn *c, kiln_req *req, arena *a, const char *sql,
         out->status = KILN_DB_ERROR;
         out->error = arena_strdup(a, "parameter count does not match the '?' placeholders");
         return;
+    }
+    /* The request's trace id rides along as a comment (sqlcommenter's
+     * style), so pg_stat_activity and the server's logs name the trace.
+     * Cheap here: statements are unnamed (no plan cache keyed by text), and
+     * the comment is on its own line (a trailing "--" cannot swallow it). */
+    const char *trace = req ? kiln_trace_id(req) : NULL;
+    if (trace) {
+        size_t ql = strlen(q);
+        char *t = arena_alloc(a, ql + 64);
+        memcpy(t, q, ql);
+        memcpy(t + ql, "\n/*trace_id='", 13);
+        memcpy(t + ql + 13, trace, 32);
+        memcpy(t + ql + 45, "'*/", 4);
+        q = t;
     }
     const char **vals = arena_alloc(a, (n ? n : 1) * sizeof *vals);
     for (size_t i = 0; i < n; i++) {

@@ -14,7 +14,9 @@
  * once (db.c lends it to one request at a time).
  */
 #include "db/db.h"
-#include "runtime/server.h"
+#include "api/request.h"
+#include "runtime/log.h"
+#include "runtime/wait.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -36,7 +38,7 @@ struct db_conn {
 static int on_busy(void *arg, int attempt)
 {
     db_conn *c = arg;
-    if (!c->req || !c->req->priv->co || coro_current() != c->req->priv->co) {
+    if (!c->req || !wait_self()) {
         /* No coroutine to park (migrations, end-of-request rollback): sleep. */
         if (c->busy_ms_total >= c->busy_limit_ms) return 0;
         sqlite3_sleep(5);
@@ -90,7 +92,7 @@ static db_conn *sq_connect(const char *path, kiln_req *req, char **err)
            && ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) && waited < c->busy_limit_ms) {
         sqlite3_free(e);
         e = NULL;
-        if (req && req->priv->co && coro_current() == req->priv->co) kiln_sleep(req, 5);
+        if (req && wait_self()) kiln_sleep(req, 5);
         else sqlite3_sleep(5);
         waited += 5;
     }

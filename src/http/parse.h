@@ -91,4 +91,8 @@ typedef struct http_chunked {
 void http_chunked_init(http_chunked *d);
 ssize_t http_chunked_decode(http_chunked *d, char *buf, size_t *len);
 
+/* status.c: "Not Found" for 404; a class name ("Client Error") for codes
+ * without a phrase of their own. */
+const char *http_reason(int status);
+
 #endif

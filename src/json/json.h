@@ -11,6 +11,7 @@
 #include "kiln.h"
 #include "core/core.h"
 #include "core/buf.h"
+#include "json/escape.h"
 #include <stdarg.h>
 
 /* Parse text[0..len) (any bytes) into a tree allocated from `a`.
@@ -50,13 +51,6 @@ void jw_raw(jw_state *w, const char *s, size_t n);    /* a complete JSON value, 
  * a syntax error is a programming error: KILN_PANIC with the template. */
 void jw_fmt(jw_state *w, const char *tmpl, va_list *ap);
 
-/* Length of the valid UTF-8 sequence at p (p < end), or 0 when it is not
- * one: overlong forms, encoded surrogates and code points past U+10FFFF are
- * invalid (RFC 3629). Shared by the parser and the escaper. */
-size_t json_utf8_len(const unsigned char *p, const unsigned char *end);
-
-/* Escape s[0..n) as a JSON string (with the quotes) onto out. Invalid UTF-8
- * bytes are replaced by U+FFFD so the output is always valid JSON. */
-void json_escape(buf *out, const char *s, size_t n);
+/* json_utf8_len, json_escape: json/escape.h (below the engine too). */
 
 #endif

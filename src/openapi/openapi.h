@@ -16,13 +16,16 @@
  * answers, security, components); schema.c turns kiln_rule trees into JSON
  * Schema and builds examples that the validator itself accepts; check.c
  * loads the optional info block (APP/kiln.json) and checks a real response
- * against its declaration (kiln dev). The server's glue -- kiln_openapi_main()
- * and the /_kiln/openapi.json answer -- is src/api/openapi.c.
+ * against its declaration (kiln dev). The server's glue is elsewhere:
+ * the /_kiln/openapi.json answer and kiln dev's response check are the
+ * framework's (src/api/openapi.c, src/api/dispatch.c), kiln_openapi_main()
+ * is src/app/app.c's.
  *
  * Dependencies: core, json (the writer, the parser), validate (the rules'
  * semantics), the router's pattern syntax, auth's kiln_require_session (as a
- * pointer to recognise). Never sockets, connections or the loop: the
- * runtime calls in, with a finished response's bytes.
+ * pointer to recognise, declared in kiln.h). Never the engine (src/runtime:
+ * sockets, connections, the loop): the framework calls in, with a finished
+ * response's bytes.
  *
  * Extension point: routes of other kinds (a WebSocket upgrade, the GraphQL
  * endpoint) are described by openapi_write_route() in document.c; a new kind
@@ -86,13 +89,5 @@ bool openapi_declared(const kiln_config *cfg, int method, int status, const kiln
 const char *openapi_check_response(arena *a, const kiln_config *cfg, int method, int status,
                                    const char *content_type, const char *body, size_t len,
                                    const kiln_response **decl);
-
-/* ---- api/openapi.c (the server's side) ------------------------------------
- * /_kiln/openapi.json: served by `kiln dev` always, by `kiln start` when
- * KILN_OPENAPI=1 (openapi_serving() says which). openapi_answer() answers
- * GET/HEAD with the document of `app` (fresh: rebuilt each time, for dev's
- * reloads; else built once per process), other methods 405. */
-bool openapi_serving(void);
-void openapi_answer(kiln_req *req, kiln_res *res, const kiln_app_def *app, bool fresh);
 
 #endif

@@ -4,7 +4,7 @@
  * The connection is an explicit state machine driven by the event loop (no
  * coroutine of its own, so an idle keep-alive connection costs no stack):
  *
- *   CS_HEAD  --head parsed-->  dispatch (route, limits)  --body?--> CS_BODY
+ *   CS_HEAD  --head parsed-->  the framework's request hook (route, limits)  --body?--> CS_BODY
  *   CS_BODY  --body complete--> handler coroutine --suspends--> CS_HANDLER
  *   handler done --> response appended to `out` --> CS_HEAD (pipelining)
  *   errors --> error response, then CS_CLOSING --> CS_LINGER --> closed
@@ -18,7 +18,7 @@
  * free a connection during the event batch that may still name it (freeing
  * happens after the loop turn).
  */
-#include "runtime/server.h"
+#include "runtime/engine.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -87,7 +87,7 @@ bool conn_accept_all(worker *w)
         c->timer.on_fire = conn_on_timer;
         c->timer.heap_index = -1;
         c->duration_timer.heap_index = -1;
-        c->priv.sleep_timer.heap_index = -1;
+        c->wake_timer.heap_index = -1;
         format_remote(c, &ss);
         buf_init(&c->in, 0);
         arena_init(&c->arena, 8192);
@@ -105,9 +105,9 @@ bool conn_accept_all(worker *w)
 void conn_close(conn *c)
 {
     if (c->dead) return;
-    if (c->priv.co && !coro_done(c->priv.co)) {
+    if (c->co && !coro_done(c->co)) {
         /* A handler is suspended on this connection: let it run to its end
-         * (it sees the client gone); dispatch_finish closes us again. */
+         * (it sees the client gone); the framework closes us again when it ends. */
         c->abandoned = true;
         c->close_after = true;
         return;
@@ -116,7 +116,7 @@ void conn_close(conn *c)
     worker *w = c->w;
     loop_timer_cancel(w->loop, &c->timer);
     loop_timer_cancel(w->loop, &c->duration_timer);
-    loop_timer_cancel(w->loop, &c->priv.sleep_timer);
+    loop_timer_cancel(w->loop, &c->wake_timer);
     loop_del(w->loop, &c->io);
     close(c->io.fd);
     c->io.fd = -1;
@@ -237,7 +237,7 @@ static void conn_on_readable(conn *c)
     if (c->in.len == IN_CAP) c->need_read = true;
     if (c->state == CS_HANDLER) {
         /* A raw-body handler may be waiting for these bytes. */
-        if (c->priv.wait == WAIT_BODY) conn_resume_after_wait(c);
+        if (c->wait == WAIT_BODY) conn_resume_after_wait(c);
         return;
     }
     if (c->in.len > before && c->state == CS_HEAD && before == c->head_len)
@@ -269,13 +269,13 @@ static void conn_on_timer(loop_timer *t)
     switch (c->state) {
     case CS_HEAD:
         if (c->in.len > c->head_len && !c->write_blocked) {
-            res_error_json(c, 408, "Request Timeout");
+            conn_error(c, 408, "Request Timeout");
             return;
         }
         conn_close(c);    /* idle keep-alive, or a reader that never reads */
         return;
     case CS_BODY:
-        res_error_json(c, 408, "Request Timeout");
+        conn_error(c, 408, "Request Timeout");
         return;
     case CS_HANDLER:
         if (c->write_blocked) conn_close(c);  /* streaming to a dead reader */
@@ -306,13 +306,13 @@ static int take_body(conn *c)
     size_t len = avail;
     ssize_t rc = http_chunked_decode(&c->chunked, region, &len);
     if (rc == HTTP_ERR_BAD) {
-        res_error_json(c, 400, "Bad Request: malformed chunked body");
+        conn_error(c, 400, "Bad Request: malformed chunked body");
         return -1;
     }
     if (c->body.len + len > c->body_limit) {
         char msg[96];
         snprintf(msg, sizeof msg, "Payload Too Large");
-        res_error_json(c, 413, msg);
+        conn_error(c, 413, msg);
         return -1;
     }
     buf_append(&c->body, region, len);
@@ -344,17 +344,17 @@ again:
                 if (c->read_closed) { conn_flush(c); if (!c->dead && !c->write_blocked) conn_close(c); return; }
                 break;
             }
-            http_request *h = &c->priv.http;
+            http_request *h = &c->http;
             h->headers = c->headers;
             int r = http_parse_request(c->in.data, c->in.len, h, KILN_MAX_HEADERS, KILN_MAX_TARGET);
             if (r == HTTP_INCOMPLETE) {
-                if (c->in.len >= KILN_MAX_HEAD) { res_error_json(c, 431, "Request Header Fields Too Large"); break; }
+                if (c->in.len >= KILN_MAX_HEAD) { conn_error(c, 431, "Request Header Fields Too Large"); break; }
                 if (c->read_closed) { conn_close(c); return; }
                 break;
             }
             if (r < 0) {
                 int st = http_error_status(r);
-                res_error_json(c, st, st == 431 ? "Request Header Fields Too Large"
+                conn_error(c, st, st == 431 ? "Request Header Fields Too Large"
                                      : st == 414 ? "URI Too Long"
                                      : st == 505 ? "HTTP Version Not Supported"
                                      : st == 501 ? "Not Implemented" : "Bad Request");
@@ -363,7 +363,7 @@ again:
             c->head_len = (size_t)r;
             c->in_request = true;
             c->nreq++;
-            dispatch_request(c);      /* may switch to CS_BODY, CS_HANDLER, CS_CLOSING or finish */
+            engine_request(c);      /* may switch to CS_BODY, CS_HANDLER, CS_CLOSING or finish */
             continue;
         }
         if (c->state == CS_BODY) {
@@ -376,7 +376,7 @@ again:
                 if (c->need_read) continue;
                 break;
             }
-            dispatch_request(c);      /* second call: body is there, run the handler */
+            engine_request(c);      /* second call: body is there, run the handler */
             continue;
         }
         break;   /* CS_HANDLER, CS_CLOSING, CS_LINGER: nothing to parse */
@@ -400,7 +400,7 @@ void conn_kick(conn *c)
     if (!c->dead && c->state == CS_HEAD) conn_process(c);
 }
 
-/* Called by dispatch when a request is completely answered. */
+/* Called by the framework when a request is completely answered. */
 
 void conn_request_done(conn *c)
 {
@@ -414,10 +414,16 @@ void conn_request_done(conn *c)
     c->body.len = 0;
     if (c->body.cap > 64 * 1024) buf_reset_trim(&c->body, 0);
     if (c->res_body.cap > 64 * 1024) buf_reset_trim(&c->res_body, 0);
-    /* The whole private state is per request. */
-    loop_timer_cancel(c->w->loop, &c->priv.sleep_timer);
-    memset(&c->priv, 0, sizeof c->priv);
-    c->priv.sleep_timer.heap_index = -1;
+    /* The request's state is per request (the framework's lived in the
+     * arena, reset above). */
+    loop_timer_cancel(c->w->loop, &c->wake_timer);
+    memset(&c->http, 0, sizeof c->http);
+    c->co = NULL;
+    c->wait = WAIT_NONE;
+    c->offload_result = NULL;
+    c->req_id = c->route = c->trace_id = NULL;
+    c->head_sent = false;
+    c->app = NULL;
     if (c->close_after || c->w->draining) {
         c->state = CS_CLOSING;
         if (c->in.len == 0) c->in.len = 0;
@@ -431,12 +437,78 @@ void conn_request_done(conn *c)
 /* After a wait ended (offload done, sleep over, socket writable again). */
 void conn_resume_after_wait(conn *c)
 {
-    dispatch_resume(c);
+    engine_resume(c);
     if (c->dead) return;
     conn_process(c);
 }
 
-/* Error path used by res.c: answer and close (with lingering). */
+/* Run the request's coroutine until it yields or ends. While it runs, the
+ * worker's watchdog (worker.c) knows the deadline: a handler that keeps the
+ * CPU past it cannot be preempted, so the watchdog ends the worker (504 to
+ * that client, the master starts a new worker). */
+void conn_run(conn *c, uint64_t deadline_ms)
+{
+    worker *w = c->w;
+    c->wait = WAIT_NONE;
+    w->crash_conn = c;
+    log_set_context(c->req_id, c->trace_id);   /* its lines carry its trace id */
+    __atomic_store_n(&w->run_deadline_ms, deadline_ms, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->running, 1, __ATOMIC_RELEASE);
+    coro_resume(c->co);
+    __atomic_store_n(&w->running, 0, __ATOMIC_RELEASE);
+    w->crash_conn = NULL;
+    log_set_context(NULL, NULL);
+}
+
+/* ---- the engine's own answers ------------------------------------------ */
+
+/* Protocol-level error: answer with a JSON body and close the connection.
+ * The framework's writer (api/res.c) is not involved: this is all the HTTP
+ * the engine writes itself. */
+void conn_error(conn *c, int status, const char *message)
+{
+    char body[256];
+    int n;
+    c->close_after = true;
+    const char *id = c->in_request ? c->req_id : NULL;
+    int minor = 1;
+    bool head = false;
+    if (id) {
+        minor = c->http.minor_version;
+        head = c->http.method_len == 4 && memcmp(c->http.method, "HEAD", 4) == 0;
+    } else {
+        /* No request yet (bad head): give the answer an id anyway. */
+        static __thread char rid[17];
+        snprintf(rid, sizeof rid, "%.8s%08llx", c->w->id_prefix, ++c->w->id_counter);
+        id = rid;
+    }
+    if (status == 413)
+        n = snprintf(body, sizeof body, "{\"error\":\"%s\",\"limit\":%zu}", message,
+                     c->body_limit ? c->body_limit : (size_t)KILN_DEFAULT_BODY_LIMIT);
+    else
+        n = snprintf(body, sizeof body, "{\"error\":\"%s\"}", message);
+    buf *o = &c->out;
+    buf_puts(o, minor == 0 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    buf_put_u64(o, (unsigned)status);
+    buf_putc(o, ' ');
+    buf_puts(o, http_reason(status));
+    buf_puts(o, "\r\nDate: ");
+    buf_puts(o, http_date_now());
+    buf_puts(o, "\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ");
+    buf_put_u64(o, (unsigned long long)n);
+    buf_puts(o, "\r\nX-Request-Id: ");
+    buf_puts(o, id);
+    if (minor == 1) buf_puts(o, "\r\nConnection: close");
+    buf_puts(o, "\r\n\r\n");
+    if (!head) buf_append(o, body, (size_t)n);
+    log_event(status >= 500 ? LOG_ERROR : LOG_INFO, id, "request refused",
+              "\"status\":%d,\"reason\":\"%s\"", status, message);
+    if (c->co && !coro_done(c->co)) c->abandoned = true;
+    c->req_id = NULL;
+    conn_fail(c);
+}
+
+/* Error path: answer queued, close (with lingering). */
 
 void conn_fail(conn *c)
 {

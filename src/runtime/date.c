@@ -2,7 +2,7 @@
  * date.c -- the HTTP Date header value, formatted once per second.
  * Owns: a per-process cached string. Must never: call strftime per request.
  */
-#include "runtime/server.h"
+#include "runtime/engine.h"
 
 #include <time.h>
 

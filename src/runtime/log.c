@@ -5,10 +5,15 @@
  * Lines are gathered in a per-process buffer and written once per event-loop
  * turn (log_flush), so an access log costs no syscall per request; warnings
  * and errors are flushed at once.
+ * A request's lines also carry its W3C trace id ("traceId") when the
+ * engine runs that request's code (log_set_context), and are shown to the
+ * framework's tap (error reports keep them as breadcrumbs).
+ *
  * Owns: the line buffer. Must never: block the loop for long (stderr is
  * written with a plain write; a full pipe would stall, as with any logger).
  */
-#include "runtime/server.h"
+#include "runtime/engine.h"
+#include "json/escape.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -17,6 +22,16 @@
 static int min_level = LOG_INFO;
 static int worker_id = -1;
 static buf out;
+static const char *ctx_request_id, *ctx_trace_id;   /* the bound request */
+static log_tap_fn tap;
+
+void log_set_tap(log_tap_fn fn) { tap = fn; }
+
+void log_set_context(const char *request_id, const char *trace_id)
+{
+    ctx_request_id = request_id;
+    ctx_trace_id = trace_id && *trace_id ? trace_id : NULL;
+}
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
@@ -73,6 +88,11 @@ static void begin_line(int level, const char *request_id, const char *msg)
         buf_puts(&out, ",\"requestId\":\"");
         buf_puts(&out, request_id);
         buf_putc(&out, '"');
+        if (request_id == ctx_request_id && ctx_trace_id) {
+            buf_puts(&out, ",\"traceId\":\"");
+            buf_puts(&out, ctx_trace_id);
+            buf_putc(&out, '"');
+        }
     }
 }
 
@@ -114,6 +134,7 @@ void log_event(int level, const char *request_id, const char *msg, const char *f
         return;
     }
     begin_line(level, request_id, msg);
+    size_t fields_at = out.len;
     if (fields_fmt) {
         buf_putc(&out, ',');
         va_list ap;
@@ -121,26 +142,31 @@ void log_event(int level, const char *request_id, const char *msg, const char *f
         buf_vprintf(&out, fields_fmt, ap);
         va_end(ap);
     }
+    if (request_id && tap) {
+        size_t skip = fields_fmt ? 1 : 0;
+        tap(level, request_id, msg, out.data + fields_at + skip, out.len - fields_at - skip);
+    }
     buf_puts(&out, "}\n");
     if (level >= LOG_WARN || worker_id < 0) log_flush();
 }
 
-void log_access(kiln_req *req, int status, double ms)
+void log_access(const char *request_id, const char *method, const char *path, const char *route,
+                int status, double ms)
 {
     if (LOG_INFO < min_level) return;
     if (pretty) {
         /* "GET /api/hello 200 0.31 ms", the status coloured by its class. */
         const char *sc = status >= 500 ? "31" : status >= 400 ? "33" : status >= 300 ? "36" : "32";
-        if (color) buf_printf(&out, "%s %s \033[%sm%d\033[0m %.2f ms\n", req->method, req->path, sc, status, ms);
-        else buf_printf(&out, "%s %s %d %.2f ms\n", req->method, req->path, status, ms);
+        if (color) buf_printf(&out, "%s %s \033[%sm%d\033[0m %.2f ms\n", method, path, sc, status, ms);
+        else buf_printf(&out, "%s %s %d %.2f ms\n", method, path, status, ms);
         log_flush();
         return;
     }
-    begin_line(LOG_INFO, req->id, "request");
+    begin_line(LOG_INFO, request_id, "request");
     buf_puts(&out, ",\"method\":");
-    json_escape(&out, req->method, strlen(req->method));
+    json_escape(&out, method, strlen(method));
     buf_puts(&out, ",\"path\":");
-    json_escape(&out, req->path, strlen(req->path));
+    json_escape(&out, path, strlen(path));
     buf_puts(&out, ",\"status\":");
     buf_put_u64(&out, (unsigned)status);
     /* ms with 3 decimals, without printf's cost */
@@ -149,7 +175,7 @@ void log_access(kiln_req *req, int status, double ms)
     buf_put_u64(&out, us / 1000);
     char frac[4] = { '.', (char)('0' + us / 100 % 10), (char)('0' + us / 10 % 10), (char)('0' + us % 10) };
     buf_append(&out, frac, 4);
-    if (req->route && *req->route) { buf_puts(&out, ",\"route\":\""); buf_puts(&out, req->route); buf_putc(&out, '"'); }
+    if (route && *route) { buf_puts(&out, ",\"route\":\""); buf_puts(&out, route); buf_putc(&out, '"'); }
     buf_puts(&out, "}\n");
     if (out.len > 32768) log_flush();
 }

@@ -10,7 +10,7 @@
  * Must never: let a pool thread touch a connection or the loop (only the
  * job it was given), or resume a coroutine anywhere but on the loop.
  */
-#include "runtime/server.h"
+#include "runtime/engine.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -83,7 +83,7 @@ static void on_eventfd(loop_io *io, uint32_t events)
         job *j = rev;
         rev = j->next;
         conn *c = j->c;
-        c->priv.offload_result = j->result;
+        c->offload_result = j->result;
         free(j);
         conn_resume_after_wait(c);
     }

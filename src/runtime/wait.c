@@ -8,7 +8,7 @@
  * Must never: resume a coroutine from inside another coroutine (wake-ups go
  * through a zero-delay timer, so the loop does the resuming).
  */
-#include "runtime/server.h"
+#include "runtime/engine.h"
 
 #include <sys/epoll.h>
 
@@ -27,32 +27,47 @@ static void on_fd(loop_io *io, uint32_t events)
 
 static void on_wake(loop_timer *t)
 {
-    struct kiln_req_private *p = (void *)((char *)t - offsetof(struct kiln_req_private, sleep_timer));
-    conn_resume_after_wait(p->c);
+    conn *c = (conn *)((char *)t - offsetof(conn, wake_timer));
+    conn_resume_after_wait(c);
 }
 
-void wait_suspend(kiln_req *req, int what)
+conn *wait_self(void)
 {
-    struct kiln_req_private *p = req->priv;
-    KILN_ASSERT(p->co && coro_current() == p->co);
-    p->wait = what;
-    coro_yield(p->co);
+    worker *w = kiln_current_worker;
+    return w ? w->crash_conn : NULL;
+}
+
+void wait_suspend(int what)
+{
+    conn *c = wait_self();
+    KILN_ASSERT(c && c->co && coro_current() == c->co);
+    c->wait = what;
+    coro_yield(c->co);
 }
 
 void wait_wake_at(conn *c, uint64_t deadline_ms)
 {
-    c->priv.sleep_timer.on_fire = on_wake;
-    loop_timer_set(c->w->loop, &c->priv.sleep_timer, deadline_ms);
+    c->wake_timer.on_fire = on_wake;
+    loop_timer_set(c->w->loop, &c->wake_timer, deadline_ms);
 }
 
-int wait_fd(kiln_req *req, int fd, uint32_t events, unsigned timeout_ms)
+int wait_fd(int fd, uint32_t events, unsigned timeout_ms)
 {
-    conn *c = req->priv->c;
+    conn *c = wait_self();
+    KILN_ASSERT(c);
     fd_wait fw = { .io = { .fd = fd, .on_event = on_fd }, .c = c };
     loop_add(c->w->loop, &fw.io, events | EPOLLERR | EPOLLHUP);
     if (timeout_ms) wait_wake_at(c, loop_now_ms(c->w->loop) + timeout_ms);
-    wait_suspend(req, WAIT_FD);
+    wait_suspend(WAIT_FD);
     loop_del(c->w->loop, &fw.io);
-    loop_timer_cancel(c->w->loop, &req->priv->sleep_timer);
+    loop_timer_cancel(c->w->loop, &c->wake_timer);
     return (int)fw.got;
+}
+
+bool wait_gave_up(const conn *c) { return c->abandoned; }
+
+int wait_workers(void)
+{
+    worker *w = kiln_current_worker;
+    return w && w->opts ? w->opts->workers : 1;
 }

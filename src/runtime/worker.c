@@ -1,7 +1,7 @@
 /*
  * worker.c -- one worker process: its own SO_REUSEPORT listening socket
  * (opened by the master for this worker's slot, see master.c), its own event
- * loop, its own router copy and thread pool.
+ * loop and thread pool.
  *
  * Signals: SIGTERM/SIGINT (via signalfd) start a graceful drain: stop
  * accepting, let in-flight requests finish (bounded by the shutdown
@@ -16,9 +16,11 @@
  * Must never: share a connection with another worker, or survive a crash by
  * jumping out of the signal handler (the heap may be corrupt).
  */
-#include "runtime/server.h"
+#include "runtime/engine.h"
+#include "runtime/idle.h"
 
 #include <errno.h>
+#include <execinfo.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -34,7 +36,6 @@
 #include <unistd.h>
 
 worker *kiln_current_worker;
-extern router *kiln_master_router;   /* built by the master before fork */
 extern int kiln_ready_fd;            /* write one byte here once listening */
 
 /* ---- crash handling (async-signal-safe code only) ------------------- */
@@ -92,20 +93,29 @@ static void on_crash(int sig)
     /* SIGALRM comes from the watchdog: a handler kept the CPU past its route's
      * max duration. The client gets the 504 it would have had. */
     bool overtime = sig == SIGALRM;
-    char body[160], msg[1024];
+    char body[160], msg[1024], extra[160] = "";
     size_t b = 0, m = 0;
+    /* The framework notes the crash first (error reports: this stack, and
+     * an event id header for the answer). */
+    if (c) {
+        void *frames[64];
+        int nf = backtrace(frames, 64);
+        engine_crash_note(c, sig, frames, nf, extra, sizeof extra);
+    }
     b = sappend(body, b, sizeof body, overtime ? "{\"error\":\"Gateway Timeout\",\"requestId\":\""
                                                : "{\"error\":\"Internal Server Error\",\"requestId\":\"");
-    b = sappend_json(body, b, sizeof body, c && c->req.id ? c->req.id : "");
+    b = sappend_json(body, b, sizeof body, c && c->req_id ? c->req_id : "");
     b = sappend(body, b, sizeof body, "\"}");
-    if (!overtime && kiln_dev_mode && c && c->io.fd >= 0 && !c->res.streaming && write_all(c->io.fd, c->out.data, c->out.len)) {
+    if (!overtime && engine_crash_answers() && c && c->io.fd >= 0 && !c->head_sent && write_all(c->io.fd, c->out.data, c->out.len)) {
         /* Dev: the answer carries the signal and a symbolized backtrace. */
-        devhost_crash_answer(c, sig);
-    } else if (c && c->io.fd >= 0 && !c->res.streaming) {
+        engine_crash(c, sig);
+    } else if (c && c->io.fd >= 0 && !c->head_sent) {
         m = sappend(msg, m, sizeof msg, overtime ? "HTTP/1.1 504 Gateway Timeout\r\n" : "HTTP/1.1 500 Internal Server Error\r\n");
         m = sappend(msg, m, sizeof msg, "Content-Type: application/json; charset=utf-8\r\nConnection: close\r\nX-Request-Id: ");
-        m = sappend_json(msg, m, sizeof msg, c->req.id ? c->req.id : "");
-        m = sappend(msg, m, sizeof msg, "\r\nContent-Length: ");
+        m = sappend_json(msg, m, sizeof msg, c->req_id ? c->req_id : "");
+        m = sappend(msg, m, sizeof msg, "\r\n");
+        m = sappend(msg, m, sizeof msg, extra);
+        m = sappend(msg, m, sizeof msg, "Content-Length: ");
         m = sappend_int(msg, m, sizeof msg, (long)b);
         m = sappend(msg, m, sizeof msg, "\r\n\r\n");
         m = sappend(msg, m, sizeof msg, body);
@@ -120,9 +130,9 @@ static void on_crash(int sig)
                                              : ",\"msg\":\"worker crashed in a handler\",\"signal\":\"");
     m = sappend(msg, m, sizeof msg, name);
     m = sappend(msg, m, sizeof msg, "\",\"route\":\"");
-    m = sappend_json(msg, m, sizeof msg, c ? c->req.route : "");
+    m = sappend_json(msg, m, sizeof msg, c ? c->route : "");
     m = sappend(msg, m, sizeof msg, "\",\"requestId\":\"");
-    m = sappend_json(msg, m, sizeof msg, c ? c->req.id : "");
+    m = sappend_json(msg, m, sizeof msg, c ? c->req_id : "");
     m = sappend(msg, m, sizeof msg, "\"}\n");
     log_flush();
     if (write(2, msg, m) < 0) { /* ignore */ }
@@ -145,7 +155,7 @@ static void install_crash_handlers(void)
 
 /* ---- the watchdog ----------------------------------------------------
  * A thread that looks, every 25 ms, whether the handler now on the CPU has
- * run past its route's max duration (dispatch.c records both). Suspended
+ * run past its deadline (conn_run records both). Suspended
  * handlers are the loop's business (504 by timer); this catches the ones
  * that never yield. It cannot stop them safely, so it signals the worker
  * thread (SIGALRM): the crash path answers 504 and the master replaces the
@@ -284,14 +294,38 @@ static void start_drain(worker *w)
     log_event(LOG_INFO, NULL, "worker draining", "\"inFlight\":%zu", w->nconns);
 }
 
+static void on_stop_delay(loop_timer *t)
+{
+    worker *w = (worker *)((char *)t - offsetof(worker, stop_delay));
+    start_drain(w);
+}
+
+/* SIGTERM: the worker is no longer ready at once (w->stopping, which a
+ * readiness endpoint reports); with KILN_SHUTDOWN_DELAY_MS it keeps
+ * accepting that long, so a load balancer polling readiness takes it out
+ * of rotation before its socket closes; then the drain lets in-flight
+ * requests finish. */
+static void begin_stop(worker *w)
+{
+    if (w->stopping) return;
+    w->stopping = true;
+    const char *d = getenv("KILN_SHUTDOWN_DELAY_MS");
+    long ms = d ? strtol(d, NULL, 10) : 0;
+    if (ms <= 0 || ms > 60000) { start_drain(w); return; }
+    log_event(LOG_INFO, NULL, "stopping: not ready, still serving", "\"delayMs\":%ld", ms);
+    w->stop_delay.on_fire = on_stop_delay;
+    loop_timer_set(w->loop, &w->stop_delay, loop_now_ms(w->loop) + (uint64_t)ms);
+}
+
 static void on_signal(loop_io *io, uint32_t events)
 {
     (void)events;
     worker *w = (worker *)((char *)io - offsetof(worker, signal_io));
     struct signalfd_siginfo si;
     while (read(io->fd, &si, sizeof si) == (ssize_t)sizeof si)
-        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) start_drain(w);
-        else if (kiln_dev_mode) devhost_signal(w, (int)si.ssi_signo);
+        if (si.ssi_signo == SIGTERM) begin_stop(w);
+        else if (si.ssi_signo == SIGINT) start_drain(w);
+        else engine_user_signal(w, (int)si.ssi_signo);
 }
 
 static void after_turn(void *arg)
@@ -300,6 +334,7 @@ static void after_turn(void *arg)
     conn_free_dead(w);
     http_date_tick();
     log_flush();
+    idle_board_publish(w->id, w->nconns, w->id_counter, loop_now_ms(w->loop));   /* --idle-exit */
 }
 
 int worker_run(const server_opts *opts, int id)
@@ -307,6 +342,9 @@ int worker_run(const server_opts *opts, int id)
     worker w = { .id = id, .opts = opts };
     kiln_current_worker = &w;
     log_init(opts->log_level, id);
+    /* backtrace() loads libgcc on its first call: now, not in a crash. */
+    void *warm[2];
+    backtrace(warm, 2);
     install_crash_handlers();
     signal(SIGPIPE, SIG_IGN);
     start_watchdog(&w);
@@ -316,18 +354,16 @@ int worker_run(const server_opts *opts, int id)
     snprintf(w.id_prefix, sizeof w.id_prefix, "%08x", rnd);
 
     w.loop = loop_new();
-    w.router = kiln_master_router;
-    w.app = opts->app;
-    if (kiln_dev_mode) devhost_worker_start(&w);   /* routes from the dev manifest */
     w.pool = offload_pool_new(w.loop, opts->offload_threads);
+    engine_run_worker_start(&w);   /* the framework's per-worker set-up */
 
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    if (kiln_dev_mode) {
-        sigaddset(&set, SIGUSR1);   /* load the new manifest        */
-        sigaddset(&set, SIGUSR2);   /* hold requests: a build runs  */
+    if (engine_user_signals()) {
+        sigaddset(&set, SIGUSR1);   /* kiln dev: load the new manifest */
+        sigaddset(&set, SIGUSR2);   /* kiln dev: hold requests         */
     }
     sigprocmask(SIG_BLOCK, &set, NULL);
     w.signal_io.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -341,6 +377,7 @@ int worker_run(const server_opts *opts, int id)
     w.listen_io.fd = opts->listen_fds[id];
     w.listen_io.on_event = on_listen;
     w.accept_pause.heap_index = -1;
+    w.stop_delay.heap_index = -1;
     watch_listener(&w);
     loop_set_after_turn(w.loop, after_turn, &w);
     if (kiln_ready_fd >= 0) {
@@ -365,7 +402,7 @@ int worker_run(const server_opts *opts, int id)
     /* Tear down (LeakSanitizer checks every exit path). */
     for (conn *c = w.conns, *next; c; c = next) {
         next = c->next;
-        if (c->priv.co && !coro_done(c->priv.co)) {
+        if (c->co && !coro_done(c->co)) {
             /* A handler still suspended past the deadline: its stack holds
              * state we cannot unwind; exit without freeing it. */
             log_flush();
@@ -374,9 +411,9 @@ int worker_run(const server_opts *opts, int id)
         conn_close(c);
     }
     conn_free_dead(&w);
+    loop_timer_cancel(w.loop, &w.stop_delay);
     offload_pool_free(w.pool);
-    db_worker_exit();
-    if (kiln_dev_mode) devhost_worker_exit(&w);
+    engine_run_worker_exit(&w);    /* the framework's per-worker tear-down */
     close(w.signal_io.fd);
     loop_free(w.loop);
     coro_pool_drain();

@@ -15,8 +15,7 @@
 #ifndef KILN_VALIDATE_SCHEMA_H
 #define KILN_VALIDATE_SCHEMA_H
 
-/* The public types (kiln_rule, kiln_verror ...) are the proposed block in
- * notes/; the lead switches this to "kiln.h" when the block is pasted. */
+/* The public types (kiln_rule, kiln_verror ...) are in kiln.h. */
 #include "kiln.h"
 #include "core/core.h"
 

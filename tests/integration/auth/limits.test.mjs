@@ -1,7 +1,10 @@
-// limits.test.mjs -- login attempts on examples/blog are rate limited per
-// client address AND per email (kiln_rate_limit, shared by the workers), on
-// SQLite and on PostgreSQL: 429 with Retry-After, the right password refused
-// too while limited, other emails and other addresses unaffected.
+// limits.test.mjs -- FAILED logins on examples/blog are throttled per
+// client address AND per email (kiln_rate_check + kiln_rate_limit, shared by
+// the workers), on SQLite and on PostgreSQL: 429 with Retry-After once the
+// failures reach the limit, the right password refused too while limited,
+// other emails and other addresses unaffected, exactly `limit` failures
+// answered even under a concurrent burst. (throttle.test.mjs: successes are
+// never throttled.)
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,7 +68,7 @@ for (const backend of BACKENDS) {
         s = await startOn(APP, backend, { workers: 2, env: { BLOG_LOGIN_PER_ADDRESS: '4', BLOG_LOGIN_PER_EMAIL: '1000' } });
       });
 
-      test('4 attempts with 4 different emails, then 429; every attempt counts, even invalid ones', async () => {
+      test('4 failures with 4 different emails, then 429; invalid bodies are not guesses and do not count', async () => {
         const localAddress = '127.0.0.21';
         for (let i = 0; i < 3; i++) {
           const r = await s.api.post('/api/auth/login', { localAddress, json: { email: uniqueEmail('spray'), password: 'guess' } });
@@ -73,6 +76,8 @@ for (const backend of BACKENDS) {
         }
         const invalid = await s.api.post('/api/auth/login', { localAddress, json: {} });
         assert.equal(invalid.status, 400);
+        const fourth = await s.api.post('/api/auth/login', { localAddress, json: { email: uniqueEmail('spray'), password: 'guess' } });
+        assert.equal(fourth.status, 401, fourth.text);
         assert429(await s.api.post('/api/auth/login', { localAddress, json: { email: uniqueEmail('spray'), password: 'guess' } }));
         assert429(await s.api.post('/api/auth/login', { localAddress, json: {} }));
       });

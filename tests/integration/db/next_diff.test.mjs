@@ -12,7 +12,10 @@
 // a JSON error body in Kiln (Next.js: the text "Invalid JSON"); Kiln sends
 // Allow as one header (Next.js: one per method; compared as values) and
 // a text/plain content type with a 405 (Next.js: none); HEAD and OPTIONS
-// (Kiln serves HEAD from GET and answers OPTIONS with 204).
+// (Kiln serves HEAD from GET and answers OPTIONS with 204); a JSON body of
+// `null` gets Joi's own answer in Kiln, "value" must be of type object (the
+// lesson validates `req.body ?? {}`, so Next.js names the first required
+// key): both must answer 400, and Kiln must say Joi's words.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,7 +105,8 @@ const STEPS = [
     42,
     true,
     null,
-  ].map((body) => ({ m: 'POST', p: '/api/posts', body })),
+  ].map((body) => ({ m: 'POST', p: '/api/posts', body, kind: body === null ? 'null-body' : undefined })),
+  { m: 'PUT', p: '/api/posts/{a}', body: null, kind: 'null-body' },
   { m: 'POST', p: '/api/posts', raw: '', headers: JSONH },
   { m: 'POST', p: '/api/posts', raw: '' },
   { m: 'POST', p: '/api/posts', raw: 'hello', headers: { 'content-type': 'text/plain' } },
@@ -148,6 +152,10 @@ test('Kiln answers the lesson\'s posts requests like the Next.js reference', asy
       continue;
     }
     const kind = step.kind ?? 'json';
+    if (kind === 'null-body') {
+      if (b.json?.error !== '"value" must be of type object') differ(`kiln body ${b.text} (Joi: "value" must be of type object)`);
+      continue;
+    }
     if (kind === 'invalid-json') {
       if (b.json?.error !== 'Invalid JSON') differ(`kiln body ${b.text}`);
       continue;

@@ -1,11 +1,12 @@
-// Docs that cannot rot: every fenced code block in docs/*.md and README.md
-// must say what it is, and this test holds it to that:
+// Docs that cannot rot: every fenced code block in docs/*.md, README.md and
+// CONTRIBUTING.md must say what it is, and this test holds it to that:
 //
 //   ```c file=examples/blog/pages/api/hello.c     the block IS that file (byte for byte)
 //   ```c excerpt=examples/blog/pages/api/x.c      the block's lines appear, in a run, in that file
 //   ```c snippet                                  compiled as the body of a handler in a scratch app
 //   ```sql file=... / excerpt=...                 as for C
-//   ```js ref=pages/api/hello.js                  an excerpt of the Next.js lesson (shared/reference)
+//   ```js ref=pages/api/hello.js                  an excerpt of the Next.js lesson (../shared/reference;
+//                                                 skipped, saying so, when it is not there)
 //   ```sh run                                     each `curl ...  # EXPECTED` line is run against the
 //                                                 built examples/blog and must print EXPECTED
 //   ```text                                       prose in a box: nothing to check
@@ -23,7 +24,10 @@ import { buildApp, startServer } from '../lib/server.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const kiln = process.env.KILN ? path.resolve(root, process.env.KILN) : path.join(root, 'build/kiln');
-const reference = path.resolve(root, '../shared/reference/next-lesson');
+// The Next.js lesson sits beside the repository (or NEXT_LESSON_DIR names it).
+const reference = process.env.NEXT_LESSON_DIR
+  ? path.resolve(process.env.NEXT_LESSON_DIR)
+  : path.resolve(root, '../shared/reference/next-lesson');
 
 function blocks(file) {
   const text = fs.readFileSync(file, 'utf8');
@@ -39,7 +43,7 @@ function blocks(file) {
   return out;
 }
 
-const docFiles = [path.join(root, 'README.md'), ...fs.readdirSync(path.join(root, 'docs'))
+const docFiles = [path.join(root, 'README.md'), path.join(root, 'CONTRIBUTING.md'), ...fs.readdirSync(path.join(root, 'docs'))
   .filter((f) => f.endsWith('.md')).map((f) => path.join(root, 'docs', f))];
 const all = docFiles.flatMap(blocks);
 
@@ -71,9 +75,13 @@ test('file= and excerpt= blocks match the real files', () => {
   }
 });
 
-test('ref= blocks are excerpts of the Next.js lesson', () => {
+test('ref= blocks are excerpts of the Next.js lesson', (t) => {
   const refs = all.filter((x) => x.attrs.ref);
-  assert.ok(fs.existsSync(reference), `the lesson reference is missing at ${reference}`);
+  assert.ok(refs.length > 0, 'no ref= blocks found');
+  if (!fs.existsSync(reference)) {
+    t.skip(`the Next.js lesson is not beside this repository (${reference}): ${refs.length} ref= blocks not checked`);
+    return;
+  }
   for (const b of refs) {
     const whole = fs.readFileSync(path.join(reference, b.attrs.ref), 'utf8');
     assert.ok(isExcerpt(b.body, whole), `${b.file}:${b.line}: not an excerpt of ${b.attrs.ref}`);

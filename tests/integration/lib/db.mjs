@@ -150,15 +150,7 @@ export function processTree(pid) {
 }
 
 // True while pid exists and is not a zombie.
-export function alive(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
+export { alive } from './procs.mjs';
 
 // Percentile p (0..100) of numbers, nearest rank.
 export function percentile(values, p) {

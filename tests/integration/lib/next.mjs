@@ -9,10 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO, freePort, waitForPort } from './server.mjs';
 
+// The lesson is not part of this repository: it sits beside it (CI's
+// checkout), or NEXT_LESSON_DIR names it. Without it the differential tests
+// skip, saying so.
 const REF_CANDIDATES = [
   process.env.NEXT_LESSON_DIR,
   path.resolve(REPO, '../shared/reference/next-lesson'),
-  '/work/shared/reference/next-lesson',
 ].filter(Boolean);
 const REF = REF_CANDIDATES.find((d) => fs.existsSync(path.join(d, 'package.json')));
 export const WORK = path.join(REPO, 'build', 'next-lesson');
@@ -43,7 +45,7 @@ function run(cmd, args, cwd, timeoutMs) {
 }
 
 export function prepareReference() {
-  if (!REF) return 'the Next.js reference (shared/reference/next-lesson) is not there';
+  if (!REF) return 'the Next.js reference of the lesson is not beside this repository (../shared/reference/next-lesson; or set NEXT_LESSON_DIR)';
   if (spawnSync('npm', ['--version']).status !== 0) return 'npm is not installed';
   const hash = refHash();
   const stamp = path.join(WORK, '.kiln-test-stamp');

@@ -30,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './server.mjs';
+import { alive as pidAlive, childrenOf } from './procs.mjs';
 
 // The newest /usr/lib/postgresql/N/bin that has initdb, or null.
 export function findPgBin() {
@@ -76,31 +77,6 @@ function pgRun(bin, prog, args, { timeoutMs = 60_000, allowFail = false } = {}) 
   return r;
 }
 
-function pidAlive(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-// Every live process whose parent is pid.
-function childrenOf(pid) {
-  const out = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === pid && f[0] !== 'Z') out.push(Number(e));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
 
 export async function startPostgres({ dbName = 'kiln' } = {}) {
   const bin = findPgBin();

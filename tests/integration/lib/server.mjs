@@ -26,6 +26,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processes } from './procs.mjs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const KILN = process.env.KILN || path.join(REPO, 'build/kiln');
@@ -118,25 +119,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 // True while a live (not zombie) process is left in the server's process
 // group. Reads /proc: a zombie nobody has reaped yet would fool kill(-pg, 0).
 function groupAlive(child) {
-  let entries;
-  try {
-    entries = fs.readdirSync('/proc');
-  } catch {
-    return false;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
-    let stat;
-    try {
-      stat = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
-    } catch {
-      continue;
-    }
-    // pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(f[2]) === child.pid && f[0] !== 'Z' && f[0] !== 'X') return true;
-  }
-  return false;
+  return processes().some((p) => p.pgrp === child.pid && p.state !== 'Z' && p.state !== 'X');
 }
 
 function killGroup(child, signal) {

@@ -1,0 +1,49 @@
+# bench/lib.sh -- helpers for the bench scripts (sourced, not run):
+#   free_port            a port nothing listens on
+#   until_200 URL        polls URL until it answers 200 (10 s at most)
+#   to_ms 812.00us       wrk's latency units -> milliseconds
+#   run_wrk NAME URL     wrk -t1 -c$conns -d$duration --latency; sets
+#                        rps[NAME], p50[NAME], p99[NAME]
+# Callers set `conns`, `duration` and `tmp` (a scratch folder).
+
+free_port() {
+    local p
+    for _ in $(seq 1 100); do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+until_200() {
+    local code
+    for _ in $(seq 1 1000); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" 2>/dev/null)
+        [[ $code == 200 ]] && return 0
+        sleep 0.01
+    done
+    return 1
+}
+
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0
+        if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /m$/) n *= 60000; else if (v ~ /s$/) n *= 1000
+        printf "%.3f", n }'
+}
+
+declare -A rps p50 p99
+run_wrk() {
+    local name=$1 url=$2 out=$tmp/wrk-$1.txt
+    wrk -t1 -c"$conns" -d"$duration" --latency "$url" >"$out" 2>&1
+    rps[$name]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+    p50[$name]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
+    p99[$name]=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+    if grep -qE 'Non-2xx|Socket errors' "$out"; then
+        echo "bench: $name: $(grep -E 'Non-2xx|Socket errors' "$out" | tr -s ' ' | paste -sd ';' -)"
+    fi
+    [[ -n ${rps[$name]} ]] || { cat "$out"; rps[$name]=0; }
+}

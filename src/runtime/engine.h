@@ -1,0 +1,223 @@
+/*
+ * engine.h -- the connection engine: master and worker processes, the event
+ * loop, connections, handler coroutines, the offload pool, the log.
+ *
+ * The engine speaks HTTP/1.1 framing (it parses heads, reads bodies, answers
+ * its own protocol errors: 400, 408, 413, 414, 431, 501, 505) and knows
+ * nothing of routes, handlers, kiln_req or kiln_res. The layer above (the
+ * framework: src/api, src/app) registers what it needs through the hooks
+ * at the end of this file, and may read and write the structures below.
+ * The database and auth layers use only runtime/wait.h (and runtime/log.h).
+ *
+ *   socket (conn.c) -> parser (http/parse.c) -> engine_hooks.request
+ *   -> handler on its coroutine (conn_run) -> response bytes in c->out -> socket
+ */
+#ifndef KILN_ENGINE_H
+#define KILN_ENGINE_H
+
+#include "core/buf.h"
+#include "core/core.h"
+#include "http/parse.h"
+#include "runtime/coro.h"
+#include "runtime/log.h"
+#include "runtime/loop.h"
+#include "runtime/wait.h"
+
+#include <sys/types.h>
+
+#define KILN_MAX_HEADERS 100
+#define KILN_MAX_HEAD (16 * 1024)       /* request line + headers: 431 beyond */
+#define KILN_MAX_TARGET (8 * 1024)      /* request-target: 414 beyond         */
+#define KILN_DEFAULT_BODY_LIMIT (1024 * 1024)
+
+/* Settings shared by master and workers (parsed once in server_main). */
+typedef struct server_opts {
+    int port;
+    const char *host;           /* NULL: all interfaces (dual-stack)   */
+    int workers;
+    int log_level;              /* LOG_DEBUG .. LOG_ERROR              */
+    unsigned idle_timeout_ms;   /* keep-alive connection, no request   */
+    unsigned header_timeout_ms; /* first byte to end of head           */
+    unsigned body_timeout_ms;   /* longest wait between body reads     */
+    unsigned shutdown_timeout_ms;
+    int offload_threads;
+    int *listen_fds;            /* one SO_REUSEPORT socket per worker slot,
+                                   opened by the master (see master.c)   */
+    size_t nroutes;             /* for the start-up log line only (set by
+                                   a master_start hook)                  */
+} server_opts;
+
+typedef struct worker worker;
+
+enum conn_state {
+    CS_HEAD,          /* reading a request head                 */
+    CS_BODY,          /* reading a buffered body                */
+    CS_HANDLER,       /* a handler's coroutine is suspended     */
+    CS_CLOSING,       /* writing the last bytes, then close     */
+    CS_LINGER,        /* write side shut; draining input a bit  */
+};
+
+struct conn {
+    loop_io io;
+    worker *w;
+    conn *prev, *next;          /* worker's list of live connections      */
+    enum conn_state state;
+    buf in;                     /* bytes read, not yet consumed           */
+    buf out;                    /* response bytes not yet written         */
+    buf body;                   /* request body being assembled           */
+    buf res_body;               /* response body being built              */
+    size_t head_len;            /* length of the parsed head in `in`      */
+    http_header headers[KILN_MAX_HEADERS];
+    http_chunked chunked;       /* buffered chunked body decoding         */
+    size_t body_limit;
+    bool body_chunked;
+    int64_t body_left;
+    arena arena;                /* the request arena                      */
+    loop_timer timer;           /* idle / header / body / linger deadline */
+    loop_timer duration_timer;  /* the route's max duration (framework)   */
+    bool close_after;           /* close once `out` is written            */
+    bool write_blocked;         /* last write hit EAGAIN                  */
+    bool read_closed;           /* peer sent FIN                          */
+    bool dead;                  /* closed, waiting to be freed            */
+    bool in_request;            /* between head parsed and response done  */
+    bool abandoned;             /* a 504 was sent; coroutine still out    */
+    bool need_read;             /* stopped reading with `in` full         */
+    uint64_t linger_until;
+    char remote[64];
+    unsigned long long nreq;    /* requests served on this connection     */
+    /* The request in progress (cleared when it is answered). */
+    http_request http;          /* the parsed head: slices into `in`      */
+    coro *co;                   /* the handler's coroutine                */
+    int wait;                   /* WAIT_* what the coroutine waits for    */
+    loop_timer wake_timer;      /* wait_wake_at                           */
+    void *offload_result;       /* what the offloaded call returned       */
+    const char *req_id;         /* for the engine's answers and crash logs */
+    const char *route;          /* the route pattern, for crash logs      */
+    const char *trace_id;       /* W3C trace id (framework): on the log
+                                   lines of the request's code            */
+    bool head_sent;             /* a streamed head went out: a crash can
+                                   no longer answer                      */
+    void *app;                  /* the framework's request state (arena)  */
+};
+
+struct worker {
+    int id;                     /* 0..N-1                                 */
+    const server_opts *opts;
+    loop *loop;
+    loop_io listen_io;
+    loop_timer accept_pause;    /* out of fds: listen_io unwatched till it fires */
+    loop_io signal_io;
+    conn *conns;                /* live connections                       */
+    conn *dead;                 /* closed this turn, freed after the turn */
+    size_t nconns;
+    bool draining;              /* SIGTERM: no new connections            */
+    bool stopping;              /* SIGTERM seen: not ready (serving on for
+                                   KILN_SHUTDOWN_DELAY_MS, then draining)  */
+    loop_timer stop_delay;      /* ... that delay                         */
+    uint64_t drain_deadline;
+    char id_prefix[9];          /* request ids: prefix + counter          */
+    unsigned long long id_counter;
+    struct offload_pool *pool;
+    conn *crash_conn;           /* connection whose handler runs now      */
+    int running;                /* a handler is on the CPU now (watchdog)     */
+    uint64_t run_deadline_ms;   /* ... and its deadline (monotonic)           */
+    bool paused;                /* hold new requests (kiln dev: a build runs) */
+};
+
+extern worker *kiln_current_worker;
+
+/* conn.c */
+bool conn_accept_all(worker *w);       /* false: out of fds, retry later */
+void conn_resume_after_wait(conn *c);  /* a suspended handler may continue */
+void conn_close(conn *c);
+void conn_flush(conn *c);
+void conn_request_done(conn *c);       /* response queued: next request   */
+void conn_fail(conn *c);               /* error response queued: close    */
+bool conn_read_more(conn *c);          /* raw body: read on if `in` was full */
+void conn_free_dead(worker *w);
+void conn_kick(conn *c);               /* process buffered input (after a pause) */
+/* The engine's own answer to a protocol error (400, 408, 413, 414, 431,
+ * 501, 505 ...): {"error": message} (413 adds the limit), then close. */
+void conn_error(conn *c, int status, const char *message);
+/* Run c->co (made by the framework with coro_new) until it yields or ends,
+ * under the worker's watchdog: a handler that keeps the CPU past
+ * deadline_ms (monotonic) ends the worker with a 504 to its client. */
+void conn_run(conn *c, uint64_t deadline_ms);
+
+/* date.c */
+const char *http_date_now(void);   /* "Tue, 24 Nov 2026 05:06:06 GMT", cached */
+void http_date_tick(void);
+
+/* pool.c: the offload thread pool */
+struct offload_pool *offload_pool_new(loop *l, int threads);
+void offload_pool_free(struct offload_pool *p);
+/* Run fn(arg) on a pool thread; c->offload_result gets its result and c
+ * resumes (WAIT_OFFLOAD). */
+void offload_submit(struct offload_pool *p, void *(*fn)(void *), void *arg, conn *c);
+
+/* worker.c */
+int worker_run(const server_opts *opts, int id);
+/* master, before fork: one listening socket; reuseport joins the port's
+ * SO_REUSEPORT group. -1 with errno set on failure. */
+int listener_open(const server_opts *opts, bool reuseport);
+
+/* ---- hooks: how the framework plugs into the engine ------------------
+ * Registered before server_main(); each list runs in registration order.
+ * Start hooks return 0, or an exit status after printing why (the server
+ * then does not start). */
+typedef int  (*engine_master_start_fn)(server_opts *o);  /* master, before the first fork */
+typedef void (*engine_worker_fn)(worker *w);             /* each worker: start / exit      */
+typedef void (*engine_conn_fn)(conn *c);
+typedef void (*engine_signal_fn)(worker *w, int sig);
+typedef void (*engine_crash_fn)(conn *c, int sig);
+
+void engine_on_master_start(engine_master_start_fn fn);
+/* Runs in each worker before it listens (after the loop and pool exist). */
+void engine_on_worker_start(engine_worker_fn fn);
+/* Runs in each worker after its last connection closed, before exit. */
+void engine_on_worker_exit(engine_worker_fn fn);
+/* The handler entry (exactly one): `request` is called when a head is parsed
+ * and again, in CS_BODY, when the body is complete; it answers or runs a
+ * coroutine (conn_run). `resume` continues a suspended one (a wait ended). */
+void engine_set_handler(engine_conn_fn request, engine_conn_fn resume);
+/* SIGUSR1/SIGUSR2: with a hook set, the master passes them to its workers
+ * and each worker calls it from its loop (kiln dev: reload, hold). */
+void engine_on_user_signal(engine_signal_fn fn);
+/* A handler crashed (async-signal context, on the crash stack): with a hook
+ * set, the answers queued before it are written and the hook writes the
+ * crashed request's answer to c->io.fd itself (kiln dev: a backtrace). */
+void engine_on_crash(engine_crash_fn fn);
+/* A handler crashed or overran (async-signal context, before the answer is
+ * written): the hook may note it (error reports) and put header lines
+ * ("Name: value\r\n") for the answer into hdr (cap bytes; "" for none).
+ * frames: backtrace() of the signal handler's stack. */
+typedef void (*engine_crash_note_fn)(conn *c, int sig, void *const *frames, int nframes, char *hdr, size_t cap);
+void engine_on_crash_note(engine_crash_note_fn fn);
+/* Master: a worker ended (crashed: by a signal or a failure status;
+ * restarted: a new one takes its slot). */
+typedef void (*engine_worker_ended_fn)(int slot, bool crashed, bool restarted);
+void engine_on_worker_ended(engine_worker_ended_fn fn);
+
+/* master.c: parse the options (argv, environment), run the master_start
+ * hooks, fork the workers and keep them alive. Returns the exit status. */
+int server_main(int argc, char **argv);
+
+/* hooks.c: the engine's side of the hooks (used by master.c, worker.c). */
+int engine_run_master_start(server_opts *o);
+void engine_run_worker_start(worker *w);
+void engine_run_worker_exit(worker *w);
+void engine_request(conn *c);
+void engine_resume(conn *c);
+bool engine_user_signals(void);
+void engine_user_signal(worker *w, int sig);
+bool engine_crash_answers(void);
+void engine_crash(conn *c, int sig);
+void engine_crash_note(conn *c, int sig, void *const *frames, int nframes, char *hdr, size_t cap);
+void engine_worker_ended(int slot, bool crashed, bool restarted);
+
+/* symbolize.c: "func" and "file:line" of offset `off` in object `obj`
+ * (addr2line); false when it cannot tell. Forks: never in a production
+ * signal handler. */
+bool symbolize(const char *obj, uintptr_t off, char *func, size_t fcap, char *loc, size_t lcap);
+
+#endif

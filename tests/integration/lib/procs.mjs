@@ -1,0 +1,59 @@
+// procs.mjs -- looking at processes through /proc, for tests about which
+// processes are alive (workers outliving their master, a server's process
+// group, PostgreSQL's children ...). Zombies count as gone.
+import fs from 'node:fs';
+import net from 'node:net';
+
+// {pid, ppid, pgrp, state} of every process, from /proc/PID/stat.
+export function processes() {
+  const out = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${e}/stat`, 'latin1');
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid ...; comm may hold spaces and parens.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.push({ pid: Number(e), state: f[0], ppid: Number(f[1]), pgrp: Number(f[2]) });
+  }
+  return out;
+}
+
+// Live (not zombie) children of pid.
+export function childrenOf(pid) {
+  return processes().filter((p) => p.ppid === pid && p.state !== 'Z' && p.state !== 'X').map((p) => p.pid);
+}
+
+// True while pid is a live (not zombie) process.
+export function alive(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+// Resolves true when a plain listening socket can be bound to the port on
+// every interface (nobody listens on it any more), false otherwise.
+export function portFree(port) {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen({ port, host: '::', ipv6Only: false }, () => s.close(() => resolve(true)));
+  });
+}
+
+// Polls pred() every 25 ms until it holds (true) or ms pass (false).
+export async function within(ms, pred) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await pred()) return true;
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
