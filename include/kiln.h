@@ -759,6 +759,34 @@ enum kiln_method {
     KILN_OPTIONS, KILN_METHOD_COUNT
 };
 
+/* Declared responses (the API description, issue 10): what a route answers,
+ * status -> the shape of its JSON body. They appear in the OpenAPI document
+ * (`kiln openapi APP`), and `kiln dev` checks every real response of the
+ * method against them, reporting a mismatch with the declaration's file and
+ * line. A list per method, next to the schemas of the route's config:
+ *
+ *     const kiln_config config = { .responses = {
+ *         [KILN_GET]  = KILN_RESPONSES(KILN_RESPONSE(200, .items = KILN_ITEMS(KILN_OBJECT(NULL, .fields = post_fields)))),
+ *         [KILN_POST] = KILN_RESPONSES(KILN_RESPONSE(201, .body = post_fields),
+ *                                      KILN_RESPONSE(409)) } };
+ *
+ * .body is an object's field list (the same kiln_rule lists as request
+ * schemas: unknown keys are a mismatch unless the list allows them); .items
+ * says the body is an array of that rule; neither: no body is declared (a
+ * status >= 400 then has Kiln's error shape, {"error": "..."}; a 204 none).
+ * HEAD uses GET's. A status the method does not declare is a mismatch, except
+ * an error answer with Kiln's error shape. */
+typedef struct kiln_response {
+    const char *file;               /* where it is declared: KILN_RESPONSE    */
+    int line;                       /* sets both                              */
+    int status;                     /* 0 ends a list                          */
+    const struct kiln_rule *body;   /* the body is an object with these fields */
+    const struct kiln_rule *items;  /* the body is an array of this rule      */
+    const char *description;        /* for the document; default: the reason */
+} kiln_response;
+#define KILN_RESPONSE(...)  { .file = __FILE__, .line = __LINE__, .status = __VA_ARGS__ }
+#define KILN_RESPONSES(...) ((const kiln_response[]){ __VA_ARGS__, { 0 } })
+
 typedef struct kiln_config {
     size_t body_limit;        /* bytes; default 1 MB (1048576). Over it: 413  */
     bool raw_body;            /* no buffering, no parsing: kiln_body_read()  */
@@ -773,6 +801,8 @@ typedef struct kiln_config {
     const kiln_rule *query[KILN_METHOD_COUNT];
     bool all_errors;          /* the 400 also lists every error:
                                  "details":[{"path":..., "message":...}]      */
+    const kiln_response *responses[KILN_METHOD_COUNT]; /* declared answers,
+                                 per method (see kiln_response above)        */
 } kiln_config;
 
 /* ------------------------------------------------------------------------
@@ -810,6 +840,9 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app);
 /* The `kiln dev` host's main: routes come from the shared objects named in
  * the manifest at $KILN_DEV_MANIFEST, reloaded on SIGUSR1. */
 int kiln_dev_main(int argc, char **argv);
+/* `APP/.kiln/server --openapi`: print the app's OpenAPI 3.1 document (what
+ * `kiln openapi APP` runs). The generated main() calls it. */
+int kiln_openapi_main(const kiln_app_def *app);
 
 /* ------------------------------------------------------------------------
  * GraphQL resolvers (APP/graphql/): the schema is APP/graphql/schema.graphql

@@ -90,6 +90,9 @@ typedef struct api_state {
     router *router;             /* the routes: the master's, or kiln dev's latest */
     const kiln_app_def *app;    /* app-wide middleware and its matcher            */
     const char *dev_error;      /* kiln dev: build failed; JSON diagnostics array */
+    bool dev;                   /* kiln dev: responses checked against their
+                                   declarations, /_kiln/openapi.json served fresh */
+    const char *app_dir;        /* the app's folder (its kiln.json)               */
 } api_state;
 extern api_state api;
 
@@ -126,7 +129,15 @@ const kiln_value *form_as_value(kiln_req *req);
 /* validate.c: schemas attached to a route's config */
 bool validate_route(kiln_req *req, kiln_res *res, const kiln_config *config, int method);
 int validate_check_routes(const kiln_route_def *routes, size_t n);   /* -1 after printing */
+char *validate_check_route(const kiln_route_def *r);                 /* malloc'd error or NULL */
 char *validate_check_schema(const kiln_rule *schema);                /* malloc'd error or NULL */
+
+/* openapi.c: /_kiln/openapi.json, the API description (src/openapi) of
+ * api.app. Served by kiln dev always (built fresh for each request, for its
+ * reloads), by kiln start when KILN_OPENAPI=1 (openapi_serving(); built once
+ * per process). GET/HEAD get the document, other methods 405. */
+bool openapi_serving(void);
+void openapi_answer(kiln_req *req, kiln_res *res);
 
 /* middleware.c, ratelimit.c */
 bool middleware_applies(const kiln_app_def *app, const kiln_route_def *r, const char *path);

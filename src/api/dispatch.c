@@ -19,6 +19,7 @@
  * a request whose 504 has already gone out.
  */
 #include "api/api.h"
+#include "openapi/openapi.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,33 @@ static void on_duration(loop_timer *t)
     }
 }
 
+/* kiln dev: a response of a route that declares its responses is checked
+ * against the declaration; a mismatch is reported on the terminal with the
+ * declaration's file and line (the route's file when the status itself is
+ * not declared). The response goes out unchanged. */
+static void check_declared(conn *c)
+{
+    struct kiln_req_private *p = &rq(c)->priv;
+    kiln_res *res = &rq(c)->res;
+    const kiln_response *d = NULL;
+    const char *why = openapi_check_response(&c->arena, p->config, p->method, res->status, res->content_type,
+                                             c->res_body.data, c->res_body.len, &d);
+    if (!why) return;
+    const kiln_route_def *r = p->match.route;
+    const char *file = d ? openapi_source_path(d->file) : r->file;
+    buf f;
+    buf_init(&f, 256);
+    buf_puts(&f, "\"file\":");
+    json_escape(&f, file, strlen(file));
+    buf_printf(&f, ",\"line\":%d,\"route\":", d ? d->line : 1);
+    json_escape(&f, r->pattern, strlen(r->pattern));
+    buf_printf(&f, ",\"method\":\"%s\",\"status\":%d,\"problem\":", rq(c)->req.method, res->status);
+    json_escape(&f, why, strlen(why));
+    buf_putc(&f, '\0');
+    log_event(LOG_WARN, rq(c)->req.id, "response does not match its declaration", "%s", f.data);
+    buf_free(&f);
+}
+
 void dispatch_finish(conn *c)
 {
     struct kiln_req_private *p = &rq(c)->priv;
@@ -241,6 +269,7 @@ void dispatch_finish(conn *c)
         } else {
             /* An automatic answer (a database error's 500, say) is Kiln's own. */
             if (rq(c)->res.quiet && status >= 500 && api_observe.answer) api_observe.answer(c, status);
+            if (UNLIKELY(api.dev) && p->config && p->match.route) check_declared(c);
             res_write_head_and_body(c);
         }
         double ms = (double)(now_ns() - p->start_ns) / 1e6;
@@ -329,6 +358,15 @@ void dispatch_request(conn *c)
             : arena_strndup(&c->arena, h->path, n);
         if (has_body) c->close_after = true;
         kiln_redirect(&rq(c)->res, 308, loc);
+        goto respond_now;
+    }
+
+    /* The API description (src/openapi): kiln dev, or KILN_OPENAPI=1. */
+    if (UNLIKELY(h->path_len == 19 && !memcmp(h->path, "/_kiln/openapi.json", 19))
+        && (api.dev || openapi_serving())) {
+        if (has_body) c->close_after = true;
+        rq(c)->req.route = c->route = "/_kiln";
+        openapi_answer(&rq(c)->req, &rq(c)->res);
         goto respond_now;
     }
 

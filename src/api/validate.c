@@ -46,23 +46,56 @@ static void check_or_panic(const kiln_rule *schema)
     if (err) KILN_PANIC("broken schema: %s", err);
 }
 
-/* Every schema of every route's config: at start, in the master. */
+/* A declared response's shape (kiln_config.responses): its field list, or
+ * its array's items rule checked as the one field of a list (not cached:
+ * the list is on this stack). NULL when sound, else a malloc'd message. */
+static char *check_response(const kiln_response *d)
+{
+    if (d->body) return validate_check_schema(d->body);
+    if (!d->items) return NULL;
+    const kiln_rule list[2] = { { .name = "items", .type = KILN_T_ARRAY, .items = d->items }, { 0 } };
+    arena a;
+    arena_init(&a, 1024);
+    const char *err = schema_check(&a, list);
+    char *out = err ? kiln_xstrdup(err) : NULL;
+    arena_destroy(&a);
+    return out;
+}
+
+/* Every schema of one route's config: NULL when all are sound, else a
+ * malloc'd "FILE: broken schema: ..." (or "broken response schema (status
+ * N)"). The server checks its table at start; kiln dev each reload. */
+char *validate_check_route(const kiln_route_def *r)
+{
+    const kiln_config *c = r->config;
+    for (int m = 0; c && m < KILN_METHOD_COUNT; m++) {
+        int status = 0;
+        char *err = NULL;
+        for (const kiln_response *d = c->responses[m]; !err && d && d->status; d++)
+            if ((err = check_response(d))) status = d->status;
+        if (!err && c->body[m]) err = validate_check_schema(c->body[m]);
+        if (!err && c->query[m]) err = validate_check_schema(c->query[m]);
+        if (!err) continue;
+        buf b;
+        buf_init(&b, 256);
+        if (status) buf_printf(&b, "%s: broken response schema (status %d): %s", r->file, status, err);
+        else buf_printf(&b, "%s: broken schema: %s", r->file, err);
+        buf_putc(&b, '\0');
+        free(err);
+        return b.data;
+    }
+    return NULL;
+}
+
+/* Every route's: at start, in the master. */
 int validate_check_routes(const kiln_route_def *routes, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        const kiln_config *c = routes[i].config;
-        if (!c) continue;
-        for (int m = 0; m < KILN_METHOD_COUNT; m++) {
-            const kiln_rule *s[2] = { c->body[m], c->query[m] };
-            for (int k = 0; k < 2; k++) {
-                if (!s[k]) continue;
-                char *err = validate_check_schema(s[k]);
-                if (err) {
-                    fprintf(stderr, "kiln: %s: broken schema: %s\n", routes[i].file, err);
-                    free(err);
-                    return -1;
-                }
-            }
+        char *err = validate_check_route(&routes[i]);
+        if (err) {
+            fprintf(stderr, "kiln: %s\n", err);
+            free(err);
+            return -1;
         }
     }
     return 0;

@@ -11,7 +11,9 @@
  *                  and /_kiln/ready, trace context
  *
  * kiln_dev_main (app/devhost.c) registers its own hooks first, then calls
- * kiln_main with no routes.
+ * kiln_main with no routes. kiln_openapi_main (`APP/.kiln/server
+ * --openapi`, what `kiln openapi APP` runs) prints the app's API description
+ * (src/openapi) after the same schema check, and serves nothing.
  *
  * Owns: the app being served and its router (api.router, inherited by every
  * worker through fork).
@@ -19,6 +21,7 @@
  */
 #include "api/api.h"
 #include "db/db.h"
+#include "openapi/openapi.h"
 #include "report/observe.h"
 
 #include <stdio.h>
@@ -43,6 +46,7 @@ static int app_master_start(server_opts *o)
     }
     api.router = master_router;
     api.app = the_app;
+    api.app_dir = db_app_dir();
     if (validate_check_routes(routes, nroutes) != 0) return 1;
     ratelimit_init();      /* shared by every worker, so made before fork */
     /* Apply the app's migrations once, before any worker exists. */
@@ -68,5 +72,27 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
     int rc = server_main(argc, argv);
     router_free(master_router);
     master_router = NULL;
+    return rc;
+}
+
+int kiln_openapi_main(const kiln_app_def *app)
+{
+    if (validate_check_routes(app->routes, app->nroutes) != 0) return 1;
+    arena a;
+    arena_init(&a, 16384);
+    openapi_info info;
+    const char *err = NULL;
+    int rc = 1;
+    if (openapi_info_load(&a, db_app_dir(), &info, &err) != 0) {
+        fprintf(stderr, "kiln openapi: %s\n", err);
+    } else {
+        buf out;
+        buf_init(&out, 16384);
+        openapi_write(&out, app, &info);
+        buf_putc(&out, '\n');
+        rc = fwrite(out.data, 1, out.len, stdout) == out.len && fflush(stdout) == 0 ? 0 : 1;
+        buf_free(&out);
+    }
+    arena_destroy(&a);
     return rc;
 }

@@ -42,16 +42,11 @@ static const char *const method_syms[KILN_METHOD_COUNT] = { "GET", "HEAD", "POST
 
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
     buf b;
     buf_init(&b, 4096);
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) buf_append(&b, tmp, n);
-    fclose(f);
-    buf_putc(&b, '\0');
-    return b.data;
+    if (buf_read_file(&b, path)) return b.data;
+    buf_free(&b);
+    return NULL;
 }
 
 static void *open_so(dev_gen *g, const char *path, buf *err)
@@ -236,19 +231,7 @@ static void reload(worker *w)
     if (app) {
         char *err = NULL;
         r = router_new(app->routes, app->nroutes, &err);
-        for (size_t i = 0; r && !err && i < app->nroutes; i++) {
-            const kiln_config *cf = app->routes[i].config;
-            for (int m = 0; cf && !err && m < KILN_METHOD_COUNT; m++) {
-                char *e1 = cf->body[m] ? validate_check_schema(cf->body[m]) : NULL;
-                char *e2 = !e1 && cf->query[m] ? validate_check_schema(cf->query[m]) : NULL;
-                if (e1 || e2) {
-                    err = kiln_xmalloc(strlen(app->routes[i].file) + strlen(e1 ? e1 : e2) + 32);
-                    sprintf(err, "%s: broken schema: %s", app->routes[i].file, e1 ? e1 : e2);
-                    free(e1);
-                    free(e2);
-                }
-            }
-        }
+        for (size_t i = 0; r && !err && i < app->nroutes; i++) err = validate_check_route(&app->routes[i]);
         if (r && err) { router_free(r); r = NULL; }
         if (!r) {
             buf b;
@@ -356,6 +339,7 @@ int kiln_dev_main(int argc, char **argv)
     engine_on_user_signal(devhost_signal);
     engine_on_crash(devhost_crash_answer);
     log_set_pretty(getenv("KILN_DEV_COLOR") != NULL);
+    api.dev = true;        /* response checks, a fresh /_kiln/openapi.json */
     static const kiln_app_def empty = { 0 };
     /* The master needs no routes: the worker loads the manifest itself, at
      * start and on every reload. */

@@ -213,7 +213,10 @@ static void write_routes_c(const char *path, scan_route *routes, size_t n, const
     } else {
         fprintf(f, "static const kiln_app_def app = { routes, %zu, kiln_app_middleware, kiln_app_matcher, 0, 0, 0 };\n\n", n);
     }
-    fprintf(f, "int main(int argc, char **argv)\n{\n    return kiln_main(argc, argv, &app);\n}\n");
+    fprintf(f, "#include <string.h>\n\n");
+    fprintf(f, "int main(int argc, char **argv)\n{\n");
+    fprintf(f, "    if (argc == 2 && !strcmp(argv[1], \"--openapi\")) return kiln_openapi_main(&app);\n");
+    fprintf(f, "    return kiln_main(argc, argv, &app);\n}\n");
     fclose(f);
 }
 
@@ -425,4 +428,19 @@ int cmd_routes(const char *app)
     print_route_table(app, routes, n);
     routes_free(routes, n);
     return 0;
+}
+
+/* kiln openapi APP: build quietly, then ask the built server for its own
+ * document (the schemas are compiled C data: only the program knows them
+ * exactly; see src/openapi/openapi.h). The document goes to stdout. */
+int cmd_openapi(const char *app)
+{
+    if (cmd_build(app, true) != 0) return 1;
+    char server[4200];
+    snprintf(server, sizeof server, "%s/.kiln/server", app);
+    setenv("KILN_APP_DIR", app, 1);
+    fflush(NULL);
+    execl(server, server, "--openapi", (char *)NULL);
+    fprintf(stderr, "kiln openapi: cannot run %s: %s\n", server, strerror(errno));
+    return 1;
 }

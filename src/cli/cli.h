@@ -50,6 +50,8 @@ int cmd_build(const char *app_dir, bool quiet);
 int cmd_dev(int argc, char **argv);
 /* kiln new NAME */
 int cmd_new(const char *name);
+/* kiln openapi APP: the app's OpenAPI 3.1 document on stdout */
+int cmd_openapi(const char *app_dir);
 /* kiln routes APP */
 int cmd_routes(const char *app_dir);
 

@@ -28,6 +28,7 @@ static void usage(FILE *f)
         "  start APP_DIR [--port N] [--workers N] [--host ADDR] [--threads N] [--log-level L]\n"
         "                                run the built server (PORT from the environment too)\n"
         "  routes APP_DIR                print every route: pattern, methods, file\n"
+        "  openapi APP_DIR               print the app's OpenAPI 3.1 document\n"
         "  migrate APP_DIR               apply APP_DIR/db/migrations to the app's database\n\n"
         "Run `kiln COMMAND --help` for a command's options.\n");
 }
@@ -67,6 +68,15 @@ int main(int argc, char **argv)
         if (r) return r == -1 ? 0 : 2;
         if (argc > 3) { fprintf(stderr, "kiln routes: unknown argument '%s'\n", argv[3]); return 2; }
         return cmd_routes(argv[2]);
+    }
+    if (!strcmp(cmd, "openapi")) {
+        const char *help = "usage: kiln openapi APP_DIR\n"
+                           "  Builds APP_DIR and prints its OpenAPI 3.1 document (routes, methods, schemas,\n"
+                           "  declared responses). Info block: APP_DIR/kiln.json. See docs/openapi.md.\n";
+        int r = need_app(argc, argv, cmd, help);
+        if (r) return r == -1 ? 0 : 2;
+        if (argc > 3) { fprintf(stderr, "kiln openapi: unknown argument '%s'\n", argv[3]); return 2; }
+        return cmd_openapi(argv[2]);
     }
     if (!strcmp(cmd, "dev")) return cmd_dev(argc, argv);
     if (!strcmp(cmd, "new")) {

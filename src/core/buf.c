@@ -93,3 +93,16 @@ void buf_reset_trim(buf *b, size_t keep)
         b->cap = keep;
     }
 }
+
+bool buf_read_file(buf *b, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char tmp[4096];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) buf_append(b, tmp, n);
+    fclose(f);
+    buf_putc(b, '\0');
+    b->len--;
+    return true;
+}

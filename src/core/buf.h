@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdarg.h>
+#include <stdbool.h>
 
 typedef struct buf {
     char *data;
@@ -24,6 +25,9 @@ void buf_puts(buf *b, const char *s);
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(buf *b, const char *fmt, va_list ap);
 void buf_put_u64(buf *b, unsigned long long v);   /* decimal, fast */
+/* Append the whole file at path, then a '\0' that len does not count.
+ * False (b unchanged) when it cannot be opened. */
+bool buf_read_file(buf *b, const char *path);
 /* Drop the first n bytes (consumed input), keeping the rest. */
 void buf_consume(buf *b, size_t n);
 /* Forget the content; shrink storage back to `keep` bytes if it grew past. */

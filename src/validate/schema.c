@@ -453,6 +453,16 @@ size_t schema_validate(arena *a, const kiln_rule *root, const kiln_value *v, boo
     return run(a, root, v, all, false, errs);
 }
 
+size_t schema_validate_value(arena *a, const kiln_rule *rule, const kiln_value *v, bool all,
+                             schema_error **errs)
+{
+    KILN_ASSERT(rule);
+    walk w = { .a = a, .all = all };
+    check(&w, rule, v, false);
+    if (errs) *errs = w.errs;
+    return w.n;
+}
+
 size_t schema_validate_query(arena *a, const kiln_rule *root,
                              const char *(*get)(void *ctx, const char *name), void *ctx,
                              bool all, schema_error **errs)

@@ -36,6 +36,11 @@ typedef kiln_verror schema_error;
 size_t schema_validate(arena *a, const kiln_rule *root, const kiln_value *v, bool all,
                        schema_error **errs);
 
+/* The same for one value against one rule (not a field list): a response
+ * body declared as an array, say. Errors at the value itself say "value". */
+size_t schema_validate_value(arena *a, const kiln_rule *rule, const kiln_value *v, bool all,
+                             schema_error **errs);
+
 /* The same for a query: every root field's value is get(ctx, name) (a
  * NUL-terminated, already decoded string, or NULL when absent), converted as
  * Joi converts strings. Unknown names are not looked for (get cannot list

@@ -7,6 +7,13 @@ const kiln_rule post_schema[] = {
     { 0 }
 };
 
+const kiln_rule post_out[] = {
+    KILN_INTEGER("id", .required = true),
+    KILN_STRING("title", .required = true),
+    KILN_STRING("content", .required = true),
+    { 0 }
+};
+
 const kiln_rule user_schema[] = {
     KILN_STRING("name", .required = true),
     KILN_STRING("email", .required = true, .email = true),

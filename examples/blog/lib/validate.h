@@ -7,6 +7,8 @@
 
 /* Joi.object({ title: Joi.string().required(), content: Joi.string().required() }) */
 extern const kiln_rule post_schema[];
+/* A post as the API answers it: {id, title, content} (declared responses). */
+extern const kiln_rule post_out[];
 /* Joi.object({ name: Joi.string().required(), email: Joi.string().email().required() }) */
 extern const kiln_rule user_schema[];
 /* Joi.object({ email: Joi.string().email().required(), password: Joi.string().min(8).required() }) */

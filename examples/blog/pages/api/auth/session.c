@@ -18,3 +18,14 @@ void GET(kiln_req *req, kiln_res *res)
     kiln_jw_row(w, acct, 0);
     kiln_jw_end(w);
 }
+
+/* The answers, declared (`kiln openapi`; `kiln dev` checks them). */
+static const kiln_rule session_out[] = {
+    KILN_OBJECT("user", .required = true, .fields = KILN_FIELDS(
+        KILN_INTEGER("id", .required = true),
+        KILN_STRING("email", .required = true))),
+    { 0 }
+};
+const kiln_config config = { .responses = { [KILN_GET] = KILN_RESPONSES(
+    KILN_RESPONSE(200, .body = session_out, .description = "The logged-in account"),
+    KILN_RESPONSE(401, .description = "No valid session (bearer token or cookie)")) } };

@@ -8,11 +8,23 @@
 #include <string.h>
 #include "validate.h"
 
+/* Joi.object({ email: Joi.string().email().required(),
+ *              password: Joi.string().min(8).required() }),
+ * checked before POST runs (and described by `kiln openapi`). */
+static const kiln_rule account_out[] = {
+    KILN_INTEGER("id", .required = true),
+    KILN_STRING("email", .required = true, .email = true),
+    { 0 }
+};
+const kiln_config config = {
+    .body = { [KILN_POST] = signup_schema },
+    .responses = { [KILN_POST] = KILN_RESPONSES(
+        KILN_RESPONSE(201, .body = account_out, .description = "The account"),
+        KILN_RESPONSE(409, .description = "Email already registered")) },
+};
+
 void POST(kiln_req *req, kiln_res *res)
 {
-    /* Joi.object({ email: Joi.string().email().required(),
-     *              password: Joi.string().min(8).required() }) */
-    if (!kiln_validate(req, res, signup_schema)) return;
     kiln_str pw = kiln_body_text(req, "password");
     if (memchr(pw.ptr, '\0', pw.len)) {
         /* A C string would end at the NUL: refuse rather than hash a prefix. */

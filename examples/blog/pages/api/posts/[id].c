@@ -30,3 +30,13 @@ void DELETE(kiln_req *req, kiln_res *res)
     if (kiln_rows_changes(gone) == 0) { kiln_error(res, 404, "Post not found"); return; }
     kiln_end(res, 204);
 }
+
+/* The answers, declared: `kiln openapi` describes them, `kiln dev` checks
+ * every real response against them. */
+const kiln_config config = {
+    .responses = {
+        [KILN_GET] = KILN_RESPONSES(KILN_RESPONSE(200, .body = post_out), KILN_RESPONSE(404)),
+        [KILN_PUT] = KILN_RESPONSES(KILN_RESPONSE(200, .body = post_out), KILN_RESPONSE(404)),
+        [KILN_DELETE] = KILN_RESPONSES(KILN_RESPONSE(204), KILN_RESPONSE(404)),
+    },
+};

@@ -1,0 +1,514 @@
+/*
+ * document.c -- the OpenAPI 3.1 document of an app, written from its route
+ * table with the project's JSON writer (json/write.c).
+ *
+ * Paths. "/api/posts/[id]" becomes "/api/posts/{id}". A catch-all
+ * "[...slug]" becomes "{slug}", said honestly: it matches one or more
+ * segments, and since an OpenAPI path parameter cannot hold a '/', a client
+ * built from the document sends the value percent-encoded as one segment
+ * (Kiln's router decodes "%2F" inside a segment, and kiln_query joins
+ * segments with '/', so the handler sees the same value either way). An
+ * optional catch-all "[[...slug]]" is two paths: one without the parameter,
+ * one with it.
+ *
+ * Operations. A route with per-method functions gets one operation per
+ * function it defines (HEAD from GET and OPTIONS are answered by Kiln and not
+ * listed; other methods get 405 with Allow, said in the path's description).
+ * A `handler` route answers any method: it is listed under GET, POST, PUT,
+ * PATCH and DELETE, each marked as the same handler. Parameters come from
+ * the pattern and from the method's query schema (a query field named like a
+ * path parameter types that parameter: kiln_query merges them); the request
+ * body from the method's body schema (required when a field is), with an
+ * example the validator accepts.
+ *
+ * Responses. The route's declared ones (kiln_config.responses) first; then
+ * what Kiln itself answers: 400 (invalid JSON, a schema's Joi message), 401
+ * and 403 where kiln_require_session guards the route (also declaring the
+ * bearer and cookie security schemes), 413 where a body is read, and a
+ * default, Kiln's error shape {"error": ...}. 405 and 429 are components
+ * (405 text, with Allow; 429 with Retry-After) that a route's own
+ * declaration of those statuses refers to.
+ *
+ * Owns: nothing beyond the output buffer's growth. Must never: describe a
+ * method, parameter or constraint the server does not have.
+ */
+#include "openapi/openapi.h"
+#include "validate/schema.h"
+
+#include <stdio.h>
+
+#define KEY(w, k) jw_key((w), (k), sizeof(k) - 1)
+#define RAW(w, lit) jw_raw((w), (lit), sizeof(lit) - 1)
+
+static const char *const method_names[KILN_METHOD_COUNT] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" };
+static const char *const method_lower[KILN_METHOD_COUNT] = { "get", "head", "post", "put", "patch", "delete", "options" };
+/* What a handler route is listed under. */
+static const int any_methods[] = { KILN_GET, KILN_POST, KILN_PUT, KILN_PATCH, KILN_DELETE };
+
+static void str(jw_state *w, const char *s) { jw_string(w, s, strlen(s)); }
+
+static void kv(jw_state *w, const char *k, const char *v)
+{
+    jw_key(w, k, strlen(k));
+    str(w, v);
+}
+
+static void ref(jw_state *w, const char *target)
+{
+    jw_begin_object(w);
+    kv(w, "$ref", target);
+    jw_end(w);
+}
+
+/* ---- patterns ---------------------------------------------------------- */
+
+typedef struct seg_param {
+    const char *name; size_t len;
+    bool catch_all, optional;
+} seg_param;
+
+typedef struct path_form {
+    char text[1024];            /* "/api/posts/{id}"                   */
+    seg_param params[16];
+    size_t nparams;
+} path_form;
+
+/* The OpenAPI path of a pattern; with_optional false drops an optional
+ * catch-all segment (the path it also matches without it). */
+static void path_of(const char *pattern, bool with_optional, path_form *pf)
+{
+    size_t n = 0;
+    pf->nparams = 0;
+    for (const char *s = pattern; *s;) {
+        if (*s == '/') { s++; continue; }
+        const char *e = strchr(s, '/');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        seg_param p = { 0 };
+        const char *name = s;
+        size_t nl = len;
+        if (len > 6 && !strncmp(s, "[[...", 5)) { p.catch_all = p.optional = true; name = s + 5; nl = len - 7; }
+        else if (len > 5 && !strncmp(s, "[...", 4)) { p.catch_all = true; name = s + 4; nl = len - 5; }
+        else if (len > 2 && s[0] == '[') { name = s + 1; nl = len - 2; }
+        else name = NULL;
+        if (name && p.optional && !with_optional) break;
+        if (n + len + 4 >= sizeof pf->text) break;
+        pf->text[n++] = '/';
+        if (name) {
+            p.name = name;
+            p.len = nl;
+            if (pf->nparams < ARRAY_LEN(pf->params)) pf->params[pf->nparams++] = p;
+            n += (size_t)snprintf(pf->text + n, sizeof pf->text - n, "{%.*s}", (int)nl, name);
+        } else {
+            memcpy(pf->text + n, s, len);
+            n += len;
+        }
+        s += len;
+    }
+    if (n == 0) pf->text[n++] = '/';
+    pf->text[n] = '\0';
+}
+
+static bool has_optional_catch_all(const char *pattern) { return strstr(pattern, "[[...") != NULL; }
+
+/* ---- facts about a route ----------------------------------------------- */
+
+static bool uses_session(const kiln_app_def *app, const kiln_route_def *r)
+{
+    for (const kiln_middleware *m = r->middleware; m && *m; m++)
+        if (*m == kiln_require_session) return true;
+    /* An app-wide kiln_require_session without a matcher guards everything
+     * (with a matcher it would need the matcher's semantics: not claimed). */
+    return app->middleware == kiln_require_session && !app->matcher;
+}
+
+static const kiln_rule *schema_for(const kiln_rule *const *per_method, int m)
+{
+    if (per_method[m]) return per_method[m];
+    return m == KILN_HEAD ? per_method[KILN_GET] : NULL;
+}
+
+static const kiln_rule *body_schema(const kiln_route_def *r, int m) { return r->config ? schema_for(r->config->body, m) : NULL; }
+static const kiln_rule *query_schema(const kiln_route_def *r, int m) { return r->config ? schema_for(r->config->query, m) : NULL; }
+
+static const kiln_response *responses_for(const kiln_route_def *r, int m)
+{
+    if (!r->config) return NULL;
+    const kiln_response *l = r->config->responses[m];
+    return !l && m == KILN_HEAD ? r->config->responses[KILN_GET] : l;
+}
+
+static bool declares(const kiln_response *l, int status)
+{
+    for (; l && l->status; l++) if (l->status == status) return true;
+    return false;
+}
+
+static bool takes_body(const kiln_route_def *r, int m)
+{
+    return body_schema(r, m) || m == KILN_POST || m == KILN_PUT || m == KILN_PATCH;
+}
+
+static const kiln_rule *query_field(const kiln_rule *q, const char *name, size_t len)
+{
+    for (; q && q->name; q++)
+        if (strlen(q->name) == len && !memcmp(q->name, name, len)) return q;
+    return NULL;
+}
+
+const char *openapi_source_path(const char *file)
+{
+    if (!file) return "?";
+    const char *best = NULL;
+    for (const char *p = file; (p = strstr(p, "/pages/")); p++) best = p + 1;
+    if (!best)
+        for (const char *p = file; (p = strstr(p, "/lib/")); p++) best = p + 1;
+    if (!best && (!strncmp(file, "pages/", 6) || !strncmp(file, "lib/", 4))) best = file;
+    return best ? best : file;
+}
+
+/* ---- one operation ------------------------------------------------------ */
+
+static void parameters(jw_state *w, const kiln_route_def *r, int m, const path_form *pf)
+{
+    const kiln_rule *q = query_schema(r, m);
+    size_t nq = 0;
+    for (const kiln_rule *f = q; f && f->name; f++) nq++;
+    if (!pf->nparams && !nq) return;
+    KEY(w, "parameters");
+    jw_begin_array(w);
+    for (size_t i = 0; i < pf->nparams; i++) {
+        const seg_param *p = &pf->params[i];
+        jw_begin_object(w);
+        KEY(w, "name");
+        jw_string(w, p->name, p->len);
+        kv(w, "in", "path");
+        KEY(w, "required");
+        jw_bool(w, true);
+        if (p->catch_all)
+            kv(w, "description", "Catch-all: on the server this matches one or more path segments. Send the "
+                                 "segments percent-encoded as one ('a%2Fb'); the handler sees them joined by '/' "
+                                 "either way (kiln_query), one by one with kiln_query_all.");
+        const kiln_rule *typed = query_field(q, p->name, p->len);
+        KEY(w, "schema");
+        if (typed) openapi_rule_schema(w, typed);
+        else { jw_begin_object(w); kv(w, "type", "string"); jw_end(w); }
+        jw_end(w);
+    }
+    for (const kiln_rule *f = q; f && f->name; f++) {
+        bool is_path = false;
+        for (size_t i = 0; i < pf->nparams; i++)
+            if (strlen(f->name) == pf->params[i].len && !memcmp(f->name, pf->params[i].name, pf->params[i].len)) is_path = true;
+        if (is_path) continue;
+        jw_begin_object(w);
+        kv(w, "name", f->name);
+        kv(w, "in", "query");
+        if (f->required) { KEY(w, "required"); jw_bool(w, true); }
+        KEY(w, "schema");
+        openapi_rule_schema(w, f);
+        jw_end(w);
+    }
+    jw_end(w);
+}
+
+static void request_body(jw_state *w, const kiln_route_def *r, int m)
+{
+    const kiln_rule *s = body_schema(r, m);
+    if (!s && !takes_body(r, m)) return;
+    if (r->config && r->config->raw_body) {
+        KEY(w, "requestBody");
+        jw_begin_object(w);
+        kv(w, "description", "Read as it arrives (config.raw_body): any content type.");
+        KEY(w, "content");
+        jw_begin_object(w);
+        KEY(w, "application/octet-stream");
+        jw_begin_object(w);
+        jw_end(w);
+        jw_end(w);
+        jw_end(w);
+        return;
+    }
+    bool required = false;
+    for (const kiln_rule *f = s; f && f->name; f++) required |= f->required;
+    KEY(w, "requestBody");
+    jw_begin_object(w);
+    if (!s) kv(w, "description", "JSON (or an urlencoded form); its shape is not declared in the route's config.");
+    KEY(w, "required");
+    jw_bool(w, required);
+    KEY(w, "content");
+    jw_begin_object(w);
+    KEY(w, "application/json");
+    jw_begin_object(w);
+    KEY(w, "schema");
+    if (s) openapi_fields_schema(w, s);
+    else { jw_begin_object(w); jw_end(w); }
+    if (s) {
+        arena a;
+        arena_init(&a, 4096);
+        buf ex;
+        buf_init(&ex, 256);
+        if (openapi_example(&a, &ex, s)) { KEY(w, "example"); jw_raw(w, ex.data, ex.len); }
+        buf_free(&ex);
+        arena_destroy(&a);
+    }
+    jw_end(w);
+    jw_end(w);
+    jw_end(w);
+}
+
+static void declared_response(jw_state *w, const kiln_response *d)
+{
+    char k[16];
+    snprintf(k, sizeof k, "%d", d->status);
+    jw_key(w, k, strlen(k));
+    if (!d->body && !d->items && d->status == 429) { ref(w, "#/components/responses/TooManyRequests"); return; }
+    if (!d->body && !d->items && d->status == 405) { ref(w, "#/components/responses/MethodNotAllowed"); return; }
+    jw_begin_object(w);
+    char desc[1200];
+    snprintf(desc, sizeof desc, "%s (declared at %s:%d)", d->description ? d->description : "Declared response",
+             openapi_source_path(d->file), d->line);
+    kv(w, "description", desc);
+    if (d->body || d->items || d->status >= 400) {
+        KEY(w, "content");
+        jw_begin_object(w);
+        KEY(w, "application/json");
+        jw_begin_object(w);
+        KEY(w, "schema");
+        if (d->body) openapi_fields_schema(w, d->body);
+        else if (d->items) {
+            jw_begin_object(w);
+            kv(w, "type", "array");
+            KEY(w, "items");
+            openapi_rule_schema(w, d->items);
+            jw_end(w);
+        } else ref(w, "#/components/schemas/Error");
+        jw_end(w);
+        jw_end(w);
+    }
+    jw_end(w);
+}
+
+static void responses(jw_state *w, const kiln_app_def *app, const kiln_route_def *r, int m)
+{
+    const kiln_response *decl = responses_for(r, m);
+    KEY(w, "responses");
+    jw_begin_object(w);
+    bool success = false;
+    for (const kiln_response *d = decl; d && d->status; d++) {
+        declared_response(w, d);
+        success |= d->status >= 200 && d->status < 400;
+    }
+    if (!success) {
+        KEY(w, "2XX");
+        jw_begin_object(w);
+        kv(w, "description", "Success; the route declares no response shape (kiln_config.responses).");
+        jw_end(w);
+    }
+    bool body = takes_body(r, m) && !(r->config && r->config->raw_body);
+    if ((body || query_schema(r, m)) && !declares(decl, 400)) { KEY(w, "400"); ref(w, "#/components/responses/BadRequest"); }
+    if (uses_session(app, r)) {
+        if (!declares(decl, 401)) { KEY(w, "401"); ref(w, "#/components/responses/Unauthorized"); }
+        if (m != KILN_GET && m != KILN_HEAD && m != KILN_OPTIONS && !declares(decl, 403)) {
+            KEY(w, "403");
+            ref(w, "#/components/responses/Forbidden");
+        }
+    }
+    if ((body || (r->config && r->config->raw_body)) && !declares(decl, 413)) {
+        KEY(w, "413");
+        ref(w, "#/components/responses/PayloadTooLarge");
+    }
+    KEY(w, "default");
+    ref(w, "#/components/responses/Error");
+    jw_end(w);
+}
+
+/* "getApiPostsId" from the method and the OpenAPI path (+ suffix). */
+static void operation_id(jw_state *w, int m, const char *path, const char *suffix)
+{
+    char id[1100];
+    size_t n = (size_t)snprintf(id, sizeof id, "%s", method_lower[m]);
+    bool upper = true;
+    for (const char *s = path; *s && n + 2 < sizeof id; s++) {
+        char c = *s;
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum) { upper = true; continue; }
+        id[n++] = upper && c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+        upper = false;
+    }
+    snprintf(id + n, sizeof id - n, "%s", suffix);
+    kv(w, "operationId", id);
+}
+
+static void operation(jw_state *w, const kiln_app_def *app, const kiln_route_def *r, int m,
+                      const path_form *pf, bool any, const char *id_suffix)
+{
+    jw_key(w, method_lower[m], strlen(method_lower[m]));
+    jw_begin_object(w);
+    operation_id(w, m, pf->text, id_suffix);
+    char text[1400];
+    snprintf(text, sizeof text, "%s %s", any ? "Any method:" : method_names[m], pf->text);
+    kv(w, "summary", text);
+    snprintf(text, sizeof text, any ? "%s: one `handler` answers every method (listed under each common one)."
+                                    : "%s: its %s function.", r->file, method_names[m]);
+    kv(w, "description", text);
+    KEY(w, "x-kiln-route");
+    jw_begin_object(w);
+    kv(w, "pattern", r->pattern);
+    kv(w, "file", r->file);
+    kv(w, "style", any ? "handler" : "methods");
+    jw_end(w);
+    if (declares(responses_for(r, m), 101)) {
+        /* A WebSocket route (kiln_ws_accept in a GET): OpenAPI has no words
+         * for the conversation after the upgrade; the route says it with a
+         * declared 101, and tools see this mark. */
+        KEY(w, "x-kiln-websocket");
+        jw_bool(w, true);
+    }
+    parameters(w, r, m, pf);
+    request_body(w, r, m);
+    responses(w, app, r, m);
+    KEY(w, "security");
+    jw_begin_array(w);
+    if (uses_session(app, r)) {
+        jw_begin_object(w); KEY(w, "bearerAuth"); jw_begin_array(w); jw_end(w); jw_end(w);
+        jw_begin_object(w); KEY(w, "sessionCookie"); jw_begin_array(w); jw_end(w); jw_end(w);
+    }
+    jw_end(w);
+    jw_end(w);
+}
+
+/* The kind of a route decides how it is described. Today every route is an
+ * HTTP route (per-method functions or one handler); a WebSocket route is one
+ * whose GET declares 101 (marked x-kiln-websocket in operation()), since the
+ * route table cannot tell an upgrade from an answer. Extension point: when
+ * kiln_route_def says what a route is (a WebSocket route, the GraphQL
+ * endpoint: POST/GET with the GraphQL request and response shapes,
+ * x-kiln-graphql), the new kind gets its case here and its own writer
+ * beside path_item(). */
+enum route_kind { ROUTE_METHODS, ROUTE_HANDLER };
+
+static enum route_kind route_kind(const kiln_route_def *r)
+{
+    return r->handler ? ROUTE_HANDLER : ROUTE_METHODS;
+}
+
+static void path_item(jw_state *w, const kiln_app_def *app, const kiln_route_def *r, bool with_optional)
+{
+    path_form pf;
+    path_of(r->pattern, with_optional, &pf);
+    const char *suffix = has_optional_catch_all(r->pattern) && !with_optional ? "Root" : "";
+    jw_key(w, pf.text, strlen(pf.text));
+    jw_begin_object(w);
+    if (route_kind(r) == ROUTE_HANDLER) {
+        for (size_t i = 0; i < ARRAY_LEN(any_methods); i++) operation(w, app, r, any_methods[i], &pf, true, suffix);
+    } else {
+        char allow[96] = "";
+        size_t n = 0;
+        for (int m = 0; m < KILN_METHOD_COUNT; m++) {
+            if (!r->methods[m]) continue;
+            operation(w, app, r, m, &pf, false, suffix);
+            n += (size_t)snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", method_names[m]);
+        }
+        char desc[300];
+        snprintf(desc, sizeof desc, "Other methods are answered 405 with `Allow: %s` (HEAD is served from GET, "
+                                    "OPTIONS answered 204 with Allow).", n ? allow : "");
+        kv(w, "description", desc);
+    }
+    jw_end(w);
+}
+
+/* ---- components --------------------------------------------------------- */
+
+static void error_response(jw_state *w, const char *name, const char *desc, const char *retry_header)
+{
+    jw_key(w, name, strlen(name));
+    jw_begin_object(w);
+    kv(w, "description", desc);
+    if (retry_header) {
+        KEY(w, "headers");
+        jw_begin_object(w);
+        jw_key(w, retry_header, strlen(retry_header));
+        jw_begin_object(w);
+        kv(w, "description", "Seconds until the window allows another request.");
+        KEY(w, "schema");
+        jw_begin_object(w); kv(w, "type", "integer"); jw_end(w);
+        jw_end(w);
+        jw_end(w);
+    }
+    KEY(w, "content");
+    jw_begin_object(w);
+    KEY(w, "application/json");
+    jw_begin_object(w);
+    KEY(w, "schema");
+    ref(w, "#/components/schemas/Error");
+    jw_end(w);
+    jw_end(w);
+    jw_end(w);
+}
+
+static void components(jw_state *w, bool session)
+{
+    KEY(w, "components");
+    jw_begin_object(w);
+    KEY(w, "schemas");
+    jw_begin_object(w);
+    KEY(w, "Error");
+    RAW(w, "{\"type\":\"object\",\"description\":\"Kiln's error shape: {\\\"error\\\": message}.\","
+              "\"required\":[\"error\"],\"properties\":{"
+              "\"error\":{\"type\":\"string\",\"description\":\"What went wrong; for a schema, Joi's first message.\"},"
+              "\"detail\":{\"type\":\"string\",\"description\":\"Invalid JSON: where the parser stopped.\"},"
+              "\"details\":{\"type\":\"array\",\"description\":\"Every validation error (config.all_errors).\","
+              "\"items\":{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"}}}},"
+              "\"requestId\":{\"type\":\"string\"}}}");
+    jw_end(w);
+    KEY(w, "responses");
+    jw_begin_object(w);
+    error_response(w, "BadRequest", "Invalid JSON, or a body or query that breaks its schema (Joi's message).", NULL);
+    error_response(w, "Unauthorized", "No valid session: neither a bearer token nor the session cookie.", NULL);
+    error_response(w, "Forbidden", "A cookie-authenticated unsafe request from another site (CSRF).", NULL);
+    error_response(w, "PayloadTooLarge", "The body is larger than the route's limit (config.body_limit; default 1 MiB).", NULL);
+    error_response(w, "TooManyRequests", "Rate limited (kiln_rate_limit).", "Retry-After");
+    error_response(w, "Error", "Any other error, in Kiln's error shape (404, 409, 500, 503, 504 ...).", NULL);
+    KEY(w, "MethodNotAllowed");
+    RAW(w, "{\"description\":\"A method the route does not define.\",\"headers\":{\"Allow\":{"
+              "\"description\":\"The methods the route defines.\",\"schema\":{\"type\":\"string\"}}},"
+              "\"content\":{\"text/plain\":{\"schema\":{\"type\":\"string\"}}}}");
+    jw_end(w);
+    if (session) {
+        KEY(w, "securitySchemes");
+        RAW(w, "{\"bearerAuth\":{\"type\":\"http\",\"scheme\":\"bearer\",\"description\":"
+                  "\"A session token from kiln_session_create, as Authorization: Bearer <token>.\"},"
+                  "\"sessionCookie\":{\"type\":\"apiKey\",\"in\":\"cookie\",\"name\":\"session\","
+                  "\"description\":\"The same token in the session cookie (HttpOnly, SameSite=Lax).\"}}");
+    }
+    jw_end(w);
+}
+
+/* ---- the document ------------------------------------------------------- */
+
+void openapi_write(buf *out, const kiln_app_def *app, const openapi_info *info)
+{
+    jw_state w;
+    jw_init(&w, out);
+    jw_begin_object(&w);
+    kv(&w, "openapi", "3.1.0");
+    KEY(&w, "info");
+    jw_begin_object(&w);
+    kv(&w, "title", info && info->title ? info->title : "Kiln app");
+    kv(&w, "version", info && info->version ? info->version : "0.0.0");
+    if (info && info->description) kv(&w, "description", info->description);
+    jw_end(&w);
+    KEY(&w, "servers");
+    RAW(&w, "[{\"url\":\"/\"}]");
+    KEY(&w, "paths");
+    jw_begin_object(&w);
+    bool session = false;
+    for (size_t i = 0; i < app->nroutes; i++) {
+        const kiln_route_def *r = &app->routes[i];
+        session |= uses_session(app, r);
+        if (has_optional_catch_all(r->pattern)) path_item(&w, app, r, false);
+        path_item(&w, app, r, true);
+    }
+    jw_end(&w);
+    components(&w, session);
+    jw_end(&w);
+}
