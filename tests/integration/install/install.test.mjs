@@ -41,7 +41,7 @@ test('make install, then kiln new/build/start and pkg-config from the prefix', {
     const src = path.join(tmp, 'own.c');
     fs.writeFileSync(src, '#include <kiln.h>\nstatic void hi(kiln_req *q, kiln_res *r) { (void)q; kiln_json(r, 200, "{own: %b}", 1); }\n' +
       'static const kiln_route_def routes[] = { { "/api/own", "own.c", hi, { 0 }, 0, 0 } };\n' +
-      'static const kiln_app_def app = { routes, 1, 0, 0 };\nint main(int c, char **v) { return kiln_main(c, v, &app); }\n');
+      'static const kiln_app_def app = { .routes = routes, .nroutes = 1 };\nint main(int c, char **v) { return kiln_main(c, v, &app); }\n');
     const san = /asan/.test(build) ? ['-fsanitize=address,undefined'] : [];
     execFileSync(/asan/.test(build) ? 'clang' : 'cc', [...san, src, '-o', path.join(tmp, 'own'), ...flags], { stdio: 'pipe' });
     const out = execFileSync(path.join(tmp, 'own'), ['--help']).toString();

@@ -44,7 +44,7 @@ static const kiln_route_def routes[] = {
 };
 static const kiln_config ws_cfg = { .responses = { [KILN_GET] = KILN_RESPONSES(KILN_RESPONSE(101, .description = "WebSocket")) } };
 static const kiln_route_def ws_routes[] = { { "/api/ws", "pages/api/ws.c", NULL, { [KILN_GET] = h }, &ws_cfg, NULL } };
-static const kiln_app_def app = { routes, ARRAY_LEN(routes), NULL, NULL };
+static const kiln_app_def app = { .routes = routes, .nroutes = ARRAY_LEN(routes) };
 
 static const kiln_value *doc(arena *a)
 {
@@ -231,7 +231,7 @@ TEST(info_from_kiln_json)
 
 TEST(websocket_routes_declare_101)
 {
-    const kiln_app_def ws_app = { ws_routes, 1, NULL, NULL };
+    const kiln_app_def ws_app = { .routes = ws_routes, .nroutes = 1 };
     buf b;
     buf_init(&b, 0);
     openapi_write(&b, &ws_app, NULL);
