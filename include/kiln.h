@@ -703,6 +703,19 @@ typedef struct kiln_config {
 } kiln_config;
 
 /* ------------------------------------------------------------------------
+ * Real-time: channels and Server-Sent Events
+ *
+ * kiln_publish() sends an event to every subscriber of a channel: on every
+ * worker of this machine (no extra server), and on every machine sharing
+ * KILN_REDIS_URL=redis://host:port. Callable from a handler, a middleware,
+ * an offloaded function or any C code of the app. json is JSON text (NULL:
+ * null). Per publisher, subscribers see events in publish order. An event
+ * is at most 1 MiB; a worker that stalls loses events rather than making
+ * anyone buffer them (logged and counted).
+ * ---------------------------------------------------------------------- */
+void kiln_publish(const char *channel, const char *event, const char *json);
+
+/* ------------------------------------------------------------------------
  * For the code that `kiln build` generates; applications do not use this.
  * ---------------------------------------------------------------------- */
 typedef void (*kiln_handler)(kiln_req *req, kiln_res *res);
