@@ -47,8 +47,10 @@
 #include "realtime/channel.h"
 #include "realtime/bridge.h"
 #include "runtime/server.h"
+#include "json/json.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +81,7 @@ typedef struct rec_hdr {
     uint32_t size;           /* the whole record, header included, padded to 8 */
     int32_t origin;          /* pid of the publishing process                */
     uint32_t chan_len, event_len, data_len;
-    uint32_t pad;
+    uint32_t id_len;         /* optional event id (SSE id:), after the data  */
     uint64_t seq;            /* wseq when written                            */
 } rec_hdr;
 
@@ -143,6 +145,7 @@ static loop_io ring_io = { .fd = -1 };
 static loop *attached;               /* this worker's loop, once attached     */
 static uint64_t rpos, rseq;          /* our read cursor                       */
 static buf scratch;                  /* records copied out of the ring        */
+static kiln_str current_id;          /* id of the event being delivered       */
 static channel_deliver_fn observer;
 static void *observer_ctx;
 
@@ -299,11 +302,12 @@ size_t channel_local_count(const char *channel)
     return pp && *pp ? (*pp)->live : 0;
 }
 
-void channel_deliver_local(kiln_str channel, kiln_str event, kiln_str data)
+void channel_deliver_local(kiln_str channel, kiln_str event, kiln_str id, kiln_str data)
 {
+    current_id = id;
     if (observer) observer(observer_ctx, channel, event, data);
     chan **pp = slot_of(channel.ptr, channel.len);
-    if (!pp || !*pp) return;
+    if (!pp || !*pp) { current_id = (kiln_str){ NULL, 0 }; return; }
     chan *c = *pp;
     c->delivering++;
     /* Subscriptions added during the walk go to the head: not called now. */
@@ -312,13 +316,21 @@ void channel_deliver_local(kiln_str channel, kiln_str event, kiln_str data)
     c->delivering--;
     if (!c->delivering && c->has_dead) sweep(c);
     chan_free_if_empty(c);
+    current_id = (kiln_str){ NULL, 0 };
 }
 
 /* ---- publishing and reading the ring --------------------------------- */
 
+kiln_str channel_event_id(void) { return current_id; }
+
 bool channel_publish(kiln_str channel, kiln_str event, kiln_str data)
 {
-    size_t body = channel.len + event.len + data.len;
+    return channel_publish_id(channel, event, (kiln_str){ NULL, 0 }, data);
+}
+
+bool channel_publish_id(kiln_str channel, kiln_str event, kiln_str id, kiln_str data)
+{
+    size_t body = channel.len + event.len + data.len + id.len;
     size_t size = (sizeof(rec_hdr) + body + 7) & ~(size_t)7;
     if (body > EVENT_MAX || size > R->cap / 4) {
         stats.too_big++;
@@ -329,7 +341,8 @@ bool channel_publish(kiln_str channel, kiln_str event, kiln_str data)
     }
     if (!attached && on_loop_thread()) channel_attach(kiln_current_worker->loop);
     rec_hdr h = { .size = (uint32_t)size, .origin = (int32_t)getpid(), .chan_len = (uint32_t)channel.len,
-                  .event_len = (uint32_t)event.len, .data_len = (uint32_t)data.len };
+                  .event_len = (uint32_t)event.len, .data_len = (uint32_t)data.len,
+                  .id_len = (uint32_t)id.len };
     ring_lock();
     uint64_t pos = R->wpos;
     h.seq = R->wseq;
@@ -340,6 +353,8 @@ bool channel_publish(kiln_str channel, kiln_str event, kiln_str data)
     ring_put(pos, event.ptr, event.len);
     pos += event.len;
     ring_put(pos, data.ptr, data.len);
+    pos += data.len;
+    if (id.len) ring_put(pos, id.ptr, id.len);
     R->wseq++;
     __atomic_store_n(&R->wpos, R->wpos + size, __ATOMIC_RELEASE);   /* last: the record exists */
     pthread_mutex_unlock(&R->mu);
@@ -349,12 +364,50 @@ bool channel_publish(kiln_str channel, kiln_str event, kiln_str data)
     return true;
 }
 
-void kiln_publish(const char *channel, const char *event, const char *json)
+void kiln_publish_id(const char *channel, const char *event, const char *id, const char *json)
 {
     KILN_ASSERT(channel && event);
     if (!json) json = "null";
-    channel_publish((kiln_str){ channel, strlen(channel) }, (kiln_str){ event, strlen(event) },
-                    (kiln_str){ json, strlen(json) });
+    channel_publish_id((kiln_str){ channel, strlen(channel) }, (kiln_str){ event, strlen(event) },
+                       (kiln_str){ id, id ? strlen(id) : 0 }, (kiln_str){ json, strlen(json) });
+}
+
+void kiln_publish(const char *channel, const char *event, const char *json)
+{
+    kiln_publish_id(channel, event, NULL, json);
+}
+
+static void fmt_json(buf *out, const char *tmpl, va_list *ap)
+{
+    jw_state w;
+    jw_init(&w, out);
+    jw_fmt(&w, tmpl, ap);
+    buf_putc(out, '\0');
+}
+
+void kiln_publishf(const char *channel, const char *event, const char *tmpl, ...)
+{
+    buf out;
+    buf_init(&out, 256);
+    va_list ap;
+    va_start(ap, tmpl);
+    fmt_json(&out, tmpl, &ap);
+    va_end(ap);
+    kiln_publish(channel, event, out.data);
+    buf_free(&out);
+}
+
+char *kiln_json_fmt(kiln_req *req, const char *tmpl, ...)
+{
+    buf out;
+    buf_init(&out, 256);
+    va_list ap;
+    va_start(ap, tmpl);
+    fmt_json(&out, tmpl, &ap);
+    va_end(ap);
+    char *s = kiln_strndup(req, out.data, out.len - 1);
+    buf_free(&out);
+    return s;
 }
 
 static void deliver_records(const char *p, size_t n)
@@ -373,9 +426,10 @@ static void deliver_records(const char *p, size_t n)
         rseq = h.seq + 1;
         const char *b = p + sizeof h;
         kiln_str ch = { b, h.chan_len }, ev = { b + h.chan_len, h.event_len },
-                 data = { b + h.chan_len + h.event_len, h.data_len };
-        if (bridge && h.origin == me) redis_bridge_publish(ch, ev, data);
-        channel_deliver_local(ch, ev, data);
+                 data = { b + h.chan_len + h.event_len, h.data_len },
+                 id = { h.id_len ? b + h.chan_len + h.event_len + h.data_len : NULL, h.id_len };
+        if (bridge && h.origin == me) redis_bridge_publish(ch, ev, id, data);
+        channel_deliver_local(ch, ev, id, data);
         p += h.size;
         n -= h.size;
     }

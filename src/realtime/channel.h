@@ -38,6 +38,11 @@ void channel_unsubscribe(channel_sub *sub);
  * false (logged, counted) when the event is larger than the limit. */
 bool channel_publish(kiln_str channel, kiln_str event, kiln_str data_json);
 
+/* The same with an event id (kiln_publish_id). */
+bool channel_publish_id(kiln_str channel, kiln_str event, kiln_str id, kiln_str data_json);
+/* During a delivery: the id of the event delivered ({NULL,0}: none). */
+kiln_str channel_event_id(void);
+
 /* Subscriptions of this worker: in all, and to one channel. */
 size_t channel_local_subs(void);
 size_t channel_local_count(const char *channel);

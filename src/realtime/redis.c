@@ -7,5 +7,5 @@
 
 bool redis_bridge_enabled(void) { return false; }
 void redis_bridge_attach(loop *l) { (void)l; }
-void redis_bridge_publish(kiln_str channel, kiln_str event, kiln_str data) { (void)channel; (void)event; (void)data; }
+void redis_bridge_publish(kiln_str channel, kiln_str event, kiln_str id, kiln_str data) { (void)channel; (void)event; (void)id; (void)data; }
 void redis_bridge_detach(void) {}
