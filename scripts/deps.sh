@@ -57,6 +57,7 @@ want binutils objcopy
 want libsqlite3-dev
 want libpq-dev
 want libsodium-dev
+want libhiredis-dev # channels across machines (KILN_REDIS_URL)
 want tcc tcc        # kiln dev compiles a saved route in milliseconds with it
 
 case "$mode" in
@@ -69,6 +70,8 @@ test)
     want postgresql  # a throwaway cluster on loopback proves the PostgreSQL backend
     want procps pgrep
     want sqlite3 sqlite3 # tests read the SQLite files the servers wrote
+    want redis-server redis-server # real-time: channels across two Kilns, Redis restarts
+    want chromium chromium         # real-time: the browser's own EventSource
     ;;
 bench)
     want curl curl
