@@ -58,6 +58,9 @@ want libsqlite3-dev
 want libpq-dev
 want libsodium-dev
 want tcc tcc        # kiln dev compiles a saved route in milliseconds with it
+# WebSocket (src/ws): SHA-1 + base64 for the handshake, zlib for permessage-deflate
+want nettle-dev
+want zlib1g-dev
 
 case "$mode" in
 test)
@@ -69,6 +72,7 @@ test)
     want postgresql  # a throwaway cluster on loopback proves the PostgreSQL backend
     want procps pgrep
     want sqlite3 sqlite3 # tests read the SQLite files the servers wrote
+    want chromium chromium # WebSocket proof with the browser's own client (playwright-core drives it)
     ;;
 bench)
     want curl curl
