@@ -59,6 +59,9 @@ want libpq-dev
 want libsodium-dev
 want libhiredis-dev # channels across machines (KILN_REDIS_URL)
 want tcc tcc        # kiln dev compiles a saved route in milliseconds with it
+# WebSocket (src/ws): SHA-1 + base64 for the handshake, zlib for permessage-deflate
+want nettle-dev
+want zlib1g-dev
 
 case "$mode" in
 test)
@@ -70,8 +73,8 @@ test)
     want postgresql  # a throwaway cluster on loopback proves the PostgreSQL backend
     want procps pgrep
     want sqlite3 sqlite3 # tests read the SQLite files the servers wrote
+    want chromium chromium # WebSocket proof with the browser's own client (playwright-core drives it)
     want redis-server redis-server # real-time: channels across two Kilns, Redis restarts
-    want chromium chromium         # real-time: the browser's own EventSource
     ;;
 bench)
     want curl curl
