@@ -46,6 +46,7 @@
  */
 #include "realtime/channel.h"
 #include "realtime/bridge.h"
+#include "realtime/occupancy.h"
 #include "runtime/server.h"
 #include "json/json.h"
 
@@ -182,6 +183,7 @@ struct chan {
     size_t live;                /* subscriptions not yet unsubscribed         */
     int delivering;             /* > 0: list walked now, unlink later         */
     bool has_dead;
+    int occ;                    /* slot in the machine's occupancy table    */
     size_t len;
     char name[];
 };
@@ -226,6 +228,7 @@ static void chan_free_if_empty(chan *c)
     chan **pp = slot_of(c->name, c->len);
     KILN_ASSERT(pp && *pp == c);
     *pp = c->next;
+    occupancy_release(c->occ);
     free(c);
     if (--nchans == 0) {          /* nothing left: give the table back too */
         free(table);
@@ -260,6 +263,7 @@ channel_sub *channel_subscribe(const char *channel, channel_deliver_fn fn, void 
         chan *c = kiln_xcalloc(1, sizeof *c + len + 1);
         memcpy(c->name, channel, len);
         c->len = len;
+        c->occ = occupancy_claim((kiln_str){ channel, len });
         *pp = c;
         nchans++;
     }
@@ -272,6 +276,7 @@ channel_sub *channel_subscribe(const char *channel, channel_deliver_fn fn, void 
     if (c->subs) c->subs->prev = s;
     c->subs = s;
     c->live++;
+    occupancy_set(c->occ, c->live);
     nsubs++;
     return s;
 }
@@ -282,6 +287,7 @@ void channel_unsubscribe(channel_sub *s)
     chan *c = s->ch;
     KILN_ASSERT(s->fn && c->live > 0);
     c->live--;
+    occupancy_set(c->occ, c->live);
     nsubs--;
     if (c->delivering) {          /* the list is being walked: unlink later */
         s->fn = NULL;
