@@ -782,6 +782,63 @@ typedef struct kiln_config {
 } kiln_config;
 
 /* ------------------------------------------------------------------------
+ * Real-time: channels and Server-Sent Events
+ *
+ * kiln_publish() sends an event to every subscriber of a channel: on every
+ * worker of this machine (no extra server), and on every machine sharing
+ * KILN_REDIS_URL=redis://host:port. Callable from a handler, a middleware,
+ * an offloaded function or any C code of the app. json is JSON text (NULL:
+ * null). Per publisher, subscribers see events in publish order. An event
+ * is at most 1 MiB; a worker that stalls loses events rather than making
+ * anyone buffer them (logged and counted).
+ * ---------------------------------------------------------------------- */
+void kiln_publish(const char *channel, const char *event, const char *json);
+/* The same with an event id, which Server-Sent Events send as `id:` (the
+ * browser returns the last one as Last-Event-ID when it reconnects). */
+void kiln_publish_id(const char *channel, const char *event, const char *id, const char *json);
+/* The same with the JSON built from a template, as kiln_json() does:
+ *     kiln_publishf("posts", "post.deleted", "{id: %lld}", (long long)id); */
+void kiln_publishf(const char *channel, const char *event, const char *tmpl, ...);
+/* JSON text built from a template (as kiln_json), in the request's arena:
+ * handy to publish with an id, or to store an event for replay. */
+char *kiln_json_fmt(kiln_req *req, const char *tmpl, ...);
+
+/* Server-Sent Events (text/event-stream). A route streams events to the
+ * browser's EventSource; each one goes out when it is sent, never buffered.
+ *
+ *     void GET(kiln_req *req, kiln_res *res) {
+ *         kiln_sse *s = kiln_sse_begin(req, res);
+ *         kiln_sse_subscribe(s, "posts");          // forward the channel
+ *         kiln_sse_run(s, 0);                      // until the client leaves
+ *     }
+ *
+ * kiln_sse_begin answers 200 with Content-Type: text/event-stream,
+ * Cache-Control: no-cache, and lifts the route's max duration (a stream
+ * lives as long as its client). An event is `id:` (if any), `event:` (if
+ * any) and one `data:` line per line of data (\n, \r\n or \r). Forwarded
+ * channel events carry their event name, their JSON as data and the id given
+ * to kiln_publish_id. Ids that are integers are taken to grow: a forwarded
+ * event whose integer id is not above the last integer id sent on this
+ * stream is skipped, so replaying history from Last-Event-ID and then
+ * forwarding never sends an event twice. A client that cannot keep up
+ * (over 1 MiB waiting) is disconnected (logged); its EventSource reconnects
+ * with Last-Event-ID. Sends return false once the client is gone. */
+typedef struct kiln_sse kiln_sse;
+kiln_sse *kiln_sse_begin(kiln_req *req, kiln_res *res);
+/* Last-Event-ID of a reconnecting client, or NULL. */
+const char *kiln_sse_last_event_id(kiln_sse *s);
+bool kiln_sse_send(kiln_sse *s, const char *event, const char *id, const char *data);
+bool kiln_sse_retry(kiln_sse *s, unsigned ms);          /* retry: ms        */
+bool kiln_sse_comment(kiln_sse *s, const char *text);   /* ": text" line   */
+/* Forward a channel's events to this stream (from now on). */
+void kiln_sse_subscribe(kiln_sse *s, const char *channel);
+/* Serve the stream until the client leaves (or the server stops): writes
+ * forwarded events as they come and a heartbeat comment every
+ * heartbeat_ms (0: $KILN_SSE_HEARTBEAT_MS, default 15000) so proxies keep
+ * the connection open. */
+void kiln_sse_run(kiln_sse *s, unsigned heartbeat_ms);
+
+/* ------------------------------------------------------------------------
  * For the code that `kiln build` generates; applications do not use this.
  * ---------------------------------------------------------------------- */
 typedef void (*kiln_handler)(kiln_req *req, kiln_res *res);

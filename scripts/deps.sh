@@ -57,6 +57,7 @@ want binutils objcopy
 want libsqlite3-dev
 want libpq-dev
 want libsodium-dev
+want libhiredis-dev # channels across machines (KILN_REDIS_URL)
 want tcc tcc        # kiln dev compiles a saved route in milliseconds with it
 # WebSocket (src/ws): SHA-1 + base64 for the handshake, zlib for permessage-deflate
 want nettle-dev
@@ -73,6 +74,7 @@ test)
     want procps pgrep
     want sqlite3 sqlite3 # tests read the SQLite files the servers wrote
     want chromium chromium # WebSocket proof with the browser's own client (playwright-core drives it)
+    want redis-server redis-server # real-time: channels across two Kilns, Redis restarts
     ;;
 bench)
     want curl curl

@@ -368,7 +368,7 @@ int cmd_build(const char *app, bool quiet)
     snprintf(cmd, link.len + 20000, "%s %s -c %s -o %s", tc.cc, flags, qg, qgo);
     if (run1(cmd) == 0) {
         const char *ldextra = getenv("KILN_LDFLAGS") ? getenv("KILN_LDFLAGS") : "";
-        snprintf(cmd, link.len + 20000, "%s %s -o %s.tmp %s%.*s %s -lsqlite3 -lpq -lsodium -lpthread -lm -lnettle -lz %s", tc.cc, tc.sanflags, qsrv, qgo,
+        snprintf(cmd, link.len + 20000, "%s %s -o %s.tmp %s%.*s %s -lsqlite3 -lpq -lsodium -lhiredis -lpthread -lm -lnettle -lz %s", tc.cc, tc.sanflags, qsrv, qgo,
                  (int)link.len, link.data ? link.data : "", qlib, ldextra);
         if (run1(cmd) == 0) {
             char tmp[4400];

@@ -115,6 +115,7 @@ void conn_close(conn *c)
          * (it sees the client gone); dispatch_finish closes us again. */
         c->abandoned = true;
         c->close_after = true;
+        if (c->priv.wait == WAIT_PEER) wait_wake_at(c, 0);   /* an event stream ends now */
         return;
     }
     c->dead = true;
@@ -272,6 +273,8 @@ static void conn_on_readable(conn *c)
     if (c->state == CS_HANDLER) {
         /* A raw-body handler may be waiting for these bytes. */
         if (c->priv.wait == WAIT_BODY) conn_resume_after_wait(c);
+        /* A stream waiting for events learns at once that its client left. */
+        else if (c->priv.wait == WAIT_PEER && c->read_closed) conn_resume_after_wait(c);
         return;
     }
     if (c->in.len > before && c->state == CS_HEAD && before == c->head_len)

@@ -77,7 +77,10 @@ struct kiln_req_private {
     struct db_req *db;          /* db.c: connection held, transaction     */
 };
 
-enum { WAIT_NONE, WAIT_SLEEP, WAIT_OFFLOAD, WAIT_BODY, WAIT_WRITE, WAIT_FD, WAIT_QUEUE, WAIT_PROTO };
+/* WAIT_PEER: a long-lived response (an event stream) waiting for something
+ * to send; the peer closing its side also wakes it. WAIT_PROTO: an upgraded
+ * connection's handler waiting for its protocol (a WebSocket message). */
+enum { WAIT_NONE, WAIT_SLEEP, WAIT_OFFLOAD, WAIT_BODY, WAIT_WRITE, WAIT_FD, WAIT_QUEUE, WAIT_PEER, WAIT_PROTO };
 
 typedef struct kv { const char *key; const char *value; } kv;
 
