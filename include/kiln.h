@@ -678,6 +678,85 @@ bool kiln_require_session(kiln_req *req, kiln_res *res);
 void kiln_log(kiln_req *req, const char *level, const char *fmt, ...) KILN_PRINTF(3, 4);
 
 /* ------------------------------------------------------------------------
+ * WebSocket (RFC 6455, with permessage-deflate, RFC 7692)
+ *
+ * A route accepts the upgrade and then talks in a straight line on the
+ * request's coroutine (a receive suspends only this connection):
+ *
+ *     void GET(kiln_req *req, kiln_res *res) {
+ *         kiln_ws *ws = kiln_ws_accept(req, res, NULL);
+ *         if (!ws) return;                      // not a handshake: 400 sent
+ *         kiln_ws_msg msg;
+ *         while (kiln_ws_recv(ws, &msg))        // false once it is closed
+ *             kiln_ws_send(ws, msg.type, msg.data, msg.len);
+ *     }
+ *
+ * or with callbacks: set .on_message (and .on_close) and return. The
+ * connection then stays open with no coroutine, no arena and no read buffer
+ * while it is idle (a few hundred bytes besides the connection itself): the
+ * choice for many mostly-idle clients. Callbacks run on the worker's event
+ * loop: they must not block (no database calls; kiln_ws_send is fine).
+ *
+ * Middleware runs before the handler as for any request, so an upgrade can be
+ * refused with a plain HTTP status (401 from kiln_require_session, 403, 429)
+ * before kiln_ws_accept. The protocol is handled for you: pings answered,
+ * a heartbeat ping every ping_ms (a peer silent for two of them is dropped),
+ * the close handshake, and these closes: a protocol error 1002, text that is
+ * not UTF-8 1007, a message over max_message 1009, a full send queue 1008.
+ * A handler that returns without callbacks (or channel subscriptions) closes
+ * the connection with 1000.
+ * ---------------------------------------------------------------------- */
+typedef struct kiln_ws kiln_ws;
+
+typedef enum kiln_ws_type { KILN_WS_TEXT = 1, KILN_WS_BINARY = 2 } kiln_ws_type;
+
+/* A received message. data is NUL-terminated (not counted in len) and valid
+ * until the next kiln_ws_recv (or until on_message returns). Text is valid
+ * UTF-8. */
+typedef struct kiln_ws_msg {
+    kiln_ws_type type;
+    const char *data;
+    size_t len;
+} kiln_ws_msg;
+
+typedef struct kiln_ws_opts {
+    size_t max_message;       /* bytes, after inflating; default 1 MiB. Over: 1009 */
+    size_t send_limit;        /* bytes queued for a slow reader; default 1 MiB   */
+    bool drop_when_full;      /* over send_limit: drop the message (logged)
+                                 instead of closing with 1008 (logged)          */
+    unsigned ping_ms;         /* heartbeat interval; default 30000              */
+    bool no_deflate;          /* never negotiate permessage-deflate             */
+    const char *protocol;     /* the subprotocol to pick if the client offers it */
+    void (*on_message)(kiln_ws *ws, const kiln_ws_msg *msg);
+    void (*on_close)(kiln_ws *ws, int code, kiln_str reason);  /* once; 1006: no
+                                 close frame came (peer gone)                   */
+    void *user;               /* kiln_ws_user()                                 */
+} kiln_ws_opts;
+
+/* Complete the handshake (101 Switching Protocols, with the headers the
+ * handler and middleware set). NULL after answering 400 (not a WebSocket
+ * handshake) or 426 (another protocol version). opts may be NULL. */
+kiln_ws *kiln_ws_accept(kiln_req *req, kiln_res *res, const kiln_ws_opts *opts);
+/* The next message (suspends this request until one comes). False once the
+ * connection is closing or closed: the handler should return. Without
+ * on_message only; with it, waits for the close and returns false. */
+bool kiln_ws_recv(kiln_ws *ws, kiln_ws_msg *msg);
+/* Queue a message (text must be UTF-8). False if the connection is closing
+ * or closed, or the message was dropped by the send_limit policy. Works from
+ * the handler and from callbacks. */
+bool kiln_ws_send(kiln_ws *ws, kiln_ws_type type, const void *data, size_t len);
+bool kiln_ws_send_text(kiln_ws *ws, const char *text);
+/* Start the close handshake (code 1000 when 0; reason may be NULL). */
+void kiln_ws_close(kiln_ws *ws, int code, const char *reason);
+void *kiln_ws_user(const kiln_ws *ws);
+void kiln_ws_set_user(kiln_ws *ws, void *user);
+/* Forward a channel's events (kiln_publish) to this socket as text messages
+ * {"event":"<event>","data":<data>}, from the event loop (no coroutine is
+ * woken). Ends when the connection closes. False if channels are not
+ * available. */
+bool kiln_ws_subscribe(kiln_ws *ws, const char *channel);
+
+/* ------------------------------------------------------------------------
  * Per-route configuration: `const kiln_config config = { ... };`
  * Zero means the default.
  * ---------------------------------------------------------------------- */

@@ -154,7 +154,10 @@ static void resume_watched(conn *c)
     struct kiln_req_private *p = &c->priv;
     worker *w = c->w;
     w->crash_conn = c;
-    __atomic_store_n(&w->run_deadline_ms, p->start_ms + max_duration_ms(p), __ATOMIC_RELAXED);
+    /* An upgraded connection's handler lives as long as its peer: each run
+     * of it gets the route's whole budget. */
+    uint64_t base = c->proto ? loop_now_ms(w->loop) : p->start_ms;
+    __atomic_store_n(&w->run_deadline_ms, base + max_duration_ms(p), __ATOMIC_RELAXED);
     __atomic_store_n(&w->running, 1, __ATOMIC_RELEASE);
     coro_resume(p->co);
     __atomic_store_n(&w->running, 0, __ATOMIC_RELEASE);
@@ -171,6 +174,7 @@ static void run_handler(conn *c)
         dispatch_finish(c);
         return;
     }
+    if (c->proto) return;   /* upgraded: no max duration (upgrade.c) */
     unsigned ms = max_duration_ms(p);
     c->duration_timer.on_fire = on_duration;
     loop_timer_set(c->w->loop, &c->duration_timer, p->start_ms + ms);
@@ -212,6 +216,10 @@ static void on_duration(loop_timer *t)
 void dispatch_finish(conn *c)
 {
     struct kiln_req_private *p = &c->priv;
+    if (c->proto) {            /* the 101 went out: the protocol goes on */
+        conn_proto_handler_done(c);
+        return;
+    }
     loop_timer_cancel(c->w->loop, &c->duration_timer);
     /* A raw-body handler that stopped before the end of its body: the bytes
      * still coming are body, not a next request. Close after this answer. */

@@ -78,8 +78,9 @@ struct kiln_req_private {
 };
 
 /* WAIT_PEER: a long-lived response (an event stream) waiting for something
- * to send; the peer closing its side also wakes it. */
-enum { WAIT_NONE, WAIT_SLEEP, WAIT_OFFLOAD, WAIT_BODY, WAIT_WRITE, WAIT_FD, WAIT_QUEUE, WAIT_PEER };
+ * to send; the peer closing its side also wakes it. WAIT_PROTO: an upgraded
+ * connection's handler waiting for its protocol (a WebSocket message). */
+enum { WAIT_NONE, WAIT_SLEEP, WAIT_OFFLOAD, WAIT_BODY, WAIT_WRITE, WAIT_FD, WAIT_QUEUE, WAIT_PEER, WAIT_PROTO };
 
 typedef struct kv { const char *key; const char *value; } kv;
 
@@ -108,7 +109,26 @@ enum conn_state {
     CS_HANDLER,       /* a handler's coroutine is suspended     */
     CS_CLOSING,       /* writing the last bytes, then close     */
     CS_LINGER,        /* write side shut; draining input a bit  */
+    CS_UPGRADED,      /* handed to a protocol (upgrade.c); no handler runs */
 };
+
+/* A protocol that took a connection over after an HTTP upgrade (WebSocket,
+ * say). The engine knows only these calls; it reads the socket into a
+ * per-worker buffer (the connection keeps none) and hands the bytes over.
+ * All calls come from the loop, except on_data right after conn_upgrade and
+ * after conn_proto_read(false), which come from wherever those were called. */
+typedef struct conn_proto {
+    /* Bytes arrived: consume them all (keep what must wait). */
+    void (*on_data)(void *ctx, const uint8_t *p, size_t n);
+    /* Everything queued was written after a write had blocked. */
+    void (*on_drain)(void *ctx);
+    /* The connection is closed (peer gone, reset, or conn_close): nothing
+     * more will be read or written. Called once. */
+    void (*on_closed)(void *ctx);
+    /* The request's handler returned: its coroutine, arena and buffers are
+     * gone. Called once, before or after on_closed. */
+    void (*on_handler_done)(void *ctx);
+} conn_proto;
 
 struct conn {
     loop_io io;
@@ -120,12 +140,13 @@ struct conn {
     buf body;                   /* request body being assembled           */
     buf res_body;               /* response body being built              */
     size_t head_len;            /* length of the parsed head in `in`      */
-    http_header headers[KILN_MAX_HEADERS];
+    http_header *headers;       /* KILN_MAX_HEADERS, in the arena, per request */
     http_chunked chunked;       /* buffered chunked body decoding         */
     size_t body_limit;
     bool body_chunked;
     int64_t body_left;
-    arena arena;                /* the request arena                      */
+    arena arena;                /* the request arena (only while in use)  */
+    bool arena_live;            /* arena initialised: see conn_use_arena  */
     kiln_req req;
     struct kiln_req_private priv;
     kiln_res res;
@@ -141,6 +162,10 @@ struct conn {
     uint64_t linger_until;
     char remote[64];
     unsigned long long nreq;    /* requests served on this connection     */
+    const conn_proto *proto;    /* upgraded: who gets the bytes (upgrade.c) */
+    void *proto_ctx;
+    bool proto_closed;          /* proto->on_closed was called            */
+    bool read_paused;           /* proto asked to stop reading for now    */
 };
 
 struct worker {
@@ -180,6 +205,20 @@ void conn_request_done(conn *c);       /* response queued: next request   */
 void conn_fail(conn *c);               /* error response queued: close    */
 bool conn_read_more(conn *c);          /* raw body: read on if `in` was full */
 void conn_free_dead(worker *w);
+void conn_use_arena(conn *c);          /* the arena exists from here on    */
+void conn_release_arena(conn *c);      /* idle: give its blocks back       */
+
+/* upgrade.c: the generic hand-over after an HTTP upgrade (101). */
+/* From the handler, once the 101 is queued: from now on bytes go to proto.
+ * Bytes the client sent after the request head are handed over at once. */
+void conn_upgrade(conn *c, const conn_proto *proto, void *ctx);
+/* Close after what is queued is written (now, or when the handler returns). */
+void conn_proto_end(conn *c);
+/* Stop reading (paused true), or read on now (paused false): the protocol's
+ * own back-pressure. */
+void conn_proto_pause(conn *c, bool paused);
+void conn_proto_read(conn *c);             /* conn.c: readable, upgraded   */
+void conn_proto_handler_done(conn *c);     /* dispatch.c: handler returned */
 
 /* dispatch.c */
 void dispatch_request(conn *c);        /* head (+ body) ready: route and run */
@@ -193,6 +232,7 @@ void res_simple(conn *c, int status, const char *content_type, const char *body,
                 const char *extra_headers);
 void res_error_json(conn *c, int status, const char *message);
 void res_stream_finish(conn *c);
+bool res_switch_protocols(conn *c);     /* 101 with the handler's headers */
 
 /* log.c */
 enum { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
