@@ -189,6 +189,7 @@ static const struct { const char *pattern, *method, *fn; } builtin_routes[] = {
     { "/apps/[app_id]/channels", "KILN_GET", "kiln_pusher_rest_channels" },
     { "/apps/[app_id]/channels/[channel_name]", "KILN_GET", "kiln_pusher_rest_channel" },
     { "/apps/[app_id]/channels/[channel_name]/users", "KILN_GET", "kiln_pusher_rest_users" },
+    { "/app/[key]", "KILN_GET", "kiln_pusher_socket" },
 };
 
 static void write_routes_c(const char *path, scan_route *routes, size_t n)
@@ -213,7 +214,7 @@ static void write_routes_c(const char *path, scan_route *routes, size_t n)
         for (int m = 0; m < KILN_METHOD_COUNT; m++) fprintf(f, "%skiln_r%zu_%s", m ? ", " : " ", i, handler_names[m]);
         fprintf(f, " }, &kiln_r%zu_config, kiln_r%zu_middleware },\n", i, i);
     }
-    /* Built in: Pusher's REST API (src/pusher; 404 while PUSHER_* are unset). */
+    /* Built in: Pusher's REST API and WebSocket (src/pusher; 404 while PUSHER_* are unset). */
     for (size_t i = 0; i < ARRAY_LEN(builtin_routes); i++)
         fprintf(f, "    { \"%s\", \"(built in) Pusher REST API\", 0, { [%s] = %s }, 0, 0 },\n",
                 builtin_routes[i].pattern, builtin_routes[i].method, builtin_routes[i].fn);

@@ -46,5 +46,7 @@ void kiln_pusher_rest_batch_events(kiln_req *req, kiln_res *res);
 void kiln_pusher_rest_channels(kiln_req *req, kiln_res *res);
 void kiln_pusher_rest_channel(kiln_req *req, kiln_res *res);
 void kiln_pusher_rest_users(kiln_req *req, kiln_res *res);
+/* The WebSocket endpoint /app/{key} (socket.c). */
+void kiln_pusher_socket(kiln_req *req, kiln_res *res);
 
 #endif

@@ -23,6 +23,7 @@
  * Must never: publish anything from a request whose signature did not check
  * out, or accept a body whose MD5 differs from body_md5.
  */
+#include "pusher/presence.h"
 #include "pusher/pusher.h"
 #include "realtime/channel.h"
 #include "realtime/occupancy.h"
@@ -213,7 +214,21 @@ static bool wants(const char *info, const char *what)
     return false;
 }
 
-typedef struct list_ctx { kiln_jw *w; } list_ctx;
+static void count_member(void *ctx, kiln_str uid, kiln_str info)
+{
+    (void)uid;
+    (void)info;
+    ++*(size_t *)ctx;
+}
+
+static size_t user_count(kiln_str chan)
+{
+    size_t n = 0;
+    presence_members(chan, count_member, &n);
+    return n;
+}
+
+typedef struct list_ctx { kiln_jw *w; bool users; } list_ctx;
 
 static void list_one(void *arg, kiln_str name, size_t count)
 {
@@ -224,6 +239,10 @@ static void list_one(void *arg, kiln_str name, size_t count)
     key[name.len] = 0;
     kiln_jw_key(x->w, key);
     kiln_jw_object(x->w);
+    if (x->users) {
+        kiln_jw_key(x->w, "user_count");
+        kiln_jw_int(x->w, (long long)user_count(name));
+    }
     kiln_jw_end(x->w);
 }
 
@@ -237,12 +256,11 @@ void kiln_pusher_rest_channels(kiln_req *req, kiln_res *res)
         kiln_error(res, 400, "info=user_count needs filter_by_prefix=presence-");
         return;
     }
-    if (wants(info, "user_count")) { kiln_error(res, 400, "user_count is not available on this server yet"); return; }
     kiln_jw *w = kiln_json_begin(res, 200);
     kiln_jw_object(w);
     kiln_jw_key(w, "channels");
     kiln_jw_object(w);
-    list_ctx x = { w };
+    list_ctx x = { w, wants(info, "user_count") };
     occupancy_each(prefix ? prefix : "", list_one, &x);
     kiln_jw_end(w);
     kiln_jw_end(w);
@@ -256,8 +274,6 @@ void kiln_pusher_rest_channel(kiln_req *req, kiln_res *res)
     const char *info = kiln_query(req, "info");
     if (wants(info, "user_count")) {
         if (strncmp(name, "presence-", 9) != 0) { kiln_error(res, 400, "user_count is only for presence channels"); return; }
-        kiln_error(res, 400, "user_count is not available on this server yet");
-        return;
     }
     size_t count = occupancy_count((kiln_str){ name, strlen(name) });
     kiln_jw *w = kiln_json_begin(res, 200);
@@ -268,7 +284,20 @@ void kiln_pusher_rest_channel(kiln_req *req, kiln_res *res)
         kiln_jw_key(w, "subscription_count");
         kiln_jw_int(w, (long long)count);
     }
+    if (wants(info, "user_count")) {
+        kiln_jw_key(w, "user_count");
+        kiln_jw_int(w, (long long)user_count((kiln_str){ name, strlen(name) }));
+    }
     kiln_jw_end(w);
+}
+
+static void user_entry(void *ctx, kiln_str uid, kiln_str info)
+{
+    (void)info;
+    buf *b = ctx;
+    buf_puts(b, b->len > 10 ? ",{\"id\":" : "{\"id\":");
+    buf_append(b, uid.ptr, uid.len);          /* stored as a JSON string */
+    buf_putc(b, '}');
 }
 
 void kiln_pusher_rest_users(kiln_req *req, kiln_res *res)
@@ -279,5 +308,11 @@ void kiln_pusher_rest_users(kiln_req *req, kiln_res *res)
         kiln_error(res, 400, "Only presence channels have users");
         return;
     }
-    kiln_error(res, 501, "Presence members are not available on this server yet");
+    buf b;
+    buf_init(&b, 256);
+    buf_puts(&b, "{\"users\":[");
+    presence_members((kiln_str){ name, strlen(name) }, user_entry, &b);
+    buf_puts(&b, "]}");
+    kiln_send(res, 200, "application/json; charset=utf-8", b.data, b.len);
+    buf_free(&b);
 }

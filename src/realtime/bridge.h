@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 /* channel.c: hand an event to this worker's subscribers (loop thread). */
-void channel_deliver_local(kiln_str channel, kiln_str event, kiln_str id, kiln_str data);
+void channel_deliver_local(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin);
 /* channel.c: this machine's id (random, shared by every worker). */
 uint64_t channel_machine_id(void);
 /* channel.c: counters kept by redis.c */
@@ -23,7 +23,7 @@ bool redis_bridge_enabled(void);
 /* redis.c: connect this worker (loop thread), subscribe, keep reconnecting. */
 void redis_bridge_attach(loop *l);
 /* redis.c: send an event published on this machine to the others. */
-void redis_bridge_publish(kiln_str channel, kiln_str event, kiln_str id, kiln_str data);
+void redis_bridge_publish(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin);
 /* redis.c: close the connections (worker exit). */
 void redis_bridge_detach(void);
 

@@ -80,10 +80,12 @@ typedef struct ring {
 
 typedef struct rec_hdr {
     uint32_t size;           /* the whole record, header included, padded to 8 */
-    int32_t origin;          /* pid of the publishing process                */
+    int32_t pid;             /* the publishing process                       */
     uint32_t chan_len, event_len, data_len;
     uint32_t id_len;         /* optional event id (SSE id:), after the data  */
     uint64_t seq;            /* wseq when written                            */
+    uint64_t origin_conn;    /* the publishing connection, for "not to the
+                                sender" (Pusher socket ids); 0: none         */
 } rec_hdr;
 
 static ring *R;
@@ -147,6 +149,7 @@ static loop *attached;               /* this worker's loop, once attached     */
 static uint64_t rpos, rseq;          /* our read cursor                       */
 static buf scratch;                  /* records copied out of the ring        */
 static kiln_str current_id;          /* id of the event being delivered       */
+static uint64_t current_origin;      /* ... and its origin                    */
 static channel_deliver_fn observer;
 static void *observer_ctx;
 
@@ -308,9 +311,10 @@ size_t channel_local_count(const char *channel)
     return pp && *pp ? (*pp)->live : 0;
 }
 
-void channel_deliver_local(kiln_str channel, kiln_str event, kiln_str id, kiln_str data)
+void channel_deliver_local(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin)
 {
     current_id = id;
+    current_origin = origin;
     if (observer) observer(observer_ctx, channel, event, data);
     chan **pp = slot_of(channel.ptr, channel.len);
     if (!pp || !*pp) { current_id = (kiln_str){ NULL, 0 }; return; }
@@ -328,6 +332,7 @@ void channel_deliver_local(kiln_str channel, kiln_str event, kiln_str id, kiln_s
 /* ---- publishing and reading the ring --------------------------------- */
 
 kiln_str channel_event_id(void) { return current_id; }
+uint64_t channel_event_origin(void) { return current_origin; }
 
 bool channel_publish(kiln_str channel, kiln_str event, kiln_str data)
 {
@@ -335,6 +340,11 @@ bool channel_publish(kiln_str channel, kiln_str event, kiln_str data)
 }
 
 bool channel_publish_id(kiln_str channel, kiln_str event, kiln_str id, kiln_str data)
+{
+    return channel_publish_from(channel, event, id, data, 0);
+}
+
+bool channel_publish_from(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin)
 {
     size_t body = channel.len + event.len + data.len + id.len;
     size_t size = (sizeof(rec_hdr) + body + 7) & ~(size_t)7;
@@ -346,9 +356,9 @@ bool channel_publish_id(kiln_str channel, kiln_str event, kiln_str id, kiln_str 
         return false;
     }
     if (!attached && on_loop_thread()) channel_attach(kiln_current_worker->loop);
-    rec_hdr h = { .size = (uint32_t)size, .origin = (int32_t)getpid(), .chan_len = (uint32_t)channel.len,
+    rec_hdr h = { .size = (uint32_t)size, .pid = (int32_t)getpid(), .chan_len = (uint32_t)channel.len,
                   .event_len = (uint32_t)event.len, .data_len = (uint32_t)data.len,
-                  .id_len = (uint32_t)id.len };
+                  .id_len = (uint32_t)id.len, .origin_conn = origin };
     ring_lock();
     uint64_t pos = R->wpos;
     h.seq = R->wseq;
@@ -434,8 +444,8 @@ static void deliver_records(const char *p, size_t n)
         kiln_str ch = { b, h.chan_len }, ev = { b + h.chan_len, h.event_len },
                  data = { b + h.chan_len + h.event_len, h.data_len },
                  id = { h.id_len ? b + h.chan_len + h.event_len + h.data_len : NULL, h.id_len };
-        if (bridge && h.origin == me) redis_bridge_publish(ch, ev, id, data);
-        channel_deliver_local(ch, ev, id, data);
+        if (bridge && h.pid == me) redis_bridge_publish(ch, ev, id, data, h.origin_conn);
+        channel_deliver_local(ch, ev, id, data, h.origin_conn);
         p += h.size;
         n -= h.size;
     }

@@ -40,8 +40,13 @@ bool channel_publish(kiln_str channel, kiln_str event, kiln_str data_json);
 
 /* The same with an event id (kiln_publish_id). */
 bool channel_publish_id(kiln_str channel, kiln_str event, kiln_str id, kiln_str data_json);
-/* During a delivery: the id of the event delivered ({NULL,0}: none). */
+/* The same, naming the connection that published it (a Pusher socket, so
+ * that its own event is not echoed back to it); 0 for none. */
+bool channel_publish_from(kiln_str channel, kiln_str event, kiln_str id, kiln_str data_json, uint64_t origin);
+/* During a delivery: the id of the event delivered ({NULL,0}: none), and
+ * its origin (0: none). */
 kiln_str channel_event_id(void);
+uint64_t channel_event_origin(void);
 
 /* Subscriptions of this worker: in all, and to one channel. */
 size_t channel_local_subs(void);

@@ -18,8 +18,9 @@
  * in. Each worker of the other machines receives the message once and hands
  * it to its own subscribers.
  *
- * Message: "K1 <machine:16 hex> <channel len> <event len> <id len>\n"
- * followed by channel, event, id and data bytes (binary-safe).
+ * Message: "K1 <machine:16 hex> <channel len> <event len> <id len> <origin>\n"
+ * followed by channel, event, id and data bytes (binary-safe); origin is
+ * the publishing connection (channel_event_origin), 0 for none.
  *
  * Outages: a lost or refused connection is logged once (error), retried
  * with a growing delay (100 ms doubling to 5 s), logged again when it is
@@ -231,16 +232,16 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
     char head[128];
     memcpy(head, p, (size_t)(nl - p));
     head[nl - p] = 0;
-    uint64_t machine;
+    uint64_t machine, origin;
     size_t cl, el, il;
-    if (sscanf(head, "K1 %16" SCNx64 " %zu %zu %zu", &machine, &cl, &el, &il) != 4) return;
+    if (sscanf(head, "K1 %16" SCNx64 " %zu %zu %zu %" SCNu64, &machine, &cl, &el, &il, &origin) != 5) return;
     if (machine == channel_machine_id()) return;        /* ours: delivered by the ring */
     size_t body = n - (size_t)(nl + 1 - p);
     if (cl > body || el > body - cl || il > body - cl - el) return;
     const char *b = nl + 1;
     channel_count_redis(0, 1, 0);
     channel_deliver_local((kiln_str){ b, cl }, (kiln_str){ b + cl, el }, (kiln_str){ il ? b + cl + el : NULL, il },
-                          (kiln_str){ b + cl + el + il, body - cl - el - il });
+                          (kiln_str){ b + cl + el + il, body - cl - el - il }, origin);
 }
 
 static void on_pong(redisAsyncContext *ac, void *reply, void *priv)
@@ -295,12 +296,13 @@ void redis_bridge_attach(loop *l)
     connect_now(&pub_c);
 }
 
-void redis_bridge_publish(kiln_str channel, kiln_str event, kiln_str id, kiln_str data)
+void redis_bridge_publish(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin)
 {
     rconn *r = &pub_c;
     buf m;
     buf_init(&m, 64 + channel.len + event.len + id.len + data.len);
-    buf_printf(&m, "K1 %016" PRIx64 " %zu %zu %zu\n", channel_machine_id(), channel.len, event.len, id.len);
+    buf_printf(&m, "K1 %016" PRIx64 " %zu %zu %zu %" PRIu64 "\n", channel_machine_id(), channel.len, event.len,
+               id.len, origin);
     buf_append(&m, channel.ptr, channel.len);
     buf_append(&m, event.ptr, event.len);
     if (id.len) buf_append(&m, id.ptr, id.len);
