@@ -75,4 +75,10 @@ void channel_detach(void);
  * One hook; NULL removes it. */
 void channel_set_observer(channel_deliver_fn fn, void *ctx);
 
+/* sse.c: one event in the text/event-stream format: `id:` and `event:`
+ * (each cut at its first line break or NUL), then a `data:` line per line
+ * of data (\n, \r\n and \r all end one), then a blank line. */
+#include "core/buf.h"
+void sse_format(buf *b, kiln_str event, kiln_str id, kiln_str data);
+
 #endif
