@@ -12,6 +12,7 @@
  * Must never: count a dead worker's sockets, or grow.
  */
 #include "pusher/presence.h"
+#include "realtime/shm.h"
 #include "runtime/server.h"
 
 #include <errno.h>
@@ -19,7 +20,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define PRES_SLOTS 4096
@@ -42,23 +42,10 @@ static pres_table *P;
 
 __attribute__((constructor)) static void pres_create(void)
 {
-    void *m = mmap(NULL, sizeof(pres_table), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) KILN_PANIC("presence table: mmap failed");
-    P = m;
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-    pthread_mutex_init(&P->mu, &a);
-    pthread_mutexattr_destroy(&a);
+    P = shm_table(sizeof(pres_table), "presence table");
 }
 
-static void lock(void)
-{
-    int r = pthread_mutex_lock(&P->mu);
-    if (r == EOWNERDEAD) pthread_mutex_consistent(&P->mu);
-    else if (r != 0) KILN_PANIC("presence table: lock failed (%d)", r);
-}
+static void lock(void) { shm_lock(&P->mu, "presence table"); }
 
 static bool alive(pres_slot *s)
 {

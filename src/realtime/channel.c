@@ -50,6 +50,7 @@
 #include "realtime/channel.h"
 #include "realtime/bridge.h"
 #include "realtime/occupancy.h"
+#include "realtime/shm.h"
 #include "runtime/server.h"
 #include "json/json.h"
 
@@ -61,7 +62,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -103,28 +103,17 @@ __attribute__((constructor)) static void ring_create(void)
         unsigned long long v = strtoull(e, &end, 10);
         if (!*end && v >= RING_MIN && v <= (1ull << 32)) cap = v & ~7ull;
     }
-    void *p = mmap(NULL, sizeof(ring) + cap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) KILN_PANIC("channel ring: mmap of %llu bytes failed", (unsigned long long)cap);
-    R = p;
+    R = shm_table(sizeof(ring) + cap, "channel ring");
     R->cap = cap;
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-    pthread_mutex_init(&R->mu, &a);
-    pthread_mutexattr_destroy(&a);
     if (getrandom(&R->machine_id, sizeof R->machine_id, 0) != sizeof R->machine_id)
-        R->machine_id = ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)p;
+        R->machine_id = ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)R;
     ring_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (ring_efd < 0) KILN_PANIC("channel ring: eventfd failed");
 }
 
-static void ring_lock(void)
-{
-    int r = pthread_mutex_lock(&R->mu);
-    if (r == EOWNERDEAD) pthread_mutex_consistent(&R->mu);   /* wpos moves last: */
-    else if (r != 0) KILN_PANIC("channel ring: lock failed (%d)", r); /* nothing half-done shows */
-}
+/* wpos moves last, so a publisher that died holding the lock left nothing
+ * half-done in sight. */
+static void ring_lock(void) { shm_lock(&R->mu, "channel ring"); }
 
 static void ring_put(uint64_t pos, const void *src, size_t n)
 {
@@ -404,28 +393,33 @@ static void fmt_json(buf *out, const char *tmpl, va_list *ap)
     buf_putc(out, '\0');
 }
 
-void kiln_publishf(const char *channel, const char *event, const char *tmpl, ...)
+/* Template to JSON text: into the request's arena, or (req NULL) publish
+ * it right away. */
+static char *json_from(kiln_req *req, const char *channel, const char *event, const char *tmpl, va_list *ap)
 {
     buf out;
     buf_init(&out, 256);
+    fmt_json(&out, tmpl, ap);
+    char *s = req ? kiln_strndup(req, out.data, out.len - 1) : NULL;
+    if (!req) kiln_publish(channel, event, out.data);
+    buf_free(&out);
+    return s;
+}
+
+void kiln_publishf(const char *channel, const char *event, const char *tmpl, ...)
+{
     va_list ap;
     va_start(ap, tmpl);
-    fmt_json(&out, tmpl, &ap);
+    json_from(NULL, channel, event, tmpl, &ap);
     va_end(ap);
-    kiln_publish(channel, event, out.data);
-    buf_free(&out);
 }
 
 char *kiln_json_fmt(kiln_req *req, const char *tmpl, ...)
 {
-    buf out;
-    buf_init(&out, 256);
     va_list ap;
     va_start(ap, tmpl);
-    fmt_json(&out, tmpl, &ap);
+    char *s = json_from(req, NULL, NULL, tmpl, &ap);
     va_end(ap);
-    char *s = kiln_strndup(req, out.data, out.len - 1);
-    buf_free(&out);
     return s;
 }
 

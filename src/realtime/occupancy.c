@@ -14,6 +14,7 @@
  * worker), or trust a slot of a process that is gone.
  */
 #include "realtime/occupancy.h"
+#include "realtime/shm.h"
 #include "runtime/server.h"
 
 #include <errno.h>
@@ -21,7 +22,6 @@
 #include <signal.h>
 #include <string.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define OCC_SLOTS 8192
@@ -44,23 +44,10 @@ static bool full_logged;
 
 __attribute__((constructor)) static void occ_create(void)
 {
-    void *p = mmap(NULL, sizeof(occ_table), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) KILN_PANIC("channel occupancy: mmap failed");
-    T = p;
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-    pthread_mutex_init(&T->mu, &a);
-    pthread_mutexattr_destroy(&a);
+    T = shm_table(sizeof(occ_table), "channel occupancy");
 }
 
-static void lock(void)
-{
-    int r = pthread_mutex_lock(&T->mu);
-    if (r == EOWNERDEAD) pthread_mutex_consistent(&T->mu);
-    else if (r != 0) KILN_PANIC("channel occupancy: lock failed (%d)", r);
-}
+static void lock(void) { shm_lock(&T->mu, "channel occupancy"); }
 
 static bool pid_gone(int32_t pid)
 {
