@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET, read once; NULL when any is
  * unset or empty (Pusher is off). */
@@ -31,6 +32,9 @@ void pusher_md5_hex(const void *data, size_t len, char out[33]);
  * "digits.digits". */
 bool pusher_valid_channel(const char *name, size_t len);
 bool pusher_valid_socket_id(const char *s);
+/* A valid socket id "A.B" as the channel origin of that socket (A << 32 | B;
+ * 0 when it is not one of ours). */
+uint64_t pusher_socket_origin(const char *socket_id);
 
 /* The data of a Pusher event (a string) as the JSON Kiln channels carry: a
  * string that is JSON text is taken as is, any other string becomes a JSON

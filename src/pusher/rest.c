@@ -160,9 +160,14 @@ static void publish_event(kiln_req *req, const kiln_value *ev, const kiln_value 
 {
     const kiln_value *name = kiln_json_get(ev, "name"), *data = kiln_json_get(ev, "data");
     const char *json = pusher_data_to_json(req, data->str, data->len);
+    /* socket_id: that connection does not get the event (Pusher's
+     * "excluding recipients"); socket.c numbers its sockets the same way. */
+    const char *sid = kiln_json_str(kiln_json_get(ev, "socket_id"));
+    uint64_t origin = sid ? pusher_socket_origin(sid) : 0;
     for (const kiln_value *c = channels->type == KILN_JSON_ARRAY ? channels->child : channels; c;
          c = channels->type == KILN_JSON_ARRAY ? c->next : NULL)
-        channel_publish((kiln_str){ c->str, c->len }, (kiln_str){ name->str, name->len }, (kiln_str){ json, strlen(json) });
+        channel_publish_from((kiln_str){ c->str, c->len }, (kiln_str){ name->str, name->len }, (kiln_str){ NULL, 0 },
+                             (kiln_str){ json, strlen(json) }, origin);
 }
 
 static const kiln_value *channels_of(const kiln_value *ev)

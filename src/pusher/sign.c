@@ -80,6 +80,14 @@ bool pusher_valid_socket_id(const char *s)
     return b > 0 && b <= 20 && s[a + 1 + b] == 0;
 }
 
+uint64_t pusher_socket_origin(const char *s)
+{
+    if (!pusher_valid_socket_id(s)) return 0;
+    char *end;
+    unsigned long long a = strtoull(s, &end, 10), b = strtoull(end + 1, NULL, 10);
+    return a > UINT32_MAX || b > UINT32_MAX ? 0 : (uint64_t)a << 32 | b;
+}
+
 char *pusher_data_to_json(kiln_req *req, const char *data, size_t len)
 {
     arena a;

@@ -360,7 +360,7 @@ void kiln_pusher_socket(kiln_req *req, kiln_res *res)
         socket_seed |= 1;
     }
     uint32_t n = ++socket_counter;
-    p->origin = ((uint64_t)socket_seed << 32) | n;
+    p->origin = ((uint64_t)socket_seed << 32) | n;   /* = pusher_socket_origin(socket_id) */
     snprintf(p->socket_id, sizeof p->socket_id, "%u.%u", socket_seed, n);
     buf b;
     buf_init(&b, 128);

@@ -120,6 +120,12 @@ test('private channels: signature checked; client events go to the others, never
   await until(() => gotB.length === 2 && gotA.length === 1, 10_000, 'client event and server event');
   assert.deepEqual(gotB.map((g) => [g.e, g.d]), [['client-typing', { who: 'a' }], ['server-said', 'hi']]);
   assert.deepEqual(gotA.map((g) => g.e), ['server-said'], 'the sender does not get its own client event');
+  // A REST trigger with socket_id: every subscriber but that socket.
+  await oracle.trigger('private-room', 'server-said', 'not to a', { socket_id: a.connection.socket_id });
+  await until(() => gotB.length === 3, 10_000, 'trigger excluding a');
+  assert.equal(gotB[2].d, 'not to a');
+  await sleep(200);
+  assert.equal(gotA.length, 1, 'the excluded socket did not get it');
   // On a public channel a client event is refused (4301).
   const { ch: pub } = await subscribed(a, 'lobby');
   pub.trigger('client-nope', {});
