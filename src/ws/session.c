@@ -110,7 +110,7 @@ static void close_with(kiln_ws *ws, unsigned code, const char *reason, size_t re
         if (!ws->close_code) {
             ws->close_code = code;
             ws->close_reason_len = (uint8_t)(reason_len > 123 ? 123 : reason_len);
-            memcpy(ws->close_reason, reason, ws->close_reason_len);
+            if (ws->close_reason_len) memcpy(ws->close_reason, reason, ws->close_reason_len);
         }
         ws_write_close(&ws->c->out, code == WS_CLOSE_NO_STATUS ? 0 : code, reason, reason_len, NULL);
     }
