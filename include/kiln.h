@@ -838,6 +838,23 @@ void kiln_sse_subscribe(kiln_sse *s, const char *channel);
  * the connection open. */
 void kiln_sse_run(kiln_sse *s, unsigned heartbeat_ms);
 
+/* Pusher Channels, served by Kiln itself (PUSHER_APP_ID, PUSHER_KEY and
+ * PUSHER_SECRET set; off otherwise). Every app answers Pusher's REST API
+ * (/apps/{app_id}/events, /batch_events, /channels ...), and Pusher channels
+ * are Kiln channels: kiln_publish reaches Pusher subscribers and a REST
+ * trigger reaches Kiln's.
+ *
+ * The body of a channel authorization answer, for the app's auth route
+ * (pusher-js POSTs socket_id and channel_name to it): {"auth":"key:sig"},
+ * plus "channel_data" for presence- channels, where presence_json is the
+ * member, {"user_id":"7","user_info":{...}} (required there, ignored
+ * otherwise). NULL when Pusher is off or socket_id/channel are malformed.
+ *     const char *body = kiln_pusher_authorize(req, kiln_form(req, "socket_id"),
+ *                                              kiln_form(req, "channel_name"), NULL);
+ *     if (body) kiln_send(res, 200, "application/json", body, strlen(body)); */
+const char *kiln_pusher_authorize(kiln_req *req, const char *socket_id, const char *channel,
+                                  const char *presence_json);
+
 /* ------------------------------------------------------------------------
  * For the code that `kiln build` generates; applications do not use this.
  * ---------------------------------------------------------------------- */

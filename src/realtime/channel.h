@@ -40,8 +40,13 @@ bool channel_publish(kiln_str channel, kiln_str event, kiln_str data_json);
 
 /* The same with an event id (kiln_publish_id). */
 bool channel_publish_id(kiln_str channel, kiln_str event, kiln_str id, kiln_str data_json);
-/* During a delivery: the id of the event delivered ({NULL,0}: none). */
+/* The same, naming the connection that published it (a Pusher socket, so
+ * that its own event is not echoed back to it); 0 for none. */
+bool channel_publish_from(kiln_str channel, kiln_str event, kiln_str id, kiln_str data_json, uint64_t origin);
+/* During a delivery: the id of the event delivered ({NULL,0}: none), and
+ * its origin (0: none). */
 kiln_str channel_event_id(void);
+uint64_t channel_event_origin(void);
 
 /* Subscriptions of this worker: in all, and to one channel. */
 size_t channel_local_subs(void);
@@ -69,5 +74,11 @@ void channel_detach(void);
  * worker, whether or not it has subscribers (Pusher presence bookkeeping).
  * One hook; NULL removes it. */
 void channel_set_observer(channel_deliver_fn fn, void *ctx);
+
+/* sse.c: one event in the text/event-stream format: `id:` and `event:`
+ * (each cut at its first line break or NUL), then a `data:` line per line
+ * of data (\n, \r\n and \r all end one), then a blank line. */
+#include "core/buf.h"
+void sse_format(buf *b, kiln_str event, kiln_str id, kiln_str data);
 
 #endif

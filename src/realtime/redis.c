@@ -18,8 +18,9 @@
  * in. Each worker of the other machines receives the message once and hands
  * it to its own subscribers.
  *
- * Message: "K1 <machine:16 hex> <channel len> <event len> <id len>\n"
- * followed by channel, event, id and data bytes (binary-safe).
+ * Message: "K1 <machine:16 hex> <channel len> <event len> <id len> <origin>\n"
+ * followed by channel, event, id and data bytes (binary-safe); origin is
+ * the publishing connection (channel_event_origin), 0 for none.
  *
  * Outages: a lost or refused connection is logged once (error), retried
  * with a growing delay (100 ms doubling to 5 s), logged again when it is
@@ -118,6 +119,51 @@ bool redis_bridge_enabled(void)
         }
     }
     return enabled;
+}
+
+/* ---- the message format (pure: fuzzed by tests/fuzz/fuzz_realtime.c) -- */
+
+void redis_msg_encode(buf *out, uint64_t machine, kiln_str channel, kiln_str event, kiln_str id, kiln_str data,
+                      uint64_t origin)
+{
+    buf_printf(out, "K1 %016" PRIx64 " %zu %zu %zu %" PRIu64 "\n", machine, channel.len, event.len, id.len, origin);
+    buf_append(out, channel.ptr, channel.len);
+    buf_append(out, event.ptr, event.len);
+    if (id.len) buf_append(out, id.ptr, id.len);
+    buf_append(out, data.ptr, data.len);
+}
+
+/* Anything Redis hands us (any client may PUBLISH on our channel): false
+ * unless the head is well-formed and every length fits the body. */
+bool redis_msg_decode(const char *p, size_t n, redis_msg *out)
+{
+    const char *nl = memchr(p, '\n', n < 128 ? n : 128);
+    if (!nl || nl == p) return false;
+    char head[128];
+    memcpy(head, p, (size_t)(nl - p));
+    head[nl - p] = 0;
+    /* Digits and spaces only after "K1 ": sscanf alone would take signs. */
+    if (strncmp(head, "K1 ", 3) != 0 || strspn(head + 3, "0123456789abcdef ") != (size_t)(nl - p) - 3) return false;
+    uint64_t machine, origin;
+    size_t cl, el, il;
+    int used = 0;
+    if (sscanf(head, "K1 %16" SCNx64 " %zu %zu %zu %" SCNu64 "%n", &machine, &cl, &el, &il, &origin, &used) != 5 ||
+        (size_t)used != (size_t)(nl - p))
+        return false;
+    /* Only the one way we write it (no leading zeros, 16 hex digits). */
+    char canon[128];
+    int cn = snprintf(canon, sizeof canon, "K1 %016" PRIx64 " %zu %zu %zu %" PRIu64, machine, cl, el, il, origin);
+    if (cn != (int)(nl - p) || memcmp(canon, head, (size_t)cn) != 0) return false;
+    size_t body = n - (size_t)(nl + 1 - p);
+    if (cl > body || el > body - cl || il > body - cl - el) return false;
+    const char *b = nl + 1;
+    out->machine = machine;
+    out->origin = origin;
+    out->channel = (kiln_str){ b, cl };
+    out->event = (kiln_str){ b + cl, el };
+    out->id = (kiln_str){ il ? b + cl + el : NULL, il };
+    out->data = (kiln_str){ b + cl + el + il, body - cl - el - il };
+    return true;
 }
 
 /* ---- the adapter: hiredis <-> this worker's loop -------------------- */
@@ -224,23 +270,11 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
     const char *kind = m->element[0]->str;
     if (!strcmp(kind, "subscribe")) { came_up(r); return; }
     if (strcmp(kind, "message") != 0 || m->element[2]->type != REDIS_REPLY_STRING) return;
-    const char *p = m->element[2]->str;
-    size_t n = m->element[2]->len;
-    const char *nl = memchr(p, '\n', n < 128 ? n : 128);
-    if (!nl) return;
-    char head[128];
-    memcpy(head, p, (size_t)(nl - p));
-    head[nl - p] = 0;
-    uint64_t machine;
-    size_t cl, el, il;
-    if (sscanf(head, "K1 %16" SCNx64 " %zu %zu %zu", &machine, &cl, &el, &il) != 4) return;
-    if (machine == channel_machine_id()) return;        /* ours: delivered by the ring */
-    size_t body = n - (size_t)(nl + 1 - p);
-    if (cl > body || el > body - cl || il > body - cl - el) return;
-    const char *b = nl + 1;
+    redis_msg e;
+    if (!redis_msg_decode(m->element[2]->str, m->element[2]->len, &e)) return;
+    if (e.machine == channel_machine_id()) return;          /* ours: delivered by the ring */
     channel_count_redis(0, 1, 0);
-    channel_deliver_local((kiln_str){ b, cl }, (kiln_str){ b + cl, el }, (kiln_str){ il ? b + cl + el : NULL, il },
-                          (kiln_str){ b + cl + el + il, body - cl - el - il });
+    channel_deliver_local(e.channel, e.event, e.id, e.data, e.origin);
 }
 
 static void on_pong(redisAsyncContext *ac, void *reply, void *priv)
@@ -295,16 +329,12 @@ void redis_bridge_attach(loop *l)
     connect_now(&pub_c);
 }
 
-void redis_bridge_publish(kiln_str channel, kiln_str event, kiln_str id, kiln_str data)
+void redis_bridge_publish(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin)
 {
     rconn *r = &pub_c;
     buf m;
     buf_init(&m, 64 + channel.len + event.len + id.len + data.len);
-    buf_printf(&m, "K1 %016" PRIx64 " %zu %zu %zu\n", channel_machine_id(), channel.len, event.len, id.len);
-    buf_append(&m, channel.ptr, channel.len);
-    buf_append(&m, event.ptr, event.len);
-    if (id.len) buf_append(&m, id.ptr, id.len);
-    buf_append(&m, data.ptr, data.len);
+    redis_msg_encode(&m, channel_machine_id(), channel, event, id, data, origin);
     if (r->ac && r->up && held.len == 0) {
         if (sdslen(r->ac->c.obuf) <= OBUF_MAX) {
             redisAsyncCommand(r->ac, NULL, NULL, "PUBLISH " REDIS_CHANNEL " %b", m.data, m.len);

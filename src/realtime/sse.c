@@ -114,15 +114,9 @@ static size_t one_line(const char *v, size_t n)
     return k;
 }
 
-/* Format an event onto b. False: skipped (id not above the floor). */
-static bool format_event(kiln_sse *s, buf *b, kiln_str event, kiln_str id, kiln_str data, bool forwarded)
+/* One event in the event-stream format (pure: fuzzed). */
+void sse_format(buf *b, kiln_str event, kiln_str id, kiln_str data)
 {
-    long long v;
-    if (id.ptr && int_id(id.ptr, id.len, &v)) {
-        if (forwarded && s->has_floor && v <= s->floor) return false;
-        if (!s->has_floor || v > s->floor) s->floor = v;
-        s->has_floor = true;
-    }
     if (id.ptr) {
         buf_puts(b, "id: ");
         buf_append(b, id.ptr, one_line(id.ptr, id.len));
@@ -135,6 +129,18 @@ static bool format_event(kiln_sse *s, buf *b, kiln_str event, kiln_str id, kiln_
     }
     put_field(b, "data", data.ptr ? data.ptr : "", data.ptr ? data.len : 0);
     buf_putc(b, '\n');
+}
+
+/* Format an event onto b. False: skipped (id not above the floor). */
+static bool format_event(kiln_sse *s, buf *b, kiln_str event, kiln_str id, kiln_str data, bool forwarded)
+{
+    long long v;
+    if (id.ptr && int_id(id.ptr, id.len, &v)) {
+        if (forwarded && s->has_floor && v <= s->floor) return false;
+        if (!s->has_floor || v > s->floor) s->floor = v;
+        s->has_floor = true;
+    }
+    sse_format(b, event, id, data);
     return true;
 }
 

@@ -20,7 +20,8 @@ export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export function installClients() {
   if (fs.existsSync(path.join(HERE, 'node_modules', 'pusher-js', 'package.json')) &&
       fs.existsSync(path.join(HERE, 'node_modules', 'playwright-core', 'package.json')) &&
-      fs.existsSync(path.join(HERE, 'node_modules', 'pusher', 'package.json'))) return null;
+      fs.existsSync(path.join(HERE, 'node_modules', 'pusher', 'package.json')) &&
+      fs.existsSync(path.join(HERE, 'node_modules', 'ws', 'package.json'))) return null;
   try {
     execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: HERE, stdio: 'pipe', timeout: 300_000 });
     return null;

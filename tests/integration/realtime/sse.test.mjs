@@ -120,9 +120,19 @@ test('a client that leaves is unsubscribed at once; 10,000 cycles do not grow th
       c.on('error', reject);
       c.write('GET /api/sse/sub?channel=cyc HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n');
     });
+    // A connect may fail on a box busy with other tests (ephemeral ports in
+    // TIME_WAIT): retried, counted, and allowed only rarely.
+    const failures = [];
     const run = async (n, conc) => {
       let next = 0;
-      await Promise.all(Array.from({ length: conc }, async () => { while (next < n) { next++; await cycle(); } }));
+      await Promise.all(Array.from({ length: conc }, async () => {
+        while (next < n) {
+          next++;
+          for (let tries = 0; ; tries++) {
+            try { await cycle(); break; } catch (e) { failures.push(e.message); if (tries === 2) throw e; }
+          }
+        }
+      }));
     };
     await run(1000, 20);
     await sleep(300);
@@ -137,8 +147,9 @@ test('a client that leaves is unsubscribed at once; 10,000 cycles do not grow th
     await http(one.port, '/api/publish', { method: 'POST', json: { channel: 'cyc', event: 'after', data: 1 } });
     await s.waitFor((e) => e.type === 'after');
     s.close();
+    assert.ok(failures.length < 50, `connection failures: ${failures.slice(0, 5)}`);
     if (!sanitizerBuild()) assert.ok(grown < 2048, `worker RSS grew ${grown} KiB over 9,000 cycles`);
-    console.log(`10,000 stream cycles: RSS +${grown} KiB over the last 9,000, ${Date.now() - t0} ms`);
+    console.log(`10,000 stream cycles: RSS +${grown} KiB over the last 9,000, ${Date.now() - t0} ms, ${failures.length} retried (${failures[0] ?? ''})`);
   } finally {
     await one.stop();
   }

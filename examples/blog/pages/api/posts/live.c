@@ -1,6 +1,11 @@
 /* /api/posts/live -- every post created, updated or deleted, as it happens
  * (through any worker of any machine sharing KILN_REDIS_URL).
  *
+ * Upgraded to a WebSocket: one text message per change,
+ *     {"event":"post.created","data":{"id":1,"title":"...","content":"..."}}
+ * held with no coroutine while idle (kiln_ws_subscribe forwards from the
+ * event loop).
+ *
  * With Accept: text/event-stream: Server-Sent Events,
  *     id: 7
  *     event: post.created
@@ -10,9 +15,16 @@
 #include <kiln.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void GET(kiln_req *req, kiln_res *res)
 {
+    const char *upgrade = kiln_header(req, "upgrade");
+    if (upgrade && strcasecmp(upgrade, "websocket") == 0) {
+        kiln_ws *ws = kiln_ws_accept(req, res, NULL);
+        if (ws) kiln_ws_subscribe(ws, "posts");   /* stays open after we return */
+        return;
+    }
     const char *accept = kiln_header(req, "accept");
     if (!accept || !strstr(accept, "text/event-stream")) {
         kiln_error(res, 406, "Ask for text/event-stream (Accept header)");
