@@ -128,6 +128,9 @@ typedef struct conn_proto {
     /* The request's handler returned: its coroutine, arena and buffers are
      * gone. Called once, before or after on_closed. */
     void (*on_handler_done)(void *ctx);
+    /* The worker drains (SIGTERM, SIGHUP): end the protocol politely (a
+     * WebSocket sends 1001) so the connection closes before the deadline. */
+    void (*on_shutdown)(void *ctx);
 } conn_proto;
 
 struct conn {

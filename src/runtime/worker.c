@@ -274,6 +274,8 @@ static void start_drain(worker *w)
         next = c->next;
         if (idle_keepalive(c)) {
             conn_close(c);
+        } else if (c->proto && !c->proto_closed) {
+            c->proto->on_shutdown(c->proto_ctx);   /* an upgraded connection */
         } else if (c->nreq == 0 && c->in.len == 0 && c->state == CS_HEAD) {
             /* Accepted, request not here yet (it may be in flight: closing
              * now would reset it). A short grace, then the idle path closes. */

@@ -262,7 +262,10 @@ static void proto_handler_done(void *ctx)
     release(ws);
 }
 
-static const conn_proto ws_proto = { proto_data, proto_drain, proto_closed, proto_handler_done };
+/* The worker drains: 1001 Going Away, then the connection ends. */
+static void proto_shutdown(void *ctx) { kiln_ws_close(ctx, WS_CLOSE_GOING_AWAY, "server restarting"); }
+
+static const conn_proto ws_proto = { proto_data, proto_drain, proto_closed, proto_handler_done, proto_shutdown };
 
 /* ---- timers ----------------------------------------------------------- */
 
