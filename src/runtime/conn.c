@@ -445,7 +445,7 @@ void conn_stop_long_lived(worker *w)
         next = c->next;
         if (c->dead) continue;
         if (c->proto && !c->proto_closed) {
-            if (c->proto->on_stop) c->proto->on_stop(c->proto_ctx);
+            if (c->proto->on_shutdown) c->proto->on_shutdown(c->proto_ctx);
         } else if (c->state == CS_HANDLER && c->wait == WAIT_PEER) {
             wait_wake_at(c, 0);
         }

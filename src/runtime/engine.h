@@ -75,9 +75,10 @@ typedef struct conn_proto {
     /* The request's handler returned: its coroutine, arena and buffers are
      * gone. Called once, before or after on_closed. */
     void (*on_handler_done)(void *ctx);
-    /* The worker is stopping (SIGTERM's drain): end the protocol politely
-     * so that the peer goes elsewhere (WebSocket: close 1001). May be NULL. */
-    void (*on_stop)(void *ctx);
+    /* The worker drains (SIGTERM, SIGHUP): end the protocol politely so
+     * that the peer goes elsewhere before the deadline (WebSocket: close
+     * 1001). May be NULL. */
+    void (*on_shutdown)(void *ctx);
 } conn_proto;
 
 struct conn {
@@ -189,7 +190,7 @@ void conn_proto_read(conn *c);             /* conn.c: readable, upgraded     */
 /* The framework: the handler of an upgraded request returned. Its
  * coroutine, arena and HTTP buffers go back; the protocol goes on. */
 void conn_proto_handler_done(conn *c);
-/* worker.c's drain: tell upgraded connections (on_stop) and wake
+/* worker.c's drain: tell upgraded connections (on_shutdown) and wake
  * long-lived responses waiting for their peer (WAIT_PEER). */
 void conn_stop_long_lived(worker *w);
 

@@ -42,7 +42,7 @@ void conn_upgrade(conn *c, const conn_proto *proto, void *ctx)
     }
     conn_flush(c);
     /* Upgraded while the worker drains: end it now, as the drain did the others. */
-    if (!c->dead && !c->proto_closed && c->w->draining && proto->on_stop) proto->on_stop(ctx);
+    if (!c->dead && !c->proto_closed && c->w->draining && proto->on_shutdown) proto->on_shutdown(ctx);
 }
 
 void conn_proto_end(conn *c)

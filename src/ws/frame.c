@@ -105,6 +105,7 @@ void ws_mask(uint8_t *p, size_t n, const uint8_t mask[4], uint64_t offset)
 
 bool ws_utf8_valid(const uint8_t *s, size_t n)
 {
+    if (n == 0) return true;           /* (s may be NULL for an empty message) */
     const uint8_t *p = s, *end = s + n;
     while (p < end) {
         /* ASCII runs, 8 bytes at a time. */

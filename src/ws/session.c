@@ -116,7 +116,7 @@ static void close_with(kiln_ws *ws, unsigned code, const char *reason, size_t re
         if (!ws->close_code) {
             ws->close_code = code;
             ws->close_reason_len = (uint8_t)(reason_len > 123 ? 123 : reason_len);
-            memcpy(ws->close_reason, reason, ws->close_reason_len);
+            if (ws->close_reason_len) memcpy(ws->close_reason, reason, ws->close_reason_len);
         }
         ws_write_close(&ws->c->out, code == WS_CLOSE_NO_STATUS ? 0 : code, reason, reason_len, NULL);
     }
@@ -270,17 +270,10 @@ static void proto_handler_done(void *ctx)
     release(ws);
 }
 
-/* The worker stops: going away (the client reconnects elsewhere). */
-static void proto_stop(void *ctx)
-{
-    kiln_ws *ws = ctx;
-    if (ws->closed || ws->close_sent) return;
-    hold(ws);
-    close_with(ws, WS_CLOSE_GOING_AWAY, "server shutting down", 20);
-    release(ws);
-}
+/* The worker drains: 1001 Going Away, then the connection ends. */
+static void proto_shutdown(void *ctx) { kiln_ws_close(ctx, WS_CLOSE_GOING_AWAY, "server restarting"); }
 
-static const conn_proto ws_proto = { proto_data, proto_drain, proto_closed, proto_handler_done, proto_stop };
+static const conn_proto ws_proto = { proto_data, proto_drain, proto_closed, proto_handler_done, proto_shutdown };
 
 /* ---- timers ----------------------------------------------------------- */
 

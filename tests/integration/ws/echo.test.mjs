@@ -272,3 +272,21 @@ test('back-pressure: a reader that never reads is closed with 1008 (logged), or 
   await app.waitForLog((l) => /flood done, dropped 3/.test(l.msg ?? ''), 20_000);
   d.close();
 });
+
+test('SIGHUP (new workers): open WebSockets get 1001 Going Away and the old worker exits at once', async (t) => {
+  if (skip) return t.skip(skip);
+  const a = await connect(`ws://127.0.0.1:${app.port}/api/cb`);            // callbacks, no coroutine
+  const b = await connect(`ws://127.0.0.1:${app.port}/api/echo`);          // straight-line handler
+  const t0 = Date.now();
+  process.kill(app.proc.pid, 'SIGHUP');
+  const [ca, cb] = await Promise.all([closed(a, 5000), closed(b, 5000)]);
+  assert.deepEqual([ca.code, cb.code], [1001, 1001]);
+  assert.equal(ca.reason, 'server restarting');
+  assert.ok(Date.now() - t0 < 3000, `closed after ${Date.now() - t0} ms, not at the shutdown deadline`);
+  // The new workers serve.
+  let c;
+  for (let i = 0; i < 50 && !c; i++) c = await connect(`ws://127.0.0.1:${app.port}/api/cb`).catch(() => null);
+  c.ws.send('new worker');
+  assert.equal((await next(c)).data.toString(), 'new worker');
+  c.ws.close();
+});
