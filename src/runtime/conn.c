@@ -435,7 +435,7 @@ again:
      * backpressure); when the handler finishes we process again. */
 }
 
-/* SIGTERM's drain: upgraded connections are asked to end (a WebSocket
+/* The drain (SIGTERM, SIGHUP): upgraded connections are asked to end (a WebSocket
  * closes with 1001, going away) and long-lived responses waiting for their
  * peer are woken (an event stream sees wait_stopping() and ends), so their
  * clients reconnect to a worker that stays. */

@@ -190,7 +190,7 @@ void conn_proto_read(conn *c);             /* conn.c: readable, upgraded     */
 /* The framework: the handler of an upgraded request returned. Its
  * coroutine, arena and HTTP buffers go back; the protocol goes on. */
 void conn_proto_handler_done(conn *c);
-/* worker.c's drain: tell upgraded connections (on_shutdown) and wake
+/* worker.c's drain (SIGTERM, SIGHUP): tell upgraded connections (on_shutdown) and wake
  * long-lived responses waiting for their peer (WAIT_PEER). */
 void conn_stop_long_lived(worker *w);
 
