@@ -21,7 +21,7 @@ OPT     ?= -O2
 PQ_CFLAGS := -I/usr/include/postgresql
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS  := -std=c17 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iinclude -Isrc $(PQ_CFLAGS) -fno-strict-aliasing $(EXTRA_CFLAGS)
-LDLIBS  := -lsqlite3 -lpq -lsodium -lcurl -lpthread -lm
+LDLIBS  := -lsqlite3 -lpq -lsodium -lcurl -lhiredis -lpthread -lm -lnettle -lz
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -DKILN_SANITIZE=1
 LDFLAGS += -fsanitize=address,undefined

@@ -751,6 +751,85 @@ const char *kiln_capture_error(kiln_req *req, const char *type, const char *fmt,
 const char *kiln_trace_id(kiln_req *req);
 
 /* ------------------------------------------------------------------------
+ * WebSocket (RFC 6455, with permessage-deflate, RFC 7692)
+ *
+ * A route accepts the upgrade and then talks in a straight line on the
+ * request's coroutine (a receive suspends only this connection):
+ *
+ *     void GET(kiln_req *req, kiln_res *res) {
+ *         kiln_ws *ws = kiln_ws_accept(req, res, NULL);
+ *         if (!ws) return;                      // not a handshake: 400 sent
+ *         kiln_ws_msg msg;
+ *         while (kiln_ws_recv(ws, &msg))        // false once it is closed
+ *             kiln_ws_send(ws, msg.type, msg.data, msg.len);
+ *     }
+ *
+ * or with callbacks: set .on_message (and .on_close) and return. The
+ * connection then stays open with no coroutine, no arena and no read buffer
+ * while it is idle (a few hundred bytes besides the connection itself): the
+ * choice for many mostly-idle clients. Callbacks run on the worker's event
+ * loop: they must not block (no database calls; kiln_ws_send is fine).
+ *
+ * Middleware runs before the handler as for any request, so an upgrade can be
+ * refused with a plain HTTP status (401 from kiln_require_session, 403, 429)
+ * before kiln_ws_accept. The protocol is handled for you: pings answered,
+ * a heartbeat ping every ping_ms (a peer silent for two of them is dropped),
+ * the close handshake, and these closes: a protocol error 1002, text that is
+ * not UTF-8 1007, a message over max_message 1009, a full send queue 1008.
+ * A handler that returns without callbacks (or channel subscriptions) closes
+ * the connection with 1000.
+ * ---------------------------------------------------------------------- */
+typedef struct kiln_ws kiln_ws;
+
+typedef enum kiln_ws_type { KILN_WS_TEXT = 1, KILN_WS_BINARY = 2 } kiln_ws_type;
+
+/* A received message. data is NUL-terminated (not counted in len) and valid
+ * until the next kiln_ws_recv (or until on_message returns). Text is valid
+ * UTF-8. */
+typedef struct kiln_ws_msg {
+    kiln_ws_type type;
+    const char *data;
+    size_t len;
+} kiln_ws_msg;
+
+typedef struct kiln_ws_opts {
+    size_t max_message;       /* bytes, after inflating; default 1 MiB. Over: 1009 */
+    size_t send_limit;        /* bytes queued for a slow reader; default 1 MiB   */
+    bool drop_when_full;      /* over send_limit: drop the message (logged)
+                                 instead of closing with 1008 (logged)          */
+    unsigned ping_ms;         /* heartbeat interval; default 30000              */
+    bool no_deflate;          /* never negotiate permessage-deflate             */
+    const char *protocol;     /* the subprotocol to pick if the client offers it */
+    void (*on_message)(kiln_ws *ws, const kiln_ws_msg *msg);
+    void (*on_close)(kiln_ws *ws, int code, kiln_str reason);  /* once; 1006: no
+                                 close frame came (peer gone)                   */
+    void *user;               /* kiln_ws_user()                                 */
+} kiln_ws_opts;
+
+/* Complete the handshake (101 Switching Protocols, with the headers the
+ * handler and middleware set). NULL after answering 400 (not a WebSocket
+ * handshake) or 426 (another protocol version). opts may be NULL. */
+kiln_ws *kiln_ws_accept(kiln_req *req, kiln_res *res, const kiln_ws_opts *opts);
+/* The next message (suspends this request until one comes). False once the
+ * connection is closing or closed: the handler should return. Without
+ * on_message only; with it, waits for the close and returns false. */
+bool kiln_ws_recv(kiln_ws *ws, kiln_ws_msg *msg);
+/* Queue a message (text must be UTF-8). False if the connection is closing
+ * or closed, or the message was dropped by the send_limit policy. Works from
+ * the handler and from callbacks. */
+bool kiln_ws_send(kiln_ws *ws, kiln_ws_type type, const void *data, size_t len);
+bool kiln_ws_send_text(kiln_ws *ws, const char *text);
+/* Start the close handshake (code 1000 when 0; reason may be NULL). */
+void kiln_ws_close(kiln_ws *ws, int code, const char *reason);
+void *kiln_ws_user(const kiln_ws *ws);
+void kiln_ws_set_user(kiln_ws *ws, void *user);
+/* Forward a channel's events (kiln_publish) to this socket as text messages
+ * {"event":"<event>","data":<data>}, from the event loop (no coroutine is
+ * woken). Ends when the connection closes. False if channels are not
+ * available. */
+bool kiln_ws_subscribe(kiln_ws *ws, const char *channel);
+
+/* ------------------------------------------------------------------------
  * Per-route configuration: `const kiln_config config = { ... };`
  * Zero means the default.
  * ---------------------------------------------------------------------- */
@@ -804,6 +883,80 @@ typedef struct kiln_config {
     const kiln_response *responses[KILN_METHOD_COUNT]; /* declared answers,
                                  per method (see kiln_response above)        */
 } kiln_config;
+
+/* ------------------------------------------------------------------------
+ * Real-time: channels and Server-Sent Events
+ *
+ * kiln_publish() sends an event to every subscriber of a channel: on every
+ * worker of this machine (no extra server), and on every machine sharing
+ * KILN_REDIS_URL=redis://host:port. Callable from a handler, a middleware,
+ * an offloaded function or any C code of the app. json is JSON text (NULL:
+ * null). Per publisher, subscribers see events in publish order. An event
+ * is at most 1 MiB; a worker that stalls loses events rather than making
+ * anyone buffer them (logged and counted).
+ * ---------------------------------------------------------------------- */
+void kiln_publish(const char *channel, const char *event, const char *json);
+/* The same with an event id, which Server-Sent Events send as `id:` (the
+ * browser returns the last one as Last-Event-ID when it reconnects). */
+void kiln_publish_id(const char *channel, const char *event, const char *id, const char *json);
+/* The same with the JSON built from a template, as kiln_json() does:
+ *     kiln_publishf("posts", "post.deleted", "{id: %lld}", (long long)id); */
+void kiln_publishf(const char *channel, const char *event, const char *tmpl, ...);
+/* JSON text built from a template (as kiln_json), in the request's arena:
+ * handy to publish with an id, or to store an event for replay. */
+char *kiln_json_fmt(kiln_req *req, const char *tmpl, ...);
+
+/* Server-Sent Events (text/event-stream). A route streams events to the
+ * browser's EventSource; each one goes out when it is sent, never buffered.
+ *
+ *     void GET(kiln_req *req, kiln_res *res) {
+ *         kiln_sse *s = kiln_sse_begin(req, res);
+ *         kiln_sse_subscribe(s, "posts");          // forward the channel
+ *         kiln_sse_run(s, 0);                      // until the client leaves
+ *     }
+ *
+ * kiln_sse_begin answers 200 with Content-Type: text/event-stream,
+ * Cache-Control: no-cache, and lifts the route's max duration (a stream
+ * lives as long as its client). An event is `id:` (if any), `event:` (if
+ * any) and one `data:` line per line of data (\n, \r\n or \r). Forwarded
+ * channel events carry their event name, their JSON as data and the id given
+ * to kiln_publish_id. Ids that are integers are taken to grow: a forwarded
+ * event whose integer id is not above the last integer id sent on this
+ * stream is skipped, so replaying history from Last-Event-ID and then
+ * forwarding never sends an event twice. A client that cannot keep up
+ * (over 1 MiB waiting) is disconnected (logged); its EventSource reconnects
+ * with Last-Event-ID. Sends return false once the client is gone. */
+typedef struct kiln_sse kiln_sse;
+kiln_sse *kiln_sse_begin(kiln_req *req, kiln_res *res);
+/* Last-Event-ID of a reconnecting client, or NULL. */
+const char *kiln_sse_last_event_id(kiln_sse *s);
+bool kiln_sse_send(kiln_sse *s, const char *event, const char *id, const char *data);
+bool kiln_sse_retry(kiln_sse *s, unsigned ms);          /* retry: ms        */
+bool kiln_sse_comment(kiln_sse *s, const char *text);   /* ": text" line   */
+/* Forward a channel's events to this stream (from now on). */
+void kiln_sse_subscribe(kiln_sse *s, const char *channel);
+/* Serve the stream until the client leaves (or the server stops): writes
+ * forwarded events as they come and a heartbeat comment every
+ * heartbeat_ms (0: $KILN_SSE_HEARTBEAT_MS, default 15000) so proxies keep
+ * the connection open. */
+void kiln_sse_run(kiln_sse *s, unsigned heartbeat_ms);
+
+/* Pusher Channels, served by Kiln itself (PUSHER_APP_ID, PUSHER_KEY and
+ * PUSHER_SECRET set; off otherwise). Every app answers Pusher's REST API
+ * (/apps/{app_id}/events, /batch_events, /channels ...), and Pusher channels
+ * are Kiln channels: kiln_publish reaches Pusher subscribers and a REST
+ * trigger reaches Kiln's.
+ *
+ * The body of a channel authorization answer, for the app's auth route
+ * (pusher-js POSTs socket_id and channel_name to it): {"auth":"key:sig"},
+ * plus "channel_data" for presence- channels, where presence_json is the
+ * member, {"user_id":"7","user_info":{...}} (required there, ignored
+ * otherwise). NULL when Pusher is off or socket_id/channel are malformed.
+ *     const char *body = kiln_pusher_authorize(req, kiln_form(req, "socket_id"),
+ *                                              kiln_form(req, "channel_name"), NULL);
+ *     if (body) kiln_send(res, 200, "application/json", body, strlen(body)); */
+const char *kiln_pusher_authorize(kiln_req *req, const char *socket_id, const char *channel,
+                                  const char *presence_json);
 
 /* ------------------------------------------------------------------------
  * For the code that `kiln build` generates; applications do not use this.

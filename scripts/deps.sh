@@ -57,8 +57,12 @@ want binutils objcopy
 want libsqlite3-dev
 want libpq-dev
 want libsodium-dev
+want libhiredis-dev # channels across machines (KILN_REDIS_URL)
 want tcc tcc        # kiln dev compiles a saved route in milliseconds with it
 want libcurl4-openssl-dev # error reports: HTTPS to Sentry (src/report/sender.c)
+# WebSocket (src/ws): SHA-1 + base64 for the handshake, zlib for permessage-deflate
+want nettle-dev
+want zlib1g-dev
 
 case "$mode" in
 test)
@@ -76,6 +80,8 @@ test)
     want util-linux taskset
     want haproxy haproxy
     want iproute2 ip
+    want chromium chromium # WebSocket proof with the browser's own client (playwright-core drives it)
+    want redis-server redis-server # real-time: channels across two Kilns, Redis restarts
     ;;
 bench)
     want curl curl

@@ -86,7 +86,7 @@ for f in "${fuzzers[@]}"; do
     fi
     lib=()
     [[ -f $out/libkiln-fuzz.a ]] && lib=("$out/libkiln-fuzz.a")
-    if ! "$cc" "${flags[@]}" "$f" "${lib[@]}" -lsqlite3 -lpq -lsodium -lcurl -lpthread -lm -o "$bin"; then
+    if ! "$cc" "${flags[@]}" "$f" "${lib[@]}" -lsqlite3 -lpq -lsodium -lcurl -lhiredis -lpthread -lm -lnettle -lz -o "$bin"; then
         fail=$((fail + 1))
         results+=("FAIL  $name (did not build)")
         continue

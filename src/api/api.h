@@ -121,6 +121,7 @@ void res_write_head_and_body(conn *c);  /* non-streaming completion          */
 void res_simple(conn *c, int status, const char *content_type, const char *body, size_t len,
                 const char *extra_headers);
 void res_stream_finish(conn *c);
+bool res_switch_protocols(conn *c);     /* 101 with the handler's headers */
 
 /* req.c: an urlencoded body as an object of strings (repeated keys become
  * arrays of strings), for req->json. */

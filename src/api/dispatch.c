@@ -20,6 +20,8 @@
  */
 #include "api/api.h"
 #include "openapi/openapi.h"
+#include "api/request.h"
+#include "api/upgrade.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,7 +169,10 @@ static unsigned max_duration_ms(const struct kiln_req_private *p)
 static void resume_watched(conn *c)
 {
     struct kiln_req_private *p = &rq(c)->priv;
-    conn_run(c, p->start_ms + max_duration_ms(p));
+    /* An upgraded connection's handler lives as long as its peer: each run
+     * of it gets the route's whole budget. */
+    uint64_t base = c->proto ? loop_now_ms(c->w->loop) : p->start_ms;
+    conn_run(c, base + max_duration_ms(p));
 }
 
 static void run_handler(conn *c)
@@ -180,6 +185,7 @@ static void run_handler(conn *c)
         dispatch_finish(c);
         return;
     }
+    if (c->proto) return;   /* upgraded: no max duration (upgrade.c) */
     unsigned ms = max_duration_ms(p);
     c->duration_timer.on_fire = on_duration;
     loop_timer_set(c->w->loop, &c->duration_timer, p->start_ms + ms);
@@ -249,6 +255,10 @@ static void check_declared(conn *c)
 void dispatch_finish(conn *c)
 {
     struct kiln_req_private *p = &rq(c)->priv;
+    if (c->proto) {            /* the 101 went out: the protocol goes on */
+        conn_proto_handler_done(c);
+        return;
+    }
     loop_timer_cancel(c->w->loop, &c->duration_timer);
     /* A raw-body handler that stopped before the end of its body: the bytes
      * still coming are body, not a next request. Close after this answer. */
@@ -285,6 +295,24 @@ void dispatch_finish(conn *c)
         return;
     }
     conn_request_done(c);
+}
+
+/* ---- for protocols and long-lived responses (api/upgrade.h, request.h) ---- */
+
+conn *request_conn(kiln_req *req) { return req->priv->c; }
+
+bool request_switch_protocols(kiln_req *req)
+{
+    conn *c = req->priv->c;
+    if (!res_switch_protocols(c)) return false;
+    log_request(c, 101, (double)(now_ns() - req->priv->start_ns) / 1e6);
+    return true;
+}
+
+void request_unlimited(kiln_req *req)
+{
+    conn *c = req->priv->c;
+    loop_timer_cancel(c->w->loop, &c->duration_timer);
 }
 
 /* Route, check limits, and either start reading the body or run. */

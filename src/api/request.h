@@ -23,5 +23,8 @@ void request_mute_response(kiln_req *req);
  * the user id of the request's session. */
 void request_note_db_error(kiln_req *req, const char *sql, const char *error);
 void request_set_session_user(kiln_req *req, int64_t user_id);
+/* A long-lived response (an event stream): the route's max duration no
+ * longer applies (the watchdog still guards each run of its handler). */
+void request_unlimited(kiln_req *req);
 
 #endif

@@ -150,7 +150,9 @@ static void put_head(conn *c, kiln_res *res, int status, const char *ctype, long
         for (res_header *h = res->headers; h; h = h->next) {
             buf_puts(o, "\r\n"); buf_puts(o, h->name); buf_puts(o, ": "); buf_puts(o, h->value);
         }
-    if (c->close_after || c->w->draining) {
+    if (status == 101) {
+        buf_puts(o, "\r\nConnection: Upgrade");
+    } else if (c->close_after || c->w->draining) {
         c->close_after = true;
         if (minor == 1) buf_puts(o, "\r\nConnection: close");
     } else if (minor == 0) {
@@ -160,6 +162,16 @@ static void put_head(conn *c, kiln_res *res, int status, const char *ctype, long
 }
 
 static bool is_head(conn *c) { return rq(c)->priv.method == KILN_HEAD; }
+
+/* The 101 of a protocol switch (WebSocket): the handler's headers (the
+ * protocol's own among them) and Connection: Upgrade. False if a response
+ * was already started. */
+bool res_switch_protocols(conn *c)
+{
+    if (!begin(&rq(c)->res, 101)) return false;
+    put_head(c, &rq(c)->res, 101, NULL, -1, false);
+    return true;
+}
 
 void res_write_head_and_body(conn *c)
 {

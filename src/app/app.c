@@ -6,7 +6,13 @@
  *                  listens), check the routes' schemas, make the rate-limit
  *                  table shared by every worker, apply the migrations
  *   request        api/dispatch.c: route, run the handler on its coroutine
- *   worker exit    close the worker's database connections, free the router
+ *   worker start   channels (src/realtime) learn the worker's loop: they
+ *                  attach to the machine's ring (and Redis) on first use
+ *   worker exit    close the worker's database connections, free the router,
+ *                  detach the channels (ring reader, Redis connections)
+ *   long-lived     WebSocket (src/ws) and event streams hand themselves to
+ *                  the engine (conn_proto, WAIT_PEER); a graceful stop ends
+ *                  them (close 1001, end of stream)
  *   observability  report/observe.c: error reports, metrics, /_kiln/health
  *                  and /_kiln/ready, trace context
  *
@@ -22,6 +28,7 @@
 #include "api/api.h"
 #include "db/db.h"
 #include "openapi/openapi.h"
+#include "realtime/channel.h"
 #include "report/observe.h"
 
 #include <stdio.h>
@@ -54,9 +61,15 @@ static int app_master_start(server_opts *o)
     return 0;
 }
 
+static void app_worker_start(worker *w)
+{
+    channel_worker_start(w->loop);
+}
+
 static void app_worker_exit(worker *w)
 {
     (void)w;
+    channel_worker_exit();
     db_worker_exit();
     router_free(master_router);
     master_router = NULL;
@@ -67,6 +80,7 @@ int kiln_main(int argc, char **argv, const kiln_app_def *app)
     the_app = app;
     engine_set_handler(dispatch_request, dispatch_resume);
     engine_on_master_start(app_master_start);
+    engine_on_worker_start(app_worker_start);
     engine_on_worker_exit(app_worker_exit);
     observe_register();    /* error reports, metrics, health, trace context */
     int rc = server_main(argc, argv);

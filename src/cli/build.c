@@ -182,6 +182,16 @@ void print_route_table(const char *app, void *routes_v, size_t n)
 
 #define CFLAGS_COMMON "-std=gnu17 -O2 -g -Wall -Wextra -Wno-unused-parameter -fno-strict-aliasing -D_GNU_SOURCE"
 
+/* Routes every app gets from Kiln itself, after its own (src/pusher). */
+static const struct { const char *pattern, *method, *fn; } builtin_routes[] = {
+    { "/apps/[app_id]/events", "KILN_POST", "kiln_pusher_rest_events" },
+    { "/apps/[app_id]/batch_events", "KILN_POST", "kiln_pusher_rest_batch_events" },
+    { "/apps/[app_id]/channels", "KILN_GET", "kiln_pusher_rest_channels" },
+    { "/apps/[app_id]/channels/[channel_name]", "KILN_GET", "kiln_pusher_rest_channel" },
+    { "/apps/[app_id]/channels/[channel_name]/users", "KILN_GET", "kiln_pusher_rest_users" },
+    { "/app/[key]", "KILN_GET", "kiln_pusher_socket" },
+};
+
 static void write_routes_c(const char *path, scan_route *routes, size_t n, const graphql_gen *gql)
 {
     FILE *f = fopen(path, "w");
@@ -196,22 +206,28 @@ static void write_routes_c(const char *path, scan_route *routes, size_t n, const
         fprintf(f, "extern const kiln_config kiln_r%zu_config __attribute__((weak));\n", i);
         fprintf(f, "extern const kiln_middleware kiln_r%zu_middleware[] __attribute__((weak));\n", i);
     }
+    for (size_t i = 0; i < ARRAY_LEN(builtin_routes); i++)
+        fprintf(f, "extern void %s(kiln_req *, kiln_res *);\n", builtin_routes[i].fn);
     fprintf(f, "\nstatic const kiln_route_def routes[] = {\n");
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "    { \"%s\", \"%s\", kiln_r%zu_handler, {", routes[i].pattern, routes[i].file, i);
         for (int m = 0; m < KILN_METHOD_COUNT; m++) fprintf(f, "%skiln_r%zu_%s", m ? ", " : " ", i, handler_names[m]);
         fprintf(f, " }, &kiln_r%zu_config, kiln_r%zu_middleware },\n", i, i);
     }
-    if (n == 0) fprintf(f, "    { 0 }\n");
+    /* Built in: Pusher's REST API and WebSocket (src/pusher; 404 while PUSHER_* are unset). */
+    for (size_t i = 0; i < ARRAY_LEN(builtin_routes); i++)
+        fprintf(f, "    { \"%s\", \"(built in) Pusher REST API\", 0, { [%s] = %s }, 0, 0 },\n",
+                builtin_routes[i].pattern, builtin_routes[i].method, builtin_routes[i].fn);
     fprintf(f, "};\n\n");
     fprintf(f, "extern bool kiln_app_middleware(kiln_req *, kiln_res *) __attribute__((weak));\n");
     fprintf(f, "extern const char *const kiln_app_matcher[] __attribute__((weak));\n\n");
     if (gql->present) {
         fwrite(gql->code.data, 1, gql->code.len, f);
         fprintf(f, "static const kiln_app_def app = { routes, %zu, kiln_app_middleware, kiln_app_matcher,\n"
-                   "    graphql_sdl, graphql_resolvers, %zu };\n\n", n, gql->nresolvers);
+                   "    graphql_sdl, graphql_resolvers, %zu };\n\n", n + ARRAY_LEN(builtin_routes), gql->nresolvers);
     } else {
-        fprintf(f, "static const kiln_app_def app = { routes, %zu, kiln_app_middleware, kiln_app_matcher, 0, 0, 0 };\n\n", n);
+        fprintf(f, "static const kiln_app_def app = { routes, %zu, kiln_app_middleware, kiln_app_matcher, 0, 0, 0 };\n\n",
+                n + ARRAY_LEN(builtin_routes));
     }
     fprintf(f, "#include <string.h>\n\n");
     fprintf(f, "int main(int argc, char **argv)\n{\n");
@@ -393,7 +409,7 @@ int cmd_build(const char *app, bool quiet)
     snprintf(cmd, link.len + 20000, "%s %s -c %s -o %s", tc.cc, flags, qg, qgo);
     if (run1(cmd) == 0) {
         const char *ldextra = getenv("KILN_LDFLAGS") ? getenv("KILN_LDFLAGS") : "";
-        snprintf(cmd, link.len + 20000, "%s %s -o %s.tmp %s%.*s %s -lsqlite3 -lpq -lsodium -lcurl -lpthread -lm %s", tc.cc, tc.sanflags, qsrv, qgo,
+        snprintf(cmd, link.len + 20000, "%s %s -o %s.tmp %s%.*s %s -lsqlite3 -lpq -lsodium -lcurl -lhiredis -lpthread -lm -lnettle -lz %s", tc.cc, tc.sanflags, qsrv, qgo,
                  (int)link.len, link.data ? link.data : "", qlib, ldextra);
         if (run1(cmd) == 0) {
             char tmp[4400];

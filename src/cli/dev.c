@@ -479,7 +479,7 @@ static int build_host(dev *d)
     char *qm = quote_arg(main_c), *qh = quote_arg(host), *ql = quote_arg(d->tc.lib), *qi = quote_arg(d->tc.include_dir);
     char cmd[20000];
     snprintf(cmd, sizeof cmd,
-             "%s -g -rdynamic %s -I%s %s -o %s -Wl,--whole-archive %s -Wl,--no-whole-archive -lsqlite3 -lpq -lsodium -lcurl -lpthread -lm -ldl",
+             "%s -g -rdynamic %s -I%s %s -o %s -Wl,--whole-archive %s -Wl,--no-whole-archive -lsqlite3 -lpq -lsodium -lcurl -lhiredis -lpthread -lm -lnettle -lz -ldl",
              d->tc.cc, d->sanitize ? "-fsanitize=address,undefined" : d->tc.sanflags, qi, qm, qh, ql);
     free(qm); free(qh); free(ql); free(qi);
     return run1(cmd) == 0 ? 0 : -1;

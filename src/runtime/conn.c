@@ -90,7 +90,6 @@ bool conn_accept_all(worker *w)
         c->wake_timer.heap_index = -1;
         format_remote(c, &ss);
         buf_init(&c->in, 0);
-        arena_init(&c->arena, 8192);
         c->next = w->conns;
         if (w->conns) w->conns->prev = c;
         w->conns = c;
@@ -105,11 +104,18 @@ bool conn_accept_all(worker *w)
 void conn_close(conn *c)
 {
     if (c->dead) return;
+    if (c->proto && !c->proto_closed) {
+        /* Tell the protocol first: it wakes a handler waiting on it. */
+        c->proto_closed = true;
+        c->proto->on_closed(c->proto_ctx);
+        if (c->dead) return;
+    }
     if (c->co && !coro_done(c->co)) {
         /* A handler is suspended on this connection: let it run to its end
          * (it sees the client gone); the framework closes us again when it ends. */
         c->abandoned = true;
         c->close_after = true;
+        if (c->wait == WAIT_PEER) wait_wake_at(c, 0);   /* an event stream ends now */
         return;
     }
     c->dead = true;
@@ -134,13 +140,41 @@ void conn_free_dead(worker *w)
     while (w->dead) {
         conn *c = w->dead;
         w->dead = c->next;
-        arena_destroy(&c->arena);
+        conn_release_arena(c);
         buf_free(&c->in);
         buf_free(&c->out);
         buf_free(&c->body);
         buf_free(&c->res_body);
         free(c);
     }
+}
+
+/* Idle between requests: no read buffer, no arena, no body buffers until
+ * bytes arrive (the coroutine stack went back when the handler returned).
+ * What stays is the conn struct itself (about 1.4 KB). */
+static void conn_release_idle(conn *c)
+{
+    buf_free(&c->in);
+    buf_free(&c->body);
+    buf_free(&c->res_body);
+    conn_release_arena(c);
+}
+
+/* The arena exists only while a request needs it: an idle connection
+ * holds none (nor a read buffer: see conn_request_done). */
+void conn_use_arena(conn *c)
+{
+    if (c->arena_live) return;
+    arena_init(&c->arena, 8192);
+    c->arena_live = true;
+}
+
+void conn_release_arena(conn *c)
+{
+    if (!c->arena_live) return;
+    arena_destroy(&c->arena);
+    c->arena_live = false;
+    c->headers = NULL;
 }
 
 static void start_linger(conn *c)
@@ -232,12 +266,15 @@ static void conn_on_readable(conn *c)
 {
     if (c->state == CS_LINGER) { linger_drain(c); return; }
     if (c->state == CS_CLOSING) return;   /* output pending, input ignored */
+    if (c->proto) { conn_proto_read(c); return; }
     size_t before = c->in.len;
     if (c->in.len < IN_CAP && !read_input(c)) return;
     if (c->in.len == IN_CAP) c->need_read = true;
     if (c->state == CS_HANDLER) {
         /* A raw-body handler may be waiting for these bytes. */
         if (c->wait == WAIT_BODY) conn_resume_after_wait(c);
+        /* A stream waiting for events learns at once that its client left. */
+        else if (c->wait == WAIT_PEER && c->read_closed) conn_resume_after_wait(c);
         return;
     }
     if (c->in.len > before && c->state == CS_HEAD && before == c->head_len)
@@ -256,7 +293,8 @@ static void conn_on_event(loop_io *io, uint32_t events)
     if ((events & EPOLLOUT) && c->write_blocked) {
         conn_flush(c);
         if (!c->dead && !c->write_blocked) {
-            if (c->state == CS_HANDLER) conn_resume_after_wait(c);  /* stream backpressure */
+            if (c->proto) { if (!c->proto_closed) c->proto->on_drain(c->proto_ctx); }
+            else if (c->state == CS_HANDLER) conn_resume_after_wait(c);  /* stream backpressure */
             else conn_process(c);
         }
     }
@@ -278,6 +316,7 @@ static void conn_on_timer(loop_timer *t)
         conn_error(c, 408, "Request Timeout");
         return;
     case CS_HANDLER:
+    case CS_UPGRADED:
         if (c->write_blocked) conn_close(c);  /* streaming to a dead reader */
         return;
     case CS_CLOSING:
@@ -345,6 +384,8 @@ again:
                 break;
             }
             http_request *h = &c->http;
+            conn_use_arena(c);
+            if (!c->headers) c->headers = arena_alloc(&c->arena, KILN_MAX_HEADERS * sizeof(http_header));
             h->headers = c->headers;
             int r = http_parse_request(c->in.data, c->in.len, h, KILN_MAX_HEADERS, KILN_MAX_TARGET);
             if (r == HTTP_INCOMPLETE) {
@@ -379,7 +420,7 @@ again:
             engine_request(c);      /* second call: body is there, run the handler */
             continue;
         }
-        break;   /* CS_HANDLER, CS_CLOSING, CS_LINGER: nothing to parse */
+        break;   /* CS_HANDLER, CS_CLOSING, CS_LINGER, CS_UPGRADED: nothing to parse */
     }
     if (c->dead) return;
     conn_flush(c);
@@ -392,6 +433,23 @@ again:
         set_timer(c, c->w->opts->idle_timeout_ms);
     /* `in` is full and we are not consuming: the peer must wait (pipelining
      * backpressure); when the handler finishes we process again. */
+}
+
+/* The drain (SIGTERM, SIGHUP): upgraded connections are asked to end (a WebSocket
+ * closes with 1001, going away) and long-lived responses waiting for their
+ * peer are woken (an event stream sees wait_stopping() and ends), so their
+ * clients reconnect to a worker that stays. */
+void conn_stop_long_lived(worker *w)
+{
+    for (conn *c = w->conns, *next; c; c = next) {
+        next = c->next;
+        if (c->dead) continue;
+        if (c->proto && !c->proto_closed) {
+            if (c->proto->on_shutdown) c->proto->on_shutdown(c->proto_ctx);
+        } else if (c->state == CS_HANDLER && c->wait == WAIT_PEER) {
+            wait_wake_at(c, 0);
+        }
+    }
 }
 
 /* Process what is buffered (kiln dev: after held requests are let go). */
@@ -411,6 +469,7 @@ void conn_request_done(conn *c)
     c->head_len = 0;
     c->in_request = false;
     arena_reset(&c->arena);
+    c->headers = NULL;
     c->body.len = 0;
     if (c->body.cap > 64 * 1024) buf_reset_trim(&c->body, 0);
     if (c->res_body.cap > 64 * 1024) buf_reset_trim(&c->res_body, 0);
@@ -430,7 +489,10 @@ void conn_request_done(conn *c)
     } else {
         c->state = CS_HEAD;
         if (c->in.len > 0) set_timer(c, c->w->opts->header_timeout_ms);
-        else set_timer(c, c->w->opts->idle_timeout_ms);
+        else {
+            set_timer(c, c->w->opts->idle_timeout_ms);
+            conn_release_idle(c);
+        }
     }
 }
 

@@ -55,7 +55,31 @@ enum conn_state {
     CS_HANDLER,       /* a handler's coroutine is suspended     */
     CS_CLOSING,       /* writing the last bytes, then close     */
     CS_LINGER,        /* write side shut; draining input a bit  */
+    CS_UPGRADED,      /* handed to a protocol (upgrade.c); no handler runs */
 };
+
+/* A protocol that took a connection over after an HTTP upgrade (WebSocket,
+ * say). The engine knows only these calls; it reads the socket into a
+ * buffer on the loop's stack (the connection keeps none) and hands the
+ * bytes over. All calls come from the loop, except on_data right after
+ * conn_upgrade and after conn_proto_pause(false), which come from wherever
+ * those were called. */
+typedef struct conn_proto {
+    /* Bytes arrived: consume them all (keep what must wait). */
+    void (*on_data)(void *ctx, const uint8_t *p, size_t n);
+    /* Everything queued was written after a write had blocked. */
+    void (*on_drain)(void *ctx);
+    /* The connection is closed (peer gone, reset, or conn_close): nothing
+     * more will be read or written. Called once. */
+    void (*on_closed)(void *ctx);
+    /* The request's handler returned: its coroutine, arena and buffers are
+     * gone. Called once, before or after on_closed. */
+    void (*on_handler_done)(void *ctx);
+    /* The worker drains (SIGTERM, SIGHUP): end the protocol politely so
+     * that the peer goes elsewhere before the deadline (WebSocket: close
+     * 1001). May be NULL. */
+    void (*on_shutdown)(void *ctx);
+} conn_proto;
 
 struct conn {
     loop_io io;
@@ -67,12 +91,13 @@ struct conn {
     buf body;                   /* request body being assembled           */
     buf res_body;               /* response body being built              */
     size_t head_len;            /* length of the parsed head in `in`      */
-    http_header headers[KILN_MAX_HEADERS];
+    http_header *headers;       /* KILN_MAX_HEADERS, in the arena, per request */
     http_chunked chunked;       /* buffered chunked body decoding         */
     size_t body_limit;
     bool body_chunked;
     int64_t body_left;
-    arena arena;                /* the request arena                      */
+    arena arena;                /* the request arena (only while in use)  */
+    bool arena_live;            /* arena initialised: see conn_use_arena  */
     loop_timer timer;           /* idle / header / body / linger deadline */
     loop_timer duration_timer;  /* the route's max duration (framework)   */
     bool close_after;           /* close once `out` is written            */
@@ -98,6 +123,11 @@ struct conn {
     bool head_sent;             /* a streamed head went out: a crash can
                                    no longer answer                      */
     void *app;                  /* the framework's request state (arena)  */
+    /* After an HTTP upgrade (upgrade.c) */
+    const conn_proto *proto;    /* who gets the bytes                     */
+    void *proto_ctx;
+    bool proto_closed;          /* proto->on_closed was called            */
+    bool read_paused;           /* proto asked to stop reading for now    */
 };
 
 struct worker {
@@ -136,6 +166,8 @@ void conn_fail(conn *c);               /* error response queued: close    */
 bool conn_read_more(conn *c);          /* raw body: read on if `in` was full */
 void conn_free_dead(worker *w);
 void conn_kick(conn *c);               /* process buffered input (after a pause) */
+void conn_use_arena(conn *c);          /* the arena exists from here on    */
+void conn_release_arena(conn *c);      /* idle: give its blocks back       */
 /* The engine's own answer to a protocol error (400, 408, 413, 414, 431,
  * 501, 505 ...): {"error": message} (413 adds the limit), then close. */
 void conn_error(conn *c, int status, const char *message);
@@ -143,6 +175,24 @@ void conn_error(conn *c, int status, const char *message);
  * under the worker's watchdog: a handler that keeps the CPU past
  * deadline_ms (monotonic) ends the worker with a 504 to its client. */
 void conn_run(conn *c, uint64_t deadline_ms);
+
+/* upgrade.c: the generic hand-over after an HTTP upgrade (101). The engine
+ * knows no WebSocket: only a conn_proto.
+ * From the handler, once the 101 is queued: from now on bytes go to proto.
+ * Bytes the client sent after the request head are handed over at once. */
+void conn_upgrade(conn *c, const conn_proto *proto, void *ctx);
+/* Close after what is queued is written (now, or when the handler returns). */
+void conn_proto_end(conn *c);
+/* Stop reading (paused true), or read on now (paused false): the protocol's
+ * own back-pressure. */
+void conn_proto_pause(conn *c, bool paused);
+void conn_proto_read(conn *c);             /* conn.c: readable, upgraded     */
+/* The framework: the handler of an upgraded request returned. Its
+ * coroutine, arena and HTTP buffers go back; the protocol goes on. */
+void conn_proto_handler_done(conn *c);
+/* worker.c's drain (SIGTERM, SIGHUP): tell upgraded connections (on_shutdown) and wake
+ * long-lived responses waiting for their peer (WAIT_PEER). */
+void conn_stop_long_lived(worker *w);
 
 /* date.c */
 const char *http_date_now(void);   /* "Tue, 24 Nov 2026 05:06:06 GMT", cached */

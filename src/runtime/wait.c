@@ -71,3 +71,19 @@ int wait_workers(void)
     worker *w = kiln_current_worker;
     return w && w->opts ? w->opts->workers : 1;
 }
+
+void wait_wake_cancel(conn *c) { loop_timer_cancel(c->w->loop, &c->wake_timer); }
+
+uint64_t wait_now_ms(void)
+{
+    worker *w = kiln_current_worker;
+    return w ? loop_now_ms(w->loop) : 0;
+}
+
+bool wait_peer_gone(const conn *c) { return c->dead || c->abandoned || c->read_closed; }
+
+bool wait_stopping(void)
+{
+    worker *w = kiln_current_worker;
+    return w && w->draining;
+}

@@ -291,6 +291,7 @@ static void start_drain(worker *w)
             if (!c->timer.armed || c->timer.deadline_ms > grace) loop_timer_set(w->loop, &c->timer, grace);
         }
     }
+    conn_stop_long_lived(w);            /* WebSocket: close 1001; event streams end */
     log_event(LOG_INFO, NULL, "worker draining", "\"inFlight\":%zu", w->nconns);
 }
 

@@ -1,6 +1,7 @@
 /* /api/posts/[id] -- read, update, delete one post (the lesson's [id].js). */
 #include <kiln.h>
 #include "validate.h"
+#include "live.h"
 
 void GET(kiln_req *req, kiln_res *res)
 {
@@ -21,13 +22,16 @@ void PUT(kiln_req *req, kiln_res *res)
         "UPDATE posts SET title = ?, content = ? WHERE id = ? RETURNING id, title, content",
         kiln_body_text(req, "title"), kiln_body_text(req, "content"), id);
     if (kiln_rows_count(post) == 0) { kiln_error(res, 404, "Post not found"); return; }
+    post_event(req, "post.updated", post_json(req, post));
     kiln_send_row(res, 200, post);
 }
 
 void DELETE(kiln_req *req, kiln_res *res)
 {
-    kiln_rows *gone = kiln_db_query(req, "DELETE FROM posts WHERE id = ?", route_id(req));
+    int64_t id = route_id(req);
+    kiln_rows *gone = kiln_db_query(req, "DELETE FROM posts WHERE id = ?", id);
     if (kiln_rows_changes(gone) == 0) { kiln_error(res, 404, "Post not found"); return; }
+    post_event(req, "post.deleted", kiln_json_fmt(req, "{id: %lld}", (long long)id));
     kiln_end(res, 204);
 }
 

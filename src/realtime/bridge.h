@@ -1,0 +1,40 @@
+/*
+ * bridge.h -- internal seam between channel.c (the machine) and redis.c
+ * (other machines). Not for use outside src/realtime.
+ */
+#ifndef KILN_REALTIME_BRIDGE_H
+#define KILN_REALTIME_BRIDGE_H
+
+#include "kiln.h"
+#include "runtime/loop.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* channel.c: hand an event to this worker's subscribers (loop thread). */
+void channel_deliver_local(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin);
+/* channel.c: this machine's id (random, shared by every worker). */
+uint64_t channel_machine_id(void);
+/* channel.c: counters kept by redis.c */
+void channel_count_redis(int out, int in, int dropped);
+
+/* redis.c: KILN_REDIS_URL is set (read once). */
+bool redis_bridge_enabled(void);
+/* redis.c: connect this worker (loop thread), subscribe, keep reconnecting. */
+void redis_bridge_attach(loop *l);
+/* redis.c: send an event published on this machine to the others. */
+void redis_bridge_publish(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin);
+/* redis.c: the message on Redis (see redis.c), encoded and decoded. */
+typedef struct redis_msg {
+    uint64_t machine, origin;
+    kiln_str channel, event, id, data;
+} redis_msg;
+#include "core/buf.h"
+void redis_msg_encode(buf *out, uint64_t machine, kiln_str channel, kiln_str event, kiln_str id, kiln_str data,
+                      uint64_t origin);
+bool redis_msg_decode(const char *p, size_t n, redis_msg *out);
+
+/* redis.c: close the connections (worker exit). */
+void redis_bridge_detach(void);
+
+#endif
