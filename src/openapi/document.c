@@ -504,6 +504,10 @@ void openapi_write(buf *out, const kiln_app_def *app, const openapi_info *info)
     bool session = false;
     for (size_t i = 0; i < app->nroutes; i++) {
         const kiln_route_def *r = &app->routes[i];
+        /* Routes Kiln adds to every app (Pusher's REST API and socket,
+         * src/pusher; their file reads "(built in) ...") are Pusher's
+         * documented protocol, off unless PUSHER_* are set: not the app's. */
+        if (r->file && !strncmp(r->file, "(built in)", 10)) continue;
         session |= uses_session(app, r);
         if (has_optional_catch_all(r->pattern)) path_item(&w, app, r, false);
         path_item(&w, app, r, true);
