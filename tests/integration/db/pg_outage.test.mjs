@@ -43,6 +43,9 @@ describe('PostgreSQL outages', () => {
   before(async () => {
     const be = backendFor('postgres', app, pg, 'outage');
     srv = await startServer(app.dir, { workers: 2, env: { ...be.env, KILN_DB_POOL: '4' } });
+    // The port accepts as soon as the master holds it; its workers may
+    // still be forking: wait for both (a few seconds at most).
+    for (let i = 0; i < 100 && processTree(srv.proc.pid).length < 3; i++) await sleep(50);
     workerPids = processTree(srv.proc.pid).slice(1).sort();
     assert.equal(workerPids.length, 2);
   });
