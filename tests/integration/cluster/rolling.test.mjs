@@ -239,7 +239,11 @@ async function sigkillUnderWrites(topo, db, dbName) {
     ['answered after kill', afterKill],
   ]);
   assert.deepEqual(lost, [], 'a write answered 2xx is missing from the database');
-  assert.ok(s.failed <= CLIENTS, `more failures than requests in flight: ${JSON.stringify(s.failures)}`);
+  // In flight on the killed machine at that instant: each client's request
+  // there, and (seen once, ~2 ms after the kill) the next one HAProxy sent
+  // down a kept-alive server connection it had not yet seen die (502).
+  // Bounded per client; and every failure is at the kill (below).
+  assert.ok(s.failed <= 2 * CLIENTS, `more failures than requests in flight: ${JSON.stringify(s.failures)}`);
   for (const f of s.failures) assert.ok(Math.abs(f.at - killedAt) < 1000, `a failure away from the kill: ${JSON.stringify(f)}`);
   assert.ok(afterKill > 0, 'the surviving machine took the load');
   await machines[1].kill('SIGTERM');
