@@ -19,6 +19,12 @@ import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { percentile, prepareApp, request, startOn, stopAll, uniqueEmail } from './helpers.mjs';
+import { sanitizerBuild } from '../lib/extra.mjs';
+
+// The product's bound is 10 ms (gcc builds read 3-4 ms). Under ASan the
+// probe reads 30-40 ms while Argon2 runs (see perf.test.mjs): a looser
+// bound there, which still catches a stalled loop.
+const P99_LIMIT_MS = sanitizerBuild() ? 60 : 10;
 
 const APP = prepareApp('examples/blog', 'blog-auth-throttle');
 const WINDOW_S = 600;
@@ -185,7 +191,7 @@ describe('a login flood (1 worker, KILN_PWHASH_QUEUE=8)', () => {
     assert.ok(count(200) > 0, 'some logins went through');
     assert.ok(count(503) > 0, 'the bounded queue turned some away');
     assert.ok(lat.length >= 50, `enough probes (${lat.length})`);
-    assert.ok(p99 < 10, `/api/hello p99 ${p99.toFixed(2)} ms during the flood`);
+    assert.ok(p99 < P99_LIMIT_MS, `/api/hello p99 ${p99.toFixed(2)} ms during the flood (limit ${P99_LIMIT_MS} ms)`);
     // Afterwards, a login just works.
     assert.equal((await s.api.post('/api/auth/login', { json: acct })).status, 200);
   });
