@@ -116,6 +116,10 @@ static bool pg_ok(db_conn *c)
 {
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK) return false;
     if (c->head) return true;
+    /* It emptied during this loop turn (the same millisecond): what a
+     * poll() would catch could only have arrived in that instant, and a
+     * poll() per borrow is a system call per request under load. */
+    if (c->idle_at && c->idle_at == wait_now_ms()) return true;
     struct pollfd p = { .fd = PQsocket(c->pg), .events = POLLIN };
     if (p.fd < 0 || poll(&p, 1, 0) != 0) {
         c->broken = true;

@@ -33,6 +33,10 @@ struct db_conn {
     bool pipelined;            /* in libpq pipeline mode                    */
     bool reading;              /* a waiting request reads the socket for all */
     int wfd;                   /* dup of the socket for "writable" waits, -1 */
+    bool corked;               /* TCP_CORK on: statements queued, not pushed */
+    bool cork_failed;          /* not TCP (a Unix socket): never cork       */
+    bool flushing;             /* a request pushes this turn's statements   */
+    uint64_t idle_at;          /* loop ms when the FIFO last emptied        */
     pg_op *head, *tail;        /* sent, results not all read: in order      */
     pg_stmt *cache;            /* ncache entries of cache_max               */
     int ncache, cache_max;

@@ -13,6 +13,17 @@
  * A transaction has its connection to itself (db.c), so BEGIN ... COMMIT
  * run on it as ordinary statements and keep their meaning.
  *
+ * Pushing: libpq 15 flushes at every Sync (PQpipelineSync sends), so a
+ * statement would cost a send() of its own, and each send wakes a backend
+ * that answers it alone. Instead the socket is TCP_CORKed while statements
+ * are queued, and pushed once per connection per loop turn: the first
+ * request that queues on an unpushed connection becomes its flusher, lets
+ * the loop finish the turn (every other request served in this turn queues
+ * behind it), then flushes and uncorks (push). Each backend so receives the
+ * turn's statements in one segment and answers them in one run, and a
+ * request's kiln_db_send batch goes out whole. On a Unix socket (no cork)
+ * the same happens with one send per statement.
+ *
  * Reading: requests waiting on a connection take turns reading its socket
  * for everyone (wait_op: one waits in wait_fd, the rest sleep); pump() reads
  * the results into the waiting requests' kiln_rows (in their arenas) and
@@ -45,11 +56,14 @@
  */
 #include "db/pg.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 struct pg_op {
@@ -79,6 +93,20 @@ static bool enter_pipeline(db_conn *c)
     return true;
 }
 
+/* TCP_CORK on: what libpq sends stays in the socket until cork(c, false)
+ * pushes it (or a full segment is ready). Not TCP: never tried again. */
+static void cork(db_conn *c, bool on)
+{
+    if (c->corked == on || c->cork_failed) return;
+    int v = on;
+    if (setsockopt(PQsocket(c->pg), IPPROTO_TCP, TCP_CORK, &v, sizeof v) != 0) {
+        c->cork_failed = on;          /* a Unix socket; off failing: closed */
+        c->corked = false;
+        return;
+    }
+    c->corked = on;
+}
+
 void pg_pipe_leave(db_conn *c)
 {
     KILN_ASSERT(!c->head);
@@ -91,7 +119,10 @@ static void complete_head(db_conn *c)
 {
     pg_op *op = c->head;
     c->head = op->next;
-    if (!c->head) c->tail = NULL;
+    if (!c->head) {
+        c->tail = NULL;
+        c->idle_at = wait_now_ms();
+    }
     op->done = true;
     if (op->detached) { free(op); return; }
     /* Wake its request -- unless it is the one running (the reader): a
@@ -239,6 +270,7 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
         return true;
     }
     if (c->broken || !enter_pipeline(c)) return false;
+    cork(c, true);
     int ok = 1;
     bool resets = resets_statements(sql);
     pg_stmt *s = NULL;
@@ -371,8 +403,9 @@ static void wait_op(db_conn *c, pg_op *last)
     hand_off(c);
 }
 
-/* Push the queued bytes out, then wait until `last` is done. */
-static void flush_and_wait(db_conn *c, kiln_req *req, pg_op *last)
+/* Push the queued bytes out (waiting while the socket is full), then
+ * uncork. */
+static void push(db_conn *c, kiln_req *req)
 {
     for (;;) {
         int f = c->broken ? -1 : PQflush(c->pg);
@@ -390,6 +423,28 @@ static void flush_and_wait(db_conn *c, kiln_req *req, pg_op *last)
             poll(&pf, 1, -1);
             if (pf.revents & POLLIN) pump(c);
         }
+    }
+    if (!c->broken) cork(c, false);
+}
+
+/* Push what is queued, then wait until `last` is done. On a coroutine the
+ * push waits for the end of the loop turn (the design comment's flusher),
+ * unless another request already flushes this connection: it pushes ours
+ * too (it flushes until libpq's buffer is empty). */
+static void flush_and_wait(db_conn *c, kiln_req *req, pg_op *last)
+{
+    if (in_coro(req)) {
+        if (!c->flushing) {
+            conn *me = wait_self();
+            c->flushing = true;
+            wait_wake_at(me, 0);              /* after this turn's events */
+            wait_suspend(WAIT_QUEUE);
+            wait_wake_cancel(me);             /* woken early (a 504): no stray wake-up */
+            push(c, req);
+            c->flushing = false;
+        }
+    } else {
+        push(c, req);
     }
     /* Results already read by libpq (while flushing) trigger no event. */
     drain(c);
@@ -457,6 +512,7 @@ static void run_stmts(db_conn *c, kiln_req *req, arena *a, db_stmt *st, size_t n
         if (!ops[i].done) last = &ops[i];
     }
     if (last) flush_and_wait(c, req, last);
+    else if (c->corked) push(c, req);      /* a DEALLOCATE queued on its own */
     for (size_t i = 0; i < n; i++) {
         settle(c, &ops[i]);
         if (!stale(c, &ops[i])) continue;
