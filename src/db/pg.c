@@ -60,6 +60,13 @@ static int cache_size(void)
     return n;
 }
 
+static int group_size(void)
+{
+    const char *e = getenv("KILN_PG_GROUP");
+    int n = e && *e ? atoi(e) : PG_GROUP_DEFAULT;
+    return n < 1 ? 1 : n > PG_GROUP_MAX ? PG_GROUP_MAX : n;
+}
+
 static db_conn *pg_connect(const char *url, kiln_req *req, char **err)
 {
     PGconn *pg = PQconnectStart(url);
@@ -82,6 +89,7 @@ static db_conn *pg_connect(const char *url, kiln_req *req, char **err)
     c->pg = pg;
     c->wfd = -1;
     c->cache_max = cache_size();
+    c->group_max = group_size();
     if (c->cache_max) c->cache = kiln_xcalloc((size_t)c->cache_max, sizeof *c->cache);
     return c;
 bad:

@@ -16,12 +16,17 @@
  * with a DEALLOCATE). KILN_PG_STATEMENTS overrides (0: none prepared). */
 #define PG_STMT_CACHE_DEFAULT 256
 #define PG_STMT_CACHE_MAX 4096
+/* Plain SELECTs that may share one Sync (pipeline.c); KILN_PG_GROUP
+ * overrides (1: a Sync after every statement). */
+#define PG_GROUP_DEFAULT 32
+#define PG_GROUP_MAX 256
 
 typedef struct pg_stmt {
     char *sql;                 /* malloc'd key: the handler's SQL text      */
     uint32_t hash;
     unsigned name;             /* server-side name "k<name>"                */
     size_t nparams;            /* its '?' placeholders                      */
+    bool plain_select;         /* may share a Sync (pipeline.c)             */
     uint64_t used;             /* clock of the last use (LRU)               */
 } pg_stmt;
 
@@ -36,6 +41,8 @@ struct db_conn {
     bool corked;               /* TCP_CORK on: statements queued, not pushed */
     bool cork_failed;          /* not TCP (a Unix socket): never cork       */
     bool flushing;             /* a request pushes this turn's statements   */
+    int group_len;             /* SELECTs queued since the last Sync        */
+    int group_max;             /* KILN_PG_GROUP: SELECTs per Sync at most   */
     uint64_t idle_at;          /* loop ms when the FIFO last emptied        */
     pg_op *head, *tail;        /* sent, results not all read: in order      */
     pg_stmt *cache;            /* ncache entries of cache_max               */

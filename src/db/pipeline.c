@@ -24,6 +24,19 @@
  * request's kiln_db_send batch goes out whole. On a Unix socket (no cork)
  * the same happens with one send per statement.
  *
+ * Sync groups: a Sync per statement also costs the server a commit and a
+ * flush of its own per statement. Plain SELECTs (plain_select: no INTO,
+ * no data-modifying WITH) therefore share one Sync -- the statements queued
+ * in one loop turn, KILN_PG_GROUP (32) at most: the group is closed by its
+ * push, by any other statement (which keeps a Sync of its own, so writes
+ * stay their own transactions), or when full. A failing statement makes the
+ * server skip the rest of its group (PIPELINE_ABORTED): each request whose
+ * statement was skipped sends it again itself after its wait (run_stmts),
+ * so one request's error still fails nothing of another's. What a grouped
+ * SELECT did that a rollback undoes (a function that writes, NOTIFY) is
+ * undone when a statement before the next Sync fails: such a SELECT belongs
+ * in a transaction, or KILN_PG_GROUP=1 turns grouping off.
+ *
  * Reading: requests waiting on a connection take turns reading its socket
  * for everyone (wait_op: one waits in wait_fd, the rest sleep); pump() reads
  * the results into the waiting requests' kiln_rows (in their arenas) and
@@ -75,8 +88,11 @@ struct pg_op {
     bool detached;             /* nobody reads it (DEALLOCATE): freed when done */
     bool prepares;             /* its first command is the Parse of `name`  */
     bool prepare_failed;
+    bool synced;               /* a Sync follows it (else: done at its end) */
+    bool aborted;              /* skipped for another's error: send again   */
     unsigned name;             /* statement used (0: unnamed, not cached)   */
     int nres;                  /* results read so far                       */
+    int ncmds, ended;          /* its commands (Parse, Execute), and ended  */
     char sqlstate[6];          /* of the first error                        */
     kiln_rows own;             /* detached ops read into this               */
 };
@@ -154,29 +170,43 @@ void pg_pipe_close(db_conn *c)
 }
 
 /* Read what the socket has and hand out every complete result. Never
- * suspends. */
+ * suspends. libpq ends each command's results with a NULL; an operation
+ * with a Sync of its own is complete at the Sync's result, one inside a
+ * group at the end of its last command (unless it is the open group's
+ * last: its Sync, still to be sent, completes it). */
 static void drain(db_conn *c)
 {
-    int nulls = 0;
+    bool after_result = false;
+    int spurious = 0;
     while (c->head && !PQisBusy(c->pg)) {
         PGresult *r = PQgetResult(c->pg);
-        if (!r) {                         /* the end of one command's results */
-            if (++nulls > 1) break;
+        pg_op *op = c->head;
+        if (!r) {
+            if (!after_result) {             /* nothing more to read now */
+                if (++spurious > 1) break;
+                continue;
+            }
+            after_result = false;
+            if (++op->ended >= op->ncmds && !op->synced && !(c->group_len && op == c->tail))
+                complete_head(c);
             continue;
         }
-        nulls = 0;
-        pg_op *op = c->head;
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(r);
             complete_head(c);
             continue;
         }
+        after_result = true;
         op->nres++;
         bool failed = st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && st != PGRES_PIPELINE_ABORTED;
         if (failed && !op->sqlstate[0]) {
             const char *s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
             snprintf(op->sqlstate, sizeof op->sqlstate, "%s", s ? s : "");
+            if (op->prepares && op->nres == 1) op->prepare_failed = true;
+        }
+        if (st == PGRES_PIPELINE_ABORTED && !op->sqlstate[0]) {
+            op->aborted = true;                    /* another's error: not run */
             if (op->prepares && op->nres == 1) op->prepare_failed = true;
         }
         if (!op->detached) pg_take_result(c, op->a, r, op->out);
@@ -208,13 +238,37 @@ static pg_stmt *cache_find(db_conn *c, const char *sql, uint32_t h)
     return NULL;
 }
 
+/* End the open group of SELECTs: its Sync belongs to its last operation. */
+static bool close_group(db_conn *c)
+{
+    if (!c->group_len) return true;
+    c->group_len = 0;
+    if (!PQpipelineSync(c->pg)) return false;
+    c->tail->synced = true;
+    return true;
+}
+
+/* A statement that may share a Sync with others: a SELECT that writes no
+ * table (SELECT ... INTO creates one). Conservative: any "into" in the text
+ * disqualifies it. */
+static bool plain_select(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '(') sql++;
+    if (strncasecmp(sql, "SELECT", 6)) return false;
+    char ch = sql[6];
+    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_') return false;
+    return !strcasestr(sql, "into");
+}
+
 /* Send an operation nobody waits for (its results are read and dropped). */
 static bool send_detached(db_conn *c, const char *sql)
 {
     pg_op *op = kiln_xcalloc(1, sizeof *op);
     op->detached = true;
     op->out = &op->own;
-    if (!PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->pg)) {
+    op->ncmds = 1;
+    op->synced = true;
+    if (!close_group(c) || !PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->pg)) {
         free(op);
         return false;
     }
@@ -272,6 +326,7 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
     if (c->broken || !enter_pipeline(c)) return false;
     cork(c, true);
     int ok = 1;
+    bool plain = false;
     bool resets = resets_statements(sql);
     pg_stmt *s = NULL;
     uint32_t h = 0;
@@ -300,10 +355,14 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
             snprintf(t, ql + tl + 17, "%s\n/*trace_id='%s'*/", q, trace);
             q = t;
         }
-        ok = PQsendQueryParams(c->pg, q, (int)n, NULL, vals, NULL, NULL, 0);
+        plain = !resets && plain_select(sql);
+        ok = (plain || close_group(c)) && PQsendQueryParams(c->pg, q, (int)n, NULL, vals, NULL, NULL, 0);
         if (resets) cache_clear(c);
     } else {
         char name[16];
+        if (s) plain = s->plain_select;
+        else plain = plain_select(sql);
+        if (!plain && !close_group(c)) return false;
         if (!s) {
             if (c->ncache == c->cache_max) {
                 int lru = 0;
@@ -316,9 +375,11 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
             s->sql = kiln_xstrdup(sql);
             s->hash = h;
             s->nparams = n;
+            s->plain_select = plain_select(sql);
             s->name = ++c->next_name;
             snprintf(name, sizeof name, "k%u", s->name);
             op->prepares = true;
+            op->ncmds = 2;
             ok = PQsendPrepare(c->pg, name, q, (int)n, NULL);
         }
         s->used = ++c->clock;
@@ -326,9 +387,16 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
         snprintf(name, sizeof name, "k%u", s->name);
         ok = ok && PQsendQueryPrepared(c->pg, name, (int)n, vals, NULL, NULL, 0);
     }
-    if (!ok || !PQpipelineSync(c->pg)) return false;
+    if (!ok) return false;
+    if (plain && c->group_max > 1) {
+        c->group_len++;                        /* its Sync comes later */
+    } else {
+        if (!PQpipelineSync(c->pg)) return false;
+        op->synced = true;
+    }
     if (c->tail) c->tail->next = op; else c->head = op;
     c->tail = op;
+    if (c->group_len >= c->group_max) return close_group(c);
     return true;
 }
 
@@ -407,6 +475,7 @@ static void wait_op(db_conn *c, pg_op *last)
  * uncork. */
 static void push(db_conn *c, kiln_req *req)
 {
+    if (!c->broken && !close_group(c)) lost(c);
     for (;;) {
         int f = c->broken ? -1 : PQflush(c->pg);
         if (f == 0) break;
@@ -464,6 +533,7 @@ static void op_init(pg_op *op, kiln_req *req, arena *a, kiln_rows *out)
     op->out = out;
     op->a = a;
     op->waiter = in_coro(req) ? wait_self() : NULL;
+    op->ncmds = 1;
 }
 
 /* Failed because the server no longer has the statement as we prepared
@@ -492,42 +562,70 @@ static void settle(db_conn *c, pg_op *op)
     if (op->prepare_failed) cache_drop(c, op->name, false);
 }
 
-static void run_stmts(db_conn *c, kiln_req *req, arena *a, db_stmt *st, size_t n)
+/* Rounds of sending again what another's error made the server skip: each
+ * round runs at least the first of them, so this bound is only reached
+ * when other requests keep failing statements in the same groups. */
+#define PG_RESEND_ROUNDS 8
+
+/* Send statements todo[0..m) of st (fresh results), push, wait for them. */
+static void send_and_wait(db_conn *c, kiln_req *req, arena *a, db_stmt *st, pg_op *ops,
+                          const size_t *todo, size_t m, const char *trace)
 {
-    const char *trace = req ? kiln_trace_id(req) : NULL;
-    pg_op *ops = arena_alloc(a, (n ? n : 1) * sizeof *ops);
     pg_op *last = NULL;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < m; j++) {
+        size_t i = todo[j];
+        memset(st[i].out, 0, sizeof *st[i].out);
         op_init(&ops[i], req, a, st[i].out);
         if (!send_op(c, a, st[i].sql, st[i].p, st[i].n, &ops[i], trace)) {
             lost(c);                       /* fails what is in flight ... */
-            for (size_t j = i; j < n; j++) /* ... and what was not sent   */
-                if (!ops[j].done) {
-                    ops[j].out->status = KILN_DB_UNAVAILABLE;
-                    ops[j].out->error = "lost the PostgreSQL connection";
-                    ops[j].done = true;
+            for (size_t k = j; k < m; k++) /* ... and what was not sent   */
+                if (!ops[todo[k]].done) {
+                    ops[todo[k]].out->status = KILN_DB_UNAVAILABLE;
+                    ops[todo[k]].out->error = "lost the PostgreSQL connection";
+                    ops[todo[k]].done = true;
                 }
             break;
         }
         if (!ops[i].done) last = &ops[i];
     }
     if (last) flush_and_wait(c, req, last);
-    else if (c->corked) push(c, req);      /* a DEALLOCATE queued on its own */
+    else if (c->corked || c->group_len) push(c, req);   /* a DEALLOCATE queued on its own */
+}
+
+/* Send todo[0..m) until none was skipped for another's error; keeps in
+ * todo what still was after the last round, and returns how many. */
+static size_t send_until_run(db_conn *c, kiln_req *req, arena *a, db_stmt *st, pg_op *ops,
+                             size_t *todo, size_t m, const char *trace)
+{
+    for (int round = 0; m && round < PG_RESEND_ROUNDS && !c->broken; round++) {
+        send_and_wait(c, req, a, st, ops, todo, m, trace);
+        size_t k = 0;
+        for (size_t j = 0; j < m; j++) {
+            settle(c, &ops[todo[j]]);
+            if (ops[todo[j]].aborted) todo[k++] = todo[j];
+        }
+        m = k;
+    }
+    for (size_t j = 0; j < m && c->broken; j++) {    /* skipped, then the connection went */
+        st[todo[j]].out->status = KILN_DB_UNAVAILABLE;
+        st[todo[j]].out->error = "lost the PostgreSQL connection";
+    }
+    return m;
+}
+
+static void run_stmts(db_conn *c, kiln_req *req, arena *a, db_stmt *st, size_t n)
+{
+    const char *trace = req ? kiln_trace_id(req) : NULL;
+    pg_op *ops = arena_alloc(a, (n ? n : 1) * sizeof *ops);
+    size_t *todo = arena_alloc(a, (n ? n : 1) * sizeof *todo);
+    for (size_t i = 0; i < n; i++) todo[i] = i;
+    send_until_run(c, req, a, st, ops, todo, n, trace);
     for (size_t i = 0; i < n; i++) {
-        settle(c, &ops[i]);
         if (!stale(c, &ops[i])) continue;
         /* Once more, freshly prepared (one at a time: this is rare). */
         kiln_rows first = *st[i].out;
-        memset(st[i].out, 0, sizeof *st[i].out);
-        op_init(&ops[i], req, a, st[i].out);
-        if (!send_op(c, a, st[i].sql, st[i].p, st[i].n, &ops[i], trace)) {
-            lost(c);
-            st[i].out->status = KILN_DB_UNAVAILABLE;
-            st[i].out->error = "lost the PostgreSQL connection";
-            continue;
-        }
-        if (!ops[i].done) flush_and_wait(c, req, &ops[i]);
-        settle(c, &ops[i]);
+        size_t one = i;
+        send_until_run(c, req, a, st, ops, &one, 1, trace);
         if (!strcmp(ops[i].sqlstate, "25P02")) *st[i].out = first;   /* in an aborted transaction */
     }
 }
