@@ -9,6 +9,9 @@
 //  - kiln_db_send/kiln_db_wait: 20 statements of one request in one batch,
 //    results in order; a failing statement in the middle of a batch fails
 //    alone;
+//  - plain SELECTs that share one Sync: a failing one makes the server skip
+//    the rest of its group, which Kiln sends again (every other batch gets
+//    its own results), and a write next to them is never undone;
 //  - the connection lost with statements in flight (the backend terminated):
 //    every waiting request answers 503 JSON quickly, none hangs; the next
 //    request succeeds on a new connection.
@@ -88,6 +91,51 @@ void GET(kiln_req *req, kiln_res *res)
     kiln_jw_end(w);
     kiln_jw_end(w);
 }
+`,
+  // 20 plain SELECTs in one batch (they share a Sync); ?fail=1 makes the
+  // 11th raise a unique_violation (a conflict: not answered automatically),
+  // so the server skips the rest of its group and Kiln sends them again.
+  'pages/api/selects.c': `#include <kiln.h>
+void GET(kiln_req *req, kiln_res *res)
+{
+    int64_t fail = 0;
+    kiln_query_i64(req, "fail", &fail);
+    kiln_rows *r[20];
+    for (int i = 0; i < 20; i++)
+        r[i] = fail && i == 10 ? kiln_db_send(req, "SELECT kiln_conflict() AS v")
+                               : kiln_db_send(req, "SELECT ?::bigint * 10 AS v", i);
+    bool all = kiln_db_wait(req);
+    kiln_jw *w = kiln_json_begin(res, 200);
+    kiln_jw_object(w);
+    kiln_jw_key(w, "all");
+    kiln_jw_bool(w, all);
+    kiln_jw_key(w, "v");
+    kiln_jw_array(w);
+    for (int i = 0; i < 20; i++) {
+        if (kiln_rows_status(r[i]) == KILN_DB_OK) kiln_jw_int(w, kiln_rows_i64(r[i], 0, "v"));
+        else kiln_jw_string(w, kiln_rows_status(r[i]) == KILN_DB_CONFLICT ? "conflict" : "error");
+    }
+    kiln_jw_end(w);
+    kiln_jw_end(w);
+}
+`,
+  // POST ?n=K: one INSERT (a write keeps a Sync of its own).
+  'pages/api/note.c': `#include <kiln.h>
+void POST(kiln_req *req, kiln_res *res)
+{
+    int64_t n = 0;
+    kiln_query_i64(req, "n", &n);
+    kiln_rows *r = kiln_db_query(req, "INSERT INTO notes (n) VALUES (?)", n);
+    if (kiln_rows_status(r) != KILN_DB_OK) return;
+    kiln_json(res, 201, "{n: %lld}", (long long)n);
+}
+`,
+  'db/migrations/901_grouped.pg.sql': `CREATE TABLE notes (n BIGINT NOT NULL);
+CREATE FUNCTION kiln_conflict() RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE unique_violation USING MESSAGE = 'a conflict raised on purpose';
+END
+$$;
 `,
   'db/migrations/900_shape.sql': `CREATE TABLE shape (id BIGINT PRIMARY KEY, a TEXT NOT NULL);
 INSERT INTO shape (id, a) VALUES (1, 'one'), (2, 'two');
@@ -219,6 +267,36 @@ describe('one connection shared by many requests (KILN_DB_POOL=1)', () => {
     // Concurrent batches share the connection too.
     const rs = await Promise.all(Array.from({ length: 10 }, () => http(srv.port, '/api/batch')));
     for (const x of rs) assert.deepEqual(x.json, { all: true, v: Array.from({ length: 20 }, (_, i) => i * 10) }, x.text);
+  });
+
+  test('plain SELECTs share a Sync: one failing skips none of the others, and no write is undone', async () => {
+    const want = Array.from({ length: 20 }, (_, i) => i * 10);
+    const failed = await http(srv.port, '/api/selects?fail=1');
+    assert.equal(failed.status, 200, failed.text);
+    assert.deepEqual(failed.json, { all: false, v: want.map((v, i) => (i === 10 ? 'conflict' : v)) });
+    // Interleaved on the one connection: batches that fail, batches that do
+    // not, single failing statements (400) and writes. Every batch gets its
+    // own results; every write answered 201 is in the table.
+    const before = Number(pg.psql('SELECT count(*) FROM notes', { db: db.db }));
+    const reqs = [];
+    for (let i = 0; i < 30; i++) {
+      if (i % 3 === 0) reqs.push(http(srv.port, '/api/selects?fail=1'));
+      else if (i % 3 === 1) reqs.push(http(srv.port, '/api/selects'));
+      else reqs.push(http(srv.port, '/api/calc?n=1&bad=1'));
+      reqs.push(http(srv.port, `/api/note?n=${i}`, { method: 'POST' }));
+    }
+    const rs = await Promise.all(reqs);
+    let written = 0;
+    rs.forEach((r, j) => {
+      const i = j >> 1;
+      if (j % 2) {
+        assert.equal(r.status, 201, `write ${i}: ${r.text}`);
+        written++;
+      } else if (i % 3 === 0) assert.deepEqual(r.json, failed.json, `failing batch ${i}`);
+      else if (i % 3 === 1) assert.deepEqual(r.json, { all: true, v: want }, `batch ${i}: ${r.text}`);
+      else assert.equal(r.status, 400, `division by zero ${i}: ${r.text}`);
+    });
+    assert.equal(Number(pg.psql('SELECT count(*) FROM notes', { db: db.db })) - before, written);
   });
 
   test('the connection lost with statements in flight: every waiting request gets 503, none hangs', async () => {
