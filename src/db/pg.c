@@ -208,12 +208,26 @@ bool pg_dollar_sql(arena *a, const char *sql, size_t n, const char **q, kiln_row
     return false;
 }
 
+/* An integer parameter as decimal text (snprintf's cost showed in the
+ * profile of GET by id). */
+static const char *int_text(arena *a, int64_t v)
+{
+    char tmp[24], *e = tmp + sizeof tmp, *d = e;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    *--d = '\0';
+    do *--d = (char)('0' + u % 10); while (u /= 10);
+    if (v < 0) *--d = '-';
+    char *out = arena_alloc(a, (size_t)(e - d));
+    memcpy(out, d, (size_t)(e - d));
+    return out;
+}
+
 bool pg_text_values(arena *a, const kiln_param *p, size_t n, const char ***vals_out, kiln_rows *out)
 {
     const char **vals = arena_alloc(a, (n ? n : 1) * sizeof *vals);
     for (size_t i = 0; i < n; i++) {
         switch (p[i].type) {
-        case 1: { char *b = arena_alloc(a, 24); snprintf(b, 24, "%lld", (long long)p[i].i); vals[i] = b; break; }
+        case 1: vals[i] = int_text(a, p[i].i); break;
         case 2: { char *b = arena_alloc(a, 32); snprintf(b, 32, "%.17g", p[i].d); vals[i] = b; break; }
         case 3:
             if (memchr(p[i].s, '\0', p[i].n)) {

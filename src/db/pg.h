@@ -25,6 +25,7 @@ typedef struct pg_stmt {
     char *sql;                 /* malloc'd key: the handler's SQL text      */
     uint32_t hash;
     unsigned name;             /* server-side name "k<name>"                */
+    char label[12];            /* that name as text                         */
     size_t nparams;            /* its '?' placeholders                      */
     bool plain_select;         /* may share a Sync (pipeline.c)             */
     uint64_t used;             /* clock of the last use (LRU)               */

@@ -359,7 +359,6 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
         ok = (plain || close_group(c)) && PQsendQueryParams(c->pg, q, (int)n, NULL, vals, NULL, NULL, 0);
         if (resets) cache_clear(c);
     } else {
-        char name[16];
         if (s) plain = s->plain_select;
         else plain = plain_select(sql);
         if (!plain && !close_group(c)) return false;
@@ -377,15 +376,14 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
             s->nparams = n;
             s->plain_select = plain_select(sql);
             s->name = ++c->next_name;
-            snprintf(name, sizeof name, "k%u", s->name);
+            snprintf(s->label, sizeof s->label, "k%u", s->name);
             op->prepares = true;
             op->ncmds = 2;
-            ok = PQsendPrepare(c->pg, name, q, (int)n, NULL);
+            ok = PQsendPrepare(c->pg, s->label, q, (int)n, NULL);
         }
         s->used = ++c->clock;
         op->name = s->name;
-        snprintf(name, sizeof name, "k%u", s->name);
-        ok = ok && PQsendQueryPrepared(c->pg, name, (int)n, vals, NULL, NULL, 0);
+        ok = ok && PQsendQueryPrepared(c->pg, s->label, (int)n, vals, NULL, NULL, 0);
     }
     if (!ok) return false;
     if (plain && c->group_max > 1) {
