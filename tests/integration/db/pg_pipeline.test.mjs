@@ -65,15 +65,21 @@ void GET(kiln_req *req, kiln_res *res)
 }
 `,
   // 20 statements in one batch; ?dup=1 puts a UNIQUE conflict in the middle.
+  // ?fail=1 instead makes the 11th of these plain SELECTs (which share a
+  // Sync) raise a unique_violation (a conflict: not answered automatically),
+  // so the server skips the rest of its group and Kiln sends them again.
   'pages/api/batch.c': `#include <kiln.h>
 void GET(kiln_req *req, kiln_res *res)
 {
-    int64_t dup = 0;
+    int64_t dup = 0, fail = 0;
     kiln_query_i64(req, "dup", &dup);
+    kiln_query_i64(req, "fail", &fail);
     kiln_rows *r[20];
     for (int i = 0; i < 20; i++) {
         if (dup && i == 10)
             r[i] = kiln_db_send(req, "INSERT INTO users (email) VALUES (?) RETURNING id AS v", "dup@batch");
+        else if (fail && i == 10)
+            r[i] = kiln_db_send(req, "SELECT kiln_conflict() AS v");
         else
             r[i] = kiln_db_send(req, "SELECT ?::bigint * 10 AS v", i);
     }
@@ -92,46 +98,7 @@ void GET(kiln_req *req, kiln_res *res)
     kiln_jw_end(w);
 }
 `,
-  // 20 plain SELECTs in one batch (they share a Sync); ?fail=1 makes the
-  // 11th raise a unique_violation (a conflict: not answered automatically),
-  // so the server skips the rest of its group and Kiln sends them again.
-  'pages/api/selects.c': `#include <kiln.h>
-void GET(kiln_req *req, kiln_res *res)
-{
-    int64_t fail = 0;
-    kiln_query_i64(req, "fail", &fail);
-    kiln_rows *r[20];
-    for (int i = 0; i < 20; i++)
-        r[i] = fail && i == 10 ? kiln_db_send(req, "SELECT kiln_conflict() AS v")
-                               : kiln_db_send(req, "SELECT ?::bigint * 10 AS v", i);
-    bool all = kiln_db_wait(req);
-    kiln_jw *w = kiln_json_begin(res, 200);
-    kiln_jw_object(w);
-    kiln_jw_key(w, "all");
-    kiln_jw_bool(w, all);
-    kiln_jw_key(w, "v");
-    kiln_jw_array(w);
-    for (int i = 0; i < 20; i++) {
-        if (kiln_rows_status(r[i]) == KILN_DB_OK) kiln_jw_int(w, kiln_rows_i64(r[i], 0, "v"));
-        else kiln_jw_string(w, kiln_rows_status(r[i]) == KILN_DB_CONFLICT ? "conflict" : "error");
-    }
-    kiln_jw_end(w);
-    kiln_jw_end(w);
-}
-`,
-  // POST ?n=K: one INSERT (a write keeps a Sync of its own).
-  'pages/api/note.c': `#include <kiln.h>
-void POST(kiln_req *req, kiln_res *res)
-{
-    int64_t n = 0;
-    kiln_query_i64(req, "n", &n);
-    kiln_rows *r = kiln_db_query(req, "INSERT INTO notes (n) VALUES (?)", n);
-    if (kiln_rows_status(r) != KILN_DB_OK) return;
-    kiln_json(res, 201, "{n: %lld}", (long long)n);
-}
-`,
-  'db/migrations/901_grouped.pg.sql': `CREATE TABLE notes (n BIGINT NOT NULL);
-CREATE FUNCTION kiln_conflict() RETURNS bigint LANGUAGE plpgsql AS $$
+  'db/migrations/901_conflict.pg.sql': `CREATE FUNCTION kiln_conflict() RETURNS bigint LANGUAGE plpgsql AS $$
 BEGIN
     RAISE unique_violation USING MESSAGE = 'a conflict raised on purpose';
 END
@@ -271,19 +238,20 @@ describe('one connection shared by many requests (KILN_DB_POOL=1)', () => {
 
   test('plain SELECTs share a Sync: one failing skips none of the others, and no write is undone', async () => {
     const want = Array.from({ length: 20 }, (_, i) => i * 10);
-    const failed = await http(srv.port, '/api/selects?fail=1');
+    const failed = await http(srv.port, '/api/batch?fail=1');
     assert.equal(failed.status, 200, failed.text);
     assert.deepEqual(failed.json, { all: false, v: want.map((v, i) => (i === 10 ? 'conflict' : v)) });
     // Interleaved on the one connection: batches that fail, batches that do
     // not, single failing statements (400) and writes. Every batch gets its
     // own results; every write answered 201 is in the table.
-    const before = Number(pg.psql('SELECT count(*) FROM notes', { db: db.db }));
+    const count = () => Number(pg.psql("SELECT count(*) FROM users WHERE email LIKE 'grouped-%'", { db: db.db }));
+    const before = count();
     const reqs = [];
     for (let i = 0; i < 30; i++) {
-      if (i % 3 === 0) reqs.push(http(srv.port, '/api/selects?fail=1'));
-      else if (i % 3 === 1) reqs.push(http(srv.port, '/api/selects'));
+      if (i % 3 === 0) reqs.push(http(srv.port, '/api/batch?fail=1'));
+      else if (i % 3 === 1) reqs.push(http(srv.port, '/api/batch'));
       else reqs.push(http(srv.port, '/api/calc?n=1&bad=1'));
-      reqs.push(http(srv.port, `/api/note?n=${i}`, { method: 'POST' }));
+      reqs.push(http(srv.port, '/api/users', { method: 'POST', json: { email: `grouped-${i}@example.com` } }));
     }
     const rs = await Promise.all(reqs);
     let written = 0;
@@ -296,7 +264,7 @@ describe('one connection shared by many requests (KILN_DB_POOL=1)', () => {
       else if (i % 3 === 1) assert.deepEqual(r.json, { all: true, v: want }, `batch ${i}: ${r.text}`);
       else assert.equal(r.status, 400, `division by zero ${i}: ${r.text}`);
     });
-    assert.equal(Number(pg.psql('SELECT count(*) FROM notes', { db: db.db })) - before, written);
+    assert.equal(count() - before, written);
   });
 
   test('the connection lost with statements in flight: every waiting request gets 503, none hangs', async () => {
