@@ -12,7 +12,9 @@
 #      GET /api/hello, GET /api/posts/:id, GET /api/queries?queries=20 (the
 #      20 queries sent together) and ...&seq=1 (one at a time),
 #      POST /api/posts, PUT /api/posts/:id (random ids).
-# Prints each figure with its ratio to Kiln's /api/hello and to pgbench -S.
+# Prints each figure with its ratio to Kiln's /api/hello and to pgbench -S,
+# the CPU time per request in Kiln's worker and in PostgreSQL's backends
+# (steadier than requests/s on a shared machine), and the load average.
 #
 # BENCH_SWEEP=1 also loads GET by id and the 20-query route for a grid of
 # KILN_DB_POOL x KILN_DB_PIPELINE (5 s each): how the defaults were chosen.
@@ -23,6 +25,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 unset MAKEFLAGS MFLAGS MAKELEVEL
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 duration=${BENCH_DURATION:-10s}
 secs=${duration%s}
 conns=${BENCH_CONNS:-64}
@@ -135,10 +138,34 @@ lua() { # NAME: a wrk script
 lua post >"$tmp/post.lua"
 lua put >"$tmp/put.lua"
 
+# CPU time per request, which a busy machine disturbs far less than
+# requests/s: clock ticks of Kiln's worker and of the database's backends
+# (those of database kiln; a backend opened during the run counts from 0).
+declare -A kus pgus
+ticks_of() { # PIDS...: "pid ticks" lines (user + system)
+    local p
+    for p in "$@"; do [[ -r /proc/$p/stat ]] && awk -v p="$p" '{ print p, $14 + $15 }' "/proc/$p/stat"; done
+}
+pg_backends() { pgrep -f "postgres: kiln kiln 127" || true; }
+ticks_since() { # BEFORE-FILE PIDS...: ticks used since the snapshot
+    ticks_of "${@:2}" | awk -v f="$1" 'BEGIN { while ((getline l < f) > 0) { split(l, a, " "); t0[a[1]] = a[2] } }
+        { s += $2 - ($1 in t0 ? t0[$1] : 0) } END { print s + 0 }'
+}
+
 run_wrk() { # NAME URL [wrk args]
-    local name=$1 url=$2 out=$tmp/wrk-$1.txt d=${WRK_DURATION:-$duration}
+    local name=$1 url=$2 out=$tmp/wrk-$1.txt d=${WRK_DURATION:-$duration} workers n kt pt
     shift 2
+    mapfile -t workers < <(pgrep -P "$kpid")
+    ticks_of "${workers[@]}" >"$tmp/k0"
+    # shellcheck disable=SC2046 # one pid per word
+    ticks_of $(pg_backends) >"$tmp/p0"
     "${load_pin[@]}" wrk -t1 -c"$conns" -d"$d" --latency "$@" "$url" >"$out" 2>&1
+    kt=$(ticks_since "$tmp/k0" "${workers[@]}")
+    # shellcheck disable=SC2046
+    pt=$(ticks_since "$tmp/p0" $(pg_backends))
+    n=$(awk '/ requests in / {print $1}' "$out")
+    kus[$name]=$(awk -v t="$kt" -v n="${n:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "?" }')
+    pgus[$name]=$(awk -v t="$pt" -v n="${n:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "?" }')
     [[ ${BENCH_VERBOSE:-} == 1 ]] && cat "$out"
     rps[$name]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
     p99[$name]=$(awk '$1 == "99%" {print $2}' "$out")
@@ -189,13 +216,17 @@ S=${rps[pgbench-S]}
 H=${rps[hello]}
 echo
 echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}'), $(nproc) CPUs, $(uname -m), $(date -u +%Y-%m-%d); $pin_note"
-printf '%-34s %12s %12s %10s %10s %10s\n' case 'requests/s' 'queries/s' 'p99' 'x hello' 'x pgbench'
-printf '%-34s %12.0f %12.0f %10s %10s %10s\n' "pgbench -S -M prepared -c $conns" "$S" "$S" - - 1.00
-printf '%-34s %12.0f %12.0f %10s %10s %10s\n' "pgbench pipelined 8 x -c 4" "${rps[pgbench-pipe]}" "$pipe_qps" - - "$(ratio "$pipe_qps" "$S")"
+echo "load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine)"
+printf '%-34s %12s %12s %10s %10s %10s %10s %10s\n' case 'requests/s' 'queries/s' 'p99' 'x hello' 'x pgbench' \
+    'kiln us' 'pg us'
+printf '%-34s %12.0f %12.0f %10s %10s %10s %10s %10s\n' "pgbench -S -M prepared -c $conns" "$S" "$S" - - 1.00 - -
+printf '%-34s %12.0f %12.0f %10s %10s %10s %10s %10s\n' "pgbench pipelined 8 x -c 4" "${rps[pgbench-pipe]}" "$pipe_qps" - - \
+    "$(ratio "$pipe_qps" "$S")" - -
 row() { # NAME LABEL QUERIES-PER-REQUEST
     local r=${rps[$1]:-0} q
     q=$(awk -v r="$r" -v n="$3" 'BEGIN { printf "%.0f", r * n }')
-    printf '%-34s %12.0f %12.0f %10s %10s %10s\n' "$2" "$r" "$q" "${p99[$1]:-?}" "$(ratio "$r" "$H")" "$(ratio "$q" "$S")"
+    printf '%-34s %12.0f %12.0f %10s %10s %10s %10s %10s\n' "$2" "$r" "$q" "${p99[$1]:-?}" "$(ratio "$r" "$H")" \
+        "$(ratio "$q" "$S")" "${kus[$1]:-?}" "${pgus[$1]:-?}"
 }
 row hello "kiln GET /api/hello" 0
 row get "kiln GET /api/posts/:id" 1
@@ -204,5 +235,6 @@ row q20seq "kiln 20 queries, one at a time" 20
 row post "kiln POST /api/posts" 1
 row put "kiln PUT /api/posts/:id" 1
 echo "20 queries together / one at a time: $(ratio "${rps[q20]}" "${rps[q20seq]}")x"
-echo "(x pgbench compares queries/s with pgbench -S transactions/s; one query each)"
+echo "(x pgbench compares queries/s with pgbench -S transactions/s; one query each;"
+echo " kiln us / pg us: CPU microseconds per request in Kiln's worker / in PostgreSQL's backends)"
 exit 0
