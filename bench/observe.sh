@@ -5,8 +5,10 @@
 #  1. /api/hello with metrics off and on (KILN_METRICS=1), same run: two
 #     servers of one worker each pinned to CPU 0, wrk on CPU 1, each round
 #     off and on back to back in alternating order, so that drift in the
-#     machine's load hits both alike. The figure: the median of the rounds'
-#     on/off ratios and their spread. The goal: "on" within 3% of "off".
+#     machine's load hits both alike. The figures: the median of the rounds'
+#     on/off ratios and their spread, in req/s and in the worker's CPU time
+#     per request (which other work on the machine disturbs far less). The
+#     goal: "on" within 3% of "off".
 #  2. The trace comment Kiln appends to PostgreSQL statements, measured on
 #     the server's side with pgbench: `SELECT 1` against the same statement
 #     with a /*trace_id='...'*/ line, one client, same cluster.
@@ -52,11 +54,19 @@ start_srv() { # MODE: starts the blog with KILN_METRICS=MODE, sets port_MODE
     pids+=("$pid")
     for _ in $(seq 100); do curl -s "127.0.0.1:$port/api/hello" >/dev/null && break; sleep 0.05; done
     printf -v "port_$1" '%s' "$port"
+    printf -v "worker_$1" '%s' "$(pgrep -P "$pid" | head -n 1)"
 }
-rps() { # MODE: loads that server's /api/hello, prints req/s
-    local port_var=port_$1
-    "${load_pin[@]}" wrk -t1 -c"$conns" -d"$duration" "http://127.0.0.1:${!port_var}/api/hello" 2>&1 |
-        awk '/Requests\/sec/ { print $2 }'
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# rps MODE: loads that server's /api/hello; prints "req/s CPU-us-per-request"
+# (the worker's user + system time over the requests served: what a busy
+# machine disturbs far less than req/s).
+rps() {
+    local port_var=port_$1 worker_var=worker_$1 t0 t1
+    t0=$(ticks "${!worker_var}")
+    "${load_pin[@]}" wrk -t1 -c"$conns" -d"$duration" "http://127.0.0.1:${!port_var}/api/hello" >"$tmp/wrk.txt" 2>&1
+    t1=$(ticks "${!worker_var}")
+    awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '/Requests\/sec/ { r = $2 } / requests in / { n = $1 }
+        END { printf "%s %.2f\n", r, (n > 0 ? t * 1e6 / hz / n : 0) }' "$tmp/wrk.txt"
 }
 start_srv 0
 start_srv 1
@@ -75,17 +85,21 @@ for round in $(seq "${BENCH_ROUNDS:-7}"); do
         on+=("$(rps 1)")
         off+=("$(rps 0)")
     fi
-    echo "round $round: metrics off ${off[-1]} req/s, on ${on[-1]} req/s"
+    echo "round $round: metrics off ${off[-1]% *} req/s (${off[-1]#* } us CPU/request), on ${on[-1]% *} req/s (${on[-1]#* } us)"
 done
 python3 - "${off[@]}" "${on[@]}" <<'EOF'
 import statistics, sys
-v = [float(x or 0) for x in sys.argv[1:]]
-off, on = v[:len(v)//2], v[len(v)//2:]
-ratios = sorted(b / a for a, b in zip(off, on) if a > 0)
-mo, mn = statistics.median(off), statistics.median(on)
-print(f"/api/hello: metrics off {mo:.0f} req/s, on {mn:.0f} req/s (medians); on/off per round: "
-      f"median {statistics.median(ratios):.3f}, spread {ratios[0]:.3f}-{ratios[-1]:.3f} over {len(ratios)} rounds "
-      f"(goal: median >= 0.97)")
+v = [float(x or 0) for x in " ".join(sys.argv[1:]).split()]
+pairs = list(zip(v[0::2], v[1::2]))            # (req/s, us per request)
+off, on = pairs[:len(pairs)//2], pairs[len(pairs)//2:]
+rate = sorted(b[0] / a[0] for a, b in zip(off, on) if a[0] > 0)
+cpu = sorted(a[1] / b[1] for a, b in zip(off, on) if b[1] > 0)
+med = statistics.median
+print(f"/api/hello: metrics off {med(x[0] for x in off):.0f} req/s, on {med(x[0] for x in on):.0f} req/s (medians); "
+      f"on/off per round: median {med(rate):.3f}, spread {rate[0]:.3f}-{rate[-1]:.3f} over {len(rate)} rounds")
+print(f"CPU per request: off {med(x[1] for x in off):.2f} us, on {med(x[1] for x in on):.2f} us (medians); "
+      f"throughput this allows, on/off per round: median {med(cpu):.3f}, spread {cpu[0]:.3f}-{cpu[-1]:.3f} "
+      f"(goal: >= 0.97)")
 EOF
 
 pg_bin=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
