@@ -29,13 +29,15 @@
  * no data-modifying WITH) therefore share one Sync -- the statements queued
  * in one loop turn, KILN_PG_GROUP (32) at most: the group is closed by its
  * push, by any other statement (which keeps a Sync of its own, so writes
- * stay their own transactions), or when full. A failing statement makes the
- * server skip the rest of its group (PIPELINE_ABORTED): each request whose
- * statement was skipped sends it again itself after its wait (run_stmts),
- * so one request's error still fails nothing of another's. What a grouped
- * SELECT did that a rollback undoes (a function that writes, NOTIFY) is
- * undone when a statement before the next Sync fails: such a SELECT belongs
- * in a transaction, or KILN_PG_GROUP=1 turns grouping off.
+ * stay their own transactions), or when full. The statements of a group are
+ * one implicit transaction: a failing statement makes the server skip the
+ * rest of the group (PIPELINE_ABORTED) and roll back what ran before it.
+ * So a grouped statement is complete only at its group's Sync, never
+ * earlier, and when one of the group failed by itself, every other one --
+ * skipped, or run and rolled back (a SELECT may call a function that
+ * writes) -- is marked to be sent again by its own request after its wait
+ * (run_stmts). One request's error thus fails nothing of another's and
+ * undoes nothing that was answered.
  *
  * Reading: requests waiting on a connection take turns reading its socket
  * for everyone (wait_op: one waits in wait_fd, the rest sleep); pump() reads
@@ -169,32 +171,60 @@ void pg_pipe_close(db_conn *c)
     if (c->head) lost(c);
 }
 
+/* The operation whose results come next: the first in flight that has
+ * not read all its commands' results (a grouped one that has stays in the
+ * FIFO until its group's Sync). */
+static pg_op *receiving(db_conn *c)
+{
+    pg_op *op = c->head;
+    while (op && op->ended >= op->ncmds && !op->synced && op->next) op = op->next;
+    return op;
+}
+
+/* A Sync's result: complete every operation up to the one it belongs to
+ * (a group, or one statement). When a member of a group failed by itself,
+ * the group's transaction was rolled back: every other member must run
+ * again (aborted), whether it was skipped or ran. */
+static void complete_sync(db_conn *c)
+{
+    bool failed = false;
+    for (pg_op *op = c->head; op; op = op->next) {
+        if (op->sqlstate[0] && !op->aborted) failed = true;
+        if (op->synced) break;
+    }
+    while (c->head) {
+        pg_op *op = c->head;
+        bool last = op->synced;
+        if (failed && !op->sqlstate[0]) op->aborted = true;
+        complete_head(c);
+        if (last) break;
+    }
+}
+
 /* Read what the socket has and hand out every complete result. Never
- * suspends. libpq ends each command's results with a NULL; an operation
- * with a Sync of its own is complete at the Sync's result, one inside a
- * group at the end of its last command (unless it is the open group's
- * last: its Sync, still to be sent, completes it). */
+ * suspends. libpq ends each command's results with a NULL; an operation is
+ * complete at the result of the Sync that follows it (its own, or its
+ * group's). */
 static void drain(db_conn *c)
 {
     bool after_result = false;
     int spurious = 0;
     while (c->head && !PQisBusy(c->pg)) {
         PGresult *r = PQgetResult(c->pg);
-        pg_op *op = c->head;
+        pg_op *op = receiving(c);
         if (!r) {
             if (!after_result) {             /* nothing more to read now */
                 if (++spurious > 1) break;
                 continue;
             }
             after_result = false;
-            if (++op->ended >= op->ncmds && !op->synced && !(c->group_len && op == c->tail))
-                complete_head(c);
+            op->ended++;
             continue;
         }
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_PIPELINE_SYNC) {
             PQclear(r);
-            complete_head(c);
+            complete_sync(c);
             continue;
         }
         after_result = true;

@@ -104,6 +104,26 @@ BEGIN
 END
 $$;
 `,
+  // A SELECT that writes (through a function), queued in the same loop turn
+  // as a SELECT that fails: both share a Sync, so the server rolls the write
+  // back with the failure; Kiln must run it again, so each answered note is
+  // in the table exactly once.
+  'pages/api/noted.c': `#include <kiln.h>
+void GET(kiln_req *req, kiln_res *res)
+{
+    const char *tag = kiln_query(req, "tag");
+    kiln_rows *note = kiln_db_send(req, "SELECT kiln_note(?) AS v", tag ? tag : "");
+    kiln_rows *bad = kiln_db_send(req, "SELECT kiln_conflict() AS v");
+    kiln_db_wait(req);
+    kiln_json(res, 200, "{note: %lld, bad: %s}", (long long)kiln_rows_i64(note, 0, "v"),
+              kiln_rows_status(bad) == KILN_DB_CONFLICT ? "conflict" : "other");
+}
+`,
+  'db/migrations/902_notes.pg.sql': `CREATE TABLE notes (id BIGSERIAL PRIMARY KEY, tag TEXT NOT NULL);
+CREATE FUNCTION kiln_note(t TEXT) RETURNS bigint LANGUAGE sql AS $$
+    INSERT INTO notes (tag) VALUES (t) RETURNING id
+$$;
+`,
   'db/migrations/900_shape.sql': `CREATE TABLE shape (id BIGINT PRIMARY KEY, a TEXT NOT NULL);
 INSERT INTO shape (id, a) VALUES (1, 'one'), (2, 'two');
 `,
@@ -265,6 +285,22 @@ describe('one connection shared by many requests (KILN_DB_POOL=1)', () => {
       else assert.equal(r.status, 400, `division by zero ${i}: ${r.text}`);
     });
     assert.equal(count() - before, written);
+  });
+
+  test('a SELECT that writes, grouped with a failing SELECT: its write is run again, not lost, and not doubled', async () => {
+    const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => http(srv.port, `/api/noted?tag=n-${i}`)));
+    rs.forEach((r, i) => {
+      assert.equal(r.status, 200, `note ${i}: ${r.text}`);
+      assert.equal(r.json.bad, 'conflict', `note ${i}: ${r.text}`);
+      assert.ok(r.json.note > 0, `note ${i}: ${r.text}`);
+    });
+    const rows = pg.psql("SELECT tag || ':' || count(*) FROM notes WHERE tag LIKE 'n-%' GROUP BY tag ORDER BY tag", { db: db.db });
+    const counts = Object.fromEntries(rows.split('\n').filter(Boolean).map((l) => l.split(':')));
+    for (let i = 0; i < 20; i++) assert.equal(counts[`n-${i}`], '1', `note n-${i} is in the table ${counts[`n-${i}`] ?? 0} times`);
+    // Each answer names the row that stayed.
+    const ids = pg.psql("SELECT string_agg(id::text, ',' ORDER BY tag) FROM notes WHERE tag LIKE 'n-%'", { db: db.db });
+    assert.equal(new Set(ids.trim().split(',')).size, 20);
+    for (const r of rs) assert.ok(ids.trim().split(',').includes(String(r.json.note)), `answered note ${r.json.note} is not in the table`);
   });
 
   test('the connection lost with statements in flight: every waiting request gets 503, none hangs', async () => {
