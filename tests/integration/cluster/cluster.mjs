@@ -95,7 +95,8 @@ export async function startHaproxy(lb, machines, running) {
 // A steady, bounded load on target {host, port}: `clients` keep-alive
 // clients, one request at a time each (at most one per paceMs each), until
 // stop(), `max` requests or `maxMs`. makeReq(i) -> {method, path, body}.
-// onResult({i, req, status, text, t0, at}) sees every result as it comes.
+// onResult({i, req, status, text, t0, at, ms}) sees every result as it comes
+// (t0, at: Date.now() at send and answer; ms: the duration, sub-millisecond).
 export function load(target, makeReq, { clients = 4, max = 50_000, maxMs = 300_000, paceMs = 0, timeoutMs = 10_000, onResult } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const stats = { sent: 0, answered: 0, failed: 0, failures: [], ok: [] };
@@ -123,9 +124,11 @@ export function load(target, makeReq, { clients = 4, max = 50_000, maxMs = 300_0
       const i = stats.sent++;
       const req = makeReq(i);
       const t0 = Date.now();
+      const p0 = performance.now();
       const r = await one(req);
+      const ms = performance.now() - p0;
       const at = Date.now();
-      onResult?.({ i, req, status: r.status, text: r.text, t0, at });
+      onResult?.({ i, req, status: r.status, text: r.text, t0, at, ms });
       if (r.status >= 200 && r.status < 300) {
         stats.answered++;
         stats.ok.push({ i, req, text: r.text, at });
