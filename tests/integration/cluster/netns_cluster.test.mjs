@@ -50,10 +50,12 @@ const PACE_MS = 20; // per client: a steady ~200 requests/s through HAProxy, not
 // not. What is asserted has headroom: this box has 2 cores shared by the
 // whole cluster (3 Kiln, HAProxy, PostgreSQL, Redis, the node clients) and
 // by other jobs; a lone idle Kiln probed the same way read p99 10.9 ms at
-// load average 6.8. A machine stalled by the cluster (a blocking Redis
-// reconnect, a PostgreSQL wait on the loop) reads hundreds of ms.
+// load average 6.8, and the whole run read 10-27 ms at load 7-20. So the
+// bound catches a machine stalled by the cluster (a blocking Redis
+// reconnect, a PostgreSQL wait on the event loop: hundreds of ms), not the
+// aim: twice P99_LIMIT_MS on sanitizer builds.
 const P99_AIM_MS = 5;
-const P99_MS = sanitizerBuild() ? P99_LIMIT_MS : 25;
+const P99_MS = sanitizerBuild() ? 2 * P99_LIMIT_MS : 50;
 const PUSHER = { PUSHER_APP_ID: '11', PUSHER_KEY: 'cluster-key', PUSHER_SECRET: 'cluster-secret' };
 const KILNS = ['kiln1', 'kiln2', 'kiln3'];
 const run = `c${process.pid}`;
@@ -249,6 +251,10 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
     await sleep(500);
     phase.end = Date.now();
 
+    // For the capacity model (docs/deploy.md): PostgreSQL connections held
+    // per machine under this load, one worker each (KILN_DB_POOL default).
+    const pgConns = pg.psql("SELECT host(client_addr) || ' ' || count(*) FROM pg_stat_activity WHERE datname = 'kiln' AND client_addr IS NOT NULL AND client_addr <> '${net.hostAddr}' GROUP BY client_addr ORDER BY client_addr");
+
     // Stop the load, then account.
     await loadgen.kill('SIGTERM');
     for (const p of probes) await p.kill('SIGTERM');
@@ -274,6 +280,8 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
       all.filter((r) => !(r.s >= 200 && r.s < 300)).length, lostAll.length, all99.map((x) => x.toFixed(2)).join(' / '), `aim ${P99_AIM_MS} ms ${all99.every((x) => x < P99_AIM_MS) ? 'met' : 'NOT met'}, bound ${P99_MS} ms; ${probeResults.map((p) => p.length).join('/')} probes`]]) {
       console.log('#   ' + r.map((c, i) => String(c).padEnd(w[i] ?? 0)).join(' '));
     }
+
+    console.log(`# PostgreSQL connections per machine (address count), 1 worker each: ${pgConns.split('\n').join(', ')}`);
 
     // The checks.
     assert.deepEqual(lostAll, [], 'a write answered 2xx is missing from PostgreSQL');
