@@ -9,7 +9,7 @@
 //
 // Prints one JSON line per answered or failed request:
 //   {"i":..,"m":"POST","s":201,"t0":..,"at":..,"ms":1.23,"title":"RUN-i"}
-// (s 0: no answer; t0/at: Date.now() at send and at the end) and stops on
+// (e: the error or the body's start, on a failure; s 0: no answer; t0/at: Date.now() at send and at the end) and stops on
 // SIGTERM after the requests in flight end, or after MAX_MS.
 // What it owns: its own sockets. What it must never do: run unbounded (the
 // load is bounded in count and time) or talk to anything but HOST:PORT.
@@ -29,7 +29,7 @@ const l = load({ host, port: Number(port) }, makeReq, {
   timeoutMs: 3000,
   onResult: (r) =>
     process.stdout.write(
-      JSON.stringify({ i: r.i, m: r.req.method, s: r.status, t0: r.t0, at: r.at, ms: Math.round(r.ms * 1000) / 1000, title: r.req.body?.title }) + '\n',
+      JSON.stringify({ i: r.i, m: r.req.method, s: r.status, t0: r.t0, at: r.at, ms: Math.round(r.ms * 1000) / 1000, title: r.req.body?.title, e: r.status >= 200 && r.status < 300 ? undefined : r.text.slice(0, 80) }) + '\n',
     ),
 });
 process.once('SIGTERM', async () => {

@@ -196,13 +196,17 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
     for (const o of open.splice(0)) o.close();
 
     // 2. Rolling restart of the three machines.
-    begin('rolling restart');
+    const rolling = begin('rolling restart');
+    rolling.log = [];
     for (let i = 0; i < M.length; i++) {
+      rolling.log.push(`${M[i].name} SIGTERM at ${Date.now()}`);
       process.kill(machines[i].pid, 'SIGTERM');
       const { code } = await machines[i].exited;
+      rolling.log.push(`${M[i].name} exited at ${Date.now()}`);
       assert.equal(code, 0, `${M[i].name} exit ${code}:\n${machines[i].text()}`);
       assert.doesNotMatch(machines[i].text(), SANITIZER_RE);
       machines[i] = await startKiln(M[i], app.dir, env, running);
+      rolling.log.push(`${M[i].name} ready at ${Date.now()}`);
       await sleep(1000); // HAProxy sees it up (rise 2 x 250 ms)
     }
     await sessionEverywhere(); // the session outlived every machine
@@ -253,7 +257,10 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
 
     // For the capacity model (docs/deploy.md): PostgreSQL connections held
     // per machine under this load, one worker each (KILN_DB_POOL default).
-    const pgConns = pg.psql("SELECT host(client_addr) || ' ' || count(*) FROM pg_stat_activity WHERE datname = 'kiln' AND client_addr IS NOT NULL AND client_addr <> '${net.hostAddr}' GROUP BY client_addr ORDER BY client_addr");
+    const pgConns = pg.psql(
+      `SELECT host(client_addr) || ' ' || count(*) FROM pg_stat_activity WHERE datname = 'kiln' AND client_addr IS NOT NULL ` +
+        `AND client_addr <> '${net.hostAddr}' GROUP BY client_addr ORDER BY client_addr`,
+    );
 
     // Stop the load, then account.
     await loadgen.kill('SIGTERM');
@@ -285,8 +292,8 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
 
     // The checks.
     assert.deepEqual(lostAll, [], 'a write answered 2xx is missing from PostgreSQL');
-    const [steady, rolling, kill, cutP, redisP] = phases;
-    for (const ph of [steady, rolling, redisP]) assert.deepEqual(ph.failures, [], `${ph.name}: failed requests`);
+    const [steady, rollingP, kill, cutP, redisP] = phases;
+    for (const ph of [steady, rollingP, redisP]) assert.deepEqual(ph.failures, [], `${ph.name}: failed requests (${(ph.log ?? []).join('; ')})\nhaproxy:\n${lb.text().slice(-2000)}`);
     // In flight on the dead / cut machine: each client's request there and the
     // next one HAProxy sent down a kept-alive connection it had not yet seen
     // die; every one sent before HAProxy's check took it out.
