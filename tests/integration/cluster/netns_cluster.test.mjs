@@ -50,7 +50,7 @@ const PACE_MS = 20; // per client: a steady ~200 requests/s through HAProxy, not
 // not. What is asserted has headroom: this box has 2 cores shared by the
 // whole cluster (3 Kiln, HAProxy, PostgreSQL, Redis, the node clients) and
 // by other jobs; a lone idle Kiln probed the same way read p99 10.9 ms at
-// load average 6.8, and the whole run read 10-27 ms at load 7-20. So the
+// load average 6.8, and the whole run read 10-30 ms at load 7-20. So the
 // bound catches a machine stalled by the cluster (a blocking Redis
 // reconnect, a PostgreSQL wait on the event loop: hundreds of ms), not the
 // aim: twice P99_LIMIT_MS on sanitizer builds.
