@@ -5,6 +5,7 @@
 //   const net = makeNetwork(['kiln1', 'kiln2', 'lb']);  // throws if it cannot
 //   net.addr('kiln1')            // '10.211.N.11'
 //   net.wrap('kiln1')            // ['ip', 'netns', 'exec', 'kn<pid>-kiln1']: prefix a command
+//   net.cut('kiln1', true)       // its veth's bridge end down: a network cut (false: restored)
 //   net.remove()                 // also done at exit, on every path
 //
 // Layout (N from the pid, so that two test runs do not collide):
@@ -58,6 +59,7 @@ export function makeNetwork(names) {
     ns: (name) => `${id}-${name}`,
     wrap: (name) => ['ip', 'netns', 'exec', `${id}-${name}`],
     hostAddr: `${subnet}.2`,
+    cut: (name, down) => ip('-n', hub, 'link', 'set', `p${names.indexOf(name)}`, down ? 'down' : 'up'),
     remove() {
       if (removed) return;
       removed = true;

@@ -22,17 +22,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KILN, REPO, buildApp, freePort } from '../lib/server.mjs';
+import { buildApp, freePort } from '../lib/server.mjs';
 import { startPostgres } from '../lib/pg.mjs';
 import { copyApp } from '../lib/db.mjs';
-import { spawnGroup, timedGet, haveCommand } from './proc.mjs';
+import { haveCommand } from './proc.mjs';
 import { canMakeNetwork, makeNetwork } from './netns.mjs';
-
-const HAPROXY_CFG = path.join(REPO, 'examples/deploy/haproxy.cfg');
-const SANITIZER_RE = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: |SUMMARY: UndefinedBehaviorSanitizer/;
+import { SANITIZER_RE, startKiln as startKilnAt, startHaproxy as startHaproxyAt, load as loadAt, table } from './cluster.mjs';
 const CLIENTS = 4;
 const app = copyApp('examples/blog');
 // A slow route in the copy, so that requests are in flight when a machine
@@ -81,95 +78,9 @@ function namespaces() {
   };
 }
 
-const spawnIn = (m, cmd, args, opts) => (m.wrap.length ? spawnGroup(m.wrap[0], [...m.wrap.slice(1), cmd, ...args], opts) : spawnGroup(cmd, args, opts));
-
-// One Kiln machine on a fixed address (it keeps it across restarts).
-async function startKiln(m, dbUrl) {
-  const port = m.port;
-  const p = spawnIn(m, KILN, ['start', app.dir, '--host', m.host, '--port', String(port), '--workers', '1'], {
-    env: {
-      DATABASE_URL: dbUrl,
-      KILN_LOG_LEVEL: 'warn',
-      KILN_SHUTDOWN_DELAY_MS: '1000', // > HAProxy's inter 250ms x fall 1, with room
-      KILN_SHUTDOWN_TIMEOUT_MS: '5000',
-    },
-  });
-  running.push(p);
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (!p.alive) throw new Error(`kiln on ${port} exited:\n${p.text()}`);
-    const r = await timedGet(port, '/_kiln/ready', { host: m.host, timeoutMs: 2000 });
-    if (r.status === 200) return p;
-    if (Date.now() > deadline) throw new Error(`kiln on ${port} never ready:\n${p.text()}`);
-    await sleep(50);
-  }
-}
-
-async function startHaproxy(lb, machines) {
-  const env = { KILN_LB_BIND: `${lb.host}:${lb.port}` };
-  machines.forEach((m, i) => (env[`KILN_${i + 1}`] = `${m.host}:${m.port}`));
-  const p = spawnIn(lb, 'haproxy', ['-db', '-f', HAPROXY_CFG], { env });
-  running.push(p);
-  const deadline = Date.now() + 10_000;
-  while ((await timedGet(lb.port, '/api/hello', { host: lb.host, timeoutMs: 2000 })).status !== 200) {
-    if (!p.alive || Date.now() > deadline) throw new Error(`haproxy did not serve:\n${p.text()}`);
-    await sleep(50);
-  }
-  await sleep(700); // every server seen up (rise 2 x 250 ms)
-  return p;
-}
-
-// A steady, bounded load: CLIENTS keep-alive clients, one request at a time
-// each, until stop() or `max` requests. makeReq(i) -> {method, path, body}.
-function load(lb, makeReq, max = 50_000) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
-  const stats = { sent: 0, answered: 0, failed: 0, failures: [], ok: [] };
-  let stopping = false;
-  const one = (req) =>
-    new Promise((resolve) => {
-      const r = http.request(
-        { host: lb.host, port: lb.port, path: req.path, method: req.method, agent, headers: req.body ? { 'content-type': 'application/json' } : {} },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode, text }));
-          res.on('error', (e) => resolve({ status: 0, text: String(e) }));
-        },
-      );
-      r.setTimeout(10_000, () => r.destroy(new Error('timeout')));
-      r.on('error', (e) => resolve({ status: 0, text: String(e.code || e.message) }));
-      if (req.body) r.write(JSON.stringify(req.body));
-      r.end();
-    });
-  const client = async () => {
-    while (!stopping && stats.sent < max) {
-      const i = stats.sent++;
-      const req = makeReq(i);
-      const r = await one(req);
-      if (r.status >= 200 && r.status < 300) {
-        stats.answered++;
-        stats.ok.push({ i, req, text: r.text, at: Date.now() });
-      } else {
-        stats.failed++;
-        stats.failures.push({ i, status: r.status, text: r.text.slice(0, 120), at: Date.now() });
-      }
-    }
-  };
-  const done = Promise.all(Array.from({ length: CLIENTS }, client));
-  return {
-    stats,
-    async stop() {
-      stopping = true;
-      await done;
-      agent.destroy();
-      return stats;
-    },
-  };
-}
-
-const table = (title, rows) =>
-  console.log(`# ${title}\n` + rows.map(([k, v]) => `#   ${k.padEnd(22)} ${v}`).join('\n'));
+const startKiln = (m, dbUrl) => startKilnAt(m, app.dir, { DATABASE_URL: dbUrl }, running);
+const startHaproxy = (lb, machines) => startHaproxyAt(lb, machines, running);
+const load = (lb, makeReq) => loadAt(lb, makeReq, { clients: CLIENTS });
 
 async function rollingRestart(topo, db) {
   const machines = [];

@@ -9,6 +9,8 @@
 //   await pg.restart({ downMs: 300 })         // fast shutdown, wait, start again
 //   await pg.down(); await pg.up();           // the two halves of restart
 //   await pg.kill()                           // SIGKILL the postmaster (a crash)
+//   await startPostgres({ host: '10.0.0.5', wrap: ['ip','netns','exec','ns'] })
+//                                             // in a network namespace, on its address
 //
 // What it owns: one temporary directory (the data directory, the unix
 // socket, the server log) and the postgres processes started from it. The
@@ -60,14 +62,17 @@ process.on('exit', () => {
 const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 
 // Runs a PostgreSQL server binary (as `postgres` when we are root).
-function pgRun(bin, prog, args, { timeoutMs = 60_000, allowFail = false } = {}) {
+// wrap: a command prefix (ip netns exec NS) for the server to run under.
+function pgRun(bin, prog, args, { timeoutMs = 60_000, allowFail = false, wrap = [] } = {}) {
   const exe = path.join(bin, prog);
   let r;
+  const run = (cmd, argv) =>
+    spawnSync(wrap.length ? wrap[0] : cmd, [...wrap.slice(1), ...(wrap.length ? [cmd] : []), ...argv], { encoding: 'utf8', timeout: timeoutMs });
   if (isRoot) {
     const cmd = [exe, ...args].map(q).join(' ');
-    r = spawnSync('su', ['postgres', '-s', '/bin/sh', '-c', cmd], { encoding: 'utf8', timeout: timeoutMs });
+    r = run('su', ['postgres', '-s', '/bin/sh', '-c', cmd]);
   } else {
-    r = spawnSync(exe, args, { encoding: 'utf8', timeout: timeoutMs });
+    r = run(exe, args);
   }
   if (!allowFail && (r.error || r.status !== 0)) {
     throw new Error(
@@ -78,7 +83,9 @@ function pgRun(bin, prog, args, { timeoutMs = 60_000, allowFail = false } = {}) 
 }
 
 
-export async function startPostgres({ dbName = 'kiln' } = {}) {
+// host: the one address it listens on (127.0.0.1, or an address in the
+// namespace that `wrap` runs it in).
+export async function startPostgres({ dbName = 'kiln', host = '127.0.0.1', wrap = [] } = {}) {
   const bin = findPgBin();
   if (!bin) {
     throw new Error(
@@ -93,6 +100,9 @@ export async function startPostgres({ dbName = 'kiln' } = {}) {
   fs.chmodSync(dir, 0o755);
 
   pgRun(bin, 'initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
+  // Off loopback (a namespace's own address): trust the clients on its
+  // subnet too (the machines of the test's network), nobody else.
+  if (host !== '127.0.0.1') fs.appendFileSync(path.join(data, 'pg_hba.conf'), 'host all all samenet trust\n');
 
   let port = 0;
   let postmasterPid = 0;
@@ -116,14 +126,14 @@ export async function startPostgres({ dbName = 'kiln' } = {}) {
   const startOnce = (p) => {
     const opts = [
       `-p ${p}`,
-      '-c listen_addresses=127.0.0.1',
+      `-c listen_addresses=${host}`,
       `-c unix_socket_directories=${dir}`,
       '-c fsync=off',
       '-c synchronous_commit=off',
       '-c full_page_writes=off',
       '-c max_connections=100',
     ].join(' ');
-    return pgRun(bin, 'pg_ctl', ['-D', data, '-l', log, '-o', opts, '-w', '-t', '30', 'start'], { allowFail: true });
+    return pgRun(bin, 'pg_ctl', ['-D', data, '-l', log, '-o', opts, '-w', '-t', '30', 'start'], { allowFail: true, wrap });
   };
 
   const up = async () => {
@@ -184,19 +194,19 @@ export async function startPostgres({ dbName = 'kiln' } = {}) {
       return port;
     },
     get url() {
-      return `postgres://postgres@127.0.0.1:${port}/${dbName}`;
+      return `postgres://postgres@${host}:${port}/${dbName}`;
     },
     get pid() {
       return postmasterPid;
     },
-    urlFor: (db) => `postgres://postgres@127.0.0.1:${port}/${db}`,
+    urlFor: (db) => `postgres://postgres@${host}:${port}/${db}`,
     logTail,
     // psql -At as the postgres superuser; returns stdout without the final
     // newline. Throws on an SQL error.
     psql(sql, { db = dbName } = {}) {
       const r = spawnSync(
         path.join(bin, 'psql'),
-        ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql],
+        ['-h', host, '-p', String(port), '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql],
         { encoding: 'utf8', timeout: 30_000 },
       );
       if (r.error || r.status !== 0) {

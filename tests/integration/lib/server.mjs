@@ -75,10 +75,10 @@ export function freePort() {
   });
 }
 
-// True once something accepts on 127.0.0.1:port.
-function canConnect(port) {
+// True once something accepts on host:port.
+function canConnect(port, host = '127.0.0.1') {
   return new Promise((resolve) => {
-    const c = net.connect({ port, host: '127.0.0.1' });
+    const c = net.connect({ port, host });
     c.once('connect', () => {
       c.destroy();
       resolve(true);
@@ -88,12 +88,12 @@ function canConnect(port) {
 }
 
 // Waits until the port accepts; rejects after timeoutMs, or at once when
-// isDead() says the server process is gone.
-export async function waitForPort(port, { timeoutMs = 10_000, isDead = () => false } = {}) {
+// isDead() says the server process is gone. host: 127.0.0.1 unless given.
+export async function waitForPort(port, { host, timeoutMs = 10_000, isDead = () => false } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (isDead()) throw new Error(`server exited before port ${port} opened`);
-    if (await canConnect(port)) return;
+    if (await canConnect(port, host)) return;
     if (Date.now() > deadline) throw new Error(`port ${port} did not open within ${timeoutMs} ms`);
     await sleep(25);
   }
