@@ -519,7 +519,27 @@ void conn_run(conn *c, uint64_t deadline_ms)
     coro_resume(c->co);
     __atomic_store_n(&w->running, 0, __ATOMIC_RELEASE);
     w->crash_conn = NULL;
+    c->yielded_ms = loop_now_ms(w->loop);
     log_set_context(NULL, NULL);
+}
+
+/* Only WAIT_PROTO is parked: such a handler waits inside kiln_ws_recv,
+ * whose wake-up touches only the session and the conn, never the stack.
+ * Other waits may have the loop write into the stack (wait_fd's record) or
+ * end soon (a database answer). */
+void conn_park_idle(worker *w)
+{
+    uint64_t now = loop_now_ms(w->loop);
+    if (now < w->park_sweep_ms) return;
+    w->park_sweep_ms = now + CONN_PARK_AFTER_MS / 2;
+    for (conn *c = w->conns; c; c = c->next)
+        if (!c->dead && c->co && c->state == CS_HANDLER && c->wait == WAIT_PROTO && !coro_done(c->co)
+            && !coro_parked(c->co) && now - c->yielded_ms >= CONN_PARK_AFTER_MS && coro_park(c->co)) {
+            /* The handler may still point into the head (`in`) and the
+             * arena: those stay, but their untouched tails go back. */
+            if (c->in.data) kiln_release_pages(c->in.data + c->in.len, c->in.cap - c->in.len);
+            if (c->arena_live) arena_release_unused(&c->arena);
+        }
 }
 
 /* ---- the engine's own answers ------------------------------------------ */

@@ -114,6 +114,7 @@ struct conn {
     http_request http;          /* the parsed head: slices into `in`      */
     coro *co;                   /* the handler's coroutine                */
     int wait;                   /* WAIT_* what the coroutine waits for    */
+    uint64_t yielded_ms;        /* loop time its coroutine last yielded   */
     loop_timer wake_timer;      /* wait_wake_at                           */
     void *offload_result;       /* what the offloaded call returned       */
     const char *req_id;         /* for the engine's answers and crash logs */
@@ -152,6 +153,7 @@ struct worker {
     int running;                /* a handler is on the CPU now (watchdog)     */
     uint64_t run_deadline_ms;   /* ... and its deadline (monotonic)           */
     bool paused;                /* hold new requests (kiln dev: a build runs) */
+    uint64_t park_sweep_ms;     /* next conn_park_idle sweep (loop time)      */
 };
 
 extern worker *kiln_current_worker;
@@ -175,6 +177,12 @@ void conn_error(conn *c, int status, const char *message);
  * under the worker's watchdog: a handler that keeps the CPU past
  * deadline_ms (monotonic) ends the worker with a 504 to its client. */
 void conn_run(conn *c, uint64_t deadline_ms);
+/* After every loop turn (worker.c): at most twice a second, park the stack
+ * of every handler that has waited for its protocol (WAIT_PROTO: a
+ * WebSocket in kiln_ws_recv) for CONN_PARK_AFTER_MS or more (coro_park):
+ * an idle straight-line WebSocket then holds no coroutine stack. */
+void conn_park_idle(worker *w);
+#define CONN_PARK_AFTER_MS 1000
 
 /* upgrade.c: the generic hand-over after an HTTP upgrade (101). The engine
  * knows no WebSocket: only a conn_proto.

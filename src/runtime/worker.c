@@ -336,6 +336,7 @@ static void after_turn(void *arg)
     http_date_tick();
     log_flush();
     idle_board_publish(w->id, w->nconns, w->id_counter, loop_now_ms(w->loop));   /* --idle-exit */
+    conn_park_idle(w);   /* idle straight-line WebSockets give their stacks back */
 }
 
 int worker_run(const server_opts *opts, int id)
