@@ -21,6 +21,7 @@
 #include "runtime/engine.h"
 
 #include <errno.h>
+#include <strings.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <netinet/in.h>
@@ -210,6 +211,45 @@ void conn_flush(conn *c)
     if (c->state == CS_CLOSING) start_linger(c);
 }
 
+/* ---- heads that may outlive their read buffer ------------------------ */
+
+static bool wants_upgrade(const http_request *h)
+{
+    for (size_t i = 0; i < h->num_headers; i++)
+        if (h->headers[i].name_len == 7 && strncasecmp(h->headers[i].name, "upgrade", 7) == 0) return true;
+    return false;
+}
+
+static void rebase(const char **p, const char *from, size_t n, const char *to)
+{
+    if (*p && (uintptr_t)*p >= (uintptr_t)from && (uintptr_t)*p <= (uintptr_t)from + n) *p = to + (*p - from);
+}
+
+/* A request that asks to upgrade (WebSocket) may keep its handler waiting
+ * for hours: its head is copied into the arena and every slice of c->http
+ * is moved there, before the framework sees any of it. Then nothing points
+ * into `in`, and conn_upgrade frees it: an upgraded connection holds no
+ * read buffer even while its handler still runs. */
+static void head_to_arena(conn *c)
+{
+    http_request *h = &c->http;
+    const char *from = c->in.data;
+    size_t n = c->head_len;
+    char *to = arena_alloc(&c->arena, n + 1);
+    memcpy(to, from, n);
+    to[n] = '\0';
+    rebase(&h->method, from, n, to);
+    rebase(&h->target, from, n, to);
+    rebase(&h->path, from, n, to);
+    rebase(&h->query, from, n, to);
+    rebase(&h->host, from, n, to);
+    for (size_t i = 0; i < h->num_headers; i++) {
+        rebase(&h->headers[i].name, from, n, to);
+        rebase(&h->headers[i].value, from, n, to);
+    }
+    c->head_in_arena = true;
+}
+
 /* ---- reading --------------------------------------------------------- */
 
 static void linger_drain(conn *c)
@@ -385,8 +425,11 @@ again:
             }
             http_request *h = &c->http;
             conn_use_arena(c);
-            if (!c->headers) c->headers = arena_alloc(&c->arena, KILN_MAX_HEADERS * sizeof(http_header));
-            h->headers = c->headers;
+            /* Parse into the loop's scratch array; the fields found are then
+             * copied into the arena, right-sized (a long-lived request,
+             * a WebSocket, keeps only what it got). */
+            static http_header scratch[KILN_MAX_HEADERS];
+            h->headers = scratch;
             int r = http_parse_request(c->in.data, c->in.len, h, KILN_MAX_HEADERS, KILN_MAX_TARGET);
             if (r == HTTP_INCOMPLETE) {
                 if (c->in.len >= KILN_MAX_HEAD) { conn_error(c, 431, "Request Header Fields Too Large"); break; }
@@ -402,6 +445,10 @@ again:
                 break;
             }
             c->head_len = (size_t)r;
+            c->headers = arena_alloc(&c->arena, (h->num_headers ? h->num_headers : 1) * sizeof(http_header));
+            memcpy(c->headers, scratch, h->num_headers * sizeof(http_header));
+            h->headers = c->headers;
+            if (wants_upgrade(h)) head_to_arena(c);
             c->in_request = true;
             c->nreq++;
             engine_request(c);      /* may switch to CS_BODY, CS_HANDLER, CS_CLOSING or finish */
@@ -468,6 +515,7 @@ void conn_request_done(conn *c)
     c->in.len = rest;
     c->head_len = 0;
     c->in_request = false;
+    c->head_in_arena = false;
     arena_reset(&c->arena);
     c->headers = NULL;
     c->body.len = 0;

@@ -91,6 +91,7 @@ struct conn {
     buf body;                   /* request body being assembled           */
     buf res_body;               /* response body being built              */
     size_t head_len;            /* length of the parsed head in `in`      */
+    bool head_in_arena;         /* c->http's slices point into the arena  */
     http_header *headers;       /* KILN_MAX_HEADERS, in the arena, per request */
     http_chunked chunked;       /* buffered chunked body decoding         */
     size_t body_limit;

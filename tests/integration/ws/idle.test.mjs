@@ -83,7 +83,7 @@ test(`${N} idle keep-alive HTTP connections, then ${N} idle WebSockets: under ${
 // handler that has waited over a second has its stack parked (copied to a
 // right-sized heap block, the pages given back): what stays is the conn,
 // the session, the request's arena and that copy.
-const LINE_LIMIT = Number(process.env.KILN_IDLE_LINE_LIMIT || 16384);
+const LINE_LIMIT = Number(process.env.KILN_IDLE_LINE_LIMIT || 12288);
 test(`${N} idle straight-line WebSockets: stacks parked, under ${LINE_LIMIT} bytes each, and they all still answer`, async (t) => {
   if (asan) return t.skip('memory figures mean nothing under AddressSanitizer');
   const warm = await openMany(300, () => openRaw(app.port, '/api/echo'));
