@@ -50,6 +50,23 @@ void arena_init(arena *a, size_t first_block_size)
     a->defers = NULL;
 }
 
+void arena_init_paged(arena *a, size_t bytes)
+{
+    static size_t page;
+    if (!page) page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t total = (bytes + page - 1) / page * page;
+    if (total < 2 * page) total = 2 * page;
+    void *p = NULL;
+    if (posix_memalign(&p, page, total) != 0) KILN_PANIC("out of memory (%zu bytes, page-aligned)", total);
+    arena_block *b = p;
+    b->prev = NULL;
+    b->size = total - sizeof(*b);
+    b->used = 0;
+    a->first_size = b->size;
+    a->head = b;
+    a->defers = NULL;
+}
+
 void *arena_alloc(arena *a, size_t n)
 {
     n = ALIGN16(n ? n : 1);

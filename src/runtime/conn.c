@@ -229,7 +229,8 @@ static void rebase(const char **p, const char *from, size_t n, const char *to)
  * for hours: its head is copied into the arena and every slice of c->http
  * is moved there, before the framework sees any of it. Then nothing points
  * into `in`, and conn_upgrade frees it: an upgraded connection holds no
- * read buffer even while its handler still runs. */
+ * read buffer even while its handler still runs. Its arena is page-aligned
+ * (arena_init_paged), so parking gives back all of it but the pages used. */
 static void head_to_arena(conn *c)
 {
     http_request *h = &c->http;
@@ -445,10 +446,18 @@ again:
                 break;
             }
             c->head_len = (size_t)r;
+            bool upgrade = wants_upgrade(h);
+            if (upgrade) {
+                /* Nothing lives in the arena yet: swap it for a page-aligned
+                 * one (see head_to_arena). */
+                conn_release_arena(c);
+                arena_init_paged(&c->arena, 8192);
+                c->arena_live = true;
+            }
             c->headers = arena_alloc(&c->arena, (h->num_headers ? h->num_headers : 1) * sizeof(http_header));
             memcpy(c->headers, scratch, h->num_headers * sizeof(http_header));
             h->headers = c->headers;
-            if (wants_upgrade(h)) head_to_arena(c);
+            if (upgrade) head_to_arena(c);
             c->in_request = true;
             c->nreq++;
             engine_request(c);      /* may switch to CS_BODY, CS_HANDLER, CS_CLOSING or finish */
