@@ -21,7 +21,6 @@
 #include "runtime/engine.h"
 
 #include <errno.h>
-#include <strings.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <netinet/in.h>
@@ -209,46 +208,6 @@ void conn_flush(conn *c)
     }
     if (c->out.cap > 64 * 1024) buf_reset_trim(&c->out, 0);
     if (c->state == CS_CLOSING) start_linger(c);
-}
-
-/* ---- heads that may outlive their read buffer ------------------------ */
-
-static bool wants_upgrade(const http_request *h)
-{
-    for (size_t i = 0; i < h->num_headers; i++)
-        if (h->headers[i].name_len == 7 && strncasecmp(h->headers[i].name, "upgrade", 7) == 0) return true;
-    return false;
-}
-
-static void rebase(const char **p, const char *from, size_t n, const char *to)
-{
-    if (*p && (uintptr_t)*p >= (uintptr_t)from && (uintptr_t)*p <= (uintptr_t)from + n) *p = to + (*p - from);
-}
-
-/* A request that asks to upgrade (WebSocket) may keep its handler waiting
- * for hours: its head is copied into the arena and every slice of c->http
- * is moved there, before the framework sees any of it. Then nothing points
- * into `in`, and conn_upgrade frees it: an upgraded connection holds no
- * read buffer even while its handler still runs. Its arena is page-aligned
- * (arena_init_paged), so parking gives back all of it but the pages used. */
-static void head_to_arena(conn *c)
-{
-    http_request *h = &c->http;
-    const char *from = c->in.data;
-    size_t n = c->head_len;
-    char *to = arena_alloc(&c->arena, n + 1);
-    memcpy(to, from, n);
-    to[n] = '\0';
-    rebase(&h->method, from, n, to);
-    rebase(&h->target, from, n, to);
-    rebase(&h->path, from, n, to);
-    rebase(&h->query, from, n, to);
-    rebase(&h->host, from, n, to);
-    for (size_t i = 0; i < h->num_headers; i++) {
-        rebase(&h->headers[i].name, from, n, to);
-        rebase(&h->headers[i].value, from, n, to);
-    }
-    c->head_in_arena = true;
 }
 
 /* ---- reading --------------------------------------------------------- */
@@ -446,18 +405,11 @@ again:
                 break;
             }
             c->head_len = (size_t)r;
-            bool upgrade = wants_upgrade(h);
-            if (upgrade) {
-                /* Nothing lives in the arena yet: swap it for a page-aligned
-                 * one (see head_to_arena). */
-                conn_release_arena(c);
-                arena_init_paged(&c->arena, 8192);
-                c->arena_live = true;
-            }
+            bool upgrade = conn_upgrade_head(c);   /* park.c */
             c->headers = arena_alloc(&c->arena, (h->num_headers ? h->num_headers : 1) * sizeof(http_header));
             memcpy(c->headers, scratch, h->num_headers * sizeof(http_header));
             h->headers = c->headers;
-            if (upgrade) head_to_arena(c);
+            if (upgrade) conn_head_to_arena(c);
             c->in_request = true;
             c->nreq++;
             engine_request(c);      /* may switch to CS_BODY, CS_HANDLER, CS_CLOSING or finish */
@@ -580,24 +532,6 @@ void conn_run(conn *c, uint64_t deadline_ms)
     log_set_context(NULL, NULL);
 }
 
-/* Only WAIT_PROTO is parked: such a handler waits inside kiln_ws_recv,
- * whose wake-up touches only the session and the conn, never the stack.
- * Other waits may have the loop write into the stack (wait_fd's record) or
- * end soon (a database answer). */
-void conn_park_idle(worker *w)
-{
-    uint64_t now = loop_now_ms(w->loop);
-    if (now < w->park_sweep_ms) return;
-    w->park_sweep_ms = now + CONN_PARK_AFTER_MS / 2;
-    for (conn *c = w->conns; c; c = c->next)
-        if (!c->dead && c->co && c->state == CS_HANDLER && c->wait == WAIT_PROTO && !coro_done(c->co)
-            && !coro_parked(c->co) && now - c->yielded_ms >= CONN_PARK_AFTER_MS && coro_park(c->co)) {
-            /* The handler may still point into the head (`in`) and the
-             * arena: those stay, but their untouched tails go back. */
-            if (c->in.data) kiln_release_pages(c->in.data + c->in.len, c->in.cap - c->in.len);
-            if (c->arena_live) arena_release_unused(&c->arena);
-        }
-}
 
 /* ---- the engine's own answers ------------------------------------------ */
 

@@ -184,6 +184,11 @@ void conn_run(conn *c, uint64_t deadline_ms);
  * an idle straight-line WebSocket then holds no coroutine stack. */
 void conn_park_idle(worker *w);
 #define CONN_PARK_AFTER_MS 1000
+/* park.c, from conn.c's head parsing: true (and a page-aligned arena) when
+ * the request asks to upgrade; then, once the headers are in the arena,
+ * conn_head_to_arena moves the head there so that `in` can go. */
+bool conn_upgrade_head(conn *c);
+void conn_head_to_arena(conn *c);
 
 /* upgrade.c: the generic hand-over after an HTTP upgrade (101). The engine
  * knows no WebSocket: only a conn_proto.
