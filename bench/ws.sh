@@ -8,7 +8,7 @@
 #     Kiln /api/echo (straight-line), and a `ws` npm echo server;
 #   - fan-out: one event to 10,000 subscribers (Kiln kiln_ws_subscribe and
 #     kiln_publish; ws: a loop over its clients), time until the last one
-#     has it;
+#     has it, measured by bench/fanout.c (a C epoll client; three runs);
 #   - 10,000 idle connections, the worker's RSS growth per connection: Kiln
 #     HTTP keep-alive (after one request), Kiln WebSocket, nginx keep-alive;
 #   - /api/hello p50/p99 (2,000 sequential requests) with and without the
@@ -23,6 +23,7 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/app"
 cp -R tests/fixtures/wsapp/pages "$tmp/app/"
 build/kiln build "$tmp/app" >/dev/null || exit 1
+cc -std=c17 -O2 -Wall -Wextra -Werror -o "$tmp/fanout" bench/fanout.c || exit 1
 (cd tests/integration/ws && [[ -d node_modules/ws ]] || npm install --no-audit --no-fund >/dev/null) || exit 1
 ulimit -n 30000 2>/dev/null || true
 pin=()

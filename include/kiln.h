@@ -935,10 +935,13 @@ bool kiln_sse_retry(kiln_sse *s, unsigned ms);          /* retry: ms        */
 bool kiln_sse_comment(kiln_sse *s, const char *text);   /* ": text" line   */
 /* Forward a channel's events to this stream (from now on). */
 void kiln_sse_subscribe(kiln_sse *s, const char *channel);
-/* Serve the stream until the client leaves (or the server stops): writes
- * forwarded events as they come and a heartbeat comment every
+/* Hand the stream over to Kiln and return at once: from now on forwarded
+ * events are written as they come and a heartbeat comment every
  * heartbeat_ms (0: $KILN_SSE_HEARTBEAT_MS, default 15000) so proxies keep
- * the connection open. */
+ * the connection open, until the client leaves or the server stops. Call it
+ * last: the handler then returns, and an idle stream holds no coroutine,
+ * arena or read buffer (about 1.2 KB). If the client already left, or the
+ * server stops, the stream simply ends with the request. */
 void kiln_sse_run(kiln_sse *s, unsigned heartbeat_ms);
 
 /* Pusher Channels, served by Kiln itself (PUSHER_APP_ID, PUSHER_KEY and

@@ -315,6 +315,12 @@ void request_unlimited(kiln_req *req)
     loop_timer_cancel(c->w->loop, &c->duration_timer);
 }
 
+void request_hand_over(kiln_req *req)
+{
+    conn *c = req->priv->c;
+    log_request(c, rq(c)->res.status, (double)(now_ns() - req->priv->start_ns) / 1e6);
+}
+
 /* Route, check limits, and either start reading the body or run. */
 void dispatch_request(conn *c)
 {

@@ -26,5 +26,9 @@ void request_set_session_user(kiln_req *req, int64_t user_id);
 /* A long-lived response (an event stream): the route's max duration no
  * longer applies (the watchdog still guards each run of its handler). */
 void request_unlimited(kiln_req *req);
+/* A streamed response is about to be handed to a conn_proto (an event
+ * stream after kiln_sse_run): log the request now (access log, status and
+ * time so far), since its handler's return will not be the end of it. */
+void request_hand_over(kiln_req *req);
 
 #endif

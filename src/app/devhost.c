@@ -10,13 +10,16 @@
  * new code. A manifest whose build failed turns every API request into a 500
  * carrying the compiler's diagnostics. A crash is answered with the signal
  * and a symbolized backtrace (file:line of the handler), and the master
- * starts a fresh worker.
+ * starts a fresh worker. Kiln's built-in routes (Pusher's WebSocket and REST
+ * API, pusher/pusher.h) follow the app's in every generation, as in a
+ * `kiln build`.
  *
  * Owns: every generation loaded (objects stay mapped: a suspended request may
  * still run old code; they are closed at exit). Must never: be linked into a
  * production server's hot path (only kiln_dev_main registers its hooks).
  */
 #include "api/api.h"
+#include "pusher/pusher.h"
 
 #include <dlfcn.h>
 #include <execinfo.h>
@@ -128,6 +131,13 @@ static const kiln_app_def *devhost_load(char **diagnostics)
         return NULL;
     }
     buf_free(&err);
+    /* Kiln's own routes after the app's, as `kiln build` adds them: Pusher's
+     * REST API and WebSocket (404 while PUSHER_* are unset). */
+#define BUILTIN_ROW(pattern, method, fn) { pattern, "(built in) Pusher REST API", 0, { [method] = fn }, 0, 0 },
+    static const kiln_route_def builtins[] = { PUSHER_BUILTIN_ROUTES(BUILTIN_ROW) };
+#undef BUILTIN_ROW
+    g->routes = kiln_xrealloc(g->routes, (n + ARRAY_LEN(builtins)) * sizeof *g->routes);
+    for (size_t i = 0; i < ARRAY_LEN(builtins); i++) g->routes[n++] = builtins[i];
     g->app.routes = g->routes;
     g->app.nroutes = n;
     g->older = generations;

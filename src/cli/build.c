@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/core.h"
+#include "pusher/pusher.h"
 #include "router/router.h"
 #include "kiln.h"
 
@@ -183,14 +184,9 @@ void print_route_table(const char *app, void *routes_v, size_t n)
 #define CFLAGS_COMMON "-std=gnu17 -O2 -g -Wall -Wextra -Wno-unused-parameter -fno-strict-aliasing -D_GNU_SOURCE"
 
 /* Routes every app gets from Kiln itself, after its own (src/pusher). */
-static const struct { const char *pattern, *method, *fn; } builtin_routes[] = {
-    { "/apps/[app_id]/events", "KILN_POST", "kiln_pusher_rest_events" },
-    { "/apps/[app_id]/batch_events", "KILN_POST", "kiln_pusher_rest_batch_events" },
-    { "/apps/[app_id]/channels", "KILN_GET", "kiln_pusher_rest_channels" },
-    { "/apps/[app_id]/channels/[channel_name]", "KILN_GET", "kiln_pusher_rest_channel" },
-    { "/apps/[app_id]/channels/[channel_name]/users", "KILN_GET", "kiln_pusher_rest_users" },
-    { "/app/[key]", "KILN_GET", "kiln_pusher_socket" },
-};
+#define BUILTIN_ROW(pattern, method, fn) { pattern, #method, #fn },
+static const struct { const char *pattern, *method, *fn; } builtin_routes[] = { PUSHER_BUILTIN_ROUTES(BUILTIN_ROW) };
+#undef BUILTIN_ROW
 
 static void write_routes_c(const char *path, scan_route *routes, size_t n, const graphql_gen *gql)
 {

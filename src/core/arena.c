@@ -14,7 +14,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 struct arena_block {
     arena_block *prev;   /* older block                    */
@@ -44,6 +47,23 @@ void arena_init(arena *a, size_t first_block_size)
 {
     a->first_size = first_block_size ? ALIGN16(first_block_size) : 4096;
     a->head = block_new(a->first_size, NULL);
+    a->defers = NULL;
+}
+
+void arena_init_paged(arena *a, size_t bytes)
+{
+    static size_t page;
+    if (!page) page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t total = (bytes + page - 1) / page * page;
+    if (total < 2 * page) total = 2 * page;
+    void *p = NULL;
+    if (posix_memalign(&p, page, total) != 0) KILN_PANIC("out of memory (%zu bytes, page-aligned)", total);
+    arena_block *b = p;
+    b->prev = NULL;
+    b->size = total - sizeof(*b);
+    b->used = 0;
+    a->first_size = b->size;
+    a->head = b;
     a->defers = NULL;
 }
 
@@ -143,6 +163,21 @@ _Noreturn void kiln_panic_at(const char *file, int line, const char *fmt, ...)
     fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"panic: %s\",\"at\":\"%s:%d\"}\n", msg, file, line);
     fflush(stderr);
     abort();
+}
+
+void kiln_release_pages(void *p, size_t n)
+{
+    static size_t page;
+    if (!page) page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)p + n) & ~(uintptr_t)(page - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);   /* advice: failure is harmless */
+}
+
+void arena_release_unused(arena *a)
+{
+    arena_block *b = a->head;
+    if (b) kiln_release_pages(b->data + b->used, b->size - b->used);
 }
 
 void *kiln_xmalloc(size_t n)

@@ -52,5 +52,17 @@ void arena_defer_fn(arena *a, void (*fn)(void *), void *arg);
 void arena_reset(arena *a);                    /* run defers, keep 1st block  */
 void arena_destroy(arena *a);                  /* run defers, free all        */
 size_t arena_used(const arena *a);             /* bytes handed out (for tests) */
+/* A long wait begins (a parked WebSocket handler): the whole pages of the
+ * newest block that nothing was handed out from go back to the kernel
+ * (madvise; they read as zeros when next used). Allocation goes on as usual. */
+void arena_release_unused(arena *a);
+/* arena_init with a page-aligned first block of `bytes` rounded up to whole
+ * pages (two at least), header included: for a request that may wait long
+ * (an upgrade), so that arena_release_unused gives back every page beyond
+ * the ones in use. */
+void arena_init_paged(arena *a, size_t bytes);
+/* The same for any memory we own: the whole pages inside [p, p+n) are given
+ * back (MADV_DONTNEED); their contents are lost, the range stays ours. */
+void kiln_release_pages(void *p, size_t n);
 
 #endif

@@ -53,4 +53,16 @@ void kiln_pusher_rest_users(kiln_req *req, kiln_res *res);
 /* The WebSocket endpoint /app/{key} (socket.c). */
 void kiln_pusher_socket(kiln_req *req, kiln_res *res);
 
+/* The routes every app gets after its own, in one list for both ways an app
+ * is served: `kiln build` writes them into the generated table (src/cli/
+ * build.c) and `kiln dev`'s host appends them to each loaded generation
+ * (src/app/devhost.c). X(pattern, method, handler). */
+#define PUSHER_BUILTIN_ROUTES(X)                                              \
+    X("/apps/[app_id]/events", KILN_POST, kiln_pusher_rest_events)            \
+    X("/apps/[app_id]/batch_events", KILN_POST, kiln_pusher_rest_batch_events) \
+    X("/apps/[app_id]/channels", KILN_GET, kiln_pusher_rest_channels)         \
+    X("/apps/[app_id]/channels/[channel_name]", KILN_GET, kiln_pusher_rest_channel) \
+    X("/apps/[app_id]/channels/[channel_name]/users", KILN_GET, kiln_pusher_rest_users) \
+    X("/app/[key]", KILN_GET, kiln_pusher_socket)
+
 #endif

@@ -7,7 +7,10 @@
  *   server: pusher_internal:subscription_succeeded (presence: the members)
  *   client: pusher:unsubscribe {channel}, pusher:ping -> pusher:pong
  *   client: client-* events on private- and presence- channels it joined,
- *           relayed to the channel's other subscribers
+ *           relayed to the channel's other subscribers; at most
+ *           CLIENT_EVENTS_PER_S (10, Pusher's limit) per second per socket,
+ *           the rest refused with 4301; never on private-encrypted-
+ *           channels (end-to-end encrypted: the server cannot check them)
  *   server: every channel event {"event","channel","data": string}
  *   server: pusher:error {code, message}: 4001 unknown app key, 4007
  *           unsupported protocol (then close with that code), 4009 bad
@@ -20,6 +23,13 @@
  * their origin, so every worker (and machine) relays them and the sender
  * does not get its own back. Presence members live in presence.c's shared
  * table, so the member list covers every worker of the machine.
+ *
+ * End-to-end encrypted channels (private-encrypted-NAME) are private
+ * channels to this server: the same subscription signature. The app's auth
+ * endpoint (the pusher SDK's authorizeChannel with encryptionMasterKeyBase64)
+ * hands the client its per-channel shared_secret; the SDK encrypts what it
+ * triggers ({nonce, ciphertext}), and Kiln relays that text unread. C code
+ * that publishes to such a channel must encrypt its data the same way.
  *
  * Owns: each socket's state (malloc'd at accept, freed in on_close) and its
  * subscriptions and presence slots.
@@ -40,10 +50,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_CHANNELS_PER_SOCKET 100
 #define ACTIVITY_TIMEOUT_S 120
+#define CLIENT_EVENTS_PER_S 10
 
 typedef struct psub {
     struct psub *next;
@@ -62,6 +74,8 @@ typedef struct psock {
     psub *subs;
     int nsubs;
     bool closed;
+    uint64_t events_window_ms;  /* client events: start of the current second */
+    int events_in_window;       /* ... and how many came in it             */
 } psock;
 
 static uint32_t socket_seed;
@@ -267,6 +281,20 @@ static void unsubscribe(psock *p, const kiln_value *d)
         }
 }
 
+/* Pusher's per-connection limit: CLIENT_EVENTS_PER_S in any one-second
+ * window (a window opens with the first event after the last one closed). */
+static bool client_event_allowed(psock *p)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    if (!p->events_window_ms || now - p->events_window_ms >= 1000) {
+        p->events_window_ms = now;
+        p->events_in_window = 0;
+    }
+    return ++p->events_in_window <= CLIENT_EVENTS_PER_S;
+}
+
 static void client_event(psock *p, const kiln_value *m, const char *event)
 {
     const char *chan = kiln_json_str(kiln_json_get(m, "channel"));
@@ -275,6 +303,14 @@ static void client_event(psock *p, const kiln_value *m, const char *event)
         return;
     }
     if (!find_sub(p, chan, strlen(chan))) { send_error(p, 4301, "Client event rejected: not subscribed to that channel"); return; }
+    if (!strncmp(chan, "private-encrypted-", 18)) {
+        send_error(p, 4301, "Client event rejected: client events are not supported on encrypted channels");
+        return;
+    }
+    if (!client_event_allowed(p)) {
+        send_error(p, 4301, "Client event rejected: more than 10 client events in a second");
+        return;
+    }
     if (strlen(event) > 200) { send_error(p, 4301, "Client event rejected: event name too long"); return; }
     buf d;
     buf_init(&d, 128);

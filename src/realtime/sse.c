@@ -2,29 +2,37 @@
  * sse.c -- Server-Sent Events (the text/event-stream format of the HTML
  * standard) on top of kiln_stream_*.
  *
- * A stream is a request whose handler stays on its coroutine: kiln_sse_run
- * suspends it (WAIT_PEER) until there is something to write, the heartbeat
- * is due, or the client leaves (the engine wakes WAIT_PEER on a closed peer),
- * or the worker stops (SIGTERM: the stream ends, the browser's EventSource
- * reconnects to a worker that stays).
- * Channel deliveries arrive on the loop thread, outside the coroutine, where
- * nothing may block: they are formatted into the stream's pending buffer
- * and the coroutine is woken to write them. Writing happens only on the
- * coroutine, so kiln_stream_write's back-pressure wait is allowed there.
+ * A stream has two phases.
+ *  1. The handler's phase (kiln_sse_begin .. kiln_sse_run): the handler runs
+ *     on its coroutine and may send (history replayed from Last-Event-ID,
+ *     say), with kiln_stream_write's back-pressure wait. Channel deliveries
+ *     arrive on the loop thread, where nothing may block: they are queued in
+ *     the stream's pending buffer.
+ *  2. Forwarding (from kiln_sse_run on): what is pending is written, then the
+ *     connection is handed to this file as a conn_proto (runtime/upgrade.c)
+ *     and kiln_sse_run returns at once. The handler returns; its coroutine,
+ *     arena and buffers go back. Deliveries are then written straight to the
+ *     socket from the loop thread, a heartbeat timer writes comments, and an
+ *     idle stream is the conn struct plus this file's small heap struct:
+ *     no coroutine stack, no arena, no read buffer.
+ * The stream ends when the client leaves (FIN or reset: on_closed), when it
+ * falls SSE_PENDING_MAX bytes behind (disconnected, logged: its EventSource
+ * reconnects with Last-Event-ID and the app replays what it missed, which is
+ * better than silently losing events in the middle of a stream), or when the
+ * worker stops (SIGTERM: the last chunk goes out; the browser reconnects to
+ * a worker that stays).
  *
- * Bounds: the pending buffer holds at most SSE_PENDING_MAX bytes. A client
- * that falls that far behind is disconnected (logged): its EventSource
- * reconnects with Last-Event-ID and the app replays what it missed, which
- * is better than silently losing events in the middle of a stream.
- *
- * Owns: the kiln_sse (request arena), its pending buffer and channel
- * subscriptions (released by a kiln_defer when the request ends, however
- * it ends).
- * Must never: write to the socket from a delivery (loop thread), or keep a
- * subscription past its request.
+ * Owns: the kiln_sse (request arena) and its sse_stream (heap: the channel
+ * subscriptions, the pending buffer, the heartbeat timer). Until the hand-
+ * over a kiln_defer of the request frees the stream; after it, the
+ * conn_proto calls do (on_closed and on_handler_done, whichever is last).
+ * Must never: write to the socket from a delivery before the hand-over (the
+ * handler may be in the middle of a write), touch the connection after
+ * on_closed, or keep a subscription past the connection.
  */
 #include "api/request.h"
 #include "realtime/channel.h"
+#include "runtime/engine.h"
 #include "runtime/log.h"
 #include "runtime/wait.h"
 
@@ -37,25 +45,43 @@
 #define SSE_MAX_SUBS 16
 #define SSE_HEARTBEAT_MS 15000
 
-struct kiln_sse {
-    kiln_req *req;
-    kiln_res *res;
-    conn *c;
+/* The part of a stream that outlives its handler (heap). */
+typedef struct sse_stream {
+    conn *c;                     /* NULL once the connection is closed      */
     buf pending;                 /* formatted events not yet written        */
     channel_sub *subs[SSE_MAX_SUBS];
     int nsubs;
-    bool waiting;                /* suspended in kiln_sse_run               */
+    bool waiting;                /* the handler is suspended in kiln_sse_run */
     bool overflow;               /* pending hit its bound: end the stream   */
     bool has_floor;              /* an integer id was sent: skip older ones */
+    bool forwarding;             /* handed over: deliveries go to the socket */
+    bool chunked;                /* HTTP/1.1: chunked framing               */
+    bool handler_done, closed;   /* both: the stream is freed               */
     long long floor;
+    unsigned heartbeat_ms;
+    loop_timer beat;             /* forwarding: the next heartbeat          */
+} sse_stream;
+
+struct kiln_sse {
+    kiln_req *req;
+    kiln_res *res;
+    sse_stream *st;
 };
 
+static void stream_free(sse_stream *st)
+{
+    for (int i = 0; i < st->nsubs; i++) channel_unsubscribe(st->subs[i]);
+    st->nsubs = 0;
+    buf_free(&st->pending);
+    free(st);
+}
+
+/* kiln_defer of the request: a stream never handed over ends with it. */
 static void release(void *arg)
 {
     kiln_sse *s = arg;
-    for (int i = 0; i < s->nsubs; i++) channel_unsubscribe(s->subs[i]);
-    s->nsubs = 0;
-    buf_free(&s->pending);
+    if (s->st && !s->st->forwarding) stream_free(s->st);
+    s->st = NULL;
 }
 
 kiln_sse *kiln_sse_begin(kiln_req *req, kiln_res *res)
@@ -63,7 +89,8 @@ kiln_sse *kiln_sse_begin(kiln_req *req, kiln_res *res)
     kiln_sse *s = kiln_alloc(req, sizeof *s);
     s->req = req;
     s->res = res;
-    s->c = wait_self();
+    s->st = kiln_xcalloc(1, sizeof *s->st);
+    s->st->c = wait_self();
     kiln_defer(req, release, s);
     kiln_set_header(res, "Cache-Control", "no-cache");
     kiln_set_header(res, "X-Accel-Buffering", "no");   /* nginx: do not buffer */
@@ -136,7 +163,7 @@ void sse_format(buf *b, kiln_str event, kiln_str id, kiln_str data)
 }
 
 /* Format an event onto b. False: skipped (id not above the floor). */
-static bool format_event(kiln_sse *s, buf *b, kiln_str event, kiln_str id, kiln_str data, bool forwarded)
+static bool format_event(sse_stream *s, buf *b, kiln_str event, kiln_str id, kiln_str data, bool forwarded)
 {
     long long v;
     if (id.ptr && int_id(id.ptr, id.len, &v)) {
@@ -157,7 +184,7 @@ bool kiln_sse_send(kiln_sse *s, const char *event, const char *id, const char *d
 {
     buf b;
     buf_init(&b, 256);
-    format_event(s, &b, (kiln_str){ event, event ? strlen(event) : 0 }, (kiln_str){ id, id ? strlen(id) : 0 },
+    format_event(s->st, &b, (kiln_str){ event, event ? strlen(event) : 0 }, (kiln_str){ id, id ? strlen(id) : 0 },
                  (kiln_str){ data, data ? strlen(data) : 0 }, false);
     bool ok = write_now(s, &b);
     buf_free(&b);
@@ -180,19 +207,52 @@ bool kiln_sse_comment(kiln_sse *s, const char *text)
     return ok;
 }
 
-/* A channel event, on the loop thread: queue it and wake the coroutine. */
+/* Append one body piece in the response's framing (chunked on HTTP/1.1). */
+static void put_chunk(sse_stream *st, const char *p, size_t n)
+{
+    buf *o = &st->c->out;
+    if (st->chunked) buf_printf(o, "%zx\r\n", n);
+    buf_append(o, p, n);
+    if (st->chunked) buf_append(o, "\r\n", 2);
+}
+
+/* Forwarding: write what was just appended; a reader SSE_PENDING_MAX behind
+ * is disconnected. May close the connection (on_closed runs, and may free
+ * st): the caller must not touch st afterwards. */
+static void forward_flush(sse_stream *st)
+{
+    conn *c = st->c;
+    if (c->out.len > SSE_PENDING_MAX) {
+        log_event(LOG_WARN, NULL, "event stream client too slow: disconnected", "\"pending\":%zu", c->out.len);
+        conn_close(c);
+        return;
+    }
+    conn_flush(c);
+}
+
+/* A channel event, on the loop thread. Before the hand-over: queue it and
+ * wake the handler if it waits. After: straight to the socket. */
 static void on_event(void *ctx, kiln_str channel, kiln_str event, kiln_str data)
 {
     (void)channel;
-    kiln_sse *s = ctx;
+    sse_stream *s = ctx;
+    if (s->forwarding) {
+        if (s->closed) return;
+        static buf scratch;      /* the loop thread's formatting buffer */
+        scratch.len = 0;
+        if (!format_event(s, &scratch, event, channel_event_id(), data, true)) return;
+        put_chunk(s, scratch.data, scratch.len);
+        if (scratch.cap > 64 * 1024) buf_free(&scratch);
+        forward_flush(s);
+        return;
+    }
     if (s->overflow || wait_peer_gone(s->c)) return;
     size_t before = s->pending.len;
     if (!format_event(s, &s->pending, event, channel_event_id(), data, true)) return;
     if (s->pending.len > SSE_PENDING_MAX) {
         s->pending.len = before;
         s->overflow = true;
-        log_event(LOG_WARN, s->req->id, "event stream client too slow: disconnected",
-                  "\"route\":\"%s\",\"pending\":%zu", s->req->route, before);
+        log_event(LOG_WARN, NULL, "event stream client too slow: disconnected", "\"pending\":%zu", before);
     }
     if (s->waiting) {
         s->waiting = false;
@@ -202,51 +262,92 @@ static void on_event(void *ctx, kiln_str channel, kiln_str event, kiln_str data)
 
 void kiln_sse_subscribe(kiln_sse *s, const char *channel)
 {
-    if (s->nsubs == SSE_MAX_SUBS) KILN_PANIC("kiln_sse_subscribe: more than %d channels on one stream", SSE_MAX_SUBS);
-    s->subs[s->nsubs++] = channel_subscribe(channel, on_event, s);
+    sse_stream *st = s->st;
+    if (st->nsubs == SSE_MAX_SUBS) KILN_PANIC("kiln_sse_subscribe: more than %d channels on one stream", SSE_MAX_SUBS);
+    st->subs[st->nsubs++] = channel_subscribe(channel, on_event, st);
 }
 
-static bool gone(const kiln_sse *s)
+/* ---- forwarding: the stream as a conn_proto ---------------------------- */
+
+static void on_beat(loop_timer *t)
+{
+    sse_stream *st = (sse_stream *)((char *)t - offsetof(sse_stream, beat));
+    if (st->closed) return;
+    loop_timer_set(st->c->w->loop, &st->beat, loop_now_ms(st->c->w->loop) + st->heartbeat_ms);
+    put_chunk(st, ":\n\n", 3);
+    forward_flush(st);          /* may close: on_closed cancels the timer */
+}
+
+static void proto_data(void *ctx, const uint8_t *p, size_t n)
+{
+    (void)ctx, (void)p, (void)n;  /* an event-stream client sends nothing we use */
+}
+
+static void proto_drain(void *ctx) { (void)ctx; }
+
+static void proto_closed(void *ctx)
+{
+    sse_stream *st = ctx;
+    st->closed = true;
+    loop_timer_cancel(st->c->w->loop, &st->beat);
+    for (int i = 0; i < st->nsubs; i++) channel_unsubscribe(st->subs[i]);
+    st->nsubs = 0;
+    st->c = NULL;
+    if (st->handler_done) stream_free(st);
+}
+
+static void proto_handler_done(void *ctx)
+{
+    sse_stream *st = ctx;
+    st->handler_done = true;
+    if (st->closed) stream_free(st);
+}
+
+/* The worker drains: the stream ends (the last chunk), the client reconnects. */
+static void proto_shutdown(void *ctx)
+{
+    sse_stream *st = ctx;
+    if (st->closed) return;
+    conn *c = st->c;
+    if (st->chunked) buf_append(&c->out, "0\r\n\r\n", 5);
+    conn_proto_end(c);
+}
+
+static const conn_proto sse_proto = { proto_data, proto_drain, proto_closed, proto_handler_done, proto_shutdown };
+
+static bool gone(const sse_stream *s)
 {
     return wait_peer_gone(s->c) || s->overflow || wait_stopping();
 }
 
 void kiln_sse_run(kiln_sse *s, unsigned heartbeat_ms)
 {
-    conn *c = s->c;
+    sse_stream *st = s->st;
+    conn *c = st->c;
     if (!heartbeat_ms) {
         const char *e = getenv("KILN_SSE_HEARTBEAT_MS");
         long v = e ? strtol(e, NULL, 10) : 0;
         heartbeat_ms = v > 0 && v <= 3600000 ? (unsigned)v : SSE_HEARTBEAT_MS;
     }
-    uint64_t next_beat = wait_now_ms() + heartbeat_ms;
-    buf out;
-    buf_init(&out, 0);
-    while (!gone(s)) {
-        if (s->pending.len) {
-            /* Take what is pending: deliveries during the write go to a
-             * fresh buffer and are written on the next round. */
-            buf t = out;
-            out = s->pending;
-            s->pending = t;
-            s->pending.len = 0;
-            bool ok = write_now(s, &out);
-            out.len = 0;
-            buf_reset_trim(&out, 16 * 1024);
-            if (!ok) break;
-            continue;
-        }
-        if (wait_now_ms() >= next_beat) {
-            if (!kiln_stream_write(s->res, ":\n\n", 3)) break;
-            next_beat = wait_now_ms() + heartbeat_ms;
-            continue;
-        }
-        s->waiting = true;
-        wait_wake_at(c, next_beat);
-        wait_suspend(WAIT_PEER);
-        s->waiting = false;
-        wait_wake_cancel(c);
+    /* HEAD got its head: there is no body to stream. */
+    if (strcmp(s->req->method, "HEAD") == 0) return;
+    /* What came during the handler's phase goes out first, on the
+     * coroutine (back-pressure may wait here). */
+    while (st->pending.len && !gone(st)) {
+        buf out = st->pending;
+        buf_init(&st->pending, 0);
+        bool ok = kiln_stream_write(s->res, out.data, out.len);
+        buf_free(&out);
+        if (!ok) return;
     }
-    buf_free(&out);
-    release(s);
+    if (gone(st)) return;        /* the stream ends with the request */
+    buf_free(&st->pending);
+    st->chunked = c->http.minor_version == 1;
+    st->heartbeat_ms = heartbeat_ms;
+    st->beat.on_fire = on_beat;
+    st->beat.heap_index = -1;
+    st->forwarding = true;
+    request_hand_over(s->req);
+    conn_upgrade(c, &sse_proto, st);
+    if (!st->closed) loop_timer_set(c->w->loop, &st->beat, loop_now_ms(c->w->loop) + heartbeat_ms);
 }

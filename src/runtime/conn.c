@@ -385,8 +385,11 @@ again:
             }
             http_request *h = &c->http;
             conn_use_arena(c);
-            if (!c->headers) c->headers = arena_alloc(&c->arena, KILN_MAX_HEADERS * sizeof(http_header));
-            h->headers = c->headers;
+            /* Parse into the loop's scratch array; the fields found are then
+             * copied into the arena, right-sized (a long-lived request,
+             * a WebSocket, keeps only what it got). */
+            static http_header scratch[KILN_MAX_HEADERS];
+            h->headers = scratch;
             int r = http_parse_request(c->in.data, c->in.len, h, KILN_MAX_HEADERS, KILN_MAX_TARGET);
             if (r == HTTP_INCOMPLETE) {
                 if (c->in.len >= KILN_MAX_HEAD) { conn_error(c, 431, "Request Header Fields Too Large"); break; }
@@ -402,6 +405,11 @@ again:
                 break;
             }
             c->head_len = (size_t)r;
+            bool upgrade = conn_upgrade_head(c);   /* park.c */
+            c->headers = arena_alloc(&c->arena, (h->num_headers ? h->num_headers : 1) * sizeof(http_header));
+            memcpy(c->headers, scratch, h->num_headers * sizeof(http_header));
+            h->headers = c->headers;
+            if (upgrade) conn_head_to_arena(c);
             c->in_request = true;
             c->nreq++;
             engine_request(c);      /* may switch to CS_BODY, CS_HANDLER, CS_CLOSING or finish */
@@ -468,6 +476,7 @@ void conn_request_done(conn *c)
     c->in.len = rest;
     c->head_len = 0;
     c->in_request = false;
+    c->head_in_arena = false;
     arena_reset(&c->arena);
     c->headers = NULL;
     c->body.len = 0;
@@ -519,8 +528,10 @@ void conn_run(conn *c, uint64_t deadline_ms)
     coro_resume(c->co);
     __atomic_store_n(&w->running, 0, __ATOMIC_RELEASE);
     w->crash_conn = NULL;
+    c->yielded_ms = loop_now_ms(w->loop);
     log_set_context(NULL, NULL);
 }
+
 
 /* ---- the engine's own answers ------------------------------------------ */
 

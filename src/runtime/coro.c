@@ -8,15 +8,38 @@
  * is announced with __sanitizer_{start,finish}_switch_fiber so ASan knows
  * which stack is live.
  *
- * Owns: coroutine objects and their stacks (a small per-process free list).
+ * Parking (coro_park, x86-64 only): a suspended coroutine's live stack --
+ * from its saved stack pointer to the top: the frames of the handler, of
+ * the call it waits in, and the registers coro_swap pushed -- is copied into
+ * a heap block of exactly that size, and the whole stack range is replaced
+ * by a fresh PROT_NONE, MAP_NORESERVE mapping (one mmap: its pages go back
+ * to the kernel). Resuming maps it read-write again (mprotect) and copies
+ * the block back to the same addresses, so pointers into the stack (frame
+ * pointers, addresses of locals) stay valid. Nothing else changes: the
+ * region keeps its address, the guard page stays below it, the switch code
+ * is the same. Code that touches a parked stack from outside (a pointer to
+ * a handler's local kept by a callback) faults instead of reading zeros or
+ * writing into memory that the copy-back would overwrite. No red zone is
+ * lost: a suspended coroutine is inside a call (coro_swap), and the x86-64
+ * ABI keeps nothing below the stack pointer across a call.
+ * Under AddressSanitizer the live range is unpoisoned before the copy (the
+ * frames' redzones would otherwise trip ASan's memcpy check): the frames
+ * live when the coroutine parked lose their redzones; every frame made
+ * after it is checked as usual. The shadow memory and the fake-stack
+ * handling (__sanitizer_*_switch_fiber) are unchanged: same addresses.
+ *
+ * Owns: coroutine objects and their stacks (a small per-process free list),
+ * the copies of parked stacks.
  * Must never: be resumed from inside another coroutine (one level only: the
- * worker's event loop resumes, handlers yield), or free a running stack.
+ * worker's event loop resumes, handlers yield), free a running stack, or
+ * run a coroutine whose stack is still parked.
  */
 #include "runtime/coro.h"
 #include "core/core.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -48,6 +71,8 @@ struct coro {
     size_t map_len;
     int done;
     coro *next_free;        /* pool link                                     */
+    unsigned char *saved;   /* parked: the live stack [sp, top), else NULL   */
+    size_t saved_len;
 #ifdef CORO_ASAN
     void *asan_fake;        /* ASan's fake stack of the side switched away   */
     const void *caller_bottom;
@@ -212,13 +237,14 @@ coro *coro_new(coro_fn fn, void *arg)
 
 static void coro_free(coro *co)
 {
+    free(co->saved);
     munmap(co->map, co->map_len);
     free(co);
 }
 
 void coro_release(coro *co)
 {
-    KILN_ASSERT(co->done);
+    KILN_ASSERT(co->done && !co->saved);
     if (free_count >= CORO_POOL_MAX) {
         coro_free(co);
         return;
@@ -238,9 +264,61 @@ void coro_pool_drain(void)
     free_count = 0;
 }
 
+/* ---- parking ---------------------------------------------------------- */
+
+static int park_enabled(void)
+{
+    static int on = -1;
+    if (on < 0) {
+        const char *e = getenv("KILN_CORO_PARK");
+        on = !(e && strcmp(e, "0") == 0);
+    }
+    return on;
+}
+
+bool coro_park(coro *co)
+{
+#if defined(__x86_64__)
+    if (co->done || co->saved || co == current || !park_enabled()) return false;
+    size_t page = (size_t)getpagesize();
+    unsigned char *stack = co->map + page, *top = co->map + co->map_len;
+    unsigned char *sp = co->sp;
+    KILN_ASSERT(sp > stack && sp < top);
+    size_t live = (size_t)(top - sp);
+#ifdef CORO_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(sp, live);
+#endif
+    co->saved = kiln_xmalloc(live);
+    memcpy(co->saved, sp, live);
+    co->saved_len = live;
+    /* One call: the old pages go back to the kernel, the range faults. */
+    if (mmap(stack, co->map_len - page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0)
+        == MAP_FAILED)
+        KILN_PANIC("parking a coroutine stack: mmap failed");
+    return true;
+#else
+    (void)co;
+    return false;
+#endif
+}
+
+bool coro_parked(const coro *co) { return co->saved != NULL; }
+
+static void unpark(coro *co)
+{
+    size_t page = (size_t)getpagesize();
+    if (mprotect(co->map + page, co->map_len - page, PROT_READ | PROT_WRITE) != 0)
+        KILN_PANIC("unparking a coroutine stack: mprotect failed");
+    memcpy(co->sp, co->saved, co->saved_len);
+    free(co->saved);
+    co->saved = NULL;
+    co->saved_len = 0;
+}
+
 void coro_resume(coro *co)
 {
     KILN_ASSERT(!co->done && current == NULL);
+    if (co->saved) unpark(co);
     current = co;
     switch_in(co);
     current = NULL;

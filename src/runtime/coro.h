@@ -8,6 +8,7 @@
 #ifndef KILN_CORO_H
 #define KILN_CORO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct coro coro;
@@ -27,6 +28,19 @@ int coro_done(const coro *co);
 void coro_pool_drain(void);
 /* The coroutine currently running, or NULL on the scheduler's stack. */
 coro *coro_current(void);
+
+/* Parking (copying-stack mode, x86-64): from the scheduler, on a suspended
+ * coroutine that will stay suspended a while (a WebSocket handler waiting
+ * in kiln_ws_recv). The live part of its stack, from the saved stack
+ * pointer to the top (typically 1-3 KB), is copied to a right-sized heap
+ * block and the stack's pages are given back to the kernel and made
+ * PROT_NONE; coro_resume copies it back to the same addresses first, so
+ * every pointer into the stack is valid again when the coroutine runs.
+ * While parked, code outside the coroutine must not touch its stack: it
+ * faults (a crash, never silent corruption). False: not parked (not
+ * supported here, disabled by KILN_CORO_PARK=0, or already parked). */
+bool coro_park(coro *co);
+bool coro_parked(const coro *co);
 
 #define CORO_STACK_SIZE (256 * 1024)
 

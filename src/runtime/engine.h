@@ -91,6 +91,7 @@ struct conn {
     buf body;                   /* request body being assembled           */
     buf res_body;               /* response body being built              */
     size_t head_len;            /* length of the parsed head in `in`      */
+    bool head_in_arena;         /* c->http's slices point into the arena  */
     http_header *headers;       /* KILN_MAX_HEADERS, in the arena, per request */
     http_chunked chunked;       /* buffered chunked body decoding         */
     size_t body_limit;
@@ -114,6 +115,7 @@ struct conn {
     http_request http;          /* the parsed head: slices into `in`      */
     coro *co;                   /* the handler's coroutine                */
     int wait;                   /* WAIT_* what the coroutine waits for    */
+    uint64_t yielded_ms;        /* loop time its coroutine last yielded   */
     loop_timer wake_timer;      /* wait_wake_at                           */
     void *offload_result;       /* what the offloaded call returned       */
     const char *req_id;         /* for the engine's answers and crash logs */
@@ -152,6 +154,7 @@ struct worker {
     int running;                /* a handler is on the CPU now (watchdog)     */
     uint64_t run_deadline_ms;   /* ... and its deadline (monotonic)           */
     bool paused;                /* hold new requests (kiln dev: a build runs) */
+    uint64_t park_sweep_ms;     /* next conn_park_idle sweep (loop time)      */
 };
 
 extern worker *kiln_current_worker;
@@ -175,6 +178,17 @@ void conn_error(conn *c, int status, const char *message);
  * under the worker's watchdog: a handler that keeps the CPU past
  * deadline_ms (monotonic) ends the worker with a 504 to its client. */
 void conn_run(conn *c, uint64_t deadline_ms);
+/* After every loop turn (worker.c): at most twice a second, park the stack
+ * of every handler that has waited for its protocol (WAIT_PROTO: a
+ * WebSocket in kiln_ws_recv) for CONN_PARK_AFTER_MS or more (coro_park):
+ * an idle straight-line WebSocket then holds no coroutine stack. */
+void conn_park_idle(worker *w);
+#define CONN_PARK_AFTER_MS 1000
+/* park.c, from conn.c's head parsing: true (and a page-aligned arena) when
+ * the request asks to upgrade; then, once the headers are in the arena,
+ * conn_head_to_arena moves the head there so that `in` can go. */
+bool conn_upgrade_head(conn *c);
+void conn_head_to_arena(conn *c);
 
 /* upgrade.c: the generic hand-over after an HTTP upgrade (101). The engine
  * knows no WebSocket: only a conn_proto.

@@ -8,7 +8,9 @@
  * and the bytes are handed over at once, so an upgraded connection holds no
  * read buffer; when the request's handler returns, its coroutine, arena and
  * HTTP buffers are given back, so an idle upgraded connection is the conn
- * struct plus what the protocol keeps.
+ * struct plus what the protocol keeps. A request that asked to upgrade has
+ * its head in the arena (conn.c), so `in` goes at the upgrade already, while
+ * a straight-line handler still runs.
  *
  * Owns: reading an upgraded socket, the hand-over of leftover bytes, the end
  * of the request that upgraded.
@@ -39,6 +41,11 @@ void conn_upgrade(conn *c, const conn_proto *proto, void *ctx)
     if (extra) {
         c->in.len = c->head_len;
         proto->on_data(ctx, (const uint8_t *)c->in.data + c->head_len, extra);
+    }
+    /* The head was copied to the arena (conn.c): the read buffer can go now. */
+    if (c->head_in_arena && !c->dead) {
+        buf_free(&c->in);
+        c->head_len = 0;
     }
     conn_flush(c);
     /* Upgraded while the worker drains: end it now, as the drain did the others. */
@@ -96,6 +103,7 @@ void conn_proto_handler_done(conn *c)
     c->req_id = c->route = c->trace_id = NULL;
     c->app = NULL;
     c->in_request = false;
+    c->head_in_arena = false;
     c->abandoned = false;
     c->head_len = 0;
     buf_free(&c->in);

@@ -336,11 +336,16 @@ static void after_turn(void *arg)
     http_date_tick();
     log_flush();
     idle_board_publish(w->id, w->nconns, w->id_counter, loop_now_ms(w->loop));   /* --idle-exit */
+    conn_park_idle(w);   /* idle straight-line WebSockets give their stacks back */
 }
 
 int worker_run(const server_opts *opts, int id)
 {
-    worker w = { .id = id, .opts = opts };
+    /* Static, not on this stack: the watchdog thread reads it until the
+     * process ends, also after worker_run has returned (the exit path,
+     * LeakSanitizer's report), when this frame's memory is reused. */
+    static worker w;
+    w = (worker){ .id = id, .opts = opts };
     kiln_current_worker = &w;
     log_init(opts->log_level, id);
     /* backtrace() loads libgcc on its first call: now, not in a crash. */

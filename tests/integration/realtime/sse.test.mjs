@@ -4,6 +4,9 @@
 //   - kiln_publish reaching streams held by the other worker, in publish
 //     order per publisher, from a handler and from an offloaded thread;
 //   - 10,000 stream open/close cycles without memory growth;
+//   - 2,000 idle streams cost the worker under 4 KB each (after kiln_sse_run
+//     a stream holds no coroutine stack, arena or read buffer), and a publish
+//     still reaches every one;
 //   - the blog's GET /api/posts/live read by Chromium's own EventSource,
 //     through a server restart, with Last-Event-ID replaying what it missed.
 
@@ -151,6 +154,46 @@ test('a client that leaves is unsubscribed at once; 10,000 cycles do not grow th
     if (!sanitizerBuild()) assert.ok(grown < 2048, `worker RSS grew ${grown} KiB over 9,000 cycles`);
     console.log(`10,000 stream cycles: RSS +${grown} KiB over the last 9,000, ${Date.now() - t0} ms, ${failures.length} retried (${failures[0] ?? ''})`);
   } finally {
+    await one.stop();
+  }
+});
+
+test('2,000 idle event streams: under 4 KB each, and a publish reaches them all', async (t) => {
+  if (sanitizerBuild()) return t.skip('memory figures mean nothing under AddressSanitizer');
+  const N = 2000, LIMIT = 4096;
+  const one = await startServer(rt.dir, { workers: 1 });
+  const socks = [];
+  try {
+    const worker = processTree(one.proc.pid).find((p) => p !== one.proc.pid);
+    const open = () => new Promise((resolve, reject) => {
+      const c = net.connect(one.port, '127.0.0.1');
+      c.got = '';
+      c.on('data', (d) => {
+        c.got += d;
+        if (c.got.includes('event: ready') && !c.ready) { c.ready = true; resolve(c); }
+      });
+      c.on('error', reject);
+      c.write('GET /api/sse/sub?channel=idle HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n');
+    });
+    const openMany = async (n) => {
+      const out = [];
+      for (let i = 0; i < n; i += 100) out.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, open))));
+      return out;
+    };
+    for (const c of await openMany(300)) c.destroy();       // warm up pools and the allocator
+    await sleep(300);
+    const base = rssKiB(worker);
+    socks.push(...(await openMany(N)));
+    await sleep(300);
+    const per = ((rssKiB(worker) - base) * 1024) / N;
+    console.log(`idle event stream: ${per.toFixed(0)} B each (${N} streams)`);
+    await http(one.port, '/api/publish', { method: 'POST', json: { channel: 'idle', event: 'wake', data: 7 } });
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !socks.every((c) => c.got.includes('event: wake'))) await sleep(50);
+    assert.equal(socks.filter((c) => c.got.includes('event: wake\ndata: 7')).length, N);
+    assert.ok(per < LIMIT, `an idle event stream holds ${per.toFixed(0)} bytes`);
+  } finally {
+    for (const c of socks) c.destroy();
     await one.stop();
   }
 });

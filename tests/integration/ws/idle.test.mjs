@@ -79,6 +79,35 @@ test(`${N} idle keep-alive HTTP connections, then ${N} idle WebSockets: under ${
   assert.ok(perWs < LIMIT_BYTES, `an idle WebSocket holds ${perWs.toFixed(0)} bytes`);
 });
 
+// Straight-line handlers (/api/echo: while (kiln_ws_recv(...)) ...): a
+// handler that has waited over a second has its stack parked (copied to a
+// right-sized heap block, the pages given back): what stays is the conn,
+// the session, the request's arena and that copy.
+const LINE_LIMIT = Number(process.env.KILN_IDLE_LINE_LIMIT || 12288);
+test(`${N} idle straight-line WebSockets: stacks parked, under ${LINE_LIMIT} bytes each, and they all still answer`, async () => {
+  // Under AddressSanitizer: fewer sockets and no memory figure, but the
+  // parking and the resume (ASan's view of the stacks) are exercised.
+  const n = asan ? 300 : N;
+  const warm = await openMany(300, () => openRaw(app.port, '/api/echo'));
+  for (const c of warm) c.close();
+  await sleep(300);
+  const base = rss(worker);
+  const conns = await openMany(n, () => openRaw(app.port, '/api/echo'));
+  assert.ok(conns.every((c) => c.status === 101));
+  await sleep(2000);            // parked after 1 s of waiting (swept twice a second)
+  const per = (rss(worker) - base) / n;
+  console.log(`idle straight-line WebSocket: ${per.toFixed(0)} B each (${n}, stacks parked)`);
+  // Every parked handler resumes where it stopped, with its locals intact.
+  for (let i = 0; i < n; i += 200) {
+    await Promise.all(conns.slice(i, i + 200).map(async (c, k) => {
+      c.send(frame(1, Buffer.from(`back ${i + k}`)));
+      assert.equal((await c.waitFor((f) => f.opcode === 1)).payload.toString(), `back ${i + k}`);
+    }));
+  }
+  for (const c of conns) c.close();
+  if (!asan) assert.ok(per < LINE_LIMIT, `an idle straight-line WebSocket holds ${per.toFixed(0)} bytes`);
+});
+
 test('10,000 WebSocket connect/message/disconnect cycles: no growth', async (t) => {
   const cycles = 10_000;
   const one = async (route) => {

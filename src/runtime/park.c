@@ -1,0 +1,89 @@
+/*
+ * park.c -- what a connection whose handler waits a long time gives back.
+ *
+ * A straight-line WebSocket handler (while (kiln_ws_recv(ws, &m)) ...) may
+ * wait for hours. Three things make such a connection cheap while it waits:
+ *  1. Its head lives in the arena, not in the read buffer: a request that
+ *     asks to upgrade gets a page-aligned arena (conn_upgrade_head) and its
+ *     head bytes and every slice of c->http are moved into it
+ *     (conn_head_to_arena) before the framework sees them; conn_upgrade
+ *     (upgrade.c) then frees `in`.
+ *  2. After every loop turn, at most twice a second, conn_park_idle parks the
+ *     coroutine of every handler that has waited for its protocol for
+ *     CONN_PARK_AFTER_MS (coro_park: the live stack is copied to a right-
+ *     sized heap block, the stack's pages go back), and gives back the pages
+ *     of the arena that nothing was handed out from.
+ *  3. coro_resume copies the stack back first, so the handler never sees it.
+ *
+ * Only WAIT_PROTO is parked: such a handler waits inside kiln_ws_recv, whose
+ * wake-up touches only the session and the conn, never the stack. Other waits
+ * may have the loop write into the stack (wait_fd's record on the stack) or
+ * end soon (a database answer).
+ *
+ * Owns: nothing (it acts on connections and coroutines owned elsewhere).
+ * Must never: park a coroutine that is running or done, or one whose wait
+ * lets the loop touch its stack; move a head the framework already saw.
+ */
+#include "runtime/engine.h"
+
+#include <strings.h>
+
+bool conn_upgrade_head(conn *c)
+{
+    const http_request *h = &c->http;
+    bool upgrade = false;
+    for (size_t i = 0; i < h->num_headers && !upgrade; i++)
+        upgrade = h->headers[i].name_len == 7 && strncasecmp(h->headers[i].name, "upgrade", 7) == 0;
+    if (!upgrade) return false;
+    /* Nothing lives in the arena yet: swap it for a page-aligned one. */
+    conn_release_arena(c);
+    arena_init_paged(&c->arena, 8192);
+    c->arena_live = true;
+    return true;
+}
+
+static void rebase(const char **p, const char *from, size_t n, const char *to)
+{
+    if (*p && (uintptr_t)*p >= (uintptr_t)from && (uintptr_t)*p <= (uintptr_t)from + n) *p = to + (*p - from);
+}
+
+/* A request that asks to upgrade (WebSocket) may keep its handler waiting
+ * for hours: its head is copied into the arena and every slice of c->http
+ * is moved there, before the framework sees any of it. Then nothing points
+ * into `in`, and conn_upgrade frees it: an upgraded connection holds no
+ * read buffer even while its handler still runs. Its arena is page-aligned
+ * (arena_init_paged), so parking gives back all of it but the pages used. */
+void conn_head_to_arena(conn *c)
+{
+    http_request *h = &c->http;
+    const char *from = c->in.data;
+    size_t n = c->head_len;
+    char *to = arena_alloc(&c->arena, n + 1);
+    memcpy(to, from, n);
+    to[n] = '\0';
+    rebase(&h->method, from, n, to);
+    rebase(&h->target, from, n, to);
+    rebase(&h->path, from, n, to);
+    rebase(&h->query, from, n, to);
+    rebase(&h->host, from, n, to);
+    for (size_t i = 0; i < h->num_headers; i++) {
+        rebase(&h->headers[i].name, from, n, to);
+        rebase(&h->headers[i].value, from, n, to);
+    }
+    c->head_in_arena = true;
+}
+
+void conn_park_idle(worker *w)
+{
+    uint64_t now = loop_now_ms(w->loop);
+    if (now < w->park_sweep_ms) return;
+    w->park_sweep_ms = now + CONN_PARK_AFTER_MS / 2;
+    for (conn *c = w->conns; c; c = c->next)
+        if (!c->dead && c->co && c->state == CS_HANDLER && c->wait == WAIT_PROTO && !coro_done(c->co)
+            && !coro_parked(c->co) && now - c->yielded_ms >= CONN_PARK_AFTER_MS && coro_park(c->co)) {
+            /* The handler may still point into the head (`in`) and the
+             * arena: those stay, but their untouched tails go back. */
+            if (c->in.data) kiln_release_pages(c->in.data + c->in.len, c->in.cap - c->in.len);
+            if (c->arena_live) arena_release_unused(&c->arena);
+        }
+}
