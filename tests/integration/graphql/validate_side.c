@@ -2,8 +2,11 @@
  * validate_side.c -- the Kiln side of the validation differential test
  * (validate_diff.test.mjs): {"sdl", "docs": [...]} in, one line per
  * document out: {"errors": [...]} from gql_validate (or {"syntax": ...}).
+ * With "timed": true, a last line: the milliseconds spent validating.
  */
 #include "side.h"
+
+#include <time.h>
 
 int main(int argc, char **argv)
 {
@@ -25,6 +28,8 @@ int main(int argc, char **argv)
     buf_init(&out, 1 << 16);
     arena scratch;
     arena_init(&scratch, 1 << 16);
+    const kiln_value *timed = kiln_json_get(in, "timed");
+    double spent = 0;
     for (const kiln_value *d = kiln_json_get(in, "docs")->child; d; d = d->next) {
         jw_state w;
         jw_init(&w, &out);
@@ -35,7 +40,11 @@ int main(int argc, char **argv)
             jw_string(&w, pe.message, pe.message_len);
         } else {
             gql_errs errs = { .a = &scratch, .src = d->str, .src_len = d->len };
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
             gql_validate(s, doc, &errs);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            spent += (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
             jw_key(&w, "errors", 6);
             side_put_errs(&w, &errs);
         }
@@ -43,6 +52,7 @@ int main(int argc, char **argv)
         buf_putc(&out, '\n');
         arena_reset(&scratch);
     }
+    if (timed) buf_printf(&out, "%.0f\n", spent);
     fwrite(out.data, 1, out.len, stdout);
     buf_free(&out);
     buf_free(&text);
