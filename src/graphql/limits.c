@@ -20,7 +20,6 @@
 #include "graphql/rules.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -202,17 +201,12 @@ static void walk(walker *w, const gql_node *set, uint32_t depth, measure *m)
     w->nesting--;
 }
 
-static void limit_error(gql_errs *errs, const gql_node *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void limit_error(gql_errs *errs, const gql_node *at, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    gql_errs_add(errs, &at, 1, "%s", msg);
-    errs->last->code = GQL_CODE_LIMIT;
-}
+/* A limit error: located at one node, with the limits' extensions.code. */
+#define LIMIT_ERROR(errs, at, ...) do {                                       \
+        const gql_node *at_ = (at);                                         \
+        gql_errs_add((errs), &at_, 1, __VA_ARGS__);                         \
+        (errs)->last->code = GQL_CODE_LIMIT;                                \
+    } while (0)
 
 static uint32_t check_operation(walker *w, const gql_node *op, const gql_op_limits *l, gql_errs *errs)
 {
@@ -221,14 +215,14 @@ static uint32_t check_operation(walker *w, const gql_node *op, const gql_op_limi
     walk(w, op->selection_set, 0, &m);
     uint32_t before = errs->count;
     if (w->too_nested)
-        limit_error(errs, op, "Query depth exceeds the limit of %u: selections and fragments are nested more than %d deep.",
+        LIMIT_ERROR(errs, op, "Query depth exceeds the limit of %u: selections and fragments are nested more than %d deep.",
                     l->max_depth, LIMITS_MAX_NESTING);
     else if (l->max_depth && m.depth > l->max_depth)
-        limit_error(errs, m.deepest, "Query depth %u exceeds the limit of %u.", m.depth, l->max_depth);
+        LIMIT_ERROR(errs, m.deepest, "Query depth %u exceeds the limit of %u.", m.depth, l->max_depth);
     if (l->max_aliases && m.aliases > l->max_aliases)
-        limit_error(errs, op, "Operation has %u aliases, exceeding the limit of %u.", m.aliases, l->max_aliases);
+        LIMIT_ERROR(errs, op, "Operation has %u aliases, exceeding the limit of %u.", m.aliases, l->max_aliases);
     if (l->max_fields && m.fields > l->max_fields)
-        limit_error(errs, op, "Operation has %u fields, exceeding the limit of %u.", m.fields, l->max_fields);
+        LIMIT_ERROR(errs, op, "Operation has %u fields, exceeding the limit of %u.", m.fields, l->max_fields);
     return errs->count - before;
 }
 

@@ -29,13 +29,9 @@ int main(int argc, char **argv)
     for (const kiln_value *d = side_get(&sd, "docs")->child; d; d = d->next) {
         jw_state w;
         side_begin(&sd, &w);
-        gql_error pe;
-        gql_node *doc = gql_parse(&sd.scratch, d->str, d->len, NULL, &pe);
-        if (!doc) {
-            jw_key(&w, "syntax", 6);
-            jw_string(&w, pe.message, pe.message_len);
-        } else {
-            gql_errs errs = { .a = &sd.scratch, .src = d->str, .src_len = d->len };
+        gql_node *doc = side_parse(&sd, &w, d);
+        if (doc) {
+            gql_errs errs = side_errs(&sd, d);
             gql_check_limits(s, doc, (kiln_str){ NULL, 0 }, &l, &errs);
             jw_key(&w, "errors", 6);
             side_put_errs(&w, &errs);

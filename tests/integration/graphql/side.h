@@ -133,6 +133,25 @@ static inline void side_end(side *sd, jw_state *w)
     arena_reset(&sd->scratch);
 }
 
+/* A case's document parsed on the scratch arena, or NULL after writing
+ * {"syntax": message} for it into w. */
+static inline gql_node *side_parse(side *sd, jw_state *w, const kiln_value *d)
+{
+    gql_error pe;
+    gql_node *doc = gql_parse(&sd->scratch, d->str, d->len, NULL, &pe);
+    if (!doc) {
+        jw_key(w, "syntax", 6);
+        jw_string(w, pe.message, pe.message_len);
+    }
+    return doc;
+}
+
+/* An error list located in document d (scratch memory). */
+static inline gql_errs side_errs(side *sd, const kiln_value *d)
+{
+    return (gql_errs){ .a = &sd->scratch, .src = d->str, .src_len = d->len };
+}
+
 /* Everything written to stdout and freed; the exit status. */
 static inline int side_close(side *sd)
 {
