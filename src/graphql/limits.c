@@ -113,8 +113,8 @@ typedef struct frag_memo {
 
 typedef struct walker {
     const gql_node *doc;
-    frag_memo *frags;            /* one per fragment definition, sorted by
-                                    name, equal names in document order  */
+    const gql_node **defs;       /* fragment definitions, sorted by name  */
+    frag_memo *frags;            /* one per entry of defs                 */
     uint32_t nfrags;
     int nesting;
     bool too_nested;
@@ -122,30 +122,12 @@ typedef struct walker {
 
 static uint32_t sat_add(uint32_t a, uint32_t b) { return a > UINT32_MAX - b ? UINT32_MAX : a + b; }
 
-static int name_cmp(kiln_str a, kiln_str b)
-{
-    int c = memcmp(a.ptr, b.ptr, a.len < b.len ? a.len : b.len);
-    return c ? c : (a.len > b.len) - (a.len < b.len);
-}
-
-static int memo_cmp(const void *x, const void *y)
-{
-    const frag_memo *a = x, *b = y;
-    int c = name_cmp(a->def->name, b->def->name);
-    return c ? c : (a->def->start > b->def->start) - (a->def->start < b->def->start);
-}
-
 /* The memo of the fragment a spread names (the last definition of that
- * name, as graphql-js's getFragment), or NULL: a binary search. */
+ * name, as graphql-js's getFragment), or NULL. */
 static frag_memo *memo_of(walker *w, kiln_str name)
 {
-    uint32_t lo = 0, hi = w->nfrags;             /* first entry > name */
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (name_cmp(w->frags[mid].def->name, name) <= 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo > 0 && gql_kstr_eq(w->frags[lo - 1].def->name, name) ? &w->frags[lo - 1] : NULL;
+    int64_t i = gql_fragment_index(w->defs, w->nfrags, name);
+    return i < 0 ? NULL : &w->frags[i];
 }
 
 static void walk(walker *w, const gql_node *set, uint32_t depth, measure *m);
@@ -251,12 +233,9 @@ uint32_t gql_check_limits(const gql_schema *s, const gql_node *doc, kiln_str ope
 {
     uint32_t before = errs->count;
     walker w = { .doc = doc };
-    for (const gql_node *d = doc->items.first; d; d = d->next) w.nfrags += d->kind == GQL_FRAGMENT_DEF;
+    w.nfrags = gql_fragments_sorted(errs->a, doc, &w.defs);
     w.frags = arena_calloc(errs->a, sizeof(frag_memo) * (w.nfrags ? w.nfrags : 1));
-    uint32_t k = 0;
-    for (const gql_node *d = doc->items.first; d; d = d->next)
-        if (d->kind == GQL_FRAGMENT_DEF) w.frags[k++].def = d;
-    qsort(w.frags, w.nfrags, sizeof(frag_memo), memo_cmp);
+    for (uint32_t i = 0; i < w.nfrags; i++) w.frags[i].def = w.defs[i];
     for (const gql_node *d = doc->items.first; d; d = d->next) {
         if (d->kind != GQL_OPERATION) continue;
         if (operation_name.ptr && !gql_kstr_eq(d->name, operation_name)) continue;

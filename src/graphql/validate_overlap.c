@@ -22,9 +22,12 @@
  * (graphql-js's OrderedPairSet and PairSet, with its "mutually exclusive"
  * flag), so a fragment spread in many places is not walked again and
  * again. Fragment chains are walked from explicit stacks, in the same
- * order recursion would take, so a long chain does not deepen the C stack;
- * nested field comparisons stop at OVERLAP_MAX_NESTING (graphql-js would
- * run out of stack there first).
+ * order recursion would take, so a long chain does not deepen the C stack.
+ * Nested field comparisons stop at OVERLAP_MAX_NESTING levels (about 64 KB
+ * of C stack; requests run on 256 KB coroutine stacks): a conflict deeper
+ * than that -- only fragments spread inside fields can build one, and the
+ * depth limit (limits.h) refuses such a document -- is not reported, where
+ * graphql-js would report it.
  *
  * Owns: its per-validation state, all in the validation arena. Must never:
  * word an error or order its locations differently from graphql-js; take
@@ -35,7 +38,7 @@
 #include <stdlib.h>
 
 #define S(k) (int)(k).len, (k).ptr
-#define OVERLAP_MAX_NESTING 256
+#define OVERLAP_MAX_NESTING 128
 
 /* ---- A small hash table: 64-bit key -> nonzero 32-bit value ------------- */
 

@@ -13,11 +13,16 @@ static void take(const kiln_value *lim, const char *key, uint32_t *to)
     if (v && v->type == KILN_JSON_NUMBER) *to = (uint32_t)v->num;
 }
 
+static void check(side *sd, const gql_node *doc, gql_errs *errs, void *ctx)
+{
+    gql_check_limits(sd->schema, doc, (kiln_str){ NULL, 0 }, ctx, errs);
+}
+
 int main(int argc, char **argv)
 {
     side sd;
     side_open(&sd, argc, argv, "limits_side");
-    gql_schema *s = side_schema(&sd);
+    side_schema(&sd);
     gql_op_limits l;
     gql_op_limits_default(&l);
     const kiln_value *lim = kiln_json_get(sd.in, "limits");
@@ -26,17 +31,6 @@ int main(int argc, char **argv)
     take(lim, "fields", &l.max_fields);
     const kiln_value *intro = lim ? kiln_json_get(lim, "introspection") : NULL;
     if (intro && intro->type == KILN_JSON_FALSE) l.introspection = false;
-    for (const kiln_value *d = side_get(&sd, "docs")->child; d; d = d->next) {
-        jw_state w;
-        side_begin(&sd, &w);
-        gql_node *doc = side_parse(&sd, &w, d);
-        if (doc) {
-            gql_errs errs = side_errs(&sd, d);
-            gql_check_limits(s, doc, (kiln_str){ NULL, 0 }, &l, &errs);
-            jw_key(&w, "errors", 6);
-            side_put_errs(&w, &errs);
-        }
-        side_end(&sd, &w);
-    }
+    side_docs(&sd, check, &l);
     return side_close(&sd);
 }

@@ -152,6 +152,26 @@ static inline gql_errs side_errs(side *sd, const kiln_value *d)
     return (gql_errs){ .a = &sd->scratch, .src = d->str, .src_len = d->len };
 }
 
+/* The usual loop over the input's "docs": one line per document, either
+ * {"syntax": ...} or {"errors": [...]} with what check() adds to errs. */
+typedef void (*side_check)(side *sd, const gql_node *doc, gql_errs *errs, void *ctx);
+
+static inline void side_docs(side *sd, side_check check, void *ctx)
+{
+    for (const kiln_value *d = side_get(sd, "docs")->child; d; d = d->next) {
+        jw_state w;
+        side_begin(sd, &w);
+        gql_node *doc = side_parse(sd, &w, d);
+        if (doc) {
+            gql_errs errs = side_errs(sd, d);
+            check(sd, doc, &errs, ctx);
+            jw_key(&w, "errors", 6);
+            side_put_errs(&w, &errs);
+        }
+        side_end(sd, &w);
+    }
+}
+
 /* Everything written to stdout and freed; the exit status. */
 static inline int side_close(side *sd)
 {

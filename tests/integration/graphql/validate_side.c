@@ -8,29 +8,23 @@
 
 #include <time.h>
 
+static void check(side *sd, const gql_node *doc, gql_errs *errs, void *ctx)
+{
+    double *spent = ctx;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    gql_validate(sd->schema, doc, errs);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *spent += (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+}
+
 int main(int argc, char **argv)
 {
     side sd;
     side_open(&sd, argc, argv, "validate_side");
-    gql_schema *s = side_schema(&sd);
-    const kiln_value *timed = kiln_json_get(sd.in, "timed");
+    side_schema(&sd);
     double spent = 0;
-    for (const kiln_value *d = side_get(&sd, "docs")->child; d; d = d->next) {
-        jw_state w;
-        side_begin(&sd, &w);
-        gql_node *doc = side_parse(&sd, &w, d);
-        if (doc) {
-            gql_errs errs = side_errs(&sd, d);
-            struct timespec t0, t1;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-            gql_validate(s, doc, &errs);
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            spent += (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-            jw_key(&w, "errors", 6);
-            side_put_errs(&w, &errs);
-        }
-        side_end(&sd, &w);
-    }
-    if (timed) buf_printf(&sd.out, "%.0f\n", spent);
+    side_docs(&sd, check, &spent);
+    if (kiln_json_get(sd.in, "timed")) buf_printf(&sd.out, "%.0f\n", spent);
     return side_close(&sd);
 }

@@ -7,7 +7,7 @@
  */
 #include "graphql/exec.h"
 #include "graphql/limits.h"
-#include "t.h"
+#include "schema_t.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -25,10 +25,7 @@ static void setup(void)
     if (done) return;
     done = true;
     arena_init(&A, 1 << 16);
-    gql_error pe;
-    gql_node *d = gql_parse(&A, sdl, sizeof sdl - 1, NULL, &pe);
-    gql_errs e = { .a = &A };
-    S = gql_schema_build(&A, sdl, sizeof sdl - 1, d, &e);
+    S = t_schema(&A, sdl);
 }
 
 typedef struct run {
