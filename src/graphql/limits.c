@@ -31,7 +31,7 @@ void gql_op_limits_default(gql_op_limits *l)
 {
     *l = (gql_op_limits){
         .max_depth = GQL_LIMIT_DEPTH, .max_aliases = GQL_LIMIT_ALIASES, .max_fields = GQL_LIMIT_FIELDS,
-        .max_bytes = GQL_LIMIT_BYTES, .timeout_ms = GQL_LIMIT_TIMEOUT_MS, .introspection = true,
+        .max_bytes = GQL_LIMIT_BYTES, .max_tokens = GQL_LIMIT_TOKENS, .timeout_ms = GQL_LIMIT_TIMEOUT_MS, .introspection = true,
     };
 }
 
@@ -57,6 +57,7 @@ const char *gql_op_limits_from_env(gql_op_limits *l)
         { "KILN_GRAPHQL_MAX_ALIASES", offsetof(gql_op_limits, max_aliases), sizeof(uint32_t) },
         { "KILN_GRAPHQL_MAX_FIELDS", offsetof(gql_op_limits, max_fields), sizeof(uint32_t) },
         { "KILN_GRAPHQL_MAX_BYTES", offsetof(gql_op_limits, max_bytes), sizeof(size_t) },
+        { "KILN_GRAPHQL_MAX_TOKENS", offsetof(gql_op_limits, max_tokens), sizeof(uint32_t) },
         { "KILN_GRAPHQL_TIMEOUT_MS", offsetof(gql_op_limits, timeout_ms), sizeof(uint32_t) },
     };
     for (size_t i = 0; i < ARRAY_LEN(nums); i++) {
@@ -81,8 +82,9 @@ const char *gql_op_limits_from_env(gql_op_limits *l)
 
 gql_limits gql_op_limits_parser(const gql_op_limits *l)
 {
-    /* 0 means "no limit" here; the parser's own ceiling still applies. */
-    return (gql_limits){ .max_bytes = l->max_bytes ? l->max_bytes : (size_t)(UINT32_MAX - 16) };
+    /* 0 means "no limit" here: no size ceiling; the parser's own token
+     * ceiling (its default, from a zero field). */
+    return (gql_limits){ .max_bytes = l->max_bytes ? l->max_bytes : (size_t)(UINT32_MAX - 16), .max_tokens = l->max_tokens };
 }
 
 uint64_t gql_clock_ns(void)

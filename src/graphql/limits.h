@@ -8,10 +8,20 @@
  *   aliases per op   KILN_GRAPHQL_MAX_ALIASES         30         Operation has 31 aliases, exceeding the limit of 30.
  *   fields per op    KILN_GRAPHQL_MAX_FIELDS          1000       Operation has 1001 fields, exceeding the limit of 1000.
  *   document size    KILN_GRAPHQL_MAX_BYTES           102400     Syntax Error: Document is larger than 102400 bytes. Parsing aborted.
+ *   tokens           KILN_GRAPHQL_MAX_TOKENS          5000       Syntax Error: Document contains more that 5000 tokens. Parsing aborted.
  *   time budget      KILN_GRAPHQL_TIMEOUT_MS          10000      The operation's time budget ran out before this field was resolved.
  *   introspection    KILN_GRAPHQL_INTROSPECTION=0     on         GraphQL introspection has been disabled, but the requested query contained the field "__schema".
  *
- * A numeric limit of 0 means "no limit". Depth counts the fields on the
+ * (The token message is graphql-js's maxTokens message, typo included.)
+ * Tokens bound the work of validation: some of graphql-js's rules are
+ * quadratic in what one selection holds (OverlappingFieldsCanBeMerged in
+ * fields of one response name, the uniqueness rules in names), so a
+ * document of the parser's own ceiling (50,000 tokens) can take seconds;
+ * 5,000 tokens keep it to milliseconds, and GraphiQL's introspection query
+ * is under 200. The endpoint should check these limits before validating.
+ *
+ * A numeric limit of 0 means "no limit" (for tokens: the parser's own
+ * 50,000). Depth counts the fields on the
  * longest path (`{ a { b } }` is 2; what is under __schema and __type
  * counts no deeper: the MaxIntrospectionDepth rule bounds it, and the
  * introspection query of GraphiQL is 15 deep); fields and aliases count every field
@@ -36,6 +46,7 @@ typedef struct gql_op_limits {
     uint32_t max_aliases;
     uint32_t max_fields;
     size_t max_bytes;
+    uint32_t max_tokens;
     uint32_t timeout_ms;
     bool introspection;
 } gql_op_limits;
@@ -44,6 +55,7 @@ typedef struct gql_op_limits {
 #define GQL_LIMIT_ALIASES 30u
 #define GQL_LIMIT_FIELDS 1000u
 #define GQL_LIMIT_BYTES 102400u
+#define GQL_LIMIT_TOKENS 5000u
 #define GQL_LIMIT_TIMEOUT_MS 10000u
 #define GQL_CODE_LIMIT "GRAPHQL_VALIDATION_FAILED"
 #define GQL_CODE_TIMEOUT "TIMEOUT"
@@ -53,7 +65,7 @@ void gql_op_limits_default(gql_op_limits *l);
 /* The defaults, then the KILN_GRAPHQL_* variables. Returns NULL, or a
  * message naming the variable that is not a number (l keeps its default). */
 const char *gql_op_limits_from_env(gql_op_limits *l);
-/* The parser's limits for gql_parse (document size; tokens as default). */
+/* The parser's limits for gql_parse (document size, tokens). */
 gql_limits gql_op_limits_parser(const gql_op_limits *l);
 
 /* Check a parsed document: depth, aliases and fields of the operation

@@ -158,6 +158,7 @@ typedef struct overlap {
     htab spread;                 /* (fmap, name) -> 1: fragment listed */
     htab field_frag;             /* OrderedPairSet (fmap, fragment) -> exclusive + 1 */
     htab frag_pair;              /* PairSet (fragment, fragment)    -> exclusive + 1 */
+    u32s work;                   /* the fragment walks' shared stack        */
     int nesting;
 } overlap;
 
@@ -308,43 +309,51 @@ static void between(overlap *o, clist *cl, bool exclusive, const fmap *fm1, cons
 }
 
 /* (D, E) collectConflictsBetweenFieldsAndFragment, with the recursion into
- * the fragments it spreads taken from a stack in the same (preorder) order. */
+ * the fragments it spreads taken from the work stack in the same
+ * (preorder) order. Calls nested in between() use the stack above `base`
+ * and leave it as they found it. */
 static void fields_and_fragment(overlap *o, clist *cl, bool exclusive, const fmap *fm, uint32_t fragment)
 {
-    u32s stack = { 0 };
-    u32_push(o->a, &stack, fragment);
-    while (stack.n) {
-        uint32_t f = stack.v[--stack.n];
+    uint32_t base = o->work.n;
+    u32_push(o->a, &o->work, fragment);
+    while (o->work.n > base) {
+        uint32_t f = o->work.v[--o->work.n];
         uint64_t key = pair_key(fm->id, f);
         if (pair_has(o, &o->field_frag, key, exclusive)) continue;
+        if (!o->defs[f]) continue;        /* nothing to compare: no memo needed */
         pair_add(o, &o->field_frag, key, exclusive);
-        if (!o->defs[f]) continue;
         const fmap *fm2 = fields_of_fragment(o, o->defs[f]);
         if (fm2 == fm) continue;
         between(o, cl, exclusive, fm, fm2);
-        for (uint32_t i = fm2->frags.n; i-- > 0;) u32_push(o->a, &stack, fm2->frags.v[i]);
+        for (uint32_t i = fm2->frags.n; i-- > 0;) u32_push(o->a, &o->work, fm2->frags.v[i]);
     }
 }
 
-/* (F, G) collectConflictsBetweenFragments, from a stack of pairs. */
+static bool empty(const fmap *fm) { return !fm->ngroups && !fm->frags.n; }
+
+/* (F, G) collectConflictsBetweenFragments, pairs from the work stack. A pair
+ * with an unknown or empty side can conflict in nothing and lead nowhere:
+ * it is dropped before the memo (which only saves repeated work), so
+ * thousands of such spreads cost no memory. */
 static void fragments(overlap *o, clist *cl, bool exclusive, uint32_t frag1, uint32_t frag2)
 {
-    u32s stack = { 0 };
-    u32_push(o->a, &stack, frag1);
-    u32_push(o->a, &stack, frag2);
-    while (stack.n) {
-        uint32_t b = stack.v[--stack.n], a = stack.v[--stack.n];
+    uint32_t base = o->work.n;
+    u32_push(o->a, &o->work, frag1);
+    u32_push(o->a, &o->work, frag2);
+    while (o->work.n > base) {
+        uint32_t b = o->work.v[--o->work.n], a = o->work.v[--o->work.n];
         if (a == b) continue;
         uint64_t key = a < b ? pair_key(a, b) : pair_key(b, a);
         if (pair_has(o, &o->frag_pair, key, exclusive)) continue;
-        pair_add(o, &o->frag_pair, key, exclusive);
         if (!o->defs[a] || !o->defs[b]) continue;
         const fmap *fm1 = fields_of_fragment(o, o->defs[a]);
         const fmap *fm2 = fields_of_fragment(o, o->defs[b]);
+        if (empty(fm1) || empty(fm2)) continue;
+        pair_add(o, &o->frag_pair, key, exclusive);
         between(o, cl, exclusive, fm1, fm2);
         /* recursion order: (a, each of b's), then (each of a's, b) */
-        for (uint32_t i = fm1->frags.n; i-- > 0;) { u32_push(o->a, &stack, fm1->frags.v[i]); u32_push(o->a, &stack, b); }
-        for (uint32_t i = fm2->frags.n; i-- > 0;) { u32_push(o->a, &stack, a); u32_push(o->a, &stack, fm2->frags.v[i]); }
+        for (uint32_t i = fm1->frags.n; i-- > 0;) { u32_push(o->a, &o->work, fm1->frags.v[i]); u32_push(o->a, &o->work, b); }
+        for (uint32_t i = fm2->frags.n; i-- > 0;) { u32_push(o->a, &o->work, a); u32_push(o->a, &o->work, fm2->frags.v[i]); }
     }
 }
 

@@ -64,6 +64,7 @@ TEST(defaults_are_documented_values)
     CHECK_EQ_INT(l.max_aliases, 30);
     CHECK_EQ_INT(l.max_fields, 1000);
     CHECK_EQ_INT(l.max_bytes, 102400);
+    CHECK_EQ_INT(l.max_tokens, 5000);
     CHECK_EQ_INT(l.timeout_ms, 10000);
     CHECK(l.introspection);
     run r = check("{ a b n { n { a } } }", &l, NULL);
@@ -179,7 +180,7 @@ TEST(introspection_off_reports_graphql_js_words)
     CHECK_EQ_INT(check("{ __schema { types { name } } }", &l, NULL).n, 0);
 }
 
-TEST(document_size_is_the_parsers_limit)
+TEST(document_size_and_tokens_are_the_parsers_limits)
 {
     gql_op_limits l;
     gql_op_limits_default(&l);
@@ -192,6 +193,11 @@ TEST(document_size_is_the_parsers_limit)
     l.max_bytes = 0;                                       /* no limit */
     pl = gql_op_limits_parser(&l);
     CHECK(gql_parse(&A, src, strlen(src), &pl, &e) != NULL);
+    l.max_tokens = 5;
+    pl = gql_op_limits_parser(&l);
+    CHECK(gql_parse(&A, src, strlen(src), &pl, &e) == NULL);
+    CHECK_EQ_STR(e.message, "Syntax Error: Document contains more that 5 tokens. Parsing aborted.");
+    CHECK_EQ_INT(e.column, 11);                             /* the sixth token */
 }
 
 TEST(environment_overrides_and_rejects_garbage)
@@ -202,6 +208,7 @@ TEST(environment_overrides_and_rejects_garbage)
     setenv("KILN_GRAPHQL_MAX_FIELDS", "50", 1);
     setenv("KILN_GRAPHQL_MAX_BYTES", "2048", 1);
     setenv("KILN_GRAPHQL_TIMEOUT_MS", "250", 1);
+    setenv("KILN_GRAPHQL_MAX_TOKENS", "900", 1);
     setenv("KILN_GRAPHQL_INTROSPECTION", "0", 1);
     CHECK(gql_op_limits_from_env(&l) == NULL);
     CHECK_EQ_INT(l.max_depth, 7);
@@ -209,6 +216,7 @@ TEST(environment_overrides_and_rejects_garbage)
     CHECK_EQ_INT(l.max_fields, 50);
     CHECK_EQ_INT(l.max_bytes, 2048);
     CHECK_EQ_INT(l.timeout_ms, 250);
+    CHECK_EQ_INT(l.max_tokens, 900);
     CHECK(!l.introspection);
     setenv("KILN_GRAPHQL_MAX_DEPTH", "12x", 1);
     CHECK_EQ_STR(gql_op_limits_from_env(&l), "KILN_GRAPHQL_MAX_DEPTH must be a non-negative whole number (0: no limit)");
@@ -218,7 +226,7 @@ TEST(environment_overrides_and_rejects_garbage)
     setenv("KILN_GRAPHQL_INTROSPECTION", "maybe", 1);
     CHECK_EQ_STR(gql_op_limits_from_env(&l), "KILN_GRAPHQL_INTROSPECTION must be 0 or 1");
     const char *names[] = { "KILN_GRAPHQL_MAX_ALIASES", "KILN_GRAPHQL_MAX_FIELDS", "KILN_GRAPHQL_MAX_BYTES",
-                            "KILN_GRAPHQL_TIMEOUT_MS", "KILN_GRAPHQL_INTROSPECTION" };
+                            "KILN_GRAPHQL_TIMEOUT_MS", "KILN_GRAPHQL_MAX_TOKENS", "KILN_GRAPHQL_INTROSPECTION" };
     for (size_t i = 0; i < ARRAY_LEN(names); i++) unsetenv(names[i]);
     CHECK(gql_op_limits_from_env(&l) == NULL);
     CHECK_EQ_INT(l.max_depth, 12);
