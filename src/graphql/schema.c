@@ -32,6 +32,16 @@ const char *const gql_dloc_names[GQL_DL_COUNT] = {
 
 static void add_err(gql_errs *e, const uint32_t *offs, int n, const char *fmt, va_list ap)
 {
+    if (e->max && e->count >= e->max) {     /* graphql-js's maxErrors */
+        if (e->stopped) return;
+        e->stopped = true;
+        gql_err *err = arena_calloc(e->a, sizeof *err);
+        err->message = "Too many validation errors, error limit reached. Validation aborted.";
+        e->last->next = err;
+        e->last = err;
+        e->count++;
+        return;
+    }
     buf b;
     buf_init(&b, 128);
     buf_vprintf(&b, fmt, ap);

@@ -473,5 +473,11 @@ void gql_validate(const gql_schema *s, const gql_node *doc, gql_errs *errs)
         { gql_rule_unique_input_fields, gql_rule_unique_input_fields_leave },
         { max_introspection_depth, NULL },
     };
+    /* graphql-js stops at 100 errors (validate's maxErrors): the 101st is
+     * "Too many validation errors ..." and nothing follows. */
+    uint32_t saved_max = errs->max;
+    errs->max = errs->count + 100;
+    errs->stopped = false;
     gql_visit_hooked(doc, rules, (int)ARRAY_LEN(rules), c, (gql_rule){ gql_ti_enter, gql_ti_leave });
+    errs->max = saved_max;
 }

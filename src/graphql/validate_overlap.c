@@ -532,7 +532,7 @@ static overlap *state(gql_vstate *c)
 bool gql_rule_overlapping_fields(void *cx, const gql_node *n, const gql_path *p)
 {
     gql_vstate *c = cx;
-    if (n->kind != GQL_SELECTION_SET) return true;
+    if (n->kind != GQL_SELECTION_SET || c->errs->stopped) return true;   /* nothing more can be reported */
     overlap *o = state(c);
     const gql_type *parent = c->ti->nparent > 0 ? c->ti->parent[c->ti->nparent - 1] : NULL;
     clist cl = { 0 };

@@ -127,13 +127,18 @@ const docs = [
 const base = docs.slice();
 for (let i = 0; i < base.length; i++)
   for (let j = i + 1; j < base.length; j += 4) docs.push(`${base[i]}\n${base[j]}`);
+// graphql-js's maxErrors (100): the 101st error is "Too many validation
+// errors ..." and validation stops.
+docs.push(`{ ${Array.from({ length: 120 }, (_, i) => `z${i}`).join(' ')} }`);
+docs.push(`query Q(${Array.from({ length: 40 }, (_, i) => `$v${i}: Int`).join(' ')}) { ${Array.from({ length: 40 }, (_, i) => `echo(a: $v${i})`).join(' ')} }`);
+docs.push(`{ ${Array.from({ length: 99 }, (_, i) => `y${i}`).join(' ')} hello hello: people { id } }`);
 
 // The OverlappingFieldsCanBeMerged shapes on their own schema, alone and
 // in mechanical pairs.
 const odocs = overlapDocs.slice();
 for (let i = 0; i < overlapDocs.length; i++) odocs.push(`${overlapDocs[i]}\n${overlapDocs[(i * 7 + 3) % overlapDocs.length]}`);
 
-const shape = (e) => ({ message: e.message, locations: e.locations.map(({ line, column }) => ({ line, column })) });
+const shape = (e) => (e.locations ? { message: e.message, locations: e.locations.map(({ line, column }) => ({ line, column })) } : { message: e.message });
 function reference(doc, on = schema) {
   let d;
   try { d = g.parse(doc); } catch (e) { return JSON.stringify({ syntax: e.message }); }
