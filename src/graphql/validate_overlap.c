@@ -159,6 +159,8 @@ typedef struct overlap {
     htab field_frag;             /* OrderedPairSet (fmap, fragment) -> exclusive + 1 */
     htab frag_pair;              /* PairSet (fragment, fragment)    -> exclusive + 1 */
     u32s work;                   /* the fragment walks' shared stack        */
+    const struct clist *top;     /* the rule's own list, while it runs      */
+    uint32_t budget;             /* conflicts it can still report           */
     int nesting;
 } overlap;
 
@@ -282,12 +284,33 @@ static void add_conflict(overlap *o, clist *cl, const conflict *x)
 }
 
 /* (A) collectConflictsWithin */
+static bool same_arguments(arena *a, const gql_node *n1, const gql_node *n2);
+
+/* Two selections of one leaf field that cannot conflict: same parent type,
+ * field and arguments, no sub-selections. */
+static bool same_leaf(arena *a, const ofield *x, const ofield *y)
+{
+    return x->parent == y->parent && x->def == y->def && gql_kstr_eq(x->node->name, y->node->name)
+        && !x->node->selection_set && !y->node->selection_set && same_arguments(a, x->node, y->node);
+}
+
+/* The top-level list is full: the error limit (graphql-js's maxErrors)
+ * will stop reporting before the next conflict, so it need not be found. */
+static bool full(const overlap *o, const clist *cl) { return cl == o->top && cl->n >= o->budget; }
+
+/* (A) collectConflictsWithin. A response name selected many times as the
+ * same leaf field (`{ a a a ... }`) has no pair that conflicts: skipped in
+ * linear time instead of comparing every pair. */
 static void within(overlap *o, clist *cl, const fmap *fm)
 {
     for (uint32_t g = 0; g < fm->ngroups; g++) {
         const ogroup *gr = &fm->groups[g];
+        uint32_t k = 1;
+        while (k < gr->n && same_leaf(o->a, &gr->v[0], &gr->v[k])) k++;
+        if (k == gr->n) continue;
         for (uint32_t i = 0; i < gr->n; i++)
             for (uint32_t j = i + 1; j < gr->n; j++) {
+                if (full(o, cl)) return;
                 conflict x;
                 if (find_conflict(o, false, gr->name, &gr->v[i], &gr->v[j], &x)) add_conflict(o, cl, &x);
             }
@@ -302,6 +325,7 @@ static void between(overlap *o, clist *cl, bool exclusive, const fmap *fm1, cons
         if (!g2) continue;
         for (uint32_t i = 0; i < g1->n; i++)
             for (uint32_t j = 0; j < g2->n; j++) {
+                if (full(o, cl)) return;
                 conflict x;
                 if (find_conflict(o, exclusive, g1->name, &g1->v[i], &g2->v[j], &x)) add_conflict(o, cl, &x);
             }
@@ -536,13 +560,16 @@ bool gql_rule_overlapping_fields(void *cx, const gql_node *n, const gql_path *p)
     overlap *o = state(c);
     const gql_type *parent = c->ti->nparent > 0 ? c->ti->parent[c->ti->nparent - 1] : NULL;
     clist cl = { 0 };
+    o->top = &cl;
+    o->budget = c->errs->max ? c->errs->max - c->errs->count + 1 : UINT32_MAX;
     const fmap *fm = fields_of(o, parent, n);
     within(o, &cl, fm);                                                    /* A */
-    for (uint32_t i = 0; i < fm->frags.n; i++) {
+    for (uint32_t i = 0; i < fm->frags.n && !full(o, &cl); i++) {
         fields_and_fragment(o, &cl, false, fm, fm->frags.v[i]);           /* B */
-        for (uint32_t j = i + 1; j < fm->frags.n; j++)
+        for (uint32_t j = i + 1; j < fm->frags.n && !full(o, &cl); j++)
             fragments(o, &cl, false, fm->frags.v[i], fm->frags.v[j]);     /* C */
     }
+    o->top = NULL;
     for (uint32_t i = 0; i < cl.n; i++) {
         buf msg;
         buf_init(&msg, 128);

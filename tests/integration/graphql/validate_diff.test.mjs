@@ -132,6 +132,9 @@ for (let i = 0; i < base.length; i++)
 docs.push(`{ ${Array.from({ length: 120 }, (_, i) => `z${i}`).join(' ')} }`);
 docs.push(`query Q(${Array.from({ length: 40 }, (_, i) => `$v${i}: Int`).join(' ')}) { ${Array.from({ length: 40 }, (_, i) => `echo(a: $v${i})`).join(' ')} }`);
 docs.push(`{ ${Array.from({ length: 99 }, (_, i) => `y${i}`).join(' ')} hello hello: people { id } }`);
+// one response name selected many times: the same leaf (no conflict, found
+// in linear time), then with one different field among them
+docs.push(`{ ${'hello '.repeat(300)}}`, `{ ${'hello '.repeat(150)}hello: people { id } ${'hello '.repeat(150)}}`);
 
 // The OverlappingFieldsCanBeMerged shapes on their own schema, alone and
 // in mechanical pairs.
