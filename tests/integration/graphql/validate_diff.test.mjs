@@ -183,5 +183,5 @@ test('OverlappingFieldsCanBeMerged: thousands of fields and fragments validate f
   // validate_side reports its own validation time (the last line); the
   // bound has headroom for a sanitizer build on a busy machine.
   const took = Number(kiln[1]);
-  assert.ok(took < 3000, `validation took ${took} ms (whole run ${ms.toFixed(0)} ms)`);
+  assert.ok(took < 5000, `validation took ${took} ms (whole run ${ms.toFixed(0)} ms)`);
 });
