@@ -56,17 +56,24 @@ static gql_op_limits lim(uint32_t depth, uint32_t aliases, uint32_t fields)
     return l;
 }
 
+/* Every field of l is what is expected. */
+static void expect(const gql_op_limits *l, uint32_t depth, uint32_t aliases, uint32_t fields, size_t bytes, uint32_t tokens,
+                   uint32_t timeout_ms, bool introspection)
+{
+    CHECK_EQ_INT(l->max_depth, depth);
+    CHECK_EQ_INT(l->max_aliases, aliases);
+    CHECK_EQ_INT(l->max_fields, fields);
+    CHECK_EQ_INT(l->max_bytes, bytes);
+    CHECK_EQ_INT(l->max_tokens, tokens);
+    CHECK_EQ_INT(l->timeout_ms, timeout_ms);
+    CHECK_EQ_INT(l->introspection, introspection);
+}
+
 TEST(defaults_are_documented_values)
 {
     gql_op_limits l;
     gql_op_limits_default(&l);
-    CHECK_EQ_INT(l.max_depth, 12);
-    CHECK_EQ_INT(l.max_aliases, 30);
-    CHECK_EQ_INT(l.max_fields, 1000);
-    CHECK_EQ_INT(l.max_bytes, 102400);
-    CHECK_EQ_INT(l.max_tokens, 5000);
-    CHECK_EQ_INT(l.timeout_ms, 10000);
-    CHECK(l.introspection);
+    expect(&l, 12, 30, 1000, 102400, 5000, 10000, true);
     run r = check("{ a b n { n { a } } }", &l, NULL);
     CHECK_EQ_INT(r.n, 0);
 }
@@ -211,13 +218,7 @@ TEST(environment_overrides_and_rejects_garbage)
     setenv("KILN_GRAPHQL_MAX_TOKENS", "900", 1);
     setenv("KILN_GRAPHQL_INTROSPECTION", "0", 1);
     CHECK(gql_op_limits_from_env(&l) == NULL);
-    CHECK_EQ_INT(l.max_depth, 7);
-    CHECK_EQ_INT(l.max_aliases, 0);
-    CHECK_EQ_INT(l.max_fields, 50);
-    CHECK_EQ_INT(l.max_bytes, 2048);
-    CHECK_EQ_INT(l.timeout_ms, 250);
-    CHECK_EQ_INT(l.max_tokens, 900);
-    CHECK(!l.introspection);
+    expect(&l, 7, 0, 50, 2048, 900, 250, false);
     setenv("KILN_GRAPHQL_MAX_DEPTH", "12x", 1);
     CHECK_EQ_STR(gql_op_limits_from_env(&l), "KILN_GRAPHQL_MAX_DEPTH must be a non-negative whole number (0: no limit)");
     setenv("KILN_GRAPHQL_MAX_DEPTH", "-1", 1);
@@ -229,8 +230,7 @@ TEST(environment_overrides_and_rejects_garbage)
                             "KILN_GRAPHQL_TIMEOUT_MS", "KILN_GRAPHQL_MAX_TOKENS", "KILN_GRAPHQL_INTROSPECTION" };
     for (size_t i = 0; i < ARRAY_LEN(names); i++) unsetenv(names[i]);
     CHECK(gql_op_limits_from_env(&l) == NULL);
-    CHECK_EQ_INT(l.max_depth, 12);
-    CHECK(l.introspection);
+    expect(&l, 12, 30, 1000, 102400, 5000, 10000, true);
 }
 
 /* The time budget: a slow resolver uses it up; the fields after it fail
