@@ -33,6 +33,9 @@ typedef struct gql_request {
     const kiln_value *root;     /* the root value, or NULL                  */
     void *context;              /* handed to resolvers (the request)        */
     bool no_introspection;      /* __schema / __type are unknown fields     */
+    uint64_t deadline_ns;       /* time budget (limits.h's gql_deadline_ns):
+                                   fields not started by then fail with code
+                                   TIMEOUT; 0: none                         */
 } gql_request;
 
 /* Execute and write the response as JSON ({"errors":[...],"data":{...}},

@@ -141,6 +141,10 @@ typedef struct gql_errs {
     size_t src_len;
     gql_err *first, *last;
     uint32_t count;
+    uint32_t max;                   /* past it, one "Too many ..." error and no
+                                       more (gql_validate: graphql-js's
+                                       maxErrors, 100); 0: no limit        */
+    bool stopped;                   /* max was reached                     */
 } gql_errs;
 
 /* Add an error located at the given nodes' starts (NULL nodes skipped). */
