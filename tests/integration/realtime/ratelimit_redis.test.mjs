@@ -100,6 +100,26 @@ test('login throttling across two servers', async (t) => {
   assert.equal((await blogA.api.post('/api/auth/login', { localAddress: '127.0.0.31', json: other })).status, 200);
 });
 
+test('Redis frozen (SIGSTOP): each check waits at most ~50 ms, then counts locally', async (t) => {
+  if (!redis) { t.skip('redis-server is not installed (scripts/deps.sh test installs it)'); return; }
+  process.kill(redis.proc.pid, 'SIGSTOP');
+  try {
+    const addr = '127.0.0.51';
+    const t0 = Date.now();
+    for (let i = 0; i < 5; i++) assert.equal((await limited(A, addr)).status, 200);
+    assert429(await limited(A, addr));
+    assert.equal((await limited(B, addr)).status, 200, 'B counts on its own');
+    const ms = Date.now() - t0;
+    assert.ok(ms < 3000, `7 requests took ${ms} ms against a frozen Redis`);
+    await B.waitForLog((l) => l.msg === 'redis rate limits unavailable: counting on this machine' && l.reason === 'timeout', 5000);
+  } finally {
+    process.kill(redis.proc.pid, 'SIGCONT');
+  }
+  // Late replies to abandoned checks are harmless; shared again at once.
+  await sleep(200);
+  assert429(await sharedOn('127.0.0.52'));
+});
+
 test('Redis stopped: answered, counted per server, warned; Redis back: shared again', async (t) => {
   if (!redis) { t.skip('redis-server is not installed (scripts/deps.sh test installs it)'); return; }
   await redis.stop();
