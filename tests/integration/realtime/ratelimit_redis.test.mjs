@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { prepareApp, request, startOn, stopAll, uniqueEmail } from '../auth/helpers.mjs';
 import { startServer } from '../lib/server.mjs';
-import { sleep } from '../lib/extra.mjs';
+import { sanitizerBuild, sleep } from '../lib/extra.mjs';
 import { childrenOf } from '../lib/procs.mjs';
 import { haveRedis, startRedis } from './redis.mjs';
 
@@ -167,7 +167,12 @@ test('many keys: Redis expires them, the servers do not grow', async (t) => {
   await burst(11);
   await burst(12);
   const after1 = rss(A) + rss(B);
-  assert.ok(after1 - before1 < 8 * 1024, `servers grew ${after1 - before1} KiB over 4000 new keys`);
+  // The servers keep no per-key state for Redis counts (the local table is a
+  // fixed mapping). A sanitizer build's RSS holds ASan's quarantine of freed
+  // blocks (up to 256 MiB per process) instead: there the bound is that, and
+  // LeakSanitizer at stop() finds what a leak would be.
+  const boundKiB = sanitizerBuild() ? 4 * 256 * 1024 : 8 * 1024;
+  assert.ok(after1 - before1 < boundKiB, `servers grew ${after1 - before1} KiB over 4000 new keys`);
   // Every key in Redis expires (PTTL > 0): nothing kept forever.
   const keys = redisCli('--scan', '--pattern', 'kiln:rl:*').split('\n').filter(Boolean);
   assert.ok(keys.length >= 4000, `${keys.length} keys`);
