@@ -616,7 +616,9 @@ typedef struct kiln_cors_opts {
 } kiln_cors_opts;
 bool kiln_cors(kiln_req *req, kiln_res *res, const kiln_cors_opts *opts);
 
-/* Rate limiting, counted across every worker of the server (shared memory):
+/* Rate limiting, counted across every worker of the server (shared memory),
+ * and across every machine when KILN_REDIS_URL is set (in Redis; back to
+ * this machine's count, logged, while Redis is down or slower than 50 ms):
  * at most `limit` requests per `window_s` seconds per key. Over it: 429
  * {"error":"Too Many Requests"} with Retry-After, and false. The key is the
  * client address when key is NULL. */

@@ -145,5 +145,11 @@ bool middleware_applies(const kiln_app_def *app, const kiln_route_def *r, const 
 bool middleware_run(kiln_req *req, kiln_res *res, const kiln_app_def *app, const kiln_route_def *r);
 bool middleware_matcher_match(const char *pattern, const char *path);
 void ratelimit_init(void);     /* master, before fork: the shared table */
+/* Counting shared by every machine (the app layer sets it to realtime's
+ * channel_redis_rate): op 0 hit, 1 peek, 2 reset; returns 0 and the wait in
+ * seconds (0: allowed), or -1 to count in the machine's table instead. */
+typedef int (*ratelimit_remote_fn)(const char *key, size_t klen, unsigned limit, unsigned window_s, int op,
+                                   unsigned *wait_s);
+void ratelimit_set_remote(ratelimit_remote_fn fn);
 
 #endif

@@ -14,6 +14,11 @@
  * chosen at start, so clients cannot aim collisions at someone else's
  * counter. Each slot is guarded by a tiny spinlock; probing is bounded.
  *
+ * Across machines: when the app layer set a remote counter (Redis, with
+ * KILN_REDIS_URL), every operation goes there first, with the same key,
+ * limit and window; when it answers -1 (no Redis, or Redis down or slow)
+ * the machine's table counts, as without Redis.
+ *
  * Owns: the shared table. Must never: block (a slot is held for a few
  * instructions), or fail open silently (a full table evicts the slot whose
  * window ended longest ago, and logs once).
@@ -36,6 +41,9 @@ typedef struct rl_slot {
 } rl_slot;
 
 static rl_slot *table;
+static ratelimit_remote_fn remote;
+
+void ratelimit_set_remote(ratelimit_remote_fn fn) { remote = fn; }
 static unsigned char hash_key[crypto_shorthash_KEYBYTES];
 
 void ratelimit_init(void)
@@ -119,7 +127,10 @@ static unsigned rate_op(kiln_req *req, const char *key, unsigned limit, unsigned
     /* The limit and window are part of the key: two limits on one key count apart. */
     char tmp[600];
     int n = snprintf(tmp, sizeof tmp, "%u/%u/%s", limit, window_s, k);
-    crypto_shorthash(h, (const unsigned char *)tmp, (unsigned long long)(n < (int)sizeof tmp ? n : (int)sizeof tmp - 1), hash_key);
+    size_t tl = (size_t)(n < (int)sizeof tmp ? n : (int)sizeof tmp - 1);
+    unsigned wait;
+    if (remote && remote(tmp, tl, limit, window_s, (int)op, &wait) == 0) return wait;
+    crypto_shorthash(h, (const unsigned char *)tmp, (unsigned long long)tl, hash_key);
     uint64_t kh;
     memcpy(&kh, h, sizeof kh);
     if (!kh) kh = 1;

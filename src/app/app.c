@@ -56,6 +56,7 @@ static int app_master_start(server_opts *o)
     api.app_dir = db_app_dir();
     if (validate_check_routes(routes, nroutes) != 0) return 1;
     ratelimit_init();      /* shared by every worker, so made before fork */
+    ratelimit_set_remote(channel_redis_rate);   /* and by every machine, with Redis */
     /* Apply the app's migrations once, before any worker exists. */
     if (db_migrate(db_app_dir(), true) != 0) return 1;
     return 0;

@@ -34,6 +34,10 @@ void redis_msg_encode(buf *out, uint64_t machine, kiln_str channel, kiln_str eve
                       uint64_t origin);
 bool redis_msg_decode(const char *p, size_t n, redis_msg *out);
 
+/* redis.c: one shared rate-limit operation (see channel_redis_rate), from
+ * a request's coroutine; -1: count on this machine instead. */
+int redis_rate(const char *key, size_t klen, unsigned limit, unsigned window_s, int op, unsigned *wait_s);
+
 /* redis.c: close the connections (worker exit). */
 void redis_bridge_detach(void);
 

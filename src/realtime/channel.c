@@ -501,6 +501,16 @@ void channel_attach(loop *l)
     if (redis_bridge_enabled()) redis_bridge_attach(l);
 }
 
+int channel_redis_rate(const char *key, size_t klen, unsigned limit, unsigned window_s, int op, unsigned *wait_s)
+{
+    if (!redis_bridge_enabled()) return -1;
+    if (!attached) {
+        if (!worker_loop) return -1;    /* not in a worker: count locally */
+        channel_attach(worker_loop);    /* connects; this first check is local */
+    }
+    return redis_rate(key, klen, limit, window_s, op, wait_s);
+}
+
 /* Stop reading (tests, and a worker's exit). */
 void channel_detach(void)
 {
@@ -513,7 +523,13 @@ void channel_detach(void)
 
 /* Registered by the app layer as engine hooks (app/app.c): the engine
  * itself knows nothing of channels. */
-void channel_worker_start(loop *l) { worker_loop = l; }
+void channel_worker_start(loop *l)
+{
+    worker_loop = l;
+    /* With Redis, connect now: shared rate limits need it from the first
+     * request, not from the first subscription. */
+    if (redis_bridge_enabled()) channel_attach(l);
+}
 
 void channel_worker_exit(void)
 {

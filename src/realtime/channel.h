@@ -52,6 +52,15 @@ uint64_t channel_event_origin(void);
 size_t channel_local_subs(void);
 size_t channel_local_count(const char *channel);
 
+/* Rate limits shared by every machine (KILN_REDIS_URL), counted in Redis
+ * by the calling request (it suspends; the worker does not block): op 0
+ * counts one hit unless `limit` were counted in the window, 1 only checks,
+ * 2 forgets the key. Returns 0 and sets *wait_s (0: allowed, else seconds
+ * until the window ends); -1 when Redis is not configured, unreachable, or
+ * slower than 50 ms (the caller counts on this machine; a warning is
+ * logged at most every 10 s per worker). */
+int channel_redis_rate(const char *key, size_t klen, unsigned limit, unsigned window_s, int op, unsigned *wait_s);
+
 /* Counters of this process (tests, logs). */
 typedef struct channel_stats {
     uint64_t published;      /* events this process put on the machine ring  */

@@ -30,6 +30,12 @@
  * publisher is back; past that bound they are dropped and counted. The
  * output buffer toward a connected but slow Redis is bounded too (8 MiB).
  *
+ * Shared rate limits (redis_rate, through channel_redis_rate): the
+ * publisher connection also runs a small Lua script per check, from the
+ * request's coroutine, which suspends until the reply or RATE_WAIT_MS; any
+ * failure (down, slow, a bad reply) answers -1 and the caller counts on this
+ * machine instead (warned at most every RATE_WARN_MS per worker).
+ *
  * Owns: this worker's two hiredis contexts and their loop registrations.
  * Must never: block the loop (no synchronous hiredis calls), crash on any
  * Redis reply, or deliver an event of this machine a second time.
@@ -39,6 +45,7 @@
 #include "core/buf.h"
 #include "core/core.h"
 #include "runtime/log.h"
+#include "runtime/wait.h"
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
@@ -55,6 +62,8 @@
 #define RETRY_MAX_MS 5000
 #define OBUF_MAX (8u << 20)
 #define HELD_MAX (1u << 20)     /* events held while the publisher connects  */
+#define RATE_WAIT_MS 50         /* a rate-limit check waits this long at most */
+#define RATE_WARN_MS 10000      /* one fallback warning per this, per worker  */
 
 typedef struct rconn {
     loop_io io;                 /* the socket, while hiredis wants events    */
@@ -361,6 +370,81 @@ void redis_bridge_publish(kiln_str channel, kiln_str event, kiln_str id, kiln_st
         }
     }
     buf_free(&m);
+}
+
+/* ---- shared rate limits ------------------------------------------- */
+
+/* A fixed window, as the local table counts: KEYS[1] counts, expiring when
+ * the window ends. ARGV: op (0 hit, 1 peek, 2 reset), limit, window ms.
+ * Returns 0 when allowed, else the ms until the window ends. */
+static const char rate_script[] =
+    "local op=tonumber(ARGV[1]) "
+    "if op==2 then redis.call('DEL',KEYS[1]) return 0 end "
+    "local n=tonumber(redis.call('GET',KEYS[1]) or '0') "
+    "if n>=tonumber(ARGV[2]) then "
+    "  local t=redis.call('PTTL',KEYS[1]) "
+    "  if t<0 then redis.call('PEXPIRE',KEYS[1],ARGV[3]) t=tonumber(ARGV[3]) end "
+    "  return t end "
+    "if op==0 then "
+    "  if redis.call('INCR',KEYS[1])==1 then redis.call('PEXPIRE',KEYS[1],ARGV[3]) end "
+    "end "
+    "return 0";
+
+/* One check in flight. Malloc'd: when the request stops waiting (timeout,
+ * 504) before the reply, the reply callback still owns it and frees it. */
+typedef struct rate_wait {
+    conn *c;                    /* NULL once the request stopped waiting  */
+    bool done, ok;
+    long long ms;
+} rate_wait;
+
+static uint64_t rate_warned_at; /* loop ms of the last fallback warning   */
+
+static void rate_warn(const char *why)
+{
+    uint64_t now = wait_now_ms();
+    if (rate_warned_at && now - rate_warned_at < RATE_WARN_MS) return;
+    rate_warned_at = now;
+    log_event(LOG_WARN, NULL, "redis rate limits unavailable: counting on this machine",
+              "\"reason\":\"%s\",\"redis\":\"%s:%d\"", why, host, port);
+}
+
+static void on_rate(redisAsyncContext *ac, void *reply, void *priv)
+{
+    (void)ac;
+    rate_wait *w = priv;
+    redisReply *m = reply;
+    w->done = true;
+    w->ok = m && m->type == REDIS_REPLY_INTEGER;
+    if (w->ok) w->ms = m->integer;
+    if (!w->c) { free(w); return; }     /* nobody waits any more */
+    wait_wake_at(w->c, 0);
+}
+
+int redis_rate(const char *key, size_t klen, unsigned limit, unsigned window_s, int op, unsigned *wait_s)
+{
+    conn *c = wait_self();
+    rconn *r = &pub_c;
+    if (!c) return -1;                  /* not on a request: count locally */
+    if (!r->ac || !r->up) { rate_warn("unreachable"); return -1; }
+    if (sdslen(r->ac->c.obuf) > OBUF_MAX) { rate_warn("slow"); return -1; }
+    rate_wait *w = calloc(1, sizeof *w);
+    if (!w) KILN_PANIC("out of memory");
+    w->c = c;
+    redisAsyncCommand(r->ac, on_rate, w, "EVAL %s 1 kiln:rl:%b %d %u %llu", rate_script, key, klen, op, limit,
+                      (unsigned long long)window_s * 1000);
+    if (!w->done) {
+        wait_wake_at(c, wait_now_ms() + RATE_WAIT_MS);
+        wait_suspend(WAIT_SLEEP);
+        wait_wake_cancel(c);
+    }
+    if (!w->done) { w->c = NULL; rate_warn("timeout"); return -1; }     /* the callback frees it */
+    bool ok = w->ok;
+    long long ms = w->ms;
+    free(w);
+    if (!ok) { rate_warn("bad reply"); return -1; }
+    *wait_s = ms > 0 ? (unsigned)((ms + 999) / 1000) : 0;
+    return 0;
 }
 
 void redis_bridge_detach(void)
