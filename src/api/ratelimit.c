@@ -129,7 +129,17 @@ static unsigned rate_op(kiln_req *req, const char *key, unsigned limit, unsigned
     int n = snprintf(tmp, sizeof tmp, "%u/%u/%s", limit, window_s, k);
     size_t tl = (size_t)(n < (int)sizeof tmp ? n : (int)sizeof tmp - 1);
     unsigned wait;
-    if (remote && remote(tmp, tl, limit, window_s, (int)op, &wait) == 0) return wait;
+    if (remote) {
+        /* Shared counters name the key by a digest, never as written: an
+         * email or an address stays out of Redis (and its dumps). SHA-256,
+         * not the keyed hash below: every machine must name it alike. */
+        unsigned char d[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(d, (const unsigned char *)k, strlen(k));
+        char rk[64];
+        int m = snprintf(rk, sizeof rk, "%u/%u/", limit, window_s);
+        for (size_t i = 0; i < 16; i++) m += snprintf(rk + m, sizeof rk - (size_t)m, "%02x", d[i]);
+        if (remote(rk, (size_t)m, limit, window_s, (int)op, &wait) == 0) return wait;
+    }
     crypto_shorthash(h, (const unsigned char *)tmp, (unsigned long long)tl, hash_key);
     uint64_t kh;
     memcpy(&kh, h, sizeof kh);

@@ -13,6 +13,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { prepareApp, request, startOn, stopAll, uniqueEmail } from '../auth/helpers.mjs';
@@ -76,8 +77,12 @@ test('a limit of 5 per window is enforced across two servers', async (t) => {
   // Another address is not limited; the count lives in Redis with a TTL.
   assert.equal((await limited(B, '127.0.0.23')).status, 200);
   const keys = redisCli('--scan', '--pattern', 'kiln:rl:*').split('\n').filter(Boolean);
-  assert.ok(keys.some((k) => k.endsWith('127.0.0.22')), keys.join(','));
-  const ttl = Number(redisCli('PTTL', keys.find((k) => k.endsWith('127.0.0.22'))));
+  // Keys are named by a digest of the limiter's key, never by the address
+  // or email itself.
+  const digest = crypto.createHash('sha256').update('127.0.0.22').digest('hex').slice(0, 32);
+  assert.ok(keys.some((k) => k.endsWith(`/${digest}`)), keys.join(','));
+  assert.ok(!keys.some((k) => k.includes('127.0.0')), `a raw address in Redis: ${keys.join(',')}`);
+  const ttl = Number(redisCli('PTTL', keys.find((k) => k.endsWith(`/${digest}`))));
   assert.ok(ttl > 0 && ttl <= 60_000, `PTTL ${ttl}`);
 });
 
@@ -98,6 +103,10 @@ test('login throttling across two servers', async (t) => {
   const other = { email: uniqueEmail('free'), password: 'the right password' };
   assert.equal((await blogB.api.post('/api/auth/signup', { json: other })).status, 201);
   assert.equal((await blogA.api.post('/api/auth/login', { localAddress: '127.0.0.31', json: other })).status, 200);
+  // The accounts' counters are in Redis under digests, not under the emails.
+  const keys = redisCli('--scan', '--pattern', 'kiln:rl:*').split('\n').filter(Boolean);
+  assert.ok(keys.length > 0);
+  assert.ok(!keys.some((k) => k.includes('@')), `an email in Redis: ${keys.join(',')}`);
 });
 
 test('Redis frozen (SIGSTOP): each check waits at most ~50 ms, then counts locally', async (t) => {
