@@ -567,7 +567,11 @@ bool gql_subscribe(arena *a, const gql_schema *s, const gql_request *rq, buf *ou
     gql_rctx r = { .x = &x, .field = fd, .parent = rq->root, .args = args };
     if (!args) r.error = aerr;
     else if (fd->resolve) fd->resolve(&r);
-    else r.error = "Subscription field must return Async Iterable. Received: undefined.";
+    else {                      /* graphql-js throws it as a plain Error */
+        gql_errs_add(&x.errs, NULL, 0, "Subscription field must return Async Iterable. Received: undefined.");
+        respond(out, &x.errs, false, NULL);
+        return false;
+    }
     if (!r.error) return true;
     field_error(&x, args ? first->nodes : &at, args ? first->n : 1, &p, r.code, r.error);
     respond(out, &x.errs, false, NULL);
