@@ -17,6 +17,7 @@
  * nearest nullable parent, or write a response graphql-js would not.
  */
 #include "graphql/exec.h"
+#include "graphql/limits.h"
 #include "graphql/visit.h"
 #include "json/json.h"
 
@@ -421,6 +422,8 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
     }
     if (!fd) { *out = NULL; return true; }                       /* left out */
     fctx f = { t, fd, g->nodes, g->n };
+    if (x->rq->deadline_ns && gql_clock_ns() >= x->rq->deadline_ns)  /* the time budget (limits.h) */
+        return handle_error(x, &f, fd->type, p, GQL_CODE_TIMEOUT, "The operation's time budget ran out before this field was resolved.", out);
     const char *aerr = NULL;
     const gql_node *at = NULL;
     kiln_value *args = gql_argument_values(x->a, fd->args, fd->nargs, node, x->vars, &aerr, &at);

@@ -33,6 +33,9 @@ typedef struct gql_request {
     const kiln_value *root;     /* the root value, or NULL                  */
     void *context;              /* handed to resolvers (the request)        */
     bool no_introspection;      /* __schema / __type are unknown fields     */
+    uint64_t deadline_ns;       /* time budget (limits.h's gql_deadline_ns):
+                                   fields not started by then fail with code
+                                   TIMEOUT; 0: none                         */
     void *sub;                  /* a subscription's state (src/api/graphql_ws.c),
                                    for its resolvers; NULL otherwise        */
 } gql_request;

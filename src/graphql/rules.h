@@ -69,6 +69,7 @@ typedef struct gql_vstate {
     uint32_t ncycle_visited;
     struct gql_nlist *usages;
     gql_typeinfo *ti;            /* executable validation only            */
+    struct overlap *overlap;     /* validate_overlap.c's state, made on use */
 } gql_vstate;
 
 /* validate_ti.c: TypeInfo's enter and leave (visit hooks), the named
@@ -87,6 +88,8 @@ uint32_t gql_referenced_fragments(gql_vstate *c, const gql_node *op, const gql_n
 /* VariablesInAllowedPosition (validate_ti.c). */
 bool gql_rule_variables_in_allowed_position(void *cx, const gql_node *n, const gql_path *p);
 void gql_rule_variables_in_allowed_position_leave(void *cx, const gql_node *n, const gql_path *p);
+/* OverlappingFieldsCanBeMerged (validate_overlap.c). */
+bool gql_rule_overlapping_fields(void *cx, const gql_node *n, const gql_path *p);
 /* validate_values.c */
 bool gql_rule_values_of_correct_type(void *cx, const gql_node *n, const gql_path *p);
 

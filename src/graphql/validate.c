@@ -14,10 +14,10 @@
  * UniqueInputFieldNames (the shared ones live in sdl_rules.c), and with
  * TypeInfo (validate_ti.c, validate_values.c) ScalarLeafs,
  * FieldsOnCorrectType, PossibleFragmentSpreads, KnownArgumentNames,
- * ProvidedRequiredArguments, ValuesOfCorrectType, VariablesInAllowedPosition.
- * SingleFieldSubscriptions and MaxIntrospectionDepth are here too.
- * Not written yet: OverlappingFieldsCanBeMerged. gql_validate() is
- * therefore not yet the whole of graphql-js's validate().
+ * ProvidedRequiredArguments, ValuesOfCorrectType, VariablesInAllowedPosition,
+ * and OverlappingFieldsCanBeMerged (validate_overlap.c).
+ * SingleFieldSubscriptions and MaxIntrospectionDepth are here too: all of
+ * graphql-js 16's specifiedRules.
  *
  * Owns: nothing. Must never: accept a document these rules reject.
  */
@@ -320,7 +320,7 @@ static void detect_cycles(vctx *c, cycle_state *st, const gql_node *frag)
             for (uint32_t k = (uint32_t)cycle; k + 1 < st->path.n; k++)
                 buf_printf(&via, "%s\"%.*s\"", k > (uint32_t)cycle ? ", " : "", S(st->path.v[k]->name));
             uint32_t n = st->path.n - (uint32_t)cycle;
-            ERR(c, st->path.v + cycle, (int)(n < 8 ? n : 8), "Cannot spread fragment \"%.*s\" within itself%s%.*s%s", S(sp->name),
+            ERR(c, st->path.v + cycle, (int)n, "Cannot spread fragment \"%.*s\" within itself%s%.*s%s", S(sp->name),
                 via.len ? " via " : "", (int)via.len, via.data ? via.data : "", ".");
             buf_free(&via);
         }
@@ -399,7 +399,7 @@ void gql_validate(const gql_schema *s, const gql_node *doc, gql_errs *errs)
     c->seen_ops = arena_alloc(c->a, sizeof(gql_node *) * ndefs);
     c->frag_seen = arena_alloc(c->a, sizeof(gql_node *) * ndefs);
     c->cycle_visited = arena_alloc(c->a, sizeof(gql_node *) * ndefs);
-    /* specifiedRules order; the ones not written yet are named in place. */
+    /* specifiedRules order. */
     static const gql_rule rules[] = {
         { executable_definitions, NULL },
         { unique_operation_names, NULL },
@@ -425,7 +425,7 @@ void gql_validate(const gql_schema *s, const gql_node *doc, gql_errs *errs)
         { gql_rule_values_of_correct_type, NULL },
         { NULL, gql_rule_provided_required_arguments },
         { gql_rule_variables_in_allowed_position, gql_rule_variables_in_allowed_position_leave },
-        /* OverlappingFieldsCanBeMerged */
+        { gql_rule_overlapping_fields, NULL },
         { gql_rule_unique_input_fields, gql_rule_unique_input_fields_leave },
         { max_introspection_depth, NULL },
     };
