@@ -1055,12 +1055,13 @@ void kiln_gql_error(kiln_gql *g, const char *code, const char *fmt, ...) KILN_PR
  * (kiln_gql_error: the client gets a result with errors), or drop the
  * event for this subscriber (kiln_gql_skip): the event filter.
  *
- *     void Subscription_postUpdated(kiln_gql *g)
+ *     void Subscription_postUpdated(kiln_gql *g)      // postUpdated(id: ID!)
  *     {
  *         if (kiln_gql_subscribe(g, "posts", "post.updated")) return;
- *         const char *id = kiln_json_str(kiln_gql_arg(g, "id"));
- *         int64_t got;
- *         if (!kiln_json_i64(kiln_json_get(kiln_gql_parent(g), "id"), &got) || got != atoll(id))
+ *         int64_t id = 0;
+ *         kiln_json_i64(kiln_json_get(kiln_gql_parent(g), "id"), &id);
+ *         if (strcmp(kiln_sprintf(kiln_gql_req(g), "%lld", (long long)id),
+ *                    kiln_json_str(kiln_gql_arg(g, "id"))) != 0)
  *             kiln_gql_skip(g);
  *     }
  *

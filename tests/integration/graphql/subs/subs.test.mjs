@@ -20,33 +20,26 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { buildApp, startServer } from '../../lib/server.mjs';
+import { buildApp, startServer, REPO } from '../../lib/server.mjs';
 import { copyApp, http } from '../../lib/db.mjs';
 import { sleep } from '../../lib/extra.mjs';
+import { within } from '../../lib/procs.mjs';
+import { install } from './install.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PUSHER = { appId: '1', key: 'k', secret: 's' };
 const INIT_MS = 400;
 
-function install() {
-  if (['graphql-ws', 'ws', 'graphql'].every((m) => fs.existsSync(path.join(HERE, 'node_modules', m, 'package.json')))) return null;
-  try {
-    execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: HERE, stdio: 'pipe', timeout: 300_000 });
-    return null;
-  } catch (e) {
-    return `npm install in ${HERE} failed (is the npm registry reachable?): ${String(e.stderr || e.message).slice(0, 300)}`;
-  }
-}
-
 let skip, srv, blog, WebSocket, createClient;
 
 before(async () => {
   skip = install();
+  // TEMPORARY until s3-gql-http's endpoint is merged: the sockets reach graphql_ws_serve through kiln_graphql.
+  if (!skip && !fs.readFileSync(path.join(REPO, 'include/kiln.h'), 'utf8').includes('kiln_graphql(')) skip = 'kiln_graphql (the GraphQL endpoint, s3-gql-http) is not in this tree yet';
   if (skip) return;
   const req = createRequire(path.join(HERE, 'package.json'));
   WebSocket = req('ws');
@@ -65,13 +58,8 @@ after(async () => {
 
 const url = () => `ws://127.0.0.1:${srv.port}/api/graphql`;
 
-async function until(pred, ms = 10_000, what = 'condition') {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const until = async (pred, ms = 10_000, what = 'a condition') =>
+  assert.ok(await within(ms, pred), `timed out waiting for ${what}`);
 
 // A graphql-ws client; resolves once the server acknowledged it.
 function client(opts = {}) {
@@ -143,12 +131,17 @@ test('postCreated: posts made by REST and by the GraphQL mutation reach every su
   if (skip) { t.skip(skip); return; }
   const clients = [];
   const subs = [];
-  for (let i = 0; i < 6; i++) {
+  const N = 12;
+  for (let i = 0; i < N; i++) {
     const c = await client();
     clients.push(c);
     subs.push(subscribe(c, POST_CREATED));
   }
-  await until(async () => (await postsSubscribers()) >= 6, 10_000, 'six subscriptions');
+  await until(async () => (await postsSubscribers()) === N, 10_000, 'the subscriptions');
+  // The sockets are spread over both workers (the kernel balances them), so
+  // events cross from the worker that made the post to the other one.
+  const workers = new Set(srv.logs().filter((l) => l.path === '/api/graphql' && l.status === 101).map((l) => l.worker));
+  assert.equal(workers.size, 2, `sockets on workers ${[...workers]}`);
   const want = [];
   for (let i = 0; i < 4; i++) {          // REST POSTs land on either worker
     const r = await http(srv.port, '/api/posts', { method: 'POST', json: { title: `rest ${i}`, content: `c${i}` } });
@@ -221,6 +214,11 @@ test('an invalid subscription gets an error message, and its id is free again', 
   sendJson(ws, { id: '2', type: 'subscribe', payload: { query: 'subscription {' } });
   await until(() => ws.got.filter((m) => m.type === 'error').length === 2, 10_000, 'syntax error');
   assert.match(ws.got.at(-1).payload[0].message, /^Syntax Error: /);
+  // The limits of the HTTP endpoint apply (KILN_GRAPHQL_MAX_ALIASES, default 30).
+  const many = Array.from({ length: 31 }, (_, i) => `a${i}: hello`).join(' ');
+  sendJson(ws, { id: '3', type: 'subscribe', payload: { query: `{ ${many} }` } });
+  await until(() => ws.got.filter((m) => m.type === 'error').length === 3, 10_000, 'the limit');
+  assert.equal(ws.got.at(-1).payload[0].message, 'Operation has 31 aliases, exceeding the limit of 30.');
   // The id is free: the same id subscribes now.
   sendJson(ws, { id: '1', type: 'subscribe', payload: { query: POST_CREATED } });
   await until(async () => (await postsSubscribers()) === 1, 10_000, 'the subscription');
@@ -287,4 +285,42 @@ test('many subscribe/complete and connect/close cycles leave no subscription beh
   await http(srv.port, '/api/posts', { method: 'POST', json: { title: 'last', content: 'y' } });
   await until(() => s.results.length === 1, 10_000, 'the event');
   await c.dispose();
+});
+
+// docs/graphql.md shows these lines as what a browser runs (excerpts of
+// this test): fetch for queries and mutations, graphql-ws for subscriptions.
+test('the browser code of docs/graphql.md', async (t) => {
+  if (skip) { t.skip(skip); return; }
+  globalThis.WebSocket = WebSocket;                 // a browser has its own
+  const origin = `http://127.0.0.1:${srv.port}`;
+  const host = `127.0.0.1:${srv.port}`;
+  const email = `docs${Date.now()}@example.com`;
+  await http(srv.port, '/api/auth/signup', { method: 'POST', json: { email, password: 'correct horse battery' } });
+  const token = (await http(srv.port, '/api/auth/login', { method: 'POST', json: { email, password: 'correct horse battery' } })).json.token;
+  const posts = [];
+
+  const client = createClient({ url: `ws://${host}/api/graphql`, connectionParams: { authorization: `Bearer ${token}` } });
+  client.subscribe({ query: 'subscription { postCreated { id title } }' }, {
+    next: ({ data }) => posts.push(data.postCreated),
+    error: (err) => console.error(err),
+    complete: () => {},
+  });
+
+  await until(async () => (await postsSubscribers()) === 1, 10_000, 'the subscription');
+  const res = await fetch(`${origin}/api/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+    body: JSON.stringify({
+      query: 'mutation ($input: PostInput!) { createPost(input: $input) { id title } }',
+      variables: { input: { title: 'Hello', content: 'from the browser' } },
+    }),
+  });
+  const { data, errors } = await res.json();
+
+  assert.equal(res.status, 200);
+  assert.equal(errors, undefined);
+  await until(() => posts.length === 1, 10_000, 'the event');
+  assert.deepEqual(posts, [data.createPost]);
+  await client.dispose();
+  delete globalThis.WebSocket;
 });
