@@ -12,7 +12,9 @@
  *   ping {payload?}                ->   pong {payload?}
  *   subscribe {id, payload:{query, variables?, operationName?}}
  *                                  ->   error [GraphQLError...]   (syntax,
- *                                       validation: the id is free again)
+ *                                       validation, limits, more than
+ *                                       KILN_GRAPHQL_WS_MAX_SUBS (100) active
+ *                                       subscriptions: the id is free again)
  *                                  ->   next {ExecutionResult} ... complete
  *   complete {id}                  ->   (the subscription ends)
  *
@@ -56,6 +58,7 @@
 #include <strings.h>
 
 #define DEFAULT_INIT_MS 3000
+#define DEFAULT_MAX_SUBS 100       /* active subscriptions per socket */
 
 typedef struct gws gws;
 
@@ -80,6 +83,7 @@ struct gws {
     loop *l;
     loop_timer init_timer;
     gsub *subs;
+    unsigned nsubs, max_subs;
 };
 
 /* What the resolvers of a subscription see (gql_request.sub). */
@@ -194,6 +198,7 @@ static void drop_sub(gsub *g)
     gsub **pp = &g->s->subs;
     while (*pp != g) pp = &(*pp)->next;
     *pp = g->next;
+    g->s->nsubs--;
     kiln_channel_unsubscribe(g->cs);
     arena_destroy(&g->a);
     free(g);
@@ -318,10 +323,16 @@ static void on_subscribe(gws *s, const kiln_value *m)
         send_msg(s, g->id, "complete", NULL, 0);
         goto done;
     }
+    if (s->nsubs >= s->max_subs) {
+        buf_printf(&out, "[{\"message\":\"Too many subscriptions on this socket (the limit is %u).\"}]", s->max_subs);
+        send_msg(s, g->id, "error", out.data, out.len);
+        goto done;
+    }
     g->event = st.name;
     g->cs = kiln_channel_subscribe(st.channel, deliver, g);
     g->next = s->subs;
     s->subs = g;
+    s->nsubs++;
     keep = true;
 done:
     buf_free(&out);
@@ -386,6 +397,9 @@ void graphql_ws_serve(kiln_req *req, kiln_res *res)
     gws s = { .req = req, .ws = ws, .schema = schema, .l = kiln_current_worker->loop };
     const char *env = getenv("KILN_GRAPHQL_WS_INIT_MS");
     long init_ms = env && *env ? strtol(env, NULL, 10) : DEFAULT_INIT_MS;
+    env = getenv("KILN_GRAPHQL_WS_MAX_SUBS");
+    long max_subs = env && *env ? strtol(env, NULL, 10) : DEFAULT_MAX_SUBS;
+    s.max_subs = max_subs > 0 ? (unsigned)max_subs : DEFAULT_MAX_SUBS;
     s.init_timer.on_fire = on_init_timeout;
     s.init_timer.heap_index = -1;
     loop_timer_set(s.l, &s.init_timer, loop_now_ms(s.l) + (uint64_t)(init_ms > 0 ? init_ms : DEFAULT_INIT_MS));

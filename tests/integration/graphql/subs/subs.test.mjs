@@ -48,7 +48,7 @@ before(async () => {
   buildApp(blog.dir);
   srv = await startServer(blog.dir, {
     workers: 2,
-    env: { KILN_GRAPHQL_WS_INIT_MS: String(INIT_MS), PUSHER_APP_ID: PUSHER.appId, PUSHER_KEY: PUSHER.key, PUSHER_SECRET: PUSHER.secret },
+    env: { KILN_GRAPHQL_WS_INIT_MS: String(INIT_MS), KILN_GRAPHQL_WS_MAX_SUBS: '25', PUSHER_APP_ID: PUSHER.appId, PUSHER_KEY: PUSHER.key, PUSHER_SECRET: PUSHER.secret },
   });
 });
 after(async () => {
@@ -270,6 +270,12 @@ test('many subscribe/complete and connect/close cycles leave no subscription beh
   }
   for (let i = 0; i < 20; i++) sendJson(ws, { id: `k${i}`, type: 'subscribe', payload: { query: POST_CREATED } });
   await until(async () => (await postsSubscribers()) === 20, 10_000, 'twenty live subscriptions');
+  // At most KILN_GRAPHQL_WS_MAX_SUBS (25 here) at once on one socket.
+  for (let i = 20; i < 26; i++) sendJson(ws, { id: `k${i}`, type: 'subscribe', payload: { query: POST_CREATED } });
+  await until(() => ws.got.some((m) => m.type === 'error'), 10_000, 'the 26th refused');
+  assert.deepEqual(ws.got.filter((m) => m.type === 'error'),
+    [{ id: 'k25', type: 'error', payload: [{ message: 'Too many subscriptions on this socket (the limit is 25).' }] }]);
+  assert.equal(await postsSubscribers(), 25);
   ws.close();
   for (let round = 0; round < 10; round++) {
     const socks = await Promise.all(Array.from({ length: 20 }, () => acked()));
