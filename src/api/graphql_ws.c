@@ -44,6 +44,7 @@
  * closed, keep a subscription past the handler (all are dropped when it
  * returns), or send anything but a close after closing.
  */
+#include "api/api.h"
 #include "api/graphql_ws.h"
 #include "api/request.h"
 #include "graphql/exec.h"
@@ -120,6 +121,29 @@ void kiln_gql_skip(kiln_gql *g)
 {
     sub_state *st = gql_r_request(g)->sub;
     if (st && st->event) st->skip = true;
+}
+
+/* TEMPORARY stand-in, until the GraphQL endpoint (api/graphql.c, branch
+ * s3-gql-http) is merged: its graphql_schema() is the real one and replaces
+ * this weak definition at link time. The app's schema with its resolvers
+ * bound, built once per worker; NULL without one (or when it does not
+ * build: `kiln build` has checked it). */
+__attribute__((weak)) const gql_schema *graphql_schema(void)
+{
+    static gql_schema *schema;
+    static arena a;
+    static bool tried;
+    if (tried) return schema;
+    tried = true;
+    const char *sdl = api.app ? api.app->graphql_sdl : NULL;
+    if (!sdl) return NULL;
+    arena_init(&a, 1 << 16);
+    gql_error pe;
+    gql_node *doc = gql_parse(&a, sdl, strlen(sdl), NULL, &pe);
+    gql_errs errs = { .a = &a };
+    schema = doc ? gql_schema_build(&a, sdl, strlen(sdl), doc, &errs) : NULL;
+    if (schema) gql_exec_bind(schema, api.app->graphql_resolvers, api.app->graphql_nresolvers, NULL);
+    return schema;
 }
 
 /* The limits of src/graphql/limits.h (KILN_GRAPHQL_*), as over HTTP. */

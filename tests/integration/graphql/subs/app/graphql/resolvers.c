@@ -7,9 +7,17 @@
 #include <ctype.h>
 #include <string.h>
 
-void Query_ok(kiln_gql *g)
+void Query_hello(kiln_gql *g)
 {
-    kiln_gql_return(g, kiln_json_parse(kiln_gql_req(g), "true", 4, NULL));
+    kiln_gql_return(g, kiln_json_parse(kiln_gql_req(g), "\"Hello, World!\"", 15, NULL));
+}
+
+void Query_me(kiln_gql *g)
+{
+    int64_t user = kiln_session_user(kiln_gql_req(g), NULL);
+    if (!user) { kiln_gql_error(g, "UNAUTHENTICATED", "Unauthorized"); return; }
+    const char *json = kiln_json_fmt(kiln_gql_req(g), "%lld", (long long)user);
+    kiln_gql_return(g, kiln_json_parse(kiln_gql_req(g), json, strlen(json), NULL));
 }
 
 /* postUpdated(id: ID!): only the events of that post. */
