@@ -2,7 +2,8 @@
 // (this folder's app/, with the `graphql-ws` client): kiln_gql_skip drops
 // the events of other posts (an argument filter), kiln_gql_return replaces
 // the event's data, kiln_gql_error turns an event into a result with
-// errors; events named otherwise on the channel are never seen.
+// errors; events named otherwise on the channel are never seen; a mutation
+// over the same socket publishes to its subscriptions.
 //
 // Owns: a copy of app/ and the server it starts.
 
@@ -44,10 +45,16 @@ test('a subscription resolver filters, transforms and fails events', async (t) =
   for (const id of [1, 2, 3, 2]) assert.equal((await publish('posts', 'post.updated', { id, title: `t${id}` })).status, 204);
   await publish('posts', 'post.created', { id: 2, title: 'created, not updated' });
   await publish('shouts', 'any', { text: 'hello' });
-  await until(() => two.length >= 2 && shouts.length >= 1 && broken.length >= 5, 10_000, 'the events');
+  // A mutation over the same socket publishes too (from the request's coroutine).
+  const done = await new Promise((resolve, reject) => {
+    let r;
+    c.subscribe({ query: 'mutation { shout(text: "again") }' }, { next: (x) => { r = x; }, error: reject, complete: () => resolve(r) });
+  });
+  assert.deepEqual(done, { data: { shout: true } });
+  await until(() => two.length >= 2 && shouts.length >= 2 && broken.length >= 5, 10_000, 'the events');
   await new Promise((r) => setTimeout(r, 200));   // nothing more comes
   assert.deepEqual(two, [{ data: { postUpdated: { id: '2', title: 't2' } } }, { data: { postUpdated: { id: '2', title: 't2' } } }]);
-  assert.deepEqual(shouts, [{ data: { shout: 'HELLO' } }]);
+  assert.deepEqual(shouts, [{ data: { shout: 'HELLO' } }, { data: { shout: 'AGAIN' } }]);
   assert.equal(broken.length, 5);
   assert.deepEqual(broken[0], { data: { broken: null },
     errors: [{ message: 'cannot show t1', locations: [{ line: 1, column: 16 }], path: ['broken'], extensions: { code: 'BROKEN' } }] });

@@ -10,7 +10,8 @@
 //   - many subscribe/complete and connect/close cycles (with and without a
 //     close frame) leave no subscription behind (the machine's count of the
 //     channel's subscriptions, through the Pusher REST API, returns to 0;
-//     LeakSanitizer on ASan builds); at most KILN_GRAPHQL_WS_MAX_SUBS per socket.
+//     LeakSanitizer on ASan builds); at most KILN_GRAPHQL_WS_MAX_SUBS per socket;
+//   - events published on either worker reach the sockets of both, in order.
 //
 // Owns: a copy of app/ and its server.
 
@@ -182,5 +183,31 @@ test('many subscribe/complete and connect/close cycles leave no subscription beh
   await until(() => got.length === 1, 10_000, 'the event');
   assert.deepEqual(got, [{ data: { shout: 'LAST' } }]);
   await c.dispose();
+  await until(async () => (await count()) === 0, 10_000, 'disposed');
+});
+
+test('events published on either worker reach the subscribers of both', async (t) => {
+  if (skip) { t.skip(skip); return; }
+  const open = [];
+  const got = [];
+  for (let i = 0; i < 12; i++) {
+    const c = await client();
+    const mine = [];
+    c.subscribe({ query: SHOUT }, { next: (r) => mine.push(r.data.shout), error: () => {}, complete: () => {} });
+    open.push(c);
+    got.push(mine);
+  }
+  await until(async () => (await count()) === 12, 10_000, 'twelve subscriptions');
+  const workers = new Set(app.srv.logs().filter((l) => l.path === '/api/graphql' && l.status === 101).map((l) => l.worker));
+  assert.equal(workers.size, 2, `sockets on workers ${[...workers]}`);
+  for (let i = 0; i < 6; i++) {    // a POST lands on one worker: half the sockets are on the other
+    const r = await http(app.srv.port, '/api/publish?channel=shouts&event=x', { method: 'POST', body: JSON.stringify({ text: `n${i}` }) });
+    assert.equal(r.status, 204);
+  }
+  for (const mine of got) {
+    await until(() => mine.length === 6, 10_000, 'six events');
+    assert.deepEqual(mine, ['N0', 'N1', 'N2', 'N3', 'N4', 'N5']);   // in publish order
+  }
+  for (const c of open) await c.dispose();
   await until(async () => (await count()) === 0, 10_000, 'disposed');
 });

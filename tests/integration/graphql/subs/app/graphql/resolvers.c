@@ -20,6 +20,12 @@ void Query_me(kiln_gql *g)
     kiln_gql_return(g, kiln_json_parse(kiln_gql_req(g), json, strlen(json), NULL));
 }
 
+void Mutation_shout(kiln_gql *g)
+{
+    kiln_publishf("shouts", "shout", "{text: %s}", kiln_json_str(kiln_gql_arg(g, "text")));
+    kiln_gql_return(g, kiln_json_parse(kiln_gql_req(g), "true", 4, NULL));
+}
+
 /* postUpdated(id: ID!): only the events of that post. */
 void Subscription_postUpdated(kiln_gql *g)
 {
