@@ -33,8 +33,9 @@
  * execution with the request as resolver context (graphql.h), on the
  * request's coroutine, within the time budget (KILN_GRAPHQL_TIMEOUT_MS).
  *
- * Owns: the runtime schema (one arena for the process, built at master
- * start and inherited by the workers; rebuilt when kiln dev swaps the app).
+ * Owns: the runtime schema (one arena, built at master start and inherited
+ * by the workers; rebuilt when kiln dev swaps the app, the older ones kept
+ * for requests still running on them until the worker exits).
  * Must never: execute a mutation for a GET, execute anything that failed
  * validation or the limits, or answer without a JSON body.
  */
@@ -52,17 +53,30 @@
 
 /* ---- The runtime schema ------------------------------------------------------------ */
 
+/* A schema's memory. Under kiln dev a reload builds a new one while
+ * requests suspended in resolvers may still use the old: older ones are
+ * kept until the worker exits. */
+typedef struct built_schema {
+    arena a;
+    struct built_schema *older;
+} built_schema;
+
 static struct {
     const char *sdl;            /* the SDL it was built from (its identity) */
     const kiln_gql_resolver_def *resolvers;
     gql_schema *schema;
-    arena a;
+    built_schema *mem;          /* this one's, then the older ones          */
     bool built;                 /* tried: schema is the result (maybe NULL) */
 } rt;
 
 void graphql_release(void)
 {
-    if (rt.built) arena_destroy(&rt.a);
+    while (rt.mem) {
+        built_schema *b = rt.mem;
+        rt.mem = b->older;
+        arena_destroy(&b->a);
+        free(b);
+    }
     memset(&rt, 0, sizeof rt);
 }
 
@@ -70,21 +84,25 @@ void graphql_release(void)
  * line:col: message") to `f` and leave rt.schema NULL. */
 static void build(const kiln_app_def *app, FILE *f)
 {
-    graphql_release();
     rt.built = true;
+    rt.schema = NULL;
     rt.sdl = app ? app->graphql_sdl : NULL;
     rt.resolvers = app ? app->graphql_resolvers : NULL;
     if (!rt.sdl) return;
-    arena_init(&rt.a, 1 << 16);
+    built_schema *b = kiln_xcalloc(1, sizeof *b);
+    arena_init(&b->a, 1 << 16);
+    b->older = rt.mem;
+    rt.mem = b;
+    arena *a = &b->a;
     size_t len = strlen(rt.sdl);
     gql_error pe;
-    gql_node *doc = gql_parse(&rt.a, rt.sdl, len, NULL, &pe);
+    gql_node *doc = gql_parse(a, rt.sdl, len, NULL, &pe);
     if (!doc) {
         fprintf(f, "kiln: graphql/schema.graphql:%u:%u: %s\n", pe.line, pe.column, pe.message);
         return;
     }
-    gql_errs errs = { .a = &rt.a, .src = rt.sdl, .src_len = len };
-    gql_schema *s = gql_schema_build(&rt.a, rt.sdl, len, doc, &errs);
+    gql_errs errs = { .a = a, .src = rt.sdl, .src_len = len };
+    gql_schema *s = gql_schema_build(a, rt.sdl, len, doc, &errs);
     if (!s || errs.count) {
         for (const gql_err *e = errs.first; e; e = e->next) {
             if (e->nlocs) fprintf(f, "kiln: graphql/schema.graphql:%u:%u: %s\n", e->locs[0].line, e->locs[0].column, e->message);
