@@ -44,6 +44,8 @@
 #include "api/graphql_ws.h"
 #include "api/request.h"
 #include "graphql/exec.h"
+#include "graphql/limits.h"
+#include "graphql/schema.h"
 #include "json/json.h"
 
 #include <stdio.h>

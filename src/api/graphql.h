@@ -14,8 +14,11 @@
 #define KILN_API_GRAPHQL_H
 
 #include "kiln.h"
-#include "graphql/limits.h"
-#include "graphql/schema.h"
+
+/* graphql/schema.h's and graphql/limits.h's types, by name only: app.c
+ * includes this header and may not see the language layer. */
+typedef struct gql_schema gql_schema;
+typedef struct gql_op_limits gql_op_limits;
 
 /* The app's schema (kiln_app_def.graphql_sdl) with its resolvers bound
  * (graphql_resolvers), built once and kept for the worker's life; rebuilt

@@ -1,7 +1,8 @@
-/* store.h -- the blog's data access, shared by the REST routes
- * (pages/api/posts, pages/api/users) and the GraphQL resolvers (graphql/):
- * one place for each statement, and for the real-time events a change to
- * a post publishes (lib/live.c), whichever API made it. */
+/* store.h -- the blog's data access for the GraphQL resolvers (graphql/)
+ * and the REST user routes (pages/api/users): the statements, and the
+ * real-time events a change to a post publishes (lib/live.c), as the REST
+ * post routes do. (pages/api/posts keep their statements inline: README.md
+ * and docs/guide.md teach kiln_db_query with them, quoting those files.) */
 #ifndef BLOG_STORE_H
 #define BLOG_STORE_H
 #include <kiln.h>
