@@ -148,14 +148,10 @@ const gql_op_limits *graphql_limits(void)
 #define CT_GQL "application/graphql-response+json; charset=utf-8"
 #define CT_JSON "application/json; charset=utf-8"
 
-enum { MT_NONE, MT_JSON, MT_GQL };
+enum { MT_NONE = GRAPHQL_MT_NONE, MT_JSON = GRAPHQL_MT_JSON, MT_GQL = GRAPHQL_MT_GQL };
 
-/* The answer's media type from Accept: graphql-response+json when listed
- * (not with q=0), else application/json when it, application/ * or * / *
- * is; a missing Accept is application/json. MT_NONE: not acceptable. */
-static int negotiate(kiln_req *req)
+int graphql_accept(const char *h)
 {
-    const char *h = kiln_header(req, "accept");
     if (!h || !*h) return MT_JSON;
     int best = MT_NONE;
     for (const char *p = h; *p;) {
@@ -184,6 +180,8 @@ static int negotiate(kiln_req *req)
     }
     return best;
 }
+
+static int negotiate(kiln_req *req) { return graphql_accept(kiln_header(req, "accept")); }
 
 /* A request error the GraphQL way: {"errors":[{"message":...}]}. */
 static void fail(kiln_res *res, int status, int mt, const char *message)

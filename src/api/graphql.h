@@ -39,4 +39,11 @@ void graphql_release(void);
  * environment, read once per process. */
 const gql_op_limits *graphql_limits(void);
 
+/* The answer's media type from an Accept header (NULL: none):
+ * application/graphql-response+json when listed (not with q=0), else
+ * application/json when it, application/ * or * / * is; a missing or empty
+ * Accept is application/json. GRAPHQL_MT_NONE: not acceptable (406). */
+enum { GRAPHQL_MT_NONE, GRAPHQL_MT_JSON, GRAPHQL_MT_GQL };
+int graphql_accept(const char *accept);
+
 #endif
