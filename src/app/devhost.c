@@ -105,6 +105,15 @@ static const kiln_app_def *devhost_load(char **diagnostics)
             if (!h) { failed = true; first_diag = false; continue; }
             g->app.middleware = (kiln_middleware)(uintptr_t)dlsym(h, "middleware");
             g->app.matcher = dlsym(h, "matcher");
+        } else if (!strcmp(f[0], "graphql") && !failed) {   /* APP/graphql (cli/dev.c) */
+            void *h = open_so(g, f[1], &err);
+            if (!h) { failed = true; first_diag = false; continue; }
+            const char *const *sdl = dlsym(h, "kiln_dev_graphql_sdl");
+            const kiln_gql_resolver_def *const *res = dlsym(h, "kiln_dev_graphql_resolvers");
+            const size_t *nres = dlsym(h, "kiln_dev_graphql_nresolvers");
+            g->app.graphql_sdl = sdl ? *sdl : NULL;
+            g->app.graphql_resolvers = res ? *res : NULL;
+            g->app.graphql_nresolvers = nres ? *nres : 0;
         } else if (!strcmp(f[0], "route") && nf == 4 && !failed) {
             void *h = open_so(g, f[2], &err);
             if (!h) { failed = true; first_diag = false; continue; }

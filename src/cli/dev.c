@@ -7,11 +7,13 @@
  *      it, exported with -rdynamic) plus kiln_dev_main();
  *   2. compiles every route, APP/middleware.c and APP/lib/NAME.c into shared
  *      objects with debug info (-O0 -g), each route its own .so, the lib
- *      sources one libapp.so the routes link against;
+ *      sources one libapp.so the routes link against, APP/graphql (the
+ *      schema and resolver table `kiln build` generates, with the
+ *      resolvers) one graphql .so;
  *   3. writes a manifest (APP/.kiln/dev/manifest) naming the current objects,
  *      or the compiler's diagnostics when a build failed, and starts the host
  *      with it (one worker, so a crash restarts in milliseconds);
- *   4. watches pages/, lib/, middleware.c and db/migrations/ with inotify. On
+ *   4. watches pages/, lib/, graphql/, middleware.c and db/migrations/ with inotify. On
  *      a change it tells the host to hold new requests (SIGUSR2), rebuilds
  *      only what changed, writes the next manifest and tells the host to load
  *      it (SIGUSR1): the host swaps its route table without restarting and
@@ -66,7 +68,8 @@ typedef struct dev {
     dev_route *routes;
     size_t nroutes;
     char *lib_so, *mw_so;      /* current objects, or NULL                  */
-    bool lib_dirty, mw_dirty, rescan;
+    char *gql_so;              /* APP/graphql's object, or NULL             */
+    bool lib_dirty, mw_dirty, rescan, gql_dirty;
     buf diags;                 /* JSON objects, one per line                */
     int ino;
     struct { int wd; char path[4200]; } watch[MAX_WATCHES];
@@ -350,6 +353,48 @@ static bool build_middleware(dev *d)
     return ok;
 }
 
+/* APP/graphql: the SDL and resolver table as `kiln build` generates them
+ * (its checks included: a missing or stray resolver fails the build), and
+ * the resolvers, in one object the host reads kiln_dev_graphql_* from. */
+static bool build_graphql(dev *d)
+{
+    free(d->gql_so);
+    d->gql_so = NULL;
+    graphql_gen gen;
+    if (graphql_build(d->app, &gen) != 0) {
+        buf_puts(&d->diags, "{\"file\":\"graphql/schema.graphql\",\"line\":0,\"column\":0,"
+                            "\"message\":\"GraphQL build failed: see kiln dev's output\"}\n");
+        graphql_gen_free(&gen);
+        return false;
+    }
+    if (!gen.present) { graphql_gen_free(&gen); return true; }
+    char src[4400];
+    snprintf(src, sizeof src, "%s/graphql.g%u.c", d->dir, d->gen);
+    FILE *f = fopen(src, "w");
+    if (!f) KILN_PANIC("cannot write %s", src);
+    fprintf(f, "#include <kiln.h>\n");
+    fwrite(gen.code.data, 1, gen.code.len, f);
+    fprintf(f, "const char *const kiln_dev_graphql_sdl = graphql_sdl;\n"
+               "const kiln_gql_resolver_def *const kiln_dev_graphql_resolvers = graphql_resolvers;\n"
+               "const size_t kiln_dev_graphql_nresolvers = %zu;\n", gen.nresolvers);
+    fclose(f);
+    const char **srcs = kiln_xcalloc(gen.nsources + 1, sizeof *srcs);
+    srcs[0] = src;
+    for (size_t i = 0; i < gen.nsources; i++) {
+        char p[4400];
+        snprintf(p, sizeof p, "%s/%s", d->app, gen.sources[i]);
+        srcs[i + 1] = kiln_xstrdup(p);
+    }
+    char *so = gen_path(d, "graphql");
+    bool ok = compile_so(d, srcs, gen.nsources + 1, so, NULL, true, "graphql/schema.graphql");
+    if (ok) d->gql_so = so; else free(so);
+    for (size_t i = 0; i < gen.nsources; i++) free((char *)srcs[i + 1]);
+    free(srcs);
+    unlink(src);
+    graphql_gen_free(&gen);
+    return ok;
+}
+
 /* ---- the route list ------------------------------------------------- */
 
 static void free_routes(dev *d)
@@ -412,6 +457,7 @@ static void write_manifest(dev *d, bool ok)
     if (ok) {
         if (d->lib_so) fprintf(f, "lib\t%s\n", d->lib_so);
         if (d->mw_so) fprintf(f, "middleware\t%s\n", d->mw_so);
+        if (d->gql_so) fprintf(f, "graphql\t%s\n", d->gql_so);
         for (size_t i = 0; i < d->nroutes; i++)
             fprintf(f, "route\t%s\t%s\t%s\n", d->routes[i].pattern, d->routes[i].so, d->routes[i].file);
     } else {
@@ -454,6 +500,11 @@ static bool rebuild(dev *d, bool all)
     if (ok && (d->mw_dirty || all || lib_rebuilt)) {
         d->mw_dirty = false;
         ok = build_middleware(d);
+    }
+    if (ok && (d->gql_dirty || all || lib_rebuilt)) {
+        d->gql_dirty = false;
+        ok = build_graphql(d);
+        if (!ok) d->gql_dirty = true;
     }
     if (!ok) {
         /* Whatever failed must be retried on the next change. */
@@ -572,14 +623,21 @@ static bool note_event(dev *d, const struct inotify_event *ev, bool *migrations)
         return false;
     }
     if (!strcmp(rel, "middleware.c")) { d->mw_dirty = true; return true; }
+    if (!strncmp(rel, "graphql/", 8)) {
+        bool src = (l > 2 && (!strcmp(ev->name + l - 2, ".c") || !strcmp(ev->name + l - 2, ".h")))
+                || (l > 8 && !strcmp(ev->name + l - 8, ".graphql"));
+        if (src) d->gql_dirty = true;
+        return src;
+    }
     if (!strncmp(rel, "db/migrations/", 14) && l > 4 && !strcmp(ev->name + l - 4, ".sql")) {
         *migrations = true;
         return true;
     }
-    if (!strcmp(rel, "pages") || !strcmp(rel, "lib") || !strcmp(rel, "db") || !strcmp(rel, "db/migrations")) {
+    if (!strcmp(rel, "pages") || !strcmp(rel, "lib") || !strcmp(rel, "db") || !strcmp(rel, "db/migrations")
+        || !strcmp(rel, "graphql")) {
         if (is_dir && (ev->mask & (IN_CREATE | IN_MOVED_TO))) {
             watch_dir(d, p, true);
-            d->rescan = d->lib_dirty = true;
+            d->rescan = d->lib_dirty = d->gql_dirty = true;
             return true;
         }
     }
@@ -658,6 +716,8 @@ int cmd_dev(int argc, char **argv)
     watch_dir(&d, p, false);
     snprintf(p, sizeof p, "%s/db/migrations", d.app);
     watch_dir(&d, p, false);
+    snprintf(p, sizeof p, "%s/graphql", d.app);
+    watch_dir(&d, p, false);
     watch_dir(&d, d.app, false);
 
     while (!stop_requested) {
@@ -707,6 +767,7 @@ int cmd_dev(int argc, char **argv)
     free_routes(&d);
     free(d.lib_so);
     free(d.mw_so);
+    free(d.gql_so);
     buf_free(&d.diags);
     close(d.ino);
     return 0;

@@ -26,13 +26,13 @@ import { startPostgres } from '../lib/pg.mjs';
 
 export const BACKENDS = ['sqlite', 'postgres'];
 
-// Copies pages/, lib/, db/ and middleware.c of srcRel into a private folder
+// Copies pages/, lib/, db/, graphql/ and middleware.c of srcRel into a private folder
 // (timestamps kept, so rebuilds stay incremental) and builds it there.
 export function prepareApp(srcRel, name) {
   const src = path.resolve(REPO, srcRel);
   const dst = path.resolve(REPO, KILN_BUILD, 'test-fixtures', name);
   fs.mkdirSync(dst, { recursive: true });
-  for (const sub of ['pages', 'lib', 'db', 'middleware.c', 'data']) {
+  for (const sub of ['pages', 'lib', 'db', 'graphql', 'middleware.c', 'data']) {
     fs.rmSync(path.join(dst, sub), { recursive: true, force: true });
     if (sub !== 'data' && fs.existsSync(path.join(src, sub))) {
       fs.cpSync(path.join(src, sub), path.join(dst, sub), { recursive: true, preserveTimestamps: true });
