@@ -73,6 +73,7 @@ typedef struct exec {
     deferred *unslotted;        /* deferred by execute_field, not yet put */
     kiln_value *data;           /* the root object (null propagation)    */
     bool data_null;
+    uint32_t errs_cut;          /* errors in the response when data_null */
     bool serial;                /* a mutation: root fields one by one    */
     const rpath **targets;      /* positions nulled by a deferred error  */
     uint32_t ntargets;
@@ -527,7 +528,11 @@ static void fail_at(exec *x, gql_err *e, const rpath *target)
     else x->errs.first = e;
     x->errs.last = e;
     x->errs.count++;
-    if (!target) { x->data_null = true; return; }
+    if (!target) {              /* graphql-js answers now: later errors miss the response */
+        x->data_null = true;
+        x->errs_cut = x->errs.count;
+        return;
+    }
     const rpath *chain[512];
     int n = 0;
     for (const rpath *q = target; q && n < 512; q = q->prev) chain[n++] = q;
@@ -568,7 +573,7 @@ static void run_job(exec *x, deferred *d, gql_load_entry *e)
     if (d->fail) { fail_at(x, d->fail, d->target); return; }
     if (e->error) {
         field_error(x, d->f.nodes, d->f.nnodes, d->path, e->code, e->error);
-        escape(x, d, 0);
+        escape(x, d, 1);
         return;
     }
     kiln_value *out;
@@ -589,12 +594,13 @@ static void run_job(exec *x, deferred *d, gql_load_entry *e)
     d->slot->key_len = key_len;
 }
 
-/* Run the deferred fields and the batches they wait for until none is left. */
+/* Run the deferred fields and the batches they wait for until none is left
+ * (or data became null: graphql-js has answered then). */
 static void run_deferred(exec *x)
 {
     void *rec;
     gql_load_entry *e;
-    while (x->loads && gql_loads_next(x->loads, &rec, &e)) run_job(x, rec, e);
+    while (x->loads && !x->data_null && gql_loads_next(x->loads, &rec, &e)) run_job(x, rec, e);
 }
 
 /* executeFields: the object, or NULL when a non-null field failed. */
@@ -684,5 +690,12 @@ void gql_execute(arena *a, const gql_schema *s, const gql_request *rq, buf *out)
     x.serial = op->op == GQL_MUTATION;
     kiln_value *data = execute_fields(&x, root, rq->root, NULL, &g);
     run_deferred(&x);
+    if (x.data_null) {
+        gql_err *e = x.errs.first;
+        for (uint32_t i = 1; i < x.errs_cut; i++) e = e->next;
+        e->next = NULL;
+        x.errs.last = e;
+        x.errs.count = x.errs_cut;
+    }
     respond(out, &x.errs, true, x.data_null ? NULL : data);
 }

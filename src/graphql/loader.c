@@ -261,7 +261,7 @@ static job pop(gql_loads *l)
 
 void gql_loads_wait(gql_loads *l, gql_load_entry *e, void *rec)
 {
-    if (e->done) { gql_loads_push(l, l->now + (e->error ? 2 : 1), rec, e); return; }
+    if (e->done) { gql_loads_push(l, l->now + 1, rec, e); return; }
     if (l->nwaiting == l->capwaiting) {
         uint32_t cap = l->capwaiting ? l->capwaiting * 2 : 32;
         waiter *w = arena_alloc(l->a, sizeof(*w) * cap);
@@ -300,7 +300,7 @@ bool gql_loads_next(gql_loads *l, void **rec, gql_load_entry **e)
         sort_waiting(w, arena_alloc(l->a, sizeof(*w) * (n ? n : 1)), n);
         for (uint32_t i = 0; i < n; i++) {
             if (!w[i].e->done) KILN_PANIC("loader: a waiting key was not dispatched");
-            gql_loads_push(l, settle + (w[i].e->error ? 2 : 1), w[i].rec, w[i].e);
+            gql_loads_push(l, settle + 1, w[i].rec, w[i].e);
         }
         if (!l->njobs) return false;
     }

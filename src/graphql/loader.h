@@ -38,11 +38,11 @@ uint32_t gql_loads_dispatch(gql_loads *l);
  * entry; jobs run in the order of their tick (a microtask "generation"),
  * then of their scheduling. When no job is left, the queued keys are
  * dispatched (dataloader's batch after the microtasks): the entries settle
- * at a new tick S, and each waiting record gets a job at S+1 (a value:
- * the resolver's .then) or S+2 (an error: .then passes it on, then the
- * field's catch), entries in settle order, records in the order they
- * asked. A record that asks for an entry already settled gets its job at
- * now+1 / now+2. */
+ * at a new tick S, and each waiting record gets a job at S+1 (the
+ * resolver's .then, which passes an error on to the field's catch at
+ * S+2), entries in settle order, records in the order they asked. A
+ * record that asks for an entry already settled gets its job at now+1.
+ * (dataloader delays cache hits to its next dispatch; not modelled.) */
 void gql_loads_wait(gql_loads *l, gql_load_entry *e, void *rec);
 void gql_loads_push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e);
 uint64_t gql_loads_now(const gql_loads *l);
