@@ -87,6 +87,7 @@ struct kiln_gql {
     const kiln_value *result;
     const char *error, *code;
     gql_load_entry *load;
+    bool cache_hit;
 };
 
 const kiln_value *kiln_gql_parent(kiln_gql *r) { return r->parent; }
@@ -101,7 +102,7 @@ void kiln_gql_return(kiln_gql *r, const kiln_value *v) { r->result = v ? v : gql
 void kiln_gql_load(kiln_gql *r, kiln_gql_batch_fn fn, const kiln_value *key)
 {
     if (!r->x->loads) r->x->loads = gql_loads_new(r->x->a, r->x->rq->context);
-    r->load = gql_loads_get(r->x->loads, fn, key);
+    r->load = gql_loads_get(r->x->loads, fn, key, &r->cache_hit);
 }
 
 void kiln_gql_error(kiln_gql *r, const char *code, const char *fmt, ...)
@@ -427,7 +428,7 @@ static bool complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value
 /* ---- Fields ---------------------------------------------------------------------- */
 
 /* executeField: false when a non-null failure propagates to the parent. */
-static bool defer(exec *x, const fctx *f, const rpath *p, gql_load_entry *e, kiln_value **out);
+static bool defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_value **out);
 
 static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, const group *g, rpath *p,
                           kiln_value **out)
@@ -453,7 +454,7 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
     if (fd->resolve) fd->resolve(&r);
     else r.result = source && source->type == KILN_JSON_OBJECT ? gql_v_get(source, fd->name) : NULL;
     if (r.error) return handle_error(x, &f, fd->type, p, r.code, r.error, out);
-    if (r.load) return defer(x, &f, p, r.load, out);
+    if (r.load) return defer(x, &f, p, &r, out);
     const char *err;
     if (!complete(x, &f, fd->type, r.result, p, out, &err)) {
         if (fd->type->kind == GQL_REF_NON_NULL) return false;
@@ -489,12 +490,12 @@ static const rpath *copy_path(exec *x, const rpath *p)
     return c;
 }
 
-static bool defer(exec *x, const fctx *f, const rpath *p, gql_load_entry *e, kiln_value **out)
+static bool defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_value **out)
 {
     deferred *d = arena_alloc(x->a, sizeof *d);
     *d = (deferred){ .f = *f, .path = copy_path(x, p) };
     x->unslotted = d;                      /* put_field gives it its slot */
-    gql_loads_wait(x->loads, e, d);
+    gql_loads_wait(x->loads, r->load, d, r->cache_hit);
     *out = gql_v_null(x->a);
     return true;
 }

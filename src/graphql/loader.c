@@ -34,6 +34,7 @@ typedef struct job {
 typedef struct waiter {
     gql_load_entry *e;
     void *rec;
+    bool hit;
 } waiter;
 
 struct gql_loads {
@@ -91,8 +92,9 @@ static void grow(gql_loads *l, loader *ld)
         if (old[i]) insert(ld, old[i]);
 }
 
-gql_load_entry *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key)
+gql_load_entry *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key, bool *cache_hit)
 {
+    *cache_hit = false;
     if (!fn) KILN_PANIC("kiln_gql_load: no batch function");
     loader *ld = l->loaders, **tail = &l->loaders;
     for (; ld && ld->fn != fn; ld = ld->next) tail = &ld->next;
@@ -112,7 +114,7 @@ gql_load_entry *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_val
     if (ld->nslots) {
         uint32_t h = hash(text) & (ld->nslots - 1);
         for (gql_load_entry *e; (e = ld->slots[h]) != NULL; h = (h + 1) & (ld->nslots - 1))
-            if (strcmp(e->key_json, text) == 0) return e;
+            if (strcmp(e->key_json, text) == 0) { *cache_hit = true; return e; }
     }
     if ((ld->nkeys + 1) * 2 > ld->nslots) grow(l, ld);
     gql_load_entry *e = arena_alloc(l->a, sizeof *e);
@@ -259,9 +261,8 @@ static job pop(gql_loads *l)
     return top;
 }
 
-void gql_loads_wait(gql_loads *l, gql_load_entry *e, void *rec)
+void gql_loads_wait(gql_loads *l, gql_load_entry *e, void *rec, bool cache_hit)
 {
-    if (e->done) { gql_loads_push(l, l->now + 1, rec, e); return; }
     if (l->nwaiting == l->capwaiting) {
         uint32_t cap = l->capwaiting ? l->capwaiting * 2 : 32;
         waiter *w = arena_alloc(l->a, sizeof(*w) * cap);
@@ -269,12 +270,13 @@ void gql_loads_wait(gql_loads *l, gql_load_entry *e, void *rec)
         l->waiting = w;
         l->capwaiting = cap;
     }
-    l->waiting[l->nwaiting++] = (waiter){ e, rec };
+    l->waiting[l->nwaiting++] = (waiter){ e, rec, cache_hit };
 }
 
 uint64_t gql_loads_now(const gql_loads *l) { return l->now; }
 
-/* Stable: by settle order, then ask order (the array's). */
+/* Stable: cache hits last (in ask order), the others by settle order, then
+ * ask order (the array's). */
 static void sort_waiting(waiter *w, waiter *tmp, uint32_t n)
 {
     if (n < 2) return;
@@ -282,7 +284,10 @@ static void sort_waiting(waiter *w, waiter *tmp, uint32_t n)
     sort_waiting(w, tmp, h);
     sort_waiting(w + h, tmp, n - h);
     uint32_t i = 0, j = h, k = 0;
-    while (i < h && j < n) tmp[k++] = w[j].e->seq < w[i].e->seq ? w[j++] : w[i++];
+    while (i < h && j < n) {
+        uint64_t a = w[i].hit ? UINT64_MAX : w[i].e->seq, b = w[j].hit ? UINT64_MAX : w[j].e->seq;
+        tmp[k++] = b < a ? w[j++] : w[i++];
+    }
     while (i < h) tmp[k++] = w[i++];
     while (j < n) tmp[k++] = w[j++];
     memcpy(w, tmp, sizeof(*w) * n);
@@ -300,7 +305,7 @@ bool gql_loads_next(gql_loads *l, void **rec, gql_load_entry **e)
         sort_waiting(w, arena_alloc(l->a, sizeof(*w) * (n ? n : 1)), n);
         for (uint32_t i = 0; i < n; i++) {
             if (!w[i].e->done) KILN_PANIC("loader: a waiting key was not dispatched");
-            gql_loads_push(l, settle + 1, w[i].rec, w[i].e);
+            gql_loads_push(l, settle + (w[i].hit ? 2 : 1), w[i].rec, w[i].e);
         }
         if (!l->njobs) return false;
     }

@@ -28,7 +28,7 @@ typedef struct gql_load_entry {
 gql_loads *gql_loads_new(arena *a, void *context);
 /* The entry of key for the loader `fn`: from the cache, or new and queued.
  * key NULL is JSON null. */
-gql_load_entry *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key);
+gql_load_entry *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key, bool *cache_hit);
 /* Run every loader that has queued keys: one call of its batch function
  * each, loaders in the order their first queued key was asked for. Returns
  * the number of calls (0: nothing was queued). */
@@ -41,9 +41,10 @@ uint32_t gql_loads_dispatch(gql_loads *l);
  * at a new tick S, and each waiting record gets a job at S+1 (the
  * resolver's .then, which passes an error on to the field's catch at
  * S+2), entries in settle order, records in the order they asked. A
- * record that asks for an entry already settled gets its job at now+1.
- * (dataloader delays cache hits to its next dispatch; not modelled.) */
-void gql_loads_wait(gql_loads *l, gql_load_entry *e, void *rec);
+ * cache hit (a key asked for before, settled or not) waits too, as
+ * dataloader resolves it with the cached promise at its next dispatch:
+ * its job is at S+2, after the others, in the order of asking. */
+void gql_loads_wait(gql_loads *l, gql_load_entry *e, void *rec, bool cache_hit);
 void gql_loads_push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e);
 uint64_t gql_loads_now(const gql_loads *l);
 /* The next job (false: nothing left to run or load). */
