@@ -1037,6 +1037,57 @@ void kiln_gql_return(kiln_gql *g, const kiln_value *v);
 void kiln_gql_error(kiln_gql *g, const char *code, const char *fmt, ...) KILN_PRINTF(3, 4);
 
 /* ------------------------------------------------------------------------
+ * GraphQL subscriptions (docs/graphql.md): the endpoint (kiln_graphql)
+ * serves them over WebSocket with the graphql-transport-ws protocol (the
+ * npm `graphql-ws` client's). A field of the Subscription type names its
+ * source of events -- a real-time channel (kiln_publish), and optionally
+ * one event name of it -- when a client subscribes:
+ *
+ *     void Subscription_postCreated(kiln_gql *g)
+ *     {
+ *         kiln_gql_subscribe(g, "posts", "post.created");
+ *     }
+ *
+ * Then for every such event the operation runs again with the event's data
+ * as the root value, and the same resolver is called: kiln_gql_subscribe
+ * now returns false and makes the event's data the field's value. The
+ * resolver may go on to replace it (kiln_gql_return), fail it
+ * (kiln_gql_error: the client gets a result with errors), or drop the
+ * event for this subscriber (kiln_gql_skip): the event filter.
+ *
+ *     void Subscription_postUpdated(kiln_gql *g)      // postUpdated(id: ID!)
+ *     {
+ *         if (kiln_gql_subscribe(g, "posts", "post.updated")) return;
+ *         int64_t id = 0;
+ *         kiln_json_i64(kiln_json_get(kiln_gql_parent(g), "id"), &id);
+ *         if (strcmp(kiln_sprintf(kiln_gql_req(g), "%lld", (long long)id),
+ *                    kiln_json_str(kiln_gql_arg(g, "id"))) != 0)
+ *             kiln_gql_skip(g);
+ *     }
+ *
+ * Resolvers run for an event on the worker's event loop, like WebSocket
+ * callbacks: they must not block (no database calls). Over HTTP a
+ * subscription field fails with an error naming WebSocket.
+ * ---------------------------------------------------------------------- */
+/* Channel events in C code (what subscriptions are built on): fn(ctx, event,
+ * data_json) for every event published on `channel` from now on, called on
+ * this worker's event loop (never on a coroutine: it must not block), the
+ * slices valid during the call only. Call from a handler or a loop callback
+ * of a worker; kiln_channel_unsubscribe (safe inside fn, its own too) ends it
+ * and frees the subscription. */
+typedef struct kiln_channel_sub kiln_channel_sub;
+typedef void (*kiln_channel_fn)(void *ctx, kiln_str event, kiln_str data_json);
+kiln_channel_sub *kiln_channel_subscribe(const char *channel, kiln_channel_fn fn, void *ctx);
+void kiln_channel_unsubscribe(kiln_channel_sub *sub);
+
+/* While subscribing: subscribe the operation to `channel` (only events named
+ * `event`; NULL: every event) and return true. For an event: return false,
+ * the event's data being the field's value. */
+bool kiln_gql_subscribe(kiln_gql *g, const char *channel, const char *event);
+/* For an event: send nothing for it to this subscriber. */
+void kiln_gql_skip(kiln_gql *g);
+
+/* ------------------------------------------------------------------------
  * GraphQL batching loader (like npm `dataloader`), against the N+1 problem.
  * A resolver asks for a key instead of querying:
  *

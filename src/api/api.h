@@ -50,6 +50,8 @@ struct kiln_req_private {
     char trace_flags[3];
     char event_id[33];          /* an error report about this request      */
     int64_t session_user;       /* kiln_require_session's user, 0: none    */
+    const char *session_token;  /* presented another way than by header or
+                                   cookie (GraphQL's connection_init)     */
     const char *error_sql;      /* db.c: the failed statement (its 500)    */
     const char *error_text;     /* ... and the database's message          */
 };

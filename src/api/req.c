@@ -375,3 +375,5 @@ void request_note_db_error(kiln_req *req, const char *sql, const char *error)
 }
 
 void request_set_session_user(kiln_req *req, int64_t user_id) { req->priv->session_user = user_id; }
+void request_set_session_token(kiln_req *req, const char *token) { req->priv->session_token = kiln_strdup(req, token); }
+const char *request_session_token(kiln_req *req) { return req->priv->session_token; }

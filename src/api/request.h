@@ -23,6 +23,11 @@ void request_mute_response(kiln_req *req);
  * the user id of the request's session. */
 void request_note_db_error(kiln_req *req, const char *sql, const char *error);
 void request_set_session_user(kiln_req *req, int64_t user_id);
+/* A session token the client presented in its protocol rather than in a
+ * header (GraphQL over WebSocket: connection_init's payload): from now on
+ * the request's session is this token's, as if sent as a Bearer token. */
+void request_set_session_token(kiln_req *req, const char *token);
+const char *request_session_token(kiln_req *req);
 /* A long-lived response (an event stream): the route's max duration no
  * longer applies (the watchdog still guards each run of its handler). */
 void request_unlimited(kiln_req *req);

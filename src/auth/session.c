@@ -86,6 +86,8 @@ static void token_digest(const char *token, char *out)
  * Bearer header wins over the cookie, even when its token is bad. */
 static const char *request_token(kiln_req *req, const kiln_session_opts *o, bool *bearer)
 {
+    const char *given = request_session_token(req);      /* connection_init's */
+    if (given) { *bearer = true; return given; }
     const char *auth = kiln_header(req, "authorization");
     if (auth && !strncasecmp(auth, "Bearer ", 7)) {
         *bearer = true;

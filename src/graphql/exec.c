@@ -17,6 +17,7 @@
  * nearest nullable parent, or write a response graphql-js would not.
  */
 #include "graphql/exec.h"
+#include "graphql/limits.h"
 #include "graphql/loader.h"
 #include "graphql/visit.h"
 #include "json/json.h"
@@ -97,6 +98,7 @@ void *gql_r_context(gql_rctx *r) { return r->x->rq->context; }
 kiln_req *kiln_gql_req(kiln_gql *r) { return r->x->rq->context; }
 arena *gql_r_arena(gql_rctx *r) { return r->x->a; }
 const gql_field *gql_r_field(gql_rctx *r) { return r->field; }
+const gql_request *gql_r_request(gql_rctx *r) { return r->x->rq; }
 void kiln_gql_return(kiln_gql *r, const kiln_value *v) { r->result = v ? v : gql_v_null(r->x->a); }
 
 void kiln_gql_load(kiln_gql *r, kiln_gql_batch_fn fn, const kiln_value *key)
@@ -443,6 +445,8 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
     if (!fd) { *out = NULL; return true; }                       /* left out */
     p->nonnull = fd->type->kind == GQL_REF_NON_NULL;
     fctx f = { t, fd, g->nodes, g->n };
+    if (x->rq->deadline_ns && gql_clock_ns() >= x->rq->deadline_ns)  /* the time budget (limits.h) */
+        return handle_error(x, &f, fd->type, p, GQL_CODE_TIMEOUT, "The operation's time budget ran out before this field was resolved.", out);
     const char *aerr = NULL;
     const gql_node *at = NULL;
     kiln_value *args = gql_argument_values(x->a, fd->args, fd->nargs, node, x->vars, &aerr, &at);
@@ -621,9 +625,9 @@ static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *
 
 /* ---- The response ---------------------------------------------------------------- */
 
-static void write_errors(buf *out, const gql_errs *errs)
+void gql_write_errors(buf *out, const gql_errs *errs)
 {
-    buf_puts(out, "\"errors\":[");
+    buf_putc(out, '[');
     for (const gql_err *e = errs->first; e; e = e->next) {
         if (e != errs->first) buf_putc(out, ',');
         buf_puts(out, "{\"message\":");
@@ -644,7 +648,7 @@ static void write_errors(buf *out, const gql_errs *errs)
 static void respond(buf *out, const gql_errs *errs, bool has_data, const kiln_value *data)
 {
     buf_putc(out, '{');
-    if (errs->count) write_errors(out, errs);
+    if (errs->count) { buf_puts(out, "\"errors\":"); gql_write_errors(out, errs); }
     if (has_data) {
         if (errs->count) buf_putc(out, ',');
         buf_puts(out, "\"data\":");
@@ -654,35 +658,43 @@ static void respond(buf *out, const gql_errs *errs, bool has_data, const kiln_va
     buf_putc(out, '}');
 }
 
-void gql_execute(arena *a, const gql_schema *s, const gql_request *rq, buf *out)
+/* getOperation, the fragments and the variables: the operation, or NULL
+ * with the response written (no "data"). */
+static const gql_node *prepare(exec *x, buf *out)
 {
-    exec x = { .a = a, .s = s, .rq = rq };
-    x.errs = (gql_errs){ .a = a, .src = rq->src, .src_len = rq->src_len };
-
-    /* getOperation, and the fragments. */
+    const gql_request *rq = x->rq;
     const gql_node *op = NULL;
     uint32_t nops = 0;
-    x.fragments = arena_alloc(a, sizeof(gql_node *) * (rq->doc->items.len + 1));
+    x->fragments = arena_alloc(x->a, sizeof(gql_node *) * (rq->doc->items.len + 1));
     for (const gql_node *d = rq->doc->items.first; d; d = d->next) {
-        if (d->kind == GQL_FRAGMENT_DEF) x.fragments[x.nfragments++] = d;
+        if (d->kind == GQL_FRAGMENT_DEF) x->fragments[x->nfragments++] = d;
         if (d->kind != GQL_OPERATION) continue;
         nops++;
         if (rq->operation_name.ptr ? gql_kstr_eq(d->name, rq->operation_name) : !op) op = d;
     }
     if (!op || (!rq->operation_name.ptr && nops > 1)) {
-        if (rq->operation_name.ptr) gql_errs_add(&x.errs, NULL, 0, "Unknown operation named \"%.*s\".", S(rq->operation_name));
-        else if (nops > 1) gql_errs_add(&x.errs, NULL, 0, "Must provide operation name if query contains multiple operations.");
-        else gql_errs_add(&x.errs, NULL, 0, "Must provide an operation.");
-        respond(out, &x.errs, false, NULL);
-        return;
+        if (rq->operation_name.ptr) gql_errs_add(&x->errs, NULL, 0, "Unknown operation named \"%.*s\".", S(rq->operation_name));
+        else if (nops > 1) gql_errs_add(&x->errs, NULL, 0, "Must provide operation name if query contains multiple operations.");
+        else gql_errs_add(&x->errs, NULL, 0, "Must provide an operation.");
+        respond(out, &x->errs, false, NULL);
+        return NULL;
     }
-    x.vars = gql_coerce_variables(a, s, op, rq->variables, &x.errs);
-    if (!x.vars) { respond(out, &x.errs, false, NULL); return; }
+    x->vars = gql_coerce_variables(x->a, x->s, op, rq->variables, &x->errs);
+    if (!x->vars) { respond(out, &x->errs, false, NULL); return NULL; }
+    return op;
+}
 
+static const char *const op_names[] = { "query", "mutation", "subscription" };
+
+void gql_execute(arena *a, const gql_schema *s, const gql_request *rq, buf *out)
+{
+    exec x = { .a = a, .s = s, .rq = rq };
+    x.errs = (gql_errs){ .a = a, .src = rq->src, .src_len = rq->src_len };
+    const gql_node *op = prepare(&x, out);
+    if (!op) return;
     const gql_type *root = op->op == GQL_QUERY ? s->query : op->op == GQL_MUTATION ? s->mutation : s->subscription;
     if (!root) {
-        static const char *const names[] = { "query", "mutation", "subscription" };
-        gql_errs_add(&x.errs, &op, 1, "Schema is not configured to execute %s operation.", names[op->op]);
+        gql_errs_add(&x.errs, &op, 1, "Schema is not configured to execute %s operation.", op_names[op->op]);
         respond(out, &x.errs, true, NULL);
         return;
     }
@@ -699,4 +711,46 @@ void gql_execute(arena *a, const gql_schema *s, const gql_request *rq, buf *out)
         x.errs.count = x.errs_cut;
     }
     respond(out, &x.errs, true, x.data_null ? NULL : data);
+}
+
+bool gql_subscribe(arena *a, const gql_schema *s, const gql_request *rq, buf *out)
+{
+    exec x = { .a = a, .s = s, .rq = rq };
+    x.errs = (gql_errs){ .a = a, .src = rq->src, .src_len = rq->src_len };
+    const gql_node *op = prepare(&x, out);
+    if (!op) return false;
+    const gql_type *root = s->subscription;
+    if (!root) {
+        gql_errs_add(&x.errs, &op, 1, "Schema is not configured to execute subscription operation.");
+        respond(out, &x.errs, false, NULL);
+        return false;
+    }
+    groups g = { 0 };
+    collect(&x, root, op->selection_set, &g, 0);
+    if (g.n == 0) return true;                      /* nothing selected (@skip) */
+    const group *first = &g.v[0];
+    const gql_node *node = first->nodes[0];
+    const gql_field *fd = gql_type_field(root, node->name);
+    if (!fd) {
+        gql_errs_add(&x.errs, first->nodes, (int)(first->n < 8 ? first->n : 8),
+                     "The subscription field \"%.*s\" is not defined.", S(node->name));
+        respond(out, &x.errs, false, NULL);
+        return false;
+    }
+    rpath p = { NULL, first->key, 0, false };
+    const char *aerr = NULL;
+    const gql_node *at = NULL;
+    kiln_value *args = gql_argument_values(a, fd->args, fd->nargs, node, x.vars, &aerr, &at);
+    gql_rctx r = { .x = &x, .field = fd, .parent = rq->root, .args = args };
+    if (!args) r.error = aerr;
+    else if (fd->resolve) fd->resolve(&r);
+    else {                      /* graphql-js throws it as a plain Error */
+        gql_errs_add(&x.errs, NULL, 0, "Subscription field must return Async Iterable. Received: undefined.");
+        respond(out, &x.errs, false, NULL);
+        return false;
+    }
+    if (!r.error) return true;
+    field_error(&x, args ? first->nodes : &at, args ? first->n : 1, &p, r.code, r.error);
+    respond(out, &x.errs, false, NULL);
+    return false;
 }

@@ -33,11 +33,29 @@ typedef struct gql_request {
     const kiln_value *root;     /* the root value, or NULL                  */
     void *context;              /* handed to resolvers (the request)        */
     bool no_introspection;      /* __schema / __type are unknown fields     */
+    uint64_t deadline_ns;       /* time budget (limits.h's gql_deadline_ns):
+                                   fields not started by then fail with code
+                                   TIMEOUT; 0: none                         */
+    void *sub;                  /* a subscription's state (src/api/graphql_ws.c),
+                                   for its resolvers; NULL otherwise        */
 } gql_request;
 
 /* Execute and write the response as JSON ({"errors":[...],"data":{...}},
  * graphql-js's key order) onto out. Everything else lives in `a`. */
 void gql_execute(arena *a, const gql_schema *s, const gql_request *rq, buf *out);
+
+/* CreateSourceEventStream (graphql-js 16's createSourceEventStream) of a
+ * subscription operation: select the operation, coerce the variables, and
+ * call the resolver of its (only) root field, which subscribes to its
+ * source (kiln_gql_subscribe, with rq->sub set). True when the resolver ran
+ * without an error; otherwise false with the response ({"errors":[...]},
+ * located, with the field's path) written onto out. Each event is then run
+ * with gql_execute, the event's data as root value (MapSourceToResponseEvent). */
+bool gql_subscribe(arena *a, const gql_schema *s, const gql_request *rq, buf *out);
+
+/* A list of errors as the value of "errors" ([{message, locations, path,
+ * extensions}]), graphql-js's key order. */
+void gql_write_errors(buf *out, const gql_errs *errs);
 
 /* collectFields: the selections of `set` on type t, grouped by response
  * key in order (fragments, inline fragments, @skip/@include with vars).
@@ -55,5 +73,6 @@ const kiln_value *gql_r_args(gql_rctx *r);                 /* an object   */
 void *gql_r_context(gql_rctx *r);
 arena *gql_r_arena(gql_rctx *r);
 const gql_field *gql_r_field(gql_rctx *r);
+const gql_request *gql_r_request(gql_rctx *r);
 
 #endif

@@ -63,12 +63,12 @@ typedef struct gql_vstate {
     uint32_t operations;
     const gql_node **seen_ops;
     uint32_t nseen_ops;
-    const gql_node **frag_seen;
-    uint32_t nfrag_seen;
-    const gql_node **cycle_visited;
-    uint32_t ncycle_visited;
+    bool *cycle_seen;            /* NoFragmentCycles: per c->frags slot  */
     struct gql_nlist *usages;
     gql_typeinfo *ti;            /* executable validation only            */
+    struct overlap *overlap;     /* validate_overlap.c's state, made on use */
+    const gql_node **frags;      /* fragment definitions by name (validate.c) */
+    uint32_t nfrags;
 } gql_vstate;
 
 /* validate_ti.c: TypeInfo's enter and leave (visit hooks), the named
@@ -81,12 +81,22 @@ bool gql_rule_fields_on_correct_type(void *cx, const gql_node *n, const gql_path
 bool gql_rule_possible_fragment_spreads(void *cx, const gql_node *n, const gql_path *p);
 bool gql_rule_known_argument_names(void *cx, const gql_node *n, const gql_path *p);
 void gql_rule_provided_required_arguments(void *cx, const gql_node *n, const gql_path *p);
+/* The fragment definitions of doc sorted by name, equal names in document
+ * order (validate.c); *out is arena memory. The index in such an array of
+ * the last definition named name (graphql-js's getFragment), or -1: a
+ * binary search. */
+uint32_t gql_fragments_sorted(arena *a, const gql_node *doc, const gql_node ***out);
+int64_t gql_fragment_index(const gql_node *const *sorted, uint32_t n, kiln_str name);
+/* getFragment on the validation's index, or NULL. */
+const gql_node *gql_fragment(const gql_vstate *c, kiln_str name);
 /* getRecursivelyReferencedFragments of an operation (validate.c): the
  * count, the definitions in *out (room for every definition). */
 uint32_t gql_referenced_fragments(gql_vstate *c, const gql_node *op, const gql_node **out);
 /* VariablesInAllowedPosition (validate_ti.c). */
 bool gql_rule_variables_in_allowed_position(void *cx, const gql_node *n, const gql_path *p);
 void gql_rule_variables_in_allowed_position_leave(void *cx, const gql_node *n, const gql_path *p);
+/* OverlappingFieldsCanBeMerged (validate_overlap.c). */
+bool gql_rule_overlapping_fields(void *cx, const gql_node *n, const gql_path *p);
 /* validate_values.c */
 bool gql_rule_values_of_correct_type(void *cx, const gql_node *n, const gql_path *p);
 

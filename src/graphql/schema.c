@@ -51,9 +51,10 @@ static void add_err(gql_errs *e, const uint32_t *offs, int n, const char *fmt, v
 
 void gql_errs_add(gql_errs *e, const gql_node *const *nodes, int nnodes, const char *fmt, ...)
 {
-    uint32_t offs[8];
+    uint32_t small[8], *offs = small;      /* every node's location */
+    if (nnodes > 8) offs = arena_alloc(e->a, sizeof(uint32_t) * (size_t)nnodes);
     int n = 0;
-    for (int i = 0; i < nnodes && n < 8; i++)
+    for (int i = 0; i < nnodes; i++)
         if (nodes[i]) offs[n++] = nodes[i]->start;
     va_list ap;
     va_start(ap, fmt);

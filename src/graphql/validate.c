@@ -14,15 +14,17 @@
  * UniqueInputFieldNames (the shared ones live in sdl_rules.c), and with
  * TypeInfo (validate_ti.c, validate_values.c) ScalarLeafs,
  * FieldsOnCorrectType, PossibleFragmentSpreads, KnownArgumentNames,
- * ProvidedRequiredArguments, ValuesOfCorrectType, VariablesInAllowedPosition.
- * SingleFieldSubscriptions and MaxIntrospectionDepth are here too.
- * Not written yet: OverlappingFieldsCanBeMerged. gql_validate() is
- * therefore not yet the whole of graphql-js's validate().
+ * ProvidedRequiredArguments, ValuesOfCorrectType, VariablesInAllowedPosition,
+ * and OverlappingFieldsCanBeMerged (validate_overlap.c).
+ * SingleFieldSubscriptions and MaxIntrospectionDepth are here too: all of
+ * graphql-js 16's specifiedRules.
  *
  * Owns: nothing. Must never: accept a document these rules reject.
  */
 #include "graphql/rules.h"
 #include "graphql/exec.h"
+
+#include <stdlib.h>
 
 #define S(k) (int)(k).len, (k).ptr
 #define ERR(c, nodes, n, ...) gql_errs_add((c)->errs, (nodes), (n), __VA_ARGS__)
@@ -30,13 +32,58 @@
 typedef gql_vstate vctx;
 
 
-/* getFragment: the last definition of that name. */
-static const gql_node *fragment(const vctx *c, kiln_str name)
+/* ---- Fragments by name: sorted once, found by binary search ------------- */
+
+static int name_cmp(kiln_str a, kiln_str b)
 {
-    const gql_node *found = NULL;
-    for (const gql_node *d = c->doc->items.first; d; d = d->next)
-        if (d->kind == GQL_FRAGMENT_DEF && gql_kstr_eq(d->name, name)) found = d;
-    return found;
+    int k = memcmp(a.ptr, b.ptr, a.len < b.len ? a.len : b.len);
+    return k ? k : (a.len > b.len) - (a.len < b.len);
+}
+
+static int def_cmp(const void *x, const void *y)
+{
+    const gql_node *a = *(const gql_node *const *)x, *b = *(const gql_node *const *)y;
+    int k = name_cmp(a->name, b->name);
+    return k ? k : (a->start > b->start) - (a->start < b->start);
+}
+
+uint32_t gql_fragments_sorted(arena *a, const gql_node *doc, const gql_node ***out)
+{
+    uint32_t n = 0;
+    for (const gql_node *d = doc->items.first; d; d = d->next) n += d->kind == GQL_FRAGMENT_DEF;
+    const gql_node **v = arena_alloc(a, sizeof(gql_node *) * (n ? n : 1));
+    n = 0;
+    for (const gql_node *d = doc->items.first; d; d = d->next)
+        if (d->kind == GQL_FRAGMENT_DEF) v[n++] = d;
+    qsort(v, n, sizeof *v, def_cmp);
+    *out = v;
+    return n;
+}
+
+int64_t gql_fragment_index(const gql_node *const *sorted, uint32_t n, kiln_str name)
+{
+    uint32_t lo = 0, hi = n;                     /* the first entry > name */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (name_cmp(sorted[mid]->name, name) <= 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo > 0 && gql_kstr_eq(sorted[lo - 1]->name, name) ? (int64_t)lo - 1 : -1;
+}
+
+const gql_node *gql_fragment(const gql_vstate *c, kiln_str name)
+{
+    int64_t i = gql_fragment_index(c->frags, c->nfrags, name);
+    return i < 0 ? NULL : c->frags[i];
+}
+
+/* getFragment: the last definition of that name. */
+static const gql_node *fragment(const vctx *c, kiln_str name) { return gql_fragment(c, name); }
+
+/* A fragment's slot in c->frags (it is the last of its name there). */
+static uint32_t slot_of(const vctx *c, const gql_node *frag)
+{
+    return (uint32_t)gql_fragment_index(c->frags, c->nfrags, frag->name);
 }
 
 /* A growable node list in the arena. */
@@ -73,20 +120,21 @@ static nlist fragment_spreads(arena *a, const gql_node *set)
     return spreads;
 }
 
-/* getRecursivelyReferencedFragments. */
+/* getRecursivelyReferencedFragments: each fragment once (a spread of an
+ * unknown name finds nothing), in graphql-js's order. */
 static nlist referenced_fragments(vctx *c, const gql_node *op)
 {
-    nlist frags = { 0 }, stack = { 0 }, names = { 0 };
+    nlist frags = { 0 }, stack = { 0 };
+    bool *seen = arena_calloc(c->a, c->nfrags ? c->nfrags : 1);
     push(c->a, &stack, op->selection_set);
     while (stack.n) {
         nlist spreads = fragment_spreads(c->a, stack.v[--stack.n]);
         for (uint32_t i = 0; i < spreads.n; i++) {
-            bool seen = false;
-            for (uint32_t k = 0; k < names.n && !seen; k++) seen = gql_kstr_eq(names.v[k]->name, spreads.v[i]->name);
-            if (seen) continue;
-            push(c->a, &names, spreads.v[i]);
-            const gql_node *f = fragment(c, spreads.v[i]->name);
-            if (f) { push(c->a, &frags, f); push(c->a, &stack, f->selection_set); }
+            int64_t k = gql_fragment_index(c->frags, c->nfrags, spreads.v[i]->name);
+            if (k < 0 || seen[k]) continue;
+            seen[k] = true;
+            push(c->a, &frags, c->frags[k]);
+            push(c->a, &stack, c->frags[k]->selection_set);
         }
     }
     return frags;
@@ -220,11 +268,11 @@ static bool unique_fragment_names(void *cx, const gql_node *n, const gql_path *p
     vctx *c = cx;
     if (n->kind == GQL_OPERATION) return false;
     if (n->kind != GQL_FRAGMENT_DEF) return true;
-    const gql_node *prev = NULL;
-    for (uint32_t i = 0; i < c->nfrag_seen && !prev; i++)
-        if (gql_kstr_eq(c->frag_seen[i]->name, n->name)) prev = c->frag_seen[i];
-    if (prev) gql_errs_add_at(c->errs, (uint32_t[]){ prev->name_at, n->name_at }, 2, "There can be only one fragment named \"%.*s\".", S(n->name));
-    else c->frag_seen[c->nfrag_seen++] = n;
+    /* the first definition of the name: the start of its run in c->frags */
+    uint32_t k = slot_of(c, n);
+    while (k > 0 && gql_kstr_eq(c->frags[k - 1]->name, n->name)) k--;
+    const gql_node *first = c->frags[k];
+    if (first != n) gql_errs_add_at(c->errs, (uint32_t[]){ first->name_at, n->name_at }, 2, "There can be only one fragment named \"%.*s\".", S(n->name));
     return false;
 }
 
@@ -274,18 +322,14 @@ static void no_unused_fragments_leave(void *cx, const gql_node *n, const gql_pat
 {
     vctx *c = cx;
     if (n->kind != GQL_DOCUMENT) return;
-    nlist used = { 0 };
+    bool *used = arena_calloc(c->a, c->nfrags ? c->nfrags : 1);
     for (const gql_node *d = n->items.first; d; d = d->next) {
         if (d->kind != GQL_OPERATION) continue;
         nlist f = referenced_fragments(c, d);
-        for (uint32_t i = 0; i < f.n; i++) push(c->a, &used, f.v[i]);
+        for (uint32_t i = 0; i < f.n; i++) used[slot_of(c, f.v[i])] = true;
     }
-    for (const gql_node *d = n->items.first; d; d = d->next) {
-        if (d->kind != GQL_FRAGMENT_DEF) continue;
-        bool is_used = false;
-        for (uint32_t i = 0; i < used.n && !is_used; i++) is_used = gql_kstr_eq(used.v[i]->name, d->name);
-        if (!is_used) ERR(c, &d, 1, "Fragment \"%.*s\" is never used.", S(d->name));
-    }
+    for (const gql_node *d = n->items.first; d; d = d->next)
+        if (d->kind == GQL_FRAGMENT_DEF && !used[slot_of(c, d)]) ERR(c, &d, 1, "Fragment \"%.*s\" is never used.", S(d->name));
 }
 
 /* NoFragmentCycles: a DFS over spreads; a spread back to a fragment on the
@@ -298,9 +342,9 @@ typedef struct cycle_state {
 
 static void detect_cycles(vctx *c, cycle_state *st, const gql_node *frag)
 {
-    for (uint32_t i = 0; i < c->ncycle_visited; i++)
-        if (gql_kstr_eq(c->cycle_visited[i]->name, frag->name)) return;
-    c->cycle_visited[c->ncycle_visited++] = frag;
+    uint32_t slot = slot_of(c, frag);               /* visited by name */
+    if (c->cycle_seen[slot]) return;
+    c->cycle_seen[slot] = true;
     nlist spreads = fragment_spreads(c->a, frag->selection_set);
     if (!spreads.n || st->on_path.n >= 256) return;
     st->index[st->on_path.n] = st->path.n;
@@ -320,7 +364,7 @@ static void detect_cycles(vctx *c, cycle_state *st, const gql_node *frag)
             for (uint32_t k = (uint32_t)cycle; k + 1 < st->path.n; k++)
                 buf_printf(&via, "%s\"%.*s\"", k > (uint32_t)cycle ? ", " : "", S(st->path.v[k]->name));
             uint32_t n = st->path.n - (uint32_t)cycle;
-            ERR(c, st->path.v + cycle, (int)(n < 8 ? n : 8), "Cannot spread fragment \"%.*s\" within itself%s%.*s%s", S(sp->name),
+            ERR(c, st->path.v + cycle, (int)n, "Cannot spread fragment \"%.*s\" within itself%s%.*s%s", S(sp->name),
                 via.len ? " via " : "", (int)via.len, via.data ? via.data : "", ".");
             buf_free(&via);
         }
@@ -397,9 +441,9 @@ void gql_validate(const gql_schema *s, const gql_node *doc, gql_errs *errs)
     uint32_t ndefs = doc->items.len + 1;
     for (const gql_node *d = doc->items.first; d; d = d->next) c->operations += d->kind == GQL_OPERATION;
     c->seen_ops = arena_alloc(c->a, sizeof(gql_node *) * ndefs);
-    c->frag_seen = arena_alloc(c->a, sizeof(gql_node *) * ndefs);
-    c->cycle_visited = arena_alloc(c->a, sizeof(gql_node *) * ndefs);
-    /* specifiedRules order; the ones not written yet are named in place. */
+    c->nfrags = gql_fragments_sorted(c->a, doc, &c->frags);
+    c->cycle_seen = arena_calloc(c->a, c->nfrags ? c->nfrags : 1);
+    /* specifiedRules order. */
     static const gql_rule rules[] = {
         { executable_definitions, NULL },
         { unique_operation_names, NULL },
@@ -425,7 +469,7 @@ void gql_validate(const gql_schema *s, const gql_node *doc, gql_errs *errs)
         { gql_rule_values_of_correct_type, NULL },
         { NULL, gql_rule_provided_required_arguments },
         { gql_rule_variables_in_allowed_position, gql_rule_variables_in_allowed_position_leave },
-        /* OverlappingFieldsCanBeMerged */
+        { gql_rule_overlapping_fields, NULL },
         { gql_rule_unique_input_fields, gql_rule_unique_input_fields_leave },
         { max_introspection_depth, NULL },
     };

@@ -375,9 +375,7 @@ bool gql_rule_possible_fragment_spreads(void *cx, const gql_node *n, const gql_p
             ERR(c, &n, 1, "Fragment cannot be spread here as objects of type \"%.*s\" can never be of type \"%.*s\".",
                 S(parent->name), S(frag->name));
     } else if (n->kind == GQL_FRAGMENT_SPREAD) {
-        const gql_node *def = NULL;
-        for (const gql_node *d = c->doc->items.first; d; d = d->next)
-            if (d->kind == GQL_FRAGMENT_DEF && gql_kstr_eq(d->name, n->name)) def = d;
+        const gql_node *def = gql_fragment(c, n->name);
         const gql_type *frag = def ? gql_schema_type(c->schema, def->type->name) : NULL;
         if (composite(frag) && parent && !overlap(c->schema, frag, parent))
             ERR(c, &n, 1, "Fragment \"%.*s\" cannot be spread here as objects of type \"%.*s\" can never be of type \"%.*s\".",

@@ -381,6 +381,37 @@ void kiln_publish_id(const char *channel, const char *event, const char *id, con
                        (kiln_str){ id, id ? strlen(id) : 0 }, (kiln_str){ json, strlen(json) });
 }
 
+/* ---- kiln.h: subscribing from C code ------------------------------------ */
+
+struct kiln_channel_sub {
+    channel_sub *sub;
+    kiln_channel_fn fn;
+    void *ctx;
+};
+
+static void forward(void *ctx, kiln_str channel, kiln_str event, kiln_str data_json)
+{
+    kiln_channel_sub *k = ctx;
+    (void)channel;
+    k->fn(k->ctx, event, data_json);    /* may unsubscribe k: not touched after */
+}
+
+kiln_channel_sub *kiln_channel_subscribe(const char *channel, kiln_channel_fn fn, void *ctx)
+{
+    kiln_channel_sub *k = kiln_xcalloc(1, sizeof *k);
+    k->fn = fn;
+    k->ctx = ctx;
+    k->sub = channel_subscribe(channel, forward, k);
+    return k;
+}
+
+void kiln_channel_unsubscribe(kiln_channel_sub *k)
+{
+    if (!k) return;
+    channel_unsubscribe(k->sub);
+    free(k);
+}
+
 void kiln_publish(const char *channel, const char *event, const char *json)
 {
     kiln_publish_id(channel, event, NULL, json);

@@ -288,6 +288,7 @@ static void conn_on_event(loop_io *io, uint32_t events)
 {
     conn *c = (conn *)io;
     if (c->dead) return;
+    if (c->proto && (events & (EPOLLRDHUP | EPOLLHUP))) c->peer_shut = true;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) conn_on_readable(c);
     if (c->dead) return;
     if ((events & EPOLLOUT) && c->write_blocked) {

@@ -128,6 +128,8 @@ struct conn {
     void *proto_ctx;
     bool proto_closed;          /* proto->on_closed was called            */
     bool read_paused;           /* proto asked to stop reading for now    */
+    bool peer_shut;             /* epoll saw RDHUP/HUP: read on to the FIN
+                                   even after a short read                */
 };
 
 struct worker {

@@ -63,7 +63,10 @@ void conn_proto_read(conn *c)
         ssize_t n = recv(c->io.fd, tmp, sizeof tmp, 0);
         if (n > 0) {
             c->proto->on_data(c->proto_ctx, tmp, (size_t)n);
-            if ((size_t)n < sizeof tmp) return;      /* drained (edge-triggered) */
+            /* A short read drained the socket (edge-triggered) -- unless the
+             * peer also shut down: its FIN may sit behind these bytes with no
+             * new edge to announce it, so read on to it. */
+            if ((size_t)n < sizeof tmp && !c->peer_shut) return;
             continue;
         }
         if (n < 0 && errno == EINTR) continue;

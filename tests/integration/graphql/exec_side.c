@@ -64,50 +64,27 @@ static const gql_resolver_def resolvers[] = {
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) { fprintf(stderr, "usage: exec_side CASES.json\n"); return 2; }
-    buf text;
-    side_read(argv[1], &text);
-
-    arena a;
-    arena_init(&a, 1 << 16);
-    const char *err = NULL;
-    const kiln_value *doc = json_parse(&a, text.data, text.len, &err);
-    if (!doc) { fprintf(stderr, "exec_side: %s\n", err); return 2; }
-    const kiln_value *sdl = kiln_json_get(doc, "sdl");
+    side sd;
+    side_open(&sd, argc, argv, "exec_side");
+    gql_schema *s = side_schema(&sd);
+    const kiln_value *doc = sd.in;
     gql_error pe;
-    gql_node *sdoc = gql_parse(&a, sdl->str, sdl->len, NULL, &pe);
-    gql_errs serrs = { 0 };
-    gql_schema *s = sdoc ? gql_schema_build(&a, sdl->str, sdl->len, sdoc, &serrs) : NULL;
-    if (!s) { fprintf(stderr, "exec_side: the schema does not build\n"); return 2; }
     const char **unmatched;
-    if (gql_exec_bind(s, resolvers, ARRAY_LEN(resolvers), &unmatched)) {
-        fprintf(stderr, "exec_side: resolver %s matches no field\n", unmatched[0]);
-        return 2;
-    }
-
-    buf out;
-    buf_init(&out, 1 << 16);
-    arena scratch;
-    arena_init(&scratch, 1 << 16);
-    for (const kiln_value *c = kiln_json_get(doc, "cases")->child; c; c = c->next) {
+    if (gql_exec_bind(s, resolvers, ARRAY_LEN(resolvers), &unmatched)) side_fail(&sd, "resolver %s matches no field", unmatched[0]);
+    for (const kiln_value *c = side_get(&sd, "cases")->child; c; c = c->next) {
         const kiln_value *q = kiln_json_get(c, "query");
         const kiln_value *name = kiln_json_get(c, "operationName");
-        gql_node *qd = gql_parse(&scratch, q->str, q->len, NULL, &pe);
-        if (!qd) { fprintf(stderr, "exec_side: %s\n", pe.message); return 2; }
+        gql_node *qd = gql_parse(&sd.scratch, q->str, q->len, NULL, &pe);
+        if (!qd) side_fail(&sd, "%s", pe.message);
         counter = 0;
         gql_request rq = {
             .doc = qd, .src = q->str, .src_len = q->len,
             .operation_name = name && name->type == KILN_JSON_STRING ? (kiln_str){ name->str, name->len } : (kiln_str){ NULL, 0 },
             .variables = kiln_json_get(c, "variables"), .root = kiln_json_get(doc, "root"),
         };
-        gql_execute(&scratch, s, &rq, &out);
-        buf_putc(&out, '\n');
-        arena_reset(&scratch);
+        gql_execute(&sd.scratch, s, &rq, &sd.out);
+        buf_putc(&sd.out, '\n');
+        arena_reset(&sd.scratch);
     }
-    fwrite(out.data, 1, out.len, stdout);
-    buf_free(&out);
-    buf_free(&text);
-    arena_destroy(&scratch);
-    arena_destroy(&a);
-    return 0;
+    return side_close(&sd);
 }

@@ -10,27 +10,16 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) { fprintf(stderr, "usage: parse_side DOCS.json\n"); return 2; }
-    buf text;
-    side_read(argv[1], &text);
-
-    arena a;
-    arena_init(&a, 1 << 16);
-    const char *err = NULL;
-    const kiln_value *docs = json_parse(&a, text.data, text.len, &err);
-    if (!docs || docs->type != KILN_JSON_ARRAY) { fprintf(stderr, "parse_side: %s: %s\n", argv[1], err ? err : "not an array"); return 2; }
-
-    buf out, printed;
-    buf_init(&out, 1 << 16);
+    side sd;
+    side_open(&sd, argc, argv, "parse_side");
+    if (sd.in->type != KILN_JSON_ARRAY) side_fail(&sd, "the input is not an array");
+    buf printed;
     buf_init(&printed, 1 << 12);
-    arena scratch;
-    arena_init(&scratch, 1 << 16);
-    for (const kiln_value *d = docs->child; d; d = d->next) {
+    for (const kiln_value *d = sd.in->child; d; d = d->next) {
         gql_error e;
-        gql_node *doc = gql_parse(&scratch, d->str, d->len, NULL, &e);
+        gql_node *doc = gql_parse(&sd.scratch, d->str, d->len, NULL, &e);
         jw_state w;
-        jw_init(&w, &out);
-        jw_begin_object(&w);
+        side_begin(&sd, &w);
         if (doc) {
             printed.len = 0;
             gql_print(&printed, doc);
@@ -49,15 +38,8 @@ int main(int argc, char **argv)
             jw_end(&w);
             jw_end(&w);
         }
-        jw_end(&w);
-        buf_putc(&out, '\n');
-        arena_reset(&scratch);
+        side_end(&sd, &w);
     }
-    fwrite(out.data, 1, out.len, stdout);
-    buf_free(&out);
     buf_free(&printed);
-    buf_free(&text);
-    arena_destroy(&scratch);
-    arena_destroy(&a);
-    return 0;
+    return side_close(&sd);
 }

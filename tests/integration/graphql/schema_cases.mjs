@@ -4,105 +4,14 @@
 // schema (the SDL rules of assertValidSDL, then validateSchema), several
 // ways each. Exported: cases() -> [{ group, sdl }].
 
-export const blog = `type Post { id: ID!  title: String!  content: String! }
-type User { id: ID!  name: String!  email: String! }
-input PostInput { title: String!  content: String! }
-input UserInput { name: String!  email: String! }
-type Query {
-  hello: String!                # "Hello, World!"
-  posts: [Post!]!               # ordered by id
-  post(id: ID!): Post           # null when there is none
-  users: [User!]!               # needs a session
-  user(id: ID!): User           # needs a session; null when there is none
-}
-type Mutation {
-  createPost(input: PostInput!): Post!
-  updatePost(id: ID!, input: PostInput!): Post     # null when there is none
-  deletePost(id: ID!): Boolean!                    # false when there is none
-  createUser(input: UserInput!): User!             # needs a session
-  updateUser(id: ID!, input: UserInput!): User     # needs a session
-  deleteUser(id: ID!): Boolean!                    # needs a session
-}
-type Subscription { postCreated: Post! }`;
+import { readFileSync } from 'node:fs';
 
-// A schema that uses every type-system feature (shared with the execution
-// differential later).
-export const kitchen = `"""
-The kitchen sink: every type-system feature.
-"""
-schema { query: Root mutation: Mut }
-
-"A custom scalar"
-scalar Date @specifiedBy(url: "https://tools.ietf.org/html/rfc3339")
-scalar JSON
-
-directive @auth(role: Role = USER, "why" reason: String) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE
-directive @cost(value: Int!) on FIELD | QUERY | FIELD_DEFINITION
-
-"Something with an id"
-interface Node { id: ID! }
-interface Named implements Node { id: ID! name(upper: Boolean = false): String }
-
-enum Role {
-  "ordinary"
-  USER
-  ADMIN @deprecated(reason: "use OWNER")
-  OWNER
-  OLD @deprecated
-}
-
-type Person implements Node & Named @auth {
-  id: ID!
-  name(upper: Boolean = false): String
-  born: Date
-  role: Role!
-  friends(first: Int = 10, after: String, roles: [Role!] = [USER, OWNER]): [Person!]!
-  pet: Pet
-  legacy: String @deprecated(reason: "Use \`name\`.")
-  meta(path: [[String!]]! = [["a"]]): JSON
-}
-
-type Dog implements Node & Named { id: ID! name(upper: Boolean = false): String barks: Boolean! }
-type Cat implements Node & Named { id: ID! name(upper: Boolean = false): String lives: Int }
-union Pet = Dog | Cat
-union Anything = | Person | Dog | Cat
-
-input Filter {
-  "text to find"
-  text: String = "x"
-  roles: [Role!] = USER
-  range: Range
-  limit: Int = 20 @deprecated
-  score: Float = 1
-  tags: [String] = ["a", null]
-  id: ID = 7
-}
-input Range { from: Int! = 0 to: Int }
-input OneOf @oneOf { a: Int b: String }
-
-type Root {
-  node(id: ID!): Node
-  people(filter: Filter = {text: "y", range: {to: 3}}, one: OneOf): [Person]
-  search(
-    "the query"
-    q: String!
-    "max"
-    limit: Int = 5
-  ): [Anything!]!
-  now: Date
-  deep: [[[Int!]]!]
-}
-
-type Mut { touch(id: ID!, at: Date = "2021-10-26"): Person @cost(value: 2) }
-
-extend type Person { age: Int }
-extend interface Node @auth
-extend union Pet = Person
-extend enum Role { GUEST }
-extend input Range { step: Int = 1 }
-extend scalar JSON @specifiedBy(url: "https://json.org")
-extend schema { subscription: Sub }
-type Sub { tick: Int }`;
+// The blog's schema (issue 9) and a schema that uses every type-system
+// feature: one copy each, in the parser fuzzer's seed corpus, read from
+// there (a trailing newline dropped).
+const seed = (name) => readFileSync(new URL(`../../fuzz/corpus/graphql/${name}`, import.meta.url), 'utf8').replace(/\n$/, '');
+export const blog = seed('blog.graphql');
+export const kitchen = seed('kitchen.graphql');
 
 export const valid = [
   blog,

@@ -12,38 +12,25 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) { fprintf(stderr, "usage: schema_side DOCS.json\n"); return 2; }
-    buf text;
-    side_read(argv[1], &text);
-
-    arena a;
-    arena_init(&a, 1 << 16);
-    const char *err = NULL;
-    const kiln_value *input = json_parse(&a, text.data, text.len, &err);
-    const kiln_value *docs = input ? kiln_json_get(input, "sdls") : NULL;
-    const kiln_value *iq = input ? kiln_json_get(input, "introspection") : NULL;
-    if (!docs || docs->type != KILN_JSON_ARRAY || !iq) { fprintf(stderr, "schema_side: %s\n", err ? err : "bad input"); return 2; }
+    side sd;
+    side_open(&sd, argc, argv, "schema_side");
+    const kiln_value *docs = side_get(&sd, "sdls"), *iq = side_get(&sd, "introspection");
     gql_error qe;
-    gql_node *iqdoc = gql_parse(&a, iq->str, iq->len, NULL, &qe);
-    if (!iqdoc) { fprintf(stderr, "schema_side: %s\n", qe.message); return 2; }
-
-    buf out, printed;
-    buf_init(&out, 1 << 16);
+    gql_node *iqdoc = gql_parse(&sd.a, iq->str, iq->len, NULL, &qe);
+    if (!iqdoc) side_fail(&sd, "%s", qe.message);
+    buf printed;
     buf_init(&printed, 1 << 12);
-    arena scratch;
-    arena_init(&scratch, 1 << 16);
     for (const kiln_value *d = docs->child; d; d = d->next) {
         jw_state w;
-        jw_init(&w, &out);
-        jw_begin_object(&w);
+        side_begin(&sd, &w);
         gql_error e;
-        gql_node *doc = gql_parse(&scratch, d->str, d->len, NULL, &e);
+        gql_node *doc = gql_parse(&sd.scratch, d->str, d->len, NULL, &e);
         if (!doc) {
             jw_key(&w, "syntax", 6);
             jw_string(&w, e.message, e.message_len);
         } else {
             gql_errs errs = { 0 };
-            gql_schema *s = gql_schema_build(&scratch, d->str, d->len, doc, &errs);
+            gql_schema *s = gql_schema_build(&sd.scratch, d->str, d->len, doc, &errs);
             if (s) {
                 printed.len = 0;
                 gql_schema_print(&printed, s);
@@ -56,7 +43,7 @@ int main(int argc, char **argv)
                 gql_request rq = { .doc = iqdoc, .src = iq->str, .src_len = iq->len };
                 buf resp;
                 buf_init(&resp, 4096);
-                gql_execute(&scratch, s, &rq, &resp);
+                gql_execute(&sd.scratch, s, &rq, &resp);
                 jw_key(&w, "introspection", 13);
                 jw_raw(&w, resp.data, resp.len);
                 buf_free(&resp);
@@ -65,15 +52,8 @@ int main(int argc, char **argv)
                 side_put_errs(&w, &errs);
             }
         }
-        jw_end(&w);
-        buf_putc(&out, '\n');
-        arena_reset(&scratch);
+        side_end(&sd, &w);
     }
-    fwrite(out.data, 1, out.len, stdout);
-    buf_free(&out);
     buf_free(&printed);
-    buf_free(&text);
-    arena_destroy(&scratch);
-    arena_destroy(&a);
-    return 0;
+    return side_close(&sd);
 }

@@ -22,10 +22,21 @@ export function graphql(sub = 'graphql') {
 
 // Build tests/integration/graphql/<name>.c, write `input` (JSON) to a file,
 // run the binary on it and return its output lines.
+const built = new Set();              // compiled once per test process
+
 export function runSide(name, input) {
   const out = path.join(repo, 'build', 'graphql_diff');
   mkdirSync(out, { recursive: true });
   const bin = path.join(out, name);
+  if (!built.has(name)) build(name, bin);
+  built.add(name);
+  const file = path.join(out, `${name}.json`);
+  writeFileSync(file, JSON.stringify(input));
+  const env = { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:abort_on_error=1' };
+  return execFileSync(bin, [file], { cwd: repo, env, maxBuffer: 256 << 20, encoding: 'utf8' }).trimEnd().split('\n');
+}
+
+function build(name, bin) {
   const srcs = (dir) => readdirSync(path.join(repo, dir)).filter((f) => f.endsWith('.c')).sort().map((f) => `${dir}/${f}`);
   const san = process.env.KILN_DIFF_SAN === '0' ? [] : ['-fsanitize=address,undefined', '-fno-omit-frame-pointer'];
   execFileSync(process.env.CC || 'gcc', [
@@ -34,8 +45,4 @@ export function runSide(name, input) {
     `tests/integration/graphql/${name}.c`, ...srcs('src/core'), ...srcs('src/json'), ...srcs('src/graphql'),
     '-o', bin, '-lm', '-lpthread',
   ], { cwd: repo, stdio: 'inherit' });
-  const file = path.join(out, `${name}.json`);
-  writeFileSync(file, JSON.stringify(input));
-  const env = { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:abort_on_error=1' };
-  return execFileSync(bin, [file], { cwd: repo, env, maxBuffer: 256 << 20, encoding: 'utf8' }).trimEnd().split('\n');
 }

@@ -30,6 +30,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -143,6 +144,10 @@ test('blog: every route and every method of its files is in the document', { ski
     }
   }
   assert.equal(Object.keys(doc.paths).length, files.flatMap(openapiPaths).length, 'paths that no file has');
+  // The WebSocket routes are marked, with their declared upgrade; no other operation is.
+  const marked = Object.entries(doc.paths).flatMap(([p, item]) => METHODS.filter((m) => item[m]?.['x-kiln-websocket']).map((m) => `${m.toUpperCase()} ${p}`));
+  assert.deepEqual(marked.sort(), ['GET /api/echo', 'GET /api/posts/live']);
+  for (const p of ['/api/echo', '/api/posts/live']) assert.match(doc.paths[p].get.responses['101'].description, /WebSocket/);
   // The blog's info block comes from examples/blog/kiln.json.
   assert.equal(doc.info.title, JSON.parse(fs.readFileSync(path.join(dir, 'kiln.json'), 'utf8')).openapi.info.title);
 });
@@ -484,7 +489,20 @@ async function startDev(rel) {
     await stop();
     throw new Error(`${e.message}\n${out}`);
   }
-  return { devDir, out: () => out, stop, get: (p, init) => fetch(`http://127.0.0.1:${port}${p}`, init) };
+  return { devDir, port, out: () => out, stop, get: (p, init) => fetch(`http://127.0.0.1:${port}${p}`, init) };
+}
+
+// The status a WebSocket handshake to path gets (the socket then closed).
+function upgradeStatus(port, p) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: p, headers: {
+      connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+    req.on('upgrade', (res, socket) => { socket.destroy(); resolve(res.statusCode); });
+    req.on('response', (res) => { res.resume(); resolve(res.statusCode); });
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer to the upgrade of ${p}`)));
+    req.end();
+  });
 }
 
 test('kiln dev: the declared responses of the blog hold for real traffic (no mismatch reported)', { skip: skipReason ?? false, timeout: 600_000 }, async () => {
@@ -504,6 +522,14 @@ test('kiln dev: the declared responses of the blog hold for real traffic (no mis
       [`/api/posts/${post.id}`, json('PUT', { title: 't2', content: 'c2' }), 200], [`/api/posts/${post.id}`, json('PUT', {}), 400],
       [`/api/posts/${post.id}`, json('DELETE'), 204], [`/api/posts/${post.id}`, json('DELETE'), 404],
     ]) assert.equal((await dev.get(p, init)).status, status, `${init.method} ${p}`);
+    // the WebSocket routes' declared answers: the upgrade, the event stream, 406
+    assert.equal(await upgradeStatus(dev.port, '/api/echo'), 101);
+    assert.equal(await upgradeStatus(dev.port, '/api/posts/live'), 101);
+    const ctl = new AbortController();
+    const sse = await dev.get('/api/posts/live', { headers: { accept: 'text/event-stream' }, signal: ctl.signal });
+    assert.equal(sse.status, 200);
+    ctl.abort();
+    assert.equal((await dev.get('/api/posts/live')).status, 406);
     await new Promise((r) => setTimeout(r, 300));
     assert.doesNotMatch(dev.out(), /response does not match its declaration/);
   } finally {

@@ -11,3 +11,7 @@ void GET(kiln_req *req, kiln_res *res)
     while (kiln_ws_recv(ws, &msg))         /* false once the peer closed */
         kiln_ws_send(ws, msg.type, msg.data, msg.len);
 }
+
+/* Declared for the API description: the upgrade (x-kiln-websocket there). */
+const kiln_config config = { .responses = { [KILN_GET] = KILN_RESPONSES(
+    KILN_RESPONSE(101, .description = "Switching Protocols: a WebSocket that echoes every message")) } };

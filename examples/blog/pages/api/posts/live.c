@@ -46,3 +46,10 @@ void GET(kiln_req *req, kiln_res *res)
     }
     kiln_sse_run(s, 0);
 }
+
+/* Declared for the API description: the WebSocket upgrade (marked
+ * x-kiln-websocket there) and the event stream. */
+const kiln_config config = { .responses = { [KILN_GET] = KILN_RESPONSES(
+    KILN_RESPONSE(101, .description = "Switching Protocols: a WebSocket of post events"),
+    KILN_RESPONSE(200, .description = "Server-Sent Events (Accept: text/event-stream) of post events"),
+    KILN_RESPONSE(406, .description = "Neither a WebSocket upgrade nor Accept: text/event-stream")) } };

@@ -1,0 +1,435 @@
+/*
+ * graphql_ws.c -- GraphQL over WebSocket with the `graphql-transport-ws`
+ * protocol (the protocol of the `graphql-ws` npm package): subscriptions fed
+ * by real-time channels, and queries and mutations over the same socket.
+ *
+ * kiln_graphql hands an upgrade request that offers the subprotocol to
+ * graphql_ws_serve. The socket then speaks JSON messages:
+ *
+ *   client                              server
+ *   connection_init {payload?}     ->   connection_ack  (else close 4408 after
+ *                                       KILN_GRAPHQL_WS_INIT_MS, default 3000)
+ *   ping {payload?}                ->   pong {payload?}
+ *   subscribe {id, payload:{query, variables?, operationName?}}
+ *                                  ->   error [GraphQLError...]   (syntax,
+ *                                       validation, limits, more than
+ *                                       KILN_GRAPHQL_WS_MAX_SUBS (100) active
+ *                                       subscriptions: the id is free again)
+ *                                  ->   next {ExecutionResult} ... complete
+ *   complete {id}                  ->   (the subscription ends)
+ *
+ * and these closes: 4400 an invalid message, 4401 subscribe before the ack,
+ * 4403 connection_init with a session token that is not valid, 4408 no
+ * connection_init in time, 4409 a subscription id already active, 4429 a
+ * second connection_init.
+ *
+ * A subscription (graphql-js's subscribe()): gql_subscribe runs the root
+ * field's resolver once with `sub` set; it names a channel with
+ * kiln_gql_subscribe (CreateSourceEventStream). Each event of that channel
+ * is delivered on the worker's loop (kiln_channel_subscribe), parsed, and the
+ * operation executed with the event's data as root value
+ * (MapSourceToResponseEvent); the result goes out as `next`. Nothing is
+ * woken for an event: the handler's coroutine stays suspended in
+ * kiln_ws_recv, reading the next client message.
+ *
+ * Why the straight-line socket API and not callbacks: queries and
+ * mutations over the socket run resolvers that query the database and read
+ * the session, which needs the request and its coroutine; callbacks have
+ * neither. (An idle straight-line socket costs what the ws layer makes it
+ * cost; see src/ws/session.c.)
+ *
+ * Owns: the socket's state and its active subscriptions (each a heap
+ * record with its own arena: the document and variables), the init timer.
+ * Must never: deliver after a subscription was completed or the socket
+ * closed, keep a subscription past the handler (all are dropped when it
+ * returns), or send anything but a close after closing.
+ */
+#include "api/api.h"
+#include "api/graphql_ws.h"
+#include "api/request.h"
+#include "graphql/exec.h"
+#include "graphql/limits.h"
+#include "graphql/schema.h"
+#include "json/json.h"
+#include "runtime/engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DEFAULT_INIT_MS 3000
+#define DEFAULT_MAX_SUBS 100       /* active subscriptions per socket */
+
+typedef struct gws gws;
+
+/* One active subscription. */
+typedef struct gsub {
+    struct gsub *next;
+    gws *s;
+    arena a;                    /* id, query text, document, variables   */
+    kiln_str id;
+    gql_request rq;
+    kiln_channel_sub *cs;
+    const char *event;          /* only events of this name; NULL: all   */
+} gsub;
+
+/* One socket. */
+struct gws {
+    kiln_req *req;
+    kiln_ws *ws;
+    const gql_schema *schema;
+    bool init_seen;
+    bool closing;
+    loop *l;
+    loop_timer init_timer;
+    gsub *subs;
+    unsigned nsubs, max_subs;
+};
+
+/* What the resolvers of a subscription see (gql_request.sub). */
+typedef struct sub_state {
+    bool event;                 /* running for an event (else subscribing) */
+    const char *channel, *name; /* set by kiln_gql_subscribe              */
+    bool skip;                  /* kiln_gql_skip: drop this event         */
+} sub_state;
+
+/* ---- the resolver API (kiln.h) ------------------------------------------ */
+
+bool kiln_gql_subscribe(kiln_gql *g, const char *channel, const char *event)
+{
+    sub_state *st = gql_r_request(g)->sub;
+    if (!st) {
+        kiln_gql_error(g, NULL, "Subscriptions are served over WebSocket (graphql-transport-ws).");
+        return false;
+    }
+    if (st->event) {                            /* the event's data is the value */
+        kiln_gql_return(g, kiln_gql_parent(g));
+        return false;
+    }
+    if (!channel || !*channel) {
+        kiln_gql_error(g, NULL, "kiln_gql_subscribe: no channel");
+        return false;
+    }
+    arena *a = gql_r_arena(g);
+    st->channel = arena_strdup(a, channel);
+    st->name = event ? arena_strdup(a, event) : NULL;
+    return true;
+}
+
+void kiln_gql_skip(kiln_gql *g)
+{
+    sub_state *st = gql_r_request(g)->sub;
+    if (st && st->event) st->skip = true;
+}
+
+/* TEMPORARY stand-in, until the GraphQL endpoint (api/graphql.c, branch
+ * s3-gql-http) is merged: its graphql_schema() is the real one and replaces
+ * this weak definition at link time. The app's schema with its resolvers
+ * bound, built once per worker; NULL without one (or when it does not
+ * build: `kiln build` has checked it). */
+__attribute__((weak)) const gql_schema *graphql_schema(void)
+{
+    static gql_schema *schema;
+    static arena a;
+    static bool tried;
+    if (tried) return schema;
+    tried = true;
+    const char *sdl = api.app ? api.app->graphql_sdl : NULL;
+    if (!sdl) return NULL;
+    arena_init(&a, 1 << 16);
+    gql_error pe;
+    gql_node *doc = gql_parse(&a, sdl, strlen(sdl), NULL, &pe);
+    gql_errs errs = { .a = &a };
+    schema = doc ? gql_schema_build(&a, sdl, strlen(sdl), doc, &errs) : NULL;
+    if (schema) gql_exec_bind(schema, api.app->graphql_resolvers, api.app->graphql_nresolvers, NULL);
+    return schema;
+}
+
+/* The limits of src/graphql/limits.h (KILN_GRAPHQL_*), as over HTTP. */
+static const gql_op_limits *limits(void)
+{
+    static gql_op_limits l;
+    static bool loaded;
+    if (!loaded) {
+        const char *bad = gql_op_limits_from_env(&l);
+        if (bad) kiln_log(NULL, "warn", "%s", bad);
+        loaded = true;
+    }
+    return &l;
+}
+
+/* ---- the session ------------------------------------------------------------ */
+
+/* connection_init's payload may carry a session token, as
+ * {"authorization": "Bearer <token>"} or {"token": "<token>"}: from then on
+ * it is the request's session (kiln_session_user in resolvers). False when
+ * it is not a valid session's (close 4403). Without one, the upgrade
+ * request's cookie or bearer token stands. */
+static bool authorize(kiln_req *req, const kiln_value *payload)
+{
+    const char *auth = kiln_json_str(kiln_json_get(payload, "authorization"));
+    const char *token = kiln_json_str(kiln_json_get(payload, "token"));
+    if (auth) {
+        if (strncasecmp(auth, "Bearer ", 7) != 0) return false;
+        token = auth + 7;
+        while (*token == ' ') token++;
+    }
+    if (!token) return true;
+    request_set_session_token(req, token);
+    return kiln_session_user(req, NULL) != 0;
+}
+
+/* ---- sending ---------------------------------------------------------------- */
+
+static void send_buf(gws *s, const buf *b)
+{
+    if (!s->closing) kiln_ws_send(s->ws, KILN_WS_TEXT, b->data, b->len);
+}
+
+/* {"id":..,"type":..,"payload":<json>} (payload NULL: none). */
+static void send_msg(gws *s, kiln_str id, const char *type, const char *payload, size_t len)
+{
+    buf b;
+    buf_init(&b, 64 + len);
+    buf_puts(&b, "{");
+    if (id.ptr) { buf_puts(&b, "\"id\":"); json_escape(&b, id.ptr, id.len); buf_putc(&b, ','); }
+    buf_printf(&b, "\"type\":\"%s\"", type);
+    if (payload) { buf_puts(&b, ",\"payload\":"); buf_append(&b, payload, len); }
+    buf_putc(&b, '}');
+    send_buf(s, &b);
+    buf_free(&b);
+}
+
+static void close_socket(gws *s, int code, const char *reason)
+{
+    if (s->closing) return;
+    s->closing = true;
+    kiln_ws_close(s->ws, code, reason);
+}
+
+/* ---- subscriptions ------------------------------------------------------------ */
+
+static gsub *find_sub(gws *s, kiln_str id)
+{
+    for (gsub *g = s->subs; g; g = g->next)
+        if (g->id.len == id.len && memcmp(g->id.ptr, id.ptr, id.len) == 0) return g;
+    return NULL;
+}
+
+static void drop_sub(gsub *g)
+{
+    gsub **pp = &g->s->subs;
+    while (*pp != g) pp = &(*pp)->next;
+    *pp = g->next;
+    g->s->nsubs--;
+    kiln_channel_unsubscribe(g->cs);
+    arena_destroy(&g->a);
+    free(g);
+}
+
+/* A channel event for one subscription (on the loop): run the operation
+ * with the event's data as root value and send the result. */
+static void deliver(void *ctx, kiln_str event, kiln_str data)
+{
+    gsub *g = ctx;
+    if (g->s->closing) return;
+    if (g->event && !(strlen(g->event) == event.len && memcmp(g->event, event.ptr, event.len) == 0)) return;
+    arena a;
+    arena_init(&a, 4096);
+    const char *err = NULL;
+    const kiln_value *root = data.len ? json_parse(&a, data.ptr, data.len, &err) : NULL;
+    sub_state st = { .event = true };
+    gql_request rq = g->rq;
+    rq.root = root;
+    rq.sub = &st;
+    rq.deadline_ns = gql_deadline_ns(limits());
+    buf out;
+    buf_init(&out, 256);
+    gql_execute(&a, g->s->schema, &rq, &out);
+    if (!st.skip) send_msg(g->s, g->id, "next", out.data, out.len);
+    buf_free(&out);
+    arena_destroy(&a);
+}
+
+/* ---- messages ------------------------------------------------------------------- */
+
+/* The operation the request selects (NULL: none or ambiguous; execution
+ * then reports it). */
+static const gql_node *selected_op(const gql_node *doc, kiln_str name)
+{
+    const gql_node *op = NULL;
+    for (const gql_node *d = doc->items.first; d; d = d->next) {
+        if (d->kind != GQL_OPERATION) continue;
+        if (name.ptr ? gql_kstr_eq(d->name, name) : !op) op = d;
+        else if (!name.ptr) return NULL;
+    }
+    return op;
+}
+
+static bool is_str(const kiln_value *v) { return v && v->type == KILN_JSON_STRING; }
+static bool is_obj_or_null(const kiln_value *v) { return !v || v->type == KILN_JSON_OBJECT || v->type == KILN_JSON_NULL; }
+
+static void on_subscribe(gws *s, const kiln_value *m)
+{
+    const kiln_value *id = kiln_json_get(m, "id"), *p = kiln_json_get(m, "payload");
+    const kiln_value *q = p ? kiln_json_get(p, "query") : NULL;
+    const kiln_value *vars = p ? kiln_json_get(p, "variables") : NULL;
+    const kiln_value *name = p ? kiln_json_get(p, "operationName") : NULL;
+    if (!is_str(id) || id->len == 0 || !p || p->type != KILN_JSON_OBJECT || !is_str(q) || !is_obj_or_null(vars)
+        || !(!name || is_str(name) || name->type == KILN_JSON_NULL)) {
+        close_socket(s, 4400, "Invalid message received");
+        return;
+    }
+    kiln_str sid = { id->str, id->len };
+    if (find_sub(s, sid)) {
+        char reason[128];
+        snprintf(reason, sizeof reason, "Subscriber for %.*s already exists", (int)(sid.len > 90 ? 90 : sid.len), sid.ptr);
+        close_socket(s, 4409, reason);
+        return;
+    }
+    /* The operation lives in its own arena: kept if it becomes a subscription. */
+    gsub *g = kiln_xcalloc(1, sizeof *g);
+    g->s = s;
+    arena_init(&g->a, 4096);
+    g->id = (kiln_str){ arena_strndup(&g->a, sid.ptr, sid.len), sid.len };
+    char *src = arena_strndup(&g->a, q->str, q->len);
+    buf out;
+    buf_init(&out, 256);
+    gql_error pe;
+    gql_limits plim = gql_op_limits_parser(limits());
+    gql_node *doc = gql_parse(&g->a, src, q->len, &plim, &pe);
+    gql_errs errs = { .a = &g->a, .src = src, .src_len = q->len };
+    bool keep = false;
+    if (!doc) {
+        buf_puts(&out, "[{\"message\":");
+        json_escape(&out, pe.message, pe.message_len);
+        buf_printf(&out, ",\"locations\":[{\"line\":%u,\"column\":%u}]}]", pe.line, pe.column);
+        send_msg(s, g->id, "error", out.data, out.len);
+        goto done;
+    }
+    kiln_str opname = is_str(name) ? (kiln_str){ arena_strndup(&g->a, name->str, name->len), name->len } : (kiln_str){ NULL, 0 };
+    gql_validate(s->schema, doc, &errs);
+    if (!errs.count) gql_check_limits(s->schema, doc, opname, limits(), &errs);
+    if (errs.count) {
+        gql_write_errors(&out, &errs);
+        send_msg(s, g->id, "error", out.data, out.len);
+        goto done;
+    }
+    const kiln_value *v = NULL;
+    if (vars && vars->type == KILN_JSON_OBJECT) {   /* a copy the subscription keeps */
+        buf vb;
+        buf_init(&vb, 128);
+        gql_stringify(&vb, vars);
+        v = json_parse(&g->a, vb.data, vb.len, &(const char *){ NULL });
+        buf_free(&vb);
+    }
+    g->rq = (gql_request){ .doc = doc, .src = src, .src_len = q->len, .operation_name = opname,
+                           .variables = v, .context = s->req };
+    const gql_node *op = selected_op(doc, opname);
+    if (!op || op->op != GQL_SUBSCRIPTION) {                /* a single result */
+        g->rq.deadline_ns = gql_deadline_ns(limits());
+        gql_execute(&g->a, s->schema, &g->rq, &out);
+        send_msg(s, g->id, "next", out.data, out.len);
+        send_msg(s, g->id, "complete", NULL, 0);
+        goto done;
+    }
+    sub_state st = { .event = false };
+    g->rq.sub = &st;
+    bool ok = gql_subscribe(&g->a, s->schema, &g->rq, &out);
+    g->rq.sub = NULL;
+    if (ok && !st.channel) {
+        buf_puts(&out, "{\"errors\":[{\"message\":\"Subscription field must return Async Iterable. Received: undefined.\"}]}");
+        ok = false;
+    }
+    if (!ok) {                  /* an ExecutionResult instead of a stream */
+        send_msg(s, g->id, "next", out.data, out.len);
+        send_msg(s, g->id, "complete", NULL, 0);
+        goto done;
+    }
+    if (s->nsubs >= s->max_subs) {
+        buf_printf(&out, "[{\"message\":\"Too many subscriptions on this socket (the limit is %u).\"}]", s->max_subs);
+        send_msg(s, g->id, "error", out.data, out.len);
+        goto done;
+    }
+    g->event = st.name;
+    g->cs = kiln_channel_subscribe(st.channel, deliver, g);
+    g->next = s->subs;
+    s->subs = g;
+    s->nsubs++;
+    keep = true;
+done:
+    buf_free(&out);
+    if (!keep) { arena_destroy(&g->a); free(g); }
+}
+
+static void on_message(gws *s, const kiln_ws_msg *msg)
+{
+    arena a;
+    arena_init(&a, 1024);
+    const char *err = NULL;
+    const kiln_value *m = msg->type == KILN_WS_TEXT ? json_parse(&a, msg->data, msg->len, &err) : NULL;
+    const kiln_value *type = m && m->type == KILN_JSON_OBJECT ? kiln_json_get(m, "type") : NULL;
+    const char *t = is_str(type) ? type->str : "";
+    if (!strcmp(t, "connection_init")) {
+        if (!is_obj_or_null(kiln_json_get(m, "payload"))) close_socket(s, 4400, "Invalid message received");
+        else if (s->init_seen) close_socket(s, 4429, "Too many initialisation requests");
+        else {
+            s->init_seen = true;
+            loop_timer_cancel(s->l, &s->init_timer);
+            if (!authorize(s->req, kiln_json_get(m, "payload"))) close_socket(s, 4403, "Forbidden");
+            else send_msg(s, (kiln_str){ NULL, 0 }, "connection_ack", NULL, 0);
+        }
+    } else if (!strcmp(t, "ping") || !strcmp(t, "pong")) {
+        const kiln_value *p = kiln_json_get(m, "payload");
+        if (!is_obj_or_null(p)) close_socket(s, 4400, "Invalid message received");
+        else if (t[1] == 'i') {
+            buf pb;
+            buf_init(&pb, 64);
+            if (p) gql_stringify(&pb, p);
+            send_msg(s, (kiln_str){ NULL, 0 }, "pong", p ? pb.data : NULL, pb.len);
+            buf_free(&pb);
+        }
+    } else if (!strcmp(t, "subscribe")) {
+        if (!s->init_seen) close_socket(s, 4401, "Unauthorized");
+        else on_subscribe(s, m);
+    } else if (!strcmp(t, "complete")) {
+        const kiln_value *id = kiln_json_get(m, "id");
+        gsub *g = is_str(id) && id->len ? find_sub(s, (kiln_str){ id->str, id->len }) : NULL;
+        if (!is_str(id) || !id->len) close_socket(s, 4400, "Invalid message received");
+        else if (g) drop_sub(g);
+    } else {
+        close_socket(s, 4400, "Invalid message received");
+    }
+    arena_destroy(&a);
+}
+
+static void on_init_timeout(loop_timer *t)
+{
+    gws *s = (gws *)((char *)t - offsetof(gws, init_timer));
+    if (!s->init_seen) close_socket(s, 4408, "Connection initialisation timeout");
+}
+
+/* ---- the socket ------------------------------------------------------------------ */
+
+void graphql_ws_serve(kiln_req *req, kiln_res *res)
+{
+    const gql_schema *schema = graphql_schema();
+    if (!schema) { kiln_error(res, 500, "GraphQL schema unavailable"); return; }
+    kiln_ws *ws = kiln_ws_accept(req, res, &(kiln_ws_opts){ .protocol = "graphql-transport-ws" });
+    if (!ws) return;
+    gws s = { .req = req, .ws = ws, .schema = schema, .l = kiln_current_worker->loop };
+    const char *env = getenv("KILN_GRAPHQL_WS_INIT_MS");
+    long init_ms = env && *env ? strtol(env, NULL, 10) : DEFAULT_INIT_MS;
+    env = getenv("KILN_GRAPHQL_WS_MAX_SUBS");
+    long max_subs = env && *env ? strtol(env, NULL, 10) : DEFAULT_MAX_SUBS;
+    s.max_subs = max_subs > 0 ? (unsigned)max_subs : DEFAULT_MAX_SUBS;
+    s.init_timer.on_fire = on_init_timeout;
+    s.init_timer.heap_index = -1;
+    loop_timer_set(s.l, &s.init_timer, loop_now_ms(s.l) + (uint64_t)(init_ms > 0 ? init_ms : DEFAULT_INIT_MS));
+    kiln_ws_msg msg;
+    while (!s.closing && kiln_ws_recv(ws, &msg)) on_message(&s, &msg);
+    s.closing = true;
+    loop_timer_cancel(s.l, &s.init_timer);
+    while (s.subs) drop_sub(s.subs);
+}
