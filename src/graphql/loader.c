@@ -161,6 +161,7 @@ uint32_t gql_loads_dispatch(gql_loads *l)
 /* ---- The batch function's API (kiln.h) -------------------------------------- */
 
 size_t kiln_gql_batch_count(kiln_gql_batch *b) { return b->n; }
+arena *gql_batch_arena(kiln_gql_batch *b) { return b->l->a; }
 kiln_req *kiln_gql_batch_req(kiln_gql_batch *b) { return b->l->context; }
 
 const kiln_value *kiln_gql_batch_key(kiln_gql_batch *b, size_t i)

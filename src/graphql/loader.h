@@ -50,6 +50,9 @@ uint64_t gql_loads_now(const gql_loads *l);
 /* The next job (false: nothing left to run or load). */
 bool gql_loads_next(gql_loads *l, void **rec, gql_load_entry **e);
 
+/* The arena of a batch's execution (for building values). */
+arena *gql_batch_arena(kiln_gql_batch *b);
+
 /* Batch function calls so far (for tests). */
 uint32_t gql_loads_calls(const gql_loads *l);
 
