@@ -1088,6 +1088,25 @@ bool kiln_gql_subscribe(kiln_gql *g, const char *channel, const char *event);
 void kiln_gql_skip(kiln_gql *g);
 
 /* ------------------------------------------------------------------------
+ * The GraphQL endpoint (GraphQL over HTTP): mount the app's schema
+ * (APP/graphql/schema.graphql and its resolvers) at a route, e.g.
+ * pages/api/graphql.c:
+ *
+ *     void handler(kiln_req *req, kiln_res *res) { kiln_graphql(req, res); }
+ *
+ * POST application/json {"query", "operationName", "variables",
+ * "extensions"}; GET with the same as URL parameters, for queries only (a
+ * mutation over GET: 405 with Allow: POST). The answer is
+ * application/graphql-response+json when the client accepts it (a request
+ * that fails to parse, validate or coerce its variables: 400), otherwise
+ * application/json (those: 200 with "errors"). Batched (array) bodies and
+ * malformed parameters: 400 with {"errors":[{"message":...}]}. A WebSocket
+ * upgrade offering graphql-transport-ws is served as subscriptions.
+ * Resolvers run on this request's coroutine; kiln_gql_req() is `req`.
+ * ---------------------------------------------------------------------- */
+void kiln_graphql(kiln_req *req, kiln_res *res);
+
+/* ------------------------------------------------------------------------
  * GraphQL batching loader (like npm `dataloader`), against the N+1 problem.
  * A resolver asks for a key instead of querying:
  *

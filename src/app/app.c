@@ -4,7 +4,9 @@
  *
  *   master start   build the router (a bad route table fails before anything
  *                  listens), check the routes' schemas, make the rate-limit
- *                  table shared by every worker, apply the migrations
+ *                  table shared by every worker, build the GraphQL schema
+ *                  (api/graphql.c; a broken SDL fails here), apply the
+ *                  migrations
  *   request        api/dispatch.c: route, run the handler on its coroutine
  *   worker start   channels (src/realtime) learn the worker's loop: they
  *                  attach to the machine's ring (and Redis) on first use
@@ -26,6 +28,7 @@
  * Must never: be called into by the layers it composes.
  */
 #include "api/api.h"
+#include "api/graphql.h"
 #include "db/db.h"
 #include "openapi/openapi.h"
 #include "realtime/channel.h"
@@ -55,6 +58,7 @@ static int app_master_start(server_opts *o)
     api.app = the_app;
     api.app_dir = db_app_dir();
     if (validate_check_routes(routes, nroutes) != 0) return 1;
+    if (graphql_check_app(the_app) != 0) return 1;   /* a broken SDL stops here */
     ratelimit_init();      /* shared by every worker, so made before fork */
     /* Apply the app's migrations once, before any worker exists. */
     if (db_migrate(db_app_dir(), true) != 0) return 1;
@@ -71,6 +75,7 @@ static void app_worker_exit(worker *w)
     (void)w;
     channel_worker_exit();
     db_worker_exit();
+    graphql_release();
     router_free(master_router);
     master_router = NULL;
 }

@@ -6,12 +6,13 @@
  * "Email already exists". Other methods -> 405, Allow: GET, PUT, DELETE. */
 #include <kiln.h>
 #include "validate.h"
+#include "store.h"
 
 const kiln_middleware middleware[] = { kiln_require_session, NULL };
 
 void GET(kiln_req *req, kiln_res *res)
 {
-    kiln_rows *user = kiln_db_query(req, "SELECT id, name, email FROM users WHERE id = ?", route_id(req));
+    kiln_rows *user = user_find(req, route_id(req));
     if (kiln_rows_count(user) == 0) { kiln_error(res, 404, "User not found"); return; }
     kiln_send_row(res, 200, user);
 }
@@ -19,13 +20,12 @@ void GET(kiln_req *req, kiln_res *res)
 void PUT(kiln_req *req, kiln_res *res)
 {
     int64_t id = route_id(req);
-    if (kiln_rows_count(kiln_db_query(req, "SELECT 1 FROM users WHERE id = ?", id)) == 0) {
+    if (!user_exists(req, id)) {
         kiln_error(res, 404, "User not found");
         return;
     }
     if (!kiln_validate(req, res, user_schema)) return;
-    kiln_rows *user = kiln_db_query(req, "UPDATE users SET name = ?, email = ? WHERE id = ? RETURNING id, name, email",
-                                    kiln_body_text(req, "name"), kiln_body_text(req, "email"), id);
+    kiln_rows *user = user_update(req, id, kiln_body_text(req, "name"), kiln_body_text(req, "email"));
     if (kiln_rows_status(user) == KILN_DB_CONFLICT) { kiln_error(res, 409, "Email already exists"); return; }
     if (kiln_rows_count(user) == 0) { kiln_error(res, 404, "User not found"); return; }
     kiln_send_row(res, 200, user);
@@ -33,7 +33,6 @@ void PUT(kiln_req *req, kiln_res *res)
 
 void DELETE(kiln_req *req, kiln_res *res)
 {
-    kiln_rows *gone = kiln_db_query(req, "DELETE FROM users WHERE id = ?", route_id(req));
-    if (kiln_rows_changes(gone) == 0) { kiln_error(res, 404, "User not found"); return; }
+    if (!user_delete(req, route_id(req))) { kiln_error(res, 404, "User not found"); return; }
     kiln_end(res, 204);
 }

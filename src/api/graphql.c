@@ -1,0 +1,340 @@
+/*
+ * graphql.c -- the GraphQL endpoint: kiln_graphql(req, res) serves the
+ * app's schema by the GraphQL-over-HTTP specification (draft of 2024,
+ * https://graphql.github.io/graphql-over-http/draft/), and the runtime
+ * schema it serves (graphql_schema()).
+ *
+ *   request                                   answer
+ *   POST application/json {query, operationName?, variables?, extensions?}
+ *                                             the execution result
+ *   GET ?query=&operationName=&variables=&extensions= (JSON in the params)
+ *                                             the same, for queries only; a
+ *                                             mutation -> 405, Allow: POST
+ *   an upgrade offering graphql-transport-ws  graphql_ws_serve (graphql_ws.c)
+ *   another method                            405, Allow: GET, POST
+ *   POST of another media type                415
+ *   a JSON array (a batch)                    400 "Batched requests are not supported"
+ *   a body or params of the wrong shape       400 (graphql-http's messages)
+ *   Accept with neither JSON media type       406
+ *
+ * The media type of the answer: application/graphql-response+json when the
+ * client accepts it, otherwise application/json (also for a missing Accept
+ * or * / *). Status codes, as the specification says: a request error (the
+ * result has no "data": a syntax, limit, validation or variable coercion
+ * error) is 400 under application/graphql-response+json and 200 under
+ * application/json; a result with "data" is 200 under both. Malformed
+ * requests (above) are 4xx under both. A body that is not JSON at all is
+ * answered 400 by the dispatcher before this runs; the body limit is the
+ * route's (kiln_config.body_limit, 1 MB by default; 413 past it) and the
+ * document's the limits module's (KILN_GRAPHQL_MAX_BYTES).
+ *
+ * Per operation: parse (with the limits' document size and token caps),
+ * the limits (depth, aliases, fields, introspection), validation, then
+ * execution with the request as resolver context (graphql.h), on the
+ * request's coroutine, within the time budget (KILN_GRAPHQL_TIMEOUT_MS).
+ *
+ * Owns: the runtime schema (one arena for the process, built at master
+ * start and inherited by the workers; rebuilt when kiln dev swaps the app).
+ * Must never: execute a mutation for a GET, execute anything that failed
+ * validation or the limits, or answer without a JSON body.
+ */
+#include "api/graphql.h"
+#include "api/api.h"
+#include "api/graphql_ws.h"
+#include "api/request.h"
+#include "graphql/exec.h"
+#include "json/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- The runtime schema ------------------------------------------------------------ */
+
+static struct {
+    const char *sdl;            /* the SDL it was built from (its identity) */
+    const kiln_gql_resolver_def *resolvers;
+    gql_schema *schema;
+    arena a;
+    bool built;                 /* tried: schema is the result (maybe NULL) */
+} rt;
+
+void graphql_release(void)
+{
+    if (rt.built) arena_destroy(&rt.a);
+    memset(&rt, 0, sizeof rt);
+}
+
+/* Build from app's SDL; on failure print its errors ("graphql/schema.graphql:
+ * line:col: message") to `f` and leave rt.schema NULL. */
+static void build(const kiln_app_def *app, FILE *f)
+{
+    graphql_release();
+    rt.built = true;
+    rt.sdl = app ? app->graphql_sdl : NULL;
+    rt.resolvers = app ? app->graphql_resolvers : NULL;
+    if (!rt.sdl) return;
+    arena_init(&rt.a, 1 << 16);
+    size_t len = strlen(rt.sdl);
+    gql_error pe;
+    gql_node *doc = gql_parse(&rt.a, rt.sdl, len, NULL, &pe);
+    if (!doc) {
+        fprintf(f, "kiln: graphql/schema.graphql:%u:%u: %s\n", pe.line, pe.column, pe.message);
+        return;
+    }
+    gql_errs errs = { .a = &rt.a, .src = rt.sdl, .src_len = len };
+    gql_schema *s = gql_schema_build(&rt.a, rt.sdl, len, doc, &errs);
+    if (!s || errs.count) {
+        for (const gql_err *e = errs.first; e; e = e->next) {
+            if (e->nlocs) fprintf(f, "kiln: graphql/schema.graphql:%u:%u: %s\n", e->locs[0].line, e->locs[0].column, e->message);
+            else fprintf(f, "kiln: graphql/schema.graphql: %s\n", e->message);
+        }
+        if (!errs.count) fprintf(f, "kiln: graphql/schema.graphql: the schema does not build\n");
+        return;
+    }
+    gql_exec_bind(s, app->graphql_resolvers, app->graphql_nresolvers, NULL);
+    rt.schema = s;
+}
+
+const gql_schema *graphql_schema(void)
+{
+    const kiln_app_def *app = api.app;
+    if (!rt.built || rt.sdl != (app ? app->graphql_sdl : NULL) || rt.resolvers != (app ? app->graphql_resolvers : NULL))
+        build(app, stderr);
+    return rt.schema;
+}
+
+int graphql_check_app(const kiln_app_def *app)
+{
+    build(app, stderr);
+    return app && app->graphql_sdl && !rt.schema ? -1 : 0;
+}
+
+const gql_op_limits *graphql_limits(void)
+{
+    static gql_op_limits l;
+    static bool loaded;
+    if (!loaded) {
+        const char *bad = gql_op_limits_from_env(&l);
+        if (bad) kiln_log(NULL, "warn", "%s", bad);
+        loaded = true;
+    }
+    return &l;
+}
+
+/* ---- Media types ----------------------------------------------------------------- */
+
+#define CT_GQL "application/graphql-response+json; charset=utf-8"
+#define CT_JSON "application/json; charset=utf-8"
+
+enum { MT_NONE, MT_JSON, MT_GQL };
+
+/* The answer's media type from Accept: graphql-response+json when listed
+ * (not with q=0), else application/json when it, application/ * or * / *
+ * is; a missing Accept is application/json. MT_NONE: not acceptable. */
+static int negotiate(kiln_req *req)
+{
+    const char *h = kiln_header(req, "accept");
+    if (!h || !*h) return MT_JSON;
+    int best = MT_NONE;
+    for (const char *p = h; *p;) {
+        p += strspn(p, " \t,");
+        size_t n = strcspn(p, ",");
+        size_t tl = strcspn(p, ";,");
+        while (tl && (p[tl - 1] == ' ' || p[tl - 1] == '\t')) tl--;
+        /* q=0 means "not acceptable" */
+        bool refused = false;
+        for (const char *q = p + tl; q < p + n; q++)
+            if (*q == ';') {
+                q++;
+                q += strspn(q, " \t");
+                if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
+                    double v = strtod(q + 2, NULL);
+                    refused = v <= 0;
+                }
+            }
+#define IS(s) (tl == sizeof(s) - 1 && strncasecmp(p, s, tl) == 0)
+        if (!refused) {
+            if (IS("application/graphql-response+json")) best = MT_GQL;
+            else if ((IS("application/json") || IS("application/*") || IS("*/*")) && best == MT_NONE) best = MT_JSON;
+        }
+#undef IS
+        p += n;
+    }
+    return best;
+}
+
+/* A request error the GraphQL way: {"errors":[{"message":...}]}. */
+static void fail(kiln_res *res, int status, int mt, const char *message)
+{
+    buf out;
+    buf_init(&out, 128);
+    buf_puts(&out, "{\"errors\":[{\"message\":");
+    json_escape(&out, message, strlen(message));
+    buf_puts(&out, "}]}");
+    kiln_send(res, status, mt == MT_GQL ? CT_GQL : CT_JSON, out.data, out.len);
+    buf_free(&out);
+}
+
+/* ---- The request's parameters ---------------------------------------------------- */
+
+typedef struct params {
+    const kiln_value *query, *operation_name, *variables, *extensions;
+} params;
+
+static bool is_null(const kiln_value *v) { return !v || v->type == KILN_JSON_NULL; }
+
+/* GET: the parameters are strings of the URL; variables and extensions
+ * hold JSON. NULL, or the message of a 400. */
+static const char *from_url(kiln_req *req, params *p)
+{
+    static const kiln_value null_v = { .type = KILN_JSON_NULL };
+    const char *names[4] = { "query", "operationName", "variables", "extensions" };
+    const kiln_value **slots[4] = { &p->query, &p->operation_name, &p->variables, &p->extensions };
+    for (int i = 0; i < 4; i++) {
+        const char *s = kiln_query(req, names[i]);
+        if (!s) { *slots[i] = &null_v; continue; }
+        if (i < 2) {
+            kiln_value *v = kiln_alloc(req, sizeof *v);
+            v->type = KILN_JSON_STRING;
+            v->str = s;
+            v->len = strlen(s);
+            *slots[i] = v;
+        } else if (!(*slots[i] = kiln_json_parse(req, s, strlen(s), NULL))) {
+            return i == 2 ? "Variables are invalid JSON" : "Extensions are invalid JSON";
+        }
+    }
+    return NULL;
+}
+
+static const char *check_params(const params *p)
+{
+    if (is_null(p->query)) return "Missing query";
+    if (p->query->type != KILN_JSON_STRING) return "Invalid query";
+    if (!is_null(p->operation_name) && p->operation_name->type != KILN_JSON_STRING) return "Invalid operationName";
+    if (!is_null(p->variables) && p->variables->type != KILN_JSON_OBJECT) return "Invalid variables";
+    if (!is_null(p->extensions) && p->extensions->type != KILN_JSON_OBJECT) return "Invalid extensions";
+    return NULL;
+}
+
+/* The operation execution would select, or NULL (execution reports it). */
+static const gql_node *selected_op(const gql_node *doc, kiln_str name)
+{
+    const gql_node *op = NULL;
+    for (const gql_node *d = doc->items.first; d; d = d->next) {
+        if (d->kind != GQL_OPERATION) continue;
+        if (name.ptr ? gql_kstr_eq(d->name, name) : !op) op = d;
+        else if (!name.ptr) return NULL;            /* ambiguous */
+    }
+    return op;
+}
+
+/* Whether an execution result (graphql-js's key order: errors, then data)
+ * has the "data" entry. Inside the errors every quote of a message is
+ * escaped, so `],"data":` can only be the key after the errors array. */
+static bool has_data(const buf *out)
+{
+    if (out->len >= 8 && !memcmp(out->data, "{\"data\":", 8)) return true;
+    return memmem(out->data, out->len, "],\"data\":", 9) != NULL;
+}
+
+/* ---- The endpoint ---------------------------------------------------------------- */
+
+static bool offers_graphql_ws(kiln_req *req)
+{
+    const char *up = kiln_header(req, "upgrade");
+    const char *proto = kiln_header(req, "sec-websocket-protocol");
+    return up && strcasecmp(up, "websocket") == 0 && proto && strstr(proto, "graphql-transport-ws");
+}
+
+void kiln_graphql(kiln_req *req, kiln_res *res)
+{
+    if (offers_graphql_ws(req)) { graphql_ws_serve(req, res); return; }
+    int mt = negotiate(req);
+    bool get = strcmp(req->method, "GET") == 0;
+    if (!get && strcmp(req->method, "POST") != 0) {
+        kiln_set_header(res, "Allow", "GET, POST");
+        fail(res, 405, mt, "Only GET and POST requests are allowed");
+        return;
+    }
+    if (mt == MT_NONE) {
+        fail(res, 406, MT_JSON, "Accept application/graphql-response+json or application/json");
+        return;
+    }
+    const gql_schema *schema = graphql_schema();
+    if (!schema) { fail(res, 500, mt, "The app's GraphQL schema does not build"); return; }
+
+    params p = { 0 };
+    const char *bad = NULL;
+    if (get) {
+        bad = from_url(req, &p);
+    } else {
+        const char *ct = kiln_header(req, "content-type");
+        size_t ctl = ct ? strcspn(ct, "; \t") : 0;
+        if (!ct || ctl != 16 || strncasecmp(ct, "application/json", 16) != 0) {
+            fail(res, 415, mt, "Unsupported media type: POST application/json");
+            return;
+        }
+        const kiln_value *b = req->json;
+        if (!b) bad = "Missing body";
+        else if (b->type == KILN_JSON_ARRAY) bad = "Batched requests are not supported";
+        else if (b->type != KILN_JSON_OBJECT) bad = "Invalid body: a JSON object is expected";
+        else p = (params){ kiln_json_get(b, "query"), kiln_json_get(b, "operationName"), kiln_json_get(b, "variables"),
+                           kiln_json_get(b, "extensions") };
+    }
+    if (!bad) bad = check_params(&p);
+    if (bad) { fail(res, 400, mt, bad); return; }
+
+    arena *a = request_arena(req);
+    const char *src = p.query->str;
+    size_t len = p.query->len;
+    kiln_str opname = is_null(p.operation_name) ? (kiln_str){ NULL, 0 }
+                                                : (kiln_str){ p.operation_name->str, p.operation_name->len };
+    const gql_op_limits *lim = graphql_limits();
+    buf out;
+    buf_init(&out, 512);
+    gql_limits plim = gql_op_limits_parser(lim);
+    gql_error pe;
+    gql_node *doc = gql_parse(a, src, len, &plim, &pe);
+    gql_errs errs = { .a = a, .src = src, .src_len = len };
+    int status = 200;
+    if (!doc) {
+        buf_puts(&out, "{\"errors\":[{\"message\":");
+        json_escape(&out, pe.message, pe.message_len);
+        buf_printf(&out, ",\"locations\":[{\"line\":%u,\"column\":%u}]}]}", pe.line, pe.column);
+        status = mt == MT_GQL ? 400 : 200;
+        goto send;
+    }
+    /* The limits first: they bound the work validation does (limits.h). */
+    gql_check_limits(schema, doc, opname, lim, &errs);
+    if (!errs.count) gql_validate(schema, doc, &errs);
+    if (errs.count) {
+        buf_puts(&out, "{\"errors\":");
+        gql_write_errors(&out, &errs);
+        buf_putc(&out, '}');
+        status = mt == MT_GQL ? 400 : 200;
+        goto send;
+    }
+    const gql_node *op = selected_op(doc, opname);
+    if (get && op && op->op != GQL_QUERY) {
+        buf_free(&out);
+        kiln_set_header(res, "Allow", "POST");
+        fail(res, 405, mt, op->op == GQL_MUTATION ? "Can only perform a mutation operation from a POST request"
+                                                  : "Can only perform a subscription operation over a WebSocket");
+        return;
+    }
+    if (op && op->op == GQL_SUBSCRIPTION) {
+        buf_free(&out);
+        fail(res, 400, mt, "Subscriptions are served over a WebSocket (graphql-transport-ws)");
+        return;
+    }
+    gql_request rq = { .doc = doc, .src = src, .src_len = len, .operation_name = opname,
+                       .variables = is_null(p.variables) ? NULL : p.variables, .context = req,
+                       .deadline_ns = gql_deadline_ns(lim) };
+    gql_execute(a, schema, &rq, &out);
+    if (mt == MT_GQL && !has_data(&out)) status = 400;
+send:
+    kiln_send(res, status, mt == MT_GQL ? CT_GQL : CT_JSON, out.data, out.len);
+    buf_free(&out);
+}
