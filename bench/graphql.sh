@@ -73,6 +73,14 @@ until_gql() {
     return 1
 }
 
+# The nested query answers with the authors (no errors): dies otherwise.
+check_nested() {
+    local body
+    body=$(curl -s -H 'content-type: application/json' -d '{"query":"{ posts { id title author { name } } }"}' "$1")
+    [[ $body == *'{"id":"1","title":"post 1","author":{"name":"user 2"}}'* && $body != *'"errors"'* ]] ||
+        die "$1 answered the nested query with: ${body:0:300}"
+}
+
 stop() {
     pkill -TERM -P "$1" 2>/dev/null
     kill -TERM "$1" 2>/dev/null
@@ -85,6 +93,7 @@ DATABASE_URL="sqlite:$tmp/gql.db" "${srv_pin[@]}" build/kiln start "$tmp/app" --
 kpid=$!
 server_pids+=("$kpid")
 until_gql "http://127.0.0.1:$port/api/graphql" || die "Kiln did not come up"
+check_nested "http://127.0.0.1:$port/api/graphql"
 run_wrk kiln_flat "http://127.0.0.1:$port/api/graphql" -s "$flat"
 run_wrk kiln_nested "http://127.0.0.1:$port/api/graphql" -s "$nested"
 stop "$kpid"
@@ -97,6 +106,7 @@ for kind in apollo yoga; do
     url="http://127.0.0.1:$port/"
     [[ $kind == yoga ]] && url="http://127.0.0.1:$port/api/graphql"
     until_gql "$url" || { cat "$tmp/$kind.log"; die "$kind did not come up"; }
+    check_nested "$url"
     run_wrk "${kind}_flat" "$url" -s "$flat"
     run_wrk "${kind}_nested" "$url" -s "$nested"
     stop "$npid"

@@ -30,7 +30,7 @@ void Query_post(kiln_gql *g)
 static void users_by_id(kiln_gql_batch *b)
 {
     kiln_gql_batch_rows(b, kiln_db_query(kiln_gql_batch_req(b),
-        "SELECT CAST(id AS TEXT) AS id, name FROM users WHERE CAST(id AS TEXT) IN (SELECT value FROM json_each(?))",
+        "SELECT CAST(id AS TEXT) AS id, name FROM users WHERE id IN (SELECT value FROM json_each(?))",
         kiln_gql_batch_keys_json(b)), "id");
 }
 
