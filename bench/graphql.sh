@@ -99,13 +99,18 @@ run_wrk kiln_nested "http://127.0.0.1:$port/api/graphql" -s "$nested"
 stop "$kpid"
 
 for kind in apollo yoga; do
-    port=$(free_port)
-    (cd bench/graphql && exec "${srv_pin[@]}" node server.mjs "$kind" "$port") >"$tmp/$kind.log" 2>&1 &
-    npid=$!
-    server_pids+=("$npid")
-    url="http://127.0.0.1:$port/"
-    [[ $kind == yoga ]] && url="http://127.0.0.1:$port/api/graphql"
-    until_gql "$url" || { cat "$tmp/$kind.log"; die "$kind did not come up"; }
+    up=0
+    for _ in 1 2 3; do         # the port may be taken before node binds it: another one
+        port=$(free_port)
+        (cd bench/graphql && exec "${srv_pin[@]}" node server.mjs "$kind" "$port") >"$tmp/$kind.log" 2>&1 &
+        npid=$!
+        server_pids+=("$npid")
+        url="http://127.0.0.1:$port/"
+        [[ $kind == yoga ]] && url="http://127.0.0.1:$port/api/graphql"
+        if until_gql "$url"; then up=1; break; fi
+        stop "$npid"
+    done
+    ((up)) || { cat "$tmp/$kind.log"; die "$kind did not come up"; }
     check_nested "$url"
     run_wrk "${kind}_flat" "$url" -s "$flat"
     run_wrk "${kind}_nested" "$url" -s "$nested"
