@@ -71,47 +71,28 @@ static const gql_resolver_def resolvers[] = {
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) { fprintf(stderr, "usage: loader_side CASES.json\n"); return 2; }
-    buf text;
-    side_read(argv[1], &text);
-    arena a;
-    arena_init(&a, 1 << 16);
-    const char *err = NULL;
-    const kiln_value *doc = json_parse(&a, text.data, text.len, &err);
-    if (!doc) { fprintf(stderr, "loader_side: %s\n", err); return 2; }
-    users = kiln_json_get(doc, "users");
-    orgs = kiln_json_get(doc, "orgs");
-    const kiln_value *sdl = kiln_json_get(doc, "sdl");
-    gql_error pe;
-    gql_node *sdoc = gql_parse(&a, sdl->str, sdl->len, NULL, &pe);
-    gql_errs serrs = { 0 };
-    gql_schema *s = sdoc ? gql_schema_build(&a, sdl->str, sdl->len, sdoc, &serrs) : NULL;
-    if (!s || gql_exec_bind(s, resolvers, ARRAY_LEN(resolvers), NULL)) { fprintf(stderr, "loader_side: schema\n"); return 2; }
-
-    buf out;
-    buf_init(&out, 1 << 16);
+    side sd;
+    side_open(&sd, argc, argv, "loader_side");
+    users = side_get(&sd, "users");
+    orgs = side_get(&sd, "orgs");
+    gql_schema *s = side_schema(&sd);
+    if (gql_exec_bind(s, resolvers, ARRAY_LEN(resolvers), NULL)) side_fail(&sd, "a resolver matches no field");
     buf_init(&batches, 256);
-    arena scratch;
-    arena_init(&scratch, 1 << 16);
-    for (const kiln_value *c = kiln_json_get(doc, "cases")->child; c; c = c->next) {
+    for (const kiln_value *c = side_get(&sd, "cases")->child; c; c = c->next) {
         const kiln_value *q = kiln_json_get(c, "query");
-        gql_node *qd = gql_parse(&scratch, q->str, q->len, NULL, &pe);
-        if (!qd) { fprintf(stderr, "loader_side: %s\n", pe.message); return 2; }
+        gql_error pe;
+        gql_node *qd = gql_parse(&sd.scratch, q->str, q->len, NULL, &pe);
+        if (!qd) side_fail(&sd, "%s", pe.message);
         batches.len = 0;
         buf_putc(&batches, '[');
-        gql_request rq = { .doc = qd, .src = q->str, .src_len = q->len, .root = kiln_json_get(doc, "root") };
-        gql_execute(&scratch, s, &rq, &out);
+        gql_request rq = { .doc = qd, .src = q->str, .src_len = q->len, .root = side_get(&sd, "root") };
+        gql_execute(&sd.scratch, s, &rq, &sd.out);
         buf_putc(&batches, ']');
-        buf_putc(&out, ' ');
-        buf_append(&out, batches.data, batches.len);
-        buf_putc(&out, '\n');
-        arena_reset(&scratch);
+        buf_putc(&sd.out, ' ');
+        buf_append(&sd.out, batches.data, batches.len);
+        buf_putc(&sd.out, '\n');
+        arena_reset(&sd.scratch);
     }
-    fwrite(out.data, 1, out.len, stdout);
-    buf_free(&out);
     buf_free(&batches);
-    buf_free(&text);
-    arena_destroy(&scratch);
-    arena_destroy(&a);
-    return 0;
+    return side_close(&sd);
 }
