@@ -5,8 +5,8 @@
 #   free_port            a loopback port nothing listens on (connect refused)
 #   until_200 URL        polls URL until it answers 200 (10 s at most)
 #   to_ms 812.00us       wrk's latency units -> milliseconds
-#   run_wrk NAME URL     wrk -t1 -c$conns -d$duration --latency (prefixed by the
-#                        array wrk_pin when the caller sets it); sets
+#   run_wrk NAME URL [WRK_OPTION...]  wrk -t1 -c$conns -d$duration --latency
+#                        (prefixed by the array wrk_pin when the caller sets it); sets
 #                        rps[NAME], p50[NAME], p99[NAME]
 # Callers set `conns`, `duration` and `tmp` (a scratch folder).
 # shellcheck shell=bash disable=SC2034 # the arrays are used by the sourcing script
@@ -54,7 +54,8 @@ declare -A rps p50 p99
 wrk_pin=() # a taskset prefix for wrk, set by the caller after sourcing
 run_wrk() {
     local name=$1 url=$2 out=$tmp/wrk-$1.txt
-    "${wrk_pin[@]}" wrk -t1 -c"$conns" -d"$duration" --latency "$url" >"$out" 2>&1
+    shift 2                      # the rest: more wrk options (-s script.lua)
+    "${wrk_pin[@]}" wrk -t1 -c"$conns" -d"$duration" --latency "$@" "$url" >"$out" 2>&1
     rps[$name]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
     p50[$name]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
     p99[$name]=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")

@@ -26,6 +26,10 @@
  *     "errors" that json_parse accepts.
  *  7. Validation of any parsed document on that schema: every error has a
  *     message and locations inside the document.
+ *  8. The batching loader (kiln_gql_load): Query.person and Person.best
+ *     load people by id through one batch function, so any document
+ *     exercises deferred fields; the batch function never gets a key twice
+ *     in one execution, nor zero keys.
  */
 #include "graphql/exec.h"
 #include "json/json.h"
@@ -120,6 +124,36 @@ static gql_schema *fz_schema;
 static const kiln_value *fz_data, *fz_vars;
 static arena FZ;
 
+/* Property 8: people by id (person "3" fails its key); every key once. */
+static const char *fz_keys[4096];
+static size_t fz_nkeys;
+
+static void fz_people(kiln_gql_batch *b)
+{
+    if (!kiln_gql_batch_count(b)) FAIL("a batch without keys");
+    for (size_t i = 0; i < kiln_gql_batch_count(b); i++) {
+        const kiln_value *k = kiln_gql_batch_key(b, i);
+        const char *ks = k->type == KILN_JSON_STRING ? k->str : "(not a string)";
+        for (size_t j = 0; j < fz_nkeys; j++)
+            if (strcmp(fz_keys[j], ks) == 0 && k->type == KILN_JSON_STRING) FAIL("key %s batched twice", ks);
+        if (fz_nkeys < 4096 && k->type == KILN_JSON_STRING) fz_keys[fz_nkeys++] = ks;
+        if (k->type == KILN_JSON_STRING && strcmp(ks, "3") == 0) { kiln_gql_batch_error(b, i, NULL, "no person 3"); continue; }
+        for (const kiln_value *p = kiln_json_get(fz_data, "people")->child; p; p = p->next) {
+            const kiln_value *id = kiln_json_get(p, "id");
+            if (k->type == KILN_JSON_STRING && id && strcmp(id->str, ks) == 0) kiln_gql_batch_set(b, i, p);
+        }
+    }
+}
+
+static void fz_Query_person(kiln_gql *g) { kiln_gql_load(g, fz_people, kiln_gql_arg(g, "id")); }
+static void fz_Person_best(kiln_gql *g)
+{
+    const kiln_value *best = kiln_json_get(kiln_gql_parent(g), "best");
+    if (!best || best->type != KILN_JSON_OBJECT) { kiln_gql_return(g, NULL); return; }
+    kiln_gql_load(g, fz_people, kiln_json_get(best, "id"));
+}
+static const gql_resolver_def fz_resolvers[] = { { "Query_person", fz_Query_person }, { "Person_best", fz_Person_best } };
+
 static void check_execution(const char *src, size_t size, const gql_node *doc)
 {
     if (!fz_schema) {
@@ -129,6 +163,7 @@ static void check_execution(const char *src, size_t size, const gql_node *doc)
         gql_errs errs = { 0 };
         fz_schema = sd ? gql_schema_build(&FZ, fz_sdl, sizeof fz_sdl - 1, sd, &errs) : NULL;
         if (!fz_schema) FAIL("the execution schema does not build");
+        if (gql_exec_bind(fz_schema, fz_resolvers, 2, NULL)) FAIL("a loader resolver matches no field");
         fz_data = json_parse(&FZ, fz_root, sizeof fz_root - 1, NULL);
         static const char vars[] = "{\"id\":\"1\",\"s\":true,\"a\":1,\"b\":[\"RED\"],\"f\":{\"min\":2},\"v\":null}";
         fz_vars = json_parse(&FZ, vars, sizeof vars - 1, NULL);
@@ -146,6 +181,7 @@ static void check_execution(const char *src, size_t size, const gql_node *doc)
     }
     for (int pass = 0; pass < 2; pass++) {
         gql_request rq = { .doc = doc, .src = src, .src_len = size, .variables = pass ? fz_vars : NULL, .root = fz_data };
+        fz_nkeys = 0;
         buf out;
         buf_init(&out, 256);
         gql_execute(&A, fz_schema, &rq, &out);

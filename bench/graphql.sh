@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# bench/graphql.sh -- Kiln's GraphQL endpoint against Apollo Server 5 and
+# graphql-yoga on Node, and against Kiln's own REST route. See
+# bench/README.md. Printed figures, never a test.
+#
+# Servers, one at a time, each pinned to CPU 0 (wrk on CPU 1, -t1 -c64):
+#   - Kiln: bench/graphql/app (10 posts, 5 users, SQLite; Post.author via
+#     the batching loader), --workers 1
+#   - Apollo Server 5 (standalone) and graphql-yoga on node: the same schema
+#     from bench/graphql/server.mjs, data in memory, Post.author via
+#     dataloader (npm, bench/graphql/package.json + lock)
+# Queries (POST application/json): `{ posts { id title } }` and the nested
+# `{ posts { id title author { name } } }`. Then on examples/blog: GraphQL
+# `{ post(id: 1) { id title content } }` against REST GET /api/posts/1.
+#
+# Env: BENCH_DURATION (10s), BENCH_CONNS (64), BENCH_VERBOSE=1 (wrk output).
+# Exits 0 whenever the run happened; non-zero when it could not run.
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
+duration=${BENCH_DURATION:-10s}
+conns=${BENCH_CONNS:-64}
+tmp=$(mktemp -d)
+server_pids=()
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+    local p
+    for p in "${server_pids[@]}"; do
+        pkill -KILL -P "$p" 2>/dev/null
+        kill -KILL "$p" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+# run_wrk calls `wrk`: pinned to the load CPU here.
+wrk() { "${load_pin[@]}" "$(type -P wrk)" "$@"; }
+
+scripts/deps.sh bench || die "could not install wrk"
+make -j2 >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; die "make failed"; }
+cp -r bench/graphql/app "$tmp/app"
+build/kiln build "$tmp/app" >/dev/null || die "kiln build bench/graphql/app failed"
+build/kiln build examples/blog >/dev/null || die "kiln build examples/blog failed"
+if [[ ! -d bench/graphql/node_modules/@apollo/server ]]; then
+    (cd bench/graphql && npm ci --no-audit --no-fund >/dev/null 2>&1) || die "npm ci in bench/graphql failed"
+fi
+
+# A wrk script that POSTs one GraphQL query.
+lua() {
+    local file=$tmp/$1.lua
+    printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "{\"query\":\"$2\"}" >"$file"
+    echo "$file"
+}
+flat=$(lua flat '{ posts { id title } }')
+nested=$(lua nested '{ posts { id title author { name } } }')
+byid=$(lua byid '{ post(id: 1) { id title content } }')
+
+# Waits until URL answers a GraphQL POST with 200 (30 s at most).
+until_gql() {
+    for _ in $(seq 1 300); do
+        [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 -H 'content-type: application/json' \
+            -d '{"query":"{ posts { id } }"}' "$1" 2>/dev/null) == 200 ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# The nested query answers with the authors (no errors): dies otherwise.
+check_nested() {
+    local body
+    body=$(curl -s -H 'content-type: application/json' -d '{"query":"{ posts { id title author { name } } }"}' "$1")
+    [[ $body == *'{"id":"1","title":"post 1","author":{"name":"user 2"}}'* && $body != *'"errors"'* ]] ||
+        die "$1 answered the nested query with: ${body:0:300}"
+}
+
+stop() {
+    pkill -TERM -P "$1" 2>/dev/null
+    kill -TERM "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+}
+
+# ---- Kiln, Apollo, yoga on the bench app ----------------------------------------
+port=$(free_port)
+DATABASE_URL="sqlite:$tmp/gql.db" "${srv_pin[@]}" build/kiln start "$tmp/app" --port "$port" --workers 1 --log-level warn >/dev/null 2>&1 &
+kpid=$!
+server_pids+=("$kpid")
+until_gql "http://127.0.0.1:$port/api/graphql" || die "Kiln did not come up"
+check_nested "http://127.0.0.1:$port/api/graphql"
+run_wrk kiln_flat "http://127.0.0.1:$port/api/graphql" -s "$flat"
+run_wrk kiln_nested "http://127.0.0.1:$port/api/graphql" -s "$nested"
+stop "$kpid"
+
+for kind in apollo yoga; do
+    up=0
+    for _ in 1 2 3; do         # the port may be taken before node binds it: another one
+        port=$(free_port)
+        (cd bench/graphql && exec "${srv_pin[@]}" node server.mjs "$kind" "$port") >"$tmp/$kind.log" 2>&1 &
+        npid=$!
+        server_pids+=("$npid")
+        url="http://127.0.0.1:$port/"
+        [[ $kind == yoga ]] && url="http://127.0.0.1:$port/api/graphql"
+        if until_gql "$url"; then up=1; break; fi
+        stop "$npid"
+    done
+    ((up)) || { cat "$tmp/$kind.log"; die "$kind did not come up"; }
+    check_nested "$url"
+    run_wrk "${kind}_flat" "$url" -s "$flat"
+    run_wrk "${kind}_nested" "$url" -s "$nested"
+    stop "$npid"
+done
+
+# ---- GraphQL post(id:) against REST on the blog --------------------------------
+port=$(free_port)
+DATABASE_URL="sqlite:$tmp/blog.db" "${srv_pin[@]}" build/kiln start examples/blog --port "$port" --workers 1 --log-level warn >/dev/null 2>&1 &
+bpid=$!
+server_pids+=("$bpid")
+until_200 "http://127.0.0.1:$port/api/posts" || die "the blog did not come up"
+curl -s -o /dev/null -H 'content-type: application/json' -d '{"title":"Hello","content":"The first post"}' "http://127.0.0.1:$port/api/posts"
+run_wrk blog_gql "http://127.0.0.1:$port/api/graphql" -s "$byid"
+run_wrk blog_rest "http://127.0.0.1:$port/api/posts/1"
+stop "$bpid"
+
+# ---- Report ---------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
+ratio2() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+if ((pinned)); then echo "GraphQL bench: servers on CPU 0, wrk on CPU 1, -t1 -c$conns -d$duration"; else echo "GraphQL bench: one CPU, no pinning"; fi
+printf '%-34s %12s %9s %9s\n' case requests/s p50_ms p99_ms
+for n in kiln_flat apollo_flat yoga_flat kiln_nested apollo_nested yoga_nested blog_gql blog_rest; do
+    printf '%-34s %12s %9s %9s\n' "$n" "${rps[$n]}" "${p50[$n]}" "${p99[$n]}"
+done
+echo "{ posts { id title } }:          Kiln/Apollo $(ratio "${rps[kiln_flat]}" "${rps[apollo_flat]}")x, Kiln/yoga $(ratio "${rps[kiln_flat]}" "${rps[yoga_flat]}")x (aim >= 20x Apollo)"
+echo "nested, with the loader:         Kiln/Apollo $(ratio "${rps[kiln_nested]}" "${rps[apollo_nested]}")x, Kiln/yoga $(ratio "${rps[kiln_nested]}" "${rps[yoga_nested]}")x"
+echo "post(id:) / REST /api/posts/1:   $(ratio2 "${rps[blog_gql]}" "${rps[blog_rest]}") (aim >= 0.6)"
