@@ -45,6 +45,7 @@
  * returns), or send anything but a close after closing.
  */
 #include "api/api.h"
+#include "api/graphql.h"
 #include "api/graphql_ws.h"
 #include "api/request.h"
 #include "graphql/exec.h"
@@ -121,42 +122,6 @@ void kiln_gql_skip(kiln_gql *g)
 {
     sub_state *st = gql_r_request(g)->sub;
     if (st && st->event) st->skip = true;
-}
-
-/* TEMPORARY stand-in, until the GraphQL endpoint (api/graphql.c, branch
- * s3-gql-http) is merged: its graphql_schema() is the real one and replaces
- * this weak definition at link time. The app's schema with its resolvers
- * bound, built once per worker; NULL without one (or when it does not
- * build: `kiln build` has checked it). */
-__attribute__((weak)) const gql_schema *graphql_schema(void)
-{
-    static gql_schema *schema;
-    static arena a;
-    static bool tried;
-    if (tried) return schema;
-    tried = true;
-    const char *sdl = api.app ? api.app->graphql_sdl : NULL;
-    if (!sdl) return NULL;
-    arena_init(&a, 1 << 16);
-    gql_error pe;
-    gql_node *doc = gql_parse(&a, sdl, strlen(sdl), NULL, &pe);
-    gql_errs errs = { .a = &a };
-    schema = doc ? gql_schema_build(&a, sdl, strlen(sdl), doc, &errs) : NULL;
-    if (schema) gql_exec_bind(schema, api.app->graphql_resolvers, api.app->graphql_nresolvers, NULL);
-    return schema;
-}
-
-/* The limits of src/graphql/limits.h (KILN_GRAPHQL_*), as over HTTP. */
-static const gql_op_limits *limits(void)
-{
-    static gql_op_limits l;
-    static bool loaded;
-    if (!loaded) {
-        const char *bad = gql_op_limits_from_env(&l);
-        if (bad) kiln_log(NULL, "warn", "%s", bad);
-        loaded = true;
-    }
-    return &l;
 }
 
 /* ---- the session ------------------------------------------------------------ */
@@ -243,7 +208,7 @@ static void deliver(void *ctx, kiln_str event, kiln_str data)
     gql_request rq = g->rq;
     rq.root = root;
     rq.sub = &st;
-    rq.deadline_ns = gql_deadline_ns(limits());
+    rq.deadline_ns = gql_deadline_ns(graphql_limits());
     buf out;
     buf_init(&out, 256);
     gql_execute(&a, g->s->schema, &rq, &out);
@@ -297,7 +262,7 @@ static void on_subscribe(gws *s, const kiln_value *m)
     buf out;
     buf_init(&out, 256);
     gql_error pe;
-    gql_limits plim = gql_op_limits_parser(limits());
+    gql_limits plim = gql_op_limits_parser(graphql_limits());
     gql_node *doc = gql_parse(&g->a, src, q->len, &plim, &pe);
     gql_errs errs = { .a = &g->a, .src = src, .src_len = q->len };
     bool keep = false;
@@ -310,7 +275,7 @@ static void on_subscribe(gws *s, const kiln_value *m)
     }
     kiln_str opname = is_str(name) ? (kiln_str){ arena_strndup(&g->a, name->str, name->len), name->len } : (kiln_str){ NULL, 0 };
     gql_validate(s->schema, doc, &errs);
-    if (!errs.count) gql_check_limits(s->schema, doc, opname, limits(), &errs);
+    if (!errs.count) gql_check_limits(s->schema, doc, opname, graphql_limits(), &errs);
     if (errs.count) {
         gql_write_errors(&out, &errs);
         send_msg(s, g->id, "error", out.data, out.len);
@@ -328,7 +293,7 @@ static void on_subscribe(gws *s, const kiln_value *m)
                            .variables = v, .context = s->req };
     const gql_node *op = selected_op(doc, opname);
     if (!op || op->op != GQL_SUBSCRIPTION) {                /* a single result */
-        g->rq.deadline_ns = gql_deadline_ns(limits());
+        g->rq.deadline_ns = gql_deadline_ns(graphql_limits());
         gql_execute(&g->a, s->schema, &g->rq, &out);
         send_msg(s, g->id, "next", out.data, out.len);
         send_msg(s, g->id, "complete", NULL, 0);
