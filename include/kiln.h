@@ -1106,6 +1106,55 @@ void kiln_gql_skip(kiln_gql *g);
  * ---------------------------------------------------------------------- */
 void kiln_graphql(kiln_req *req, kiln_res *res);
 
+/* ------------------------------------------------------------------------
+ * GraphQL batching loader (like npm `dataloader`), against the N+1 problem.
+ * A resolver asks for a key instead of querying:
+ *
+ *     static void users_by_id(kiln_gql_batch *b)      // N keys in, N values out
+ *     {
+ *         kiln_rows *r = kiln_db_query(kiln_gql_batch_req(b),
+ *             "SELECT id, name FROM users WHERE id IN (SELECT value FROM json_each(?))",
+ *             kiln_gql_batch_keys_json(b));
+ *         kiln_gql_batch_rows(b, r, "id");            // each key gets the row whose id matches
+ *     }
+ *     void Post_author(kiln_gql *g)
+ *     {
+ *         kiln_gql_load(g, users_by_id, kiln_json_get(kiln_gql_parent(g), "author_id"));
+ *     }
+ *
+ * Every key asked for while one level of the operation executes (Post.author
+ * of every post of a list) goes to ONE call of the batch function, after
+ * that level; a key asked for again in the same operation comes from the
+ * cache. Keys are compared by their JSON text (1 and "1" differ). The
+ * response is the one graphql-js gives with dataloader: the same data,
+ * null propagation and errors.
+ * ---------------------------------------------------------------------- */
+typedef struct kiln_gql_batch kiln_gql_batch;   /* one call of a batch fn   */
+typedef void (*kiln_gql_batch_fn)(kiln_gql_batch *b);
+
+/* The field's value is the value the batch function gives for key (the
+ * loader is the function itself). Instead of kiln_gql_return. */
+void kiln_gql_load(kiln_gql *g, kiln_gql_batch_fn fn, const kiln_value *key);
+
+/* In a batch function: the keys, in the order they were first asked for. */
+size_t kiln_gql_batch_count(kiln_gql_batch *b);
+const kiln_value *kiln_gql_batch_key(kiln_gql_batch *b, size_t i);
+/* The keys as one JSON array text, for `IN (SELECT value FROM json_each(?))`
+ * (SQLite) or `= ANY(ARRAY(SELECT json_array_elements_text(?::json)))`. */
+const char *kiln_gql_batch_keys_json(kiln_gql_batch *b);
+/* The request of the operation (its database, session ...). */
+kiln_req *kiln_gql_batch_req(kiln_gql_batch *b);
+/* The value of key i (NULL: null). A key given no value is null. */
+void kiln_gql_batch_set(kiln_gql_batch *b, size_t i, const kiln_value *v);
+/* Key i fails (the fields that asked for it get this error), or every key
+ * fails (the batch as a whole did). */
+void kiln_gql_batch_error(kiln_gql_batch *b, size_t i, const char *code, const char *fmt, ...) KILN_PRINTF(4, 5);
+void kiln_gql_batch_fail(kiln_gql_batch *b, const char *code, const char *fmt, ...) KILN_PRINTF(3, 4);
+/* Each key's value is the row of r (as an object of its columns) whose
+ * column `col` equals the key, or null; if r failed, every key fails with
+ * "Internal server error" (code INTERNAL_SERVER_ERROR). */
+void kiln_gql_batch_rows(kiln_gql_batch *b, kiln_rows *r, const char *col);
+
 #ifdef __cplusplus
 }
 #endif

@@ -131,7 +131,7 @@ const kiln_value *gql_v_get(const kiln_value *obj, kiln_str key)
     return found;
 }
 
-void gql_v_put(arena *a, kiln_value *container, kiln_str key, kiln_value *v)
+kiln_value *gql_v_put(arena *a, kiln_value *container, kiln_str key, kiln_value *v)
 {
     kiln_value *copy = arena_alloc(a, sizeof *copy);
     *copy = *v;
@@ -148,7 +148,7 @@ void gql_v_put(arena *a, kiln_value *container, kiln_str key, kiln_value *v)
                 c->key = k;
                 c->key_len = key.len;
                 c->next = next;
-                return;
+                return c;
             }
         copy->key = arena_strndup(a, key.ptr, key.len);
         copy->key_len = key.len;
@@ -156,6 +156,7 @@ void gql_v_put(arena *a, kiln_value *container, kiln_str key, kiln_value *v)
     while (*link) link = &(*link)->next;
     *link = copy;
     container->len++;
+    return copy;
 }
 
 /* ---- Printing values --------------------------------------------------------------- */

@@ -25,8 +25,9 @@ kiln_value *gql_v_str(arena *a, kiln_str s);
 kiln_value *gql_v_array(arena *a);
 kiln_value *gql_v_object(arena *a);
 /* Append to an array (key NULL) or set in an object (a key seen before is
- * replaced in place, as JavaScript assignment keeps the first position). */
-void gql_v_put(arena *a, kiln_value *container, kiln_str key, kiln_value *v);
+ * replaced in place, as JavaScript assignment keeps the first position).
+ * Returns the stored node (a copy of *v). */
+kiln_value *gql_v_put(arena *a, kiln_value *container, kiln_str key, kiln_value *v);
 const kiln_value *gql_v_get(const kiln_value *obj, kiln_str key);
 /* A key that exists with JavaScript's `undefined` (a variable whose default
  * is invalid): a NULL node marked so. JSON.stringify leaves it out. */

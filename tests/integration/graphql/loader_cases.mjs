@@ -1,0 +1,57 @@
+// loader_cases.mjs -- schema, data and documents of the loader differential
+// test (loader_diff.test.mjs). The resolvers and batch functions are
+// written once with npm dataloader (loader_diff.test.mjs) and once in C
+// with kiln_gql_load (loader_side.c); everything else is read from here.
+
+export const sdl = `
+type Org { id: ID! title: String! }
+type User { id: ID! name: String! nameNN: String! org: Org orgNN: Org! team: String }
+type Post { id: ID! title: String author: User authorNN: User! fail: String failNN: String! }
+type Query { posts: [Post!]! postsN: [Post] user(id: ID!): User userNN(id: ID!): User! }
+type Mutation { touch(id: ID!): User }
+`;
+
+// Users: 9 fails its key, 0 is none (null); 3 has a null nameNN. Org "bad"
+// fails its key. Every key of the team batch fails (the batch does).
+export const users = {
+  1: { id: '1', name: 'Ann', nameNN: 'Ann', orgId: 'o1' },
+  2: { id: '2', name: 'Bob', nameNN: 'Bob', orgId: 'o2' },
+  3: { id: '3', name: 'Cid', nameNN: null, orgId: 'bad' },
+};
+export const orgs = { o1: { id: 'o1', title: 'Kiln' }, o2: { id: 'o2', title: 'Forge' } };
+export const root = {
+  posts: [
+    { id: 'p1', title: 'One', authorId: '1' }, { id: 'p2', title: 'Two', authorId: '2' },
+    { id: 'p3', title: 'Three', authorId: '1' }, { id: 'p4', title: 'Four', authorId: '9' },
+    { id: 'p5', title: 'Five', authorId: '0' }, { id: 'p6', title: 'Six', authorId: '3' },
+  ],
+};
+root.postsN = root.posts;
+
+// Documents on which Kiln's order of errors still differs from
+// graphql-js's: graphql-js 16 delays a non-null field's synchronous error
+// until the pending (loaded) fields of its object settle
+// (promiseForObject(...).finally), Kiln records it at once. Run as a todo
+// test, so the difference stays visible. Data and the batches are the same.
+export const knownDiffs = [
+  '{ postsN { fail author { name } failNN } }',
+];
+
+export const cases = [
+  '{ posts { id title author { id name } } }',
+  '{ posts { id author { name org { title } } } }',
+  '{ posts { id authorNN { name } } }',
+  '{ postsN { id authorNN { name } } }',
+  '{ postsN { id author { nameNN } } }',
+  '{ posts { id fail author { name team } } }',
+  '{ postsN { author { orgNN { title } } } }',
+  '{ posts { author { orgNN { title } } } }',
+  '{ a: user(id: "1") { name } b: user(id: "1") { org { title } } c: user(id: "2") { org { id } } d: user(id: "9") { id } }',
+  '{ postsN { fail author { name } failNN } }',
+  '{ postsN { failNN author { name } } }',
+  '{ user(id: "3") { nameNN } other: user(id: "2") { name } }',
+  '{ userNN(id: "0") { name } user(id: "1") { name } }',
+  '{ postsN { id author { id } } user(id: "1") { org { title } } }',
+  '{ posts { authorNN { team } } }',
+  'mutation { a: touch(id: "1") { name org { title } } b: touch(id: "2") { name } c: touch(id: "9") { name } }',
+];
