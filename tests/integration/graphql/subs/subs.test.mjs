@@ -20,11 +20,6 @@ let skip, srv, blog, WebSocket, createClient;
 
 before(async () => {
   skip = install();
-  // TEMPORARY until the blog's GraphQL endpoint (branch s3-gql-http: kiln_graphql, its schema and
-  // resolvers) is merged.
-  if (!skip && !fs.readFileSync(path.join(REPO, 'include/kiln.h'), 'utf8').includes('kiln_graphql(')) {
-    skip = 'the blog\'s /api/graphql (kiln_graphql, branch s3-gql-http) is not in this tree yet';
-  }
   if (skip) return;
   ({ WebSocket, createClient } = await clients());
   blog = copyApp('examples/blog');
