@@ -32,6 +32,9 @@
  * the limits (depth, aliases, fields, introspection), validation, then
  * execution with the request as resolver context (graphql.h), on the
  * request's coroutine, within the time budget (KILN_GRAPHQL_TIMEOUT_MS).
+ * Field errors of an executed result that are not the client's mistakes
+ * (report_resolver_errors: not BAD_USER_INPUT, UNAUTHENTICATED ...) go to
+ * Sentry through kiln_capture_error (docs/sentry.md).
  *
  * Owns: the runtime schema (one arena, built at master start and inherited
  * by the workers; rebuilt when kiln dev swaps the app, the older ones kept
