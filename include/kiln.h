@@ -976,6 +976,10 @@ typedef struct kiln_route_def {
     kiln_handler methods[KILN_METHOD_COUNT]; /* per-method style              */
     const kiln_config *config;             /* NULL: defaults                 */
     const kiln_middleware *middleware;     /* NULL-terminated chain, or NULL */
+    /* Set by `kiln build` / `kiln dev` when the route file calls
+     * kiln_graphql(): the GraphQL endpoint, described as such by the OpenAPI
+     * document (x-kiln-graphql). Changes nothing in how it is served. */
+    bool graphql;
 } kiln_route_def;
 
 typedef struct kiln_gql_resolver_def kiln_gql_resolver_def;

@@ -91,9 +91,9 @@ static const kiln_app_def *devhost_load(char **diagnostics)
     g->routes = kiln_xcalloc(cap, sizeof *g->routes);
     bool failed = false, first_diag = true;
     for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *f[4] = { 0 };
+        char *f[5] = { 0 };
         int nf = 0;
-        for (char *s2 = NULL, *t = strtok_r(line, "\t", &s2); t && nf < 4; t = strtok_r(NULL, "\t", &s2)) f[nf++] = t;
+        for (char *s2 = NULL, *t = strtok_r(line, "\t", &s2); t && nf < 5; t = strtok_r(NULL, "\t", &s2)) f[nf++] = t;
         if (nf < 2) continue;
         if (!strcmp(f[0], "state")) failed = strcmp(f[1], "ok") != 0;
         else if (!strcmp(f[0], "diagnostic")) {
@@ -114,7 +114,9 @@ static const kiln_app_def *devhost_load(char **diagnostics)
             g->app.graphql_sdl = sdl ? *sdl : NULL;
             g->app.graphql_resolvers = res ? *res : NULL;
             g->app.graphql_nresolvers = nres ? *nres : 0;
-        } else if (!strcmp(f[0], "route") && nf == 4 && !failed) {
+        } else if (!strcmp(f[0], "route") && (nf == 4 || nf == 5) && !failed) {
+            /* route PATTERN SO FILE [graphql]: the fifth field marks the
+             * GraphQL endpoint (cli/dev.c; kiln_route_def.graphql). */
             void *h = open_so(g, f[2], &err);
             if (!h) { failed = true; first_diag = false; continue; }
             if (n == cap) g->routes = kiln_xrealloc(g->routes, (cap *= 2) * sizeof *g->routes);
@@ -126,6 +128,7 @@ static const kiln_app_def *devhost_load(char **diagnostics)
             for (int m = 0; m < KILN_METHOD_COUNT; m++) r->methods[m] = (kiln_handler)(uintptr_t)dlsym(h, method_syms[m]);
             r->config = dlsym(h, "config");
             r->middleware = dlsym(h, "middleware");
+            r->graphql = nf == 5 && !strcmp(f[4], "graphql");
         }
     }
     if (failed) {

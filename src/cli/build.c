@@ -188,7 +188,7 @@ void print_route_table(const char *app, void *routes_v, size_t n)
 static const struct { const char *pattern, *method, *fn; } builtin_routes[] = { PUSHER_BUILTIN_ROUTES(BUILTIN_ROW) };
 #undef BUILTIN_ROW
 
-static void write_routes_c(const char *path, scan_route *routes, size_t n, const graphql_gen *gql)
+static void write_routes_c(const char *app, const char *path, scan_route *routes, size_t n, const graphql_gen *gql)
 {
     FILE *f = fopen(path, "w");
     if (!f) KILN_PANIC("cannot write %s", path);
@@ -208,11 +208,12 @@ static void write_routes_c(const char *path, scan_route *routes, size_t n, const
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "    { \"%s\", \"%s\", kiln_r%zu_handler, {", routes[i].pattern, routes[i].file, i);
         for (int m = 0; m < KILN_METHOD_COUNT; m++) fprintf(f, "%skiln_r%zu_%s", m ? ", " : " ", i, handler_names[m]);
-        fprintf(f, " }, &kiln_r%zu_config, kiln_r%zu_middleware },\n", i, i);
+        fprintf(f, " }, &kiln_r%zu_config, kiln_r%zu_middleware, %d },\n", i, i,
+                graphql_route_is_endpoint(app, routes[i].file) ? 1 : 0);
     }
     /* Built in: Pusher's REST API and WebSocket (src/pusher; 404 while PUSHER_* are unset). */
     for (size_t i = 0; i < ARRAY_LEN(builtin_routes); i++)
-        fprintf(f, "    { \"%s\", \"(built in) Pusher REST API\", 0, { [%s] = %s }, 0, 0 },\n",
+        fprintf(f, "    { \"%s\", \"(built in) Pusher REST API\", 0, { [%s] = %s }, 0, 0, 0 },\n",
                 builtin_routes[i].pattern, builtin_routes[i].method, builtin_routes[i].fn);
     fprintf(f, "};\n\n");
     fprintf(f, "extern bool kiln_app_middleware(kiln_req *, kiln_res *) __attribute__((weak));\n");
@@ -399,7 +400,7 @@ int cmd_build(const char *app, bool quiet)
     snprintf(gen, sizeof gen, "%s/routes.c", out);
     snprintf(gen_o, sizeof gen_o, "%s/routes.o", obj);
     snprintf(server, sizeof server, "%s/server", out);
-    write_routes_c(gen, routes, n, &gql);
+    write_routes_c(app, gen, routes, n, &gql);
     char *qg = quote_arg(gen), *qgo = quote_arg(gen_o), *qsrv = quote_arg(server), *qlib = quote_arg(tc.lib);
     char *cmd = kiln_xmalloc(link.len + 20000);
     snprintf(cmd, link.len + 20000, "%s %s -c %s -o %s", tc.cc, flags, qg, qgo);

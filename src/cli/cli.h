@@ -43,6 +43,10 @@ typedef struct graphql_gen {
 } graphql_gen;
 int graphql_build(const char *app_dir, graphql_gen *gen);
 void graphql_gen_free(graphql_gen *gen);
+/* Whether the route file APP/rel calls kiln_graphql() (outside comments and
+ * strings): the GraphQL endpoint, marked in the route table (the `graphql`
+ * field of kiln_route_def) by kiln build and kiln dev for the OpenAPI document. */
+bool graphql_route_is_endpoint(const char *app_dir, const char *rel);
 
 /* kiln build APP: returns 0 on success. Prints the route table. */
 int cmd_build(const char *app_dir, bool quiet);

@@ -459,7 +459,8 @@ static void write_manifest(dev *d, bool ok)
         if (d->mw_so) fprintf(f, "middleware\t%s\n", d->mw_so);
         if (d->gql_so) fprintf(f, "graphql\t%s\n", d->gql_so);
         for (size_t i = 0; i < d->nroutes; i++)
-            fprintf(f, "route\t%s\t%s\t%s\n", d->routes[i].pattern, d->routes[i].so, d->routes[i].file);
+            fprintf(f, "route\t%s\t%s\t%s%s\n", d->routes[i].pattern, d->routes[i].so, d->routes[i].file,
+                    graphql_route_is_endpoint(d->app, d->routes[i].file) ? "\tgraphql" : "");
     } else {
         const char *s = d->diags.data ? d->diags.data : "";
         size_t len = d->diags.len;

@@ -12,6 +12,8 @@
  *      the file and line, like an ambiguous route tree
  *   4. the generated part of APP/.kiln/routes.c: extern declarations, the
  *      resolver table and the SDL as a C string (the server is one binary)
+ *   5. a route file that calls kiln_graphql() is the endpoint: found by
+ *      reading it the same way, for the route table's `graphql` mark
  *
  * Owns: nothing beyond its arena. Must never: let a schema that the server
  * would refuse, or a resolver that would never run, through the build.
@@ -87,6 +89,45 @@ static void scan_source(const char *app, const char *rel, resolver **v, size_t *
         p = eol ? eol + 1 : NULL;
     }
     buf_free(&b);
+}
+
+bool graphql_route_is_endpoint(const char *app, const char *rel)
+{
+    char path[4700];
+    snprintf(path, sizeof path, "%s/%s", app, rel);
+    buf b;
+    buf_init(&b, 4096);
+    bool found = false;
+    if (!slurp(path, &b)) { buf_free(&b); return false; }
+    /* Skip comments, string and character literals; look for the
+     * identifier kiln_graphql followed by '('. */
+    for (const char *p = b.data; *p && !found; ) {
+        if (p[0] == '/' && p[1] == '/') { while (*p && *p != '\n') p++; continue; }
+        if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            p = e ? e + 2 : p + strlen(p);
+            continue;
+        }
+        if (*p == '"' || *p == '\'') {
+            char quote = *p++;
+            while (*p && *p != quote && *p != '\n') p += (*p == '\\' && p[1]) ? 2 : 1;
+            if (*p) p++;
+            continue;
+        }
+        if (ident((unsigned char)*p)) {
+            const char *start = p;
+            while (ident((unsigned char)*p)) p++;
+            if ((size_t)(p - start) == 12 && !memcmp(start, "kiln_graphql", 12)) {
+                const char *q = p;
+                while (*q == ' ' || *q == '\t' || *q == '\n') q++;
+                found = *q == '(';
+            }
+            continue;
+        }
+        p++;
+    }
+    buf_free(&b);
+    return found;
 }
 
 /* The sources of APP/graphql, sorted (a stable table and stable errors). */

@@ -376,19 +376,110 @@ static void operation(jw_state *w, const kiln_app_def *app, const kiln_route_def
     jw_end(w);
 }
 
-/* The kind of a route decides how it is described. Today every route is an
- * HTTP route (per-method functions or one handler); a WebSocket route is one
+/* The kind of a route decides how it is described: an HTTP route
+ * (per-method functions or one handler), or the GraphQL endpoint (a route
+ * file calling kiln_graphql(), marked by kiln build / kiln dev in
+ * kiln_route_def.graphql; graphql_path_item()). A WebSocket route is one
  * whose GET declares 101 (marked x-kiln-websocket in operation()), since the
- * route table cannot tell an upgrade from an answer. Extension point: when
- * kiln_route_def says what a route is (a WebSocket route, the GraphQL
- * endpoint: POST/GET with the GraphQL request and response shapes,
- * x-kiln-graphql), the new kind gets its case here and its own writer
- * beside path_item(). */
-enum route_kind { ROUTE_METHODS, ROUTE_HANDLER };
+ * route table cannot tell an upgrade from an answer. A new kind gets its
+ * case here and its own writer beside path_item(). */
+enum route_kind { ROUTE_METHODS, ROUTE_HANDLER, ROUTE_GRAPHQL };
 
 static enum route_kind route_kind(const kiln_route_def *r)
 {
+    if (r->graphql) return ROUTE_GRAPHQL;
     return r->handler ? ROUTE_HANDLER : ROUTE_METHODS;
+}
+
+/* ---- the GraphQL endpoint ------------------------------------------------ */
+
+/* What the endpoint answers (src/api/graphql.c, GraphQL over HTTP): the
+ * GraphQL response in either media type, Accept deciding which. */
+#define GQL_RESPONSE_SCHEMA "{\"$ref\":\"#/components/schemas/GraphQLResponse\"}"
+#define GQL_CONTENT                                                                             \
+    "\"content\":{\"application/graphql-response+json\":{\"schema\":" GQL_RESPONSE_SCHEMA "},"    \
+    "\"application/json\":{\"schema\":" GQL_RESPONSE_SCHEMA "}}"
+#define GQL_RESPONSES                                                                           \
+    "{\"200\":{\"description\":\"A GraphQL response (data and/or errors). With Accept: "      \
+    "application/graphql-response+json, a request error is answered 400 instead.\"," GQL_CONTENT "}," \
+    "\"400\":{\"description\":\"A request error: no query, unparsable JSON, a syntax or "       \
+    "validation error.\"," GQL_CONTENT "},"                                                       \
+    "\"405\":{\"description\":\"Another method, or a mutation over GET (Allow says which).\","  \
+    "\"headers\":{\"Allow\":{\"schema\":{\"type\":\"string\"}}}," GQL_CONTENT "},"              \
+    "\"406\":{\"description\":\"Accept names neither JSON media type.\"," GQL_CONTENT "},"      \
+    "\"413\":{\"$ref\":\"#/components/responses/PayloadTooLarge\"},"                           \
+    "\"415\":{\"description\":\"A POST body that is not application/json.\"," GQL_CONTENT "},"  \
+    "\"default\":{\"$ref\":\"#/components/responses/Error\"}}"
+
+static void graphql_operation(jw_state *w, const kiln_app_def *app, const kiln_route_def *r, int m,
+                              const path_form *pf, const char *id_suffix)
+{
+    jw_key(w, method_lower[m], strlen(method_lower[m]));
+    jw_begin_object(w);
+    operation_id(w, m, pf->text, id_suffix);
+    char text[1400];
+    snprintf(text, sizeof text, "GraphQL %s %s", m == KILN_GET ? "query (GET)" : "request (POST)", pf->text);
+    kv(w, "summary", text);
+    snprintf(text, sizeof text, "%s: the GraphQL endpoint (kiln_graphql), by the GraphQL-over-HTTP "
+                                "specification.%s", r->file,
+             m == KILN_GET ? " GET runs queries only; a mutation is answered 405." : "");
+    kv(w, "description", text);
+    KEY(w, "x-kiln-route");
+    jw_begin_object(w);
+    kv(w, "pattern", r->pattern);
+    kv(w, "file", r->file);
+    kv(w, "style", r->handler ? "handler" : "methods");
+    jw_end(w);
+    KEY(w, "x-kiln-graphql");
+    jw_bool(w, true);
+    if (m == KILN_GET) {
+        KEY(w, "parameters");
+        RAW(w, "[{\"name\":\"query\",\"in\":\"query\",\"required\":true,\"description\":\"The GraphQL "
+               "document.\",\"schema\":{\"type\":\"string\"}},"
+               "{\"name\":\"operationName\",\"in\":\"query\",\"required\":false,\"description\":"
+               "\"The operation to run when the document has several.\",\"schema\":{\"type\":\"string\"}},"
+               "{\"name\":\"variables\",\"in\":\"query\",\"required\":false,\"description\":"
+               "\"The variables, as JSON text (an object).\",\"schema\":{\"type\":\"string\"}},"
+               "{\"name\":\"extensions\",\"in\":\"query\",\"required\":false,\"description\":"
+               "\"Extensions, as JSON text (an object).\",\"schema\":{\"type\":\"string\"}}]");
+    } else {
+        KEY(w, "requestBody");
+        RAW(w, "{\"required\":true,\"content\":{\"application/json\":{\"schema\":"
+               "{\"$ref\":\"#/components/schemas/GraphQLRequest\"},"
+               "\"example\":{\"query\":\"{ __typename }\"}}}}");
+    }
+    KEY(w, "responses");
+    RAW(w, GQL_RESPONSES);
+    KEY(w, "security");
+    jw_begin_array(w);
+    if (uses_session(app, r)) {
+        jw_begin_object(w); KEY(w, "bearerAuth"); jw_begin_array(w); jw_end(w); jw_end(w);
+        jw_begin_object(w); KEY(w, "sessionCookie"); jw_begin_array(w); jw_end(w); jw_end(w);
+    }
+    jw_end(w);
+    jw_end(w);
+}
+
+/* The request and response shapes of the GraphQL-over-HTTP specification. */
+static void graphql_schemas(jw_state *w)
+{
+    KEY(w, "GraphQLRequest");
+    RAW(w, "{\"type\":\"object\",\"description\":\"A GraphQL request (GraphQL over HTTP).\","
+           "\"required\":[\"query\"],\"properties\":{"
+           "\"query\":{\"type\":\"string\",\"description\":\"The GraphQL document.\"},"
+           "\"operationName\":{\"type\":[\"string\",\"null\"]},"
+           "\"variables\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":true},"
+           "\"extensions\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":true}}}");
+    KEY(w, "GraphQLResponse");
+    RAW(w, "{\"type\":\"object\",\"description\":\"A GraphQL response.\",\"properties\":{"
+           "\"data\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":true},"
+           "\"errors\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"message\"],"
+           "\"properties\":{\"message\":{\"type\":\"string\"},"
+           "\"locations\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
+           "\"line\":{\"type\":\"integer\"},\"column\":{\"type\":\"integer\"}}}},"
+           "\"path\":{\"type\":\"array\",\"items\":{\"type\":[\"string\",\"integer\"]}},"
+           "\"extensions\":{\"type\":\"object\",\"additionalProperties\":true}}}},"
+           "\"extensions\":{\"type\":\"object\",\"additionalProperties\":true}}}");
 }
 
 static void path_item(jw_state *w, const kiln_app_def *app, const kiln_route_def *r, bool with_optional)
@@ -398,7 +489,11 @@ static void path_item(jw_state *w, const kiln_app_def *app, const kiln_route_def
     const char *suffix = has_optional_catch_all(r->pattern) && !with_optional ? "Root" : "";
     jw_key(w, pf.text, strlen(pf.text));
     jw_begin_object(w);
-    if (route_kind(r) == ROUTE_HANDLER) {
+    if (route_kind(r) == ROUTE_GRAPHQL) {
+        graphql_operation(w, app, r, KILN_GET, &pf, suffix);
+        graphql_operation(w, app, r, KILN_POST, &pf, suffix);
+        kv(w, "description", "The GraphQL endpoint: GET (queries) and POST; other methods are answered 405.");
+    } else if (route_kind(r) == ROUTE_HANDLER) {
         for (size_t i = 0; i < ARRAY_LEN(any_methods); i++) operation(w, app, r, any_methods[i], &pf, true, suffix);
     } else {
         char allow[96] = "";
@@ -445,12 +540,13 @@ static void error_response(jw_state *w, const char *name, const char *desc, cons
     jw_end(w);
 }
 
-static void components(jw_state *w, bool session)
+static void components(jw_state *w, bool session, bool graphql)
 {
     KEY(w, "components");
     jw_begin_object(w);
     KEY(w, "schemas");
     jw_begin_object(w);
+    if (graphql) graphql_schemas(w);
     KEY(w, "Error");
     RAW(w, "{\"type\":\"object\",\"description\":\"Kiln's error shape: {\\\"error\\\": message}.\","
               "\"required\":[\"error\"],\"properties\":{"
@@ -501,7 +597,7 @@ void openapi_write(buf *out, const kiln_app_def *app, const openapi_info *info)
     RAW(&w, "[{\"url\":\"/\"}]");
     KEY(&w, "paths");
     jw_begin_object(&w);
-    bool session = false;
+    bool session = false, graphql = false;
     for (size_t i = 0; i < app->nroutes; i++) {
         const kiln_route_def *r = &app->routes[i];
         /* Routes Kiln adds to every app (Pusher's REST API and socket,
@@ -509,10 +605,11 @@ void openapi_write(buf *out, const kiln_app_def *app, const openapi_info *info)
          * documented protocol, off unless PUSHER_* are set: not the app's. */
         if (r->file && !strncmp(r->file, "(built in)", 10)) continue;
         session |= uses_session(app, r);
+        graphql |= route_kind(r) == ROUTE_GRAPHQL;
         if (has_optional_catch_all(r->pattern)) path_item(&w, app, r, false);
         path_item(&w, app, r, true);
     }
     jw_end(&w);
-    components(&w, session);
+    components(&w, session, graphql);
     jw_end(&w);
 }

@@ -27,9 +27,10 @@
  * sockets, connections, the loop): the framework calls in, with a finished
  * response's bytes.
  *
- * Extension point: routes of other kinds (a WebSocket upgrade, the GraphQL
- * endpoint) are described by openapi_write_route() in document.c; a new kind
- * adds its case there (see the comment at route_kind()).
+ * Route kinds: HTTP routes (per-method or `handler`), the GraphQL endpoint
+ * (kiln_route_def.graphql, set by kiln build / kiln dev when the route file
+ * calls kiln_graphql; x-kiln-graphql) and WebSocket routes (a declared 101;
+ * x-kiln-websocket). A new kind adds its case at route_kind() in document.c.
  */
 #ifndef KILN_OPENAPI_H
 #define KILN_OPENAPI_H

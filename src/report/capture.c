@@ -152,6 +152,8 @@ static const char *capture_on(conn *c, const char *level, const char *message,
         v = kiln_xmalloc(sizeof *v);
         fill_request(c, &e, v);
         e.sql = rq(c)->priv.error_sql;
+        e.gql_path = rq(c)->priv.gql_path;
+        e.gql_operation = rq(c)->priv.gql_operation;
         if (status) {
             static __thread char st[12];
             snprintf(st, sizeof st, "%d", status);

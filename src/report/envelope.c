@@ -210,6 +210,7 @@ void report_event_json(buf *b, const report_event *e, const report_settings *s)
     put_str(b, "route", e->transaction && *e->transaction ? e->transaction : NULL);
     put_str(b, "method", e->method);
     put_str(b, "request_id", e->request_id);
+    put_str(b, "graphql.operation", e->gql_operation);
     buf_putc(b, '}');
     if (e->trace_id) {
         buf_puts(b, ",\"contexts\":{\"trace\":{\"type\":\"trace\",\"op\":\"http.server\"");
@@ -248,12 +249,14 @@ void report_event_json(buf *b, const report_event *e, const report_settings *s)
         }
         buf_puts(b, "]}");
     }
-    if (e->request_id || e->sql || e->status) {
+    if (e->request_id || e->sql || e->status || e->gql_path || e->gql_operation) {
         buf_puts(b, ",\"extra\":{");
         bool first = true;
         if (e->request_id) { buf_puts(b, "\"request_id\":"); json_escape(b, e->request_id, strlen(e->request_id)); first = false; }
         if (e->sql) { buf_puts(b, first ? "\"sql\":" : ",\"sql\":"); json_escape(b, e->sql, strlen(e->sql)); first = false; }
-        if (e->status) { buf_puts(b, first ? "\"status\":" : ",\"status\":"); json_escape(b, e->status, strlen(e->status)); }
+        if (e->status) { buf_puts(b, first ? "\"status\":" : ",\"status\":"); json_escape(b, e->status, strlen(e->status)); first = false; }
+        if (e->gql_path) { buf_puts(b, first ? "\"graphql_path\":" : ",\"graphql_path\":"); json_escape(b, e->gql_path, strlen(e->gql_path)); first = false; }
+        if (e->gql_operation) { buf_puts(b, first ? "\"graphql_operation\":" : ",\"graphql_operation\":"); json_escape(b, e->gql_operation, strlen(e->gql_operation)); }
         buf_putc(b, '}');
     }
     buf_putc(b, '}');

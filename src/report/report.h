@@ -72,6 +72,9 @@ typedef struct report_event {
     const report_crumb *crumbs;  size_t ncrumbs;
     const char *sql;             /* extra.sql (text only, never values)      */
     const char *status;          /* extra.status: the HTTP answer            */
+    /* A GraphQL resolver error: tags graphql.operation, extra graphql_path,
+     * graphql_operation. NULL: none. */
+    const char *gql_path, *gql_operation;
 } report_event;
 
 /* Fresh random ids (getrandom; async-signal-safe). */

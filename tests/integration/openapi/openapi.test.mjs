@@ -123,6 +123,32 @@ function openapiPaths(rel) {
   return /^\[\[\.\.\./.test(segs.at(-1)) ? ['/' + conv.slice(0, -1).join('/'), full] : [full];
 }
 
+// The blog's /api/graphql as the document describes it (kiln openapi and
+// kiln dev's /_kiln/openapi.json alike).
+function assertGraphqlEndpoint(doc, p) {
+  const marked = Object.entries(doc.paths).flatMap(([q, item]) => METHODS.filter((m) => item[m]?.['x-kiln-graphql']).map((m) => `${m.toUpperCase()} ${q}`));
+  assert.deepEqual(marked.sort(), [`GET ${p}`, `POST ${p}`]);
+  assert.deepEqual(METHODS.filter((m) => doc.paths[p][m]), ['get', 'post']);
+  const { get, post } = doc.paths[p];
+  assert.equal(get['x-kiln-graphql'], true);
+  assert.deepEqual(get.parameters.map((x) => [x.name, x.in, !!x.required]),
+    [['query', 'query', true], ['operationName', 'query', false], ['variables', 'query', false], ['extensions', 'query', false]]);
+  assert.ok(!get.requestBody);
+  const body = post.requestBody.content['application/json'];
+  assert.equal(post.requestBody.required, true);
+  assert.equal(body.schema.$ref, '#/components/schemas/GraphQLRequest');
+  const reqSchema = doc.components.schemas.GraphQLRequest;
+  assert.deepEqual(Object.keys(reqSchema.properties).sort(), ['extensions', 'operationName', 'query', 'variables']);
+  assert.deepEqual(reqSchema.required, ['query']);
+  assert.deepEqual(Object.keys(doc.components.schemas.GraphQLResponse.properties).sort(), ['data', 'errors', 'extensions']);
+  for (const op of [get, post]) {
+    for (const status of ['200', '400']) {
+      assert.deepEqual(Object.keys(op.responses[status].content).sort(), ['application/graphql-response+json', 'application/json'], `${status}`);
+      assert.equal(op.responses[status].content['application/json'].schema.$ref, '#/components/schemas/GraphQLResponse');
+    }
+  }
+}
+
 test('blog: every route and every method of its files is in the document', { skip: skipReason ?? false, timeout: 600_000 }, () => {
   const { dir, doc } = app('blog');
   const pages = path.join(dir, 'pages/api');
@@ -131,7 +157,9 @@ test('blog: every route and every method of its files is in the document', { ski
   for (const f of files) {
     const src = fs.readFileSync(path.join(pages, f), 'utf8');
     const defined = [...src.matchAll(/^void\s+(handler|GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS)\s*\(/gm)].map((m) => m[1]);
-    const want = defined.includes('handler') ? ['get', 'post', 'put', 'patch', 'delete'] : defined.map((m) => m.toLowerCase());
+    // A file calling kiln_graphql is the GraphQL endpoint: GET and POST only.
+    const gql = /\bkiln_graphql\s*\(/.test(src.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''));
+    const want = gql ? ['get', 'post'] : defined.includes('handler') ? ['get', 'post', 'put', 'patch', 'delete'] : defined.map((m) => m.toLowerCase());
     assert.ok(want.length > 0, `${f} defines no handler`);
     for (const p of openapiPaths(f)) {
       assert.ok(doc.paths[p], `${p} (${f}) is missing`);
@@ -148,6 +176,9 @@ test('blog: every route and every method of its files is in the document', { ski
   const marked = Object.entries(doc.paths).flatMap(([p, item]) => METHODS.filter((m) => item[m]?.['x-kiln-websocket']).map((m) => `${m.toUpperCase()} ${p}`));
   assert.deepEqual(marked.sort(), ['GET /api/echo', 'GET /api/posts/live']);
   for (const p of ['/api/echo', '/api/posts/live']) assert.match(doc.paths[p].get.responses['101'].description, /WebSocket/);
+  // The GraphQL endpoint is marked, with GraphQL over HTTP's request and
+  // response shapes; no other operation is.
+  assertGraphqlEndpoint(doc, '/api/graphql');
   // The blog's info block comes from examples/blog/kiln.json.
   assert.equal(doc.info.title, JSON.parse(fs.readFileSync(path.join(dir, 'kiln.json'), 'utf8')).openapi.info.title);
 });
@@ -530,6 +561,11 @@ test('kiln dev: the declared responses of the blog hold for real traffic (no mis
     assert.equal(sse.status, 200);
     ctl.abort();
     assert.equal((await dev.get('/api/posts/live')).status, 406);
+    // the GraphQL endpoint: marked in the document kiln dev serves, and its
+    // example request answered
+    assertGraphqlEndpoint(await (await dev.get('/_kiln/openapi.json')).json(), '/api/graphql');
+    const gq = await dev.get('/api/graphql', json('POST', { query: '{ __typename }' }));
+    assert.deepEqual(await gq.json(), { data: { __typename: 'Query' } });
     await new Promise((r) => setTimeout(r, 300));
     assert.doesNotMatch(dev.out(), /response does not match its declaration/);
   } finally {

@@ -7,7 +7,8 @@
 // the headers, the caller's trace id, breadcrumbs, X-Sentry-Event-Id), a
 // crash from a real route (symbolized frames, in_app), a 504, handler-chosen
 // 4xx never reported, kiln_capture_message/error with the session's user
-// id, the trace id on every log line of a request.
+// id, the trace id on every log line of a request, a GraphQL resolver error
+// (its path and operation name; BAD_USER_INPUT and validation errors not).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -159,6 +160,39 @@ test('a 4xx the handler chose is not reported', async () => {
   await rx.waitForEvent((ev) => ev.event_id === e.headers.get('x-sentry-event-id'));
   const since = rx.events().slice(before);
   assert.ok(!since.some((ev) => ev.transaction === '/api/missing' || /nothing-here/.test(ev.request?.url ?? '')));
+});
+
+test('a GraphQL resolver error is reported (path, operation, route); a BAD_USER_INPUT or validation error is not', async () => {
+  const gql = (body) => srv.fetch('/api/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const before = rx.events().length;
+  // The client's own mistakes: a BAD_USER_INPUT from a resolver, a
+  // validation error, a syntax error -- none reported.
+  const bad = await gql({ query: 'query Check { checked(n: 0) }', operationName: 'Check' });
+  const badBody = await bad.json();
+  assert.equal(badBody.errors[0].extensions.code, 'BAD_USER_INPUT');
+  assert.equal(bad.headers.get('x-sentry-event-id'), null);
+  assert.ok((await (await gql({ query: '{ nosuchfield }' })).json()).errors.length > 0);
+  assert.ok((await (await gql({ query: '{ ok' })).json()).errors.length > 0);
+  // A resolver failing with no code: reported.
+  const r = await gql({ query: 'query Items { ok boom { name } }', operationName: 'Items' });
+  assert.equal(r.status, 200);
+  const body = await r.json();
+  assert.deepEqual(body.data, { ok: 'fine', boom: null });
+  assert.deepEqual(body.errors[0].path, ['boom']);
+  const id = r.headers.get('x-sentry-event-id');
+  assert.match(id ?? '', HEX32, 'X-Sentry-Event-Id header');
+  const ev = await rx.waitForEvent((e) => e.event_id === id);
+  checkEvent(ev, { route: '/api/graphql', method: 'POST' });
+  assert.equal(ev.level, 'error');
+  assert.equal(ev.exception.values[0].type, 'GraphQLError');
+  assert.match(ev.exception.values[0].value, /the item store is unreachable/);
+  assert.equal(ev.extra.graphql_path, 'boom');
+  assert.equal(ev.extra.graphql_operation, 'Items');
+  assert.equal(ev.tags['graphql.operation'], 'Items');
+  // Only that one event came: none for the client's mistakes.
+  await new Promise((res) => setTimeout(res, 300));
+  const since = rx.events().slice(before).filter((e) => e.transaction === '/api/graphql');
+  assert.deepEqual(since.map((e) => e.event_id), [id]);
 });
 
 test('kiln_capture_error / kiln_capture_message: handled errors, with the session user id (never the token)', async () => {

@@ -37,13 +37,13 @@ static const kiln_config cfg = {
 static const kiln_middleware guard[] = { kiln_require_session, NULL };
 
 static const kiln_route_def routes[] = {
-    { "/api/things/[id]", "pages/api/things/[id].c", NULL, { [KILN_GET] = h, [KILN_POST] = h, [KILN_PUT] = h }, &cfg, guard },
-    { "/api/any", "pages/api/any.c", h, { 0 }, NULL, NULL },
-    { "/api/docs/[...slug]", "pages/api/docs/[...slug].c", NULL, { [KILN_GET] = h }, NULL, NULL },
-    { "/api/opt/[[...rest]]", "pages/api/opt/[[...rest]].c", NULL, { [KILN_DELETE] = h }, NULL, NULL },
+    { "/api/things/[id]", "pages/api/things/[id].c", NULL, { [KILN_GET] = h, [KILN_POST] = h, [KILN_PUT] = h }, &cfg, guard, false },
+    { "/api/any", "pages/api/any.c", h, { 0 }, NULL, NULL, false },
+    { "/api/docs/[...slug]", "pages/api/docs/[...slug].c", NULL, { [KILN_GET] = h }, NULL, NULL, false },
+    { "/api/opt/[[...rest]]", "pages/api/opt/[[...rest]].c", NULL, { [KILN_DELETE] = h }, NULL, NULL, false },
 };
 static const kiln_config ws_cfg = { .responses = { [KILN_GET] = KILN_RESPONSES(KILN_RESPONSE(101, .description = "WebSocket")) } };
-static const kiln_route_def ws_routes[] = { { "/api/ws", "pages/api/ws.c", NULL, { [KILN_GET] = h }, &ws_cfg, NULL } };
+static const kiln_route_def ws_routes[] = { { "/api/ws", "pages/api/ws.c", NULL, { [KILN_GET] = h }, &ws_cfg, NULL, false } };
 static const kiln_app_def app = { .routes = routes, .nroutes = ARRAY_LEN(routes) };
 
 static const kiln_value *doc(arena *a)
@@ -241,6 +241,30 @@ TEST(websocket_routes_declare_101)
     CHECK(op && at(op, "x-kiln-websocket", NULL) && at(op, "x-kiln-websocket", NULL)->type == KILN_JSON_TRUE);
     CHECK(at(op, "responses", "101", NULL) && !at(op, "responses", "101", "content", NULL));
     CHECK(!at(at(doc(&a), "paths", "/api/things/{id}", "get", NULL), "x-kiln-websocket", NULL));
+    buf_free(&b);
+    arena_destroy(&a);
+}
+
+/* A route marked graphql (kiln build / kiln dev: its file calls
+ * kiln_graphql) is described as the endpoint, whatever functions it has. */
+TEST(graphql_route_is_marked)
+{
+    const kiln_route_def gql_routes[] = { { "/api/graphql", "pages/api/graphql.c", h, { 0 }, NULL, NULL, true } };
+    const kiln_app_def gql_app = { .routes = gql_routes, .nroutes = 1 };
+    buf b;
+    buf_init(&b, 0);
+    openapi_write(&b, &gql_app, NULL);
+    arena a;
+    arena_init(&a, 4096);
+    const kiln_value *d = json_parse(&a, b.data, b.len, NULL);
+    const kiln_value *get = at(d, "paths", "/api/graphql", "get", NULL), *post = at(d, "paths", "/api/graphql", "post", NULL);
+    CHECK(get && post && !at(d, "paths", "/api/graphql", "put", NULL));
+    CHECK(at(get, "x-kiln-graphql", NULL) && at(get, "x-kiln-graphql", NULL)->type == KILN_JSON_TRUE);
+    CHECK(at(post, "x-kiln-graphql", NULL) && at(post, "x-kiln-graphql", NULL)->type == KILN_JSON_TRUE);
+    CHECK(at(post, "requestBody", "content", "application/json", "schema", NULL));
+    CHECK(at(post, "responses", "200", "content", "application/graphql-response+json", NULL));
+    CHECK(at(d, "components", "schemas", "GraphQLRequest", "properties", "operationName", NULL));
+    CHECK(!at(doc(&a), "components", "schemas", "GraphQLRequest", NULL));   /* only with an endpoint */
     buf_free(&b);
     arena_destroy(&a);
 }

@@ -108,6 +108,35 @@ TEST(event_json_is_valid_and_complete)
     arena_destroy(&a);
 }
 
+/* A GraphQL resolver error's path and operation (api/graphql.c): extra and a
+ * tag; an event without them has neither. */
+TEST(graphql_fields)
+{
+    report_event e = { .timestamp = 1700000000.0, .level = "error", .exc_type = "GraphQLError",
+                       .exc_value = "x \"quoted\"", .worker = 0, .gql_path = "posts.0.author", .gql_operation = "Feed" };
+    report_new_event_id(e.event_id);
+    report_settings s = { .environment = "test", .release = "r1", .server_name = "h", .dsn = "http://k@h/1" };
+    buf b;
+    buf_init(&b, 0);
+    report_event_json(&b, &e, &s);
+    arena a;
+    arena_init(&a, 4096);
+    const kiln_value *v = parse(&a, b.data, b.len);
+    CHECK(v != NULL);
+    if (v) {
+        CHECK_EQ_STR(kiln_json_str(kiln_json_get(kiln_json_get(v, "extra"), "graphql_path")), "posts.0.author");
+        CHECK_EQ_STR(kiln_json_str(kiln_json_get(kiln_json_get(v, "extra"), "graphql_operation")), "Feed");
+        CHECK_EQ_STR(kiln_json_str(kiln_json_get(kiln_json_get(v, "tags"), "graphql.operation")), "Feed");
+    }
+    e.gql_path = e.gql_operation = NULL;
+    b.len = 0;
+    report_event_json(&b, &e, &s);
+    v = parse(&a, b.data, b.len);
+    CHECK(v && !kiln_json_get(v, "extra") && !kiln_json_get(kiln_json_get(v, "tags"), "graphql.operation"));
+    buf_free(&b);
+    arena_destroy(&a);
+}
+
 TEST(rate_limits)
 {
 #define RL(s) report_parse_rate_limits(s, strlen(s))
