@@ -145,7 +145,7 @@ static const kiln_app_def *devhost_load(char **diagnostics)
     buf_free(&err);
     /* Kiln's own routes after the app's, as `kiln build` adds them: Pusher's
      * REST API and WebSocket (404 while PUSHER_* are unset). */
-#define BUILTIN_ROW(pattern, method, fn) { pattern, "(built in) Pusher REST API", 0, { [method] = fn }, 0, 0 },
+#define BUILTIN_ROW(pat, method, fn) { .pattern = pat, .file = "(built in) Pusher REST API", .methods = { [method] = fn } },
     static const kiln_route_def builtins[] = { PUSHER_BUILTIN_ROUTES(BUILTIN_ROW) };
 #undef BUILTIN_ROW
     g->routes = kiln_xrealloc(g->routes, (n + ARRAY_LEN(builtins)) * sizeof *g->routes);
