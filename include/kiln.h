@@ -726,7 +726,9 @@ void kiln_log(kiln_req *req, const char *level, const char *fmt, ...) KILN_PRINT
  * With SENTRY_DSN set, Kiln reports to Sentry (or any server that speaks its
  * envelope protocol) on its own: a handler that crashes (with its stack), a
  * 500 from a database error (with the SQL text, never its values), a 504
- * from the time limit. 4xx answers are never reported. Each event carries
+ * from the time limit, a GraphQL resolver error that is not the client's
+ * (no code, or not BAD_USER_INPUT / UNAUTHENTICATED / FORBIDDEN / CONFLICT;
+ * with its path and operation). 4xx answers are never reported. Each event carries
  * the request (secrets taken out), the route, the session's user id, the
  * request's log lines, its request id and trace id; its id is logged and
  * sent to the client as X-Sentry-Event-Id. Also SENTRY_ENVIRONMENT,
