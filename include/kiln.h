@@ -882,6 +882,13 @@ typedef struct kiln_config {
      * the server with a message naming the field). */
     const kiln_rule *body[KILN_METHOD_COUNT];
     const kiln_rule *query[KILN_METHOD_COUNT];
+    /* Bodies the handler checks itself with kiln_validate() -- after its own
+     * 404, say, as the lesson's PUT does -- per method. Nothing is checked
+     * before the handler; the OpenAPI document describes the body as for
+     * .body, and `kiln dev` warns (route file) when the handler validates a
+     * body with a schema that is not the one declared here:
+     *     .validates = { [KILN_PUT] = post_schema } */
+    const kiln_rule *validates[KILN_METHOD_COUNT];
     bool all_errors;          /* the 400 also lists every error:
                                  "details":[{"path":..., "message":...}]      */
     const kiln_response *responses[KILN_METHOD_COUNT]; /* declared answers,

@@ -173,8 +173,35 @@ static bool run_query(kiln_req *req, kiln_res *res, const kiln_rule *schema, boo
     return n == 0;
 }
 
+/* kiln dev: a body validated in the handler must be the one its route
+ * declares (config.body or config.validates), or the OpenAPI document would
+ * describe another body than the one checked. Reported, never refused. */
+static void check_declared_body(kiln_req *req, const kiln_rule *schema)
+{
+    const struct kiln_req_private *p = req->priv;
+    if (!p->match.route || p->method < 0) return;
+    const kiln_config *cf = p->config;
+    int m = p->method == KILN_HEAD ? KILN_GET : p->method;
+    if (cf && (cf->validates[m] == schema || cf->body[m] == schema)) return;
+    const kiln_route_def *r = p->match.route;
+    const char *why = cf && cf->validates[m]
+                          ? "kiln_validate() checked the body with another schema than config.validates declares"
+                          : "kiln_validate() checked the body, but config.validates declares no schema for this method";
+    buf f;
+    buf_init(&f, 256);
+    buf_puts(&f, "\"file\":");
+    json_escape(&f, r->file, strlen(r->file));
+    buf_puts(&f, ",\"line\":1,\"route\":");
+    json_escape(&f, r->pattern, strlen(r->pattern));
+    buf_printf(&f, ",\"method\":\"%s\",\"problem\":\"%s\"", req->method, why);
+    buf_putc(&f, '\0');
+    log_event(LOG_WARN, req->id, "body check does not match its declaration", "%s", f.data);
+    buf_free(&f);
+}
+
 bool kiln_validate(kiln_req *req, kiln_res *res, const kiln_rule *schema)
 {
+    if (UNLIKELY(api.dev)) check_declared_body(req, schema);
     return run_body(req, res, schema, false);
 }
 

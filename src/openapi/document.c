@@ -127,7 +127,18 @@ static const kiln_rule *schema_for(const kiln_rule *const *per_method, int m)
     return m == KILN_HEAD ? per_method[KILN_GET] : NULL;
 }
 
-static const kiln_rule *body_schema(const kiln_route_def *r, int m) { return r->config ? schema_for(r->config->body, m) : NULL; }
+/* The body's schema: checked before the handler (config.body) or by the
+ * handler itself (config.validates). */
+static const kiln_rule *handler_schema(const kiln_route_def *r, int m)
+{
+    return r->config && !schema_for(r->config->body, m) ? schema_for(r->config->validates, m) : NULL;
+}
+static const kiln_rule *body_schema(const kiln_route_def *r, int m)
+{
+    if (!r->config) return NULL;
+    const kiln_rule *s = schema_for(r->config->body, m);
+    return s ? s : handler_schema(r, m);
+}
 static const kiln_rule *query_schema(const kiln_route_def *r, int m) { return r->config ? schema_for(r->config->query, m) : NULL; }
 
 static const kiln_response *responses_for(const kiln_route_def *r, int m)
@@ -232,6 +243,13 @@ static void request_body(jw_state *w, const kiln_route_def *r, int m)
     KEY(w, "requestBody");
     jw_begin_object(w);
     if (!s) kv(w, "description", "JSON (or an urlencoded form); its shape is not declared in the route's config.");
+    if (s && handler_schema(r, m)) {
+        /* Checked by the handler, which may answer first for its own
+         * reasons (a 404 for a missing record, say). */
+        kv(w, "description", "Checked by the handler (config.validates), after its own checks: a 400 with Kiln's error shape when it breaks this schema.");
+        KEY(w, "x-kiln-checked-by-handler");
+        jw_bool(w, true);
+    }
     KEY(w, "required");
     jw_bool(w, required);
     KEY(w, "content");

@@ -179,6 +179,17 @@ test('blog: every route and every method of its files is in the document', { ski
   // The GraphQL endpoint is marked, with GraphQL over HTTP's request and
   // response shapes; no other operation is.
   assertGraphqlEndpoint(doc, '/api/graphql');
+  // Every route that calls kiln_validate() has its body described: the ones
+  // whose handler checks it (after a 404 or 401) are marked so, with the
+  // same schema as the routes that check it before the handler.
+  const byHandler = Object.entries(doc.paths).flatMap(([p, item]) =>
+    METHODS.filter((m) => item[m]?.requestBody?.['x-kiln-checked-by-handler']).map((m) => `${m.toUpperCase()} ${p}`),
+  );
+  assert.deepEqual(byHandler.sort(), ['POST /api/auth/login', 'PUT /api/posts/{id}', 'PUT /api/users/{id}']);
+  const bodySchema = (p, m) => doc.paths[p][m].requestBody.content['application/json'].schema;
+  assert.deepEqual(bodySchema('/api/posts/{id}', 'put'), bodySchema('/api/posts', 'post'));
+  assert.deepEqual(bodySchema('/api/users/{id}', 'put'), bodySchema('/api/users', 'post'));
+  assert.deepEqual(Object.keys(bodySchema('/api/auth/login', 'post').properties).sort(), ['email', 'password']);
   // The blog's info block comes from examples/blog/kiln.json.
   assert.equal(doc.info.title, JSON.parse(fs.readFileSync(path.join(dir, 'kiln.json'), 'utf8')).openapi.info.title);
 });
@@ -373,6 +384,7 @@ function bodyBoundaries(schema, at = []) {
 }
 
 function paramValue(p) {
+  if (p.example !== undefined) return String(p.example);
   const s = p.schema ?? {};
   if (s.enum) return String(s.enum[0]);
   if (s.type === 'integer' || s.type === 'number') return String(s.minimum ?? 1);
@@ -415,9 +427,20 @@ async function proveAgainstServer(name, login) {
   let accepted = 0;
   let refused = 0;
   try {
-    const token = await login(srv);
+    // login gives the session token, or {token, paths}: path parameter
+    // values per path (a record that exists, for handlers that answer 404
+    // before they check the body).
+    const got = await login(srv);
+    const token = typeof got === 'string' ? got : got.token;
+    const pathValues = (typeof got === 'string' ? null : got.paths) ?? {};
     for (const { path: p, method, op } of operations(doc)) {
-      const params = op.parameters ?? [];
+      const params = (op.parameters ?? []).map((x) =>
+        x.in === 'path' && pathValues[p]?.[x.name] !== undefined ? { ...x, example: pathValues[p][x.name] } : x,
+      );
+      // A body the handler checks itself (config.validates) comes after the
+      // handler's own answers: its example may get a 401 (wrong password) or
+      // a 409; never a 400 or a 5xx.
+      const byHandler = !!op.requestBody?.['x-kiln-checked-by-handler'];
       const media = op.requestBody?.content['application/json'];
       const hasBody = !!media?.example;
       if (!hasBody && !params.some((x) => x.schema && Object.keys(x.schema).length > 1)) continue;
@@ -427,7 +450,8 @@ async function proveAgainstServer(name, login) {
       const good = hasBody ? media.example : undefined;
       const ok = await send(url(p, params), good);
       const okText = await ok.text();
-      assert.ok(ok.status >= 200 && ok.status < 300, `${method} ${p} with its example: ${ok.status} ${okText}`);
+      if (byHandler) assert.ok(ok.status !== 400 && ok.status < 500, `${method} ${p} with its example: ${ok.status} ${okText}`);
+      else assert.ok(ok.status >= 200 && ok.status < 300, `${method} ${p} with its example: ${ok.status} ${okText}`);
       accepted++;
       for (const [label, f] of hasBody ? bodyBoundaries(media.schema) : []) {
         const r = await send(url(p, params), f(good));
@@ -469,10 +493,23 @@ test('blog: each body example is accepted; each documented constraint, broken, i
     const creds = { email: 'openapi@example.com', password: 'correct horse battery' };
     const post = (p, b) => srv.fetch(p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) });
     assert.equal((await post('/api/auth/signup', creds)).status, 201);
-    return (await (await post('/api/auth/login', creds)).json()).token;
+    const token = (await (await post('/api/auth/login', creds)).json()).token;
+    // Records for the routes that answer 404 before checking their body.
+    const created = await post('/api/posts', { title: 'For the document', content: 'Its PUT body is checked by the handler' });
+    assert.equal(created.status, 201);
+    const user = await srv.fetch('/api/users', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ name: 'Doc User', email: 'doc-user@example.com' }),
+    });
+    assert.equal(user.status, 201, await user.clone().text());
+    return {
+      token,
+      paths: { '/api/posts/{id}': { id: (await created.json()).id }, '/api/users/{id}': { id: (await user.json()).id } },
+    };
   });
-  assert.ok(accepted >= 3, `only ${accepted} examples sent`);
-  assert.ok(refused >= 8, `only ${refused} broken constraints sent`);
+  assert.ok(accepted >= 6, `only ${accepted} examples sent`);
+  assert.ok(refused >= 14, `only ${refused} broken constraints sent`);
 });
 
 // ---------------------------------------------------------------------------
@@ -566,8 +603,11 @@ test('kiln dev: the declared responses of the blog hold for real traffic (no mis
     assertGraphqlEndpoint(await (await dev.get('/_kiln/openapi.json')).json(), '/api/graphql');
     const gq = await dev.get('/api/graphql', json('POST', { query: '{ __typename }' }));
     assert.deepEqual(await gq.json(), { data: { __typename: 'Query' } });
+    // the bodies the handlers check themselves, each as declared
+    assert.equal((await dev.get('/api/auth/login', json('POST', { email: 'x' }))).status, 400);
     await new Promise((r) => setTimeout(r, 300));
     assert.doesNotMatch(dev.out(), /response does not match its declaration/);
+    assert.doesNotMatch(dev.out(), /body check does not match its declaration/);
   } finally {
     await dev.stop();
   }
@@ -596,6 +636,13 @@ test('kiln dev serves the document and reports responses that break their declar
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && !/status 202 is not declared/.test(dev.out())) await new Promise((r) => setTimeout(r, 50));
     const out = dev.out();
+    // A body checked by the handler with a schema its config does not declare.
+    assert.equal((await get('/api/wrong', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"id":1,"name":"n"}' })).status, 200);
+    const bodyDeadline = Date.now() + 10_000;
+    while (Date.now() < bodyDeadline && !/body check does not match/.test(dev.out())) await new Promise((r) => setTimeout(r, 50));
+    const bodyReports = dev.out().split('\n').filter((l) => l.includes('body check does not match its declaration'));
+    assert.equal(bodyReports.length, 1, `body reports:\n${dev.out()}`);
+    assert.match(bodyReports[0], /"file":"pages\/api\/wrong\.c","line":1,"route":"\/api\/wrong","method":"PUT","problem":"kiln_validate\(\) checked the body, but config.validates declares no schema for this method"/);
     const reports = out.split('\n').filter((l) => l.includes('response does not match its declaration'));
     assert.equal(reports.length, 2, `reports:\n${out}`);
     assert.match(reports[0], new RegExp(`"file":"pages/api/wrong\\.c","line":${getLine},`));

@@ -80,7 +80,7 @@ void POST(kiln_req *req, kiln_res *res)
 
 /* The answers, declared (`kiln openapi`; `kiln dev` checks them). */
 static const kiln_rule token_out[] = { KILN_STRING("token", .required = true), { 0 } };
-const kiln_config config = { .responses = { [KILN_POST] = KILN_RESPONSES(
+const kiln_config config = { .validates = { [KILN_POST] = login_schema }, .responses = { [KILN_POST] = KILN_RESPONSES(
     KILN_RESPONSE(200, .body = token_out, .description = "Logged in: the session token (also set as the cookie)"),
     KILN_RESPONSE(401, .description = "Invalid credentials"),
     KILN_RESPONSE(429, .description = "Too many attempts from this address or for this email")) } };

@@ -38,6 +38,7 @@ void DELETE(kiln_req *req, kiln_res *res)
 /* The answers, declared: `kiln openapi` describes them, `kiln dev` checks
  * every real response against them. */
 const kiln_config config = {
+    .validates = { [KILN_PUT] = post_schema },     /* checked by PUT itself */
     .responses = {
         [KILN_GET] = KILN_RESPONSES(KILN_RESPONSE(200, .body = post_out), KILN_RESPONSE(404)),
         [KILN_PUT] = KILN_RESPONSES(KILN_RESPONSE(200, .body = post_out), KILN_RESPONSE(404)),

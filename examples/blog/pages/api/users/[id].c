@@ -36,3 +36,7 @@ void DELETE(kiln_req *req, kiln_res *res)
     if (!user_delete(req, route_id(req))) { kiln_error(res, 404, "User not found"); return; }
     kiln_end(res, 204);
 }
+
+/* The body PUT checks itself, after its 404: the OpenAPI document describes
+ * it, and `kiln dev` warns if the handler ever checks another. */
+const kiln_config config = { .validates = { [KILN_PUT] = user_schema } };
