@@ -6,7 +6,7 @@
 # with libFuzzer + ASan + UBSan into build/fuzz/, and run for the given time
 # (default 45 s; env FUZZ_SECONDS is used when no argument is given).
 #
-# Seed corpus: tests/fuzz/corpus/<name>/ when it exists. It is COPIED into a
+# Seed corpus: tests/fuzz/corpus/<name>/ when it exists. It is COPIED (symlinks followed) into a
 # temporary working corpus, so the repo is never written to. Crash inputs go
 # to build/fuzz/artifacts/, logs to build/fuzz/logs/<name>.log.
 #
@@ -95,7 +95,7 @@ for f in "${fuzzers[@]}"; do
     mkdir -p "$corpus"
     for seeds in "tests/fuzz/corpus/$name" "tests/fuzz/corpus/$short"; do
         if [[ -d $seeds ]]; then
-            cp -R "$seeds"/. "$corpus"/
+            cp -RL "$seeds"/. "$corpus"/
         fi
     done
     rm -f "$out/artifacts/$name-"*
