@@ -92,6 +92,7 @@ struct pg_op {
     bool prepare_failed;
     bool synced;               /* a Sync follows it (else: done at its end) */
     bool aborted;              /* skipped for another's error: send again   */
+    bool solo;                 /* sent again: a Sync of its own, never grouped */
     unsigned name;             /* statement used (0: unnamed, not cached)   */
     int nres;                  /* results read so far                       */
     int ncmds, ended;          /* its commands (Parse, Execute), and ended  */
@@ -385,12 +386,13 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
             snprintf(t, ql + tl + 17, "%s\n/*trace_id='%s'*/", q, trace);
             q = t;
         }
-        plain = !resets && plain_select(sql);
+        plain = !resets && !op->solo && plain_select(sql);
         ok = (plain || close_group(c)) && PQsendQueryParams(c->pg, q, (int)n, NULL, vals, NULL, NULL, 0);
         if (resets) cache_clear(c);
     } else {
         if (s) plain = s->plain_select;
         else plain = plain_select(sql);
+        plain = plain && !op->solo;
         if (!plain && !close_group(c)) return false;
         if (!s) {
             if (c->ncache == c->cache_max) {
@@ -597,13 +599,14 @@ static void settle(db_conn *c, pg_op *op)
 
 /* Send statements todo[0..m) of st (fresh results), push, wait for them. */
 static void send_and_wait(db_conn *c, kiln_req *req, arena *a, db_stmt *st, pg_op *ops,
-                          const size_t *todo, size_t m, const char *trace)
+                          const size_t *todo, size_t m, const char *trace, bool solo)
 {
     pg_op *last = NULL;
     for (size_t j = 0; j < m; j++) {
         size_t i = todo[j];
         memset(st[i].out, 0, sizeof *st[i].out);
         op_init(&ops[i], req, a, st[i].out);
+        ops[i].solo = solo;
         if (!send_op(c, a, st[i].sql, st[i].p, st[i].n, &ops[i], trace)) {
             lost(c);                       /* fails what is in flight ... */
             for (size_t k = j; k < m; k++) /* ... and what was not sent   */
@@ -626,7 +629,9 @@ static size_t send_until_run(db_conn *c, kiln_req *req, arena *a, db_stmt *st, p
                              size_t *todo, size_t m, const char *trace)
 {
     for (int round = 0; m && round < PG_RESEND_ROUNDS && !c->broken; round++) {
-        send_and_wait(c, req, a, st, ops, todo, m, trace);
+        /* A statement sent again goes with a Sync of its own: another
+         * group's failure cannot roll it back a second time. */
+        send_and_wait(c, req, a, st, ops, todo, m, trace, round > 0);
         size_t k = 0;
         for (size_t j = 0; j < m; j++) {
             settle(c, &ops[todo[j]]);
@@ -634,9 +639,15 @@ static size_t send_until_run(db_conn *c, kiln_req *req, arena *a, db_stmt *st, p
         }
         m = k;
     }
-    for (size_t j = 0; j < m && c->broken; j++) {    /* skipped, then the connection went */
-        st[todo[j]].out->status = KILN_DB_UNAVAILABLE;
-        st[todo[j]].out->error = "lost the PostgreSQL connection";
+    for (size_t j = 0; j < m; j++) {
+        kiln_rows *out = st[todo[j]].out;
+        if (c->broken) {                            /* skipped, then the connection went */
+            out->status = KILN_DB_UNAVAILABLE;
+            out->error = "lost the PostgreSQL connection";
+        } else {                                    /* never: a resend runs alone */
+            out->status = KILN_DB_ERROR;
+            out->error = "the statement was rolled back by another statement's failure";
+        }
     }
     return m;
 }
