@@ -221,6 +221,19 @@ static void parameters(jw_state *w, const kiln_route_def *r, int m, const path_f
     jw_end(w);
 }
 
+/* An operation's security: the session's bearer token or cookie when the
+ * route uses the session middleware, else none. */
+static void security(jw_state *w, const kiln_app_def *app, const kiln_route_def *r)
+{
+    KEY(w, "security");
+    jw_begin_array(w);
+    if (uses_session(app, r)) {
+        jw_begin_object(w); KEY(w, "bearerAuth"); jw_begin_array(w); jw_end(w); jw_end(w);
+        jw_begin_object(w); KEY(w, "sessionCookie"); jw_begin_array(w); jw_end(w); jw_end(w);
+    }
+    jw_end(w);
+}
+
 static void request_body(jw_state *w, const kiln_route_def *r, int m)
 {
     const kiln_rule *s = body_schema(r, m);
@@ -384,13 +397,7 @@ static void operation(jw_state *w, const kiln_app_def *app, const kiln_route_def
     parameters(w, r, m, pf);
     request_body(w, r, m);
     responses(w, app, r, m);
-    KEY(w, "security");
-    jw_begin_array(w);
-    if (uses_session(app, r)) {
-        jw_begin_object(w); KEY(w, "bearerAuth"); jw_begin_array(w); jw_end(w); jw_end(w);
-        jw_begin_object(w); KEY(w, "sessionCookie"); jw_begin_array(w); jw_end(w); jw_end(w);
-    }
-    jw_end(w);
+    security(w, app, r);
     jw_end(w);
 }
 
@@ -468,13 +475,7 @@ static void graphql_operation(jw_state *w, const kiln_app_def *app, const kiln_r
     }
     KEY(w, "responses");
     RAW(w, GQL_RESPONSES);
-    KEY(w, "security");
-    jw_begin_array(w);
-    if (uses_session(app, r)) {
-        jw_begin_object(w); KEY(w, "bearerAuth"); jw_begin_array(w); jw_end(w); jw_end(w);
-        jw_begin_object(w); KEY(w, "sessionCookie"); jw_begin_array(w); jw_end(w); jw_end(w);
-    }
-    jw_end(w);
+    security(w, app, r);
     jw_end(w);
 }
 
