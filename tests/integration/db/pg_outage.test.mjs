@@ -17,6 +17,7 @@ import { buildApp, startServer } from '../lib/server.mjs';
 import { startPostgres } from '../lib/pg.mjs';
 import { copyApp, backendFor, http, processTree, percentile } from '../lib/db.mjs';
 import { P99_LIMIT_MS } from '../lib/extra.mjs';
+import { workersOf } from '../lib/procs.mjs';
 
 const JSON_CT = 'application/json; charset=utf-8';
 const app = copyApp('tests/fixtures/dbapp');
@@ -44,11 +45,7 @@ describe('PostgreSQL outages', () => {
   before(async () => {
     const be = backendFor('postgres', app, pg, 'outage');
     srv = await startServer(app.dir, { workers: 2, env: { ...be.env, KILN_DB_POOL: '4' } });
-    // The port accepts as soon as the master holds it; its workers may
-    // still be forking: wait for both (a few seconds at most).
-    for (let i = 0; i < 100 && processTree(srv.proc.pid).length < 3; i++) await sleep(50);
-    workerPids = processTree(srv.proc.pid).slice(1).sort();
-    assert.equal(workerPids.length, 2);
+    workerPids = await workersOf(srv.proc.pid, 2);
   });
   after(async () => {
     await srv?.stop();
@@ -56,7 +53,7 @@ describe('PostgreSQL outages', () => {
 
   // No worker died: the same two worker processes, no "worker died" log.
   function noCrash() {
-    assert.deepEqual(processTree(srv.proc.pid).slice(1).sort(), workerPids, 'the same workers are serving');
+    assert.deepEqual(processTree(srv.proc.pid).slice(1).sort((a, b) => a - b), workerPids, 'the same workers are serving');
     assert.equal(srv.logs().filter((l) => /worker (died|crashed)/.test(l.msg)).length, 0, srv.stderrText().slice(-2000));
   }
 

@@ -27,6 +27,17 @@ export function childrenOf(pid) {
   return processes().filter((p) => p.ppid === pid && p.state !== 'Z' && p.state !== 'X').map((p) => p.pid);
 }
 
+// The pids (ascending) of the n live worker processes of a server's master,
+// once it has forked them all. The port accepts as soon as the master holds
+// it, so a test that reads a worker's /proc right after start must wait for
+// the fork: a few seconds at most, else it throws naming what it saw.
+export async function workersOf(master, n, ms = 10_000) {
+  let kids = [];
+  const ok = await within(ms, () => (kids = childrenOf(master)).length === n);
+  if (!ok) throw new Error(`server ${master}: ${n} worker(s) not forked within ${ms} ms; children: [${kids}]`);
+  return kids.sort((a, b) => a - b);
+}
+
 // True while pid is a live (not zombie) process.
 export function alive(pid) {
   try {

@@ -13,7 +13,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildApp, startServer } from '../lib/server.mjs';
-import { copyApp, http, processTree } from '../lib/db.mjs';
+import { copyApp, http } from '../lib/db.mjs';
+import { workersOf } from '../lib/procs.mjs';
 import { sanitizerBuild, sleep } from '../lib/extra.mjs';
 import { openStream, rssKiB, installClients, HERE } from './lib.mjs';
 import net from 'node:net';
@@ -111,7 +112,7 @@ test('kiln_publish reaches every stream on both workers, in order, unbuffered', 
 test('a client that leaves is unsubscribed at once; 10,000 cycles do not grow the worker', async () => {
   const one = await startServer(rt.dir, { workers: 1 });
   try {
-    const worker = processTree(one.proc.pid).find((p) => p !== one.proc.pid);
+    const [worker] = await workersOf(one.proc.pid, 1);
     // Open a stream, see it subscribed, leave without reading: raw sockets.
     const cycle = () => new Promise((resolve, reject) => {
       const c = net.connect(one.port, '127.0.0.1');
@@ -164,7 +165,7 @@ test('2,000 idle event streams: under 4 KB each, and a publish reaches them all'
   const one = await startServer(rt.dir, { workers: 1 });
   const socks = [];
   try {
-    const worker = processTree(one.proc.pid).find((p) => p !== one.proc.pid);
+    const [worker] = await workersOf(one.proc.pid, 1);
     const open = () => new Promise((resolve, reject) => {
       const c = net.connect(one.port, '127.0.0.1');
       c.got = '';

@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import { startApp } from '../lib/server.mjs';
-import { copyApp, processTree } from '../lib/db.mjs';
+import { copyApp } from '../lib/db.mjs';
+import { workersOf } from '../lib/procs.mjs';
 import { sanitizerBuild } from '../lib/extra.mjs';
 import { openRaw, frame } from './lib.mjs';
 
@@ -23,7 +24,7 @@ const asan = sanitizerBuild();
 before(async () => {
   appCopy = copyApp('tests/fixtures/wsapp');
   app = await startApp(appCopy.dir, { workers: 1 });
-  worker = processTree(app.proc.pid)[1];
+  [worker] = await workersOf(app.proc.pid, 1);
 });
 after(async () => {
   await app?.stop();
