@@ -27,6 +27,12 @@ export function childrenOf(pid) {
   return processes().filter((p) => p.ppid === pid && p.state !== 'Z' && p.state !== 'X').map((p) => p.pid);
 }
 
+// Polls pred() as within() does; throws "timed out waiting for <what>" when
+// it still does not hold after ms.
+export async function until(pred, ms = 10_000, what = 'a condition') {
+  if (!(await within(ms, pred))) throw new Error(`timed out waiting for ${what}`);
+}
+
 // The pids (ascending) of the n live worker processes of a server's master,
 // once it has forked them all. The port accepts as soon as the master holds
 // it, so a test that reads a worker's /proc right after start must wait for

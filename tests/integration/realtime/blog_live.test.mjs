@@ -8,12 +8,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { createRequire } from 'node:module';
 import { buildApp, startServer } from '../lib/server.mjs';
 import { copyApp, http } from '../lib/db.mjs';
 import { sleep } from '../lib/extra.mjs';
-import { installClients, HERE } from './lib.mjs';
+import { until } from '../lib/procs.mjs';
+import { installClients, pusherModules } from './lib.mjs';
 
 const blog = copyApp('examples/blog');
 let srv, WebSocket, Pusher, skip;
@@ -22,9 +21,7 @@ const APP = { appId: '1', key: 'k', secret: 's' };
 before(async () => {
   skip = installClients();
   if (skip) return;
-  const req = createRequire(path.join(HERE, 'package.json'));
-  WebSocket = req('ws');
-  Pusher = req('pusher');
+  ({ WebSocket, Pusher } = pusherModules());
   buildApp(blog.dir);
   srv = await startServer(blog.dir, { workers: 2, env: { PUSHER_APP_ID: APP.appId, PUSHER_KEY: APP.key, PUSHER_SECRET: APP.secret } });
 });
@@ -42,14 +39,6 @@ function open() {
     ws.on('error', reject);
   });
 }
-
-const until = async (pred, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await sleep(20);
-  }
-};
 
 test('GET /api/posts/live as a WebSocket: post.created / updated / deleted from any worker', async (t) => {
   if (skip) { t.skip(skip); return; }

@@ -1,6 +1,7 @@
 // lib.mjs -- helpers for the real-time tests (tests/integration/realtime/):
 // live event streams read as EventSource reads them, the npm clients of
-// this folder (installed on first use), worker memory.
+// this folder (installed on first use) and a pusher-js client set up the one
+// way the Pusher tests use, worker memory.
 //
 // What it owns: the streams it opens (closed by close() and at exit) and
 // this folder's node_modules (installed with npm when missing).
@@ -9,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SSEParser } from '../lib/extra.mjs';
@@ -28,6 +30,44 @@ export function installClients() {
   } catch (e) {
     return `npm install in ${HERE} failed (is the npm registry reachable?): ${String(e.stderr || e.message).slice(0, 300)}`;
   }
+}
+
+// The npm modules of this folder (after installClients()): pusher-js, the
+// pusher server SDK and ws.
+export function pusherModules() {
+  const req = createRequire(path.join(HERE, 'package.json'));
+  return { PusherJS: req('pusher-js'), Pusher: req('pusher'), WebSocket: req('ws') };
+}
+
+// A pusher-js client of app `key` on 127.0.0.1:port, WebSocket transport
+// only. Private and presence channels are authorized by `signer` (a pusher
+// SDK instance: its authorizeChannel, with `member` as the presence
+// identity), or by `authorize` (pusher-js channelAuthorization options, e.g.
+// an endpoint). Connection errors collect in c.errors; the client is added
+// to `into` (the test disconnects those).
+export function pusherClient(PusherJS, { key, port, signer, member, authorize, into }) {
+  const c = new PusherJS(key, {
+    cluster: 'kiln', wsHost: '127.0.0.1', wsPort: port, forceTLS: false, enabledTransports: ['ws'], disableStats: true,
+    channelAuthorization: authorize ?? {
+      customHandler: ({ socketId, channelName }, cb) =>
+        cb(null, signer.authorizeChannel(socketId, channelName, channelName.startsWith('presence-') ? member : undefined)),
+    },
+  });
+  c.errors = [];
+  c.connection.bind('error', (e) => c.errors.push(e));
+  into?.push(c);
+  return c;
+}
+
+// Subscribes pusher-js client c to `name`: resolves {ch, data} at
+// pusher:subscription_succeeded (data: the member list on presence
+// channels), rejects at pusher:subscription_error.
+export function subscribed(c, name) {
+  const ch = c.subscribe(name);
+  return new Promise((ok, fail) => {
+    ch.bind('pusher:subscription_succeeded', (d) => ok({ ch, data: d }));
+    ch.bind('pusher:subscription_error', (e) => fail(new Error(`subscription_error ${JSON.stringify(e)}`)));
+  });
 }
 
 const open = new Set();

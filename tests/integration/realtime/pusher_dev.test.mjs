@@ -11,28 +11,18 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { KILN, freePort, waitForPort } from '../lib/server.mjs';
 import { copyApp, http } from '../lib/db.mjs';
 import { sleep } from '../lib/extra.mjs';
-import { installClients, HERE } from './lib.mjs';
+import { until } from '../lib/procs.mjs';
+import { installClients, pusherModules, pusherClient, subscribed } from './lib.mjs';
 
 const APP = { appId: '91', key: 'dev-key', secret: 'dev-secret' };
-
-const until = async (pred, ms, what) => {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-};
 
 test('kiln dev: pusher-js and the pusher SDK against /app/{key} and the REST API', { timeout: 120_000 }, async (t) => {
   const skip = installClients();
   if (skip) return t.skip(skip);
-  const req = createRequire(path.join(HERE, 'package.json'));
-  const PusherJS = req('pusher-js');
-  const Pusher = req('pusher');
+  const { PusherJS, Pusher } = pusherModules();
   const rt = copyApp('tests/fixtures/rtapp');
   const port = await freePort();
   const child = spawn(path.resolve(KILN), ['dev', rt.dir, '--port', String(port)], {
@@ -46,28 +36,16 @@ test('kiln dev: pusher-js and the pusher SDK against /app/{key} and the REST API
   try {
     await waitForPort(port, { timeoutMs: 60_000 });
     const oracle = new Pusher({ ...APP, host: '127.0.0.1', port: String(port), useTLS: false });
-    const client = () => {
-      const c = new PusherJS(APP.key, {
-        cluster: 'kiln', wsHost: '127.0.0.1', wsPort: port, forceTLS: false, enabledTransports: ['ws'], disableStats: true,
-        channelAuthorization: { customHandler: ({ socketId, channelName }, cb) => cb(null, oracle.authorizeChannel(socketId, channelName)) },
-      });
-      clients.push(c);
-      return c;
-    };
-    const subscribed = (c, name) => new Promise((ok, fail) => {
-      const ch = c.subscribe(name);
-      ch.bind('pusher:subscription_succeeded', () => ok(ch));
-      ch.bind('pusher:subscription_error', (e) => fail(new Error(`subscription_error ${JSON.stringify(e)}`)));
-    });
+    const client = () => pusherClient(PusherJS, { key: APP.key, port, signer: oracle, into: clients });
 
     const a = client();
     await until(() => a.connection.state === 'connected', 20_000, `pusher-js connected (dev output: ${out.slice(-500)})`);
     assert.match(a.connection.socket_id, /^\d+\.\d+$/);
     const got = [];
-    const news = await subscribed(a, 'news');
+    const { ch: news } = await subscribed(a, 'news');
     news.bind('flash', (d) => got.push(['flash', d]));
     news.bind('from-c', (d) => got.push(['from-c', d]));
-    const priv = await subscribed(a, 'private-dev');
+    const { ch: priv } = await subscribed(a, 'private-dev');
     priv.bind('secret', (d) => got.push(['secret', d]));
 
     await oracle.trigger('news', 'flash', { n: 1 });
@@ -89,7 +67,7 @@ test('kiln dev: pusher-js and the pusher SDK against /app/{key} and the REST API
     await sleep(1500);
     const b = client();
     await until(() => b.connection.state === 'connected', 20_000, 'pusher-js connected after the reload');
-    const nb = await subscribed(b, 'news');
+    const { ch: nb } = await subscribed(b, 'news');
     const gotB = [];
     nb.bind('flash', (d) => gotB.push(d));
     await oracle.trigger('news', 'flash', { n: 2 });

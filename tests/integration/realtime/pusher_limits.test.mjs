@@ -12,13 +12,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import crypto from 'node:crypto';
-import { createRequire } from 'node:module';
 import { buildApp, startServer } from '../lib/server.mjs';
 import { copyApp } from '../lib/db.mjs';
 import { sleep } from '../lib/extra.mjs';
-import { installClients, HERE } from './lib.mjs';
+import { until } from '../lib/procs.mjs';
+import { installClients, pusherModules, pusherClient, subscribed } from './lib.mjs';
 
 const APP = { appId: '55', key: 'lim-key', secret: 'lim-secret' };
 const MASTER = crypto.randomBytes(32).toString('base64');
@@ -29,10 +28,7 @@ const clients = [], raws = [];
 before(async () => {
   skip = installClients();
   if (skip) return;
-  const req = createRequire(path.join(HERE, 'package.json'));
-  PusherJS = req('pusher-js');
-  Pusher = req('pusher');
-  WebSocket = req('ws');
+  ({ PusherJS, Pusher, WebSocket } = pusherModules());
   buildApp(rt.dir);
   srv = await startServer(rt.dir, { workers: 1, env: { PUSHER_APP_ID: APP.appId, PUSHER_KEY: APP.key, PUSHER_SECRET: APP.secret } });
   oracle = new Pusher({ ...APP, host: '127.0.0.1', port: String(srv.port), useTLS: false, encryptionMasterKeyBase64: MASTER });
@@ -45,29 +41,7 @@ after(async () => {
   rt.remove();
 });
 
-const until = async (pred, ms, what) => {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-};
-
-function client() {
-  const c = new PusherJS(APP.key, {
-    cluster: 'kiln', wsHost: '127.0.0.1', wsPort: srv.port, forceTLS: false, enabledTransports: ['ws'], disableStats: true,
-    channelAuthorization: { customHandler: ({ socketId, channelName }, cb) => cb(null, oracle.authorizeChannel(socketId, channelName)) },
-  });
-  c.errors = [];
-  c.connection.bind('error', (e) => c.errors.push(e));
-  clients.push(c);
-  return c;
-}
-const subscribed = (c, name) => new Promise((ok, fail) => {
-  const ch = c.subscribe(name);
-  ch.bind('pusher:subscription_succeeded', () => ok(ch));
-  ch.bind('pusher:subscription_error', (e) => fail(new Error(`subscription_error ${JSON.stringify(e)}`)));
-});
+const client = () => pusherClient(PusherJS, { key: APP.key, port: srv.port, signer: oracle, into: clients });
 
 // A raw protocol client (npm ws): every message it gets, parsed.
 async function raw() {
@@ -84,7 +58,7 @@ test('private-encrypted-: SDK encrypts, pusher-js decrypts, the wire and Kiln se
   if (skip) return t.skip(skip);
   const chan = 'private-encrypted-vault';
   const a = client();
-  const ch = await subscribed(a, chan);
+  const { ch } = await subscribed(a, chan);
   const got = [];
   ch.bind('secret', (d) => got.push(d));
 
@@ -124,8 +98,8 @@ test('client events: 10 per second per connection, the rest refused with 4301', 
   if (skip) return t.skip(skip);
   const chan = 'private-chatty';
   const sender = client(), other = client();
-  const cs = await subscribed(sender, chan);
-  const co = await subscribed(other, chan);
+  const { ch: cs } = await subscribed(sender, chan);
+  const { ch: co } = await subscribed(other, chan);
   const got = [];
   co.bind('client-n', (d) => got.push(d.i));
   for (let i = 0; i < 25; i++) assert.equal(cs.trigger('client-n', { i }), true);

@@ -11,12 +11,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import path from 'node:path';
-import { createRequire } from 'node:module';
 import { buildApp, startServer } from '../lib/server.mjs';
 import { copyApp, http } from '../lib/db.mjs';
 import { sleep } from '../lib/extra.mjs';
-import { openStream, installClients, HERE } from './lib.mjs';
+import { openStream, installClients, pusherModules } from './lib.mjs';
 
 const APP = { appId: '4242', key: 'kiln-key', secret: 'kiln-secret-for-tests' };
 const ENV = { PUSHER_APP_ID: APP.appId, PUSHER_KEY: APP.key, PUSHER_SECRET: APP.secret };
@@ -27,7 +25,7 @@ let srv, Pusher, skip;
 before(async () => {
   skip = installClients();
   if (skip) return;
-  Pusher = createRequire(path.join(HERE, 'package.json'))('pusher');
+  ({ Pusher } = pusherModules());
   buildApp(rt.dir);
   buildApp(blog.dir);
   srv = await startServer(rt.dir, { workers: 2, env: ENV });

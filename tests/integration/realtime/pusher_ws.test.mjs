@@ -8,12 +8,11 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { createRequire } from 'node:module';
 import { buildApp, startServer } from '../lib/server.mjs';
 import { copyApp, http } from '../lib/db.mjs';
 import { sleep } from '../lib/extra.mjs';
-import { installClients, HERE } from './lib.mjs';
+import { until } from '../lib/procs.mjs';
+import { installClients, pusherModules, pusherClient, subscribed } from './lib.mjs';
 
 const APP = { appId: '77', key: 'ws-key', secret: 'ws-secret' };
 const ENV = { PUSHER_APP_ID: APP.appId, PUSHER_KEY: APP.key, PUSHER_SECRET: APP.secret };
@@ -25,10 +24,7 @@ const clients = [];
 before(async () => {
   skip = installClients();
   if (skip) return;
-  const req = createRequire(path.join(HERE, 'package.json'));
-  PusherJS = req('pusher-js');
-  Pusher = req('pusher');
-  WebSocket = req('ws');
+  ({ PusherJS, Pusher, WebSocket } = pusherModules());
   buildApp(rt.dir);
   buildApp(blog.dir);
   srv = await startServer(rt.dir, { workers: 2, env: ENV });
@@ -44,38 +40,11 @@ after(async () => {
 
 // A pusher-js client; `member` is its presence identity; `forge` signs
 // with a wrong secret.
-function client(port, { member, forge = false, authorize } = {}) {
-  const c = new PusherJS(APP.key, {
-    cluster: 'kiln', wsHost: '127.0.0.1', wsPort: port, forceTLS: false, enabledTransports: ['ws'],
-    disableStats: true,
-    channelAuthorization: authorize ?? {
-      customHandler: ({ socketId, channelName }, cb) => {
-        const signer = forge ? new Pusher({ ...APP, secret: 'wrong' }) : oracle;
-        cb(null, signer.authorizeChannel(socketId, channelName, channelName.startsWith('presence-') ? member : undefined));
-      },
-    },
-  });
-  c.errors = [];
-  c.connection.bind('error', (e) => c.errors.push(e));
-  clients.push(c);
-  return c;
-}
-
-const until = async (pred, ms = 10_000, what = 'condition') => {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-};
+const client = (port, { member, forge = false, authorize } = {}) => pusherClient(PusherJS, {
+  key: APP.key, port, member, authorize, into: clients,
+  signer: forge ? new Pusher({ ...APP, secret: 'wrong' }) : oracle,
+});
 const connected = (c) => until(() => c.connection.state === 'connected', 10_000, 'connected');
-function subscribed(c, name) {
-  const ch = c.subscribe(name);
-  return new Promise((ok, fail) => {
-    ch.bind('pusher:subscription_succeeded', (d) => ok({ ch, data: d }));
-    ch.bind('pusher:subscription_error', (e) => fail(new Error(`subscription_error ${JSON.stringify(e)}`)));
-  });
-}
 function collect(ch, ...events) {
   const got = [];
   for (const e of events) ch.bind(e, (d, meta) => got.push({ e, d, user_id: meta?.user_id }));
