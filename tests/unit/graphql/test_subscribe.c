@@ -51,68 +51,84 @@ static bool sub(arena *a, const gql_schema *s, const char *q, buf *out)
     return ok;
 }
 
-TEST(subscribing_runs_the_root_resolver_once)
-{
+/* What every case sets up: an arena, a response buffer, the schema. */
+typedef struct {
     arena a;
-    arena_init(&a, 1 << 14);
     buf out;
-    buf_init(&out, 256);
-    gql_schema *s = schema(&a, SDL);
+    gql_schema *s;
+} fixture;
+
+static void fx_open(fixture *f)
+{
+    arena_init(&f->a, 1 << 14);
+    buf_init(&f->out, 256);
+    f->s = schema(&f->a, SDL);
     calls = 0;
     fail_with = NULL;
-    CHECK(sub(&a, s, "subscription { ticks(every: 2) { n } }", &out));
+}
+
+static void fx_close(fixture *f)
+{
+    fail_with = NULL;
+    buf_free(&f->out);
+    arena_destroy(&f->a);
+}
+
+TEST(subscribing_runs_the_root_resolver_once)
+{
+    fixture f;
+    fx_open(&f);
+    CHECK(sub(&f.a, f.s, "subscription { ticks(every: 2) { n } }", &f.out));
     CHECK_EQ_INT(calls, 1);
-    CHECK_EQ_INT((int)strlen(out.data), 0);
+    CHECK_EQ_INT((int)strlen(f.out.data), 0);
 
     /* An event: its data is the root value, the selection set runs on it. */
     const char *q = "subscription { ticks(every: 2) { n } }";
     gql_error pe;
-    gql_request rq = { .doc = gql_parse(&a, q, strlen(q), NULL, &pe), .src = q, .src_len = strlen(q),
-                       .root = json_parse(&a, "{\"n\":7}", 7, &(const char *){ NULL }) };
-    out.len = 0;
-    gql_execute(&a, s, &rq, &out);
-    buf_putc(&out, '\0');
-    CHECK_EQ_STR(out.data, "{\"data\":{\"ticks\":{\"n\":7}}}");
-    buf_free(&out);
-    arena_destroy(&a);
+    gql_request rq = { .doc = gql_parse(&f.a, q, strlen(q), NULL, &pe), .src = q, .src_len = strlen(q),
+                       .root = json_parse(&f.a, "{\"n\":7}", 7, &(const char *){ NULL }) };
+    f.out.len = 0;
+    gql_execute(&f.a, f.s, &rq, &f.out);
+    buf_putc(&f.out, '\0');
+    CHECK_EQ_STR(f.out.data, "{\"data\":{\"ticks\":{\"n\":7}}}");
+    fx_close(&f);
 }
 
 TEST(resolver_errors_are_located_with_the_path)
 {
-    arena a;
-    arena_init(&a, 1 << 14);
-    buf out;
-    buf_init(&out, 256);
-    gql_schema *s = schema(&a, SDL);
+    fixture f;
+    fx_open(&f);
     fail_with = "no ticks for you";
-    CHECK(!sub(&a, s, "subscription {\n  t: ticks(every: 1) { n }\n}", &out));
-    CHECK_EQ_STR(out.data, "{\"errors\":[{\"message\":\"no ticks for you\",\"locations\":[{\"line\":2,\"column\":3}],"
-                           "\"path\":[\"t\"],\"extensions\":{\"code\":\"FORBIDDEN\"}}]}");
-    fail_with = NULL;
-    buf_free(&out);
-    arena_destroy(&a);
+    CHECK(!sub(&f.a, f.s, "subscription {\n  t: ticks(every: 1) { n }\n}", &f.out));
+    CHECK_EQ_STR(f.out.data, "{\"errors\":[{\"message\":\"no ticks for you\",\"locations\":[{\"line\":2,\"column\":3}],"
+                             "\"path\":[\"t\"],\"extensions\":{\"code\":\"FORBIDDEN\"}}]}");
+    fx_close(&f);
 }
 
 TEST(failures_before_a_stream_have_graphql_js_messages)
 {
-    arena a;
-    arena_init(&a, 1 << 14);
-    buf out;
-    buf_init(&out, 256);
-    gql_schema *s = schema(&a, SDL);
-    CHECK(!sub(&a, s, "subscription { other }", &out));
-    CHECK_EQ_STR(out.data, "{\"errors\":[{\"message\":\"Subscription field must return Async Iterable. Received: undefined.\"}]}");
-    CHECK(!sub(&a, s, "subscription A { other } subscription B { other }", &out));
-    CHECK_EQ_STR(out.data, "{\"errors\":[{\"message\":\"Must provide operation name if query contains multiple operations.\"}]}");
-    CHECK(!sub(&a, s, "subscription ($e: Int!) { ticks(every: $e) { n } }", &out));
-    CHECK_EQ_STR(out.data, "{\"errors\":[{\"message\":\"Variable \\\"$e\\\" of required type \\\"Int!\\\" was not provided.\","
-                           "\"locations\":[{\"line\":1,\"column\":15}]}]}");
-    gql_schema *nosub = schema(&a, "type Query { a: Int }");
-    CHECK(!sub(&a, nosub, "subscription { a }", &out));
-    CHECK_EQ_STR(out.data, "{\"errors\":[{\"message\":\"Schema is not configured to execute subscription operation.\","
-                           "\"locations\":[{\"line\":1,\"column\":1}]}]}");
-    buf_free(&out);
-    arena_destroy(&a);
+    static const struct {
+        const char *sdl, *query, *want;
+    } cases[] = {
+        { SDL, "subscription { other }",
+          "{\"errors\":[{\"message\":\"Subscription field must return Async Iterable. Received: undefined.\"}]}" },
+        { SDL, "subscription A { other } subscription B { other }",
+          "{\"errors\":[{\"message\":\"Must provide operation name if query contains multiple operations.\"}]}" },
+        { SDL, "subscription ($e: Int!) { ticks(every: $e) { n } }",
+          "{\"errors\":[{\"message\":\"Variable \\\"$e\\\" of required type \\\"Int!\\\" was not provided.\","
+          "\"locations\":[{\"line\":1,\"column\":15}]}]}" },
+        { "type Query { a: Int }", "subscription { a }",
+          "{\"errors\":[{\"message\":\"Schema is not configured to execute subscription operation.\","
+          "\"locations\":[{\"line\":1,\"column\":1}]}]}" },
+    };
+    fixture f;
+    fx_open(&f);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const gql_schema *s = cases[i].sdl == SDL ? f.s : schema(&f.a, cases[i].sdl);
+        CHECK(!sub(&f.a, s, cases[i].query, &f.out));
+        CHECK_EQ_STR(f.out.data, cases[i].want);
+    }
+    fx_close(&f);
 }
 
 int main(void) { return t_run(); }

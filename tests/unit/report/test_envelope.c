@@ -16,6 +16,19 @@ static const kiln_value *parse(arena *a, const char *s, size_t n)
     return v;
 }
 
+/* The settings every event here is written with. */
+static const report_settings SETTINGS = { .environment = "test", .release = "r1", .server_name = "h",
+                                          .dsn = "http://k@h/1" };
+
+/* Writes e's event JSON into b (emptied first) and parses it in a; NULL
+ * (and the JSON on stderr) when it does not parse. */
+static const kiln_value *event_json(arena *a, buf *b, const report_event *e)
+{
+    b->len = 0;
+    report_event_json(b, e, &SETTINGS);
+    return parse(a, b->data, b->len);
+}
+
 TEST(dsn_parses_to_the_envelope_endpoint)
 {
     report_dsn d;
@@ -65,13 +78,11 @@ TEST(event_json_is_valid_and_complete)
                        .crumbs = crumbs, .ncrumbs = 2, .sql = "SELECT ?" };
     report_new_event_id(e.event_id);
     CHECK_EQ_INT(strlen(e.event_id), 32);
-    report_settings s = { .environment = "test", .release = "r1", .server_name = "h", .dsn = "http://k@h/1" };
     buf b;
     buf_init(&b, 0);
-    report_event_json(&b, &e, &s);
     arena a;
     arena_init(&a, 4096);
-    const kiln_value *v = parse(&a, b.data, b.len);
+    const kiln_value *v = event_json(&a, &b, &e);
     CHECK(v != NULL);
     if (v) {
         CHECK_EQ_STR(kiln_json_str(kiln_json_get(v, "event_id")), e.event_id);
@@ -91,7 +102,7 @@ TEST(event_json_is_valid_and_complete)
     report_drops d = { .queue_overflow = 3 };
     buf env;
     buf_init(&env, 0);
-    report_envelope(&env, b.data, b.len, e.event_id, &s, &d);
+    report_envelope(&env, b.data, b.len, e.event_id, &SETTINGS, &d);
     char *nl1 = memchr(env.data, '\n', env.len);
     CHECK(nl1 != NULL);
     if (nl1) {
@@ -115,13 +126,11 @@ TEST(graphql_fields)
     report_event e = { .timestamp = 1700000000.0, .level = "error", .exc_type = "GraphQLError",
                        .exc_value = "x \"quoted\"", .worker = 0, .gql_path = "posts.0.author", .gql_operation = "Feed" };
     report_new_event_id(e.event_id);
-    report_settings s = { .environment = "test", .release = "r1", .server_name = "h", .dsn = "http://k@h/1" };
     buf b;
     buf_init(&b, 0);
-    report_event_json(&b, &e, &s);
     arena a;
     arena_init(&a, 4096);
-    const kiln_value *v = parse(&a, b.data, b.len);
+    const kiln_value *v = event_json(&a, &b, &e);
     CHECK(v != NULL);
     if (v) {
         CHECK_EQ_STR(kiln_json_str(kiln_json_get(kiln_json_get(v, "extra"), "graphql_path")), "posts.0.author");
@@ -129,9 +138,7 @@ TEST(graphql_fields)
         CHECK_EQ_STR(kiln_json_str(kiln_json_get(kiln_json_get(v, "tags"), "graphql.operation")), "Feed");
     }
     e.gql_path = e.gql_operation = NULL;
-    b.len = 0;
-    report_event_json(&b, &e, &s);
-    v = parse(&a, b.data, b.len);
+    v = event_json(&a, &b, &e);
     CHECK(v && !kiln_json_get(v, "extra") && !kiln_json_get(kiln_json_get(v, "tags"), "graphql.operation"));
     buf_free(&b);
     arena_destroy(&a);
