@@ -29,36 +29,22 @@
  * (405 text, with Allow; 429 with Retry-After) that a route's own
  * declaration of those statuses refers to.
  *
+ * The components the operations refer to (Kiln's error responses, the
+ * security schemes, the GraphQL shapes) are components.c's.
+ *
  * Owns: nothing beyond the output buffer's growth. Must never: describe a
  * method, parameter or constraint the server does not have.
  */
+#include "openapi/document.h"
 #include "openapi/openapi.h"
 #include "validate/schema.h"
 
 #include <stdio.h>
 
-#define KEY(w, k) jw_key((w), (k), sizeof(k) - 1)
-#define RAW(w, lit) jw_raw((w), (lit), sizeof(lit) - 1)
-
 static const char *const method_names[KILN_METHOD_COUNT] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" };
 static const char *const method_lower[KILN_METHOD_COUNT] = { "get", "head", "post", "put", "patch", "delete", "options" };
 /* What a handler route is listed under. */
 static const int any_methods[] = { KILN_GET, KILN_POST, KILN_PUT, KILN_PATCH, KILN_DELETE };
-
-static void str(jw_state *w, const char *s) { jw_string(w, s, strlen(s)); }
-
-static void kv(jw_state *w, const char *k, const char *v)
-{
-    jw_key(w, k, strlen(k));
-    str(w, v);
-}
-
-static void ref(jw_state *w, const char *target)
-{
-    jw_begin_object(w);
-    kv(w, "$ref", target);
-    jw_end(w);
-}
 
 /* ---- patterns ---------------------------------------------------------- */
 
@@ -479,28 +465,6 @@ static void graphql_operation(jw_state *w, const kiln_app_def *app, const kiln_r
     jw_end(w);
 }
 
-/* The request and response shapes of the GraphQL-over-HTTP specification. */
-static void graphql_schemas(jw_state *w)
-{
-    KEY(w, "GraphQLRequest");
-    RAW(w, "{\"type\":\"object\",\"description\":\"A GraphQL request (GraphQL over HTTP).\","
-           "\"required\":[\"query\"],\"properties\":{"
-           "\"query\":{\"type\":\"string\",\"description\":\"The GraphQL document.\"},"
-           "\"operationName\":{\"type\":[\"string\",\"null\"]},"
-           "\"variables\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":true},"
-           "\"extensions\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":true}}}");
-    KEY(w, "GraphQLResponse");
-    RAW(w, "{\"type\":\"object\",\"description\":\"A GraphQL response.\",\"properties\":{"
-           "\"data\":{\"type\":[\"object\",\"null\"],\"additionalProperties\":true},"
-           "\"errors\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"message\"],"
-           "\"properties\":{\"message\":{\"type\":\"string\"},"
-           "\"locations\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"
-           "\"line\":{\"type\":\"integer\"},\"column\":{\"type\":\"integer\"}}}},"
-           "\"path\":{\"type\":\"array\",\"items\":{\"type\":[\"string\",\"integer\"]}},"
-           "\"extensions\":{\"type\":\"object\",\"additionalProperties\":true}}}},"
-           "\"extensions\":{\"type\":\"object\",\"additionalProperties\":true}}}");
-}
-
 static void path_item(jw_state *w, const kiln_app_def *app, const kiln_route_def *r, bool with_optional)
 {
     path_form pf;
@@ -526,74 +490,6 @@ static void path_item(jw_state *w, const kiln_app_def *app, const kiln_route_def
         snprintf(desc, sizeof desc, "Other methods are answered 405 with `Allow: %s` (HEAD is served from GET, "
                                     "OPTIONS answered 204 with Allow).", n ? allow : "");
         kv(w, "description", desc);
-    }
-    jw_end(w);
-}
-
-/* ---- components --------------------------------------------------------- */
-
-static void error_response(jw_state *w, const char *name, const char *desc, const char *retry_header)
-{
-    jw_key(w, name, strlen(name));
-    jw_begin_object(w);
-    kv(w, "description", desc);
-    if (retry_header) {
-        KEY(w, "headers");
-        jw_begin_object(w);
-        jw_key(w, retry_header, strlen(retry_header));
-        jw_begin_object(w);
-        kv(w, "description", "Seconds until the window allows another request.");
-        KEY(w, "schema");
-        jw_begin_object(w); kv(w, "type", "integer"); jw_end(w);
-        jw_end(w);
-        jw_end(w);
-    }
-    KEY(w, "content");
-    jw_begin_object(w);
-    KEY(w, "application/json");
-    jw_begin_object(w);
-    KEY(w, "schema");
-    ref(w, "#/components/schemas/Error");
-    jw_end(w);
-    jw_end(w);
-    jw_end(w);
-}
-
-static void components(jw_state *w, bool session, bool graphql)
-{
-    KEY(w, "components");
-    jw_begin_object(w);
-    KEY(w, "schemas");
-    jw_begin_object(w);
-    if (graphql) graphql_schemas(w);
-    KEY(w, "Error");
-    RAW(w, "{\"type\":\"object\",\"description\":\"Kiln's error shape: {\\\"error\\\": message}.\","
-              "\"required\":[\"error\"],\"properties\":{"
-              "\"error\":{\"type\":\"string\",\"description\":\"What went wrong; for a schema, Joi's first message.\"},"
-              "\"detail\":{\"type\":\"string\",\"description\":\"Invalid JSON: where the parser stopped.\"},"
-              "\"details\":{\"type\":\"array\",\"description\":\"Every validation error (config.all_errors).\","
-              "\"items\":{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"}}}},"
-              "\"requestId\":{\"type\":\"string\"}}}");
-    jw_end(w);
-    KEY(w, "responses");
-    jw_begin_object(w);
-    error_response(w, "BadRequest", "Invalid JSON, or a body or query that breaks its schema (Joi's message).", NULL);
-    error_response(w, "Unauthorized", "No valid session: neither a bearer token nor the session cookie.", NULL);
-    error_response(w, "Forbidden", "A cookie-authenticated unsafe request from another site (CSRF).", NULL);
-    error_response(w, "PayloadTooLarge", "The body is larger than the route's limit (config.body_limit; default 1 MiB).", NULL);
-    error_response(w, "TooManyRequests", "Rate limited (kiln_rate_limit).", "Retry-After");
-    error_response(w, "Error", "Any other error, in Kiln's error shape (404, 409, 500, 503, 504 ...).", NULL);
-    KEY(w, "MethodNotAllowed");
-    RAW(w, "{\"description\":\"A method the route does not define.\",\"headers\":{\"Allow\":{"
-              "\"description\":\"The methods the route defines.\",\"schema\":{\"type\":\"string\"}}},"
-              "\"content\":{\"text/plain\":{\"schema\":{\"type\":\"string\"}}}}");
-    jw_end(w);
-    if (session) {
-        KEY(w, "securitySchemes");
-        RAW(w, "{\"bearerAuth\":{\"type\":\"http\",\"scheme\":\"bearer\",\"description\":"
-                  "\"A session token from kiln_session_create, as Authorization: Bearer <token>.\"},"
-                  "\"sessionCookie\":{\"type\":\"apiKey\",\"in\":\"cookie\",\"name\":\"session\","
-                  "\"description\":\"The same token in the session cookie (HttpOnly, SameSite=Lax).\"}}");
     }
     jw_end(w);
 }
@@ -629,6 +525,6 @@ void openapi_write(buf *out, const kiln_app_def *app, const openapi_info *info)
         path_item(&w, app, r, true);
     }
     jw_end(&w);
-    components(&w, session, graphql);
+    openapi_components(&w, session, graphql);
     jw_end(&w);
 }

@@ -13,7 +13,8 @@
  * the requests, so it cannot drift from them.
  *
  * Files: document.c writes the document (paths, operations, Kiln's own
- * answers, security, components); schema.c turns kiln_rule trees into JSON
+ * answers, security), components.c its components (document.h: what the
+ * two share); schema.c turns kiln_rule trees into JSON
  * Schema and builds examples that the validator itself accepts; check.c
  * loads the optional info block (APP/kiln.json) and checks a real response
  * against its declaration (kiln dev). The server's glue is elsewhere:
