@@ -20,13 +20,31 @@ static const kiln_value *parse(arena *a, const char *s, size_t n)
 static const report_settings SETTINGS = { .environment = "test", .release = "r1", .server_name = "h",
                                           .dsn = "http://k@h/1" };
 
-/* Writes e's event JSON into b (emptied first) and parses it in a; NULL
- * (and the JSON on stderr) when it does not parse. */
-static const kiln_value *event_json(arena *a, buf *b, const report_event *e)
+/* An event's JSON text and what it parses to. */
+typedef struct {
+    arena a;
+    buf b;
+} scratch;
+
+static void scratch_open(scratch *x)
 {
-    b->len = 0;
-    report_event_json(b, e, &SETTINGS);
-    return parse(a, b->data, b->len);
+    arena_init(&x->a, 4096);
+    buf_init(&x->b, 0);
+}
+
+static void scratch_close(scratch *x)
+{
+    buf_free(&x->b);
+    arena_destroy(&x->a);
+}
+
+/* Writes e's event JSON into x->b (emptied first) and parses it in x->a;
+ * NULL (and the JSON on stderr) when it does not parse. */
+static const kiln_value *event_json(scratch *x, const report_event *e)
+{
+    x->b.len = 0;
+    report_event_json(&x->b, e, &SETTINGS);
+    return parse(&x->a, x->b.data, x->b.len);
 }
 
 TEST(dsn_parses_to_the_envelope_endpoint)
@@ -78,11 +96,9 @@ TEST(event_json_is_valid_and_complete)
                        .crumbs = crumbs, .ncrumbs = 2, .sql = "SELECT ?" };
     report_new_event_id(e.event_id);
     CHECK_EQ_INT(strlen(e.event_id), 32);
-    buf b;
-    buf_init(&b, 0);
-    arena a;
-    arena_init(&a, 4096);
-    const kiln_value *v = event_json(&a, &b, &e);
+    scratch x;
+    scratch_open(&x);
+    const kiln_value *v = event_json(&x, &e);
     CHECK(v != NULL);
     if (v) {
         CHECK_EQ_STR(kiln_json_str(kiln_json_get(v, "event_id")), e.event_id);
@@ -102,21 +118,20 @@ TEST(event_json_is_valid_and_complete)
     report_drops d = { .queue_overflow = 3 };
     buf env;
     buf_init(&env, 0);
-    report_envelope(&env, b.data, b.len, e.event_id, &SETTINGS, &d);
+    report_envelope(&env, x.b.data, x.b.len, e.event_id, &SETTINGS, &d);
     char *nl1 = memchr(env.data, '\n', env.len);
     CHECK(nl1 != NULL);
     if (nl1) {
-        CHECK(parse(&a, env.data, (size_t)(nl1 - env.data)) != NULL);
+        CHECK(parse(&x.a, env.data, (size_t)(nl1 - env.data)) != NULL);
         char *nl2 = memchr(nl1 + 1, '\n', env.len - (size_t)(nl1 + 1 - env.data));
-        const kiln_value *ih = nl2 ? parse(&a, nl1 + 1, (size_t)(nl2 - nl1 - 1)) : NULL;
-        CHECK(ih && kiln_json_get(ih, "length")->num == (double)b.len);
-        CHECK(nl2 && !memcmp(nl2 + 1, b.data, b.len));
+        const kiln_value *ih = nl2 ? parse(&x.a, nl1 + 1, (size_t)(nl2 - nl1 - 1)) : NULL;
+        CHECK(ih && kiln_json_get(ih, "length")->num == (double)x.b.len);
+        CHECK(nl2 && !memcmp(nl2 + 1, x.b.data, x.b.len));
         CHECK(strstr(env.data, "{\"type\":\"client_report\"") != NULL);
         CHECK(strstr(env.data, "\"reason\":\"queue_overflow\",\"category\":\"error\",\"quantity\":3") != NULL);
     }
     buf_free(&env);
-    buf_free(&b);
-    arena_destroy(&a);
+    scratch_close(&x);
 }
 
 /* A GraphQL resolver error's path and operation (api/graphql.c): extra and a
@@ -126,11 +141,9 @@ TEST(graphql_fields)
     report_event e = { .timestamp = 1700000000.0, .level = "error", .exc_type = "GraphQLError",
                        .exc_value = "x \"quoted\"", .worker = 0, .gql_path = "posts.0.author", .gql_operation = "Feed" };
     report_new_event_id(e.event_id);
-    buf b;
-    buf_init(&b, 0);
-    arena a;
-    arena_init(&a, 4096);
-    const kiln_value *v = event_json(&a, &b, &e);
+    scratch x;
+    scratch_open(&x);
+    const kiln_value *v = event_json(&x, &e);
     CHECK(v != NULL);
     if (v) {
         CHECK_EQ_STR(kiln_json_str(kiln_json_get(kiln_json_get(v, "extra"), "graphql_path")), "posts.0.author");
@@ -138,10 +151,9 @@ TEST(graphql_fields)
         CHECK_EQ_STR(kiln_json_str(kiln_json_get(kiln_json_get(v, "tags"), "graphql.operation")), "Feed");
     }
     e.gql_path = e.gql_operation = NULL;
-    v = event_json(&a, &b, &e);
+    v = event_json(&x, &e);
     CHECK(v && !kiln_json_get(v, "extra") && !kiln_json_get(kiln_json_get(v, "tags"), "graphql.operation"));
-    buf_free(&b);
-    arena_destroy(&a);
+    scratch_close(&x);
 }
 
 TEST(rate_limits)
