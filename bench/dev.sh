@@ -24,18 +24,13 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+# serve_on_free_port (free_port, owns_port)
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 die() { echo "bench/dev: $*" >&2; exit 1; }
 
 make -j2 >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; die "make failed"; }
 
-free_port() {
-    local p
-    for _ in $(seq 1 100); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-    done
-    return 1
-}
 now_ns() { date +%s%N; }
 
 # wait_for URL TEXT: poll until the body contains TEXT (30 s at most).
@@ -67,10 +62,9 @@ declare -A p50 first
 
 # ---- kiln dev -----------------------------------------------------------------
 build/kiln new "$tmp/app" >/dev/null || die "kiln new failed"
-port=$(free_port)
 t0=$(now_ns)
-build/kiln dev "$tmp/app" --port "$port" >"$tmp/kiln-dev.log" 2>&1 &
-pids+=($!)
+serve_on_free_port "$tmp/kiln-dev.log" build/kiln dev "$tmp/app" --port "{port}" || { cat "$tmp/kiln-dev.log"; die "kiln dev did not start"; }
+pids+=("$pid")
 wait_for "http://127.0.0.1:$port/api/hello" "Hello" || { cat "$tmp/kiln-dev.log"; die "kiln dev did not answer"; }
 first[kiln]=$((($(now_ns) - t0) / 1000000))
 echo "kiln dev: first answer $((first[kiln])) ms after start ($(command -v tcc >/dev/null && echo 'tcc fast path' || echo 'gcc -O0 -g'))"
@@ -86,11 +80,10 @@ if [[ ${BENCH_NEXT:-1} == 1 && -d ../shared/reference/next-lesson ]]; then
         (cd "$nl" && npm install --no-audit --no-fund >/dev/null 2>&1) || { echo "bench/dev: npm install failed; skipping Next.js"; nl=; }
     fi
     if [[ -n $nl ]]; then
-        port=$(free_port)
         t0=$(now_ns)
-        (cd "$nl" && NEXT_TELEMETRY_DISABLED=1 exec node_modules/.bin/next dev -H 127.0.0.1 -p "$port") >"$tmp/next-dev.log" 2>&1 &
-        pids+=($!)
-        if wait_for "http://127.0.0.1:$port/api/hello" "Hello"; then
+        if serve_on_free_port "$tmp/next-dev.log" env -C "$nl" NEXT_TELEMETRY_DISABLED=1 \
+            node_modules/.bin/next dev -H 127.0.0.1 -p "{port}" && pids+=("$pid") &&
+            wait_for "http://127.0.0.1:$port/api/hello" "Hello"; then
             first[next]=$((($(now_ns) - t0) / 1000000))
             echo "next dev: first answer $((first[next])) ms after start"
             edits next "$nl/pages/api/hello.js" "http://127.0.0.1:$port/api/hello"

@@ -18,29 +18,9 @@
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
-unset MAKEFLAGS MFLAGS MAKELEVEL
-
-duration=${BENCH_DURATION:-10s}
-conns=${BENCH_CONNS:-64}
-tmp=$(mktemp -d)
-server_pids=()
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-    local p
-    for p in "${server_pids[@]}"; do
-        pkill -KILL -P "$p" 2>/dev/null
-        kill -KILL "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
-
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
+bench_setup 10s 64
 # run_wrk calls `wrk`: pinned to the load CPU here.
 wrk() { "${load_pin[@]}" "$(type -P wrk)" "$@"; }
 
@@ -81,52 +61,41 @@ check_nested() {
         die "$1 answered the nested query with: ${body:0:300}"
 }
 
-stop() {
-    pkill -TERM -P "$1" 2>/dev/null
-    kill -TERM "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-}
-
 # ---- Kiln, Apollo, yoga on the bench app ----------------------------------------
-port=$(free_port)
-DATABASE_URL="sqlite:$tmp/gql.db" "${srv_pin[@]}" build/kiln start "$tmp/app" --port "$port" --workers 1 --log-level warn >/dev/null 2>&1 &
-kpid=$!
+serve_on_free_port "$tmp/kiln.log" env DATABASE_URL="sqlite:$tmp/gql.db" "${srv_pin[@]}" \
+    build/kiln start "$tmp/app" --port "{port}" --workers 1 --log-level warn || die "Kiln did not start"
+kpid=$pid
 server_pids+=("$kpid")
 until_gql "http://127.0.0.1:$port/api/graphql" || die "Kiln did not come up"
 check_nested "http://127.0.0.1:$port/api/graphql"
 run_wrk kiln_flat "http://127.0.0.1:$port/api/graphql" -s "$flat"
 run_wrk kiln_nested "http://127.0.0.1:$port/api/graphql" -s "$nested"
-stop "$kpid"
+stop_server "$kpid"
 
 for kind in apollo yoga; do
-    up=0
-    for _ in 1 2 3; do         # the port may be taken before node binds it: another one
-        port=$(free_port)
-        (cd bench/graphql && exec "${srv_pin[@]}" node server.mjs "$kind" "$port") >"$tmp/$kind.log" 2>&1 &
-        npid=$!
-        server_pids+=("$npid")
-        url="http://127.0.0.1:$port/"
-        [[ $kind == yoga ]] && url="http://127.0.0.1:$port/api/graphql"
-        if until_gql "$url"; then up=1; break; fi
-        stop "$npid"
-    done
-    ((up)) || { cat "$tmp/$kind.log"; die "$kind did not come up"; }
+    serve_on_free_port "$tmp/$kind.log" env -C bench/graphql "${srv_pin[@]}" node server.mjs "$kind" "{port}" ||
+        { cat "$tmp/$kind.log"; die "$kind did not start"; }
+    npid=$pid
+    server_pids+=("$npid")
+    url="http://127.0.0.1:$port/"
+    [[ $kind == yoga ]] && url="http://127.0.0.1:$port/api/graphql"
+    until_gql "$url" || { cat "$tmp/$kind.log"; die "$kind did not come up"; }
     check_nested "$url"
     run_wrk "${kind}_flat" "$url" -s "$flat"
     run_wrk "${kind}_nested" "$url" -s "$nested"
-    stop "$npid"
+    stop_server "$npid"
 done
 
 # ---- GraphQL post(id:) against REST on the blog --------------------------------
-port=$(free_port)
-DATABASE_URL="sqlite:$tmp/blog.db" "${srv_pin[@]}" build/kiln start examples/blog --port "$port" --workers 1 --log-level warn >/dev/null 2>&1 &
-bpid=$!
+serve_on_free_port "$tmp/blog.log" env DATABASE_URL="sqlite:$tmp/blog.db" "${srv_pin[@]}" \
+    build/kiln start examples/blog --port "{port}" --workers 1 --log-level warn || die "the blog did not start"
+bpid=$pid
 server_pids+=("$bpid")
 until_200 "http://127.0.0.1:$port/api/posts" || die "the blog did not come up"
 curl -s -o /dev/null -H 'content-type: application/json' -d '{"title":"Hello","content":"The first post"}' "http://127.0.0.1:$port/api/posts"
 run_wrk blog_gql "http://127.0.0.1:$port/api/graphql" -s "$byid"
 run_wrk blog_rest "http://127.0.0.1:$port/api/posts/1"
-stop "$bpid"
+stop_server "$bpid"
 
 # ---- Report ---------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }

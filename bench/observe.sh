@@ -18,40 +18,22 @@
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
-unset MAKEFLAGS MFLAGS MAKELEVEL
-
-duration=${BENCH_DURATION:-5s}
-conns=${BENCH_CONNS:-64}
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-pids=()
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-    local p
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-    [[ -n ${pgdir:-} ]] && "${runas[@]}" "$pg_bin/pg_ctl -D $pgdir/data -m immediate stop >/dev/null 2>&1"
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+# srv_pin, load_pin, serve_on_free_port, start_pg
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_setup 5s 64
 
 command -v wrk >/dev/null || { echo "bench: wrk is not installed (scripts/deps.sh bench)"; exit 1; }
 make -j2 >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; exit 1; }
 build/kiln build examples/blog >/dev/null || exit 1
 
-srv_pin=() load_pin=()
-if (($(nproc) >= 2)); then srv_pin=(taskset -c 0); load_pin=(taskset -c 1); fi
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 # Two servers at once, metrics off and on (one worker each, both on CPU 0;
 # only the one under load works), so a round's two runs are back to back.
 start_srv() { # MODE: starts the blog with KILN_METRICS=MODE, sets port_MODE
     local port pid
-    port=$(free_port)
-    KILN_METRICS=$1 KILN_LOG_LEVEL=warn "${srv_pin[@]}" examples/blog/.kiln/server --port "$port" --workers 1 \
-        >"$tmp/srv$1.log" 2>&1 &
-    pid=$!
-    pids+=("$pid")
+    serve_on_free_port "$tmp/srv$1.log" env KILN_METRICS="$1" KILN_LOG_LEVEL=warn "${srv_pin[@]}" \
+        examples/blog/.kiln/server --port "{port}" --workers 1 || { cat "$tmp/srv$1.log"; exit 1; }
+    server_pids+=("$pid")
     for _ in $(seq 100); do curl -s "127.0.0.1:$port/api/hello" >/dev/null && break; sleep 0.05; done
     printf -v "port_$1" '%s' "$port"
     printf -v "worker_$1" '%s' "$(pgrep -P "$pid" | head -n 1)"
@@ -102,17 +84,12 @@ print(f"CPU per request: off {med(x[1] for x in off):.2f} us, on {med(x[1] for x
       f"(goal: >= 0.97)")
 EOF
 
-pg_bin=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
 if [[ ${BENCH_PG:-1} != 1 || -z $pg_bin ]] || ! command -v pgbench >/dev/null; then
     echo "bench: PostgreSQL or pgbench not installed (or BENCH_PG=0): no trace comment figures"
     exit 0
 fi
 pgdir=$tmp/pg
-mkdir -p "$pgdir"
-pgport=$(free_port)
-if [[ $(id -u) == 0 ]]; then chown postgres "$pgdir"; runas=(su postgres -s /bin/sh -c); else runas=(sh -c); fi
-"${runas[@]}" "$pg_bin/initdb -D $pgdir/data -A trust -U kiln >$pgdir/initdb.log 2>&1 && $pg_bin/pg_ctl -D $pgdir/data -o '-p $pgport -k $pgdir -c listen_addresses=127.0.0.1' -l $pgdir/log -w start >/dev/null" ||
-    { echo "bench: PostgreSQL did not start"; exit 0; }
+start_pg || { echo "bench: PostgreSQL did not start"; exit 0; }
 printf 'SELECT 1;\n' >"$tmp/plain.sql"
 printf "SELECT 1\n/*trace_id='4bf92f3577b34da6a3ce929d0e0e4736'*/;\n" >"$tmp/traced.sql"
 tps() { "${load_pin[@]}" pgbench -n -h 127.0.0.1 -p "$pgport" -U kiln -c 1 -T "${duration%s}" -f "$1" postgres 2>&1 |

@@ -23,33 +23,12 @@
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
-unset MAKEFLAGS MFLAGS MAKELEVEL
-
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-duration=${BENCH_DURATION:-10s}
+bench_setup 10s 64
 secs=${duration%s}
-conns=${BENCH_CONNS:-64}
-
-tmp=$(mktemp -d)
-chmod 755 "$tmp" # the PostgreSQL cluster runs as user postgres
-server_pids=()
-pg_bin=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
 pgdir=$tmp/pg
-if [[ $(id -u) == 0 ]]; then runas=(su postgres -s /bin/sh -c); else runas=(sh -c); fi
-
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-    local p
-    for p in "${server_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    [[ -d $pgdir/data ]] && "${runas[@]}" "$pg_bin/pg_ctl -D $pgdir/data -m immediate stop >/dev/null 2>&1"
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
 
 [[ -n $pg_bin && -x $pg_bin/pgbench ]] || die "PostgreSQL server binaries (and pgbench) not found"
 scripts/deps.sh bench || die "could not install wrk"
@@ -62,42 +41,14 @@ build/kiln build bench/app >"$tmp/build.log" 2>&1 || {
     die "kiln build bench/app failed"
 }
 
-# shellcheck source=bench/lib.sh
-. bench/lib.sh
 if ((pinned)); then
     pin_note="Kiln on CPU 0; wrk and pgbench on CPU 1; PostgreSQL unpinned"
 else
     pin_note="one CPU: no pinning"
 fi
 
-wait_200() {
-    local url=$1 code
-    for _ in $(seq 1 1000); do
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" 2>/dev/null)
-        [[ $code == 200 ]] && return 0
-        sleep 0.01
-    done
-    return 1
-}
-
-stop_server() {
-    local pid=$1
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-}
-
 # ---- PostgreSQL ---------------------------------------------------------------
-mkdir -p "$pgdir"
-[[ $(id -u) == 0 ]] && chown postgres "$pgdir"
-pgport=$(free_port) || die "no free port"
-"${runas[@]}" "$pg_bin/initdb -D $pgdir/data -A trust -U kiln >$pgdir/initdb.log 2>&1 &&
-    $pg_bin/pg_ctl -D $pgdir/data -o '-p $pgport -k $pgdir -c listen_addresses=127.0.0.1 -c max_connections=200' \
-        -l $pgdir/log -w start >/dev/null" || die "could not start PostgreSQL ($pgdir/log)"
+start_pg -c max_connections=200 || die "could not start PostgreSQL ($pgdir/log)"
 pgc=(-h 127.0.0.1 -p "$pgport" -U kiln)
 "$pg_bin/createdb" "${pgc[@]}" pgbench || die "createdb pgbench failed"
 "$pg_bin/createdb" "${pgc[@]}" kiln || die "createdb kiln failed"
@@ -176,12 +127,13 @@ run_wrk() { # NAME URL [wrk args]
 }
 
 start_kiln() { # env assignments...: starts bench/app, sets kport kpid
-    kport=$(free_port) || die "no free port"
-    env DATABASE_URL="postgres://kiln@127.0.0.1:$pgport/kiln" "$@" "${srv_pin[@]}" build/kiln start bench/app \
-        --port "$kport" --workers 1 --log-level warn >"$tmp/kiln.log" 2>&1 &
-    kpid=$!
+    local port pid
+    : >"$tmp/kiln.log"
+    serve_on_free_port "$tmp/kiln.log" env DATABASE_URL="postgres://kiln@127.0.0.1:$pgport/kiln" "$@" "${srv_pin[@]}" \
+        build/kiln start bench/app --port "{port}" --workers 1 --log-level warn || { cat "$tmp/kiln.log"; die "kiln did not start"; }
+    kport=$port kpid=$pid
     server_pids+=("$kpid")
-    wait_200 "http://127.0.0.1:$kport/api/posts/1" || { cat "$tmp/kiln.log"; die "kiln did not start"; }
+    until_200 "http://127.0.0.1:$kport/api/posts/1" || { cat "$tmp/kiln.log"; die "kiln did not start"; }
 }
 
 start_kiln

@@ -23,30 +23,14 @@
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
-unset MAKEFLAGS MFLAGS MAKELEVEL
+# Server on CPU 0, load on CPU 1 (when there are two CPUs); free_port, to_ms
+# (run_wrk is redefined below: pinned, and start_ms).
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_setup 10s 64
 
 path=${BENCH_PATH:-/api/hello}
-duration=${BENCH_DURATION:-10s}
-conns=${BENCH_CONNS:-64}
 body='{"message":"Hello, World!"}'
-
-tmp=$(mktemp -d)
-chmod 755 "$tmp" # the PostgreSQL cluster runs as user postgres
-server_pids=()
-# shellcheck disable=SC2317 # called by the trap
-cleanup() {
-    local p
-    for p in "${server_pids[@]}"; do
-        kill -KILL "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-die() {
-    echo "bench: $*" >&2
-    exit 1
-}
 
 scripts/deps.sh bench || die "could not install wrk/nginx"
 make -j2 >"$tmp/make.log" 2>&1 || {
@@ -55,10 +39,6 @@ make -j2 >"$tmp/make.log" 2>&1 || {
 }
 build/kiln build examples/blog || die "kiln build examples/blog failed"
 
-# Server on CPU 0, load on CPU 1 (when there are two CPUs); free_port, to_ms
-# (run_wrk is redefined below: pinned, and start_ms).
-# shellcheck source=bench/lib.sh
-. bench/lib.sh
 if ((pinned)); then pin_note="server on CPU 0, wrk on CPU 1"; else pin_note="one CPU: no pinning"; fi
 
 # ---- helpers ------------------------------------------------------------------
@@ -80,15 +60,6 @@ wait_200() {
     return 1
 }
 
-# All descendants of a process (children first).
-descendants() {
-    local c
-    for c in $(pgrep -P "$1" 2>/dev/null); do
-        echo "$c"
-        descendants "$c"
-    done
-}
-
 # The Kiln worker: the deepest descendant of the started process (master ->
 # worker, or kiln -> app master -> worker); the process itself if it has none.
 worker_of() {
@@ -103,19 +74,6 @@ worker_of() {
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 
-# Stops a server and everything under it: SIGTERM, SIGKILL after 5 s.
-stop_server() {
-    local pid=$1 all
-    mapfile -t all < <(descendants "$pid")
-    all+=("$pid")
-    kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    kill -KILL "${all[@]}" 2>/dev/null
-    wait "$pid" 2>/dev/null
-}
 
 
 # run_wrk NAME URL: loads URL, sets rps/p50/p99 for NAME.
@@ -138,14 +96,14 @@ run_wrk() {
 }
 
 # ---- Kiln -----------------------------------------------------------------------
-port=$(free_port) || die "no free port"
-url="http://127.0.0.1:$port$path"
 echo "== kiln: examples/blog $path, --workers 1; $pin_note"
 t0=$(now_ns)
-DATABASE_URL="sqlite:$tmp/bench-hello.db" "${srv_pin[@]}" build/kiln start examples/blog --port "$port" --workers 1 \
-    --log-level "${BENCH_KILN_LOG:-warn}" >/dev/null 2>&1 &
-kpid=$!
+serve_on_free_port "$tmp/kiln-hello.log" env DATABASE_URL="sqlite:$tmp/bench-hello.db" "${srv_pin[@]}" \
+    build/kiln start examples/blog --port "{port}" --workers 1 --log-level "${BENCH_KILN_LOG:-warn}" ||
+    die "kiln did not start (see the log: $(tail -n 3 "$tmp/kiln-hello.log"))"
+kpid=$pid
 server_pids+=("$kpid")
+url="http://127.0.0.1:$port$path"
 start_ms[kiln]=$(wait_200 "$t0" "$url") || die "kiln did not answer 200 on $url within 10 s"
 echo "   $(curl -s -i "$url" | tr -d '\r' | grep -iE '^(HTTP|content-type)' | paste -sd ' ' -) $(curl -s "$url")"
 sleep 1
@@ -157,10 +115,9 @@ rss_after=$(rss_kb "$worker")
 stop_server "$kpid"
 
 # ---- nginx ----------------------------------------------------------------------
-port=$(free_port) || die "no free port"
-url="http://127.0.0.1:$port/api/hello"
 mkdir -p "$tmp/nginx/body"
-cat >"$tmp/nginx/nginx.conf" <<EOF
+# @PORT@: the port serve_on_free_port picks, put in when nginx starts.
+cat >"$tmp/nginx/nginx.conf.in" <<EOF
 daemon off;
 worker_processes 1;
 pid $tmp/nginx/nginx.pid;
@@ -170,7 +127,7 @@ http {
     access_log off;
     client_body_temp_path $tmp/nginx/body;
     server {
-        listen 127.0.0.1:$port;
+        listen 127.0.0.1:@PORT@;
         location = /api/hello {
             default_type "application/json; charset=utf-8";
             return 200 '$body';
@@ -180,9 +137,15 @@ http {
 EOF
 echo "== nginx $(nginx -v 2>&1 | sed 's/.*\///'): 1 worker, access_log off, return 200; $pin_note"
 t0=$(now_ns)
-"${srv_pin[@]}" nginx -p "$tmp/nginx" -e "$tmp/nginx/error.log" -c "$tmp/nginx/nginx.conf" >/dev/null 2>&1 &
-npid=$!
+# shellcheck disable=SC2016 # $1 and $2 are sh's
+serve_on_free_port "$tmp/nginx/out.log" "${srv_pin[@]}" sh -c 'sed "s/@PORT@/$1/" "$2/nginx.conf.in" >"$2/nginx.conf" &&
+    exec nginx -p "$2" -e "$2/error.log" -c "$2/nginx.conf"' nginx "{port}" "$tmp/nginx" || {
+    cat "$tmp/nginx/error.log" >&2
+    die "nginx did not start"
+}
+npid=$pid
 server_pids+=("$npid")
+url="http://127.0.0.1:$port/api/hello"
 start_ms[nginx]=$(wait_200 "$t0" "$url") || {
     cat "$tmp/nginx/error.log" >&2
     die "nginx did not answer 200 on $url within 10 s"
@@ -198,13 +161,14 @@ printf '%s\n' 'wrk.method = "POST"' \
 db_names=()
 # bench_db NAME DATABASE_URL: start Kiln on that database, seed 10 posts, load the routes.
 bench_db() {
-    local name=$1 dburl=$2 p u pid first
-    p=$(free_port) || die "no free port"
-    u="http://127.0.0.1:$p"
-    DATABASE_URL="$dburl" "${srv_pin[@]}" build/kiln start examples/blog --port "$p" --workers 1 \
-        --log-level "${BENCH_KILN_LOG:-warn}" >"$tmp/kiln-$name.log" 2>&1 &
-    pid=$!
+    local name=$1 dburl=$2 u first port pid
+    serve_on_free_port "$tmp/kiln-$name.log" env DATABASE_URL="$dburl" "${srv_pin[@]}" \
+        build/kiln start examples/blog --port "{port}" --workers 1 --log-level "${BENCH_KILN_LOG:-warn}" || {
+        cat "$tmp/kiln-$name.log"
+        die "kiln on $name did not start"
+    }
     server_pids+=("$pid")
+    u="http://127.0.0.1:$port"
     wait_200 "$(now_ns)" "$u/api/posts" >/dev/null || {
         cat "$tmp/kiln-$name.log"
         die "kiln on $name did not start"
@@ -223,19 +187,9 @@ bench_db() {
 }
 bench_db sqlite "sqlite:$tmp/bench.db"
 
-pg_bin=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
 if [[ ${BENCH_PG:-1} == 1 && -n $pg_bin ]]; then
     pgdir=$tmp/pg
-    mkdir -p "$pgdir"
-    pgport=$(free_port)
-    if [[ $(id -u) == 0 ]]; then
-        chown postgres "$pgdir"
-        runas=(su postgres -s /bin/sh -c)
-    else
-        runas=(sh -c)
-    fi
-    if "${runas[@]}" "$pg_bin/initdb -D $pgdir/data -A trust -U kiln >$pgdir/initdb.log 2>&1 && $pg_bin/pg_ctl -D $pgdir/data -o '-p $pgport -k $pgdir -c listen_addresses=127.0.0.1' -l $pgdir/log -w start >/dev/null" &&
-        "$pg_bin/createdb" -h 127.0.0.1 -p "$pgport" -U kiln blog; then
+    if start_pg && "$pg_bin/createdb" -h 127.0.0.1 -p "$pgport" -U kiln blog; then
         bench_db postgres "postgres://kiln@127.0.0.1:$pgport/blog"
     else
         echo "bench: could not start PostgreSQL; skipping its figures"
