@@ -55,7 +55,7 @@ bench_cleanup() {
     local p
     for p in "${server_pids[@]}"; do
         pkill -KILL -P "$p" 2>/dev/null
-        kill -KILL "$p" 2>/dev/null
+        kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null # reaped quietly (no "Killed" line)
     done
     if [[ -n ${pgdir:-} && -d $pgdir/data ]]; then
         "${runas[@]}" "$pg_bin/pg_ctl -D $pgdir/data -m immediate stop >/dev/null 2>&1"
