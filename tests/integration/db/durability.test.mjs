@@ -5,23 +5,14 @@
 //  - 200 concurrent POSTs on two workers: 200 x 201, 200 distinct ids, then
 //    200 rows listed; no 5xx (SQLITE_BUSY between the workers is absorbed).
 
-import { test, describe, before, after } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildApp, startServer } from '../lib/server.mjs';
-import { startPostgres } from '../lib/pg.mjs';
-import { BACKENDS, copyApp, backendFor, http, alive } from '../lib/db.mjs';
+import { startServer } from '../lib/server.mjs';
+import { BACKENDS, appOnBackends, backendFor, http, alive } from '../lib/db.mjs';
 import { workersOf } from '../lib/procs.mjs';
 
-const app = copyApp('examples/blog');
-let pgPromise = null;
-const getPg = () => (pgPromise ??= startPostgres());
-
-before(() => buildApp(app.dir));
-after(async () => {
-  if (pgPromise) await (await pgPromise.catch(() => null))?.stop();
-  app.remove();
-});
+const { app, getPg } = appOnBackends('examples/blog');
 
 for (const kind of BACKENDS) {
   describe(`durability and concurrency on ${kind}`, () => {

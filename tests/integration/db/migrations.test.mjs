@@ -13,20 +13,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { KILN, buildApp, startServer, freePort } from '../lib/server.mjs';
-import { startPostgres } from '../lib/pg.mjs';
-import { BACKENDS, copyApp, cloneApp, backendFor, http } from '../lib/db.mjs';
+import { KILN, startServer, freePort } from '../lib/server.mjs';
+import { BACKENDS, appOnBackends, cloneApp, backendFor, http } from '../lib/db.mjs';
 
 const SANITIZER_RE = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: |SUMMARY: UndefinedBehaviorSanitizer/;
-const app = copyApp('tests/fixtures/dbapp');
-let pgPromise = null;
-const getPg = () => (pgPromise ??= startPostgres());
-
-before(() => buildApp(app.dir));
-after(async () => {
-  if (pgPromise) await (await pgPromise.catch(() => null))?.stop();
-  app.remove();
-});
+const { app, getPg } = appOnBackends('tests/fixtures/dbapp');
 
 // Runs `kiln ARGS` to its end (30 s at most). {code, signal, stdout, stderr}.
 function kiln(args, env) {

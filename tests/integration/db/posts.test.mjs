@@ -6,20 +6,11 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildApp, startServer, rawOne } from '../lib/server.mjs';
-import { startPostgres } from '../lib/pg.mjs';
-import { BACKENDS, copyApp, backendFor, http } from '../lib/db.mjs';
+import { startServer, rawOne } from '../lib/server.mjs';
+import { BACKENDS, appOnBackends, backendFor, http } from '../lib/db.mjs';
 
 const JSON_CT = 'application/json; charset=utf-8';
-const app = copyApp('examples/blog');
-let pgPromise = null;
-const getPg = () => (pgPromise ??= startPostgres());
-
-before(() => buildApp(app.dir));
-after(async () => {
-  if (pgPromise) await (await pgPromise.catch(() => null))?.stop();
-  app.remove();
-});
+const { app, getPg } = appOnBackends('examples/blog');
 
 // Every response of these tests: never a 5xx, always JSON unless 204/405.
 function noServerError(r, what) {

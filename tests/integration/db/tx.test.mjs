@@ -12,20 +12,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildApp, startServer } from '../lib/server.mjs';
-import { startPostgres } from '../lib/pg.mjs';
-import { BACKENDS, copyApp, backendFor, http } from '../lib/db.mjs';
+import { startServer } from '../lib/server.mjs';
+import { BACKENDS, appOnBackends, backendFor, http } from '../lib/db.mjs';
 
 const JSON_CT = 'application/json; charset=utf-8';
-const app = copyApp('tests/fixtures/dbapp');
-let pgPromise = null;
-const getPg = () => (pgPromise ??= startPostgres());
-
-before(() => buildApp(app.dir));
-after(async () => {
-  if (pgPromise) await (await pgPromise.catch(() => null))?.stop();
-  app.remove();
-});
+const { app, getPg } = appOnBackends('tests/fixtures/dbapp');
 
 for (const kind of BACKENDS) {
   describe(`transactions, conflicts and types on ${kind}`, () => {

@@ -16,7 +16,9 @@ import fs from 'node:fs';
 import http_ from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO } from './server.mjs';
+import { before, after } from 'node:test';
+import { REPO, buildApp } from './server.mjs';
+import { startPostgres } from './pg.mjs';
 
 export const BACKENDS = ['sqlite', 'postgres'];
 
@@ -24,6 +26,22 @@ const copies = new Set();
 process.on('exit', () => {
   for (const d of copies) fs.rmSync(d, { recursive: true, force: true });
 });
+
+// The set-up of a test file that runs one app on each backend: the app
+// copied (copyApp) and built before the file's tests, PostgreSQL started on
+// the first getPg() (once), both stopped and removed after them.
+// Returns {app, getPg}.
+export function appOnBackends(src) {
+  const app = copyApp(src);
+  let pgPromise = null;
+  const getPg = () => (pgPromise ??= startPostgres());
+  before(() => buildApp(app.dir));
+  after(async () => {
+    if (pgPromise) await (await pgPromise.catch(() => null))?.stop();
+    app.remove();
+  });
+  return { app, getPg };
+}
 
 // Copies an app folder's sources (pages/, lib/, db/) into a new temporary
 // folder. Returns {dir, remove()}.
