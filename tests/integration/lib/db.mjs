@@ -13,7 +13,6 @@
 // repository (apps are built and their databases live in the copies).
 
 import fs from 'node:fs';
-import http_ from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { before, after } from 'node:test';
@@ -99,46 +98,10 @@ export function backendFor(kind, app, pg, name = 'db') {
   throw new Error(`unknown backend ${kind}`);
 }
 
-// One request with node:http (no keep-alive: a fresh connection each).
-// opts: method, headers, body (string/Buffer), json (sent as a JSON body),
-// timeoutMs (default 10 s; the promise rejects on timeout), agent.
-// Returns {status, headers, body (Buffer), text, json (parsed when the
-// content type says JSON; undefined when that fails), ms}.
-export function http(port, p, opts = {}) {
-  const { method = 'GET', timeoutMs = 10_000, agent = false } = opts;
-  const headers = { ...(opts.headers || {}) };
-  let body = opts.body;
-  if (opts.json !== undefined) {
-    body = JSON.stringify(opts.json);
-    headers['content-type'] ??= 'application/json';
-  }
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const req = http_.request({ host: '127.0.0.1', port, path: p, method, headers, agent }, (res) => {
-      const chunks = [];
-      res.on('data', (d) => chunks.push(d));
-      res.on('end', () => {
-        const buf = Buffer.concat(chunks);
-        const text = buf.toString('utf8');
-        let json;
-        if (/json/.test(res.headers['content-type'] || '')) {
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-        }
-        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        resolve({ status: res.statusCode, headers: res.headers, rawHeaders: res.rawHeaders, body: buf, text, json, ms });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`timeout after ${timeoutMs} ms: ${method} ${p}`)));
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
+// One request with node:http: extra.mjs's request() (opts: method, headers,
+// body, json, timeoutMs, agent; {status, headers, rawHeaders, body, text,
+// json, ms}).
+export { request as http } from './extra.mjs';
 
 // pid and all its descendants (children first found through
 // /proc/PID/task/*/children), depth first.

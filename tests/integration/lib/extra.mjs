@@ -75,11 +75,20 @@ export async function startFixture(opts = {}) {
 // ---------------------------------------------------------------------------
 // node:http client
 
-// One request with node:http. Returns {status, headers, body (Buffer), text,
-// json (parsed when the content type says JSON), ms, localPort}. opts: method, headers,
-// body (string/Buffer), agent, timeoutMs.
+// One request with node:http (no keep-alive unless an agent is given).
+// Returns {status, headers, rawHeaders, body (Buffer), text, json (parsed
+// when the content type says JSON; undefined when that fails), ms,
+// localPort}. opts: method, headers, body (string/Buffer), json (sent as a
+// JSON body), agent, timeoutMs (default 10 s; the promise rejects on
+// timeout). lib/db.mjs's http() is this function.
 export function request(port, p, opts = {}) {
-  const { method = 'GET', headers = {}, body, agent, timeoutMs = 10_000 } = opts;
+  const { method = 'GET', agent, timeoutMs = 10_000 } = opts;
+  const headers = { ...(opts.headers || {}) };
+  let body = opts.body;
+  if (opts.json !== undefined) {
+    body = JSON.stringify(opts.json);
+    headers['content-type'] ??= 'application/json';
+  }
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const req = http.request(
@@ -100,7 +109,7 @@ export function request(port, p, opts = {}) {
               json = undefined;
             }
           }
-          resolve({ status: res.statusCode, headers: res.headers, body: buf, text, json, ms, localPort });
+          resolve({ status: res.statusCode, headers: res.headers, rawHeaders: res.rawHeaders, body: buf, text, json, ms, localPort });
         });
         res.on('error', reject);
       },
