@@ -26,15 +26,10 @@ void kiln_defer(kiln_req *req, void (*fn)(void *), void *arg) { arena_defer_fn(a
 
 char *kiln_sprintf(kiln_req *req, const char *fmt, ...)
 {
-    va_list ap, ap2;
+    va_list ap;
     va_start(ap, fmt);
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    char *p = arena_vprintf(arena_of(req), fmt, ap);
     va_end(ap);
-    if (n < 0) n = 0;
-    char *p = arena_alloc(arena_of(req), (size_t)n + 1);
-    vsnprintf(p, (size_t)n + 1, fmt, ap2);
-    va_end(ap2);
     return p;
 }
 

@@ -9,6 +9,7 @@
 #ifndef KILN_CORE_H
 #define KILN_CORE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,9 @@ void *arena_alloc(arena *a, size_t n);         /* 16-byte aligned, NOT zeroed */
 void *arena_calloc(arena *a, size_t n);        /* zeroed                      */
 char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_strdup(arena *a, const char *s);
+/* printf into the arena: the formatted text, NUL-terminated. */
+char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3), nonnull(2)));
+char *arena_vprintf(arena *a, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0), nonnull(2)));
 void arena_defer_fn(arena *a, void (*fn)(void *), void *arg);
 void arena_reset(arena *a);                    /* run defers, keep 1st block  */
 void arena_destroy(arena *a);                  /* run defers, free all        */

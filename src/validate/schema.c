@@ -59,22 +59,6 @@ typedef struct val {
     const kiln_value *node;
 } val;
 
-static char *aprintf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3), nonnull(2)));
-static char *aprintf(arena *a, const char *fmt, ...)
-{
-    va_list ap, ap2;
-    va_start(ap, fmt);
-    va_copy(ap2, ap);
-    char probe[1];
-    int n = vsnprintf(probe, sizeof probe, fmt, ap);
-    va_end(ap);
-    KILN_ASSERT(n >= 0);
-    char *s = arena_alloc(a, (size_t)n + 1);
-    vsnprintf(s, (size_t)n + 1, fmt, ap2);
-    va_end(ap2);
-    return s;
-}
-
 /* Joi's errors.path(): keys joined by '.', indexes as [i]. */
 static char *path_string(arena *a, const seg *path, int depth)
 {
@@ -497,7 +481,7 @@ static const char *type_name(kiln_type t)
 /* label: the field's path ("author.name", "tags[]"). NULL when sound. */
 static const char *check_rule(arena *a, const kiln_rule *r, const char *label, int depth)
 {
-#define BAD(...) return aprintf(a, "schema field \"%s\": %s", label, aprintf(a, __VA_ARGS__))
+#define BAD(...) return arena_printf(a, "schema field \"%s\": %s", label, arena_printf(a, __VA_ARGS__))
     kiln_type t = r->type;
     if (depth > SCHEMA_MAX_DEPTH) BAD("nested deeper than %d levels (does the schema contain itself?)", SCHEMA_MAX_DEPTH);
     if ((unsigned)t > KILN_T_ARRAY) BAD("unknown type %d", (int)t);
@@ -532,19 +516,19 @@ static const char *check_rule(arena *a, const kiln_rule *r, const char *label, i
     if (r->allow_unknown && t != KILN_T_OBJECT) BAD("allow_unknown applies to OBJECT only");
     if (r->items && t != KILN_T_ARRAY) BAD("items apply to ARRAY only");
     if (r->items) {
-        const char *sub = aprintf(a, "%s[]", label);
+        const char *sub = arena_printf(a, "%s[]", label);
         if (r->items->required)
-            return aprintf(a, "schema field \"%s\": required has no meaning for array items "
+            return arena_printf(a, "schema field \"%s\": required has no meaning for array items "
                               "(Joi's required items mean 'must contain one')", sub);
         const char *e = check_rule(a, r->items, sub, depth + 1);
         if (e) return e;
     }
     if (r->fields) {
         for (const kiln_rule *f = r->fields; !is_end(f); f++) {
-            const char *sub = *label ? aprintf(a, "%s.%s", label, f->name) : f->name;
+            const char *sub = *label ? arena_printf(a, "%s.%s", label, f->name) : f->name;
             for (const kiln_rule *g = r->fields; g < f; g++)
                 if (strcmp(g->name, f->name) == 0)
-                    return aprintf(a, "schema field \"%s\": the key appears twice", sub);
+                    return arena_printf(a, "schema field \"%s\": the key appears twice", sub);
             const char *e = check_rule(a, f, sub, depth + 1);
             if (e) return e;
         }
