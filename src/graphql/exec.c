@@ -103,7 +103,7 @@ void kiln_gql_return(kiln_gql *r, const kiln_value *v) { r->result = v ? v : gql
 
 void kiln_gql_load(kiln_gql *r, kiln_gql_batch_fn fn, const kiln_value *key)
 {
-    if (!r->x->loads) r->x->loads = gql_loads_new(r->x->a, r->x->rq->context);
+    if (!r->x->loads) r->x->loads = gql_loads_new(r->x->a, r->x->rq->context, r->x->rq->failed);
     r->load = gql_loads_get(r->x->loads, fn, key, &r->cache_hit);
 }
 
@@ -429,6 +429,18 @@ static bool complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value
 
 /* ---- Fields ---------------------------------------------------------------------- */
 
+/* The data layer failed under the resolver (gql_request.failed): that is
+ * the field's error, whatever the resolver made of it (an empty list, a
+ * null, "Unauthorized" after a session lookup that could not run). */
+static void data_failure(exec *x, gql_rctx *r)
+{
+    const char *msg, *code;
+    if (!x->rq->failed || !x->rq->failed(x->rq->context, &msg, &code)) return;
+    r->error = msg;
+    r->code = code;
+    r->load = NULL;
+}
+
 /* executeField: false when a non-null failure propagates to the parent. */
 static bool defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_value **out);
 
@@ -455,7 +467,7 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
         return handle_error(x, &fa, fd->type, p, NULL, aerr, out);
     }
     gql_rctx r = { .x = x, .field = fd, .parent = source, .args = args };
-    if (fd->resolve) fd->resolve(&r);
+    if (fd->resolve) { fd->resolve(&r); data_failure(x, &r); }
     else r.result = source && source->type == KILN_JSON_OBJECT ? gql_v_get(source, fd->name) : NULL;
     if (r.error) return handle_error(x, &f, fd->type, p, r.code, r.error, out);
     if (r.load) return defer(x, &f, p, &r, out);
@@ -743,7 +755,7 @@ bool gql_subscribe(arena *a, const gql_schema *s, const gql_request *rq, buf *ou
     kiln_value *args = gql_argument_values(a, fd->args, fd->nargs, node, x.vars, &aerr, &at);
     gql_rctx r = { .x = &x, .field = fd, .parent = rq->root, .args = args };
     if (!args) r.error = aerr;
-    else if (fd->resolve) fd->resolve(&r);
+    else if (fd->resolve) { fd->resolve(&r); data_failure(&x, &r); }
     else {                      /* graphql-js throws it as a plain Error */
         gql_errs_add(&x.errs, NULL, 0, "Subscription field must return Async Iterable. Received: undefined.");
         respond(out, &x.errs, false, NULL);

@@ -45,6 +45,7 @@ struct gql_loads {
     uint32_t nwaiting, capwaiting;
     uint64_t now, order;
     void *context;
+    gql_failed_fn *failed;
     loader *loaders;
     uint64_t asks;               /* every gql_loads_get, in order          */
     uint64_t settled;            /* entries settled so far (their seq)     */
@@ -58,10 +59,10 @@ struct kiln_gql_batch {
     const char *json;
 };
 
-gql_loads *gql_loads_new(arena *a, void *context)
+gql_loads *gql_loads_new(arena *a, void *context, gql_failed_fn *failed)
 {
     gql_loads *l = arena_alloc(a, sizeof *l);
-    *l = (gql_loads){ .a = a, .context = context };
+    *l = (gql_loads){ .a = a, .context = context, .failed = failed };
     return l;
 }
 
@@ -147,6 +148,8 @@ uint32_t gql_loads_dispatch(gql_loads *l)
         next->queue = NULL;
         next->nqueue = next->capqueue = 0;
         next->fn(&b);
+        const char *msg, *code;
+        if (l->failed && l->failed(l->context, &msg, &code)) kiln_gql_batch_fail(&b, code, "%s", msg);
         for (uint32_t i = 0; i < b.n; i++) {
             gql_load_entry *e = b.keys[i];
             if (!e->error && !e->value) e->value = gql_v_null(l->a);

@@ -25,7 +25,12 @@ typedef struct gql_load_entry {
     struct gql_load_entry *next_in_loader;
 } gql_load_entry;
 
-gql_loads *gql_loads_new(arena *a, void *context);
+/* Asked after each batch function (exec.h's gql_request.failed): true when
+ * the data layer failed under it; then every key of the batch fails with
+ * *message and *code. */
+typedef bool gql_failed_fn(void *context, const char **message, const char **code);
+
+gql_loads *gql_loads_new(arena *a, void *context, gql_failed_fn *failed);
 /* The entry of key for the loader `fn`: from the cache, or new and queued.
  * key NULL is JSON null. */
 gql_load_entry *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key, bool *cache_hit);
