@@ -1,0 +1,151 @@
+/*
+ * exec_defer.c -- the deferred fields of an execution: a field whose
+ * resolver asked the loader for a key (kiln_gql_load) waits, as a
+ * placeholder in the response, for the batch its key goes in; its value is
+ * completed when graphql-js would run that promise job (loader.h's
+ * scheduling), and an error that escapes it reaches its nearest nullable
+ * position in graphql-js's order, nulling that position in the response.
+ *
+ * Owns: nothing (the execution's arena). Must never: write a deferred
+ * field's value into a response position that was nulled, or record an
+ * error graphql-js would not (the first rejection of a position wins; once
+ * data is null the response is final).
+ */
+#include "graphql/exec_int.h"
+
+/* A field whose resolver asked a loader for a key. Its place in the response
+ * is a placeholder node (`slot`) until its job runs, in the order graphql-js
+ * runs the promise jobs of dataloader (loader.h). An error that escapes it
+ * is a job of its own (`fail`), run when graphql-js's rejection reaches the
+ * nearest nullable position (`target`; NULL: data), about two promise jobs
+ * per position it climbs. */
+struct deferred {
+    fctx f;
+    const rpath *path;          /* arena copy */
+    kiln_value *slot;
+    gql_err *fail;
+    const rpath *target;
+};
+
+static const rpath *copy_path(exec *x, const rpath *p)
+{
+    if (!p) return NULL;
+    rpath *c = arena_alloc(x->a, sizeof *c);
+    *c = *p;
+    c->prev = copy_path(x, p->prev);
+    return c;
+}
+
+bool gx_defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_value **out)
+{
+    deferred *d = arena_alloc(x->a, sizeof *d);
+    *d = (deferred){ .f = *f, .path = copy_path(x, p) };
+    x->unslotted = d;                      /* put_field gives it its slot */
+    gql_loads_wait(x->loads, r->load, d, r->cache_hit);
+    *out = gql_v_null(x->a);
+    return true;
+}
+
+void gx_put_field(exec *x, kiln_value *obj, kiln_str key, kiln_value *v)
+{
+    kiln_value *stored = gql_v_put(x->a, obj, key, v);
+    if (x->unslotted) { x->unslotted->slot = stored; x->unslotted = NULL; }
+}
+
+static bool same_path(const rpath *a, const rpath *b)
+{
+    for (; a && b; a = a->prev, b = b->prev)
+        if (a->key.ptr ? !b->key.ptr || !gql_kstr_eq(a->key, b->key) : b->key.ptr || a->index != b->index) return false;
+    return !a && !b;
+}
+
+/* The rejection reached its target: the error is recorded (unless an
+ * earlier one already rejected the same position: Promise.all keeps the
+ * first) and the target becomes null. */
+static void fail_at(exec *x, gql_err *e, const rpath *target)
+{
+    for (uint32_t i = 0; i < x->ntargets; i++)
+        if (same_path(x->targets[i], target)) return;
+    const rpath **t = arena_alloc(x->a, sizeof(*t) * (x->ntargets + 1));
+    if (x->ntargets) memcpy(t, x->targets, sizeof(*t) * x->ntargets);
+    t[x->ntargets++] = target;
+    x->targets = t;
+    e->next = NULL;
+    if (x->errs.last) x->errs.last->next = e;
+    else x->errs.first = e;
+    x->errs.last = e;
+    x->errs.count++;
+    if (!target) {              /* graphql-js answers now: later errors miss the response */
+        x->data_null = true;
+        x->errs_cut = x->errs.count;
+        return;
+    }
+    const rpath *chain[512];
+    int n = 0;
+    for (const rpath *q = target; q && n < 512; q = q->prev) chain[n++] = q;
+    kiln_value *node = x->data;
+    for (int i = n - 1; i >= 0 && node; i--) {
+        if (node->type != KILN_JSON_OBJECT && node->type != KILN_JSON_ARRAY) return;   /* already null */
+        kiln_value *c = node->child;
+        size_t k = 0;
+        while (c && (chain[i]->key.ptr ? c->key_len != chain[i]->key.len || memcmp(c->key, chain[i]->key.ptr, c->key_len)
+                                       : k != chain[i]->index)) c = c->next, k++;
+        node = c;
+    }
+    if (node) { node->type = KILN_JSON_NULL; node->child = NULL; node->len = 0; }
+}
+
+/* The error just recorded escapes d's completion: it is taken back and
+ * recorded when it reaches the nearest nullable position. `delay`: promise
+ * jobs before d's own catch runs. */
+static void escape(exec *x, deferred *d, uint64_t delay)
+{
+    gql_err *e = x->errs.last, *prev = NULL;
+    for (gql_err *it = x->errs.first; it != e; it = it->next) prev = it;
+    if (prev) prev->next = NULL;
+    else x->errs.first = NULL;
+    x->errs.last = prev;
+    x->errs.count--;
+    const rpath *q = d->path;
+    uint64_t climb = 0;
+    while (q && q->nonnull) q = q->prev, climb++;
+    if (!delay && !climb) { fail_at(x, e, q); return; }
+    deferred *f = arena_alloc(x->a, sizeof *f);
+    *f = (deferred){ .fail = e, .target = q };
+    gql_loads_push(x->loads, gql_loads_now(x->loads) + delay + 2 * climb, f, NULL);
+}
+
+static void run_job(exec *x, deferred *d, gql_load_entry *e)
+{
+    if (d->fail) { fail_at(x, d->fail, d->target); return; }
+    if (e->error) {
+        gx_field_error(x, d->f.nodes, d->f.nnodes, d->path, e->code, e->error);
+        escape(x, d, 1);
+        return;
+    }
+    kiln_value *out;
+    const char *err;
+    if (!gx_complete(x, &d->f, d->f.field->type, e->value, d->path, &out, &err)) { escape(x, d, 1); return; }
+    if (err) {
+        gx_field_error(x, d->f.nodes, d->f.nnodes, d->path, NULL, err);
+        escape(x, d, 1);
+        return;
+    }
+    if (!d->slot) return;                  /* its object was left out */
+    kiln_value *next = d->slot->next;
+    const char *key = d->slot->key;
+    size_t key_len = d->slot->key_len;
+    *d->slot = *out;
+    d->slot->next = next;
+    d->slot->key = key;
+    d->slot->key_len = key_len;
+}
+
+/* Run the deferred fields and the batches they wait for until none is left
+ * (or data became null: graphql-js has answered then). */
+void gx_run_deferred(exec *x)
+{
+    void *rec;
+    gql_load_entry *e;
+    while (x->loads && !x->data_null && gql_loads_next(x->loads, &rec, &e)) run_job(x, rec, e);
+}
