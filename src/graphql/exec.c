@@ -325,19 +325,23 @@ bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v,
             return true;
         }
         kiln_value *list = gql_v_array(x->a);
+        agg *a = gx_open(x, 1);                     /* Promise.all of the items */
         size_t i = 0;
         for (const kiln_value *it = v->child; it; it = it->next, i++) {
             rpath ip = { p, { NULL, 0 }, i, t->of->kind == GQL_REF_NON_NULL };
             kiln_value *item;
             const char *ierr;
+            x->edge = 1;
             if (!gx_complete(x, f, t->of, it, &ip, &item, &ierr)) {
-                if (t->of->kind == GQL_REF_NON_NULL) return false;
+                if (t->of->kind == GQL_REF_NON_NULL) { gx_close(x, a, true); return false; }
                 item = gql_v_null(x->a);
             } else if (ierr && !handle_error(x, f, t->of, &ip, NULL, ierr, &item)) {
+                gx_close(x, a, true);
                 return false;
             }
             gql_v_put(x->a, list, (kiln_str){ NULL, 0 }, item);
         }
+        gx_close(x, a, false);
         *out = list;
         return true;
     }
@@ -424,6 +428,7 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
     if (r.error) return handle_error(x, &f, fd->type, p, r.code, r.error, out);
     if (r.load) return gx_defer(x, &f, p, &r, out);
     const char *err;
+    x->edge = 1;                                    /* the field's .then(undefined, catch) */
     if (!gx_complete(x, &f, fd->type, r.result, p, out, &err)) {
         if (fd->type->kind == GQL_REF_NON_NULL) return false;
         *out = gql_v_null(x->a);
@@ -438,13 +443,19 @@ static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *
 {
     kiln_value *obj = gql_v_object(x->a);
     if (!p) x->data = obj;
+    agg *a = gx_open(x, 2);                         /* promiseForObject */
     for (uint32_t i = 0; i < g->n; i++) {
         rpath fp = { p, g->v[i].key, 0, false };
         kiln_value *v;
-        if (!execute_field(x, t, source, &g->v[i], &fp, &v)) return NULL;
+        if (!execute_field(x, t, source, &g->v[i], &fp, &v)) {
+            bool late = gx_group(x, a, p);          /* rejects once the fields before settle */
+            gx_close(x, a, !late);
+            return late ? obj : NULL;
+        }
         if (v) gx_put_field(x, obj, g->v[i].key, v);
         if (!p && x->serial) gx_run_deferred(x);       /* mutations: one root field at a time */
     }
+    gx_close(x, a, false);
     return obj;
 }
 

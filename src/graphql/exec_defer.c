@@ -6,6 +6,16 @@
  * scheduling), and an error that escapes it reaches its nearest nullable
  * position in graphql-js's order, nulling that position in the response.
  *
+ * Which job runs when: the loader's batches settle their keys at a tick;
+ * each deferred field's completion is a job a tick later (loader.h). The
+ * objects and lists that hold pending fields are graphql-js's promises
+ * (struct agg): they settle a fixed number of promise jobs after their
+ * last part (Promise.all, the .then that builds the object, the wrappers
+ * of fields and items). That matters where graphql-js waits for them: an
+ * object whose non-null field failed while fields before it were pending
+ * rejects only once those settle (promiseForObject(...).finally), and an
+ * error that rejects such an object is lost (the finally's error wins).
+ *
  * Owns: nothing (the execution's arena). Must never: write a deferred
  * field's value into a response position that was nulled, or record an
  * error graphql-js would not (the first rejection of a position wins; once
@@ -25,6 +35,20 @@ struct deferred {
     kiln_value *slot;
     gql_err *fail;
     const rpath *target;
+    agg *agg;                   /* its promise (a field waiting for a load) */
+};
+
+/* A promise of graphql-js's execution that is (or may become) pending: an
+ * object or list being completed, or a deferred field. It settles `own`
+ * jobs after the last of its pending parts did (each part counted `edge`
+ * jobs later, its holder's wrapper), and tells its parent. */
+struct agg {
+    agg *parent, *up;           /* pending part of; x->cur when opened  */
+    uint32_t own, edge;
+    uint32_t pending;           /* parts not settled (+1 while building) */
+    uint64_t last;              /* when the last part was seen settled   */
+    gql_err *fail;              /* gx_group: rejects with it, at ...     */
+    const rpath *holder;        /* ... the object's holder (NULL: data)  */
 };
 
 static const rpath *copy_path(exec *x, const rpath *p)
@@ -40,6 +64,9 @@ bool gx_defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_va
 {
     deferred *d = arena_alloc(x->a, sizeof *d);
     *d = (deferred){ .f = *f, .path = copy_path(x, p) };
+    d->agg = arena_alloc(x->a, sizeof *d->agg);
+    *d->agg = (agg){ .parent = x->cur, .up = x->cur, .own = 2, .pending = 1 };   /* own: a value that is a promise is adopted (2 jobs) */
+    if (x->cur) x->cur->pending++;
     x->unslotted = d;                      /* put_field gives it its slot */
     gql_loads_wait(x->loads, r->load, d, r->cache_hit);
     *out = gql_v_null(x->a);
@@ -98,7 +125,7 @@ static void fail_at(exec *x, gql_err *e, const rpath *target)
 /* The error just recorded escapes d's completion: it is taken back and
  * recorded when it reaches the nearest nullable position. `delay`: promise
  * jobs before d's own catch runs. */
-static void escape(exec *x, deferred *d, uint64_t delay)
+static gql_err *take_back(exec *x)
 {
     gql_err *e = x->errs.last, *prev = NULL;
     for (gql_err *it = x->errs.first; it != e; it = it->next) prev = it;
@@ -106,18 +133,109 @@ static void escape(exec *x, deferred *d, uint64_t delay)
     else x->errs.first = NULL;
     x->errs.last = prev;
     x->errs.count--;
-    const rpath *q = d->path;
+    return e;
+}
+
+/* Whether the object held at `holder` rejects with an error of its own
+ * (gx_group): a rejection that reaches it is lost. */
+static bool is_group(exec *x, const rpath *holder)
+{
+    if (!holder) return x->root_group;
+    for (uint32_t i = 0; i < x->ngroups; i++)
+        if (same_path(x->groups[i], holder)) return true;
+    return false;
+}
+
+/* Error e rejects the position `from` at tick `at` (its catch): recorded
+ * when it reaches the nearest nullable position, about two promise jobs
+ * per position it climbs, unless it climbs into an object that rejects
+ * with its own error. */
+static void reject(exec *x, gql_err *e, const rpath *from, uint64_t at)
+{
+    const rpath *q = from;
     uint64_t climb = 0;
-    while (q && q->nonnull) q = q->prev, climb++;
-    if (!delay && !climb) { fail_at(x, e, q); return; }
+    while (q && q->nonnull) {
+        if (q->key.ptr && is_group(x, q->prev)) return;
+        q = q->prev, climb++;
+    }
+    uint64_t now = x->loads ? gql_loads_now(x->loads) : 0;
+    if (at <= now && !climb) { fail_at(x, e, q); return; }
     deferred *f = arena_alloc(x->a, sizeof *f);
     *f = (deferred){ .fail = e, .target = q };
-    gql_loads_push(x->loads, gql_loads_now(x->loads) + delay + 2 * climb, f, NULL);
+    gql_loads_push(x->loads, at + 2 * climb, f, NULL);
 }
+
+/* The error just recorded escapes d's completion: it is taken back and
+ * recorded when it reaches the nearest nullable position. `delay`: promise
+ * jobs before d's own catch runs. */
+static void escape(exec *x, deferred *d, uint64_t delay)
+{
+    gql_err *e = take_back(x);
+    reject(x, e, d->path, gql_loads_now(x->loads) + delay);
+}
+
+/* ---- The promises around pending fields --------------------------------------------- */
+
+/* Part of a settled at tick t; a settles in turn when it was the last. */
+static void settled(exec *x, agg *a, uint64_t t)
+{
+    while (a) {
+        if (t > a->last) a->last = t;
+        if (--a->pending) return;
+        t = a->last + a->own;
+        if (a->fail) {          /* .finally(() => { throw error }): rejected a job later */
+            t++;
+            reject(x, a->fail, a->holder, t + 1);
+        }
+        t += a->edge;
+        a = a->parent;
+    }
+}
+
+agg *gx_open(exec *x, uint32_t own)
+{
+    agg *a = arena_alloc(x->a, sizeof *a);
+    *a = (agg){ .parent = x->cur, .up = x->cur, .own = own, .edge = x->edge, .pending = 1 };
+    x->cur = a;
+    return a;
+}
+
+void gx_close(exec *x, agg *a, bool failed)
+{
+    x->cur = a->up;
+    if (--a->pending == 0 || failed) { a->parent = NULL; return; }
+    if (a->parent) a->parent->pending++;
+}
+
+bool gx_group(exec *x, agg *a, const rpath *holder)
+{
+    if (a->pending < 2 || (!holder && x->serial)) return false;   /* a mutation's root: promiseReduce */
+    a->fail = take_back(x);
+    a->holder = copy_path(x, holder);
+    if (!holder) { x->root_group = true; return true; }
+    const rpath **g = arena_alloc(x->a, sizeof(*g) * (x->ngroups + 1));
+    if (x->ngroups) memcpy(g, x->groups, sizeof(*g) * x->ngroups);
+    g[x->ngroups++] = a->holder;
+    x->groups = g;
+    return true;
+}
+
+static void complete_job(exec *x, deferred *d, gql_load_entry *e);
 
 static void run_job(exec *x, deferred *d, gql_load_entry *e)
 {
     if (d->fail) { fail_at(x, d->fail, d->target); return; }
+    agg *saved = x->cur;
+    x->cur = d->agg;
+    x->edge = 0;
+    complete_job(x, d, e);
+    x->cur = saved;
+    /* Its wrapper settles a job later (a value that is a promise: own). */
+    settled(x, d->agg, gql_loads_now(x->loads) + 1 - d->agg->own);
+}
+
+static void complete_job(exec *x, deferred *d, gql_load_entry *e)
+{
     if (e->error) {
         gx_field_error(x, d->f.nodes, d->f.nnodes, d->path, e->code, e->error);
         escape(x, d, 1);

@@ -18,7 +18,8 @@ typedef struct rpath {
     bool nonnull;               /* this position's type is non-null      */
 } rpath;
 
-typedef struct deferred deferred;   /* a field waiting for a load (below) */
+typedef struct deferred deferred;   /* a field waiting for a load (exec_defer.c) */
+typedef struct agg agg;             /* a value still pending (exec_defer.c)      */
 
 typedef struct exec {
     arena *a;
@@ -36,6 +37,12 @@ typedef struct exec {
     bool serial;                /* a mutation: root fields one by one    */
     const rpath **targets;      /* positions nulled by a deferred error  */
     uint32_t ntargets;
+    agg *cur;                   /* the object or list being completed    */
+    uint32_t edge;              /* promise jobs between the value being
+                                   completed and its holder seeing it     */
+    const rpath **groups;       /* holders of objects that reject late   */
+    uint32_t ngroups;
+    bool root_group;            /* ... the root object does              */
 } exec;
 
 struct kiln_gql {
@@ -69,5 +76,21 @@ bool gx_defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_va
 void gx_put_field(exec *x, kiln_value *obj, kiln_str key, kiln_value *v);
 /* Run the deferred fields and their batches until none is left. */
 void gx_run_deferred(exec *x);
+
+/* The promises graphql-js builds around pending fields: an object
+ * (promiseForObject, own = 2 jobs after its last field) or a list
+ * (Promise.all of its items, own = 1) being completed; x->edge must hold
+ * the jobs between it and its holder (1: a field's or an item's wrapper).
+ * gx_close ends it: when something in it is still pending it becomes a
+ * pending part of the enclosing one (unless `failed`: its holder threw). */
+agg *gx_open(exec *x, uint32_t own);
+void gx_close(exec *x, agg *a, bool failed);
+/* A non-null field of object `a` (at `holder`) failed synchronously: when
+ * fields before it are pending, graphql-js returns
+ * promiseForObject(...).finally(() => { throw error }): the error just
+ * recorded is taken back and rejects the object when they settle; true,
+ * and the object stands (as a placeholder) meanwhile. false: nothing is
+ * pending, the failure propagates now. */
+bool gx_group(exec *x, agg *a, const rpath *holder);
 
 #endif

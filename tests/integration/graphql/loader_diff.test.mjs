@@ -50,6 +50,9 @@ async function reference(query) {
     User_org: (u) => orgLoader.load(u.orgId),
     User_orgNN: (u) => orgLoader.load(u.orgId),
     User_team: (u) => teamLoader.load(u.id),
+    User_fail: (u) => { throw new Error(`ufail ${u.id}`); },
+    User_failNN: (u) => { throw new Error(`ufailNN ${u.id}`); },
+    Org_failNN: (o) => { throw new Error(`ofailNN ${o.id}`); },
     Query_user: (_, a) => userLoader.load(a.id),
     Query_userNN: (_, a) => userLoader.load(a.id),
     Mutation_touch: (_, a) => userLoader.load(a.id),
@@ -75,7 +78,7 @@ async function compare(cases) {
 }
 
 test('same responses and the same batches as graphql-js with dataloader', () => compare(cases));
-test('known differences in the order of errors (see loader_cases.mjs)', { todo: 'the .finally delay of a sync non-null error beside loaded fields is not modelled' },
+test('known differences in the order of errors (see loader_cases.mjs)', { todo: 'a cache hit\'s extra job; a rejection settling the lists and objects it climbs through at once' },
   () => compare(knownDiffs));
 
 test('one batch per level: N posts with authors cost one users batch', async () => {
