@@ -29,6 +29,7 @@ typedef struct job {
     uint64_t tick, order;
     void *rec;
     gql_load_entry *e;
+    bool hop;                    /* a cache hit's adoption: queued again   */
 } job;
 
 typedef struct waiter {
@@ -231,7 +232,7 @@ void kiln_gql_batch_fail(kiln_gql_batch *b, const char *code, const char *fmt, .
 
 static bool before(const job *a, const job *b) { return a->tick < b->tick || (a->tick == b->tick && a->order < b->order); }
 
-void gql_loads_push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e)
+static void push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e, bool hop)
 {
     if (l->njobs == l->capjobs) {
         uint32_t cap = l->capjobs ? l->capjobs * 2 : 32;
@@ -241,13 +242,15 @@ void gql_loads_push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e)
         l->capjobs = cap;
     }
     uint32_t i = l->njobs++;                       /* sift up */
-    job j = { tick, l->order++, rec, e };
+    job j = { tick, l->order++, rec, e, hop };
     while (i && before(&j, &l->heap[(i - 1) / 2])) {
         l->heap[i] = l->heap[(i - 1) / 2];
         i = (i - 1) / 2;
     }
     l->heap[i] = j;
 }
+
+void gql_loads_push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e) { push(l, tick, rec, e, false); }
 
 static job pop(gql_loads *l)
 {
@@ -309,11 +312,16 @@ bool gql_loads_next(gql_loads *l, void **rec, gql_load_entry **e)
         sort_waiting(w, arena_alloc(l->a, sizeof(*w) * (n ? n : 1)), n);
         for (uint32_t i = 0; i < n; i++) {
             if (!w[i].e->done) KILN_PANIC("loader: a waiting key was not dispatched");
-            gql_loads_push(l, settle + (w[i].hit ? 2 : 1), w[i].rec, w[i].e);
+            push(l, settle + 1, w[i].rec, w[i].e, w[i].hit);
         }
         if (!l->njobs) return false;
     }
     job j = pop(l);
+    while (j.hop) {             /* the cached promise's .then, queued behind this tick's jobs */
+        l->now = j.tick;
+        push(l, j.tick + 1, j.rec, j.e, false);
+        j = pop(l);
+    }
     l->now = j.tick;
     *rec = j.rec;
     *e = j.e;

@@ -48,7 +48,9 @@ uint32_t gql_loads_dispatch(gql_loads *l);
  * S+2), entries in settle order, records in the order they asked. A
  * cache hit (a key asked for before, settled or not) waits too, as
  * dataloader resolves it with the cached promise at its next dispatch:
- * its job is at S+2, after the others, in the order of asking. */
+ * its job is at S+2, queued behind what the jobs at S+1 queued (the
+ * cached promise's .then is itself a job at S+1, after the others), in
+ * the order of asking. */
 void gql_loads_wait(gql_loads *l, gql_load_entry *e, void *rec, bool cache_hit);
 void gql_loads_push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e);
 uint64_t gql_loads_now(const gql_loads *l);
