@@ -443,7 +443,9 @@ static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *
 {
     kiln_value *obj = gql_v_object(x->a);
     if (!p) x->data = obj;
+    if (!p) x->edge = 1;                            /* the root's holder: execute()'s catch */
     agg *a = gx_open(x, 2);                         /* promiseForObject */
+    if (!p) x->root = a;
     for (uint32_t i = 0; i < g->n; i++) {
         rpath fp = { p, g->v[i].key, 0, false };
         kiln_value *v;

@@ -27,15 +27,16 @@
  * is a placeholder node (`slot`) until its job runs, in the order graphql-js
  * runs the promise jobs of dataloader (loader.h). An error that escapes it
  * is a job of its own (`fail`), run when graphql-js's rejection reaches the
- * nearest nullable position (`target`; NULL: data), about two promise jobs
- * per position it climbs. */
+ * nearest nullable position (`target`; NULL: data). */
 struct deferred {
     fctx f;
     const rpath *path;          /* arena copy */
     kiln_value *slot;
     gql_err *fail;
     const rpath *target;
-    agg *agg;                   /* its promise (a field waiting for a load) */
+    agg *agg;                   /* its promise (a field waiting for a load);
+                                   for `fail`: the promise it rejects     */
+    uint32_t climb;             /* `fail`: positions up to the target    */
 };
 
 /* A promise of graphql-js's execution that is (or may become) pending: an
@@ -45,6 +46,7 @@ struct deferred {
 struct agg {
     agg *parent, *up;           /* pending part of; x->cur when opened  */
     uint32_t own, edge;
+    bool defer;                 /* a deferred field's (not a value's)    */
     uint32_t pending;           /* parts not settled (+1 while building) */
     uint64_t last;              /* when the last part was seen settled   */
     gql_err *fail;              /* gx_group: rejects with it, at ...     */
@@ -65,7 +67,7 @@ bool gx_defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_va
     deferred *d = arena_alloc(x->a, sizeof *d);
     *d = (deferred){ .f = *f, .path = copy_path(x, p) };
     d->agg = arena_alloc(x->a, sizeof *d->agg);
-    *d->agg = (agg){ .parent = x->cur, .up = x->cur, .own = 2, .pending = 1 };   /* own: a value that is a promise is adopted (2 jobs) */
+    *d->agg = (agg){ .parent = x->cur, .up = x->cur, .own = 2, .defer = true, .pending = 1 };   /* own: a value that is a promise is adopted (2 jobs) */
     if (x->cur) x->cur->pending++;
     x->unslotted = d;                      /* put_field gives it its slot */
     gql_loads_wait(x->loads, r->load, d, r->cache_hit);
@@ -146,23 +148,42 @@ static bool is_group(exec *x, const rpath *holder)
     return false;
 }
 
-/* Error e rejects the position `from` at tick `at` (its catch): recorded
- * when it reaches the nearest nullable position, about two promise jobs
- * per position it climbs, unless it climbs into an object that rejects
- * with its own error. */
-static void reject(exec *x, gql_err *e, const rpath *from, uint64_t at)
+/* Error e rejects the position `from` (whose promise is `origin`) at tick
+ * `at` (its catch): recorded when it reaches the nearest nullable position,
+ * as many promise jobs later as graphql-js takes, unless it climbs into an
+ * object that rejects with its own error. */
+static void unwind(exec *x, agg *p, uint32_t climb, uint64_t t);
+
+/* true when the rejection climbs (the lists and objects on the way reject
+ * early: unwind, when it is caught), false when it is caught where it is
+ * or lost. */
+static bool reject(exec *x, gql_err *e, const rpath *from, agg *origin, uint64_t at)
 {
     const rpath *q = from;
-    uint64_t climb = 0;
+    uint32_t climb = 0;
     while (q && q->nonnull) {
-        if (q->key.ptr && is_group(x, q->prev)) return;
+        if (q->key.ptr && is_group(x, q->prev)) return false;
         q = q->prev, climb++;
     }
     uint64_t now = x->loads ? gql_loads_now(x->loads) : 0;
-    if (at <= now && !climb) { fail_at(x, e, q); return; }
+    if (at <= now && !climb) { fail_at(x, e, q); return false; }
+    /* Each position it climbs: the promise holding it rejects (an object:
+     * Promise.all and the .then that builds it; a list: Promise.all), then
+     * the catch of that promise's holder runs (after adopting it, for a
+     * deferred field). */
+    uint64_t cost = 0;
+    agg *p = origin;
+    for (uint32_t i = 0; i < climb; i++) {
+        agg *c = p ? p->parent : NULL;
+        if (!c) { cost += 2; p = NULL; continue; }
+        agg *h = c->parent && c->parent->defer ? c->parent : NULL;
+        cost += c->own + c->edge + (h ? h->own : 0);
+        p = h ? h : c;
+    }
     deferred *f = arena_alloc(x->a, sizeof *f);
-    *f = (deferred){ .fail = e, .target = q };
-    gql_loads_push(x->loads, at + 2 * climb, f, NULL);
+    *f = (deferred){ .fail = e, .target = q, .agg = origin, .climb = climb };
+    gql_loads_push(x->loads, at + cost, f, NULL);
+    return climb > 0;
 }
 
 /* The error just recorded escapes d's completion: it is taken back and
@@ -171,7 +192,7 @@ static void reject(exec *x, gql_err *e, const rpath *from, uint64_t at)
 static void escape(exec *x, deferred *d, uint64_t delay)
 {
     gql_err *e = take_back(x);
-    reject(x, e, d->path, gql_loads_now(x->loads) + delay);
+    x->climbing = reject(x, e, d->path, d->agg, gql_loads_now(x->loads) + delay);
 }
 
 /* ---- The promises around pending fields --------------------------------------------- */
@@ -183,12 +204,29 @@ static void settled(exec *x, agg *a, uint64_t t)
         if (t > a->last) a->last = t;
         if (--a->pending) return;
         t = a->last + a->own;
+        if (a == x->root && !x->serial) { x->done = true; x->done_at = t; }
         if (a->fail) {          /* .finally(() => { throw error }): rejected a job later */
             t++;
-            reject(x, a->fail, a->holder, t + 1);
+            if (reject(x, a->fail, a->holder, a->parent && a->parent->defer ? a->parent : a, t + 1)) return;
         }
         t += a->edge;
         a = a->parent;
+    }
+}
+
+/* A rejection from promise p climbed `climb` positions and was caught at
+ * tick t: the lists and objects it went through rejected on the way
+ * (Promise.all: at once) and no longer wait for their parts; the one
+ * holding the position that caught it sees that part settled (null). */
+static void unwind(exec *x, agg *p, uint32_t climb, uint64_t t)
+{
+    while (p) {
+        agg *c = p->parent;
+        p->parent = NULL;
+        if (!c) return;
+        if (!climb) { settled(x, c, t); return; }
+        climb--;
+        p = c->parent && c->parent->defer ? c->parent : c;
     }
 }
 
@@ -224,14 +262,20 @@ static void complete_job(exec *x, deferred *d, gql_load_entry *e);
 
 static void run_job(exec *x, deferred *d, gql_load_entry *e)
 {
-    if (d->fail) { fail_at(x, d->fail, d->target); return; }
+    if (d->fail) {
+        fail_at(x, d->fail, d->target);
+        if (d->target && d->climb && !x->data_null) unwind(x, d->agg, d->climb, gql_loads_now(x->loads));
+        return;
+    }
     agg *saved = x->cur;
     x->cur = d->agg;
     x->edge = 0;
+    x->climbing = false;
     complete_job(x, d, e);
     x->cur = saved;
-    /* Its wrapper settles a job later (a value that is a promise: own). */
-    settled(x, d->agg, gql_loads_now(x->loads) + 1 - d->agg->own);
+    /* Its wrapper settles a job later (a value that is a promise: own);
+     * a rejection that climbs is unwound where it is caught. */
+    if (!x->climbing) settled(x, d->agg, gql_loads_now(x->loads) + 1 - d->agg->own);
 }
 
 static void complete_job(exec *x, deferred *d, gql_load_entry *e)
@@ -265,5 +309,9 @@ void gx_run_deferred(exec *x)
 {
     void *rec;
     gql_load_entry *e;
-    while (x->loads && !x->data_null && gql_loads_next(x->loads, &rec, &e)) run_job(x, rec, e);
+    while (x->loads && !x->data_null) {
+        if (x->done && gql_loads_peek(x->loads) > x->done_at + 1) break;   /* answered */
+        if (!gql_loads_next(x->loads, &rec, &e)) break;
+        run_job(x, rec, e);
+    }
 }

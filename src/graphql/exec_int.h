@@ -43,6 +43,10 @@ typedef struct exec {
     const rpath **groups;       /* holders of objects that reject late   */
     uint32_t ngroups;
     bool root_group;            /* ... the root object does              */
+    agg *root;                  /* the root object's promise             */
+    bool climbing;              /* the deferred job's error climbs       */
+    bool done;                  /* it settled at done_at: graphql-js has */
+    uint64_t done_at;           /* answered (a query's)                  */
 } exec;
 
 struct kiln_gql {

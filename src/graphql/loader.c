@@ -281,6 +281,7 @@ void gql_loads_wait(gql_loads *l, gql_load_entry *e, void *rec, bool cache_hit)
 }
 
 uint64_t gql_loads_now(const gql_loads *l) { return l->now; }
+uint64_t gql_loads_peek(const gql_loads *l) { return l->njobs ? l->heap[0].tick : UINT64_MAX; }
 
 /* Stable: cache hits last (in ask order), the others by settle order, then
  * ask order (the array's). */

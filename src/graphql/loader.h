@@ -54,6 +54,8 @@ uint32_t gql_loads_dispatch(gql_loads *l);
 void gql_loads_wait(gql_loads *l, gql_load_entry *e, void *rec, bool cache_hit);
 void gql_loads_push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e);
 uint64_t gql_loads_now(const gql_loads *l);
+/* The tick of the next job, without dispatching (UINT64_MAX: none queued). */
+uint64_t gql_loads_peek(const gql_loads *l);
 /* The next job (false: nothing left to run or load). */
 bool gql_loads_next(gql_loads *l, void **rec, gql_load_entry **e);
 
