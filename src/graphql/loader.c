@@ -58,6 +58,7 @@ struct kiln_gql_batch {
     gql_load_entry **keys;
     uint32_t n;
     const char *json;
+    bool failed;                 /* kiln_gql_batch_fail: the batch threw */
 };
 
 gql_loads *gql_loads_new(arena *a, void *context, gql_failed_fn *failed)
@@ -155,6 +156,7 @@ uint32_t gql_loads_dispatch(gql_loads *l)
             gql_load_entry *e = b.keys[i];
             if (!e->error && !e->value) e->value = gql_v_null(l->a);
             e->done = true;
+            e->late = b.failed;
             e->seq = ++l->settled;
         }
         calls++;
@@ -220,6 +222,7 @@ void kiln_gql_batch_error(kiln_gql_batch *b, size_t i, const char *code, const c
 
 void kiln_gql_batch_fail(kiln_gql_batch *b, const char *code, const char *fmt, ...)
 {
+    b->failed = true;
     for (uint32_t i = 0; i < b->n; i++) {
         va_list ap;
         va_start(ap, fmt);
@@ -313,7 +316,7 @@ bool gql_loads_next(gql_loads *l, void **rec, gql_load_entry **e)
         sort_waiting(w, arena_alloc(l->a, sizeof(*w) * (n ? n : 1)), n);
         for (uint32_t i = 0; i < n; i++) {
             if (!w[i].e->done) KILN_PANIC("loader: a waiting key was not dispatched");
-            push(l, settle + 1, w[i].rec, w[i].e, w[i].hit);
+            push(l, settle + 1 + w[i].e->late, w[i].rec, w[i].e, w[i].hit);   /* late: .then, then .catch */
         }
         if (!l->njobs) return false;
     }

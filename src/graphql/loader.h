@@ -22,6 +22,8 @@ typedef struct gql_load_entry {
     const kiln_value *value;     /* done without error (NULL: null)       */
     const char *error, *code;    /* done with an error                    */
     uint64_t seq;
+    bool late;                   /* its batch failed as a whole (a throw):
+                                   dataloader rejects it a job later      */
     struct gql_load_entry *next_in_loader;
 } gql_load_entry;
 
