@@ -47,6 +47,7 @@ struct agg {
     agg *parent, *up;           /* pending part of; x->cur when opened  */
     uint32_t own, edge;
     bool defer;                 /* a deferred field's (not a value's)    */
+    bool done;                  /* settled                               */
     uint32_t pending;           /* parts not settled (+1 while building) */
     uint64_t last;              /* when the last part was seen settled   */
     gql_err *fail;              /* gx_group: rejects with it, at ...     */
@@ -148,41 +149,46 @@ static bool is_group(exec *x, const rpath *holder)
     return false;
 }
 
+static void unwind(exec *x, agg *p, uint32_t climb, uint64_t t);
+static void reject_early(exec *x, agg *g, uint64_t t);
+
 /* Error e rejects the position `from` (whose promise is `origin`) at tick
  * `at` (its catch): recorded when it reaches the nearest nullable position,
- * as many promise jobs later as graphql-js takes, unless it climbs into an
- * object that rejects with its own error. */
-static void unwind(exec *x, agg *p, uint32_t climb, uint64_t t);
-
-/* true when the rejection climbs (the lists and objects on the way reject
- * early: unwind, when it is caught), false when it is caught where it is
- * or lost. */
+ * as many promise jobs later as graphql-js takes; at each position it
+ * climbs, the promise holding it rejects (an object: Promise.all and the
+ * .then that builds it; a list: Promise.all), then the catch of that
+ * promise's holder runs (after adopting it, for a deferred field). Lost
+ * when it climbs into an object that rejects with its own error (gx_group),
+ * which it makes reject now. True when it climbs (the lists and objects on
+ * the way reject early: unwind, when it is caught), false when it is
+ * caught where it is or lost. */
 static bool reject(exec *x, gql_err *e, const rpath *from, agg *origin, uint64_t at)
 {
     const rpath *q = from;
     uint32_t climb = 0;
+    uint64_t t = at;
+    agg *p = origin;
     while (q && q->nonnull) {
-        if (q->key.ptr && is_group(x, q->prev)) return false;
+        agg *c = p ? p->parent : NULL;
+        if (q->key.ptr && (c ? c->fail != NULL : is_group(x, q->prev))) {
+            if (c) reject_early(x, c, t);
+            return false;
+        }
+        if (c) {
+            agg *h = c->parent && c->parent->defer ? c->parent : NULL;
+            t += c->own + c->edge + (h ? h->own : 0);
+            p = h ? h : c;
+        } else {
+            t += 2;
+            p = NULL;
+        }
         q = q->prev, climb++;
     }
     uint64_t now = x->loads ? gql_loads_now(x->loads) : 0;
-    if (at <= now && !climb) { fail_at(x, e, q); return false; }
-    /* Each position it climbs: the promise holding it rejects (an object:
-     * Promise.all and the .then that builds it; a list: Promise.all), then
-     * the catch of that promise's holder runs (after adopting it, for a
-     * deferred field). */
-    uint64_t cost = 0;
-    agg *p = origin;
-    for (uint32_t i = 0; i < climb; i++) {
-        agg *c = p ? p->parent : NULL;
-        if (!c) { cost += 2; p = NULL; continue; }
-        agg *h = c->parent && c->parent->defer ? c->parent : NULL;
-        cost += c->own + c->edge + (h ? h->own : 0);
-        p = h ? h : c;
-    }
+    if (t <= now && !climb) { fail_at(x, e, q); return false; }
     deferred *f = arena_alloc(x->a, sizeof *f);
     *f = (deferred){ .fail = e, .target = q, .agg = origin, .climb = climb };
-    gql_loads_push(x->loads, at + cost, f, NULL);
+    gql_loads_push(x->loads, t, f, NULL);
     return climb > 0;
 }
 
@@ -197,21 +203,39 @@ static void escape(exec *x, deferred *d, uint64_t delay)
 
 /* ---- The promises around pending fields --------------------------------------------- */
 
+/* a settles: the tick its parent sees it, or 0 when it rejects upwards
+ * (unwound where that is caught). */
+static uint64_t finish(exec *x, agg *a)
+{
+    a->done = true;
+    uint64_t t = a->last + a->own;
+    if (a == x->root && !x->serial && !a->fail) { x->done = true; x->done_at = t; }
+    if (a->fail) {              /* .finally(() => { throw error }): rejected a job later */
+        t++;
+        agg *h = a->parent && a->parent->defer ? a->parent : NULL;   /* its holder's catch: */
+        if (reject(x, a->fail, a->holder, h ? h : a, t + (h ? h->own : a->edge))) return 0;
+    }
+    return t + a->edge;
+}
+
 /* Part of a settled at tick t; a settles in turn when it was the last. */
 static void settled(exec *x, agg *a, uint64_t t)
 {
-    while (a) {
+    while (a && !a->done) {
         if (t > a->last) a->last = t;
         if (--a->pending) return;
-        t = a->last + a->own;
-        if (a == x->root && !x->serial) { x->done = true; x->done_at = t; }
-        if (a->fail) {          /* .finally(() => { throw error }): rejected a job later */
-            t++;
-            if (reject(x, a->fail, a->holder, a->parent && a->parent->defer ? a->parent : a, t + 1)) return;
-        }
-        t += a->edge;
+        if (!(t = finish(x, a))) return;
         a = a->parent;
     }
+}
+
+/* A rejection reached group g's Promise.all at tick t: it settles now. */
+static void reject_early(exec *x, agg *g, uint64_t t)
+{
+    if (g->done) return;
+    g->last = t;
+    uint64_t s = finish(x, g);
+    if (s && g->parent) settled(x, g->parent, s);
 }
 
 /* A rejection from promise p climbed `climb` positions and was caught at
