@@ -78,7 +78,7 @@ async function compare(cases) {
 }
 
 test('same responses and the same batches as graphql-js with dataloader', () => compare(cases));
-test('known differences in the order of errors (see loader_cases.mjs)', { todo: 'a rejection settling the lists and objects it climbs through at once is not modelled' },
+test('known differences in the order of errors (see loader_cases.mjs)', { todo: 'a few promise jobs off: when data becomes null with loads pending; two rejections of one position a job apart' },
   () => compare(knownDiffs));
 
 test('one batch per level: N posts with authors cost one users batch', async () => {
