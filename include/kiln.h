@@ -295,6 +295,8 @@ const kiln_value *kiln_json_parse(kiln_req *req, const char *text, size_t len,
  *   - anything else (an SQL syntax error, say): 500, logged with the SQL.
  * After such an automatic answer the handler's own sends are ignored
  * silently, so straight-line handler code stays correct.
+ * Under kiln_graphql nothing is answered: the failure becomes the error of
+ * the field whose resolver or batch function ran the query (docs/graphql.md).
  * A query may suspend the request (PostgreSQL I/O, a locked SQLite file);
  * the worker serves other requests meanwhile.
  * ---------------------------------------------------------------------- */

@@ -33,8 +33,10 @@
  * execution with the request as resolver context (graphql.h), on the
  * request's coroutine, within the time budget (KILN_GRAPHQL_TIMEOUT_MS).
  * Field errors of an executed result that are not the client's mistakes
- * (report_resolver_errors: not BAD_USER_INPUT, UNAUTHENTICATED ...) go to
- * Sentry through kiln_capture_error (docs/sentry.md).
+ * (graphql_report_errors: not BAD_USER_INPUT, UNAUTHENTICATED ...) go to
+ * Sentry through kiln_capture_error (docs/sentry.md). A database failure
+ * under a resolver is that field's error, not the data layer's 503/500
+ * (graphql_db_failed): the result still has "data", so it is 200.
  *
  * Owns: the runtime schema (one arena, built at master start and inherited
  * by the workers; rebuilt when kiln dev swaps the app, the older ones kept
@@ -260,6 +262,31 @@ static bool has_data(const buf *out)
     return memmem(out->data, out->len, "],\"data\":", 9) != NULL;
 }
 
+/* ---- Database failures ------------------------------------------------------------- */
+
+bool graphql_db_failed(void *req, const char **message, const char **code)
+{
+    const char *m;
+    switch (request_take_db_failure(req, &m)) {
+    case KILN_DB_OK:
+    case KILN_DB_CONFLICT:      /* the resolver's to decide (never caught) */
+        return false;
+    case KILN_DB_INVALID:
+        *message = m;
+        *code = "BAD_USER_INPUT";
+        return true;
+    case KILN_DB_UNAVAILABLE:
+        *message = "Service Unavailable";
+        *code = GRAPHQL_CODE_UNAVAILABLE;
+        return true;
+    case KILN_DB_ERROR:
+        break;
+    }
+    *message = "Internal Server Error";
+    *code = "INTERNAL_SERVER_ERROR";
+    return true;
+}
+
 /* ---- Error reports ------------------------------------------------------------- */
 
 /* Codes a resolver gives for the client's own mistakes: not reported. */
@@ -267,40 +294,40 @@ static const char *const client_codes[] = { "BAD_USER_INPUT", "UNAUTHENTICATED",
                                             "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED",
                                             "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND" };
 
-/* Report each field error of an executed result (it has "data": request
- * errors -- syntax, validation, variables -- never reach here) whose
- * extensions.code is not a client's mistake, to Sentry through
- * kiln_capture_error: type GraphQLError, the error's message, the request's
- * route as transaction, the error's path and the operation's name on the
- * event (priv.gql_path / gql_operation, read by src/report/capture.c). The
- * result is parsed only when it has errors; with reporting off
- * kiln_capture_error returns at once. */
-static void report_resolver_errors(kiln_req *req, const buf *out, const gql_node *op, kiln_str opname)
+/* graphql.h. The result is parsed only when it has errors; with reporting
+ * off kiln_capture_error returns at once. The error's path and the
+ * operation's name go on the event (priv.gql_path / gql_operation, read by
+ * src/report/capture.c). */
+void graphql_report_errors(kiln_req *req, const char *out, size_t len, kiln_str opname)
 {
-    if (!req->priv || out->len < 10 || memcmp(out->data, "{\"errors\":", 10) != 0) return;
-    const kiln_value *root = kiln_json_parse(req, out->data, out->len, NULL);
+    if (!req->priv || len < 10 || memcmp(out, "{\"errors\":", 10) != 0) return;
+    const kiln_value *root = kiln_json_parse(req, out, len, NULL);
     const kiln_value *errors = root ? kiln_json_get(root, "errors") : NULL;
     if (!errors || errors->type != KILN_JSON_ARRAY) return;
-    kiln_str name = opname.ptr ? opname : op ? op->name : (kiln_str){ NULL, 0 };
-    req->priv->gql_operation = name.ptr ? kiln_sprintf(req, "%.*s", (int)name.len, name.ptr) : NULL;
+    req->priv->gql_operation = opname.ptr ? kiln_sprintf(req, "%.*s", (int)opname.len, opname.ptr) : NULL;
     for (const kiln_value *e = errors->child; e; e = e->next) {
+        const kiln_value *pv = kiln_json_get(e, "path");
+        if (!pv || pv->type != KILN_JSON_ARRAY) continue;       /* a request error */
         const char *code = kiln_json_str(kiln_json_get(kiln_json_get(e, "extensions"), "code"));
+        const char *msg = kiln_json_str(kiln_json_get(e, "message"));
         bool client = false;
         for (size_t i = 0; code && i < ARRAY_LEN(client_codes); i++) client |= !strcmp(code, client_codes[i]);
-        if (client) continue;
+        if (client || (code && !strcmp(code, GRAPHQL_CODE_UNAVAILABLE))) continue;
         buf path;
         buf_init(&path, 64);
-        const kiln_value *pv = kiln_json_get(e, "path");
-        for (const kiln_value *s = pv && pv->type == KILN_JSON_ARRAY ? pv->child : NULL; s; s = s->next) {
+        for (const kiln_value *s = pv->child; s; s = s->next) {
             if (path.len) buf_putc(&path, '.');
             if (s->type == KILN_JSON_STRING) buf_append(&path, s->str, s->len);
             else if (s->type == KILN_JSON_NUMBER) buf_append(&path, s->str, s->len);
         }
         req->priv->gql_path = path.len ? kiln_sprintf(req, "%.*s", (int)path.len, path.data) : NULL;
         buf_free(&path);
-        const char *msg = kiln_json_str(kiln_json_get(e, "message"));
-        kiln_capture_error(req, "GraphQLError", "%s%s%s%s", msg ? msg : "resolver error",
-                           code ? " [" : "", code ? code : "", code ? "]" : "");
+        if (code && !strcmp(code, "INTERNAL_SERVER_ERROR") && msg && !strcmp(msg, "Internal Server Error") &&
+            req->priv->error_text)              /* graphql_db_failed's: the database's own words */
+            kiln_capture_error(req, "DatabaseError", "%s", req->priv->error_text);
+        else
+            kiln_capture_error(req, "GraphQLError", "%s%s%s%s", msg ? msg : "resolver error",
+                               code ? " [" : "", code ? code : "", code ? "]" : "");
     }
     req->priv->gql_path = req->priv->gql_operation = NULL;
 }
@@ -397,12 +424,14 @@ void kiln_graphql(kiln_req *req, kiln_res *res)
     }
     gql_request rq = { .doc = doc, .src = src, .src_len = len, .operation_name = opname,
                        .variables = is_null(p.variables) ? NULL : p.variables, .context = req,
-                       .deadline_ns = gql_deadline_ns(lim) };
+                       .deadline_ns = gql_deadline_ns(lim), .failed = graphql_db_failed };
+    request_catch_db_failures(req, true);
     gql_execute(a, schema, &rq, &out);
+    request_catch_db_failures(req, false);
     if (!has_data(&out)) {
         if (mt == MT_GQL) status = 400;
     } else {
-        report_resolver_errors(req, &out, op, opname);
+        graphql_report_errors(req, out.data, out.len, opname.ptr ? opname : op ? op->name : (kiln_str){ NULL, 0 });
     }
 send:
     kiln_send(res, status, mt == MT_GQL ? CT_GQL : CT_JSON, out.data, out.len);

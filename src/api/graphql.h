@@ -39,6 +39,27 @@ void graphql_release(void);
  * environment, read once per process. */
 const gql_op_limits *graphql_limits(void);
 
+/* gql_request.failed for every execution of a request (graphql.c and
+ * graphql_ws.c, between request_catch_db_failures on and off): a database
+ * failure under a resolver or batch function, as the field's error --
+ *   unreachable (PostgreSQL down): "Service Unavailable", SERVICE_UNAVAILABLE
+ *   any other failure (SQL error):   "Internal Server Error", INTERNAL_SERVER_ERROR
+ *   a value the database refused:    its message, BAD_USER_INPUT
+ * Never the SQL or the driver's text (logged and reported by db.c). */
+bool graphql_db_failed(void *req, const char **message, const char **code);
+#define GRAPHQL_CODE_UNAVAILABLE "SERVICE_UNAVAILABLE"
+
+/* Report to Sentry the field errors of an execution result `out` (its JSON)
+ * that are not the client's mistakes: those with a path whose
+ * extensions.code is not BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN,
+ * CONFLICT or a request error's, and not a database outage (db.c logs and
+ * counts those, as it does a REST route's 503). A database failure
+ * ("Internal Server Error") goes as a DatabaseError with the database's
+ * text and the statement, as a REST route's 500 does. The operation's name:
+ * opname, else the operation node's (NULL: none). Over HTTP and over the
+ * WebSocket (graphql_ws.c) alike. */
+void graphql_report_errors(kiln_req *req, const char *out, size_t len, kiln_str opname);
+
 /* The answer's media type from an Accept header (NULL: none):
  * application/graphql-response+json when listed (not with q=0), else
  * application/json when it, application/ * or * / * is; a missing or empty

@@ -193,6 +193,8 @@ static void drop_sub(gsub *g)
     free(g);
 }
 
+static bool run_op(gws *s, arena *a, gql_request *rq, buf *out, bool subscribe);
+
 /* A channel event for one subscription (on the loop): run the operation
  * with the event's data as root value and send the result. */
 static void deliver(void *ctx, kiln_str event, kiln_str data)
@@ -211,7 +213,7 @@ static void deliver(void *ctx, kiln_str event, kiln_str data)
     rq.deadline_ns = gql_deadline_ns(graphql_limits());
     buf out;
     buf_init(&out, 256);
-    gql_execute(&a, g->s->schema, &rq, &out);
+    run_op(g->s, &a, &rq, &out, false);
     if (!st.skip) send_msg(g->s, g->id, "next", out.data, out.len);
     buf_free(&out);
     arena_destroy(&a);
@@ -230,6 +232,23 @@ static const gql_node *selected_op(const gql_node *doc, kiln_str name)
         else if (!name.ptr) return NULL;
     }
     return op;
+}
+
+/* One execution on the socket's request (a query or mutation, a
+ * subscription's start, an event): database failures under its resolvers
+ * are field errors (graphql.h), and the result's resolver errors are
+ * reported to Sentry as over HTTP. `subscribe`: gql_subscribe (true when
+ * the stream started), else gql_execute. */
+static bool run_op(gws *s, arena *a, gql_request *rq, buf *out, bool subscribe)
+{
+    rq->failed = graphql_db_failed;
+    request_catch_db_failures(s->req, true);
+    bool ok = subscribe ? gql_subscribe(a, s->schema, rq, out) : (gql_execute(a, s->schema, rq, out), true);
+    request_catch_db_failures(s->req, false);
+    const gql_node *op = selected_op(rq->doc, rq->operation_name);
+    kiln_str name = rq->operation_name.ptr ? rq->operation_name : op ? op->name : (kiln_str){ NULL, 0 };
+    graphql_report_errors(s->req, out->data, out->len, name);
+    return ok;
 }
 
 static bool is_str(const kiln_value *v) { return v && v->type == KILN_JSON_STRING; }
@@ -294,14 +313,14 @@ static void on_subscribe(gws *s, const kiln_value *m)
     const gql_node *op = selected_op(doc, opname);
     if (!op || op->op != GQL_SUBSCRIPTION) {                /* a single result */
         g->rq.deadline_ns = gql_deadline_ns(graphql_limits());
-        gql_execute(&g->a, s->schema, &g->rq, &out);
+        run_op(s, &g->a, &g->rq, &out, false);
         send_msg(s, g->id, "next", out.data, out.len);
         send_msg(s, g->id, "complete", NULL, 0);
         goto done;
     }
     sub_state st = { .event = false };
     g->rq.sub = &st;
-    bool ok = gql_subscribe(&g->a, s->schema, &g->rq, &out);
+    bool ok = run_op(s, &g->a, &g->rq, &out, true);
     g->rq.sub = NULL;
     if (ok && !st.channel) {
         buf_puts(&out, "{\"errors\":[{\"message\":\"Subscription field must return Async Iterable. Received: undefined.\"}]}");

@@ -369,6 +369,32 @@ void request_note_db_error(kiln_req *req, const char *sql, const char *error)
     req->priv->error_text = arena_strdup(arena_of(req), error ? error : "database error");
 }
 
+void request_catch_db_failures(kiln_req *req, bool on)
+{
+    req->priv->db_catch = on;
+    req->priv->db_caught = KILN_DB_OK;
+}
+
+bool request_catch_db_failure(kiln_req *req, kiln_db_status st, const char *message)
+{
+    struct kiln_req_private *p = req->priv;
+    if (!p->db_catch) return false;
+    if (p->db_caught == KILN_DB_OK) {
+        p->db_caught = st;
+        p->db_caught_msg = arena_strdup(arena_of(req), message ? message : "Invalid data");
+    }
+    return true;
+}
+
+kiln_db_status request_take_db_failure(kiln_req *req, const char **message)
+{
+    struct kiln_req_private *p = req->priv;
+    kiln_db_status st = p->db_caught;
+    *message = st == KILN_DB_OK ? NULL : p->db_caught_msg;
+    p->db_caught = KILN_DB_OK;
+    return st;
+}
+
 void request_set_session_user(kiln_req *req, int64_t user_id) { req->priv->session_user = user_id; }
 void request_set_session_token(kiln_req *req, const char *token) { req->priv->session_token = kiln_strdup(req, token); }
 const char *request_session_token(kiln_req *req) { return req->priv->session_token; }

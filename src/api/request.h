@@ -22,6 +22,16 @@ void request_mute_response(kiln_req *req);
  * text; values are bound, never part of it) and the database's message;
  * the user id of the request's session. */
 void request_note_db_error(kiln_req *req, const char *sql, const char *error);
+/* GraphQL execution (api/graphql.c, graphql_ws.c): while `on`, a database
+ * failure answers nothing (no 400/503/500, no mute): db.c still logs it,
+ * counts it and notes it for the error report, then hands its status here
+ * (request_catch_db_failure returns true). The executor takes it after
+ * each resolver and batch function (request_take_db_failure: the first
+ * failure since the last take, KILN_DB_OK when none; *message is the
+ * database's message for KILN_DB_INVALID only) and makes it a field error. */
+void request_catch_db_failures(kiln_req *req, bool on);
+bool request_catch_db_failure(kiln_req *req, kiln_db_status st, const char *message);
+kiln_db_status request_take_db_failure(kiln_req *req, const char **message);
 void request_set_session_user(kiln_req *req, int64_t user_id);
 /* A session token the client presented in its protocol rather than in a
  * header (GraphQL over WebSocket: connection_init's payload): from now on

@@ -1,6 +1,7 @@
 /*
  * db.c -- kiln_db: the per-worker connection pool, transactions, batches,
- * typed row access, and turning database failures into HTTP statuses.
+ * typed row access, and turning database failures into HTTP statuses (or,
+ * while GraphQL executes, handing them to the executor: request.h).
  *
  * A request borrows a connection for one statement (autocommit) or from
  * kiln_db_begin() to commit/rollback (a transaction has its connection to
@@ -365,18 +366,23 @@ static void release_at_end(void *arg)
 static void answer_failure(kiln_req *req, struct db_req *d, kiln_rows *r, const char *sql)
 {
     kiln_res *res = request_res(req);
+    /* Under GraphQL execution the failure is the field's (request.h): logged,
+     * counted and noted as below, but nothing is sent. */
+    bool caught = false;
     switch (r->status) {
     case KILN_DB_OK:
     case KILN_DB_CONFLICT:
         return;
     case KILN_DB_INVALID:
         log_event(LOG_INFO, req->id, "database refused a value", "\"error\":\"%s\"", "invalid data");
-        if (!kiln_res_started(res)) kiln_json(res, 400, "{error: %s}", r->error ? r->error : "Invalid data");
+        caught = request_catch_db_failure(req, r->status, r->error);
+        if (!caught && !kiln_res_started(res)) kiln_json(res, 400, "{error: %s}", r->error ? r->error : "Invalid data");
         break;
     case KILN_DB_UNAVAILABLE:
         metrics_add(MC_DB_ERRORS, 1);
         log_event(LOG_ERROR, req->id, "database unavailable", "\"backend\":\"%s\"", pool.be->name);
-        if (!kiln_res_started(res)) kiln_json(res, 503, "{error: %s, requestId: %s}", "Service Unavailable", req->id);
+        caught = request_catch_db_failure(req, r->status, NULL);
+        if (!caught && !kiln_res_started(res)) kiln_json(res, 503, "{error: %s, requestId: %s}", "Service Unavailable", req->id);
         break;
     case KILN_DB_ERROR: {
         metrics_add(MC_DB_ERRORS, 1);
@@ -390,10 +396,12 @@ static void answer_failure(kiln_req *req, struct db_req *d, kiln_rows *r, const 
         log_event(LOG_ERROR, req->id, "database error", "%s", b.data);
         buf_free(&b);
         request_note_db_error(req, sql, r->error);   /* for the error report */
-        if (!kiln_res_started(res)) kiln_json(res, 500, "{error: %s, requestId: %s}", "Internal Server Error", req->id);
+        caught = request_catch_db_failure(req, r->status, NULL);
+        if (!caught && !kiln_res_started(res)) kiln_json(res, 500, "{error: %s, requestId: %s}", "Internal Server Error", req->id);
         break;
     }
     }
+    if (caught) return;           /* later statements still run */
     d->answered = true;
     request_mute_response(req);   /* the handler's own sends are now quietly ignored */
 }

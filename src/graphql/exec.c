@@ -13,10 +13,12 @@
  * graphql-js's key order ({"errors": [...], "data": {...}}) and numbers as
  * JavaScript prints them.
  *
+ * Fields that wait for the loader (kiln_gql_load) are exec_defer.c's.
+ *
  * Owns: nothing (the arena). Must never: let one field's failure escape its
  * nearest nullable parent, or write a response graphql-js would not.
  */
-#include "graphql/exec.h"
+#include "graphql/exec_int.h"
 #include "graphql/limits.h"
 #include "graphql/loader.h"
 #include "graphql/visit.h"
@@ -51,46 +53,6 @@ uint32_t gql_exec_bind(gql_schema *s, const gql_resolver_def *defs, size_t n, co
     return nbad;
 }
 
-/* ---- State ------------------------------------------------------------------- */
-
-typedef struct rpath {
-    const struct rpath *prev;
-    kiln_str key;               /* a response key, or ptr NULL: an index */
-    size_t index;
-    bool nonnull;               /* this position's type is non-null      */
-} rpath;
-
-typedef struct deferred deferred;   /* a field waiting for a load (below) */
-
-typedef struct exec {
-    arena *a;
-    const gql_schema *s;
-    const gql_request *rq;
-    kiln_value *vars;
-    gql_errs errs;
-    const gql_node **fragments;
-    uint32_t nfragments;
-    gql_loads *loads;           /* NULL until a resolver loads           */
-    deferred *unslotted;        /* deferred by execute_field, not yet put */
-    kiln_value *data;           /* the root object (null propagation)    */
-    bool data_null;
-    uint32_t errs_cut;          /* errors in the response when data_null */
-    bool serial;                /* a mutation: root fields one by one    */
-    const rpath **targets;      /* positions nulled by a deferred error  */
-    uint32_t ntargets;
-} exec;
-
-struct kiln_gql {
-    exec *x;
-    const gql_field *field;
-    const kiln_value *parent;
-    const kiln_value *args;
-    const kiln_value *result;
-    const char *error, *code;
-    gql_load_entry *load;
-    bool cache_hit;
-};
-
 const kiln_value *kiln_gql_parent(kiln_gql *r) { return r->parent; }
 const kiln_value *gql_r_args(gql_rctx *r) { return r->args; }
 const kiln_value *kiln_gql_arg(kiln_gql *r, const char *name) { return gql_v_get(r->args, gql_cstr(name)); }
@@ -103,7 +65,7 @@ void kiln_gql_return(kiln_gql *r, const kiln_value *v) { r->result = v ? v : gql
 
 void kiln_gql_load(kiln_gql *r, kiln_gql_batch_fn fn, const kiln_value *key)
 {
-    if (!r->x->loads) r->x->loads = gql_loads_new(r->x->a, r->x->rq->context);
+    if (!r->x->loads) r->x->loads = gql_loads_new(r->x->a, r->x->rq->context, r->x->rq->failed);
     r->load = gql_loads_get(r->x->loads, fn, key, &r->cache_hit);
 }
 
@@ -121,7 +83,7 @@ void kiln_gql_error(kiln_gql *r, const char *code, const char *fmt, ...)
 }
 
 /* A field error: message at the field nodes, with the response path. */
-static void field_error(exec *x, const gql_node *const *nodes, uint32_t n, const rpath *p, const char *code, const char *msg)
+void gx_field_error(exec *x, const gql_node *const *nodes, uint32_t n, const rpath *p, const char *code, const char *msg)
 {
     gql_errs_add(&x->errs, nodes, (int)(n < 8 ? n : 8), "%s", msg);
     gql_err *e = x->errs.last;
@@ -260,18 +222,9 @@ uint32_t gql_collect_fields(arena *a, const gql_schema *s, const gql_node *doc, 
 
 /* ---- Completing values ------------------------------------------------------------- */
 
-typedef struct fctx {            /* what every level of one field shares */
-    const gql_type *parent_type;
-    const gql_field *field;
-    const gql_node *const *nodes;
-    uint32_t nnodes;
-} fctx;
 
 static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *source, const rpath *p, const groups *g);
 
-/* false: the error (already recorded by the caller chain) propagates. */
-static bool complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v, const rpath *p, kiln_value **out,
-                     const char **err);
 
 #define msgf(x, ...) gql_arena_printf((x)->a, __VA_ARGS__)
 #define inspect(x, v) gql_inspect_str((x)->a, (v))
@@ -345,18 +298,18 @@ static kiln_value *serialize(exec *x, const gql_type *t, const kiln_value *v, co
 static bool handle_error(exec *x, const fctx *f, const gql_tref *t, const rpath *p, const char *code, const char *msg,
                          kiln_value **out)
 {
-    field_error(x, f->nodes, f->nnodes, p, code, msg);
+    gx_field_error(x, f->nodes, f->nnodes, p, code, msg);
     if (t->kind == GQL_REF_NON_NULL) return false;
     *out = gql_v_null(x->a);
     return true;
 }
 
-static bool complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v, const rpath *p, kiln_value **out,
+bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v, const rpath *p, kiln_value **out,
                      const char **err)
 {
     *err = NULL;
     if (t->kind == GQL_REF_NON_NULL) {
-        if (!complete(x, f, t->of, v, p, out, err)) return false;
+        if (!gx_complete(x, f, t->of, v, p, out, err)) return false;
         if (*err) return true;
         if ((*out)->type == KILN_JSON_NULL) {
             *err = msgf(x, "Cannot return null for non-nullable field %.*s.%.*s.", S(f->parent_type->name), S(f->field->name));
@@ -372,19 +325,23 @@ static bool complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value
             return true;
         }
         kiln_value *list = gql_v_array(x->a);
+        agg *a = gx_open(x, 1);                     /* Promise.all of the items */
         size_t i = 0;
         for (const kiln_value *it = v->child; it; it = it->next, i++) {
             rpath ip = { p, { NULL, 0 }, i, t->of->kind == GQL_REF_NON_NULL };
             kiln_value *item;
             const char *ierr;
-            if (!complete(x, f, t->of, it, &ip, &item, &ierr)) {
-                if (t->of->kind == GQL_REF_NON_NULL) return false;
+            x->edge = 1;
+            if (!gx_complete(x, f, t->of, it, &ip, &item, &ierr)) {
+                if (t->of->kind == GQL_REF_NON_NULL) { gx_close(x, a, true); return false; }
                 item = gql_v_null(x->a);
             } else if (ierr && !handle_error(x, f, t->of, &ip, NULL, ierr, &item)) {
+                gx_close(x, a, true);
                 return false;
             }
             gql_v_put(x->a, list, (kiln_str){ NULL, 0 }, item);
         }
+        gx_close(x, a, false);
         *out = list;
         return true;
     }
@@ -429,8 +386,19 @@ static bool complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value
 
 /* ---- Fields ---------------------------------------------------------------------- */
 
+/* The data layer failed under the resolver (gql_request.failed): that is
+ * the field's error, whatever the resolver made of it (an empty list, a
+ * null, "Unauthorized" after a session lookup that could not run). */
+static void data_failure(exec *x, gql_rctx *r)
+{
+    const char *msg, *code;
+    if (!x->rq->failed || !x->rq->failed(x->rq->context, &msg, &code)) return;
+    r->error = msg;
+    r->code = code;
+    r->load = NULL;
+}
+
 /* executeField: false when a non-null failure propagates to the parent. */
-static bool defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_value **out);
 
 static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, const group *g, rpath *p,
                           kiln_value **out)
@@ -455,12 +423,13 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
         return handle_error(x, &fa, fd->type, p, NULL, aerr, out);
     }
     gql_rctx r = { .x = x, .field = fd, .parent = source, .args = args };
-    if (fd->resolve) fd->resolve(&r);
+    if (fd->resolve) { fd->resolve(&r); data_failure(x, &r); }
     else r.result = source && source->type == KILN_JSON_OBJECT ? gql_v_get(source, fd->name) : NULL;
     if (r.error) return handle_error(x, &f, fd->type, p, r.code, r.error, out);
-    if (r.load) return defer(x, &f, p, &r, out);
+    if (r.load) return gx_defer(x, &f, p, &r, out);
     const char *err;
-    if (!complete(x, &f, fd->type, r.result, p, out, &err)) {
+    x->edge = 1;                                    /* the field's .then(undefined, catch) */
+    if (!gx_complete(x, &f, fd->type, r.result, p, out, &err)) {
         if (fd->type->kind == GQL_REF_NON_NULL) return false;
         *out = gql_v_null(x->a);
         return true;
@@ -469,157 +438,26 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
     return true;
 }
 
-/* ---- Deferred fields (kiln_gql_load) --------------------------------------------- */
-
-/* A field whose resolver asked a loader for a key. Its place in the response
- * is a placeholder node (`slot`) until its job runs, in the order graphql-js
- * runs the promise jobs of dataloader (loader.h). An error that escapes it
- * is a job of its own (`fail`), run when graphql-js's rejection reaches the
- * nearest nullable position (`target`; NULL: data), about two promise jobs
- * per position it climbs. */
-struct deferred {
-    fctx f;
-    const rpath *path;          /* arena copy */
-    kiln_value *slot;
-    gql_err *fail;
-    const rpath *target;
-};
-
-static const rpath *copy_path(exec *x, const rpath *p)
-{
-    if (!p) return NULL;
-    rpath *c = arena_alloc(x->a, sizeof *c);
-    *c = *p;
-    c->prev = copy_path(x, p->prev);
-    return c;
-}
-
-static bool defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_value **out)
-{
-    deferred *d = arena_alloc(x->a, sizeof *d);
-    *d = (deferred){ .f = *f, .path = copy_path(x, p) };
-    x->unslotted = d;                      /* put_field gives it its slot */
-    gql_loads_wait(x->loads, r->load, d, r->cache_hit);
-    *out = gql_v_null(x->a);
-    return true;
-}
-
-static void put_field(exec *x, kiln_value *obj, kiln_str key, kiln_value *v)
-{
-    kiln_value *stored = gql_v_put(x->a, obj, key, v);
-    if (x->unslotted) { x->unslotted->slot = stored; x->unslotted = NULL; }
-}
-
-static bool same_path(const rpath *a, const rpath *b)
-{
-    for (; a && b; a = a->prev, b = b->prev)
-        if (a->key.ptr ? !b->key.ptr || !gql_kstr_eq(a->key, b->key) : b->key.ptr || a->index != b->index) return false;
-    return !a && !b;
-}
-
-/* The rejection reached its target: the error is recorded (unless an
- * earlier one already rejected the same position: Promise.all keeps the
- * first) and the target becomes null. */
-static void fail_at(exec *x, gql_err *e, const rpath *target)
-{
-    for (uint32_t i = 0; i < x->ntargets; i++)
-        if (same_path(x->targets[i], target)) return;
-    const rpath **t = arena_alloc(x->a, sizeof(*t) * (x->ntargets + 1));
-    if (x->ntargets) memcpy(t, x->targets, sizeof(*t) * x->ntargets);
-    t[x->ntargets++] = target;
-    x->targets = t;
-    e->next = NULL;
-    if (x->errs.last) x->errs.last->next = e;
-    else x->errs.first = e;
-    x->errs.last = e;
-    x->errs.count++;
-    if (!target) {              /* graphql-js answers now: later errors miss the response */
-        x->data_null = true;
-        x->errs_cut = x->errs.count;
-        return;
-    }
-    const rpath *chain[512];
-    int n = 0;
-    for (const rpath *q = target; q && n < 512; q = q->prev) chain[n++] = q;
-    kiln_value *node = x->data;
-    for (int i = n - 1; i >= 0 && node; i--) {
-        if (node->type != KILN_JSON_OBJECT && node->type != KILN_JSON_ARRAY) return;   /* already null */
-        kiln_value *c = node->child;
-        size_t k = 0;
-        while (c && (chain[i]->key.ptr ? c->key_len != chain[i]->key.len || memcmp(c->key, chain[i]->key.ptr, c->key_len)
-                                       : k != chain[i]->index)) c = c->next, k++;
-        node = c;
-    }
-    if (node) { node->type = KILN_JSON_NULL; node->child = NULL; node->len = 0; }
-}
-
-/* The error just recorded escapes d's completion: it is taken back and
- * recorded when it reaches the nearest nullable position. `delay`: promise
- * jobs before d's own catch runs. */
-static void escape(exec *x, deferred *d, uint64_t delay)
-{
-    gql_err *e = x->errs.last, *prev = NULL;
-    for (gql_err *it = x->errs.first; it != e; it = it->next) prev = it;
-    if (prev) prev->next = NULL;
-    else x->errs.first = NULL;
-    x->errs.last = prev;
-    x->errs.count--;
-    const rpath *q = d->path;
-    uint64_t climb = 0;
-    while (q && q->nonnull) q = q->prev, climb++;
-    if (!delay && !climb) { fail_at(x, e, q); return; }
-    deferred *f = arena_alloc(x->a, sizeof *f);
-    *f = (deferred){ .fail = e, .target = q };
-    gql_loads_push(x->loads, gql_loads_now(x->loads) + delay + 2 * climb, f, NULL);
-}
-
-static void run_job(exec *x, deferred *d, gql_load_entry *e)
-{
-    if (d->fail) { fail_at(x, d->fail, d->target); return; }
-    if (e->error) {
-        field_error(x, d->f.nodes, d->f.nnodes, d->path, e->code, e->error);
-        escape(x, d, 1);
-        return;
-    }
-    kiln_value *out;
-    const char *err;
-    if (!complete(x, &d->f, d->f.field->type, e->value, d->path, &out, &err)) { escape(x, d, 1); return; }
-    if (err) {
-        field_error(x, d->f.nodes, d->f.nnodes, d->path, NULL, err);
-        escape(x, d, 1);
-        return;
-    }
-    if (!d->slot) return;                  /* its object was left out */
-    kiln_value *next = d->slot->next;
-    const char *key = d->slot->key;
-    size_t key_len = d->slot->key_len;
-    *d->slot = *out;
-    d->slot->next = next;
-    d->slot->key = key;
-    d->slot->key_len = key_len;
-}
-
-/* Run the deferred fields and the batches they wait for until none is left
- * (or data became null: graphql-js has answered then). */
-static void run_deferred(exec *x)
-{
-    void *rec;
-    gql_load_entry *e;
-    while (x->loads && !x->data_null && gql_loads_next(x->loads, &rec, &e)) run_job(x, rec, e);
-}
-
 /* executeFields: the object, or NULL when a non-null field failed. */
 static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *source, const rpath *p, const groups *g)
 {
     kiln_value *obj = gql_v_object(x->a);
     if (!p) x->data = obj;
+    if (!p) x->edge = 1;                            /* the root's holder: execute()'s catch */
+    agg *a = gx_open(x, 2);                         /* promiseForObject */
+    if (!p) x->root = a;
     for (uint32_t i = 0; i < g->n; i++) {
         rpath fp = { p, g->v[i].key, 0, false };
         kiln_value *v;
-        if (!execute_field(x, t, source, &g->v[i], &fp, &v)) return NULL;
-        if (v) put_field(x, obj, g->v[i].key, v);
-        if (!p && x->serial) run_deferred(x);       /* mutations: one root field at a time */
+        if (!execute_field(x, t, source, &g->v[i], &fp, &v)) {
+            bool late = gx_group(x, a, p);          /* rejects once the fields before settle */
+            gx_close(x, a, !late);
+            return late ? obj : NULL;
+        }
+        if (v) gx_put_field(x, obj, g->v[i].key, v);
+        if (!p && x->serial) gx_run_deferred(x);       /* mutations: one root field at a time */
     }
+    gx_close(x, a, false);
     return obj;
 }
 
@@ -702,7 +540,7 @@ void gql_execute(arena *a, const gql_schema *s, const gql_request *rq, buf *out)
     collect(&x, root, op->selection_set, &g, 0);
     x.serial = op->op == GQL_MUTATION;
     kiln_value *data = execute_fields(&x, root, rq->root, NULL, &g);
-    run_deferred(&x);
+    gx_run_deferred(&x);
     if (x.data_null) {
         gql_err *e = x.errs.first;
         for (uint32_t i = 1; i < x.errs_cut; i++) e = e->next;
@@ -743,14 +581,14 @@ bool gql_subscribe(arena *a, const gql_schema *s, const gql_request *rq, buf *ou
     kiln_value *args = gql_argument_values(a, fd->args, fd->nargs, node, x.vars, &aerr, &at);
     gql_rctx r = { .x = &x, .field = fd, .parent = rq->root, .args = args };
     if (!args) r.error = aerr;
-    else if (fd->resolve) fd->resolve(&r);
+    else if (fd->resolve) { fd->resolve(&r); data_failure(&x, &r); }
     else {                      /* graphql-js throws it as a plain Error */
         gql_errs_add(&x.errs, NULL, 0, "Subscription field must return Async Iterable. Received: undefined.");
         respond(out, &x.errs, false, NULL);
         return false;
     }
     if (!r.error) return true;
-    field_error(&x, args ? first->nodes : &at, args ? first->n : 1, &p, r.code, r.error);
+    gx_field_error(&x, args ? first->nodes : &at, args ? first->n : 1, &p, r.code, r.error);
     respond(out, &x.errs, false, NULL);
     return false;
 }

@@ -12,6 +12,7 @@
 #ifndef KILN_GQL_EXEC_H
 #define KILN_GQL_EXEC_H
 
+#include "graphql/loader.h"
 #include "graphql/values.h"
 
 /* The resolver context is kiln.h's kiln_gql; resolvers and their table are
@@ -38,6 +39,11 @@ typedef struct gql_request {
                                    TIMEOUT; 0: none                         */
     void *sub;                  /* a subscription's state (src/api/graphql_ws.c),
                                    for its resolvers; NULL otherwise        */
+    gql_failed_fn *failed;      /* asked after each resolver and batch
+                                   function: a failure of the data layer
+                                   under it (the database's, caught by the
+                                   HTTP binding) becomes the field's error,
+                                   whatever the resolver returned; NULL: none */
 } gql_request;
 
 /* Execute and write the response as JSON ({"errors":[...],"data":{...}},

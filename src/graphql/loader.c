@@ -29,6 +29,7 @@ typedef struct job {
     uint64_t tick, order;
     void *rec;
     gql_load_entry *e;
+    bool hop;                    /* a cache hit's adoption: queued again   */
 } job;
 
 typedef struct waiter {
@@ -45,6 +46,7 @@ struct gql_loads {
     uint32_t nwaiting, capwaiting;
     uint64_t now, order;
     void *context;
+    gql_failed_fn *failed;
     loader *loaders;
     uint64_t asks;               /* every gql_loads_get, in order          */
     uint64_t settled;            /* entries settled so far (their seq)     */
@@ -56,12 +58,13 @@ struct kiln_gql_batch {
     gql_load_entry **keys;
     uint32_t n;
     const char *json;
+    bool failed;                 /* kiln_gql_batch_fail: the batch threw */
 };
 
-gql_loads *gql_loads_new(arena *a, void *context)
+gql_loads *gql_loads_new(arena *a, void *context, gql_failed_fn *failed)
 {
     gql_loads *l = arena_alloc(a, sizeof *l);
-    *l = (gql_loads){ .a = a, .context = context };
+    *l = (gql_loads){ .a = a, .context = context, .failed = failed };
     return l;
 }
 
@@ -147,10 +150,13 @@ uint32_t gql_loads_dispatch(gql_loads *l)
         next->queue = NULL;
         next->nqueue = next->capqueue = 0;
         next->fn(&b);
+        const char *msg, *code;
+        if (l->failed && l->failed(l->context, &msg, &code)) kiln_gql_batch_fail(&b, code, "%s", msg);
         for (uint32_t i = 0; i < b.n; i++) {
             gql_load_entry *e = b.keys[i];
             if (!e->error && !e->value) e->value = gql_v_null(l->a);
             e->done = true;
+            e->late = b.failed;
             e->seq = ++l->settled;
         }
         calls++;
@@ -216,6 +222,7 @@ void kiln_gql_batch_error(kiln_gql_batch *b, size_t i, const char *code, const c
 
 void kiln_gql_batch_fail(kiln_gql_batch *b, const char *code, const char *fmt, ...)
 {
+    b->failed = true;
     for (uint32_t i = 0; i < b->n; i++) {
         va_list ap;
         va_start(ap, fmt);
@@ -228,7 +235,7 @@ void kiln_gql_batch_fail(kiln_gql_batch *b, const char *code, const char *fmt, .
 
 static bool before(const job *a, const job *b) { return a->tick < b->tick || (a->tick == b->tick && a->order < b->order); }
 
-void gql_loads_push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e)
+static void push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e, bool hop)
 {
     if (l->njobs == l->capjobs) {
         uint32_t cap = l->capjobs ? l->capjobs * 2 : 32;
@@ -238,13 +245,15 @@ void gql_loads_push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e)
         l->capjobs = cap;
     }
     uint32_t i = l->njobs++;                       /* sift up */
-    job j = { tick, l->order++, rec, e };
+    job j = { tick, l->order++, rec, e, hop };
     while (i && before(&j, &l->heap[(i - 1) / 2])) {
         l->heap[i] = l->heap[(i - 1) / 2];
         i = (i - 1) / 2;
     }
     l->heap[i] = j;
 }
+
+void gql_loads_push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e) { push(l, tick, rec, e, false); }
 
 static job pop(gql_loads *l)
 {
@@ -275,6 +284,7 @@ void gql_loads_wait(gql_loads *l, gql_load_entry *e, void *rec, bool cache_hit)
 }
 
 uint64_t gql_loads_now(const gql_loads *l) { return l->now; }
+uint64_t gql_loads_peek(const gql_loads *l) { return l->njobs ? l->heap[0].tick : UINT64_MAX; }
 
 /* Stable: cache hits last (in ask order), the others by settle order, then
  * ask order (the array's). */
@@ -306,11 +316,16 @@ bool gql_loads_next(gql_loads *l, void **rec, gql_load_entry **e)
         sort_waiting(w, arena_alloc(l->a, sizeof(*w) * (n ? n : 1)), n);
         for (uint32_t i = 0; i < n; i++) {
             if (!w[i].e->done) KILN_PANIC("loader: a waiting key was not dispatched");
-            gql_loads_push(l, settle + (w[i].hit ? 2 : 1), w[i].rec, w[i].e);
+            push(l, settle + 1 + w[i].e->late, w[i].rec, w[i].e, w[i].hit);   /* late: .then, then .catch */
         }
         if (!l->njobs) return false;
     }
     job j = pop(l);
+    while (j.hop) {             /* the cached promise's .then, queued behind this tick's jobs */
+        l->now = j.tick;
+        push(l, j.tick + 1, j.rec, j.e, false);
+        j = pop(l);
+    }
     l->now = j.tick;
     *rec = j.rec;
     *e = j.e;

@@ -22,10 +22,17 @@ typedef struct gql_load_entry {
     const kiln_value *value;     /* done without error (NULL: null)       */
     const char *error, *code;    /* done with an error                    */
     uint64_t seq;
+    bool late;                   /* its batch failed as a whole (a throw):
+                                   dataloader rejects it a job later      */
     struct gql_load_entry *next_in_loader;
 } gql_load_entry;
 
-gql_loads *gql_loads_new(arena *a, void *context);
+/* Asked after each batch function (exec.h's gql_request.failed): true when
+ * the data layer failed under it; then every key of the batch fails with
+ * *message and *code. */
+typedef bool gql_failed_fn(void *context, const char **message, const char **code);
+
+gql_loads *gql_loads_new(arena *a, void *context, gql_failed_fn *failed);
 /* The entry of key for the loader `fn`: from the cache, or new and queued.
  * key NULL is JSON null. */
 gql_load_entry *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key, bool *cache_hit);
@@ -43,10 +50,14 @@ uint32_t gql_loads_dispatch(gql_loads *l);
  * S+2), entries in settle order, records in the order they asked. A
  * cache hit (a key asked for before, settled or not) waits too, as
  * dataloader resolves it with the cached promise at its next dispatch:
- * its job is at S+2, after the others, in the order of asking. */
+ * its job is at S+2, queued behind what the jobs at S+1 queued (the
+ * cached promise's .then is itself a job at S+1, after the others), in
+ * the order of asking. */
 void gql_loads_wait(gql_loads *l, gql_load_entry *e, void *rec, bool cache_hit);
 void gql_loads_push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e);
 uint64_t gql_loads_now(const gql_loads *l);
+/* The tick of the next job, without dispatching (UINT64_MAX: none queued). */
+uint64_t gql_loads_peek(const gql_loads *l);
 /* The next job (false: nothing left to run or load). */
 bool gql_loads_next(gql_loads *l, void **rec, gql_load_entry **e);
 

@@ -4,10 +4,10 @@
 // with kiln_gql_load (loader_side.c); everything else is read from here.
 
 export const sdl = `
-type Org { id: ID! title: String! }
-type User { id: ID! name: String! nameNN: String! org: Org orgNN: Org! team: String }
+type Org { id: ID! title: String! failNN: String! }
+type User { id: ID! name: String! nameNN: String! org: Org orgNN: Org! team: String fail: String failNN: String! }
 type Post { id: ID! title: String author: User authorNN: User! fail: String failNN: String! }
-type Query { posts: [Post!]! postsN: [Post] user(id: ID!): User userNN(id: ID!): User! }
+type Query { posts: [Post!]! postsN: [Post] postsL: [Post!] user(id: ID!): User userNN(id: ID!): User! }
 type Mutation { touch(id: ID!): User }
 `;
 
@@ -27,14 +27,23 @@ export const root = {
   ],
 };
 root.postsN = root.posts;
+root.postsL = root.posts;
 
 // Documents on which Kiln's order of errors still differs from
-// graphql-js's: graphql-js 16 delays a non-null field's synchronous error
-// until the pending (loaded) fields of its object settle
-// (promiseForObject(...).finally), Kiln records it at once. Run as a todo
-// test, so the difference stays visible. Data and the batches are the same.
+// graphql-js's, run as a todo test so the difference stays visible (data
+// and the batches are the same; a few promise jobs off). Found among 750
+// random combinations of the fields below: most involve data becoming
+// null at the root while loads are still pending (the exact job at which
+// graphql-js's answer is final), the others two rejections reaching one
+// position within a job of each other.
 export const knownDiffs = [
-  '{ postsN { fail author { name } failNN } }',
+  '{ postsN { author { team org { title failNN } failNN fail } id } u2: user(id: "3") { id team orgNN { title } } }',
+  '{ posts { title author { team nameNN failNN } id } userNN(id: "2") { orgNN { failNN id } } }',
+  '{ userNN(id: "9") { failNN fail org { title } name } postsN { id authorNN { failNN orgNN { id failNN } org { title } fail } author { orgNN { title } nameNN } } }',
+  '{ postsL { authorNN { id org { failNN } } id } userNN(id: "2") { id failNN nameNN } }',
+  '{ postsL { authorNN { team id fail } title id } userNN(id: "0") { orgNN { failNN id } nameNN } }',
+  '{ postsL { authorNN { failNN nameNN orgNN { id failNN } } fail } userNN(id: "0") { fail orgNN { failNN } } }',
+  '{ postsN { fail title authorNN { orgNN { id } failNN team org { title } } author { team failNN nameNN } } }',
 ];
 
 export const cases = [
@@ -54,4 +63,91 @@ export const cases = [
   '{ postsN { id author { id } } user(id: "1") { org { title } } }',
   '{ posts { authorNN { team } } }',
   'mutation { a: touch(id: "1") { name org { title } } b: touch(id: "2") { name } c: touch(id: "9") { name } }',
+  // A non-null field failing beside loaded fields: graphql-js rejects the
+  // object only once the loaded fields before it settle
+  // (promiseForObject(...).finally), at every depth, in lists with nullable
+  // and non-null items, at the root.
+  '{ postsN { author { name } failNN } }',
+  '{ postsN { author { name } failNN fail } }',
+  '{ postsL { author { name } failNN } }',
+  '{ posts { author { name } failNN } }',
+  '{ postsN { author { name org { title } failNN } } }',
+  '{ postsN { author { org { title failNN } name } } }',
+  '{ postsN { author { org { title } } failNN } }',
+  '{ postsN { author { orgNN { title } } failNN } }',
+  '{ postsN { authorNN { name } failNN } }',
+  '{ postsN { id author { name } a2: author { nameNN } failNN } }',
+  '{ postsN { author { name } } user(id: "1") { name failNN } }',
+  '{ user(id: "1") { org { title } failNN } other: user(id: "2") { name } }',
+  '{ userNN(id: "1") { org { title } failNN } other: user(id: "2") { name } }',
+  '{ postsL { id author { org { title } } } postsN { failNN } }',
+  '{ postsN { author { team name } failNN } }',
+  '{ postsN { author { name failNN } authorNN { name } } }',
+  '{ postsN { author { org { failNN title } } fail } }',
+  '{ hi: postsN { author { name } } postsN { failNN } user(id: "9") { name } }',
+  '{ user(id: "3") { org { failNN } fail } a: user(id: "1") { org { failNN } } }',
+  '{ postsL { author { org { failNN } } } }',
+  // Cache hits: the cached promise's .then is one more job, queued behind
+  // the catches of the batch's other keys.
+  '{ postsN { author { fail name failNN } } }',
+  '{ postsN { fail author { fail org { failNN } failNN } failNN } }',
+  '{ a: user(id: "1") { fail failNN } b: user(id: "1") { fail } c: user(id: "2") { failNN } }',
+  '{ postsN { author { fail } a2: author { failNN } } }',
+  '{ postsN { author { org { title } } a2: author { org { failNN } } } }',
+  '{ a: user(id: "3") { org { title } } b: user(id: "3") { orgNN { title } } c: user(id: "1") { fail } }',
+  '{ posts { authorNN { fail } } }',
+  '{ postsN { authorNN { failNN } } }',
+  '{ postsL { authorNN { failNN } } }',
+  '{ postsN { author { nameNN fail } failNN } }',
+  '{ userNN(id: "9") { name } user(id: "1") { fail } }',
+  '{ postsN { author { team fail failNN } } }',
+  // The two documents this todo test held before (a rejection settles the
+  // lists and objects it climbs through at once; graphql-js answers before
+  // loads still pending under them settle).
+  '{ postsL { authorNN { org { title } } } }',
+  '{ postsL { authorNN { orgNN { title } } } }',
+  // A batch that fails as a whole settles its keys a job later.
+  '{ u2: user(id: "1") { id fail team org { id failNN } } }',
+  '{ userNN(id: "3") { team org { id failNN } } }',
+  // Random combinations (every 12th of 750 that agree), pinning the order.
+  '{ user(id: "1") { fail nameNN id } }',
+  '{ user(id: "2") { team id } }',
+  '{ user(id: "2") { team } u2: user(id: "1") { nameNN org { id } } }',
+  '{ userNN(id: "1") { failNN name } posts { fail title } }',
+  '{ userNN(id: "1") { team fail name nameNN } postsN { id title } }',
+  '{ postsL { id title } }',
+  '{ postsN { title failNN author { fail org { title } orgNN { id failNN } } fail } u2: user(id: "3") { orgNN { id title } id fail failNN } }',
+  '{ postsL { authorNN { orgNN { id title } nameNN } fail author { nameNN team } title } u2: user(id: "3") { nameNN id failNN orgNN { failNN } } }',
+  '{ userNN(id: "1") { org { title } team } }',
+  '{ u2: user(id: "3") { fail } }',
+  '{ posts { author { id fail name org { id failNN } } id } postsN { authorNN { org { id failNN } } } }',
+  '{ u2: user(id: "1") { orgNN { id } } }',
+  '{ u2: user(id: "1") { failNN name } }',
+  '{ posts { id author { orgNN { failNN } nameNN failNN fail } } }',
+  '{ u2: user(id: "3") { fail id orgNN { title } failNN } }',
+  '{ posts { title author { orgNN { title id } team name } failNN } userNN(id: "9") { nameNN } }',
+  '{ postsL { fail title failNN authorNN { name id } } u2: user(id: "3") { fail name } }',
+  '{ u2: user(id: "1") { failNN fail id } postsN { fail id authorNN { team } } }',
+  '{ postsL { authorNN { fail } id failNN } u2: user(id: "2") { name } }',
+  '{ userNN(id: "3") { name org { id } orgNN { title } } }',
+  '{ user(id: "1") { id } }',
+  '{ userNN(id: "9") { failNN } }',
+  '{ u2: user(id: "1") { nameNN } userNN(id: "1") { fail id } }',
+  '{ userNN(id: "0") { org { id } nameNN failNN } }',
+  '{ u2: user(id: "1") { orgNN { failNN id } } userNN(id: "2") { orgNN { failNN } fail team name } }',
+  '{ posts { authorNN { team } } userNN(id: "3") { failNN orgNN { title } org { title } nameNN } }',
+  '{ user(id: "0") { team nameNN name } u2: user(id: "2") { name orgNN { id failNN } failNN id } }',
+  '{ postsN { title authorNN { nameNN failNN } fail } }',
+  '{ postsN { fail authorNN { org { failNN title } orgNN { failNN title } fail nameNN } id } }',
+  '{ posts { author { id name team failNN } id } }',
+  '{ user(id: "9") { failNN } }',
+  '{ user(id: "3") { orgNN { failNN } nameNN failNN } u2: user(id: "2") { id fail } }',
+  '{ posts { id fail failNN author { orgNN { id title } failNN org { id title } nameNN } } postsL { fail title } }',
+  '{ u2: user(id: "3") { team name } user(id: "9") { id } }',
+  '{ postsL { title } }',
+  '{ postsL { id } }',
+  '{ postsN { author { failNN orgNN { title } } id authorNN { nameNN name org { title failNN } fail } failNN } }',
+  '{ user(id: "2") { fail id org { failNN } team } }',
+  '{ user(id: "1") { team org { id } } u2: user(id: "3") { team fail } }',
+  '{ posts { authorNN { nameNN team org { failNN id } id } title } postsL { author { fail org { title id } } failNN } }',
 ];

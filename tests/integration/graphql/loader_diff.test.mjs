@@ -1,11 +1,18 @@
 // loader_diff.test.mjs -- differential test of Kiln's batching loader
-// (kiln_gql_load, src/graphql/loader.c and the deferred fields of exec.c)
+// (kiln_gql_load, src/graphql/loader.c and the deferred fields of
+// exec_defer.c)
 // against graphql-js 16.11 with npm dataloader 2.2.3, both pinned in
 // loader/package.json. The same resolvers and batch functions on both
 // sides (loader_side.c in C); asserted per document: the response is the
 // same bytes (data, null propagation, errors and their order) AND the
 // batch functions were called the same number of times with the same keys
 // in the same order (one call per level, cached keys never asked again).
+// The documents (loader_cases.mjs) pin the order of errors where promises
+// decide it: non-null fields failing beside loaded ones at every depth
+// (promiseForObject(...).finally), lists with nullable and non-null items,
+// cache hits, a batch failing as a whole, rejections climbing through
+// loaded objects, and 40 random combinations. The few documents still a
+// few promise jobs off are a todo test of their own.
 //
 //   tests/run-integration.sh build tests/integration/graphql/loader_diff.test.mjs
 
@@ -50,6 +57,9 @@ async function reference(query) {
     User_org: (u) => orgLoader.load(u.orgId),
     User_orgNN: (u) => orgLoader.load(u.orgId),
     User_team: (u) => teamLoader.load(u.id),
+    User_fail: (u) => { throw new Error(`ufail ${u.id}`); },
+    User_failNN: (u) => { throw new Error(`ufailNN ${u.id}`); },
+    Org_failNN: (o) => { throw new Error(`ofailNN ${o.id}`); },
     Query_user: (_, a) => userLoader.load(a.id),
     Query_userNN: (_, a) => userLoader.load(a.id),
     Mutation_touch: (_, a) => userLoader.load(a.id),
@@ -75,7 +85,7 @@ async function compare(cases) {
 }
 
 test('same responses and the same batches as graphql-js with dataloader', () => compare(cases));
-test('known differences in the order of errors (see loader_cases.mjs)', { todo: 'the .finally delay of a sync non-null error beside loaded fields is not modelled' },
+test('known differences in the order of errors (see loader_cases.mjs)', { todo: 'a few promise jobs off: when data becomes null with loads pending; two rejections of one position a job apart' },
   () => compare(knownDiffs));
 
 test('one batch per level: N posts with authors cost one users batch', async () => {

@@ -58,6 +58,9 @@ static void Post_failNN(kiln_gql *g) { kiln_gql_error(g, NULL, "failNN %s", kiln
 static void User_org(kiln_gql *g) { kiln_gql_load(g, orgs_by_id, PARENT(g, "orgId")); }
 static void User_orgNN(kiln_gql *g) { kiln_gql_load(g, orgs_by_id, PARENT(g, "orgId")); }
 static void User_team(kiln_gql *g) { kiln_gql_load(g, teams, PARENT(g, "id")); }
+static void User_fail(kiln_gql *g) { kiln_gql_error(g, NULL, "ufail %s", kiln_json_str(PARENT(g, "id"))); }
+static void User_failNN(kiln_gql *g) { kiln_gql_error(g, NULL, "ufailNN %s", kiln_json_str(PARENT(g, "id"))); }
+static void Org_failNN(kiln_gql *g) { kiln_gql_error(g, NULL, "ofailNN %s", kiln_json_str(PARENT(g, "id"))); }
 static void Query_user(kiln_gql *g) { kiln_gql_load(g, users_by_id, kiln_gql_arg(g, "id")); }
 static void Query_userNN(kiln_gql *g) { kiln_gql_load(g, users_by_id, kiln_gql_arg(g, "id")); }
 static void Mutation_touch(kiln_gql *g) { kiln_gql_load(g, users_by_id, kiln_gql_arg(g, "id")); }
@@ -65,7 +68,8 @@ static void Mutation_touch(kiln_gql *g) { kiln_gql_load(g, users_by_id, kiln_gql
 static const gql_resolver_def resolvers[] = {
     { "Post_author", Post_author }, { "Post_authorNN", Post_authorNN }, { "Post_fail", Post_fail },
     { "Post_failNN", Post_failNN }, { "User_org", User_org }, { "User_orgNN", User_orgNN },
-    { "User_team", User_team }, { "Query_user", Query_user }, { "Query_userNN", Query_userNN },
+    { "User_team", User_team }, { "User_fail", User_fail }, { "User_failNN", User_failNN },
+    { "Org_failNN", Org_failNN }, { "Query_user", Query_user }, { "Query_userNN", Query_userNN },
     { "Mutation_touch", Mutation_touch },
 };
 

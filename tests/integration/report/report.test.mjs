@@ -8,7 +8,10 @@
 // crash from a real route (symbolized frames, in_app), a 504, handler-chosen
 // 4xx never reported, kiln_capture_message/error with the session's user
 // id, the trace id on every log line of a request, a GraphQL resolver error
-// (its path and operation name; BAD_USER_INPUT and validation errors not).
+// (its path and operation name; BAD_USER_INPUT and validation errors not),
+// a database failure under a resolver (a field error to the client, a
+// DatabaseError to Sentry), and resolver errors over GraphQL's WebSocket
+// (a subscription's start, an event, a query; UNAUTHENTICATED not).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -193,6 +196,107 @@ test('a GraphQL resolver error is reported (path, operation, route); a BAD_USER_
   await new Promise((res) => setTimeout(res, 300));
   const since = rx.events().slice(before).filter((e) => e.transaction === '/api/graphql');
   assert.deepEqual(since.map((e) => e.event_id), [id]);
+});
+
+test('a database failure under a GraphQL resolver: a field error INTERNAL_SERVER_ERROR to the client, a DatabaseError to Sentry', async () => {
+  const r = await srv.fetch('/api/graphql', { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: 'query Broken { ok broken { name } }' }) });
+  assert.equal(r.status, 200);
+  const text = await r.text();
+  assert.deepEqual(JSON.parse(text), {
+    errors: [{ message: 'Internal Server Error', locations: [{ line: 1, column: 19 }], path: ['broken'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    data: { ok: 'fine', broken: null },
+  });
+  assert.doesNotMatch(text, /no_such_items|gql-bound-secret|SELECT/);
+  const id = r.headers.get('x-sentry-event-id');
+  assert.match(id ?? '', HEX32, 'X-Sentry-Event-Id header');
+  const ev = await rx.waitForEvent((e) => e.event_id === id);
+  checkEvent(ev, { route: '/api/graphql', method: 'POST' });
+  assert.equal(ev.exception.values[0].type, 'DatabaseError');
+  assert.match(ev.exception.values[0].value, /no such table: no_such_items/);
+  assert.equal(ev.extra.sql, 'SELECT name FROM no_such_items WHERE name = ?');
+  assert.equal(ev.extra.graphql_path, 'broken');
+  assert.equal(ev.extra.graphql_operation, 'Broken');
+  const raw = rx.envelopes.find((e) => e.header.event_id === id).raw;
+  assert.ok(!raw.includes('gql-bound-secret'), 'the bound value was sent');
+});
+
+// graphql-ws and ws, from this folder's package.json.
+async function wsClient() {
+  const { existsSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const here = new URL('.', import.meta.url).pathname;
+  if (!existsSync(`${here}node_modules/graphql-ws/package.json`)) execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit' });
+  const { createClient } = await import('graphql-ws');
+  const { default: WebSocket } = await import('ws');
+  return new Promise((resolve, reject) => {
+    const c = createClient({ url: `ws://127.0.0.1:${srv.port}/api/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false,
+      on: { connected: () => resolve(c), closed: (e) => reject(new Error(`closed ${e.code}`)) } });
+  });
+}
+
+// Every result of one operation over the socket, until it completes (or `until` says enough).
+function results(c, payload, until = () => false) {
+  const got = [];
+  return {
+    got,
+    done: new Promise((resolve, reject) => {
+      const stop = c.subscribe(payload, {
+        next: (x) => { got.push(x); if (until(got)) { stop(); resolve(got); } },
+        error: reject,
+        complete: () => resolve(got),
+      });
+    }),
+  };
+}
+
+test('GraphQL over the WebSocket: subscription resolver errors reported as over HTTP (start, event, query); UNAUTHENTICATED not', async () => {
+  const c = await wsClient();
+  try {
+    const before = rx.events().length;
+    const denied = await results(c, { query: 'subscription Denied { denied { name } }' }).done;
+    assert.equal(denied[0].errors[0].extensions.code, 'UNAUTHENTICATED');
+    const ticks = await results(c, { query: 'subscription Ticks { ticks { name } }' }).done;
+    assert.deepEqual(ticks, [{ errors: [{ message: 'the tick source is down', locations: [{ line: 1, column: 22 }], path: ['ticks'] }] }]);
+    const start = await rx.waitForEvent((e) => e.extra?.graphql_operation === 'Ticks');
+    checkEvent(start, { route: '/api/graphql' });
+    assert.equal(start.exception.values[0].type, 'GraphQLError');
+    assert.match(start.exception.values[0].value, /the tick source is down/);
+    assert.equal(start.extra.graphql_path, 'ticks');
+    assert.equal(start.tags['graphql.operation'], 'Ticks');
+
+    // An event whose resolver fails: reported with the subscription's operation.
+    const seen = results(c, { query: 'subscription Seen { itemSeen { name } }' }, (got) => got.some((x) => x.errors));
+    let subscribed = false;
+    for (let i = 0; i < 100 && !subscribed; i++) {
+      await results(c, { query: 'mutation { seen(name: "good") }' }).done;
+      subscribed = seen.got.length > 0;
+      if (!subscribed) await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.ok(subscribed, 'the subscription saw an event');
+    await results(c, { query: 'mutation { seen(name: "bad") }' }).done;
+    const got = await seen.done;
+    assert.deepEqual(got.filter((x) => x.data.itemSeen?.name !== 'good'), [{ data: { itemSeen: null },
+      errors: [{ message: 'cannot show item bad', locations: [{ line: 1, column: 21 }], path: ['itemSeen'] }] }]);
+    const evEvent = await rx.waitForEvent((e) => e.extra?.graphql_operation === 'Seen');
+    assert.equal(evEvent.exception.values[0].type, 'GraphQLError');
+    assert.match(evEvent.exception.values[0].value, /cannot show item bad/);
+    assert.equal(evEvent.extra.graphql_path, 'itemSeen');
+
+    // A query over the socket: as over HTTP.
+    const q = await results(c, { query: 'query Sock { boom { name } checked(n: 0) }' }).done;
+    assert.deepEqual(q[0].data, { boom: null, checked: null });
+    const evQuery = await rx.waitForEvent((e) => e.extra?.graphql_operation === 'Sock');
+    assert.equal(evQuery.extra.graphql_path, 'boom');
+
+    // Exactly those three from the socket: none for UNAUTHENTICATED or BAD_USER_INPUT.
+    await new Promise((res) => setTimeout(res, 300));
+    const since = rx.events().slice(before).filter((e) => e.transaction === '/api/graphql');
+    assert.deepEqual(since.map((e) => e.extra.graphql_operation).sort(), ['Seen', 'Sock', 'Ticks']);
+    assert.deepEqual(rx.problems, []);
+  } finally {
+    await c.dispose();
+  }
 });
 
 test('kiln_capture_error / kiln_capture_message: handled errors, with the session user id (never the token)', async () => {

@@ -1,0 +1,100 @@
+/*
+ * exec_int.h -- internal to exec.c and exec_defer.c: the state of one
+ * execution, shared by the executor (exec.c: fields, completion, the
+ * response) and the deferred fields of the loader (exec_defer.c: fields
+ * waiting for kiln_gql_load's batches, run in graphql-js's promise order).
+ * Nothing else includes it.
+ */
+#ifndef KILN_GQL_EXEC_INT_H
+#define KILN_GQL_EXEC_INT_H
+
+#include "graphql/exec.h"
+#include "graphql/loader.h"
+
+typedef struct rpath {
+    const struct rpath *prev;
+    kiln_str key;               /* a response key, or ptr NULL: an index */
+    size_t index;
+    bool nonnull;               /* this position's type is non-null      */
+} rpath;
+
+typedef struct deferred deferred;   /* a field waiting for a load (exec_defer.c) */
+typedef struct agg agg;             /* a value still pending (exec_defer.c)      */
+
+typedef struct exec {
+    arena *a;
+    const gql_schema *s;
+    const gql_request *rq;
+    kiln_value *vars;
+    gql_errs errs;
+    const gql_node **fragments;
+    uint32_t nfragments;
+    gql_loads *loads;           /* NULL until a resolver loads           */
+    deferred *unslotted;        /* deferred by execute_field, not yet put */
+    kiln_value *data;           /* the root object (null propagation)    */
+    bool data_null;
+    uint32_t errs_cut;          /* errors in the response when data_null */
+    bool serial;                /* a mutation: root fields one by one    */
+    const rpath **targets;      /* positions nulled by a deferred error  */
+    uint32_t ntargets;
+    agg *cur;                   /* the object or list being completed    */
+    uint32_t edge;              /* promise jobs between the value being
+                                   completed and its holder seeing it     */
+    const rpath **groups;       /* holders of objects that reject late   */
+    uint32_t ngroups;
+    bool root_group;            /* ... the root object does              */
+    agg *root;                  /* the root object's promise             */
+    bool climbing;              /* the deferred job's error climbs       */
+    bool done;                  /* it settled at done_at: graphql-js has */
+    uint64_t done_at;           /* answered (a query's)                  */
+} exec;
+
+struct kiln_gql {
+    exec *x;
+    const gql_field *field;
+    const kiln_value *parent;
+    const kiln_value *args;
+    const kiln_value *result;
+    const char *error, *code;
+    gql_load_entry *load;
+    bool cache_hit;
+};
+
+typedef struct fctx {            /* what every level of one field shares */
+    const gql_type *parent_type;
+    const gql_field *field;
+    const gql_node *const *nodes;
+    uint32_t nnodes;
+} fctx;
+
+/* exec.c: record a field error (message at the nodes, the response path). */
+void gx_field_error(exec *x, const gql_node *const *nodes, uint32_t n, const rpath *p, const char *code, const char *msg);
+/* exec.c: completeValue. false: the error (already recorded by the caller
+ * chain) propagates; *err: an error of this position, not yet recorded. */
+bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v, const rpath *p, kiln_value **out,
+                 const char **err);
+
+/* exec_defer.c: the field at p waits for the load its resolver asked for
+ * (*out: a placeholder, put in its object by gx_put_field). */
+bool gx_defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_value **out);
+void gx_put_field(exec *x, kiln_value *obj, kiln_str key, kiln_value *v);
+/* Run the deferred fields and their batches until none is left. */
+void gx_run_deferred(exec *x);
+
+/* The promises graphql-js builds around pending fields: an object
+ * (promiseForObject, own = 2 jobs after its last field) or a list
+ * (Promise.all of its items, own = 1) being completed; x->edge must hold
+ * the jobs between it and its holder (1: a field's or an item's wrapper).
+ * gx_close ends it: when something in it is still pending it becomes a
+ * pending part of the enclosing one (unless `failed`: its holder threw). */
+agg *gx_open(exec *x, uint32_t own);
+void gx_close(exec *x, agg *a, bool failed);
+/* A non-null field of object `a` (at `holder`) failed synchronously: when
+ * fields before it are pending, graphql-js returns
+ * promiseForObject(...).finally(() => { throw error }): the error just
+ * recorded is taken back and rejects the object when they settle; true,
+ * and the object stands (as a placeholder) meanwhile. false: nothing is
+ * pending, the failure propagates now. */
+bool gx_group(exec *x, agg *a, const rpath *holder);
+
+#endif
