@@ -17,7 +17,9 @@
  * A trigger is a kiln_publish on each channel: Kiln's own subscribers (C,
  * SSE, WebSocket) and Pusher clients get it alike. Occupancy comes from the
  * machine's shared table (src/realtime/occupancy.c), so any worker answers
- * for all of them.
+ * for all of them. Presence members (users, user_count) come from Redis
+ * when KILN_REDIS_URL is set (every machine's, src/realtime/members.c),
+ * else, or when Redis does not answer, from this machine's table.
  *
  * Owns: nothing beyond the request.
  * Must never: publish anything from a request whose signature did not check
@@ -26,6 +28,7 @@
 #include "pusher/presence.h"
 #include "pusher/pusher.h"
 #include "realtime/channel.h"
+#include "realtime/members.h"
 #include "realtime/occupancy.h"
 #include "core/buf.h"
 #include "core/core.h"
@@ -228,10 +231,17 @@ static void count_member(void *ctx, kiln_str uid, kiln_str info)
     ++*(size_t *)ctx;
 }
 
+/* Members of every machine (Redis), or of this one when Redis is not
+ * configured or does not answer in time (members.h). */
+static void each_member(kiln_str chan, void (*fn)(void *ctx, kiln_str uid, kiln_str info), void *ctx)
+{
+    if (members_list_wait(chan, fn, ctx) < 0) presence_members(chan, fn, ctx);
+}
+
 static size_t user_count(kiln_str chan)
 {
     size_t n = 0;
-    presence_members(chan, count_member, &n);
+    each_member(chan, count_member, &n);
     return n;
 }
 
@@ -318,7 +328,7 @@ void kiln_pusher_rest_users(kiln_req *req, kiln_res *res)
     buf b;
     buf_init(&b, 256);
     buf_puts(&b, "{\"users\":[");
-    presence_members((kiln_str){ name, strlen(name) }, user_entry, &b);
+    each_member((kiln_str){ name, strlen(name) }, user_entry, &b);
     buf_puts(&b, "]}");
     kiln_send(res, 200, "application/json; charset=utf-8", b.data, b.len);
     buf_free(&b);

@@ -57,7 +57,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#define REDIS_CHANNEL "kiln:events"
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
 #define OBUF_MAX (8u << 20)
@@ -255,6 +254,7 @@ static void came_up(rconn *r)
             at += 4 + n;
         }
         buf_reset_trim(&held, 0);
+        members_redis_up();     /* after the held events: they came first */
     }
 }
 
@@ -338,6 +338,12 @@ void redis_bridge_attach(loop *l)
     sub_c.retry.heap_index = pub_c.retry.heap_index = -1;
     connect_now(&sub_c);
     connect_now(&pub_c);
+    members_attach(l);
+}
+
+struct redisAsyncContext *redis_bridge_pub(void)
+{
+    return pub_c.ac && pub_c.up && sdslen(pub_c.ac->c.obuf) <= OBUF_MAX ? pub_c.ac : NULL;
 }
 
 void redis_bridge_publish(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin)
@@ -451,6 +457,7 @@ void redis_bridge_detach(void)
 {
     if (!L) return;
     detaching = true;           /* the frees below call back: no retries */
+    members_detach();
     rconn *rs[2] = { &sub_c, &pub_c };
     for (int i = 0; i < 2; i++) {
         loop_timer_cancel(L, &rs[i]->retry);
