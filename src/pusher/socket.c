@@ -284,7 +284,6 @@ static void subscribe(psock *p, const pusher_config *cf, const kiln_value *d, ar
         /* Subscribed first: events after the member list's snapshot are
          * held until subscription_succeeded is out. */
         s->sub = channel_subscribe(chan, deliver, s);
-        members_events("pusher_internal:member_added", "pusher_internal:member_removed");
         s->pending = members_join((kiln_str){ chan, clen }, (kiln_str){ s->uid, u.len - 1 },
                                   (kiln_str){ info.data, info.len }, p->origin, first, on_members, s);
         buf_free(&u);

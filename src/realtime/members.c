@@ -150,7 +150,10 @@ static mem **find(kiln_str chan, kiln_str uid)
 
 /* ---- state ---------------------------------------------------------- */
 
-static const char *ev_added = "member_added", *ev_removed = "member_removed";
+/* The events are Pusher's (protocol 7), the one presence protocol Kiln
+ * speaks: every worker must name them alike, including one that reaps a
+ * dead node without ever having served a presence channel itself. */
+static const char ev_added[] = "pusher_internal:member_added", ev_removed[] = "pusher_internal:member_removed";
 static loop *ML;
 static loop_timer beat_timer;
 static char node[40];           /* "<machine id>.<pid>"                      */
@@ -165,12 +168,6 @@ struct members_req {
     loop_timer timeout;
 };
 static members_req *pending;
-
-void members_events(const char *added, const char *removed)
-{
-    ev_added = added;
-    ev_removed = removed;
-}
 
 static unsigned ttl(void)
 {

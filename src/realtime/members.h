@@ -21,9 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The event names and their data: added {"user_id":U,"user_info":I},
- * removed {"user_id":U}. Set once before the first join. */
-void members_events(const char *added, const char *removed);
+/* The events: pusher_internal:member_added {"user_id":U,"user_info":I}
+ * and pusher_internal:member_removed {"user_id":U} (Pusher's protocol). */
 
 /* A member list, called back on the loop thread: n pairs of (user id as
  * JSON text, user_info JSON text). shared: the list covers every machine;

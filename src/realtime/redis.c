@@ -461,6 +461,11 @@ void redis_bridge_detach(void)
     rconn *rs[2] = { &sub_c, &pub_c };
     for (int i = 0; i < 2; i++) {
         loop_timer_cancel(L, &rs[i]->retry);
+        /* What is still queued (a stopping worker's presence leaves) goes
+         * out if the socket takes it now: a few non-blocking writes. */
+        int done = 0;
+        for (int k = 0; k < 8 && rs[i]->ac && rs[i]->up && !done; k++)
+            if (redisBufferWrite(&rs[i]->ac->c, &done) != REDIS_OK) break;
         if (rs[i]->ac) redisAsyncFree(rs[i]->ac);
     }
     L = NULL;

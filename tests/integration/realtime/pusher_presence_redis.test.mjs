@@ -51,10 +51,10 @@ after(async () => {
   rt.remove();
 });
 
-async function machine() {
+async function machine(ttl = TTL_S) {
   const env = {
     PUSHER_APP_ID: APP.appId, PUSHER_KEY: APP.key, PUSHER_SECRET: APP.secret,
-    KILN_REDIS_URL: redis.url, KILN_PRESENCE_TTL: String(TTL_S),
+    KILN_REDIS_URL: redis.url, KILN_PRESENCE_TTL: String(ttl),
   };
   const srv = await startServer(rt.dir, { workers: 2, env });
   srv.sdk = new Pusher({ ...APP, host: '127.0.0.1', port: String(srv.port), useTLS: false });
@@ -81,10 +81,13 @@ function client(srv, id) {
   return c;
 }
 
+// What the watchers saw, for failure messages.
+const seen = () => JSON.stringify(clients.filter((c) => /^w/.test(c.id)).map((c) =>
+  [c.id, c.raw.filter((m) => /member_/.test(m.event)).map((m) => `${m.event.slice(24)} ${JSON.stringify(m.data)}`)]));
 const until = async (pred, ms, what) => {
   const end = Date.now() + ms;
   while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}; watchers saw ${seen()}`);
     await sleep(20);
   }
 };
@@ -218,3 +221,21 @@ test('Redis restarted: presence rebuilt without member events, no duplicates aft
   const died = [...A.logs(), ...B.logs()].filter((l) => /worker died|crashed/.test(l.msg || ''));
   assert.deepEqual(died, []);
 });
+
+test('a graceful stop (SIGTERM): its members leave as its sockets close, not after the TTL', async (t) => {
+  if (skip) { t.skip(skip); return; }
+  const C = await machine(60);   // were the leave lost, the others would wait 60 s
+  try {
+    await join(C, 'gina');
+    await until(() => memberEvents(wa, 'added', 'gina') === 1, 5000, 'gina added');
+    const stoppedAt = Date.now();
+    await C.stop();
+    await until(() => memberEvents(wa, 'removed', 'gina') >= 1, 10_000, 'gina removed after a graceful stop');
+    t.diagnostic(`gina removed ${Date.now() - stoppedAt} ms after SIGTERM`);
+    assert.deepEqual(await restUsers(A), ['frank', 'wa', 'wb2']);
+  } finally {
+    for (const c of clients) if (c.port === C.port) c.disconnect();
+    await C.stop();
+  }
+});
+
