@@ -46,10 +46,15 @@
  * later: the resync below speaks for them), and lists are the caller's.
  * When the publisher is up again, sync replaces this node's members in
  * Redis with its current ones: users gone meanwhile are removed and users
- * new meanwhile added, with their events. Redis restarted (empty, or a new
- * epoch): the first node to sync sets a new epoch, and every node whose
- * remembered epoch differs re-registers quietly: its members were members
- * before the restart, clients know them, so no member_added again.
+ * new meanwhile added, with their events, sent to the other machines only
+ * (this one heard them during the outage). Redis restarted (empty, or a
+ * new epoch): the first node to sync sets a new epoch, and every node whose
+ * remembered epoch differs re-registers quietly: members that other
+ * machines had been told about are not announced again; only users who
+ * joined during the outage are (those who left during it are not: the
+ * empty Redis no longer knows them). A node that was taken for dead (its
+ * heartbeat stopped for the TTL: every machine heard its members removed)
+ * syncs again loudly, to every machine.
  *
  * Owns: this worker's member counts, its heartbeat timer and its pending
  * list requests (each freed by its Redis reply callback, which hiredis
@@ -80,8 +85,9 @@
 static const char script[] =
     "local op,ADD,REM,node=ARGV[1],ARGV[2],ARGV[3],ARGV[4] "
     "local P='kiln:pr:' "
+    "local from='0000000000000000' "
     "local function pub(ch,ev,data,origin) "
-    "  redis.call('PUBLISH','" REDIS_CHANNEL "','K1 0000000000000000 '..#ch..' '..#ev..' 0 '..origin..'\\n'..ch..ev..data) end "
+    "  redis.call('PUBLISH','" REDIS_CHANNEL "','K1 '..from..' '..#ch..' '..#ev..' 0 '..origin..'\\n'..ch..ev..data) end "
     "local function add(n,ch,uid,info,origin,loud) "
     "  redis.call('SADD',P..'nodes',n) "
     "  if redis.call('HSET',P..'own:'..n,ch..'\\n'..uid,info)==0 then return end "
@@ -105,15 +111,16 @@ static const char script[] =
     "      redis.call('DEL',P..'own:'..m) redis.call('SREM',P..'nodes',m) end end "
     "  return 0 end "
     "if op=='sync' then "
+    "  from=ARGV[8] "
     "  local ep=redis.call('GET',P..'epoch') "
     "  if not ep then ep=ARGV[7] redis.call('SET',P..'epoch',ep) end "
     "  local loud=(ARGV[6]==ep) "
     "  redis.call('SET',P..'node:'..node,'1','PX',ARGV[5]) redis.call('SADD',P..'nodes',node) "
-    "  local want={} "
-    "  for i=8,#ARGV,2 do want[ARGV[i]]=ARGV[i+1] end "
+    "  local want,new={},{} "
+    "  for i=9,#ARGV,3 do want[ARGV[i]]=ARGV[i+1] new[ARGV[i]]=(ARGV[i+2]=='1') end "
     "  for _,f in ipairs(redis.call('HKEYS',P..'own:'..node)) do "
     "    if not want[f] then local c,u=split(f) del(node,c,u,'0') end end "
-    "  for f,info in pairs(want) do local c,u=split(f) add(node,c,u,info,'0',loud) end "
+    "  for f,info in pairs(want) do local c,u=split(f) add(node,c,u,info,'0',loud or new[f]) end "
     "  return ep end "
     "return redis.error_reply('kiln presence: unknown op')";
 
@@ -125,6 +132,8 @@ typedef struct mem {
     size_t klen;                /* key: "channel\nuser"                     */
     size_t ilen;
     char *info;
+    bool announced;             /* to every machine (through Redis), not
+                                   only to this one during an outage       */
     char key[];
 } mem;
 
@@ -214,25 +223,33 @@ static void on_sync(redisAsyncContext *ac, void *reply, void *priv)
     if (m->type != REDIS_REPLY_STRING) { log_reply_error("sync", m); return; }
     snprintf(epoch, sizeof epoch, "%.*s", (int)m->len, m->str);
     synced = true;
+    for (size_t b = 0; b < MEM_BUCKETS; b++)
+        for (mem *e = table[b]; e; e = e->next) e->announced = true;
 }
 
-static void sync_now(void)
+/* here_knows: this machine announced its changes itself meanwhile (an
+ * outage): the events of the sync skip it (machine id); else (taken for
+ * dead: every machine heard the removals) they go to all (0). */
+static void sync_now(bool here_knows)
 {
-    char ttl_s[16], cand[20];
+    char ttl_s[16], cand[20], from[20];
+    snprintf(from, sizeof from, "%016" PRIx64, here_knows ? channel_machine_id() : 0);
     snprintf(ttl_s, sizeof ttl_s, "%u", ttl());
     uint64_t r = 0;
     if (getrandom(&r, sizeof r, 0) != sizeof r) r = (uint64_t)getpid() ^ (uint64_t)(uintptr_t)&r;
     snprintf(cand, sizeof cand, "%016" PRIx64, r);
-    size_t n = 3 + 2 * nmem;
+    size_t n = 4 + 3 * nmem;
     const char **args = kiln_xmalloc(n * sizeof *args);
     size_t *lens = kiln_xmalloc(n * sizeof *lens), k = 0;
     args[k] = ttl_s, lens[k++] = strlen(ttl_s);
     args[k] = epoch, lens[k++] = strlen(epoch);
     args[k] = cand, lens[k++] = strlen(cand);
+    args[k] = from, lens[k++] = strlen(from);
     for (size_t b = 0; b < MEM_BUCKETS; b++)
         for (mem *m = table[b]; m; m = m->next) {
             args[k] = m->key, lens[k++] = m->klen;
             args[k] = m->info, lens[k++] = m->ilen;
+            args[k] = m->announced ? "0" : "1", lens[k++] = 1;
         }
     synced = false;
     run(on_sync, NULL, "sync", args, lens, k);
@@ -242,7 +259,7 @@ static void sync_now(void)
 
 void members_redis_up(void)
 {
-    if (ML) sync_now();
+    if (ML) sync_now(true);
 }
 
 /* ---- heartbeat ------------------------------------------------------ */
@@ -256,7 +273,7 @@ static void on_beat(redisAsyncContext *ac, void *reply, void *priv)
     if (m->type == REDIS_REPLY_INTEGER && m->integer == 1 && synced) {
         log_event(LOG_WARN, NULL, "presence: this worker was taken for dead by the others (no heartbeat for the TTL); registering its members again",
                   "\"node\":\"%s\",\"ttlMs\":%u", node, ttl());
-        sync_now();
+        sync_now(false);
     } else if (m->type == REDIS_REPLY_ERROR) {
         log_reply_error("beat", m);
     }
@@ -391,6 +408,7 @@ members_req *members_join(kiln_str chan, kiln_str uid, kiln_str info, uint64_t o
         if (local_first) publish_here(chan, ev_added, uid, info, origin, true);
         return NULL;
     }
+    (*pp)->announced = true;
     members_req *r = kiln_xcalloc(1, sizeof *r);
     r->fn = fn;
     r->ctx = ctx;
