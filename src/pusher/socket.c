@@ -22,7 +22,11 @@
  * and member_added/removed are published on the channel with this socket as
  * their origin, so every worker (and machine) relays them and the sender
  * does not get its own back. Presence members live in presence.c's shared
- * table, so the member list covers every worker of the machine.
+ * table, so the member list covers every worker of the machine; with
+ * KILN_REDIS_URL, realtime/members.c decides member_added / member_removed
+ * over every machine (it publishes them itself, once) and the member list
+ * of subscription_succeeded comes from Redis: until it does, the channel's
+ * events for that socket are held (QUEUED_MAX) and sent after it.
  *
  * End-to-end encrypted channels (private-encrypted-NAME) are private
  * channels to this server: the same subscription signature. The app's auth

@@ -55,9 +55,9 @@ struct redisAsyncContext *redis_bridge_pub(void);
 
 /* members.c (cross-machine presence): this worker's loop is attached
  * (start the heartbeat), the publisher is up (again: register this
- * worker's members), and the worker detaches. */
+ * worker's members after grace_ms), and the worker detaches. */
 void members_attach(loop *l);
-void members_redis_up(void);
+void members_redis_up(unsigned grace_ms);
 void members_detach(void);
 
 #endif

@@ -44,7 +44,11 @@
  * decided by the caller's machine table (local_first / local_last), the
  * events are published on this machine only (never forwarded to Redis
  * later: the resync below speaks for them), and lists are the caller's.
- * When the publisher is up again, sync replaces this node's members in
+ * When the publisher is up again, and after a grace of one reconnect
+ * interval (the other machines' subscribers, cut at the same moment and
+ * retrying on the same schedule, are back by then: an event published to
+ * a subscriber not yet back is lost, as for every channel event), sync
+ * replaces this node's members in
  * Redis with its current ones: users gone meanwhile are removed and users
  * new meanwhile added, with their events, sent to the other machines only
  * (this one heard them during the outage). Redis restarted (empty, or a
@@ -54,7 +58,8 @@
  * joined during the outage are (those who left during it are not: the
  * empty Redis no longer knows them). A node that was taken for dead (its
  * heartbeat stopped for the TTL: every machine heard its members removed)
- * syncs again loudly, to every machine.
+ * syncs again loudly, to every machine (also when it finds itself reaped
+ * at the sync after an outage: its own machine may have heard the reap).
  *
  * Owns: this worker's member counts, its heartbeat timer and its pending
  * list requests (each freed by its Redis reply callback, which hiredis
@@ -115,6 +120,7 @@ static const char script[] =
     "  local ep=redis.call('GET',P..'epoch') "
     "  if not ep then ep=ARGV[7] redis.call('SET',P..'epoch',ep) end "
     "  local loud=(ARGV[6]==ep) "
+    "  if loud and redis.call('EXISTS',P..'node:'..node)==0 then from='0000000000000000' end "
     "  redis.call('SET',P..'node:'..node,'1','PX',ARGV[5]) redis.call('SADD',P..'nodes',node) "
     "  local want,new={},{} "
     "  for i=9,#ARGV,3 do want[ARGV[i]]=ARGV[i+1] new[ARGV[i]]=(ARGV[i+2]=='1') end "
@@ -168,7 +174,12 @@ static loop_timer beat_timer;
 static char node[40];           /* "<machine id>.<pid>"                      */
 static char epoch[40];          /* the Redis epoch of our last sync          */
 static unsigned ttl_ms;
-static bool synced;             /* the last sync on this connection answered */
+static bool live;               /* a sync answered on this connection, and
+                                   nothing changed here since it was sent:
+                                   Redis decides; else this machine does   */
+static bool dirty;              /* a join or leave decided here while not
+                                   live: sync (again) when it answers       */
+static loop_timer sync_timer;   /* the catch-up sync after an outage        */
 
 struct members_req {
     members_req *prev, *next;   /* pending, for members_detach              */
@@ -214,6 +225,8 @@ static void log_reply_error(const char *op, redisReply *m)
 
 /* ---- sync: this node's members, all of them ------------------------- */
 
+static void sync_now(bool here_knows);
+
 static void on_sync(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)ac;
@@ -222,7 +235,8 @@ static void on_sync(redisAsyncContext *ac, void *reply, void *priv)
     if (!m) return;             /* the connection went: it syncs again when back */
     if (m->type != REDIS_REPLY_STRING) { log_reply_error("sync", m); return; }
     snprintf(epoch, sizeof epoch, "%.*s", (int)m->len, m->str);
-    synced = true;
+    if (dirty) { sync_now(true); return; }  /* changed while in flight: once more */
+    live = true;
     for (size_t b = 0; b < MEM_BUCKETS; b++)
         for (mem *e = table[b]; e; e = e->next) e->announced = true;
 }
@@ -251,15 +265,23 @@ static void sync_now(bool here_knows)
             args[k] = m->info, lens[k++] = m->ilen;
             args[k] = m->announced ? "0" : "1", lens[k++] = 1;
         }
-    synced = false;
+    live = dirty = false;
     run(on_sync, NULL, "sync", args, lens, k);
     free(args);
     free(lens);
 }
 
-void members_redis_up(void)
+static void on_sync_timer(loop_timer *t)
 {
-    if (ML) sync_now(true);
+    (void)t;
+    if (ML && redis_bridge_pub()) sync_now(true);
+}
+
+void members_redis_up(unsigned grace_ms)
+{
+    if (!ML) return;
+    live = false;               /* this machine decides until the sync answers */
+    loop_timer_set(ML, &sync_timer, loop_now_ms(ML) + grace_ms);
 }
 
 /* ---- heartbeat ------------------------------------------------------ */
@@ -270,7 +292,7 @@ static void on_beat(redisAsyncContext *ac, void *reply, void *priv)
     (void)priv;
     redisReply *m = reply;
     if (!m) return;
-    if (m->type == REDIS_REPLY_INTEGER && m->integer == 1 && synced) {
+    if (m->type == REDIS_REPLY_INTEGER && m->integer == 1 && live) {
         log_event(LOG_WARN, NULL, "presence: this worker was taken for dead by the others (no heartbeat for the TTL); registering its members again",
                   "\"node\":\"%s\",\"ttlMs\":%u", node, ttl());
         sync_now(false);
@@ -298,6 +320,8 @@ void members_attach(loop *l)
     snprintf(node, sizeof node, "%016" PRIx64 ".%d", channel_machine_id(), (int)getpid());
     beat_timer.on_fire = on_beat_timer;
     beat_timer.heap_index = -1;
+    sync_timer.on_fire = on_sync_timer;
+    sync_timer.heap_index = -1;
     loop_timer_set(ML, &beat_timer, loop_now_ms(ML) + ttl() / 5);
 }
 
@@ -305,6 +329,7 @@ void members_detach(void)
 {
     if (!ML) return;
     loop_timer_cancel(ML, &beat_timer);
+    loop_timer_cancel(ML, &sync_timer);
     for (members_req *r = pending; r; r = r->next)
         if (r->timeout.armed) loop_timer_cancel(ML, &r->timeout);
     ML = NULL;
@@ -312,6 +337,12 @@ void members_detach(void)
 }
 
 /* ---- joins, leaves, lists ------------------------------------------- */
+
+/* Redis decides (else this machine's table does, and a sync follows). */
+static bool is_live(void)
+{
+    return redis_bridge_enabled() && ML && live && redis_bridge_pub();
+}
 
 static void publish_here(kiln_str chan, const char *event, kiln_str uid, kiln_str info, uint64_t origin, bool added)
 {
@@ -389,7 +420,7 @@ static void on_list_timeout(loop_timer *t)
 members_req *members_join(kiln_str chan, kiln_str uid, kiln_str info, uint64_t origin, bool local_first,
                           members_list_fn fn, void *ctx)
 {
-    bool shared = redis_bridge_enabled() && ML && redis_bridge_pub();
+    bool shared = is_live();
     mem **pp = find(chan, uid);
     if (!*pp) {
         mem *m = kiln_xcalloc(1, sizeof *m + chan.len + 1 + uid.len);
@@ -405,6 +436,7 @@ members_req *members_join(kiln_str chan, kiln_str uid, kiln_str info, uint64_t o
     }
     bool first_here = (*pp)->socks++ == 0;
     if (!shared) {
+        dirty = true;
         if (local_first) publish_here(chan, ev_added, uid, info, origin, true);
         return NULL;
     }
@@ -448,8 +480,7 @@ void members_leave(kiln_str chan, kiln_str uid, uint64_t origin, bool local_last
         nmem--;
         last_here = true;
     }
-    bool shared = redis_bridge_enabled() && ML && redis_bridge_pub();
-    if (shared) {
+    if (is_live()) {
         if (!last_here) return;
         char o[24];
         snprintf(o, sizeof o, "%" PRIu64, origin);
@@ -457,6 +488,7 @@ void members_leave(kiln_str chan, kiln_str uid, uint64_t origin, bool local_last
         size_t l[3] = { chan.len, uid.len, strlen(o) };
         if (run(NULL, NULL, "leave", a, l, 3)) return;
     }
+    dirty = true;
     if (local_last) publish_here(chan, ev_removed, uid, (kiln_str){ NULL, 0 }, origin, false);
 }
 
@@ -489,7 +521,7 @@ static void on_list_wait(redisAsyncContext *ac, void *reply, void *priv)
 long members_list_wait(kiln_str chan, void (*each)(void *ctx, kiln_str uid, kiln_str info), void *ctx)
 {
     conn *c = wait_self();
-    if (!c || !redis_bridge_enabled() || !ML || !redis_bridge_pub()) return -1;
+    if (!c || !is_live()) return -1;
     list_wait *w = kiln_xcalloc(1, sizeof *w);
     w->c = c;
     w->each = each;

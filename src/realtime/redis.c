@@ -235,6 +235,7 @@ static void went_down(rconn *r, const char *why)
 
 static void came_up(rconn *r)
 {
+    unsigned was_ms = r->delay_ms;  /* the retry interval it was at: others too */
     r->up = true;
     r->delay_ms = 0;
     if (r->down_since) {
@@ -254,7 +255,9 @@ static void came_up(rconn *r)
             at += 4 + n;
         }
         buf_reset_trim(&held, 0);
-        members_redis_up();     /* after the held events: they came first */
+        /* After the held events (they came first), and after one more
+         * retry interval, doubled: every machine's subscriber is back. */
+        members_redis_up(was_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : was_ms * 2);
     }
 }
 
