@@ -48,10 +48,11 @@
  * interval (the other machines' subscribers, cut at the same moment and
  * retrying on the same schedule, are back by then: an event published to
  * a subscriber not yet back is lost, as for every channel event), sync
- * replaces this node's members in
- * Redis with its current ones: users gone meanwhile are removed and users
- * new meanwhile added, with their events, sent to the other machines only
- * (this one heard them during the outage). Redis restarted (empty, or a
+ * replaces this node's members in Redis with its current ones: users gone
+ * meanwhile are removed and users new meanwhile added, with their events,
+ * sent to the other machines only (this one heard them during the
+ * outage). Until that sync has answered (and again if a join or leave
+ * came while it was in flight), this machine still decides alone. Redis restarted (empty, or a
  * new epoch): the first node to sync sets a new epoch, and every node whose
  * remembered epoch differs re-registers quietly: members that other
  * machines had been told about are not announced again; only users who
@@ -60,6 +61,10 @@
  * heartbeat stopped for the TTL: every machine heard its members removed)
  * syncs again loudly, to every machine (also when it finds itself reaped
  * at the sync after an outage: its own machine may have heard the reap).
+ *
+ * Lists: subscription_succeeded waits for the join's reply at most
+ * LIST_TIMEOUT_MS, a REST request MEMBERS_WAIT_MS; then, or while this
+ * machine decides alone, the caller lists its own table.
  *
  * Owns: this worker's member counts, its heartbeat timer and its pending
  * list requests (each freed by its Redis reply callback, which hiredis
