@@ -186,11 +186,22 @@ static bool dirty;              /* a join or leave decided here while not
                                    live: sync (again) when it answers       */
 static loop_timer sync_timer;   /* the catch-up sync after an outage        */
 
+/* A join or leave sent to Redis, in case its connection goes before the
+ * reply: then nobody may have announced it, so this machine does (as in an
+ * outage) and the sync after reconnecting tells the others. */
+typedef struct op_note {
+    bool added, local;          /* which event; local_first / local_last   */
+    uint64_t origin;
+    size_t clen, ulen, ilen;
+    char data[];                /* channel, user, info                      */
+} op_note;
+
 struct members_req {
     members_req *prev, *next;   /* pending, for members_detach              */
     members_list_fn fn;         /* NULL: cancelled or answered              */
     void *ctx;
     loop_timer timeout;
+    op_note *note;              /* a join (NULL: a list only)               */
 };
 static members_req *pending;
 
@@ -234,8 +245,6 @@ static void sync_now(bool here_knows);
 
 static void on_sync(redisAsyncContext *ac, void *reply, void *priv)
 {
-    (void)ac;
-    (void)priv;
     redisReply *m = reply;
     if (!m) return;             /* the connection went: it syncs again when back */
     if (m->type != REDIS_REPLY_STRING) { log_reply_error("sync", m); return; }
@@ -278,7 +287,6 @@ static void sync_now(bool here_knows)
 
 static void on_sync_timer(loop_timer *t)
 {
-    (void)t;
     if (ML && redis_bridge_pub()) sync_now(true);
 }
 
@@ -293,8 +301,6 @@ void members_redis_up(unsigned grace_ms)
 
 static void on_beat(redisAsyncContext *ac, void *reply, void *priv)
 {
-    (void)ac;
-    (void)priv;
     redisReply *m = reply;
     if (!m) return;
     if (m->type == REDIS_REPLY_INTEGER && m->integer == 1 && live) {
@@ -308,7 +314,6 @@ static void on_beat(redisAsyncContext *ac, void *reply, void *priv)
 
 static void on_beat_timer(loop_timer *t)
 {
-    (void)t;
     if (!ML) return;
     char ttl_s[16];
     snprintf(ttl_s, sizeof ttl_s, "%u", ttl());
@@ -389,10 +394,43 @@ static void unlink_req(members_req *r)
     if (r->next) r->next->prev = r->prev;
 }
 
+static op_note *note_new(bool added, bool local, uint64_t origin, kiln_str chan, kiln_str uid, kiln_str info)
+{
+    op_note *n = kiln_xmalloc(sizeof *n + chan.len + uid.len + info.len + 1);
+    n->added = added;
+    n->local = local;
+    n->origin = origin;
+    n->clen = chan.len, n->ulen = uid.len, n->ilen = info.len;
+    memcpy(n->data, chan.ptr, chan.len);
+    memcpy(n->data + chan.len, uid.ptr, uid.len);
+    if (info.len) memcpy(n->data + chan.len + uid.len, info.ptr, info.len);
+    return n;
+}
+
+/* The reply to a join or leave; NULL: the connection went first. */
+static void note_done(op_note *n, redisReply *m)
+{
+    if (!m && ML) {             /* (not at worker exit: nothing to tell then) */
+        kiln_str chan = { n->data, n->clen }, uid = { n->data + n->clen, n->ulen },
+                 info = { n->data + n->clen + n->ulen, n->ilen };
+        if (n->local) publish_here(chan, n->added ? ev_added : ev_removed, uid, info, n->origin, n->added);
+        mem *e = *find(chan, uid);
+        if (e) e->announced = false;
+        dirty = true;
+    }
+    free(n);
+}
+
+static void on_leave(redisAsyncContext *ac, void *reply, void *priv)
+{
+    if (reply && ((redisReply *)reply)->type == REDIS_REPLY_ERROR) log_reply_error("leave", reply);
+    note_done(priv, reply);
+}
+
 static void on_list(redisAsyncContext *ac, void *reply, void *priv)
 {
-    (void)ac;
     members_req *r = priv;
+    if (r->note) note_done(r->note, reply);
     if (ML && r->timeout.armed) loop_timer_cancel(ML, &r->timeout);
     unlink_req(r);
     if (r->fn) {
@@ -445,10 +483,10 @@ members_req *members_join(kiln_str chan, kiln_str uid, kiln_str info, uint64_t o
         if (local_first) publish_here(chan, ev_added, uid, info, origin, true);
         return NULL;
     }
-    (*pp)->announced = true;
     members_req *r = kiln_xcalloc(1, sizeof *r);
     r->fn = fn;
     r->ctx = ctx;
+    if (first_here) r->note = note_new(true, local_first, origin, chan, uid, info);
     r->timeout.on_fire = on_list_timeout;
     r->timeout.heap_index = -1;
     char o[24];
@@ -456,10 +494,13 @@ members_req *members_join(kiln_str chan, kiln_str uid, kiln_str info, uint64_t o
     const char *a[4] = { chan.ptr, uid.ptr, info.ptr ? info.ptr : "", o };
     size_t l[4] = { chan.len, uid.len, info.len, strlen(o) };
     if (!run(on_list, r, first_here ? "join" : "list", a, l, first_here ? 4 : 1)) {
-        free(r);                /* cannot happen while up; decide here then */
+        free(r->note);          /* cannot happen while up; decide here then */
+        free(r);
+        dirty = true;
         if (local_first) publish_here(chan, ev_added, uid, info, origin, true);
         return NULL;
     }
+    (*pp)->announced = true;
     r->next = pending;
     if (pending) pending->prev = r;
     pending = r;
@@ -491,7 +532,9 @@ void members_leave(kiln_str chan, kiln_str uid, uint64_t origin, bool local_last
         snprintf(o, sizeof o, "%" PRIu64, origin);
         const char *a[3] = { chan.ptr, uid.ptr, o };
         size_t l[3] = { chan.len, uid.len, strlen(o) };
-        if (run(NULL, NULL, "leave", a, l, 3)) return;
+        op_note *n = note_new(false, local_last, origin, chan, uid, (kiln_str){ NULL, 0 });
+        if (run(on_leave, n, "leave", a, l, 3)) return;
+        free(n);
     }
     dirty = true;
     if (local_last) publish_here(chan, ev_removed, uid, (kiln_str){ NULL, 0 }, origin, false);
@@ -509,7 +552,6 @@ typedef struct list_wait {
 
 static void on_list_wait(redisAsyncContext *ac, void *reply, void *priv)
 {
-    (void)ac;
     list_wait *w = priv;
     w->done = true;
     if (!w->c) { free(w); return; }     /* nobody waits any more */
