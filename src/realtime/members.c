@@ -18,6 +18,7 @@
  *   kiln:pr:own:N          hash "channel\nuser" -> user_info: N's members
  *   kiln:pr:c:CHAN         hash user -> number of nodes that have the user
  *   kiln:pr:i:CHAN         hash user -> user_info: the member list
+ *   kiln:pr:chans          set of the channels that have members
  *   kiln:pr:epoch          random, set by the first node after Redis
  *                          started empty (see "Redis restarted")
  *
@@ -101,17 +102,22 @@ static const char script[] =
     "local function add(n,ch,uid,info,origin,loud) "
     "  redis.call('SADD',P..'nodes',n) "
     "  if redis.call('HSET',P..'own:'..n,ch..'\\n'..uid,info)==0 then return end "
-    "  redis.call('HSET',P..'i:'..ch,uid,info) "
+    "  redis.call('HSET',P..'i:'..ch,uid,info) redis.call('SADD',P..'chans',ch) "
     "  if redis.call('HINCRBY',P..'c:'..ch,uid,1)==1 and loud then "
     "    pub(ch,ADD,'{\"user_id\":'..uid..',\"user_info\":'..info..'}',origin) end end "
     "local function del(n,ch,uid,origin) "
     "  if redis.call('HDEL',P..'own:'..n,ch..'\\n'..uid)==0 then return end "
     "  if redis.call('HINCRBY',P..'c:'..ch,uid,-1)<=0 then "
     "    redis.call('HDEL',P..'c:'..ch,uid) redis.call('HDEL',P..'i:'..ch,uid) "
+    "    if redis.call('HLEN',P..'c:'..ch)==0 then redis.call('SREM',P..'chans',ch) end "
     "    pub(ch,REM,'{\"user_id\":'..uid..'}',origin) end end "
     "local function split(f) local i=string.find(f,'\\n',1,true) return string.sub(f,1,i-1),string.sub(f,i+1) end "
     "if op=='join' then add(node,ARGV[5],ARGV[6],ARGV[7],ARGV[8],true) return redis.call('HGETALL',P..'i:'..ARGV[5]) end "
     "if op=='list' then return redis.call('HGETALL',P..'i:'..ARGV[5]) end "
+    "if op=='chans' then local out={} "
+    "  for _,c in ipairs(redis.call('SMEMBERS',P..'chans')) do "
+    "    if string.sub(c,1,#ARGV[5])==ARGV[5] then out[#out+1]=c out[#out+1]=tostring(redis.call('HLEN',P..'c:'..c)) end end "
+    "  return out end "
     "if op=='leave' then del(node,ARGV[5],ARGV[6],ARGV[7]) return 0 end "
     "if op=='beat' then "
     "  if not redis.call('SET',P..'node:'..node,'1','PX',ARGV[5],'XX') then return 1 end "
@@ -565,7 +571,7 @@ static void on_list_wait(redisAsyncContext *ac, void *reply, void *priv)
     wait_wake_at(w->c, 0);
 }
 
-long members_list_wait(kiln_str chan, void (*each)(void *ctx, kiln_str uid, kiln_str info), void *ctx)
+static long wait_pairs(const char *op, kiln_str arg, void (*each)(void *ctx, kiln_str a, kiln_str b), void *ctx)
 {
     conn *c = wait_self();
     if (!c || !is_live()) return -1;
@@ -573,9 +579,9 @@ long members_list_wait(kiln_str chan, void (*each)(void *ctx, kiln_str uid, kiln
     w->c = c;
     w->each = each;
     w->ctx = ctx;
-    const char *a[1] = { chan.ptr };
-    size_t l[1] = { chan.len };
-    if (!run(on_list_wait, w, "list", a, l, 1)) { free(w); return -1; }
+    const char *a[1] = { arg.ptr ? arg.ptr : "" };
+    size_t l[1] = { arg.len };
+    if (!run(on_list_wait, w, op, a, l, 1)) { free(w); return -1; }
     if (!w->done) {
         wait_wake_at(c, wait_now_ms() + MEMBERS_WAIT_MS);
         wait_suspend(WAIT_SLEEP);
@@ -590,4 +596,14 @@ long members_list_wait(kiln_str chan, void (*each)(void *ctx, kiln_str uid, kiln
     long n = w->n;
     free(w);
     return n;
+}
+
+long members_list_wait(kiln_str chan, void (*each)(void *ctx, kiln_str uid, kiln_str info), void *ctx)
+{
+    return wait_pairs("list", chan, each, ctx);
+}
+
+long members_channels_wait(kiln_str prefix, void (*each)(void *ctx, kiln_str name, kiln_str users), void *ctx)
+{
+    return wait_pairs("chans", prefix, each, ctx);
 }

@@ -48,5 +48,8 @@ void members_leave(kiln_str chan, kiln_str uid, uint64_t origin, bool local_last
  * Returns the number of members, or -1 when Redis is not configured or did
  * not answer in time (list this machine's). */
 long members_list_wait(kiln_str chan, void (*each)(void *ctx, kiln_str uid, kiln_str info), void *ctx);
+/* The same for the channels that have members on any machine, whose names
+ * start with prefix: each(ctx, name, number of users as decimal text). */
+long members_channels_wait(kiln_str prefix, void (*each)(void *ctx, kiln_str name, kiln_str users), void *ctx);
 
 #endif

@@ -5,7 +5,9 @@
 // member_removed while the user is still on the other machine, exactly one
 // (seen on both machines) when the last socket anywhere leaves; member
 // lists (subscription_succeeded, REST users, user_count) cover both
-// machines; a SIGKILLed machine's members are removed once within the TTL
+// machines (and a presence channel with members on one machine only is
+// listed, occupied and counted on both); a SIGKILLed machine's members are
+// removed once within the TTL
 // bound; a Redis restart is survived, each machine serves its own presence
 // meanwhile, presence is rebuilt announcing only who joined during the
 // outage, and events after it are not duplicated; a graceful stop removes
@@ -140,6 +142,15 @@ test('the same user on two machines: one member_added, member_removed only when 
     assert.equal(await userCount(srv), 3);
     assert.equal(await listedCount(srv), 3);
   }
+  // A presence channel with members only on B is occupied, and counted, on A too.
+  const solo = client(B, 'solo');
+  await until(() => solo.connection.state === 'connected', 10_000, 'solo connected');
+  await new Promise((ok) => solo.subscribe('presence-elsewhere').bind('pusher:subscription_succeeded', ok));
+  const listA = await (await A.sdk.get({ path: '/channels', params: { filter_by_prefix: 'presence-', info: 'user_count' } })).json();
+  assert.deepEqual(listA.channels['presence-elsewhere'], { user_count: 1 }, JSON.stringify(listA));
+  const oneA = await (await A.sdk.get({ path: '/channels/presence-elsewhere', params: { info: 'user_count' } })).json();
+  assert.deepEqual(oneA, { occupied: true, user_count: 1 });
+  solo.disconnect();
   // carol leaves A entirely: still on B, so no member_removed anywhere.
   ca1.disconnect();
   ca2.disconnect();
