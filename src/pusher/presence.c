@@ -8,6 +8,12 @@
  * member (member_added); a leave that leaves none is a member gone
  * (member_removed). Slots of workers that died are skipped and taken back.
  *
+ * With KILN_REDIS_URL this table is what one machine knows: socket.c
+ * passes its first-join / last-leave answers to realtime/members.c, which
+ * decides over every machine through Redis and uses them only while Redis
+ * is unreachable; member lists then come from Redis, this table being the
+ * fallback.
+ *
  * Owns: the shared table (PRES_SLOTS slots; full: the join is refused).
  * Must never: count a dead worker's sockets, or grow.
  */

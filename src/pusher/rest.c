@@ -17,7 +17,10 @@
  * A trigger is a kiln_publish on each channel: Kiln's own subscribers (C,
  * SSE, WebSocket) and Pusher clients get it alike. Occupancy comes from the
  * machine's shared table (src/realtime/occupancy.c), so any worker answers
- * for all of them.
+ * for all of them. Presence members (users, user_count, and presence
+ * channels occupied on other machines) come from Redis when KILN_REDIS_URL
+ * is set (every machine's, src/realtime/members.c), else, or when Redis
+ * does not answer, from this machine's tables.
  *
  * Owns: nothing beyond the request.
  * Must never: publish anything from a request whose signature did not check
@@ -26,6 +29,7 @@
 #include "pusher/presence.h"
 #include "pusher/pusher.h"
 #include "realtime/channel.h"
+#include "realtime/members.h"
 #include "realtime/occupancy.h"
 #include "core/buf.h"
 #include "core/core.h"
@@ -228,29 +232,70 @@ static void count_member(void *ctx, kiln_str uid, kiln_str info)
     ++*(size_t *)ctx;
 }
 
+/* Members of every machine (Redis), or of this one when Redis is not
+ * configured or does not answer in time (members.h). */
+static void each_member(kiln_str chan, void (*fn)(void *ctx, kiln_str uid, kiln_str info), void *ctx)
+{
+    if (members_list_wait(chan, fn, ctx) < 0) presence_members(chan, fn, ctx);
+}
+
 static size_t user_count(kiln_str chan)
 {
     size_t n = 0;
-    presence_members(chan, count_member, &n);
+    each_member(chan, count_member, &n);
     return n;
 }
 
-typedef struct list_ctx { kiln_jw *w; bool users; } list_ctx;
+/* Presence channels with members on any machine (Redis), in the arena. */
+typedef struct rchan { const char *name; size_t len; long long users; bool listed; } rchan;
+typedef struct list_ctx {
+    kiln_jw *w;
+    bool users;
+    kiln_req *req;
+    rchan *remote;              /* NULL: none (no Redis, or other names)   */
+    size_t nremote, cap;
+} list_ctx;
 
-static void list_one(void *arg, kiln_str name, size_t count)
+static void remote_one(void *arg, kiln_str name, kiln_str users)
 {
     list_ctx *x = arg;
+    if (x->nremote == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 16;
+        rchan *v = kiln_alloc(x->req, cap * sizeof *v);
+        if (x->nremote) memcpy(v, x->remote, x->nremote * sizeof *v);
+        x->remote = v;
+        x->cap = cap;
+    }
+    x->remote[x->nremote++] = (rchan){ kiln_strndup(x->req, name.ptr, name.len), name.len,
+                                       strtoll(kiln_strndup(x->req, users.ptr, users.len), NULL, 10), false };
+}
+
+static void list_entry(list_ctx *x, kiln_str name, long long users)
+{
     char key[256];
-    if (count == 0 || name.len >= sizeof key) return;
+    if (name.len >= sizeof key) return;
     memcpy(key, name.ptr, name.len);
     key[name.len] = 0;
     kiln_jw_key(x->w, key);
     kiln_jw_object(x->w);
     if (x->users) {
         kiln_jw_key(x->w, "user_count");
-        kiln_jw_int(x->w, (long long)user_count(name));
+        kiln_jw_int(x->w, users);
     }
     kiln_jw_end(x->w);
+}
+
+static void list_one(void *arg, kiln_str name, size_t count)
+{
+    list_ctx *x = arg;
+    if (count == 0) return;
+    for (size_t i = 0; i < x->nremote; i++)
+        if (x->remote[i].len == name.len && !memcmp(x->remote[i].name, name.ptr, name.len)) {
+            x->remote[i].listed = true;
+            list_entry(x, name, x->remote[i].users);
+            return;
+        }
+    list_entry(x, name, x->users ? (long long)user_count(name) : 0);
 }
 
 void kiln_pusher_rest_channels(kiln_req *req, kiln_res *res)
@@ -267,8 +312,17 @@ void kiln_pusher_rest_channels(kiln_req *req, kiln_res *res)
     kiln_jw_object(w);
     kiln_jw_key(w, "channels");
     kiln_jw_object(w);
-    list_ctx x = { w, wants(info, "user_count") };
-    occupancy_each(prefix ? prefix : "", list_one, &x);
+    list_ctx x = { .w = w, .users = wants(info, "user_count"), .req = req };
+    /* Presence channels are occupied wherever they have members: ask Redis
+     * when the prefix can name one. */
+    const char *pre = prefix ? prefix : "";
+    size_t pl = strlen(pre);
+    if (!strncmp(pre, "presence-", pl < 9 ? pl : 9))
+        members_channels_wait((kiln_str){ pre, pl }, remote_one, &x);
+    occupancy_each(pre, list_one, &x);
+    for (size_t i = 0; i < x.nremote; i++)
+        if (!x.remote[i].listed && x.remote[i].users > 0)
+            list_entry(&x, (kiln_str){ x.remote[i].name, x.remote[i].len }, x.remote[i].users);
     kiln_jw_end(w);
     kiln_jw_end(w);
 }
@@ -283,17 +337,19 @@ void kiln_pusher_rest_channel(kiln_req *req, kiln_res *res)
         if (strncmp(name, "presence-", 9) != 0) { kiln_error(res, 400, "user_count is only for presence channels"); return; }
     }
     size_t count = occupancy_count((kiln_str){ name, strlen(name) });
+    /* A presence channel with members on another machine is occupied too. */
+    size_t users = strncmp(name, "presence-", 9) == 0 ? user_count((kiln_str){ name, strlen(name) }) : 0;
     kiln_jw *w = kiln_json_begin(res, 200);
     kiln_jw_object(w);
     kiln_jw_key(w, "occupied");
-    kiln_jw_bool(w, count > 0);
+    kiln_jw_bool(w, count > 0 || users > 0);
     if (wants(info, "subscription_count")) {
         kiln_jw_key(w, "subscription_count");
         kiln_jw_int(w, (long long)count);
     }
     if (wants(info, "user_count")) {
         kiln_jw_key(w, "user_count");
-        kiln_jw_int(w, (long long)user_count((kiln_str){ name, strlen(name) }));
+        kiln_jw_int(w, (long long)users);
     }
     kiln_jw_end(w);
 }
@@ -318,7 +374,7 @@ void kiln_pusher_rest_users(kiln_req *req, kiln_res *res)
     buf b;
     buf_init(&b, 256);
     buf_puts(&b, "{\"users\":[");
-    presence_members((kiln_str){ name, strlen(name) }, user_entry, &b);
+    each_member((kiln_str){ name, strlen(name) }, user_entry, &b);
     buf_puts(&b, "]}");
     kiln_send(res, 200, "application/json; charset=utf-8", b.data, b.len);
     buf_free(&b);

@@ -22,7 +22,11 @@
  * and member_added/removed are published on the channel with this socket as
  * their origin, so every worker (and machine) relays them and the sender
  * does not get its own back. Presence members live in presence.c's shared
- * table, so the member list covers every worker of the machine.
+ * table, so the member list covers every worker of the machine; with
+ * KILN_REDIS_URL, realtime/members.c decides member_added / member_removed
+ * over every machine (it publishes them itself, once) and the member list
+ * of subscription_succeeded comes from Redis: until it does, the channel's
+ * events for that socket are held (QUEUED_MAX) and sent after it.
  *
  * End-to-end encrypted channels (private-encrypted-NAME) are private
  * channels to this server: the same subscription signature. The app's auth
@@ -41,6 +45,7 @@
 #include "pusher/pusher.h"
 #include "json/json.h"
 #include "realtime/channel.h"
+#include "realtime/members.h"
 #include "core/buf.h"
 #include "core/core.h"
 #include "runtime/log.h"
@@ -56,6 +61,7 @@
 #define MAX_CHANNELS_PER_SOCKET 100
 #define ACTIVITY_TIMEOUT_S 120
 #define CLIENT_EVENTS_PER_S 10
+#define QUEUED_MAX (256u << 10)  /* events held while a member list comes   */
 
 typedef struct psub {
     struct psub *next;
@@ -63,6 +69,10 @@ typedef struct psub {
     channel_sub *sub;
     int presence_slot;          /* -1: not a presence channel              */
     char *uid;                  /* presence: this socket's user id (JSON)  */
+    members_req *pending;       /* presence: the member list from Redis is
+                                   on its way; subscription_succeeded not
+                                   sent yet, channel events wait in queued */
+    buf queued;
     size_t len;
     char name[];
 } psub;
@@ -122,7 +132,15 @@ static void deliver(void *ctx, kiln_str channel, kiln_str event, kiln_str data)
     buf b;
     buf_init(&b, 64 + channel.len + event.len + data.len * 2);
     put_event(&b, event, channel.ptr, channel.len, data);
-    send_text(p, &b);
+    if (s->pending) {           /* after subscription_succeeded: [u32 len][frame]... */
+        if (s->queued.len + 4 + b.len <= QUEUED_MAX) {
+            uint32_t n = (uint32_t)b.len;
+            buf_append(&s->queued, &n, 4);
+            buf_append(&s->queued, b.data, b.len);
+        }
+    } else {
+        send_text(p, &b);
+    }
     buf_free(&b);
 }
 
@@ -133,24 +151,15 @@ static psub *find_sub(psock *p, const char *name, size_t len)
     return NULL;
 }
 
-static void publish_member(psock *p, const char *chan, size_t clen, const char *event, buf *data)
-{
-    channel_publish_from((kiln_str){ chan, clen }, (kiln_str){ event, strlen(event) }, (kiln_str){ NULL, 0 },
-                         (kiln_str){ data->data, data->len }, p->origin);
-}
-
 static void leave(psock *p, psub *s)
 {
-    if (s->presence_slot >= 0 && presence_leave(s->presence_slot)) {
-        buf d;
-        buf_init(&d, 64);
-        buf_puts(&d, "{\"user_id\":");
-        buf_puts(&d, s->uid);
-        buf_putc(&d, '}');
-        publish_member(p, s->name, s->len, "pusher_internal:member_removed", &d);
-        buf_free(&d);
+    if (s->presence_slot >= 0) {
+        members_cancel(s->pending);
+        bool last = presence_leave(s->presence_slot);
+        members_leave((kiln_str){ s->name, s->len }, (kiln_str){ s->uid, strlen(s->uid) }, p->origin, last);
     }
     channel_unsubscribe(s->sub);
+    buf_free(&s->queued);
     free(s->uid);
     free(s);
     p->nsubs--;
@@ -168,6 +177,47 @@ static void add_member(void *ctx, kiln_str uid, kiln_str info)
     buf_putc(&m->hash, ':');
     if (info.len) buf_append(&m->hash, info.ptr, info.len);
     else buf_puts(&m->hash, "null");
+}
+
+/* pusher_internal:subscription_succeeded with the member list: the one
+ * Redis gave (shared), or this machine's table. */
+static void send_presence_ok(psub *s, bool shared, const kiln_str *uids, const kiln_str *infos, size_t n)
+{
+    members m;
+    buf_init(&m.ids, 64);
+    buf_init(&m.hash, 128);
+    m.n = 0;
+    if (shared)
+        for (size_t i = 0; i < n; i++) add_member(&m, uids[i], infos[i]);
+    else
+        presence_members((kiln_str){ s->name, s->len }, add_member, &m);
+    buf pd, ok;
+    buf_init(&pd, 128);
+    buf_init(&ok, 256);
+    buf_printf(&pd, "{\"presence\":{\"ids\":[%.*s],\"hash\":{%.*s},\"count\":%zu}}", (int)m.ids.len,
+               m.ids.data ? m.ids.data : "", (int)m.hash.len, m.hash.data ? m.hash.data : "", m.n);
+    put_event(&ok, (kiln_str){ "pusher_internal:subscription_succeeded", 38 }, s->name, s->len, (kiln_str){ pd.data, pd.len });
+    send_text(s->ps, &ok);
+    buf_free(&ok);
+    buf_free(&pd);
+    buf_free(&m.ids);
+    buf_free(&m.hash);
+}
+
+/* The member list came (members.h): subscription_succeeded, then what the
+ * channel delivered meanwhile, in order. */
+static void on_members(void *ctx, bool shared, const kiln_str *uids, const kiln_str *infos, size_t n)
+{
+    psub *s = ctx;
+    s->pending = NULL;
+    send_presence_ok(s, shared, uids, infos, n);
+    for (size_t at = 0; at + 4 <= s->queued.len;) {
+        uint32_t len;
+        memcpy(&len, s->queued.data + at, 4);
+        if (!s->ps->closed) kiln_ws_send(s->ps->ws, KILN_WS_TEXT, s->queued.data + at + 4, len);
+        at += 4 + len;
+    }
+    buf_free(&s->queued);
 }
 
 static bool auth_ok(const pusher_config *cf, psock *p, const char *chan, const char *channel_data, const char *auth)
@@ -235,36 +285,22 @@ static void subscribe(psock *p, const pusher_config *cf, const kiln_value *d, ar
             send_error(p, 4009, "Presence channel is full on this server");
             return;
         }
-        if (first) {
-            buf d2;
-            buf_init(&d2, 64);
-            buf_printf(&d2, "{\"user_id\":%s,\"user_info\":%.*s}", s->uid, (int)info.len, info.data);
-            publish_member(p, chan, clen, "pusher_internal:member_added", &d2);
-            buf_free(&d2);
-        }
+        /* Subscribed first: events after the member list's snapshot are
+         * held until subscription_succeeded is out. */
+        s->sub = channel_subscribe(chan, deliver, s);
+        s->pending = members_join((kiln_str){ chan, clen }, (kiln_str){ s->uid, u.len - 1 },
+                                  (kiln_str){ info.data, info.len }, p->origin, first, on_members, s);
         buf_free(&u);
         buf_free(&info);
-        members m;
-        buf_init(&m.ids, 64);
-        buf_init(&m.hash, 128);
-        m.n = 0;
-        presence_members((kiln_str){ chan, clen }, add_member, &m);
-        buf pd;
-        buf_init(&pd, 128);
-        buf_printf(&pd, "{\"presence\":{\"ids\":[%.*s],\"hash\":{%.*s},\"count\":%zu}}", (int)m.ids.len,
-                   m.ids.data ? m.ids.data : "", (int)m.hash.len, m.hash.data ? m.hash.data : "", m.n);
-        put_event(&ok, (kiln_str){ "pusher_internal:subscription_succeeded", 38 }, chan, clen, (kiln_str){ pd.data, pd.len });
-        buf_free(&pd);
-        buf_free(&m.ids);
-        buf_free(&m.hash);
+        if (!s->pending) send_presence_ok(s, false, NULL, NULL, 0);
     } else {
         put_event(&ok, (kiln_str){ "pusher_internal:subscription_succeeded", 38 }, chan, clen, (kiln_str){ "{}", 2 });
+        s->sub = channel_subscribe(chan, deliver, s);
     }
-    s->sub = channel_subscribe(chan, deliver, s);
     s->next = p->subs;
     p->subs = s;
     p->nsubs++;
-    send_text(p, &ok);
+    if (ok.len) send_text(p, &ok);
     buf_free(&ok);
 }
 

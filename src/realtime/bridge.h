@@ -15,6 +15,10 @@
 void channel_deliver_local(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin);
 /* channel.c: this machine's id (random, shared by every worker). */
 uint64_t channel_machine_id(void);
+/* channel.c: channel_publish_from, and with machine_only the event stays
+ * on this machine (never forwarded to Redis, not even later). */
+bool channel_publish_rec(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin,
+                         bool machine_only);
 /* channel.c: counters kept by redis.c */
 void channel_count_redis(int out, int in, int dropped);
 
@@ -40,5 +44,20 @@ int redis_rate(const char *key, size_t klen, unsigned limit, unsigned window_s, 
 
 /* redis.c: close the connections (worker exit). */
 void redis_bridge_detach(void);
+
+/* redis.c: the one Redis channel that carries every event. */
+#define REDIS_CHANNEL "kiln:events"
+/* redis.c: the publisher connection while it is up and keeping up (NULL
+ * otherwise), for members.c's commands: on the same connection as this
+ * worker's PUBLISHes, so both keep one order. */
+struct redisAsyncContext;
+struct redisAsyncContext *redis_bridge_pub(void);
+
+/* members.c (cross-machine presence): this worker's loop is attached
+ * (start the heartbeat), the publisher is up (again: register this
+ * worker's members after grace_ms), and the worker detaches. */
+void members_attach(loop *l);
+void members_redis_up(unsigned grace_ms);
+void members_detach(void);
 
 #endif

@@ -86,6 +86,8 @@ typedef struct rec_hdr {
     int32_t pid;             /* the publishing process                       */
     uint32_t chan_len, event_len, data_len;
     uint32_t id_len;         /* optional event id (SSE id:), after the data  */
+    uint32_t machine_only;   /* 1: never forwarded to Redis (presence events
+                                decided during a Redis outage, members.c)   */
     uint64_t seq;            /* wseq when written                            */
     uint64_t origin_conn;    /* the publishing connection, for "not to the
                                 sender" (Pusher socket ids); 0: none         */
@@ -339,6 +341,12 @@ bool channel_publish_id(kiln_str channel, kiln_str event, kiln_str id, kiln_str 
 
 bool channel_publish_from(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin)
 {
+    return channel_publish_rec(channel, event, id, data, origin, false);
+}
+
+bool channel_publish_rec(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin,
+                         bool machine_only)
+{
     size_t body = channel.len + event.len + data.len + id.len;
     size_t size = (sizeof(rec_hdr) + body + 7) & ~(size_t)7;
     if (body > EVENT_MAX || size > R->cap / 4) {
@@ -351,7 +359,7 @@ bool channel_publish_from(kiln_str channel, kiln_str event, kiln_str id, kiln_st
     if (!attached && on_loop_thread()) channel_attach(worker_loop);
     rec_hdr h = { .size = (uint32_t)size, .pid = (int32_t)getpid(), .chan_len = (uint32_t)channel.len,
                   .event_len = (uint32_t)event.len, .data_len = (uint32_t)data.len,
-                  .id_len = (uint32_t)id.len, .origin_conn = origin };
+                  .id_len = (uint32_t)id.len, .machine_only = machine_only, .origin_conn = origin };
     ring_lock();
     uint64_t pos = R->wpos;
     h.seq = R->wseq;
@@ -473,7 +481,7 @@ static void deliver_records(const char *p, size_t n)
         kiln_str ch = { b, h.chan_len }, ev = { b + h.chan_len, h.event_len },
                  data = { b + h.chan_len + h.event_len, h.data_len },
                  id = { h.id_len ? b + h.chan_len + h.event_len + h.data_len : NULL, h.id_len };
-        if (bridge && h.pid == me) redis_bridge_publish(ch, ev, id, data, h.origin_conn);
+        if (bridge && h.pid == me && !h.machine_only) redis_bridge_publish(ch, ev, id, data, h.origin_conn);
         channel_deliver_local(ch, ev, id, data, h.origin_conn);
         p += h.size;
         n -= h.size;

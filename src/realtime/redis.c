@@ -57,7 +57,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#define REDIS_CHANNEL "kiln:events"
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 5000
 #define OBUF_MAX (8u << 20)
@@ -236,6 +235,7 @@ static void went_down(rconn *r, const char *why)
 
 static void came_up(rconn *r)
 {
+    unsigned was_ms = r->delay_ms;  /* the retry interval it was at: others too */
     r->up = true;
     r->delay_ms = 0;
     if (r->down_since) {
@@ -255,6 +255,9 @@ static void came_up(rconn *r)
             at += 4 + n;
         }
         buf_reset_trim(&held, 0);
+        /* After the held events (they came first), and after one more
+         * retry interval, doubled: every machine's subscriber is back. */
+        members_redis_up(was_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : was_ms * 2);
     }
 }
 
@@ -338,6 +341,12 @@ void redis_bridge_attach(loop *l)
     sub_c.retry.heap_index = pub_c.retry.heap_index = -1;
     connect_now(&sub_c);
     connect_now(&pub_c);
+    members_attach(l);
+}
+
+struct redisAsyncContext *redis_bridge_pub(void)
+{
+    return pub_c.ac && pub_c.up && sdslen(pub_c.ac->c.obuf) <= OBUF_MAX ? pub_c.ac : NULL;
 }
 
 void redis_bridge_publish(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin)
@@ -451,9 +460,15 @@ void redis_bridge_detach(void)
 {
     if (!L) return;
     detaching = true;           /* the frees below call back: no retries */
+    members_detach();
     rconn *rs[2] = { &sub_c, &pub_c };
     for (int i = 0; i < 2; i++) {
         loop_timer_cancel(L, &rs[i]->retry);
+        /* What is still queued (a stopping worker's presence leaves) goes
+         * out if the socket takes it now: a few non-blocking writes. */
+        int done = 0;
+        for (int k = 0; k < 8 && rs[i]->ac && rs[i]->up && !done; k++)
+            if (redisBufferWrite(&rs[i]->ac->c, &done) != REDIS_OK) break;
         if (rs[i]->ac) redisAsyncFree(rs[i]->ac);
     }
     L = NULL;
