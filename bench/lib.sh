@@ -2,7 +2,7 @@
 #
 #   srv_pin / load_pin   taskset prefixes: server on CPU 0, load on CPU 1
 #                        (empty arrays on a one-CPU machine; pinned=0 then)
-#   free_port            a loopback port nothing listens on (connect refused)
+#   free_port            a loopback port nothing listens on or uses (below 32768)
 #   until_200 URL        polls URL until it answers 200 (10 s at most)
 #   to_ms 812.00us       wrk's latency units -> milliseconds
 #   run_wrk NAME URL [WRK_OPTION...]  wrk -t1 -c$conns -d$duration --latency
@@ -24,8 +24,11 @@ fi
 free_port() {
     local p
     for _ in $(seq 1 100); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        # Below the kernel's ephemeral range (32768 up): a busy box holds
+        # thousands of outgoing connections and TIME_WAITs there, which a
+        # connect test does not see but bind() refuses.
+        p=$((20000 + RANDOM % 12000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && [[ -z $(ss -tanH "( sport = :$p )" 2>/dev/null) ]]; then
             echo "$p"
             return 0
         fi

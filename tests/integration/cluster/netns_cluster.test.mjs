@@ -263,9 +263,12 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
     // 5. Redis restarted under the load, subscribers connected throughout.
     const rr = begin('Redis restart');
     subs = [...(await subscribe(M[1], WebSocket, PusherJS)), ...(await subscribe(M[2], WebSocket, PusherJS))];
+    rr.marks = { stop: Date.now() };
     await redis.stop();
     await sleep(500);
+    rr.marks.start = Date.now();
     await redis.start();
+    rr.marks.up = Date.now();
     for (const s of subs) s.titles.length = 0;
     rr.events['delivery resumed'] = `${await deliveredEverywhere(M[0], subs, 'redis', 20_000)} ms after restart`;
     for (const o of open.splice(0)) o.close();
