@@ -22,17 +22,6 @@
  * passwords included, which no failure counter sees) costs a bounded wait
  * and never more than the slots' CPU.
  *
- * Priority: the hash itself runs on a short-lived thread of its own at nice
- * +PW_NICE (the pool thread starts it and waits). A pool thread could lower
- * its own priority but, unprivileged, never raise it back, and it serves
- * other offloaded work; a thread per hash (~20 us against ~100 ms) ends
- * with its priority. So on a box whose cores are all busy, the scheduler
- * runs any event loop that wakes up before a hash: a login costs the other
- * requests of the machine (and of its neighbours) no stall, only the hash's
- * own time is stretched. (Measured in the cluster test: a 60 ms /api/hello
- * stall on the machine answering a login at nice 0, with 2 cores shared by
- * 3 machines and their services.)
- *
  * Equal time: verifying against a dummy hash with the same parameters (a
  * hash string of random salt and digest, built once) costs what a real check
  * costs, so "no such user" and "wrong password" look the same from outside.
@@ -47,19 +36,15 @@
 #include "runtime/log.h"
 #include "runtime/wait.h"
 
-#include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #define PW_OPSLIMIT crypto_pwhash_OPSLIMIT_INTERACTIVE
 #define PW_MEMLIMIT crypto_pwhash_MEMLIMIT_INTERACTIVE
-#define PW_NICE 10                   /* added to the hash thread's nice value */
 
 /* ---- once per process ------------------------------------------------ */
 
@@ -196,63 +181,17 @@ typedef struct pw_job {
     int rc;
 } pw_job;
 
-static void *hash_work(void *arg)
+static void *hash_fn(void *arg)
 {
     pw_job *j = arg;
     j->rc = crypto_pwhash_str(j->out, j->password, j->len, PW_OPSLIMIT, PW_MEMLIMIT);
     return NULL;
 }
 
-static void *verify_work(void *arg)
+static void *verify_fn(void *arg)
 {
     pw_job *j = arg;
     j->rc = crypto_pwhash_str_verify(j->hash, j->password, j->len);
-    return NULL;
-}
-
-typedef struct low_job {
-    void *(*work)(void *);
-    pw_job *j;
-} low_job;
-
-static void *low_main(void *arg)
-{
-    low_job *l = arg;
-    /* This thread only (Linux: PRIO_PROCESS with a thread id). Failure is
-     * harmless: the hash then runs at the pool's priority. */
-    errno = 0;
-    int now = getpriority(PRIO_PROCESS, (id_t)gettid());
-    if (errno == 0) (void)setpriority(PRIO_PROCESS, (id_t)gettid(), now + PW_NICE);
-    return l->work(l->j);
-}
-
-/* On the pool thread: runs work(j) on a thread of its own at a lower
- * priority and waits for it (or runs it here if no thread can start). */
-static void run_low(void *(*work)(void *), pw_job *j)
-{
-    low_job l = { work, j };
-    pthread_t t;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old); /* the pool thread's are blocked already */
-    int rc = pthread_create(&t, NULL, low_main, &l);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        work(j);
-        return;
-    }
-    pthread_join(t, NULL);
-}
-
-static void *hash_fn(void *arg)
-{
-    run_low(hash_work, arg);
-    return NULL;
-}
-
-static void *verify_fn(void *arg)
-{
-    run_low(verify_work, arg);
     return NULL;
 }
 

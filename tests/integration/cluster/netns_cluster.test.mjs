@@ -17,11 +17,12 @@
 //    and it takes load again once the link is back;
 //  - Redis restarted (SIGKILL, start again): nothing fails, and real-time
 //    delivery across machines resumes for the subscribers already connected;
-//  - every machine's /api/hello p99, measured by a probe inside its own
-//    namespace the whole time, stays under 5 ms (P99_LIMIT_MS on sanitizer
-//    builds); the real figures are printed per phase.
+//  - every machine's /api/hello p99, measured by a probe (probe.c, built
+//    here with cc) inside its own namespace the whole time; the issue's aim
+//    (5 ms) printed as met or NOT met per phase, a stall bound asserted
+//    (below); a 1 s warm-up before the phases is printed, not counted.
 // Prints a table of what was sent, answered, failed and lost per phase.
-// Needs root, `ip netns`, haproxy, redis-server, PostgreSQL and the npm
+// Needs root, `ip netns`, cc, haproxy, redis-server, PostgreSQL and the npm
 // clients of tests/integration/realtime; says why and skips otherwise.
 // Everything it made (namespaces, veths, processes, temporary folders) goes
 // on every exit path: the finally below, and the exit/SIGINT/SIGTERM hooks
@@ -49,17 +50,20 @@ const CLIENT = path.join(HERE, 'client.mjs');
 const PROBE_C = path.join(HERE, 'probe.c');
 const CLIENTS = 4;
 const PACE_MS = 20; // per client: a steady ~200 requests/s through HAProxy, not a flood
-// /api/hello p99 per machine: the issue's aim is 5 ms, printed as met or
-// not. What is asserted has headroom: this box has 2 cores shared by the
-// whole cluster (3 Kiln, HAProxy, PostgreSQL, Redis, the node clients) and
-// by other jobs; a lone idle Kiln probed the same way read p99 10.9 ms at
-// load average 6.8, and the whole run read 10-30 ms at load 7-20. So the
-// bound catches a machine stalled by the cluster (a blocking Redis
-// reconnect, a PostgreSQL wait on the event loop: hundreds of ms), not the
-// aim: twice P99_LIMIT_MS on sanitizer builds.
+// /api/hello p99 per machine, measured by probe.c (a C client: a node
+// client's own floor read p99 4-11 ms on a busy box, the C probe's
+// 0.2-4.8 ms against the same idle servers). The issue's aim is 5 ms in
+// every phase, printed as met or NOT met per phase. What is asserted has
+// headroom for CI (2 cores shared by the whole cluster -- 3 Kiln, HAProxy,
+// PostgreSQL, Redis, the node load client and this process -- and by other
+// jobs, gcc and ASan runs one after another): on that box, at load average
+// 2-6, the phases read 1-4 ms and at worst 11 ms (the Redis restart: every
+// machine reconnects while redis-server starts). So the bounds catch a
+// machine stalled by Kiln (a hash or a Redis reconnect on the event loop,
+// a PostgreSQL wait: tens to hundreds of ms), not the aim.
 const P99_AIM_MS = 5;
-const P99_MS = sanitizerBuild() ? 2 * P99_LIMIT_MS : 50;
-const P99_PHASE_MS = 50;
+const P99_MS = sanitizerBuild() ? P99_LIMIT_MS : 25; // the whole run
+const P99_PHASE_MS = sanitizerBuild() ? 2 * P99_LIMIT_MS : 40; // each phase
 const PUSHER = { PUSHER_APP_ID: '11', PUSHER_KEY: 'cluster-key', PUSHER_SECRET: 'cluster-secret' };
 const KILNS = ['kiln1', 'kiln2', 'kiln3'];
 const run = `c${process.pid}`;
