@@ -115,7 +115,7 @@ cpu_ticks() {
 # connections each; appends "requests rps p99 kiln_ticks lb_ticks" to OUT
 # (p99: the highest of the wrk processes'). LB_PID: HAProxy's pid or empty.
 run_split() {
-    local out=$1 n i=0 k0 l0 k1 l1 reqs=0 rps=0 p99=0 f v
+    local out=$1 n i=0 k0 l0 k1 l1 reqs=0 sum_rps=0 worst_p99=0 f v
     shift
     n=$#
     k0=$(cpu_ticks "${kiln_masters[@]}")
@@ -133,10 +133,10 @@ run_split() {
             echo "bench/lb: $(grep -E 'Non-2xx|Socket errors' "$f" | tr -s ' ' | paste -sd ';' -)" >&2
         fi
         v=$(awk '/ requests in / { print $1 }' "$f") && reqs=$((reqs + ${v:-0}))
-        rps=$(awk -v a="$rps" -v b="$(awk '/^Requests\/sec:/ { print $2 }' "$f")" 'BEGIN { printf "%.0f", a + b }')
-        p99=$(awk -v a="$p99" -v b="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$f")")" 'BEGIN { print (b > a ? b : a) }')
+        sum_rps=$(awk -v a="$sum_rps" -v b="$(awk '/^Requests\/sec:/ { print $2 }' "$f")" 'BEGIN { printf "%.0f", a + b }')
+        worst_p99=$(awk -v a="$worst_p99" -v b="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$f")")" 'BEGIN { print (b > a ? b : a) }')
     done
-    echo "$reqs $rps $p99 $((k1 - k0)) $((l1 - l0))" >>"$out"
+    echo "$reqs $sum_rps $worst_p99 $((k1 - k0)) $((l1 - l0))" >>"$out"
 }
 wait_wrk() { local j; for j in $(jobs -p); do [[ " ${pids[*]} " == *" $j "* ]] || wait "$j"; done; }
 
@@ -171,7 +171,7 @@ per_req() { awk -v c="$2" -v hz="$hz" '$1 > 0 { printf "%.1f\n", $c * 1e6 / hz /
 
 echo
 echo "GET /api/posts/1; N wrk -t1 -c$((conns))/N -d$duration each; $rounds rounds, medians; $(nproc) CPUs; $placement"
-echo "$(uptime)"
+uptime
 printf '%-4s %-9s %10s %9s %13s %15s %15s\n' N case 'req/s' 'p99 ms' 'vs direct' 'Kiln CPU us/req' 'HAProxy us/req'
 for n in 1 2 3; do
     d=$(median "$tmp/direct-$n" 2)
