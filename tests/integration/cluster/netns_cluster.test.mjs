@@ -56,14 +56,16 @@ const PACE_MS = 20; // per client: a steady ~200 requests/s through HAProxy, not
 // every phase, printed as met or NOT met per phase. What is asserted has
 // headroom for CI (2 cores shared by the whole cluster -- 3 Kiln, HAProxy,
 // PostgreSQL, Redis, the node load client and this process -- and by other
-// jobs, gcc and ASan runs one after another): on that box, at load average
-// 2-6, the phases read 1-4 ms and at worst 11 ms (the Redis restart: every
-// machine reconnects while redis-server starts). So the bounds catch a
-// machine stalled by Kiln (a hash or a Redis reconnect on the event loop,
-// a PostgreSQL wait: tens to hundreds of ms), not the aim.
+// jobs, gcc and ASan runs one after another): at load average 2-3 every
+// phase read 0.7-4.7 ms (aim met); at 6-9 from other work, 1-22 ms per
+// phase (worst: the machine restarted after SIGKILL, the Redis restart)
+// and 2-10 ms over the run, under ASan too. So the bounds catch a machine
+// stalled by Kiln (a Redis reconnect or a PostgreSQL wait on the event
+// loop: hundreds of ms), not the aim. (A login's Argon2 hash stalls its
+// machine once, 15-300 ms: one request, not the p99.)
 const P99_AIM_MS = 5;
 const P99_MS = sanitizerBuild() ? P99_LIMIT_MS : 25; // the whole run
-const P99_PHASE_MS = sanitizerBuild() ? 2 * P99_LIMIT_MS : 40; // each phase
+const P99_PHASE_MS = sanitizerBuild() ? 2 * P99_LIMIT_MS : 50; // each phase
 const PUSHER = { PUSHER_APP_ID: '11', PUSHER_KEY: 'cluster-key', PUSHER_SECRET: 'cluster-secret' };
 const KILNS = ['kiln1', 'kiln2', 'kiln3'];
 const run = `c${process.pid}`;
@@ -333,8 +335,8 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
 
     // The checks.
     assert.deepEqual(lostAll, [], 'a write answered 2xx is missing from PostgreSQL');
-    const [, steady, rollingP, kill, cutP, redisP] = phases;
-    for (const ph of [steady, rollingP, redisP]) assert.deepEqual(ph.failures, [], `${ph.name}: failed requests (${(ph.log ?? []).join('; ')})\nhaproxy:\n${lb.text().slice(-2000)}`);
+    const [warm, steady, rollingP, kill, cutP, redisP] = phases;
+    for (const ph of [warm, steady, rollingP, redisP]) assert.deepEqual(ph.failures, [], `${ph.name}: failed requests (${(ph.log ?? []).join('; ')})\nhaproxy:\n${lb.text().slice(-2000)}`);
     // In flight on the dead / cut machine: each client's request there and the
     // next one HAProxy sent down a kept-alive connection it had not yet seen
     // die; every one sent before HAProxy's check took it out.
