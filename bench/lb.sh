@@ -24,7 +24,8 @@
 #   BENCH_PIN=0: nothing pinned; wrk, HAProxy and Kiln share every CPU
 # A measurement, never a test: it exits 0 whenever the runs happened.
 #
-#   flock /work/bench.lock bench/lb.sh          # about 75 s
+#   flock -o /work/bench.lock bench/lb.sh       # about 75 s (-o: the servers it
+#                                               # starts do not inherit the lock)
 #   BENCH_PIN=0 BENCH_DURATION=5s BENCH_CONNS=48 BENCH_ROUNDS=3 bench/lb.sh
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
