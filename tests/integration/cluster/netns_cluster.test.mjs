@@ -56,13 +56,15 @@ const PACE_MS = 20; // per client: a steady ~200 requests/s through HAProxy, not
 // every phase, printed as met or NOT met per phase. What is asserted has
 // headroom for CI (2 cores shared by the whole cluster -- 3 Kiln, HAProxy,
 // PostgreSQL, Redis, the node load client and this process -- and by other
-// jobs, gcc and ASan runs one after another): at load average 2-3 every
-// phase read 0.7-4.7 ms (aim met); at 6-9 from other work, 1-22 ms per
-// phase (worst: the machine restarted after SIGKILL, the Redis restart)
-// and 2-10 ms over the run, under ASan too. So the bounds catch a machine
+// jobs, gcc and ASan runs one after another): at load average 2-3 the
+// phases read 0.7-4.7 ms (aim met), the first up to 11 ms (the hashes);
+// at 6-9 from other work, 1-22 ms per phase (worst: the machine restarted
+// after SIGKILL, the Redis restart) and 2-10 ms over the run, under ASan
+// too. So the bounds catch a machine
 // stalled by Kiln (a Redis reconnect or a PostgreSQL wait on the event
-// loop: hundreds of ms), not the aim. (A login's Argon2 hash stalls its
-// machine once, 15-300 ms: one request, not the p99.)
+// loop: hundreds of ms), not the aim. (A signup's or login's Argon2 hash
+// stalls its machine while it runs, single answers of 15-300 ms: the
+// first phase misses the aim in some runs for that, even on a quiet box.)
 const P99_AIM_MS = 5;
 const P99_MS = sanitizerBuild() ? P99_LIMIT_MS : 25; // the whole run
 const P99_PHASE_MS = sanitizerBuild() ? 2 * P99_LIMIT_MS : 50; // each phase
