@@ -90,7 +90,9 @@ free_port() {
             n=$RANDOM
         fi
         p=$((base + n % 200))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        # ss: a port in TIME_WAIT or held by an outgoing connection passes a
+        # connect test but bind() refuses it.
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && [[ -z $(ss -tanH "( sport = :$p )" 2>/dev/null) ]]; then
             echo "$p"
             return 0
         fi

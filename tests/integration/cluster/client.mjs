@@ -1,11 +1,11 @@
 // client.mjs -- a load client run as its own process, so that it can run
 // inside a network namespace (ip netns exec NS node client.mjs ...): the
-// cluster test's steady load from the client namespace, and the per-machine
-// /api/hello latency probe inside each machine's namespace.
+// cluster test's steady load from the client namespace. (The per-machine
+// /api/hello latency probe is probe.c: a node client's own event loop and
+// garbage collector add milliseconds to every figure.)
 //
-//   node client.mjs HOST PORT KIND CLIENTS PACE_MS MAX_MS RUN
-//     KIND mix:   POST /api/posts {title: RUN-i} and GET /api/posts/1 in turn
-//     KIND hello: GET /api/hello
+//   node client.mjs HOST PORT CLIENTS PACE_MS MAX_MS RUN
+//     POST /api/posts {title: RUN-i} and GET /api/posts/1 in turn
 //
 // Prints one JSON line per answered or failed request:
 //   {"i":..,"m":"POST","s":201,"t0":..,"at":..,"ms":1.23,"title":"RUN-i"}
@@ -16,11 +16,8 @@
 
 import { load } from './cluster.mjs';
 
-const [host, port, kind, clients, paceMs, maxMs, run = 'r'] = process.argv.slice(2);
-const makeReq =
-  kind === 'mix'
-    ? (i) => (i % 2 ? { method: 'GET', path: '/api/posts/1' } : { method: 'POST', path: '/api/posts', body: { title: `${run}-${i}`, content: 'load' } })
-    : () => ({ method: 'GET', path: '/api/hello' });
+const [host, port, clients, paceMs, maxMs, run = 'r'] = process.argv.slice(2);
+const makeReq = (i) => (i % 2 ? { method: 'GET', path: '/api/posts/1' } : { method: 'POST', path: '/api/posts', body: { title: `${run}-${i}`, content: 'load' } });
 const l = load({ host, port: Number(port) }, makeReq, {
   clients: Number(clients),
   paceMs: Number(paceMs),

@@ -17,11 +17,12 @@
 //    and it takes load again once the link is back;
 //  - Redis restarted (SIGKILL, start again): nothing fails, and real-time
 //    delivery across machines resumes for the subscribers already connected;
-//  - every machine's /api/hello p99, measured by a probe inside its own
-//    namespace the whole time, stays under 5 ms (P99_LIMIT_MS on sanitizer
-//    builds); the real figures are printed per phase.
+//  - every machine's /api/hello p99, measured by a probe (probe.c, built
+//    here with cc) inside its own namespace the whole time; the issue's aim
+//    (5 ms) printed as met or NOT met per phase, a stall bound asserted
+//    (below); a 1 s warm-up before the phases is printed, not counted.
 // Prints a table of what was sent, answered, failed and lost per phase.
-// Needs root, `ip netns`, haproxy, redis-server, PostgreSQL and the npm
+// Needs root, `ip netns`, cc, haproxy, redis-server, PostgreSQL and the npm
 // clients of tests/integration/realtime; says why and skips otherwise.
 // Everything it made (namespaces, veths, processes, temporary folders) goes
 // on every exit path: the finally below, and the exit/SIGINT/SIGTERM hooks
@@ -32,6 +33,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../lib/server.mjs';
 import { startPostgres, findPgBin } from '../lib/pg.mjs';
@@ -43,19 +45,29 @@ import { haveCommand, timedGet } from './proc.mjs';
 import { canMakeNetwork, makeNetwork } from './netns.mjs';
 import { SANITIZER_RE, spawnIn, startKiln, startHaproxy, table } from './cluster.mjs';
 
-const CLIENT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'client.mjs');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CLIENT = path.join(HERE, 'client.mjs');
+const PROBE_C = path.join(HERE, 'probe.c');
 const CLIENTS = 4;
 const PACE_MS = 20; // per client: a steady ~200 requests/s through HAProxy, not a flood
-// /api/hello p99 per machine: the issue's aim is 5 ms, printed as met or
-// not. What is asserted has headroom: this box has 2 cores shared by the
-// whole cluster (3 Kiln, HAProxy, PostgreSQL, Redis, the node clients) and
-// by other jobs; a lone idle Kiln probed the same way read p99 10.9 ms at
-// load average 6.8, and the whole run read 10-30 ms at load 7-20. So the
-// bound catches a machine stalled by the cluster (a blocking Redis
-// reconnect, a PostgreSQL wait on the event loop: hundreds of ms), not the
-// aim: twice P99_LIMIT_MS on sanitizer builds.
+// /api/hello p99 per machine, measured by probe.c (a C client: a node
+// client's own floor read p99 4-11 ms on a busy box, the C probe's
+// 0.2-4.8 ms against the same idle servers). The issue's aim is 5 ms in
+// every phase, printed as met or NOT met per phase. What is asserted has
+// headroom for CI (2 cores shared by the whole cluster -- 3 Kiln, HAProxy,
+// PostgreSQL, Redis, the node load client and this process -- and by other
+// jobs, gcc and ASan runs one after another): at load average 2-3 the
+// phases read 0.7-4.7 ms (aim met), the first up to 11 ms (the hashes);
+// at 6-9 from other work, 1-22 ms per phase (worst: the machine restarted
+// after SIGKILL, the Redis restart) and 2-10 ms over the run, under ASan
+// too. So the bounds catch a machine
+// stalled by Kiln (a Redis reconnect or a PostgreSQL wait on the event
+// loop: hundreds of ms), not the aim. (A signup's or login's Argon2 hash
+// stalls its machine while it runs, single answers of 15-300 ms: the
+// first phase misses the aim in some runs for that, even on a quiet box.)
 const P99_AIM_MS = 5;
-const P99_MS = sanitizerBuild() ? 2 * P99_LIMIT_MS : 50;
+const P99_MS = sanitizerBuild() ? P99_LIMIT_MS : 25; // the whole run
+const P99_PHASE_MS = sanitizerBuild() ? 2 * P99_LIMIT_MS : 50; // each phase
 const PUSHER = { PUSHER_APP_ID: '11', PUSHER_KEY: 'cluster-key', PUSHER_SECRET: 'cluster-secret' };
 const KILNS = ['kiln1', 'kiln2', 'kiln3'];
 const run = `c${process.pid}`;
@@ -69,6 +81,7 @@ function whyNot() {
   for (const c of ['haproxy', 'redis-server']) if (!haveCommand(c)) return `${c} is not installed (scripts/deps.sh test)`;
   if (!haveRedis()) return 'redis-server does not run';
   if (!findPgBin()) return 'PostgreSQL server binaries are missing (scripts/deps.sh test)';
+  if (!haveCommand('cc')) return 'no C compiler (cc) for the latency probe, probe.c';
   return canMakeNetwork() || installClients() || '';
 }
 
@@ -145,6 +158,9 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
   const PusherJS = req('pusher-js');
   app = copyApp('examples/blog');
   buildApp(app.dir);
+  const probeBin = path.join(app.dir, 'probe');
+  const cc = spawnSync('cc', ['-O2', '-std=c17', '-Wall', '-Wextra', '-Werror', '-o', probeBin, PROBE_C], { encoding: 'utf8' });
+  assert.equal(cc.status, 0, `cc probe.c: ${cc.stderr}`);
 
   const net = makeNetwork([...KILNS, 'pg', 'redis', 'lb', 'client']);
   const at = (n, port) => ({ name: n, host: net.addr(n), port, wrap: net.wrap(n) });
@@ -163,8 +179,8 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
     const lb = await startHaproxy(lbAt, M, running);
 
     // The per-machine probes and the load, all the way through.
-    const probes = M.map((m) => spawnIn(m, process.execPath, [CLIENT, m.host, String(m.port), 'hello', '1', '10', '200000'], {}));
-    const loadgen = spawnIn(at('client'), process.execPath, [CLIENT, lbAt.host, String(lbAt.port), 'mix', String(CLIENTS), String(PACE_MS), '200000', run], {});
+    const probes = M.map((m) => spawnIn(m, probeBin, [m.host, String(m.port), '/api/hello', '10', '200000'], {}));
+    const loadgen = spawnIn(at('client'), process.execPath, [CLIENT, lbAt.host, String(lbAt.port), String(CLIENTS), String(PACE_MS), '200000', run], {});
     running.push(...probes, loadgen);
     const phases = [];
     let phase = null;
@@ -175,11 +191,18 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
       return phase;
     };
 
+    // 0. The load client starting (node compiling its first requests) and
+    // every first connection: printed, not counted.
+    begin('warm-up (not counted)').counted = false;
+    await sleep(1000);
+
     // 1. Steady load; sessions and real-time across machines.
     begin('steady: sessions, real-time');
     await sleep(1500);
     const email = `${run}@example.com`;
+    phase.marks = { signup: Date.now() };
     const signup = await post(M[0], { path: '/api/auth/signup', json: { email, password: 'correct horse battery' } });
+    phase.marks.login = Date.now();
     assert.equal(signup.status, 201, JSON.stringify(signup));
     const login = await post(M[1], { path: '/api/auth/login', json: { email, password: 'correct horse battery' } });
     assert.equal(login.status, 200, JSON.stringify(login));
@@ -191,7 +214,9 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
       }
     };
     await sessionEverywhere();
+    phase.marks.sessions = Date.now();
     let subs = [...(await subscribe(M[1], WebSocket, PusherJS)), ...(await subscribe(M[2], WebSocket, PusherJS))];
+    phase.marks.subscribed = Date.now();
     phase.events.delivery = `${await deliveredEverywhere(M[0], subs, 'steady')} ms`;
     for (const o of open.splice(0)) o.close();
 
@@ -246,9 +271,12 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
     // 5. Redis restarted under the load, subscribers connected throughout.
     const rr = begin('Redis restart');
     subs = [...(await subscribe(M[1], WebSocket, PusherJS)), ...(await subscribe(M[2], WebSocket, PusherJS))];
+    rr.marks = { stop: Date.now() };
     await redis.stop();
     await sleep(500);
+    rr.marks.start = Date.now();
     await redis.start();
+    rr.marks.up = Date.now();
     for (const s of subs) s.titles.length = 0;
     rr.events['delivery resumed'] = `${await deliveredEverywhere(M[0], subs, 'redis', 20_000)} ms after restart`;
     for (const o of open.splice(0)) o.close();
@@ -278,24 +306,39 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
       ph.failures = rs.filter((r) => !(r.s >= 200 && r.s < 300));
       ph.lost = rs.filter((r) => r.m === 'POST' && r.s >= 200 && r.s < 300 && !inDb.has(r.title)).length;
       ph.p99 = probeResults.map((pr) => percentile(pr.filter((r) => r.s === 200 && r.t0 >= ph.start && r.t0 < ph.end).map((r) => r.ms), 99));
+      ph.met = ph.p99.every((x) => x < P99_AIM_MS);
       rows.push([ph.name, rs.length, rs.length - ph.failures.length, ph.failures.length, ph.lost, ph.p99.map((x) => x.toFixed(2)).join(' / '),
-        Object.entries(ph.events).map(([k, v]) => `${k} ${v}`).join('; ')]);
+        ph.counted === false ? '-' : ph.met ? 'met' : 'NOT met', Object.entries(ph.events).map(([k, v]) => `${k} ${v}`).join('; ')]);
     }
-    const all99 = probeResults.map((pr) => percentile(pr.filter((r) => r.s === 200).map((r) => r.ms), 99));
-    const head = ['phase', 'sent', 'answered', 'failed', 'lost', 'hello p99 ms k1/k2/k3', 'notes'];
-    const w = [28, 6, 9, 7, 5, 22];
-    console.log(`# cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; load ${CLIENTS} clients at most 1 per ${PACE_MS} ms each (POST /api/posts, GET /api/posts/1) from the client namespace`);
-    for (const r of [head, ...rows, ['whole run', all.length, all.length - all.filter((r) => !(r.s >= 200 && r.s < 300)).length,
-      all.filter((r) => !(r.s >= 200 && r.s < 300)).length, lostAll.length, all99.map((x) => x.toFixed(2)).join(' / '), `aim ${P99_AIM_MS} ms ${all99.every((x) => x < P99_AIM_MS) ? 'met' : 'NOT met'}, bound ${P99_MS} ms; ${probeResults.map((p) => p.length).join('/')} probes`]]) {
+    const measured = phases.filter((ph) => ph.counted !== false);
+    const from = measured[0].start;
+    const all99 = probeResults.map((pr) => percentile(pr.filter((r) => r.s === 200 && r.t0 >= from).map((r) => r.ms), 99));
+    const head = ['phase', 'sent', 'answered', 'failed', 'lost', 'hello p99 ms k1/k2/k3', `aim ${P99_AIM_MS} ms`, 'notes'];
+    const w = [28, 6, 9, 7, 5, 22, 9];
+    console.log(`# cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; load ${CLIENTS} clients at most 1 per ${PACE_MS} ms each (POST /api/posts, GET /api/posts/1) from the client namespace; /api/hello probed every 10 ms in each machine's namespace (probe.c)`);
+    for (const r of [head, ...rows, ['whole run (counted)', all.length, all.length - all.filter((r) => !(r.s >= 200 && r.s < 300)).length,
+      all.filter((r) => !(r.s >= 200 && r.s < 300)).length, lostAll.length, all99.map((x) => x.toFixed(2)).join(' / '), all99.every((x) => x < P99_AIM_MS) ? 'met' : 'NOT met',
+      `bound ${P99_PHASE_MS} ms per phase, ${P99_MS} ms whole; ${probeResults.map((p) => p.length).join('/')} probes`]]) {
       console.log('#   ' + r.map((c, i) => String(c).padEnd(w[i] ?? 0)).join(' '));
+    }
+    // Where the time went when the aim is not met: each machine's slowest
+    // answers in that phase, at milliseconds from its start (and the
+    // phase's own steps, for the first one).
+    for (const ph of measured.filter((x) => !x.met)) {
+      const marks = Object.entries(ph.marks ?? {}).map(([k, v]) => `${k} +${v - ph.start}`).join(', ');
+      console.log(`# ${ph.name}: aim not met; slowest /api/hello (ms @ +ms)${marks ? ` [${marks}]` : ''}`);
+      probeResults.forEach((pr, i) => {
+        const slow = pr.filter((r) => r.s === 200 && r.t0 >= ph.start && r.t0 < ph.end).sort((a, b) => b.ms - a.ms).slice(0, 6);
+        console.log(`#   ${KILNS[i]}: ${slow.map((r) => `${r.ms.toFixed(1)} @ +${r.t0 - ph.start}`).join(', ')}`);
+      });
     }
 
     console.log(`# PostgreSQL connections per machine (address count), 1 worker each: ${pgConns.split('\n').join(', ')}`);
 
     // The checks.
     assert.deepEqual(lostAll, [], 'a write answered 2xx is missing from PostgreSQL');
-    const [steady, rollingP, kill, cutP, redisP] = phases;
-    for (const ph of [steady, rollingP, redisP]) assert.deepEqual(ph.failures, [], `${ph.name}: failed requests (${(ph.log ?? []).join('; ')})\nhaproxy:\n${lb.text().slice(-2000)}`);
+    const [warm, steady, rollingP, kill, cutP, redisP] = phases;
+    for (const ph of [warm, steady, rollingP, redisP]) assert.deepEqual(ph.failures, [], `${ph.name}: failed requests (${(ph.log ?? []).join('; ')})\nhaproxy:\n${lb.text().slice(-2000)}`);
     // In flight on the dead / cut machine: each client's request there and the
     // next one HAProxy sent down a kept-alive connection it had not yet seen
     // die; every one sent before HAProxy's check took it out.
@@ -305,6 +348,7 @@ test('a cluster in network namespaces: 3 Kiln, PostgreSQL, Redis, HAProxy; sessi
     }
     for (const ph of phases) assert.ok(all.filter((r) => r.at >= ph.start && r.at < ph.end && r.s >= 200 && r.s < 300).length > 20, `${ph.name}: the load went on`);
     all99.forEach((x, i) => assert.ok(x < P99_MS, `${KILNS[i]} /api/hello p99 ${x.toFixed(2)} ms >= ${P99_MS} ms`));
+    for (const ph of measured) ph.p99.forEach((x, i) => assert.ok(x < P99_PHASE_MS, `${ph.name}: ${KILNS[i]} /api/hello p99 ${x.toFixed(2)} ms >= ${P99_PHASE_MS} ms`));
     for (const m of machines) await m.kill('SIGTERM');
     for (const m of machines) assert.doesNotMatch(m.text(), SANITIZER_RE);
     await lb.kill();
