@@ -15,14 +15,19 @@
  *
  * Pushing: libpq 15 flushes at every Sync (PQpipelineSync sends), so a
  * statement would cost a send() of its own, and each send wakes a backend
- * that answers it alone. Instead the socket is TCP_CORKed while statements
- * are queued, and pushed once per connection per loop turn: the first
- * request that queues on an unpushed connection becomes its flusher, lets
- * the loop finish the turn (every other request served in this turn queues
- * behind it), then flushes and uncorks (push). Each backend so receives the
- * turn's statements in one segment and answers them in one run, and a
- * request's kiln_db_send batch goes out whole. On a Unix socket (no cork)
- * the same happens with one send per statement.
+ * that answers it alone. Instead statements are pushed once per connection
+ * per loop turn: the first request that queues on an unpushed connection
+ * becomes its flusher, lets the loop finish the turn (every other request
+ * served in this turn queues behind it), then flushes (push). Each backend
+ * so receives the turn's statements in one segment and answers them in one
+ * run, and a request's kiln_db_send batch goes out whole. Grouped SELECTs
+ * (below) have no Sync before the push, so libpq holds them in its buffer
+ * and the push's Sync sends them; the socket is TCP_CORKed only when
+ * something would send earlier -- a Sync of its own (a write), a full
+ * group, or another request's PQconsumeInput (which sends what libpq
+ * holds) -- and uncorked by the push. (The profile of GET by id showed the
+ * cork/uncork pair at 10% of the worker's time when done every turn.) On a
+ * Unix socket (no cork) those early Syncs go out with a send each.
  *
  * Sync groups: a Sync per statement also costs the server a commit and a
  * flush of its own per statement. Plain SELECTs (plain_select: no INTO,
@@ -251,18 +256,31 @@ static void drain(db_conn *c)
 
 static void pump(db_conn *c)
 {
+    /* PQconsumeInput first sends what libpq holds: statements queued for
+     * this turn's push must wait for it (cork). */
+    if (c->flushing) cork(c, true);
     if (!PQconsumeInput(c->pg)) { lost(c); return; }
     drain(c);
 }
 
 /* ---- sending -------------------------------------------------------- */
 
-/* End the open group of SELECTs: its Sync belongs to its last operation. */
-static bool close_group(db_conn *c)
+/* A Sync now, before this turn's push: libpq 15 sends at every Sync, so
+ * the socket is corked first (the bytes wait for the push). */
+static bool sync_early(db_conn *c)
+{
+    cork(c, true);
+    return PQpipelineSync(c->pg);
+}
+
+/* End the open group of SELECTs: its Sync belongs to its last operation.
+ * pushing: this is the push itself (no cork needed: the Sync's send is
+ * the push). */
+static bool close_group(db_conn *c, bool pushing)
 {
     if (!c->group_len) return true;
     c->group_len = 0;
-    if (!PQpipelineSync(c->pg)) return false;
+    if (!(pushing ? PQpipelineSync(c->pg) : sync_early(c))) return false;
     c->tail->synced = true;
     return true;
 }
@@ -290,7 +308,7 @@ static bool send_detached(db_conn *c, unsigned name)
     op->out = &op->own;
     op->ncmds = 1;
     op->synced = true;
-    if (!close_group(c) || !PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->pg)) {
+    if (!close_group(c, false) || !PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) || !sync_early(c)) {
         free(op);
         return false;
     }
@@ -322,7 +340,6 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
         return true;
     }
     if (c->broken || !enter_pipeline(c)) return false;
-    cork(c, true);
     int ok = 1;
     bool plain = false;
     bool resets = pg_resets_statements(sql);
@@ -354,13 +371,13 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
             q = t;
         }
         plain = !resets && !op->solo && plain_select(sql);
-        ok = (plain || close_group(c)) && PQsendQueryParams(c->pg, q, (int)n, NULL, vals, NULL, NULL, 0);
+        ok = (plain || close_group(c, false)) && PQsendQueryParams(c->pg, q, (int)n, NULL, vals, NULL, NULL, 0);
         if (resets) pg_cache_clear(c);
     } else {
         if (s) plain = s->plain_select;
         else plain = plain_select(sql);
         plain = plain && !op->solo;
-        if (!plain && !close_group(c)) return false;
+        if (!plain && !close_group(c, false)) return false;
         if (!s) {
             pg_stmt *victim = pg_cache_victim(c);
             if (victim) {
@@ -380,12 +397,12 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
     if (plain && c->group_max > 1) {
         c->group_len++;                        /* its Sync comes later */
     } else {
-        if (!PQpipelineSync(c->pg)) return false;
+        if (!sync_early(c)) return false;
         op->synced = true;
     }
     if (c->tail) c->tail->next = op; else c->head = op;
     c->tail = op;
-    if (c->group_len >= c->group_max) return close_group(c);
+    if (c->group_len >= c->group_max) return close_group(c, false);
     return true;
 }
 
@@ -464,7 +481,7 @@ static void wait_op(db_conn *c, pg_op *last)
  * uncork. */
 static void push(db_conn *c, kiln_req *req)
 {
-    if (!c->broken && !close_group(c)) lost(c);
+    if (!c->broken && !close_group(c, true)) lost(c);
     for (;;) {
         int f = c->broken ? -1 : PQflush(c->pg);
         if (f == 0) break;
