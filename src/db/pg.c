@@ -51,15 +51,6 @@ static void drop_notice(void *arg, const char *message)
     (void)message;
 }
 
-static int cache_size(void)
-{
-    const char *e = getenv("KILN_PG_STATEMENTS");
-    int n = e && *e ? atoi(e) : PG_STMT_CACHE_DEFAULT;
-    if (n < 0) n = 0;
-    if (n > PG_STMT_CACHE_MAX) n = PG_STMT_CACHE_MAX;
-    return n;
-}
-
 static int group_size(void)
 {
     const char *e = getenv("KILN_PG_GROUP");
@@ -88,9 +79,8 @@ static db_conn *pg_connect(const char *url, kiln_req *req, char **err)
     db_conn *c = kiln_xcalloc(1, sizeof *c);
     c->pg = pg;
     c->wfd = -1;
-    c->cache_max = cache_size();
     c->group_max = group_size();
-    if (c->cache_max) c->cache = kiln_xcalloc((size_t)c->cache_max, sizeof *c->cache);
+    pg_cache_init(c);
     return c;
 bad:
     if (err) {
@@ -106,8 +96,7 @@ bad:
 static void pg_close(db_conn *c)
 {
     pg_pipe_close(c);
-    for (int i = 0; i < c->ncache; i++) free(c->cache[i].sql);
-    free(c->cache);
+    pg_cache_free(c);
     if (c->wfd >= 0) close(c->wfd);
     PQfinish(c->pg);
     free(c);

@@ -1,7 +1,8 @@
 /*
  * pg.h -- the PostgreSQL backend's insides, shared by pg.c (connecting,
- * reading results, scripts) and pipeline.c (libpq pipeline mode, the
- * prepared-statement cache, handing results to the waiting requests).
+ * reading results, scripts), pipeline.c (libpq pipeline mode, handing
+ * results to the waiting requests) and pgcache.c (the prepared-statement
+ * cache of each connection).
  */
 #ifndef KILN_DB_PG_H
 #define KILN_DB_PG_H
@@ -62,6 +63,24 @@ bool pg_text_values(arena *a, const kiln_param *p, size_t n, const char ***vals,
 /* The SQL with $n placeholders; false after setting out->status when their
  * count is not n. */
 bool pg_dollar_sql(arena *a, const char *sql, size_t n, const char **q, kiln_rows *out);
+
+/* pgcache.c: the prepared statements of one connection, keyed by SQL text.
+ * init: empty, sized by KILN_PG_STATEMENTS; victim: the least recently used
+ * entry when the table is full (the caller DEALLOCATEs and forgets it),
+ * else NULL; add: a new entry (never when full) with a fresh name; use:
+ * mark it used now; forget / has: by name; clear: forget everything (the
+ * server dropped them). resets_statements: DISCARD / DEALLOCATE. */
+void pg_cache_init(db_conn *c);
+void pg_cache_free(db_conn *c);
+uint32_t pg_cache_hash(const char *sql);
+pg_stmt *pg_cache_find(db_conn *c, const char *sql, uint32_t hash);
+pg_stmt *pg_cache_victim(db_conn *c);
+pg_stmt *pg_cache_add(db_conn *c, const char *sql, uint32_t hash, size_t nparams, bool plain_select);
+void pg_cache_use(db_conn *c, pg_stmt *s);
+void pg_cache_forget(db_conn *c, unsigned name);
+bool pg_cache_has(db_conn *c, unsigned name);
+void pg_cache_clear(db_conn *c);
+bool pg_resets_statements(const char *sql);
 
 /* pipeline.c */
 void pg_pipe_query(db_conn *c, kiln_req *req, arena *a, const char *sql,

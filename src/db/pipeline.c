@@ -15,14 +15,19 @@
  *
  * Pushing: libpq 15 flushes at every Sync (PQpipelineSync sends), so a
  * statement would cost a send() of its own, and each send wakes a backend
- * that answers it alone. Instead the socket is TCP_CORKed while statements
- * are queued, and pushed once per connection per loop turn: the first
- * request that queues on an unpushed connection becomes its flusher, lets
- * the loop finish the turn (every other request served in this turn queues
- * behind it), then flushes and uncorks (push). Each backend so receives the
- * turn's statements in one segment and answers them in one run, and a
- * request's kiln_db_send batch goes out whole. On a Unix socket (no cork)
- * the same happens with one send per statement.
+ * that answers it alone. Instead statements are pushed once per connection
+ * per loop turn: the first request that queues on an unpushed connection
+ * becomes its flusher, lets the loop finish the turn (every other request
+ * served in this turn queues behind it), then flushes (push). Each backend
+ * so receives the turn's statements in one segment and answers them in one
+ * run, and a request's kiln_db_send batch goes out whole. Grouped SELECTs
+ * (below) have no Sync before the push, so libpq holds them in its buffer
+ * and the push's Sync sends them; the socket is TCP_CORKed only when
+ * something would send earlier -- a Sync of its own (a write), a full
+ * group, or another request's PQconsumeInput (which sends what libpq
+ * holds) -- and uncorked by the push. (The profile of GET by id showed the
+ * cork/uncork pair at 10% of the worker's time when done every turn.) On a
+ * Unix socket (no cork) those early Syncs go out with a send each.
  *
  * Sync groups: a Sync per statement also costs the server a commit and a
  * flush of its own per statement. Plain SELECTs (plain_select: no INTO,
@@ -49,8 +54,9 @@
  * rows are written into its arena. Without a coroutine (migrations, an
  * end-of-request rollback) the same pump runs under poll().
  *
- * The statement cache is keyed by the SQL text exactly as the handler wrote
- * it. It is bounded (least recently used entries are DEALLOCATEd), and it
+ * The statement cache (pgcache.c holds the table; this file decides when
+ * an entry is made, evicted or forgotten) is keyed by the SQL text exactly
+ * as the handler wrote it. It is bounded (least recently used entries are DEALLOCATEd), and it
  * forgets what the server forgot: a new connection starts empty; DISCARD
  * ALL / DEALLOCATE sent through kiln_db_query empties it (statements sent
  * after it are prepared again, after it in the same pipeline); a statement
@@ -64,7 +70,8 @@
  * operation in flight with KILN_DB_UNAVAILABLE at once (503 in db.c) and
  * marks the connection broken; no request is left waiting.
  *
- * Owns: the operation FIFO and statement cache of each db_conn.
+ * Owns: the operation FIFO of each db_conn, and when its statement cache
+ * changes.
  * Must never: suspend inside pump(), complete an
  * operation out of order, or let a request return before its operation is
  * done (its rows live in that request's arena).
@@ -249,32 +256,31 @@ static void drain(db_conn *c)
 
 static void pump(db_conn *c)
 {
+    /* PQconsumeInput first sends what libpq holds: statements queued for
+     * this turn's push must wait for it (cork). */
+    if (c->flushing) cork(c, true);
     if (!PQconsumeInput(c->pg)) { lost(c); return; }
     drain(c);
 }
 
-/* ---- the statement cache -------------------------------------------- */
+/* ---- sending -------------------------------------------------------- */
 
-static uint32_t hash_sql(const char *s)
+/* A Sync now, before this turn's push: libpq 15 sends at every Sync, so
+ * the socket is corked first (the bytes wait for the push). */
+static bool sync_early(db_conn *c)
 {
-    uint32_t h = 2166136261u;                     /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+    cork(c, true);
+    return PQpipelineSync(c->pg);
 }
 
-static pg_stmt *cache_find(db_conn *c, const char *sql, uint32_t h)
-{
-    for (int i = 0; i < c->ncache; i++)
-        if (c->cache[i].hash == h && !strcmp(c->cache[i].sql, sql)) return &c->cache[i];
-    return NULL;
-}
-
-/* End the open group of SELECTs: its Sync belongs to its last operation. */
-static bool close_group(db_conn *c)
+/* End the open group of SELECTs: its Sync belongs to its last operation.
+ * pushing: this is the push itself (no cork needed: the Sync's send is
+ * the push). */
+static bool close_group(db_conn *c, bool pushing)
 {
     if (!c->group_len) return true;
     c->group_len = 0;
-    if (!PQpipelineSync(c->pg)) return false;
+    if (!(pushing ? PQpipelineSync(c->pg) : sync_early(c))) return false;
     c->tail->synced = true;
     return true;
 }
@@ -291,15 +297,18 @@ static bool plain_select(const char *sql)
     return !strcasestr(sql, "into");
 }
 
-/* Send an operation nobody waits for (its results are read and dropped). */
-static bool send_detached(db_conn *c, const char *sql)
+/* Send "DEALLOCATE k<name>", an operation nobody waits for (its results
+ * are read and dropped). */
+static bool send_detached(db_conn *c, unsigned name)
 {
+    char sql[40];
+    snprintf(sql, sizeof sql, "DEALLOCATE k%u", name);
     pg_op *op = kiln_xcalloc(1, sizeof *op);
     op->detached = true;
     op->out = &op->own;
     op->ncmds = 1;
     op->synced = true;
-    if (!close_group(c) || !PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQpipelineSync(c->pg)) {
+    if (!close_group(c, false) || !PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) || !sync_early(c)) {
         free(op);
         return false;
     }
@@ -308,39 +317,15 @@ static bool send_detached(db_conn *c, const char *sql)
     return true;
 }
 
-/* Remove entry `name`; deallocate: also drop it on the server (it is still
- * there). Statements already in flight under that name were sent before
- * the DEALLOCATE, so they still find it. */
+/* Forget statement `name` (pgcache.c); deallocate: also drop it on the
+ * server (it is still there). Statements already in flight under that name
+ * were sent before the DEALLOCATE, so they still find it. */
 static void cache_drop(db_conn *c, unsigned name, bool deallocate)
 {
-    for (int i = 0; i < c->ncache; i++) {
-        if (c->cache[i].name != name) continue;
-        if (deallocate) {
-            char q[40];
-            snprintf(q, sizeof q, "DEALLOCATE k%u", name);
-            if (!send_detached(c, q)) lost(c);
-        }
-        free(c->cache[i].sql);
-        c->cache[i] = c->cache[--c->ncache];
-        return;
-    }
+    if (!pg_cache_has(c, name)) return;
+    if (deallocate && !send_detached(c, name)) lost(c);
+    pg_cache_forget(c, name);
 }
-
-/* DISCARD ALL (or PLAN), DEALLOCATE: sent through kiln_db_query, it drops
- * what the cache names, so the cache is emptied when it is sent. */
-static bool resets_statements(const char *sql)
-{
-    while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r' || *sql == '(') sql++;
-    return !strncasecmp(sql, "DISCARD", 7) || !strncasecmp(sql, "DEALLOCATE", 10);
-}
-
-static void cache_clear(db_conn *c)
-{
-    for (int i = 0; i < c->ncache; i++) free(c->cache[i].sql);
-    c->ncache = 0;
-}
-
-/* ---- sending -------------------------------------------------------- */
 
 /* Queue one statement. false: the connection failed while sending (the
  * caller completes `op` as unavailable). An op refused before sending
@@ -355,15 +340,14 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
         return true;
     }
     if (c->broken || !enter_pipeline(c)) return false;
-    cork(c, true);
     int ok = 1;
     bool plain = false;
-    bool resets = resets_statements(sql);
+    bool resets = pg_resets_statements(sql);
     pg_stmt *s = NULL;
     uint32_t h = 0;
     if (c->cache_max && !resets) {
-        h = hash_sql(sql);
-        s = cache_find(c, sql, h);
+        h = pg_cache_hash(sql);
+        s = pg_cache_find(c, sql, h);
         if (s && s->nparams != n) {          /* what pg_dollar_sql would say */
             pg_dollar_sql(a, sql, n, &q, op->out);
             op->done = true;
@@ -387,33 +371,25 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
             q = t;
         }
         plain = !resets && !op->solo && plain_select(sql);
-        ok = (plain || close_group(c)) && PQsendQueryParams(c->pg, q, (int)n, NULL, vals, NULL, NULL, 0);
-        if (resets) cache_clear(c);
+        ok = (plain || close_group(c, false)) && PQsendQueryParams(c->pg, q, (int)n, NULL, vals, NULL, NULL, 0);
+        if (resets) pg_cache_clear(c);
     } else {
         if (s) plain = s->plain_select;
         else plain = plain_select(sql);
         plain = plain && !op->solo;
-        if (!plain && !close_group(c)) return false;
+        if (!plain && !close_group(c, false)) return false;
         if (!s) {
-            if (c->ncache == c->cache_max) {
-                int lru = 0;
-                for (int i = 1; i < c->ncache; i++)
-                    if (c->cache[i].used < c->cache[lru].used) lru = i;
-                cache_drop(c, c->cache[lru].name, true);
+            pg_stmt *victim = pg_cache_victim(c);
+            if (victim) {
+                cache_drop(c, victim->name, true);
                 if (c->broken) return false;
             }
-            s = &c->cache[c->ncache++];
-            s->sql = kiln_xstrdup(sql);
-            s->hash = h;
-            s->nparams = n;
-            s->plain_select = plain_select(sql);
-            s->name = ++c->next_name;
-            snprintf(s->label, sizeof s->label, "k%u", s->name);
+            s = pg_cache_add(c, sql, h, n, plain_select(sql));
             op->prepares = true;
             op->ncmds = 2;
             ok = PQsendPrepare(c->pg, s->label, q, (int)n, NULL);
         }
-        s->used = ++c->clock;
+        pg_cache_use(c, s);
         op->name = s->name;
         ok = ok && PQsendQueryPrepared(c->pg, s->label, (int)n, vals, NULL, NULL, 0);
     }
@@ -421,12 +397,12 @@ static bool send_op(db_conn *c, arena *a, const char *sql, const kiln_param *p, 
     if (plain && c->group_max > 1) {
         c->group_len++;                        /* its Sync comes later */
     } else {
-        if (!PQpipelineSync(c->pg)) return false;
+        if (!sync_early(c)) return false;
         op->synced = true;
     }
     if (c->tail) c->tail->next = op; else c->head = op;
     c->tail = op;
-    if (c->group_len >= c->group_max) return close_group(c);
+    if (c->group_len >= c->group_max) return close_group(c, false);
     return true;
 }
 
@@ -505,7 +481,7 @@ static void wait_op(db_conn *c, pg_op *last)
  * uncork. */
 static void push(db_conn *c, kiln_req *req)
 {
-    if (!c->broken && !close_group(c)) lost(c);
+    if (!c->broken && !close_group(c, true)) lost(c);
     for (;;) {
         int f = c->broken ? -1 : PQflush(c->pg);
         if (f == 0) break;
