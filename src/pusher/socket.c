@@ -44,6 +44,7 @@
 #include "core/buf.h"
 #include "core/core.h"
 #include "runtime/log.h"
+#include "ws/session.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -119,11 +120,19 @@ static void deliver(void *ctx, kiln_str channel, kiln_str event, kiln_str data)
     psub *s = ctx;
     psock *p = s->ps;
     if (p->closed || channel_event_origin() == p->origin) return;   /* not back to the sender */
-    buf b;
-    buf_init(&b, 64 + channel.len + event.len + data.len * 2);
-    put_event(&b, event, channel.ptr, channel.len, data);
-    send_text(p, &b);
-    buf_free(&b);
+    /* The same text for every subscriber: built and framed once per event
+     * (ws/session.h, ws_shared), then the same bytes to each socket. */
+    static buf b;
+    static ws_shared shared;
+    static uint64_t built_for;
+    uint64_t serial = channel_event_serial();
+    if (!serial || serial != built_for) {
+        buf_reset_trim(&b, 64 * 1024);
+        put_event(&b, event, channel.ptr, channel.len, data);
+        ws_shared_reset(&shared, (kiln_str){ b.data, b.len });
+        built_for = serial;
+    }
+    ws_session_send_shared(p->ws, &shared);
 }
 
 static psub *find_sub(psock *p, const char *name, size_t len)
