@@ -16,6 +16,10 @@
  * how long the loop took. Sockets get TCP_NODELAY, as Kiln's do. Nothing is
  * framed, allocated, looked up or logged per subscriber.
  *
+ * To try socket options (bench/README.md): FLOOR_NODELAY=0 leaves Nagle on,
+ * FLOOR_CC=cubic sets TCP_CONGESTION (the machine's default here is bbr),
+ * FLOOR_SNDBUF=N sets SO_SNDBUF, on every accepted socket.
+ *
  * Owns: its sockets. Must never: listen anywhere but loopback, or block (a
  * send that does not take the whole frame is counted and printed at exit).
  */
@@ -72,6 +76,9 @@ int main(int argc, char **argv)
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1])),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     if (bind(lfd, (struct sockaddr *)&a, sizeof a) < 0 || listen(lfd, 4096) < 0) { perror("fanout_floor: listen"); return 1; }
+    int nodelay = getenv("FLOOR_NODELAY") ? atoi(getenv("FLOOR_NODELAY")) : 1;
+    const char *cc = getenv("FLOOR_CC");
+    int sndbuf = getenv("FLOOR_SNDBUF") ? atoi(getenv("FLOOR_SNDBUF")) : 0;
     int ep = epoll_create1(0);
     struct epoll_event ev = { .events = EPOLLIN, .data.fd = lfd };
     epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
@@ -85,7 +92,10 @@ int main(int argc, char **argv)
                 int c;
                 while ((c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
                     if (c >= MAXFD) { close(c); continue; }
-                    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    if (nodelay) setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    if (cc && *cc && setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)) < 0)
+                        perror("fanout_floor: TCP_CONGESTION");
+                    if (sndbuf) setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
                     is_sub[c] = 0;
                     struct epoll_event ce = { .events = EPOLLIN, .data.fd = c };
                     epoll_ctl(ep, EPOLL_CTL_ADD, c, &ce);
