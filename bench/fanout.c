@@ -30,7 +30,9 @@
  *    process (all its threads) ran during the round and the time it was
  *    runnable but waiting for a CPU, from the schedstat of each of /proc/PID/task:
  *    on a machine others load, the CPU figure is the one that compares.
- *    Then the medians over the rounds.
+ *    Then the medians over the rounds, and the server's VmRSS with the N
+ *    subscribers connected, before the first round and after the last (what
+ *    a broadcast leaves behind per subscriber).
  * With FANOUT_PERF_CTL set to a perf --control fifo, writes "enable" to it
  * before the rounds and "disable" after, so a profile holds the rounds only.
  *
@@ -79,6 +81,7 @@ typedef struct target {
     double first[MAX_ROUNDS], p50[MAX_ROUNDS], last[MAX_ROUNDS], rlast[MAX_ROUNDS], loop_us[MAX_ROUNDS];
     double cpu_ms[MAX_ROUNDS], wait_ms[MAX_ROUNDS];
     int rounds_ok;
+    long rss_before, rss_after;   /* kB, with the subscribers connected */
 } target;
 
 static int n;
@@ -156,6 +159,20 @@ static void schedstat(int pid, double *run_ns, double *wait_ns)
         fclose(f);
     }
     closedir(d);
+}
+
+/* VmRSS of pid in kB (0: unknown). */
+static long rss_kb(int pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    long kb = 0;
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kb) == 1) break;
+    fclose(f);
+    return kb;
 }
 
 static int cmp(const void *a, const void *b)
@@ -324,6 +341,7 @@ int main(int argc, char **argv)
     FILE *perf_ctl = ctl && *ctl ? fopen(ctl, "w") : NULL;
     if (perf_ctl) { fputs("enable\n", perf_ctl); fflush(perf_ctl); usleep(50 * 1000); }
     int failed = 0;
+    for (int i = 0; i < nt; i++) if (ts[i].pid) ts[i].rss_before = rss_kb(ts[i].pid);
     for (int r = 0; r < rounds; r++)
         for (int i = 0; i < nt; i++) {
             if (ts[i].rounds_ok < r) continue;          /* it failed a round: stop measuring it */
@@ -332,6 +350,8 @@ int main(int argc, char **argv)
             usleep(100 * 1000);
         }
     if (perf_ctl) { fputs("disable\n", perf_ctl); fclose(perf_ctl); }
+    usleep(200 * 1000);
+    for (int i = 0; i < nt; i++) if (ts[i].pid) ts[i].rss_after = rss_kb(ts[i].pid);
     for (int i = 0; i < nt; i++) {
         target *t = &ts[i];
         int k = t->rounds_ok;
@@ -345,8 +365,10 @@ int main(int argc, char **argv)
                t->name, n, k, median(t->last, k), lo, hi, median(t->first, k), median(t->p50, k),
                median(spread, k), median(t->rlast, k));
         if (t->loop_us[0] >= 0) printf("; server's own send loop %.2f ms", median(t->loop_us, k) / 1000);
-        if (t->pid) printf("; server CPU %.2f ms (%.2f us per subscriber), waited for CPU %.2f ms",
-                           median(t->cpu_ms, k), median(t->cpu_ms, k) * 1000 / n, median(t->wait_ms, k));
+        if (t->pid) printf("; server CPU %.2f ms (%.2f us per subscriber), waited for CPU %.2f ms; "
+                           "RSS with them connected %ld kB before the rounds, %ld kB after",
+                           median(t->cpu_ms, k), median(t->cpu_ms, k) * 1000 / n, median(t->wait_ms, k),
+                           t->rss_before, t->rss_after);
         printf("\n");
     }
     for (int i = 0; i < nt; i++) {
