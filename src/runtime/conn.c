@@ -210,12 +210,10 @@ void conn_flush(conn *c)
     if (c->state == CS_CLOSING) start_linger(c);
 }
 
-/* Write p[0..n) after whatever is queued. When nothing is queued (the
- * common case: a broadcast to idle sockets) the bytes go straight from the
- * caller's memory with one send(), so a frame shared by many sockets is
- * neither copied nor makes an output buffer for each; only what the socket
- * does not take is queued in `out` (conn_flush's rules then apply: the
- * idle timeout for a slow reader, EPOLLOUT to go on). May close c. */
+/* Write p[0..n) after whatever is queued. With nothing queued (a broadcast
+ * to idle sockets) one send() straight from the caller's bytes: a frame
+ * shared by many sockets is not copied and leaves no buffer behind. Only
+ * what the socket does not take goes to `out` (then conn_flush's rules). */
 void conn_send(conn *c, const void *p, size_t n)
 {
     if (c->dead) return;
@@ -224,10 +222,7 @@ void conn_send(conn *c, const void *p, size_t n)
         do k = send(c->io.fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL); while (k < 0 && errno == EINTR);
         if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { conn_close(c); return; }   /* peer gone */
         if (k > 0) { p = (const char *)p + k; n -= (size_t)k; }
-        if (n == 0) {
-            if (c->state == CS_CLOSING) start_linger(c);
-            return;
-        }
+        if (n == 0) { if (c->state == CS_CLOSING) start_linger(c); return; }
     }
     buf_append(&c->out, p, n);
     conn_flush(c);

@@ -450,13 +450,6 @@ void ws_shared_reset(ws_shared *m, kiln_str text)
     m->zmade = 0;
 }
 
-void ws_shared_free(ws_shared *m)
-{
-    buf_free(&m->plain);
-    for (int i = 0; i < 16; i++) buf_free(&m->z[i]);
-    *m = (ws_shared){ 0 };
-}
-
 bool ws_session_send_shared(kiln_ws *ws, ws_shared *m)
 {
     if (ws->closed || ws->close_sent || !ws->c) return false;

@@ -51,7 +51,6 @@ typedef struct ws_shared {
     unsigned zmade;         /* bit b: z[b] was made (empty: did not pay)     */
 } ws_shared;
 void ws_shared_reset(ws_shared *m, kiln_str text);
-void ws_shared_free(ws_shared *m);
 bool ws_session_send_shared(kiln_ws *ws, ws_shared *m);
 
 /* Internal, between session.c and subscribe.c: the session's list of
