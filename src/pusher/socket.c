@@ -49,6 +49,7 @@
 #include "core/buf.h"
 #include "core/core.h"
 #include "runtime/log.h"
+#include "ws/session.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -129,19 +130,27 @@ static void deliver(void *ctx, kiln_str channel, kiln_str event, kiln_str data)
     psub *s = ctx;
     psock *p = s->ps;
     if (p->closed || channel_event_origin() == p->origin) return;   /* not back to the sender */
-    buf b;
-    buf_init(&b, 64 + channel.len + event.len + data.len * 2);
-    put_event(&b, event, channel.ptr, channel.len, data);
-    if (s->pending) {           /* after subscription_succeeded: [u32 len][frame]... */
+    /* The same text for every subscriber: built and framed once per event
+     * (ws/session.h, ws_shared), then the same bytes to each socket. */
+    static buf b;
+    static ws_shared shared;
+    static uint64_t built_for;
+    uint64_t serial = channel_event_serial();
+    if (!serial || serial != built_for) {
+        buf_reset_trim(&b, 64 * 1024);
+        put_event(&b, event, channel.ptr, channel.len, data);
+        ws_shared_reset(&shared, (kiln_str){ b.data, b.len });
+        built_for = serial;
+    }
+    if (s->pending) {           /* after subscription_succeeded: [u32 len][text]... */
         if (s->queued.len + 4 + b.len <= QUEUED_MAX) {
             uint32_t n = (uint32_t)b.len;
             buf_append(&s->queued, &n, 4);
             buf_append(&s->queued, b.data, b.len);
         }
     } else {
-        send_text(p, &b);
+        ws_session_send_shared(p->ws, &shared);
     }
-    buf_free(&b);
 }
 
 static psub *find_sub(psock *p, const char *name, size_t len)

@@ -145,6 +145,8 @@ static uint64_t rpos, rseq;          /* our read cursor                       */
 static buf scratch;                  /* records copied out of the ring        */
 static kiln_str current_id;          /* id of the event being delivered       */
 static uint64_t current_origin;      /* ... and its origin                    */
+static uint64_t current_serial;      /* ... and its number (channel_event_serial) */
+static uint64_t serials;             /* deliveries made by this process       */
 static channel_deliver_fn observer;
 static void *observer_ctx;
 
@@ -308,11 +310,15 @@ size_t channel_local_count(const char *channel)
 
 void channel_deliver_local(kiln_str channel, kiln_str event, kiln_str id, kiln_str data, uint64_t origin)
 {
+    /* A subscriber may cause a delivery inside this one (nested): the
+     * outer event's number comes back after it. */
+    uint64_t outer_serial = current_serial;
     current_id = id;
     current_origin = origin;
+    current_serial = ++serials;
     if (observer) observer(observer_ctx, channel, event, data);
     chan **pp = slot_of(channel.ptr, channel.len);
-    if (!pp || !*pp) { current_id = (kiln_str){ NULL, 0 }; return; }
+    if (!pp || !*pp) { current_id = (kiln_str){ NULL, 0 }; current_serial = outer_serial; return; }
     chan *c = *pp;
     c->delivering++;
     /* Subscriptions added during the walk go to the head: not called now. */
@@ -322,12 +328,14 @@ void channel_deliver_local(kiln_str channel, kiln_str event, kiln_str id, kiln_s
     if (!c->delivering && c->has_dead) sweep(c);
     chan_free_if_empty(c);
     current_id = (kiln_str){ NULL, 0 };
+    current_serial = outer_serial;
 }
 
 /* ---- publishing and reading the ring --------------------------------- */
 
 kiln_str channel_event_id(void) { return current_id; }
 uint64_t channel_event_origin(void) { return current_origin; }
+uint64_t channel_event_serial(void) { return current_serial; }
 
 bool channel_publish(kiln_str channel, kiln_str event, kiln_str data)
 {

@@ -47,6 +47,12 @@ bool channel_publish_from(kiln_str channel, kiln_str event, kiln_str id, kiln_st
  * its origin (0: none). */
 kiln_str channel_event_id(void);
 uint64_t channel_event_origin(void);
+/* During a delivery: a number naming the event being delivered, the same
+ * for every subscriber called with it and different for the next event (a
+ * per-process count of deliveries; never 0). A subscriber that turns every
+ * event into the same bytes for everyone (a WebSocket frame) makes them
+ * once per number. */
+uint64_t channel_event_serial(void);
 
 /* Subscriptions of this worker: in all, and to one channel. */
 size_t channel_local_subs(void);

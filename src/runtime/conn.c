@@ -210,6 +210,24 @@ void conn_flush(conn *c)
     if (c->state == CS_CLOSING) start_linger(c);
 }
 
+/* Write p[0..n) after whatever is queued. With nothing queued (a broadcast
+ * to idle sockets) one send() straight from the caller's bytes: a frame
+ * shared by many sockets is not copied and leaves no buffer behind. Only
+ * what the socket does not take goes to `out` (then conn_flush's rules). */
+void conn_send(conn *c, const void *p, size_t n)
+{
+    if (c->dead) return;
+    if (c->out.len == 0 && n > 0) {
+        ssize_t k;
+        do k = send(c->io.fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL); while (k < 0 && errno == EINTR);
+        if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { conn_close(c); return; }   /* peer gone */
+        if (k > 0) { p = (const char *)p + k; n -= (size_t)k; }
+        if (n == 0) { if (c->state == CS_CLOSING) start_linger(c); return; }
+    }
+    buf_append(&c->out, p, n);
+    conn_flush(c);
+}
+
 /* ---- reading --------------------------------------------------------- */
 
 static void linger_drain(conn *c)

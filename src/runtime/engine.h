@@ -166,6 +166,7 @@ bool conn_accept_all(worker *w);       /* false: out of fds, retry later */
 void conn_resume_after_wait(conn *c);  /* a suspended handler may continue */
 void conn_close(conn *c);
 void conn_flush(conn *c);
+void conn_send(conn *c, const void *p, size_t n);   /* write now if nothing queued, queue the rest */
 void conn_request_done(conn *c);       /* response queued: next request   */
 void conn_fail(conn *c);               /* error response queued: close    */
 bool conn_read_more(conn *c);          /* raw body: read on if `in` was full */

@@ -12,9 +12,12 @@
  * does not read holds at most one message plus one read's worth of bytes,
  * and the peer feels TCP back-pressure.
  *
- * Output: frames go straight into the connection's output buffer and are
- * written at once; what the socket does not take stays queued, up to
- * send_limit, past which the policy drops the message or closes with 1008.
+ * Output: a frame is written at once from where it was made (conn_send);
+ * only what the socket does not take is queued in the connection's output
+ * buffer, up to send_limit, past which the policy drops the message or
+ * closes with 1008. A message for many sockets (a channel event: ws_shared)
+ * is checked and framed once, compressed once per window size in use, and
+ * the same bytes go to every socket: one send() each, nothing copied.
  *
  * Counts (metrics/metrics.h): connections accepted and open, messages in
  * and out. A worker that stops (SIGTERM) closes its sockets with 1001
@@ -96,10 +99,14 @@ static void wake(kiln_ws *ws)
     if (ws->waiting && ws->c) wait_wake_at(ws->c, 0);
 }
 
-/* Queue one frame; the caller checked the state. */
-static void put_frame(kiln_ws *ws, uint8_t op, bool rsv1, const void *p, size_t n)
+/* Send one control frame (ping, pong); the caller checked the state. */
+static void put_control(kiln_ws *ws, uint8_t op, const void *p, size_t n)
 {
-    ws_write_frame(&ws->c->out, op, true, rsv1, p, n, NULL);
+    uint8_t f[WS_MAX_HEADER + WS_MAX_CONTROL];
+    ws_frame h = { .fin = true, .opcode = op, .len = n };
+    size_t hl = ws_frame_header(f, &h);
+    if (n) memcpy(f + hl, p, n);
+    conn_send(ws->c, f, hl + n);      /* may close: on_closed runs */
 }
 
 static void flush(kiln_ws *ws)
@@ -187,7 +194,7 @@ static size_t process(kiln_ws *ws, const uint8_t *p, size_t n)
             on_message(ws, &ev);
             break;
         case WS_EV_PING:
-            if (!ws->close_sent) { put_frame(ws, WS_OP_PONG, false, ev.data, ev.len); flush(ws); }
+            if (!ws->close_sent) put_control(ws, WS_OP_PONG, ev.data, ev.len);
             break;
         case WS_EV_PONG:
             break;                             /* any byte is a sign of life */
@@ -289,8 +296,7 @@ static void on_ping_timer(loop_timer *t)
     hold(ws);
     if (!ws->close_sent) {
         ws->pong_due = true;
-        put_frame(ws, WS_OP_PING, false, NULL, 0);
-        flush(ws);
+        put_control(ws, WS_OP_PING, NULL, 0);
     }
     if (!ws->closed) loop_timer_set(loop_of(ws), &ws->ping_timer, loop_now_ms(loop_of(ws)) + ws->ping_ms);
     release(ws);
@@ -375,28 +381,15 @@ bool kiln_ws_recv(kiln_ws *ws, kiln_ws_msg *msg)
     }
 }
 
-bool kiln_ws_send(kiln_ws *ws, kiln_ws_type type, const void *data, size_t len)
+/* Write one ready frame (header and payload, n bytes) under the send_limit
+ * policy. */
+static bool send_frame(kiln_ws *ws, const void *frame, size_t n)
 {
-    if (ws->closed || ws->close_sent || !ws->c) return false;
-    if (type != KILN_WS_TEXT && type != KILN_WS_BINARY) return false;
-    if (type == KILN_WS_TEXT && !ws_utf8_valid(data, len)) {
-        log_event(LOG_ERROR, NULL, "kiln_ws_send: text is not UTF-8; not sent", "\"len\":%zu", len);
-        return false;
-    }
-    static buf z;   /* the loop thread's compression scratch */
-    const void *p = data;
-    size_t n = len;
-    bool rsv1 = false;
-    if (ws->deflate.enabled && len >= DEFLATE_MIN) {
-        z.len = 0;
-        ws_deflate_message(&ws->deflate, data, len, &z);
-        if (z.len < len) { p = z.data; n = z.len; rsv1 = true; }
-    }
     conn *c = ws->c;
-    if (c->out.len > 0 && c->out.len + n + WS_MAX_HEADER > ws->send_limit) {
+    if (c->out.len > 0 && c->out.len + n > ws->send_limit) {
         if (ws->drop_when_full) {
             log_event(LOG_WARN, NULL, "websocket send queue full: message dropped",
-                      "\"queued\":%zu,\"limit\":%zu,\"len\":%zu", c->out.len, ws->send_limit, len);
+                      "\"queued\":%zu,\"limit\":%zu,\"len\":%zu", c->out.len, ws->send_limit, n);
             return false;
         }
         log_event(LOG_WARN, NULL, "websocket send queue full: closing 1008",
@@ -407,13 +400,83 @@ bool kiln_ws_send(kiln_ws *ws, kiln_ws_type type, const void *data, size_t len)
         return false;
     }
     hold(ws);
-    put_frame(ws, type == KILN_WS_TEXT ? WS_OP_TEXT : WS_OP_BINARY, rsv1, p, n);
-    if (z.cap > 256 * 1024) buf_free(&z);
     metrics_add(MC_WS_MESSAGES_OUT, 1);
-    flush(ws);
+    conn_send(c, frame, n);           /* may close: on_closed runs */
     bool ok = !ws->closed;
     release(ws);
     return ok;
+}
+
+static int window_bits(const kiln_ws *ws)
+{
+    int bits = ws->deflate.server_window_bits;
+    return bits >= 9 && bits <= 15 ? bits : 15;
+}
+
+bool kiln_ws_send(kiln_ws *ws, kiln_ws_type type, const void *data, size_t len)
+{
+    if (ws->closed || ws->close_sent || !ws->c) return false;
+    if (type != KILN_WS_TEXT && type != KILN_WS_BINARY) return false;
+    if (type == KILN_WS_TEXT && !ws_utf8_valid(data, len)) {
+        log_event(LOG_ERROR, NULL, "kiln_ws_send: text is not UTF-8; not sent", "\"len\":%zu", len);
+        return false;
+    }
+    static buf z, f;   /* the loop thread's scratch: compressed payload, frame */
+    const void *p = data;
+    size_t n = len;
+    bool rsv1 = false;
+    if (ws->deflate.enabled && len >= DEFLATE_MIN) {
+        z.len = 0;
+        ws_deflate_message(&ws->deflate, data, len, &z);
+        if (z.len < len) { p = z.data; n = z.len; rsv1 = true; }
+    }
+    f.len = 0;
+    ws_write_frame(&f, type == KILN_WS_TEXT ? WS_OP_TEXT : WS_OP_BINARY, true, rsv1, p, n, NULL);
+    bool ok = send_frame(ws, f.data, f.len);
+    if (z.cap > 256 * 1024) buf_free(&z);
+    if (f.cap > 256 * 1024) buf_free(&f);
+    return ok;
+}
+
+/* ---- one message for many sockets (session.h) -------------------------- */
+
+void ws_shared_reset(ws_shared *m, kiln_str text)
+{
+    m->text = text;
+    m->valid = -1;
+    buf_reset_trim(&m->plain, 64 * 1024);
+    for (int i = 0; i < 16; i++)
+        if (m->zmade & (1u << i)) buf_reset_trim(&m->z[i], 64 * 1024);
+    m->zmade = 0;
+}
+
+bool ws_session_send_shared(kiln_ws *ws, ws_shared *m)
+{
+    if (ws->closed || ws->close_sent || !ws->c) return false;
+    if (m->valid < 0) {
+        m->valid = ws_utf8_valid((const uint8_t *)m->text.ptr, m->text.len);
+        if (!m->valid)
+            log_event(LOG_ERROR, NULL, "websocket broadcast: text is not UTF-8; not sent", "\"len\":%zu", m->text.len);
+    }
+    if (!m->valid) return false;
+    if (ws->deflate.enabled && m->text.len >= DEFLATE_MIN) {
+        /* No context takeover: the compressed bytes depend on the window
+         * size alone, so each size in use is compressed once. An empty
+         * z[bits] means compression did not pay: the plain frame goes. */
+        int bits = window_bits(ws);
+        buf *zb = &m->z[bits];
+        if (!(m->zmade & (1u << bits))) {
+            static buf z;
+            z.len = 0;
+            ws_deflate_message(&ws->deflate, m->text.ptr, m->text.len, &z);
+            if (z.len < m->text.len) ws_write_frame(zb, WS_OP_TEXT, true, true, z.data, z.len, NULL);
+            if (z.cap > 256 * 1024) buf_free(&z);
+            m->zmade |= 1u << bits;
+        }
+        if (zb->len) return send_frame(ws, zb->data, zb->len);
+    }
+    if (!m->plain.len) ws_write_frame(&m->plain, WS_OP_TEXT, true, false, m->text.ptr, m->text.len, NULL);
+    return send_frame(ws, m->plain.data, m->plain.len);
 }
 
 bool kiln_ws_send_text(kiln_ws *ws, const char *text)

@@ -34,6 +34,25 @@ void ws_session_set_callbacks(kiln_ws *ws, void (*on_message)(kiln_ws *, const k
 /* Send text of known length (need not be NUL-terminated). */
 bool ws_session_send_text(kiln_ws *ws, kiln_str text);
 
+/* One text message for many sockets (a channel event delivered to each
+ * subscriber in turn): UTF-8 checked once, framed once, compressed once per
+ * permessage-deflate window size in use, and the same bytes written to
+ * every socket (one send() each when nothing is queued on it, no copy).
+ * The owner keeps one (zeroed to start), calls ws_shared_reset when the
+ * message changes (text must stay valid until the next reset), and passes
+ * it to ws_session_send_shared for each socket; the send_limit policy of
+ * each socket applies as for kiln_ws_send. Loop thread only. */
+#include "core/buf.h"
+typedef struct ws_shared {
+    kiln_str text;
+    int valid;              /* -1: not checked yet; 0: not UTF-8 (not sent)  */
+    buf plain;              /* the frame, uncompressed (made on first use)   */
+    buf z[16];              /* the compressed frame, by window bits (9..15)  */
+    unsigned zmade;         /* bit b: z[b] was made (empty: did not pay)     */
+} ws_shared;
+void ws_shared_reset(ws_shared *m, kiln_str text);
+bool ws_session_send_shared(kiln_ws *ws, ws_shared *m);
+
 /* Internal, between session.c and subscribe.c: the session's list of
  * channel subscriptions, and dropping them all (when the session ends). */
 struct ws_sub;

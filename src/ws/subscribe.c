@@ -4,9 +4,13 @@
  * a text message {"event":"<event>","data":<data>}.
  *
  * Deliveries come from the channel layer (src/realtime/channel.h) on the
- * worker's loop thread; the message is written straight into the socket's
- * send queue, so no coroutine is woken and an idle subscriber holds only its
- * subscription record.
+ * worker's loop thread, one call per subscriber. The message is the same for
+ * all of them, so it is built and framed once per event (keyed by
+ * channel_event_serial) and the same frame is written to each socket
+ * (ws_session_send_shared: one send() each, no copy). No coroutine is woken
+ * and an idle subscriber holds only its subscription record. The last
+ * event's text and frames stay in this file's buffers until the next event
+ * (cut back when they were large).
  *
  * Owns: the subscription records of each session (a short list).
  * Must never: deliver to a socket that is closing, or keep a subscription
@@ -29,16 +33,22 @@ static void deliver(void *ctx, kiln_str channel, kiln_str event, kiln_str data_j
 {
     struct ws_sub *s = ctx;
     (void)channel;
-    static buf msg;   /* the loop thread's scratch: built, sent, reused */
-    msg.len = 0;
-    buf_puts(&msg, "{\"event\":");
-    json_escape(&msg, event.ptr, event.len);
-    buf_puts(&msg, ",\"data\":");
-    if (data_json.len) buf_append(&msg, data_json.ptr, data_json.len);
-    else buf_puts(&msg, "null");
-    buf_putc(&msg, '}');
-    ws_session_send_text(s->ws, (kiln_str){ msg.data, msg.len });
-    if (msg.cap > 256 * 1024) buf_free(&msg);
+    static buf msg;            /* the loop thread's: the current event's text */
+    static ws_shared shared;   /* ... and its frames                          */
+    static uint64_t built_for; /* the event they are for                      */
+    uint64_t serial = channel_event_serial();
+    if (!serial || serial != built_for) {
+        buf_reset_trim(&msg, 64 * 1024);
+        buf_puts(&msg, "{\"event\":");
+        json_escape(&msg, event.ptr, event.len);
+        buf_puts(&msg, ",\"data\":");
+        if (data_json.len) buf_append(&msg, data_json.ptr, data_json.len);
+        else buf_puts(&msg, "null");
+        buf_putc(&msg, '}');
+        ws_shared_reset(&shared, (kiln_str){ msg.data, msg.len });
+        built_for = serial;
+    }
+    ws_session_send_shared(s->ws, &shared);
 }
 
 bool kiln_ws_subscribe(kiln_ws *ws, const char *channel)

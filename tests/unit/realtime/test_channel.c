@@ -166,4 +166,53 @@ TEST(stalled_reader_loses_events_not_memory)
     loop_free(l);
 }
 
+/* channel_event_serial: one number per event, the same for every subscriber
+ * called with it (subscribe.c frames an event once by it), a new one for the
+ * next event, and the outer event's back after a delivery nested in a
+ * subscriber's call. */
+#include "realtime/bridge.h"
+static uint64_t serials_seen[8];
+static int nserials;
+static void note_serial(void *ctx, kiln_str ch, kiln_str ev, kiln_str data)
+{
+    (void)ch; (void)data;
+    serials_seen[nserials++] = channel_event_serial();
+    if (ctx && ev.len == 5 && memcmp(ev.ptr, "outer", 5) == 0) {
+        channel_deliver_local((kiln_str){ "inner", 5 }, (kiln_str){ "in", 2 }, (kiln_str){ NULL, 0 },
+                              (kiln_str){ "1", 1 }, 0);
+        serials_seen[nserials++] = channel_event_serial();
+    }
+}
+
+TEST(event_serial_names_one_event)
+{
+    loop *l = loop_new();
+    channel_attach(l);
+    CHECK_EQ_INT((int)channel_event_serial(), 0);           /* outside a delivery */
+    channel_sub *a = channel_subscribe("s", note_serial, NULL);
+    channel_sub *b = channel_subscribe("s", note_serial, NULL);
+    kiln_publish("s", "one", "1");
+    kiln_publish("s", "two", "2");
+    pump(l);
+    CHECK_EQ_INT(nserials, 4);
+    CHECK(serials_seen[0] != 0 && serials_seen[0] == serials_seen[1]);
+    CHECK(serials_seen[2] != serials_seen[0] && serials_seen[2] == serials_seen[3]);
+    channel_unsubscribe(a);
+    channel_unsubscribe(b);
+    /* Nested: outer subscriber x delivers "inner" to y inside its call. */
+    nserials = 0;
+    channel_sub *x = channel_subscribe("o", note_serial, "nest");
+    channel_sub *y = channel_subscribe("inner", note_serial, NULL);
+    channel_deliver_local((kiln_str){ "o", 1 }, (kiln_str){ "outer", 5 }, (kiln_str){ NULL, 0 },
+                          (kiln_str){ "1", 1 }, 0);
+    CHECK_EQ_INT(nserials, 3);
+    CHECK(serials_seen[1] != serials_seen[0]);               /* the inner event's own */
+    CHECK(serials_seen[2] == serials_seen[0]);               /* the outer's is back   */
+    CHECK_EQ_INT((int)channel_event_serial(), 0);
+    channel_unsubscribe(x);
+    channel_unsubscribe(y);
+    channel_detach();
+    loop_free(l);
+}
+
 int main(void) { log_init(LOG_ERROR, 0); return t_run(); }
