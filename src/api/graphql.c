@@ -48,6 +48,7 @@
 #include "api/api.h"
 #include "api/graphql_ws.h"
 #include "api/request.h"
+#include "graphql/doccache.h"
 #include "graphql/exec.h"
 #include "graphql/limits.h"
 #include "graphql/schema.h"
@@ -76,8 +77,16 @@ static struct {
     bool built;                 /* tried: schema is the result (maybe NULL) */
 } rt;
 
+/* The parsed-document cache: this worker's (graphql/doccache.h). */
+static gql_doccache doc_cache;
+static bool doc_cache_ready;
+static uint64_t schema_gen;         /* bumped by every build(): a reloaded
+                                       schema never meets an older entry    */
+
 void graphql_release(void)
 {
+    if (doc_cache_ready) gql_doccache_free(&doc_cache);
+    doc_cache_ready = false;
     while (rt.mem) {
         built_schema *b = rt.mem;
         rt.mem = b->older;
@@ -93,6 +102,7 @@ static void build(const kiln_app_def *app, FILE *f)
 {
     rt.built = true;
     rt.schema = NULL;
+    schema_gen++;
     rt.sdl = app ? app->graphql_sdl : NULL;
     rt.resolvers = app ? app->graphql_resolvers : NULL;
     if (!rt.sdl) return;
@@ -332,6 +342,25 @@ void graphql_report_errors(kiln_req *req, const char *out, size_t len, kiln_str 
     req->priv->gql_path = req->priv->gql_operation = NULL;
 }
 
+/* ---- The parsed-document cache ------------------------------------------------------ */
+
+static void release_doc(void *e) { gql_doccache_release(e); }
+
+/* The cache's entry for the query text, pinned until `a` (the request's
+ * arena) is reset: execution may suspend while other requests evict it. */
+static gql_cached_doc *cached_doc(arena *a, const gql_schema *schema, const char *src, size_t len,
+                                  const gql_op_limits *lim)
+{
+    if (!doc_cache_ready) {
+        gql_doccache_init(&doc_cache, lim->cache_entries, lim->cache_bytes);
+        doc_cache_ready = true;
+    }
+    gql_limits plim = gql_op_limits_parser(lim);
+    gql_cached_doc *e = gql_doccache_get(&doc_cache, schema, schema_gen, src, len, &plim, NULL);
+    arena_defer_fn(a, release_doc, e);
+    return e;
+}
+
 /* ---- The endpoint ---------------------------------------------------------------- */
 
 static bool offers_graphql_ws(kiln_req *req)
@@ -380,28 +409,23 @@ void kiln_graphql(kiln_req *req, kiln_res *res)
     if (bad) { fail(res, 400, mt, bad); return; }
 
     arena *a = request_arena(req);
-    const char *src = p.query->str;
-    size_t len = p.query->len;
     kiln_str opname = is_null(p.operation_name) ? (kiln_str){ NULL, 0 }
                                                 : (kiln_str){ p.operation_name->str, p.operation_name->len };
     const gql_op_limits *lim = graphql_limits();
     buf out;
     buf_init(&out, 512);
-    gql_limits plim = gql_op_limits_parser(lim);
-    gql_error pe;
-    gql_node *doc = gql_parse(a, src, len, &plim, &pe);
-    gql_errs errs = { .a = a, .src = src, .src_len = len };
+    /* The parse (and, below, validation) of this text: cached per worker
+     * (graphql/doccache.h), pinned until the request's arena is reset. */
+    gql_cached_doc *cd = cached_doc(a, schema, p.query->str, p.query->len, lim);
+    const gql_node *doc = cd->doc;
+    const char *src = cd->text;
+    size_t len = cd->len;
     int status = 200;
-    if (!doc) {
-        buf_puts(&out, "{\"errors\":[{\"message\":");
-        json_escape(&out, pe.message, pe.message_len);
-        buf_printf(&out, ",\"locations\":[{\"line\":%u,\"column\":%u}]}]}", pe.line, pe.column);
-        status = mt == MT_GQL ? 400 : 200;
-        goto send;
-    }
-    /* The limits first: they bound the work validation does (limits.h). */
+    if (cd->state == GQL_DOC_SYNTAX) goto request_error;
+    /* The limits first, on every request (they depend on the operation
+     * named): they bound the work validation does (limits.h). */
+    gql_errs errs = { .a = a, .src = src, .src_len = len };
     gql_check_limits(schema, doc, opname, lim, &errs);
-    if (!errs.count) gql_validate(schema, doc, &errs);
     if (errs.count) {
         buf_puts(&out, "{\"errors\":");
         gql_write_errors(&out, &errs);
@@ -409,6 +433,8 @@ void kiln_graphql(kiln_req *req, kiln_res *res)
         status = mt == MT_GQL ? 400 : 200;
         goto send;
     }
+    gql_doccache_validate(cd, schema, a);
+    if (cd->state == GQL_DOC_INVALID) goto request_error;
     const gql_node *op = selected_op(doc, opname);
     if (get && op && op->op != GQL_QUERY) {
         buf_free(&out);
@@ -433,6 +459,12 @@ void kiln_graphql(kiln_req *req, kiln_res *res)
     } else {
         graphql_report_errors(req, out.data, out.len, opname.ptr ? opname : op ? op->name : (kiln_str){ NULL, 0 });
     }
+    goto send;
+request_error:                     /* a syntax or validation error (cached) */
+    buf_puts(&out, "{\"errors\":");
+    buf_append(&out, cd->errors, cd->errors_len);
+    buf_putc(&out, '}');
+    status = mt == MT_GQL ? 400 : 200;
 send:
     kiln_send(res, status, mt == MT_GQL ? CT_GQL : CT_JSON, out.data, out.len);
     buf_free(&out);

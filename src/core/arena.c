@@ -172,6 +172,13 @@ size_t arena_used(const arena *a)
     return n;
 }
 
+size_t arena_reserved(const arena *a)
+{
+    size_t n = 0;
+    for (const arena_block *b = a->head; b; b = b->prev) n += sizeof *b + b->size;
+    return n;
+}
+
 /* ---- Loud failure and allocation that never fails for the caller ----- */
 
 _Noreturn void kiln_panic_at(const char *file, int line, const char *fmt, ...)

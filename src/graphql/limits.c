@@ -17,6 +17,7 @@
  * or let a document take time or stack beyond linear in its size.
  */
 #include "graphql/limits.h"
+#include "graphql/doccache.h"
 #include "graphql/rules.h"
 
 #include <errno.h>
@@ -32,6 +33,7 @@ void gql_op_limits_default(gql_op_limits *l)
     *l = (gql_op_limits){
         .max_depth = GQL_LIMIT_DEPTH, .max_aliases = GQL_LIMIT_ALIASES, .max_fields = GQL_LIMIT_FIELDS,
         .max_bytes = GQL_LIMIT_BYTES, .max_tokens = GQL_LIMIT_TOKENS, .timeout_ms = GQL_LIMIT_TIMEOUT_MS, .introspection = true,
+        .cache_entries = GQL_CACHE_ENTRIES, .cache_bytes = GQL_CACHE_BYTES,
     };
 }
 
@@ -59,12 +61,15 @@ const char *gql_op_limits_from_env(gql_op_limits *l)
         { "KILN_GRAPHQL_MAX_BYTES", offsetof(gql_op_limits, max_bytes), sizeof(size_t) },
         { "KILN_GRAPHQL_MAX_TOKENS", offsetof(gql_op_limits, max_tokens), sizeof(uint32_t) },
         { "KILN_GRAPHQL_TIMEOUT_MS", offsetof(gql_op_limits, timeout_ms), sizeof(uint32_t) },
+        { "KILN_GRAPHQL_CACHE_ENTRIES", offsetof(gql_op_limits, cache_entries), sizeof(uint32_t) },
+        { "KILN_GRAPHQL_CACHE_BYTES", offsetof(gql_op_limits, cache_bytes), sizeof(size_t) },
     };
     for (size_t i = 0; i < ARRAY_LEN(nums); i++) {
         uint64_t n = 0;
         if (!env_number(nums[i].name, nums[i].size == 4 ? UINT32_MAX : (uint64_t)(UINT32_MAX - 16), &n)) {
             static char msg[128];
-            snprintf(msg, sizeof msg, "%s must be a non-negative whole number (0: no limit)", nums[i].name);
+            snprintf(msg, sizeof msg, "%s must be a non-negative whole number (0: %s)", nums[i].name,
+                     strstr(nums[i].name, "CACHE") ? "no cache" : "no limit");
             return msg;
         }
         if (!getenv(nums[i].name) || !*getenv(nums[i].name)) continue;

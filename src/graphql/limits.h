@@ -49,6 +49,8 @@ typedef struct gql_op_limits {
     uint32_t max_tokens;
     uint32_t timeout_ms;
     bool introspection;
+    uint32_t cache_entries;    /* the parsed-document cache (doccache.h):  */
+    size_t cache_bytes;        /* KILN_GRAPHQL_CACHE_ENTRIES / _BYTES      */
 } gql_op_limits;
 
 #define GQL_LIMIT_DEPTH 12u
@@ -60,7 +62,7 @@ typedef struct gql_op_limits {
 #define GQL_CODE_LIMIT "GRAPHQL_VALIDATION_FAILED"
 #define GQL_CODE_TIMEOUT "TIMEOUT"
 
-/* The defaults above. */
+/* The defaults above (and doccache.h's for the cache). */
 void gql_op_limits_default(gql_op_limits *l);
 /* The defaults, then the KILN_GRAPHQL_* variables. Returns NULL, or a
  * message naming the variable that is not a number (l keeps its default). */

@@ -21,8 +21,17 @@
  *     has code GRAPHQL_VALIDATION_FAILED and one location inside the
  *     document; the same errors twice; with no limits and introspection on
  *     it reports nothing.
+ *  5. The parsed-document cache (graphql/doccache.c, a small one, so that
+ *     inputs evict each other) gives what a fresh parse and validation give:
+ *     a syntax error's message and location, the validation verdict and its
+ *     errors as JSON, the same printed tree; the caller's buffer is freed
+ *     right after the get (ASan: no pointer into it); a second get of a
+ *     kept entry is a hit on the same entry; the byte and entry bounds hold.
  */
+#include "graphql/doccache.h"
+#include "graphql/exec.h"
 #include "graphql/limits.h"
+#include "json/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +56,7 @@ static const char sdl[] =
 
 static arena A, B;
 static gql_schema *schema;
+static gql_doccache cache;
 
 static void setup(void)
 {
@@ -59,6 +69,50 @@ static void setup(void)
     gql_errs e = { .a = &S };
     schema = d ? gql_schema_build(&S, sdl, sizeof sdl - 1, d, &e) : NULL;
     if (!schema) FAIL("the fixed schema does not build: %s", e.first ? e.first->message : pe.message);
+    gql_doccache_init(&cache, 4, 1 << 16);
+}
+
+/* 5: the cache's entry for src against a fresh parse (doc, pe) and
+ * validation (verr; NULL when doc is). */
+static void check_cache(const char *src, size_t size, const gql_node *doc, const gql_error *pe, const gql_errs *verr)
+{
+    char *copy = malloc(size ? size : 1);
+    if (size) memcpy(copy, src, size);
+    bool hit;
+    gql_cached_doc *e = gql_doccache_get(&cache, schema, 1, copy, size, NULL, &hit);
+    memset(copy, 0xA5, size);
+    free(copy);
+    gql_doccache_validate(e, schema, &B);
+    buf want, got;
+    buf_init(&want, 256);
+    buf_init(&got, 256);
+    if (!doc) {
+        if (e->state != GQL_DOC_SYNTAX) FAIL("cache: parsed what does not parse");
+        buf_puts(&want, "[{\"message\":");
+        json_escape(&want, pe->message, pe->message_len);
+        buf_printf(&want, ",\"locations\":[{\"line\":%u,\"column\":%u}]}]", pe->line, pe->column);
+        buf_append(&got, e->errors, e->errors_len);
+    } else {
+        if (e->state != (verr->count ? GQL_DOC_INVALID : GQL_DOC_VALID)) FAIL("cache: another verdict (%d)", (int)e->state);
+        if (verr->count) {
+            gql_write_errors(&want, verr);
+            buf_append(&got, e->errors, e->errors_len);
+            if (want.len != got.len || memcmp(want.data, got.data, want.len)) FAIL("cache: other validation errors");
+        }
+        want.len = 0;
+        got.len = 0;
+        gql_print(&want, doc);
+        gql_print(&got, e->doc);
+    }
+    if (want.len != got.len || memcmp(want.data, got.data, want.len)) FAIL("cache: another answer than a fresh parse");
+    buf_free(&want);
+    buf_free(&got);
+    bool kept = e->cache != NULL;
+    gql_cached_doc *f = gql_doccache_get(&cache, schema, 1, src, size, NULL, &hit);
+    if (kept && (!hit || f != e)) FAIL("cache: a kept entry missed");
+    gql_doccache_release(f);
+    gql_doccache_release(e);
+    if (cache.count > cache.max_entries || cache.bytes > cache.max_bytes) FAIL("cache: past its bounds");
 }
 
 static void check_located(const gql_err *e, const char *src, size_t size)
@@ -97,7 +151,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *src = (const char *)data;
     gql_error pe;
     gql_node *doc = gql_parse(&A, src, size, NULL, &pe);
-    if (!doc) { arena_reset(&A); return 0; }
+    if (!doc) {
+        check_cache(src, size, NULL, &pe, NULL);
+        arena_reset(&A);
+        arena_reset(&B);
+        return 0;
+    }
 
     /* 1, 3 */
     gql_errs first = { .a = &A, .src = src, .src_len = size };
@@ -124,6 +183,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gql_errs again = { .a = &B, .src = src, .src_len = size };
     gql_validate(schema, doc, &again);
     same_errors(&first, &again, "validation twice");
+
+    /* 5 */
+    check_cache(src, size, doc, NULL, &first);
 
     /* 4 */
     gql_op_limits tight = { .max_depth = 3, .max_aliases = 2, .max_fields = 8, .introspection = false };

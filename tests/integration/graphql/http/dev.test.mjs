@@ -48,6 +48,12 @@ test('kiln dev serves GraphQL and reloads resolvers and the SDL', { timeout: 180
     const res = path.join(dir, 'graphql/resolvers.c');
     fs.writeFileSync(res, fs.readFileSync(res, 'utf8').replace('Hello, World!', 'Hello, Dev!'));
     await until(port, '{ hello }', (r) => r.json?.data?.hello === 'Hello, Dev!', 'the edited resolver');
+    // Not a field yet: the verdict is cached (graphql/doccache.c) and must not
+    // outlive the schema it was made with (the new field below answers).
+    for (let i = 0; i < 2; i++) {
+      const r = await until(port, '{ hello extra }', (x) => x.status === 200, 'the validation error');
+      assert.deepEqual(r.json, { errors: [{ message: 'Cannot query field "extra" on type "Query".', locations: [{ line: 1, column: 9 }] }] });
+    }
 
     const sdl = path.join(dir, 'graphql/schema.graphql');
     fs.writeFileSync(sdl, fs.readFileSync(sdl, 'utf8').replace('  hello: String!\n', '  hello: String!\n  extra: Int\n'));
