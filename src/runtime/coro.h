@@ -41,6 +41,11 @@ coro *coro_current(void);
  * supported here, disabled by KILN_CORO_PARK=0, or already parked). */
 bool coro_park(coro *co);
 bool coro_parked(const coro *co);
+/* From a SIGSEGV handler on the coroutine's thread (runtime/park.c): when
+ * addr lies in co's parked stack, put the stack back (no allocation, no
+ * free) and return true: the faulting access then goes on. The coroutine
+ * stays suspended; a later sweep may park it again. */
+bool coro_fault(coro *co, const void *addr);
 
 #define CORO_STACK_SIZE (256 * 1024)
 

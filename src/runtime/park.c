@@ -81,9 +81,28 @@ void conn_park_idle(worker *w)
     for (conn *c = w->conns; c; c = c->next)
         if (!c->dead && c->co && c->state == CS_HANDLER && c->wait == WAIT_PROTO && !coro_done(c->co)
             && !coro_parked(c->co) && now - c->yielded_ms >= CONN_PARK_AFTER_MS && coro_park(c->co)) {
-            /* The handler may still point into the head (`in`) and the
-             * arena: those stay, but their untouched tails go back. */
+            /* The handler may still point into the head (`in`): it stays,
+             * but its untouched tail goes back. Empty output buffers go
+             * (the 101 had no body; a send allocates again). */
             if (c->in.data) kiln_release_pages(c->in.data + c->in.len, c->in.cap - c->in.len);
-            if (c->arena_live) arena_release_unused(&c->arena);
+            if (c->out.len == 0) buf_free(&c->out);
+            if (c->res_body.len == 0) buf_free(&c->res_body);
+            /* The arena is packed aside (its pages go), or, when it grew
+             * past its first block, its untouched pages go back. */
+            if (c->arena_live && !arena_park(&c->arena)) arena_release_unused(&c->arena);
         }
+}
+
+void conn_unpark(conn *c)
+{
+    if (c->arena_live) arena_unpark(&c->arena);
+}
+
+bool conn_park_fault(worker *w, const void *addr)
+{
+    for (conn *c = w->conns; c; c = c->next) {
+        if (c->co && coro_fault(c->co, addr)) return true;
+        if (c->arena_live && arena_fault(&c->arena, addr)) return true;
+    }
+    return false;
 }
