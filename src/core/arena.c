@@ -91,10 +91,10 @@ static size_t mapped_len(const arena *a) { return a->first_size + sizeof(arena_b
 
 bool arena_park(arena *a)
 {
-    if (!a->mapped || a->off || !a->head || a->head->prev) return false;
+    if (!a->mapped || a->off || !a->head || a->head->prev || a->first_size > UINT32_MAX / 2) return false;
     free(a->parked);                       /* a copy left by arena_fault */
     arena_block *b = a->head;
-    a->parked_len = sizeof(*b) + b->used;
+    a->parked_len = (uint32_t)(sizeof(*b) + b->used);
     a->parked = kiln_zrun_pack(b, a->parked_len, &(size_t){ 0 });
     /* One call: the pages go back to the kernel and the range faults. */
     if (mmap(b, mapped_len(a), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)

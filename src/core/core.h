@@ -41,10 +41,10 @@ typedef struct arena {
     arena_block *head;     /* current block (newest), chain to older ones */
     arena_defer *defers;   /* clean-ups, newest first                      */
     size_t first_size;     /* size of the kept first block                 */
+    void *parked;          /* parked (or just restored): its packed copy   */
+    uint32_t parked_len;   /* ... of this many bytes, from the block start */
     bool mapped;           /* the first block is an mmap of its own (paged) */
     bool off;              /* parked: the first block is PROT_NONE         */
-    void *parked;          /* parked (or just restored): its packed copy   */
-    size_t parked_len;     /* ... of this many bytes, from the block start */
 } arena;
 
 void arena_init(arena *a, size_t first_block_size);
