@@ -10,8 +10,8 @@
  *
  * Parking (coro_park, x86-64 only): a suspended coroutine's live stack --
  * from its saved stack pointer to the top: the frames of the handler, of
- * the call it waits in, and the registers coro_swap pushed -- is copied into
- * a heap block of exactly that size, and the whole stack range is replaced
+ * the call it waits in, and the registers coro_swap pushed -- is packed by
+ * zero runs (core/zrun.c) into a heap block, and the whole stack range is replaced
  * by a fresh PROT_NONE, MAP_NORESERVE mapping (one mmap: its pages go back
  * to the kernel). Resuming maps it read-write again (mprotect) and copies
  * the block back to the same addresses, so pointers into the stack (frame
@@ -19,7 +19,10 @@
  * region keeps its address, the guard page stays below it, the switch code
  * is the same. Code that touches a parked stack from outside (a pointer to
  * a handler's local kept by a callback) faults instead of reading zeros or
- * writing into memory that the copy-back would overwrite. No red zone is
+ * writing into memory that the copy-back would overwrite; on the worker's
+ * loop thread the SIGSEGV handler then puts the stack back (coro_fault: no
+ * allocation there; the copy is freed at the next resume or park) and the
+ * access goes on. No red zone is
  * lost: a suspended coroutine is inside a call (coro_swap), and the x86-64
  * ABI keeps nothing below the stack pointer across a call.
  * Under AddressSanitizer the live range is unpoisoned before the copy (the
