@@ -110,6 +110,10 @@ void conn_unpark(conn *c)
     if (c->arena_live) arena_unpark(&c->arena);
 }
 
+/* A walk over every connection: a touch is rare (a broadcast over shared
+ * records kept in handlers' memory, a GraphQL subscription's delivery), but
+ * touching thousands of parked handlers at once costs O(n) each. An index
+ * of the parked ranges would make it O(log n). */
 bool conn_park_fault(worker *w, const void *addr)
 {
     for (conn *c = w->conns; c; c = c->next) {
