@@ -1,14 +1,20 @@
 /*
  * arena.c -- per-request memory (the Lwan coro_malloc / h2o req->pool idea).
  *
- * Owns: a chain of malloc'd blocks and a list of deferred clean-ups.
+ * A paged arena (arena_init_paged: a request that may wait for hours, a
+ * WebSocket upgrade) has a first block mapped on its own, which parking
+ * (arena_park) packs aside and makes PROT_NONE until it is used again.
+ *
+ * Owns: a chain of malloc'd blocks (the first one mmap'd when paged), a list
+ * of deferred clean-ups, and while parked the packed copy of the first block.
  * Everything a request allocates comes from here and goes away at once when
  * the request ends, so handlers never free(). The first block survives
  * arena_reset() so that a keep-alive connection serving small requests makes
  * no malloc calls at all.
  *
- * Must never: return NULL (allocation failure aborts), or free a block while
- * a defer registered after it could still touch it (defers run first).
+ * Must never: return NULL (allocation failure aborts), free a block while
+ * a defer registered after it could still touch it (defers run first), or
+ * allocate or free in arena_fault (a signal handler calls it).
  */
 #include "core.h"
 
@@ -48,16 +54,26 @@ void arena_init(arena *a, size_t first_block_size)
     a->first_size = first_block_size ? ALIGN16(first_block_size) : 4096;
     a->head = block_new(a->first_size, NULL);
     a->defers = NULL;
+    a->mapped = a->off = false;
+    a->parked = NULL;
+    a->parked_len = 0;
+}
+
+static size_t page_size(void)
+{
+    static size_t page;
+    if (!page) page = (size_t)sysconf(_SC_PAGESIZE);
+    return page;
 }
 
 void arena_init_paged(arena *a, size_t bytes)
 {
-    static size_t page;
-    if (!page) page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t page = page_size();
     size_t total = (bytes + page - 1) / page * page;
     if (total < 2 * page) total = 2 * page;
-    void *p = NULL;
-    if (posix_memalign(&p, page, total) != 0) KILN_PANIC("out of memory (%zu bytes, page-aligned)", total);
+    /* An mapping of its own, so that parking can make it PROT_NONE. */
+    void *p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) KILN_PANIC("out of memory (%zu bytes, page-aligned)", total);
     arena_block *b = p;
     b->prev = NULL;
     b->size = total - sizeof(*b);
@@ -65,6 +81,50 @@ void arena_init_paged(arena *a, size_t bytes)
     a->first_size = b->size;
     a->head = b;
     a->defers = NULL;
+    a->mapped = true;
+    a->off = false;
+    a->parked = NULL;
+    a->parked_len = 0;
+}
+
+static size_t mapped_len(const arena *a) { return a->first_size + sizeof(arena_block); }
+
+bool arena_park(arena *a)
+{
+    if (!a->mapped || a->off || !a->head || a->head->prev || a->first_size > UINT32_MAX / 2) return false;
+    free(a->parked);                       /* a copy left by arena_fault */
+    arena_block *b = a->head;
+    a->parked_len = (uint32_t)(sizeof(*b) + b->used);
+    a->parked = kiln_zrun_pack(b, a->parked_len, &(size_t){ 0 });
+    /* One call: the pages go back to the kernel and the range faults. */
+    if (mmap(b, mapped_len(a), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+        KILN_PANIC("parking an arena: mmap failed");
+    a->off = true;
+    return true;
+}
+
+/* Put the bytes back (both paths); the copy stays. */
+static void restore(arena *a)
+{
+    if (mprotect(a->head, mapped_len(a), PROT_READ | PROT_WRITE) != 0) KILN_PANIC("unparking an arena: mprotect failed");
+    kiln_zrun_unpack(a->head, a->parked_len, a->parked);
+    a->off = false;
+}
+
+void arena_unpark(arena *a)
+{
+    if (a->off) restore(a);
+    free(a->parked);
+    a->parked = NULL;
+    a->parked_len = 0;
+}
+
+bool arena_fault(arena *a, const void *addr)
+{
+    uintptr_t lo = (uintptr_t)a->head, x = (uintptr_t)addr;
+    if (!a->off || x < lo || x >= lo + mapped_len(a)) return false;
+    restore(a);
+    return true;
 }
 
 void *arena_alloc(arena *a, size_t n)
@@ -146,6 +206,7 @@ static void run_defers(arena *a)
 
 void arena_reset(arena *a)
 {
+    arena_unpark(a);
     run_defers(a);
     arena_block *b = a->head;
     while (b->prev) {
@@ -161,8 +222,10 @@ void arena_destroy(arena *a)
 {
     if (!a->head) return;
     arena_reset(a);
-    free(a->head);
+    if (a->mapped) munmap(a->head, mapped_len(a));
+    else free(a->head);
     a->head = NULL;
+    a->mapped = false;
 }
 
 size_t arena_used(const arena *a)
@@ -195,8 +258,7 @@ _Noreturn void kiln_panic_at(const char *file, int line, const char *fmt, ...)
 
 void kiln_release_pages(void *p, size_t n)
 {
-    static size_t page;
-    if (!page) page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t page = page_size();
     uintptr_t lo = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
     uintptr_t hi = ((uintptr_t)p + n) & ~(uintptr_t)(page - 1);
     if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);   /* advice: failure is harmless */
@@ -204,6 +266,7 @@ void kiln_release_pages(void *p, size_t n)
 
 void arena_release_unused(arena *a)
 {
+    arena_unpark(a);
     arena_block *b = a->head;
     if (b) kiln_release_pages(b->data + b->used, b->size - b->used);
 }

@@ -42,6 +42,10 @@ typedef struct arena {
     arena_block *head;     /* current block (newest), chain to older ones */
     arena_defer *defers;   /* clean-ups, newest first                      */
     size_t first_size;     /* size of the kept first block                 */
+    void *parked;          /* parked (or just restored): its packed copy   */
+    uint32_t parked_len;   /* ... of this many bytes, from the block start */
+    bool mapped;           /* the first block is an mmap of its own (paged) */
+    bool off;              /* parked: the first block is PROT_NONE         */
 } arena;
 
 void arena_init(arena *a, size_t first_block_size);
@@ -66,8 +70,27 @@ void arena_release_unused(arena *a);
  * (an upgrade), so that arena_release_unused gives back every page beyond
  * the ones in use. */
 void arena_init_paged(arena *a, size_t bytes);
+/* Parking (runtime/park.c): a paged arena of one block whose request waits
+ * long. arena_park packs the bytes in use (kiln_zrun_pack) and gives the
+ * block's pages back, leaving them PROT_NONE (a touch faults, never reads
+ * zeros); false when it cannot (not paged, more than one block, parked).
+ * arena_unpark puts the bytes back at the same addresses (a no-op when not
+ * parked); arena_reset, arena_destroy and arena_release_unused do it first.
+ * arena_fault, from a SIGSEGV handler on the arena's thread: when addr lies
+ * in the parked block, restore it (no allocation, no free: the copy is freed
+ * by the next arena_unpark or arena_park) and return true. */
+bool arena_park(arena *a);
+void arena_unpark(arena *a);
+bool arena_fault(arena *a, const void *addr);
 /* The same for any memory we own: the whole pages inside [p, p+n) are given
  * back (MADV_DONTNEED); their contents are lost, the range stays ours. */
 void kiln_release_pages(void *p, size_t n);
+
+/* zrun.c: memory set aside while unused (parked stacks and arenas), packed
+ * by runs of zero bytes. kiln_zrun_pack returns a malloc'd block (free() it)
+ * and its length; kiln_zrun_unpack writes exactly the n bytes that were
+ * packed, allocates nothing and may run in a signal handler. */
+void *kiln_zrun_pack(const void *p, size_t n, size_t *packed_len);
+void kiln_zrun_unpack(void *dst, size_t n, const void *packed);
 
 #endif

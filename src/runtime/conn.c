@@ -543,6 +543,7 @@ void conn_run(conn *c, uint64_t deadline_ms)
     w->crash_conn = c;
     log_set_context(c->req_id, c->trace_id);   /* its lines carry its trace id */
     __atomic_store_n(&w->run_deadline_ms, deadline_ms, __ATOMIC_RELAXED);
+    conn_unpark(c);
     __atomic_store_n(&w->running, 1, __ATOMIC_RELEASE);
     coro_resume(c->co);
     __atomic_store_n(&w->running, 0, __ATOMIC_RELEASE);

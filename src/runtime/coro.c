@@ -10,8 +10,8 @@
  *
  * Parking (coro_park, x86-64 only): a suspended coroutine's live stack --
  * from its saved stack pointer to the top: the frames of the handler, of
- * the call it waits in, and the registers coro_swap pushed -- is copied into
- * a heap block of exactly that size, and the whole stack range is replaced
+ * the call it waits in, and the registers coro_swap pushed -- is packed by
+ * zero runs (core/zrun.c) into a heap block, and the whole stack range is replaced
  * by a fresh PROT_NONE, MAP_NORESERVE mapping (one mmap: its pages go back
  * to the kernel). Resuming maps it read-write again (mprotect) and copies
  * the block back to the same addresses, so pointers into the stack (frame
@@ -19,7 +19,10 @@
  * region keeps its address, the guard page stays below it, the switch code
  * is the same. Code that touches a parked stack from outside (a pointer to
  * a handler's local kept by a callback) faults instead of reading zeros or
- * writing into memory that the copy-back would overwrite. No red zone is
+ * writing into memory that the copy-back would overwrite; on the worker's
+ * loop thread the SIGSEGV handler then puts the stack back (coro_fault: no
+ * allocation there; the copy is freed at the next resume or park) and the
+ * access goes on. No red zone is
  * lost: a suspended coroutine is inside a call (coro_swap), and the x86-64
  * ABI keeps nothing below the stack pointer across a call.
  * Under AddressSanitizer the live range is unpoisoned before the copy (the
@@ -71,8 +74,11 @@ struct coro {
     size_t map_len;
     int done;
     coro *next_free;        /* pool link                                     */
-    unsigned char *saved;   /* parked: the live stack [sp, top), else NULL   */
-    size_t saved_len;
+    unsigned char *saved;   /* parked: the live stack [sp, top), packed      */
+    size_t saved_len;       /* ... its unpacked length                       */
+    bool off;               /* parked: the stack is PROT_NONE (saved holds
+                               it); saved without off: restored by a fault,
+                               the copy is freed on the next resume/park     */
 #ifdef CORO_ASAN
     void *asan_fake;        /* ASan's fake stack of the side switched away   */
     const void *caller_bottom;
@@ -279,7 +285,8 @@ static int park_enabled(void)
 bool coro_park(coro *co)
 {
 #if defined(__x86_64__)
-    if (co->done || co->saved || co == current || !park_enabled()) return false;
+    if (co->done || co->off || co == current || !park_enabled()) return false;
+    free(co->saved);                       /* a copy left by coro_fault */
     size_t page = (size_t)getpagesize();
     unsigned char *stack = co->map + page, *top = co->map + co->map_len;
     unsigned char *sp = co->sp;
@@ -288,13 +295,13 @@ bool coro_park(coro *co)
 #ifdef CORO_ASAN
     ASAN_UNPOISON_MEMORY_REGION(sp, live);
 #endif
-    co->saved = kiln_xmalloc(live);
-    memcpy(co->saved, sp, live);
+    co->saved = kiln_zrun_pack(sp, live, &(size_t){ 0 });
     co->saved_len = live;
     /* One call: the old pages go back to the kernel, the range faults. */
     if (mmap(stack, co->map_len - page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0)
         == MAP_FAILED)
         KILN_PANIC("parking a coroutine stack: mmap failed");
+    co->off = true;
     return true;
 #else
     (void)co;
@@ -302,14 +309,29 @@ bool coro_park(coro *co)
 #endif
 }
 
-bool coro_parked(const coro *co) { return co->saved != NULL; }
+bool coro_parked(const coro *co) { return co->off; }
 
-static void unpark(coro *co)
+/* The stack back at its addresses (both paths); the copy stays. */
+static void restore(coro *co)
 {
     size_t page = (size_t)getpagesize();
     if (mprotect(co->map + page, co->map_len - page, PROT_READ | PROT_WRITE) != 0)
         KILN_PANIC("unparking a coroutine stack: mprotect failed");
-    memcpy(co->sp, co->saved, co->saved_len);
+    kiln_zrun_unpack(co->sp, co->saved_len, co->saved);
+    co->off = false;
+}
+
+bool coro_fault(coro *co, const void *addr)
+{
+    uintptr_t lo = (uintptr_t)co->map + (uintptr_t)getpagesize(), x = (uintptr_t)addr;
+    if (!co->off || x < lo || x >= (uintptr_t)co->map + co->map_len) return false;
+    restore(co);
+    return true;
+}
+
+static void unpark(coro *co)
+{
+    if (co->off) restore(co);
     free(co->saved);
     co->saved = NULL;
     co->saved_len = 0;

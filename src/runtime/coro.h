@@ -32,15 +32,22 @@ coro *coro_current(void);
 /* Parking (copying-stack mode, x86-64): from the scheduler, on a suspended
  * coroutine that will stay suspended a while (a WebSocket handler waiting
  * in kiln_ws_recv). The live part of its stack, from the saved stack
- * pointer to the top (typically 1-3 KB), is copied to a right-sized heap
- * block and the stack's pages are given back to the kernel and made
- * PROT_NONE; coro_resume copies it back to the same addresses first, so
- * every pointer into the stack is valid again when the coroutine runs.
- * While parked, code outside the coroutine must not touch its stack: it
- * faults (a crash, never silent corruption). False: not parked (not
- * supported here, disabled by KILN_CORO_PARK=0, or already parked). */
+ * pointer to the top (about 200 bytes for a handler in kiln_ws_recv), is
+ * packed (kiln_zrun_pack) into a right-sized heap block and the stack's
+ * pages are given back to the kernel and made PROT_NONE; coro_resume puts
+ * it back at the same addresses first, so every pointer into the stack is
+ * valid again when the coroutine runs. While parked, a touch of its stack
+ * faults: the worker's SIGSEGV handler puts it back (coro_fault) when the
+ * touch came from the loop thread, and crashes otherwise -- never silent
+ * corruption. False: not parked (not supported here, disabled by
+ * KILN_CORO_PARK=0, or already parked). */
 bool coro_park(coro *co);
 bool coro_parked(const coro *co);
+/* From a SIGSEGV handler on the coroutine's thread (runtime/park.c): when
+ * addr lies in co's parked stack, put the stack back (no allocation, no
+ * free) and return true: the faulting access then goes on. The coroutine
+ * stays suspended; a later sweep may park it again. */
+bool coro_fault(coro *co, const void *addr);
 
 #define CORO_STACK_SIZE (256 * 1024)
 

@@ -187,6 +187,13 @@ void conn_run(conn *c, uint64_t deadline_ms);
  * an idle straight-line WebSocket then holds no coroutine stack. */
 void conn_park_idle(worker *w);
 #define CONN_PARK_AFTER_MS 1000
+/* Before a parked handler runs again (conn_run): its arena comes back (its
+ * stack comes back in coro_resume). */
+void conn_unpark(conn *c);
+/* From the worker's SIGSEGV handler, on the loop thread: addr lies in a
+ * parked stack or arena of one of w's connections (some code outside the
+ * handler touched it): it is put back, true, and the access goes on. */
+bool conn_park_fault(worker *w, const void *addr);
 /* park.c, from conn.c's head parsing: true (and a page-aligned arena) when
  * the request asks to upgrade; then, once the headers are in the arena,
  * conn_head_to_arena moves the head there so that `in` can go. */

@@ -48,6 +48,10 @@ void conn_upgrade(conn *c, const conn_proto *proto, void *ctx)
         c->head_len = 0;
     }
     conn_flush(c);
+    /* The 101 had no body, and once written the output buffer is empty:
+     * both go now (the next handshake reuses them), a send makes a new one. */
+    buf_free(&c->res_body);
+    if (!c->dead && c->out.len == 0) buf_free(&c->out);
     /* Upgraded while the worker drains: end it now, as the drain did the others. */
     if (!c->dead && !c->proto_closed && c->w->draining && proto->on_shutdown) proto->on_shutdown(ctx);
 }

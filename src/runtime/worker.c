@@ -140,8 +140,22 @@ static void on_crash(int sig)
     raise(sig);
 }
 
+/* The loop's thread: only its faults can be a parked stack or arena. */
+static pthread_t crash_thread;
+
+/* A SIGSEGV may be a touch of a parked stack or arena (park.c): put it back
+ * and let the access go on. Anything else is a crash. */
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    worker *w = kiln_current_worker;
+    if (sig == SIGSEGV && w && pthread_equal(pthread_self(), crash_thread) && conn_park_fault(w, si->si_addr)) return;
+    on_crash(sig);
+}
+
 static void install_crash_handlers(void)
 {
+    crash_thread = pthread_self();
     static char altstack[64 * 1024];
     stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
     sigaltstack(&ss, NULL);
@@ -149,8 +163,15 @@ static void install_crash_handlers(void)
     sa.sa_handler = on_crash;
     sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
-    int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM };
+    int sigs[] = { SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM };
     for (size_t i = 0; i < ARRAY_LEN(sigs); i++) sigaction(sigs[i], &sa, NULL);
+    /* SIGSEGV stays installed (no SA_RESETHAND): a fault on a parked page
+     * is repaired and returns; on_crash resets it itself before raising. */
+    struct sigaction sv = { 0 };
+    sv.sa_sigaction = on_fault;
+    sv.sa_flags = SA_ONSTACK | SA_SIGINFO;
+    sigemptyset(&sv.sa_mask);
+    sigaction(SIGSEGV, &sv, NULL);
 }
 
 /* ---- the watchdog ----------------------------------------------------

@@ -27,6 +27,7 @@
 #include "core/core.h"
 #include "json/json.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 size_t ws_frame_parse(const uint8_t *p, size_t n, ws_frame *f)
@@ -211,7 +212,7 @@ static bool frame_done(ws_rx *rx, ws_event *ev)
     rx->in_payload = false;
     rx->hdr_len = 0;
     if (f->opcode >= WS_OP_CLOSE) {
-        ev->data = rx->ctl;
+        ev->data = rx->ctl ? rx->ctl : (const uint8_t *)"";
         ev->len = (size_t)f->len;
         if (f->opcode == WS_OP_PING) { ev->type = WS_EV_PING; return true; }
         if (f->opcode == WS_OP_PONG) { ev->type = WS_EV_PONG; return true; }
@@ -251,6 +252,12 @@ size_t ws_rx_feed(ws_rx *rx, const uint8_t *p, size_t n, ws_event *ev)
 {
     size_t used = 0;
     memset(ev, 0, sizeof *ev);
+    /* The last control event is consumed: its payload buffer goes, unless
+     * a control frame's payload is still coming. */
+    if (rx->ctl && !(rx->in_payload && rx->cur.opcode >= WS_OP_CLOSE)) {
+        free(rx->ctl);
+        rx->ctl = NULL;
+    }
     if (rx->failed) return n;          /* ignore anything after a close or failure */
     while (used < n) {
         if (!rx->in_payload) {
@@ -286,6 +293,7 @@ size_t ws_rx_feed(ws_rx *rx, const uint8_t *p, size_t n, ws_event *ev)
         size_t take = left < (uint64_t)(n - used) ? (size_t)left : n - used;
         uint8_t *dst;
         if (rx->cur.opcode >= WS_OP_CLOSE) {
+            if (!rx->ctl) rx->ctl = kiln_xmalloc(WS_MAX_CONTROL);
             dst = rx->ctl + rx->done;
         } else {
             buf_reserve(&rx->msg, take + 1);
@@ -307,7 +315,12 @@ void ws_rx_msg_done(ws_rx *rx)
     else rx->msg.len = 0;
 }
 
-void ws_rx_free(ws_rx *rx) { buf_free(&rx->msg); }
+void ws_rx_free(ws_rx *rx)
+{
+    buf_free(&rx->msg);
+    free(rx->ctl);
+    rx->ctl = NULL;
+}
 
 /* ---- sending ---------------------------------------------------------- */
 

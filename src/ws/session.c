@@ -74,7 +74,7 @@ struct kiln_ws {
     int holds;                     /* calls in progress: do not free        */
     unsigned close_code;           /* for on_close                          */
     uint8_t close_reason_len;
-    char close_reason[WS_MAX_CONTROL];
+    char *close_reason;            /* WS_MAX_CONTROL bytes, made at the close */
     loop_timer ping_timer;
     struct ws_sub *subs;           /* channel subscriptions (subscribe.c)   */
 };
@@ -88,6 +88,7 @@ static void release(kiln_ws *ws)
     ws_rx_free(&ws->rx);
     buf_free(&ws->stash);
     buf_free(&ws->inflated);
+    free(ws->close_reason);
     free(ws);
 }
 
@@ -114,17 +115,22 @@ static void flush(kiln_ws *ws)
     if (ws->c) conn_flush(ws->c);    /* may close: on_closed runs */
 }
 
+/* Note the close's code and reason (for on_close). */
+static void note_close(kiln_ws *ws, unsigned code, const void *reason, size_t len)
+{
+    ws->close_code = code;
+    ws->close_reason_len = (uint8_t)(len > 123 ? 123 : len);
+    if (!ws->close_reason) ws->close_reason = kiln_xmalloc(WS_MAX_CONTROL);
+    if (ws->close_reason_len) memcpy(ws->close_reason, reason, ws->close_reason_len);
+}
+
 /* Send our close frame (once) and end the connection when written. */
 static void close_with(kiln_ws *ws, unsigned code, const char *reason, size_t reason_len)
 {
     if (ws->closed) return;
     if (!ws->close_sent) {
         ws->close_sent = true;
-        if (!ws->close_code) {
-            ws->close_code = code;
-            ws->close_reason_len = (uint8_t)(reason_len > 123 ? 123 : reason_len);
-            if (ws->close_reason_len) memcpy(ws->close_reason, reason, ws->close_reason_len);
-        }
+        if (!ws->close_code) note_close(ws, code, reason, reason_len);
         ws_write_close(&ws->c->out, code == WS_CLOSE_NO_STATUS ? 0 : code, reason, reason_len, NULL);
     }
     wake(ws);
@@ -200,11 +206,7 @@ static size_t process(kiln_ws *ws, const uint8_t *p, size_t n)
             break;                             /* any byte is a sign of life */
         case WS_EV_CLOSE:
             ws->close_rcvd = true;
-            if (!ws->close_code || !ws->close_sent) {
-                ws->close_code = ev.code;
-                ws->close_reason_len = (uint8_t)ev.len;
-                memcpy(ws->close_reason, ev.data, ev.len);
-            }
+            if (!ws->close_code || !ws->close_sent) note_close(ws, ev.code, ev.data, ev.len);
             /* Echo their code and reason (none for 1005), then the server
              * closes the TCP connection first (RFC 6455 section 7.1.1). */
             close_with(ws, ev.code, (const char *)ev.data, ev.len);
@@ -259,7 +261,7 @@ static void proto_closed(void *ctx)
     ws->c = NULL;                 /* (wake went first: it needs the conn) */
     if (!ws->close_code) ws->close_code = WS_CLOSE_ABNORMAL;
     if (ws->on_close)
-        ws->on_close(ws, (int)ws->close_code, (kiln_str){ ws->close_reason, ws->close_reason_len });
+        ws->on_close(ws, (int)ws->close_code, (kiln_str){ ws->close_reason ? ws->close_reason : "", ws->close_reason_len });
     release(ws);
 }
 

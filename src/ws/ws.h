@@ -106,7 +106,10 @@ typedef struct ws_rx {
     uint8_t frag_opcode;          /* a fragmented message is in progress  */
     bool frag_compressed;
     uint64_t total;               /* payload bytes of the message so far  */
-    uint8_t ctl[WS_MAX_CONTROL];  /* the current control frame's payload  */
+    uint8_t *ctl;                 /* the current control frame's payload:
+                                     WS_MAX_CONTROL bytes on the heap, made
+                                     for a payload and freed by the next
+                                     call (an idle socket keeps none)      */
     bool failed;                  /* a FAIL was returned: nothing more    */
     buf msg;                      /* the data message being assembled     */
 } ws_rx;
@@ -114,7 +117,7 @@ typedef struct ws_rx {
 /* Consume bytes until one event is complete. Returns how many bytes were
  * consumed; *ev says what happened (WS_EV_NONE: all n consumed, need more).
  * Call again with the rest. Message data stays in rx->msg until the next
- * call; control payloads point into rx->ctl. */
+ * call; control payloads point into rx->ctl, valid until the next call. */
 size_t ws_rx_feed(ws_rx *rx, const uint8_t *p, size_t n, ws_event *ev);
 /* Forget the message just returned (keeps rx->msg's storage unless large). */
 void ws_rx_msg_done(ws_rx *rx);

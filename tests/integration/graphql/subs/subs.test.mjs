@@ -92,6 +92,29 @@ test('postCreated: posts made by REST and by the GraphQL mutation reach every su
   await until(async () => (await count()) === 0, 10_000, 'no subscription left');
 });
 
+// A subscriber that has waited over a second is parked (its handler's
+// stack and arena packed aside, runtime/park.c), and the delivery of an
+// event reads both (the socket's state lives on the handler's stack): the
+// worker puts them back and delivers, and the socket still answers.
+test('postCreated reaches a subscriber that waited long enough to be parked', async (t) => {
+  if (skip) { t.skip(skip); return; }
+  const c = await client();
+  const s = { results: [], errors: [] };
+  c.subscribe({ query: POST_CREATED }, { next: (r) => s.results.push(r), error: (e) => s.errors.push(e), complete: () => {} });
+  await until(async () => (await count()) === 1, 10_000, 'the subscription');
+  await new Promise((r) => setTimeout(r, 2500));
+  const r = await http(srv.port, '/api/posts', { method: 'POST', json: { title: 'after parking', content: 'x' } });
+  assert.equal(r.status, 201);
+  await until(() => s.results.length >= 1, 10_000, 'the event');
+  assert.equal(s.results[0].data.postCreated.title, 'after parking');
+  assert.deepEqual(s.errors, []);
+  await new Promise((res) => setTimeout(res, 2500));
+  const q = await once(c, 'query { __typename }');
+  assert.equal(q.data.__typename, 'Query');
+  await c.dispose();
+  await until(async () => (await count()) === 0, 10_000, 'no subscription left');
+});
+
 // docs/graphql.md shows these lines as what a browser runs (excerpts of
 // this test): fetch for queries and mutations, graphql-ws for subscriptions.
 test('the browser code of docs/graphql.md', async (t) => {
