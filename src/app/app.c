@@ -29,6 +29,7 @@
  */
 #include "api/api.h"
 #include "api/graphql.h"
+#include "auth/auth.h"
 #include "db/db.h"
 #include "openapi/openapi.h"
 #include "realtime/channel.h"
@@ -36,6 +37,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 api_state api;
 
@@ -76,6 +78,7 @@ static void app_worker_exit(worker *w)
     (void)w;
     channel_worker_exit();
     db_worker_exit();
+    auth_pwhash_helpers_stop();
     graphql_release();
     router_free(master_router);
     master_router = NULL;
@@ -83,6 +86,8 @@ static void app_worker_exit(worker *w)
 
 int kiln_main(int argc, char **argv, const kiln_app_def *app)
 {
+    /* A password-hashing helper of a worker (auth/pwhelper.c), not a server. */
+    if (argc == 2 && !strcmp(argv[1], "--pwhash-helper")) return auth_pwhash_helper_main();
     the_app = app;
     engine_set_handler(dispatch_request, dispatch_resume);
     engine_on_master_start(app_master_start);

@@ -7,6 +7,11 @@
 
 #include "kiln.h"
 
+/* The Argon2id cost of every hash (password.c says why these): use only
+ * where <sodium.h> is included. */
+#define AUTH_PW_OPSLIMIT crypto_pwhash_OPSLIMIT_INTERACTIVE
+#define AUTH_PW_MEMLIMIT crypto_pwhash_MEMLIMIT_INTERACTIVE
+
 /* sodium_init() and the dummy hash, once per process (thread-safe). */
 void auth_sodium_init(void);
 
@@ -17,5 +22,16 @@ bool auth_same_origin(const char *origin, const char *host);
 /* check.c: whether s has the shape of a session token: 43 base64url
  * characters. */
 bool auth_token_shape_ok(const char *s);
+
+/* pwhelper.c: a hash ('H', out gets the string) or a verify ('V' against
+ * hash) done by a helper process, on a pool thread. 0 with *rc set (what
+ * crypto_pwhash_str / _verify returned); -1 when no helper could answer
+ * (the caller computes it itself). */
+int auth_pwhash_remote(char op, const char *password, size_t len, const char *hash, char *out, int *rc);
+
+/* pwhelper.c: the helper's main loop, for `SERVER --pwhash-helper` (its
+ * socket on fd 3); and, at worker exit, closing the idle helpers. */
+int auth_pwhash_helper_main(void);
+void auth_pwhash_helpers_stop(void);
 
 #endif

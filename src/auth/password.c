@@ -1,7 +1,10 @@
 /*
  * password.c -- kiln_password_hash / _verify / _dummy_verify: Argon2id
  * password hashes (libsodium's crypto_pwhash_str), computed on the worker's
- * thread pool so that a login never stalls the other requests of a worker.
+ * thread pool so that a login never stalls the other requests of a worker
+ * -- and there handed to a helper process (pwhelper.c), so that Argon2's
+ * 64 MiB is mapped and unmapped in another address space than the event
+ * loop's; when no helper can answer, the pool thread computes it itself.
  *
  * Cost: libsodium's INTERACTIVE limits (2 passes over 64 MiB; about 100 ms on
  * one core of a 2020s x86). MODERATE (256 MiB, ~0.5 s) would make every
@@ -43,8 +46,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PW_OPSLIMIT crypto_pwhash_OPSLIMIT_INTERACTIVE
-#define PW_MEMLIMIT crypto_pwhash_MEMLIMIT_INTERACTIVE
 
 /* ---- once per process ------------------------------------------------ */
 
@@ -64,7 +65,7 @@ static void init_once(void)
     sodium_bin2base64(s64, sizeof s64, salt, sizeof salt, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
     sodium_bin2base64(d64, sizeof d64, digest, sizeof digest, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
     int n = snprintf(dummy_hash, sizeof dummy_hash, "$argon2id$v=19$m=%zu,t=%llu,p=1$%s$%s",
-                     (size_t)(PW_MEMLIMIT / 1024), (unsigned long long)PW_OPSLIMIT, s64, d64);
+                     (size_t)(AUTH_PW_MEMLIMIT / 1024), (unsigned long long)AUTH_PW_OPSLIMIT, s64, d64);
     if (n <= 0 || (size_t)n >= sizeof dummy_hash) KILN_PANIC("dummy password hash does not fit");
 }
 
@@ -184,13 +185,15 @@ typedef struct pw_job {
 static void *hash_fn(void *arg)
 {
     pw_job *j = arg;
-    j->rc = crypto_pwhash_str(j->out, j->password, j->len, PW_OPSLIMIT, PW_MEMLIMIT);
+    if (auth_pwhash_remote('H', j->password, j->len, NULL, j->out, &j->rc) == 0) return NULL;
+    j->rc = crypto_pwhash_str(j->out, j->password, j->len, AUTH_PW_OPSLIMIT, AUTH_PW_MEMLIMIT);
     return NULL;
 }
 
 static void *verify_fn(void *arg)
 {
     pw_job *j = arg;
+    if (auth_pwhash_remote('V', j->password, j->len, j->hash, NULL, &j->rc) == 0) return NULL;
     j->rc = crypto_pwhash_str_verify(j->hash, j->password, j->len);
     return NULL;
 }
@@ -223,7 +226,7 @@ char *kiln_password_hash(kiln_req *req, const char *password)
     if (!run_job(req, hash_fn, &j, password)) return NULL;
     if (j.rc != 0) {
         /* Only out of memory (64 MiB) makes crypto_pwhash_str fail. */
-        log_event(LOG_ERROR, req->id, "password hashing failed", "\"memlimit\":%zu", (size_t)PW_MEMLIMIT);
+        log_event(LOG_ERROR, req->id, "password hashing failed", "\"memlimit\":%zu", (size_t)AUTH_PW_MEMLIMIT);
         return NULL;
     }
     return kiln_strdup(req, j.out);

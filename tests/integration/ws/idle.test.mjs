@@ -98,7 +98,7 @@ test(`${N} idle straight-line WebSockets: parked, under ${LINE_LIMIT} bytes each
   // would be reused and hide the cost.
   const n = asan ? 300 : N;
   const own = await startApp(appCopy.dir, { workers: 1 });
-  const w = processTree(own.proc.pid)[1];
+  const [w] = await workersOf(own.proc.pid, 1);
   try {
     const warm = await openMany(300, () => openRaw(own.port, '/api/echo'));
     for (const c of warm) c.close();
