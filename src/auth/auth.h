@@ -23,11 +23,11 @@ bool auth_same_origin(const char *origin, const char *host);
  * characters. */
 bool auth_token_shape_ok(const char *s);
 
-/* pwhelper.c: a hash ('H', out gets the string) or a verify ('V' against
- * hash) done by a helper process, on a pool thread. 0 with *rc set (what
- * crypto_pwhash_str / _verify returned); -1 when no helper could answer
- * (the caller computes it itself). */
-int auth_pwhash_remote(char op, const char *password, size_t len, const char *hash, char *out, int *rc);
+/* pwhelper.c, on a pool thread: a hash ('H', out gets the string, of
+ * crypto_pwhash_STRBYTES) or a verify ('V' against hash), by a helper
+ * process when one answers, else by this thread. What crypto_pwhash_str /
+ * _verify return. */
+int auth_pwhash(char op, const char *password, size_t len, const char *hash, char *out);
 
 /* pwhelper.c: the helper's main loop, for `SERVER --pwhash-helper` (its
  * socket on fd 3); and, at worker exit, closing the idle helpers. */

@@ -185,16 +185,14 @@ typedef struct pw_job {
 static void *hash_fn(void *arg)
 {
     pw_job *j = arg;
-    if (auth_pwhash_remote('H', j->password, j->len, NULL, j->out, &j->rc) == 0) return NULL;
-    j->rc = crypto_pwhash_str(j->out, j->password, j->len, AUTH_PW_OPSLIMIT, AUTH_PW_MEMLIMIT);
+    j->rc = auth_pwhash('H', j->password, j->len, NULL, j->out);
     return NULL;
 }
 
 static void *verify_fn(void *arg)
 {
     pw_job *j = arg;
-    if (auth_pwhash_remote('V', j->password, j->len, j->hash, NULL, &j->rc) == 0) return NULL;
-    j->rc = crypto_pwhash_str_verify(j->hash, j->password, j->len);
+    j->rc = auth_pwhash('V', j->password, j->len, j->hash, NULL);
     return NULL;
 }
 

@@ -45,6 +45,16 @@ extern char **environ;
 #define REQ_MAX (1 + 4 + PASSWORD_MAX + crypto_pwhash_STRBYTES)
 #define REP_LEN (4 + crypto_pwhash_STRBYTES)
 
+/* ---- the hash itself: the helper's work, and the worker's fallback ---- */
+
+/* 'H': hash password into out; 'V': verify it against hash (a C string).
+ * What crypto_pwhash_str / _verify return. */
+static int compute(char op, const char *password, size_t len, const char *hash, char *out)
+{
+    if (op == 'H') return crypto_pwhash_str(out, password, len, AUTH_PW_OPSLIMIT, AUTH_PW_MEMLIMIT);
+    return crypto_pwhash_str_verify(hash, password, len);
+}
+
 /* ---- the helper process ----------------------------------------------- */
 
 int auth_pwhash_helper_main(void)
@@ -53,7 +63,7 @@ int auth_pwhash_helper_main(void)
     static unsigned char req[REQ_MAX + 1];
     unsigned char rep[REP_LEN];
     for (;;) {
-        ssize_t n = recv(HELPER_FD, req, sizeof req, 0);
+        ssize_t n = recv(HELPER_FD, req, sizeof req - 1, 0);   /* room for the NUL */
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return 0;                       /* the worker is gone */
         uint32_t len;
@@ -62,12 +72,9 @@ int auth_pwhash_helper_main(void)
         if (n >= 5) memcpy(&len, req + 1, 4);
         if (n < 5 || len > PASSWORD_MAX || (size_t)n < 5 + (size_t)len) {
             rc = -2;                                /* malformed: not ours */
-        } else if (req[0] == 'H' && (size_t)n == 5 + (size_t)len) {
-            rc = crypto_pwhash_str((char *)rep + 4, (const char *)req + 5, len,
-                                   AUTH_PW_OPSLIMIT, AUTH_PW_MEMLIMIT);
-        } else if (req[0] == 'V' && (size_t)n > 5 + (size_t)len) {
-            req[n] = '\0';                          /* the hash string ends the message */
-            rc = crypto_pwhash_str_verify((const char *)req + 5 + len, (const char *)req + 5, len);
+        } else if ((req[0] == 'H' && (size_t)n == 5 + (size_t)len) || (req[0] == 'V' && (size_t)n > 5 + (size_t)len)) {
+            req[n] = '\0';                          /* a verify's hash string ends the message */
+            rc = compute((char)req[0], (const char *)req + 5, len, (const char *)req + 5 + len, (char *)rep + 4);
         } else {
             rc = -2;
         }
@@ -124,14 +131,14 @@ static bool ask(helper *h, const unsigned char *req, size_t n, unsigned char rep
     return false;
 }
 
-/* Ask a helper. 0 with *rc set when one answered; -1 when none could
- * (spawn failed, or a fresh helper died too): the caller hashes in this
- * process instead. An idle helper found dead is replaced by a new one. */
-int auth_pwhash_remote(char op, const char *password, size_t len, const char *hash, char *out, int *rc)
+/* The hash or verify of compute(), done by a helper when one answers, else
+ * by this thread: a password over PASSWORD_MAX, no helper could be
+ * started, or a fresh one died too. An idle helper found dead is replaced
+ * by a new one first. */
+int auth_pwhash(char op, const char *password, size_t len, const char *hash, char *out)
 {
-    if (len > PASSWORD_MAX) return -1;
     size_t hlen = hash ? strlen(hash) : 0;
-    if (hlen >= crypto_pwhash_STRBYTES) return -1;
+    if (len > PASSWORD_MAX || hlen >= crypto_pwhash_STRBYTES) return compute(op, password, len, hash, out);
 
     unsigned char *req = kiln_xmalloc(REQ_MAX);
     uint32_t l32 = (uint32_t)len;
@@ -156,12 +163,11 @@ int auth_pwhash_remote(char op, const char *password, size_t len, const char *ha
     }
     sodium_memzero(req, n);
     free(req);
-    if (!h) return -1;
+    if (!h) return compute(op, password, len, hash, out);
 
     int32_t r;
     memcpy(&r, rep, 4);
     if (r == -2) KILN_PANIC("password helper refused a request it should take");
-    *rc = r;
     if (op == 'H') {
         memcpy(out, rep + 4, crypto_pwhash_STRBYTES);
         out[crypto_pwhash_STRBYTES - 1] = '\0';
@@ -171,7 +177,7 @@ int auth_pwhash_remote(char op, const char *password, size_t len, const char *ha
     h->next = idle_list;
     idle_list = h;
     pthread_mutex_unlock(&mu);
-    return 0;
+    return r;
 }
 
 /* At worker exit: close every idle helper (each exits) and reap it. */
