@@ -74,6 +74,24 @@ run_pgbench pgbench-S -S -M prepared -c "$conns" -j 1
 printf '%s\n' "== pgbench pipelined: 8 SELECTs per \\startpipeline ... \\endpipeline, -M prepared -c 4"
 run_pgbench pgbench-pipe -M prepared -c 4 -j 1 -f "$tmp/pipeline.sql"
 pipe_qps=$(awk -v t="${rps[pgbench-pipe]}" 'BEGIN { printf "%.0f", t * 8 }')
+# The database's own ceiling for the 20-query shape: 20 SELECTs per pipeline
+# and Sync (what Kiln's batch sends), at several client counts; the best
+# batches/s is the most any client could get from this PostgreSQL for a
+# request of 20 queries -- the bound on "20 together / one at a time".
+{
+    for i in $(seq 20); do echo "\\set a$i random(1, 100000)"; done
+    printf '%s\n' '\startpipeline'
+    for i in $(seq 20); do echo "SELECT abalance FROM pgbench_accounts WHERE aid = :a$i;"; done
+    printf '%s\n' '\endpipeline'
+} >"$tmp/pipeline20.sql"
+pipe20_best=0 pipe20_c=0
+for c in 2 4 8 64; do
+    printf '%s\n' "== pgbench pipelined: 20 SELECTs per \\startpipeline ... \\endpipeline, -M prepared -c $c"
+    run_pgbench "pgbench-pipe20-c$c" -M prepared -c "$c" -j 1 -f "$tmp/pipeline20.sql"
+    if awk -v a="${rps[pgbench-pipe20-c$c]}" -v b="$pipe20_best" 'BEGIN { exit !(a > b) }'; then
+        pipe20_best=${rps[pgbench-pipe20-c$c]} pipe20_c=$c
+    fi
+done
 
 # ---- Kiln -----------------------------------------------------------------------
 lua() { # NAME: a wrk script
@@ -146,6 +164,12 @@ run_wrk q20seq "$u/api/queries?queries=20&seq=1"
 run_wrk post "$u/api/posts" -s "$tmp/post.lua"
 run_wrk put "$u/api/posts" -s "$tmp/put.lua"
 stop_server "$kpid"
+# One at a time in its plainest sense: one statement in flight per pooled
+# connection, so concurrent requests do not share a pipeline either.
+start_kiln KILN_DB_PIPELINE=1
+echo "== kiln bench/app, KILN_DB_PIPELINE=1 (no pipelining across requests)"
+run_wrk q20seq1 "http://127.0.0.1:$kport/api/queries?queries=20&seq=1"
+stop_server "$kpid"
 
 if [[ ${BENCH_SWEEP:-} == 1 ]]; then
     echo "== sweep: KILN_DB_POOL x KILN_DB_PIPELINE, GET by id, 20 queries together, POST; 5 s each"
@@ -174,6 +198,9 @@ printf '%-34s %12s %12s %10s %10s %10s %10s %10s\n' case 'requests/s' 'queries/s
 printf '%-34s %12.0f %12.0f %10s %10s %10s %10s %10s\n' "pgbench -S -M prepared -c $conns" "$S" "$S" - - 1.00 - -
 printf '%-34s %12.0f %12.0f %10s %10s %10s %10s %10s\n' "pgbench pipelined 8 x -c 4" "${rps[pgbench-pipe]}" "$pipe_qps" - - \
     "$(ratio "$pipe_qps" "$S")" - -
+printf '%-34s %12.0f %12.0f %10s %10s %10s %10s %10s\n' "pgbench pipelined 20 x -c $pipe20_c (best)" "$pipe20_best" \
+    "$(awk -v t="$pipe20_best" 'BEGIN { printf "%.0f", t * 20 }')" - - \
+    "$(ratio "$(awk -v t="$pipe20_best" 'BEGIN { print t * 20 }')" "$S")" - -
 row() { # NAME LABEL QUERIES-PER-REQUEST
     local r=${rps[$1]:-0} q
     q=$(awk -v r="$r" -v n="$3" 'BEGIN { printf "%.0f", r * n }')
@@ -186,7 +213,11 @@ row q20 "kiln 20 queries, sent together" 20
 row q20seq "kiln 20 queries, one at a time" 20
 row post "kiln POST /api/posts" 1
 row put "kiln PUT /api/posts/:id" 1
+row q20seq1 "kiln 20 one at a time, depth 1" 20
 echo "20 queries together / one at a time: $(ratio "${rps[q20]}" "${rps[q20seq]}")x"
+echo "20 queries together / one at a time without pipelining across requests (depth 1): $(ratio "${rps[q20]}" "${rps[q20seq1]}")x"
+echo "ceiling: PostgreSQL's own best 20-statement pipelines / Kiln one at a time: $(ratio "$pipe20_best" "${rps[q20seq]}")x"
+echo " (no client can beat PostgreSQL's own batches/s, so \"together / one at a time\" cannot exceed that ceiling here)"
 echo "(x pgbench compares queries/s with pgbench -S transactions/s; one query each;"
 echo " kiln us / pg us: CPU microseconds per request in Kiln's worker / in PostgreSQL's backends)"
 exit 0
