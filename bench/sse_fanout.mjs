@@ -15,13 +15,14 @@ import os from 'node:os';
 const [N, EVENTS, ROUNDS] = process.argv.slice(2, 5).map(Number);
 const servers = process.argv.slice(5).map((s) => {
   const [name, port, pid] = s.split(':');
-  return { name, port: Number(port), pid: Number(pid), cpu: [] };
+  return { name, port: Number(port), pid: Number(pid), cpu: [], user: [] };
 });
 const TICK_MS = 1000 / 100; // USER_HZ (sysconf(_SC_CLK_TCK)) is 100 on Linux
+// [utime + stime, utime] of a process, in ms.
 const cpuMs = (pid) => {
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
   const v = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(v[11]) + Number(v[12])) * TICK_MS;
+  return [(Number(v[11]) + Number(v[12])) * TICK_MS, Number(v[11]) * TICK_MS];
 };
 
 function open(port) {
@@ -63,15 +64,16 @@ for (let round = 0; round <= ROUNDS; round++) {  // round 0 warms up, not counte
       await sleep(5);
     }
     await sleep(20);  // the worker's last sends are charged before we read
-    if (round > 0) s.cpu.push(cpuMs(s.pid) - c0);
+    const c1 = cpuMs(s.pid);
+    if (round > 0) s.cpu.push(c1[0] - c0[0]), s.user.push(c1[1] - c0[1]);
   }
 }
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 console.log(`# ${N} streams, ${EVENTS + 1} events a round, ${ROUNDS} rounds alternating; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-console.log('| server | CPU per round (ms, each round) | median CPU per event | per event per stream |');
-console.log('| --- | --- | --- | --- |');
+console.log('| server | CPU per round (ms, each round) | median CPU per event | per event per stream | of which user (not kernel) |');
+console.log('| --- | --- | --- | --- | --- |');
 for (const s of servers) {
-  const m = median(s.cpu);
-  console.log(`| ${s.name} | ${s.cpu.map((x) => x.toFixed(0)).join(', ')} | ${(m * 1000 / (EVENTS + 1)).toFixed(0)} µs | ${(m * 1e6 / (EVENTS + 1) / N).toFixed(2)} µs |`);
+  const m = median(s.cpu), u = median(s.user);
+  console.log(`| ${s.name} | ${s.cpu.map((x) => x.toFixed(0)).join(', ')} | ${(m * 1000 / (EVENTS + 1)).toFixed(0)} µs | ${(m * 1e6 / (EVENTS + 1) / N).toFixed(0)} ns | ${(u * 1e6 / (EVENTS + 1) / N).toFixed(0)} ns |`);
 }
 for (const s of servers) for (const c of s.socks) c.destroy();
