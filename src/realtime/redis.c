@@ -30,6 +30,12 @@
  * publisher is back; past that bound they are dropped and counted. The
  * output buffer toward a connected but slow Redis is bounded too (8 MiB).
  *
+ * Host names: getaddrinfo blocks for as long as DNS takes, so a name in
+ * KILN_REDIS_URL is looked up on the worker's offload pool (offload_call),
+ * one lookup at a time for both connections, afresh for each (re)connect;
+ * hiredis then gets the address. A failed lookup is an outage like a
+ * refused connection. An address connects at once.
+ *
  * Shared rate limits (redis_rate, through channel_redis_rate): the
  * publisher connection also runs a small Lua script per check, from the
  * request's coroutine, which suspends until the reply or RATE_WAIT_MS; any
@@ -37,7 +43,7 @@
  * machine instead (warned at most every RATE_WARN_MS per worker).
  *
  * Owns: this worker's two hiredis contexts and their loop registrations.
- * Must never: block the loop (no synchronous hiredis calls), crash on any
+ * Must never: block the loop (no synchronous hiredis calls, no name lookup), crash on any
  * Redis reply, or deliver an event of this machine a second time.
  */
 #include "realtime/bridge.h"
