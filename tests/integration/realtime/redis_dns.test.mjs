@@ -8,7 +8,8 @@
 //      3 s: while the lookup is under way the worker answers requests
 //      (loop_probe.mjs) without delay, and once it is answered the worker's
 //      subscriber is on Redis. The worker used to block for the lookup, once
-//      per connection: no request was answered in that window.
+//      per connection: no request was answered in that window. A name DNS
+//      does not know is logged ("cannot resolve") and the worker serves on.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -141,4 +142,17 @@ test('a slow DNS answer for the Redis host never stalls the worker, and the conn
   process.kill(-kiln.pid, 'SIGTERM');
   await kiln.ended;
   assert.doesNotMatch(kiln.err, /Sanitizer|runtime error|panic/, kiln.err);
+
+  // A name DNS does not know is an outage like a refused connection:
+  // logged with the resolver's reason, retried, and the worker serves on.
+  const lost = inNs(ns, [KILN, 'start', rt.dir, '--port', String(KPORT + 1), '--workers', '1'],
+    { KILN_REDIS_URL: `redis://nowhere.kiln.test:${RPORT}` });
+  await until(() => /cannot resolve nowhere\.kiln\.test/.test(lost.err), 10_000, `the failed lookup logged (kiln: ${lost.err})`);
+  const again = inNs(ns, ['node', path.join(HERE, 'loop_probe.mjs'), String(KPORT + 1), '1000']);
+  await again.ended;
+  assert.ok(JSON.parse(again.out.trim() || '[]').length >= 5, `the worker with an unknown Redis host did not serve: ${again.out}`);
+  assert.match(dns.out, /query nowhere\.kiln\.test 1 /, 'the lookup did not reach the namespace\'s DNS server');
+  process.kill(-lost.pid, 'SIGTERM');
+  await lost.ended;
+  assert.doesNotMatch(lost.err, /Sanitizer|runtime error|panic/, lost.err);
 });
