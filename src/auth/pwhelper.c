@@ -16,7 +16,9 @@
  * A helper answers one request at a time; the worker keeps up to as many
  * helpers as it has hash slots (password.c bounds that), each either busy
  * with one pool thread or idle on a free list. A helper exits at end of
- * file (the worker closed it, or the worker is gone).
+ * file (the worker closed it, or the worker is gone), or on SIGTERM: it
+ * starts with an empty signal mask and default dispositions, whatever the
+ * spawning pool thread blocked or the worker ignored.
  *
  * Owns: the idle helpers (their sockets and pids).
  * Must never: run a hash on the worker's own address space when a helper
@@ -29,6 +31,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -100,8 +103,21 @@ static helper *spawn_helper(void)
     posix_spawn_file_actions_adddup2(&fa, sv[1], HELPER_FD);     /* dup2 clears CLOEXEC */
     posix_spawn_file_actions_addclosefrom_np(&fa, HELPER_FD + 1);
     char *argv[] = { "kiln-pwhash", "--pwhash-helper", NULL };
+    /* We run on a pool thread, which blocks every signal, and the worker
+     * ignores some (SIGPIPE): both would pass through exec to the helper,
+     * and a helper that cannot take SIGTERM outlives `kill`. The helper
+     * starts with no signal blocked and every disposition at its default. */
+    posix_spawnattr_t at;
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &all);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid;
-    int err = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
+    int err = posix_spawn(&pid, "/proc/self/exe", &fa, &at, argv, environ);
+    posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);
     close(sv[1]);
     if (err) { close(sv[0]); return NULL; }

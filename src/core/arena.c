@@ -154,6 +154,20 @@ void *arena_calloc(arena *a, size_t n)
     return p;
 }
 
+void *arena_grow(arena *a, const void *v, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap) return (void *)v;
+    if (n > *cap) KILN_PANIC("arena_grow: %zu elements in an array of %zu", n, *cap);
+    size_t c = *cap ? *cap : (first ? first : 1);
+    if (*cap && c > SIZE_MAX / 2) KILN_PANIC("arena_grow: %zu elements overflow", c);
+    if (*cap) c *= 2;
+    if (elem && c > SIZE_MAX / elem) KILN_PANIC("arena_grow: %zu elements of %zu bytes overflow", c, elem);
+    void *nv = arena_alloc(a, c * elem);
+    if (n) memcpy(nv, v, n * elem);
+    *cap = c;
+    return nv;
+}
+
 char *arena_strndup(arena *a, const char *s, size_t n)
 {
     char *p = arena_alloc(a, n + 1);

@@ -56,6 +56,25 @@ char *arena_strdup(arena *a, const char *s);
 /* printf into the arena: the formatted text, NUL-terminated. */
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3), nonnull(2)));
 char *arena_vprintf(arena *a, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0), nonnull(2)));
+/* Room for one more element in an arena array: v holds n elements of elem
+ * bytes and has room for *cap. While n < *cap, v comes back as it is; else a
+ * new array of twice the room (`first` when *cap is 0) with the n elements
+ * copied in, and *cap set to its room (the old array stays in the arena
+ * until reset). A size that overflows is a KILN_PANIC. */
+void *arena_grow(arena *a, const void *v, size_t n, size_t *cap, size_t elem, size_t first);
+/* The usual way to call it, for an array lvalue and a count and capacity of
+ * any unsigned type (a capacity its type cannot hold is a KILN_PANIC):
+ *     ARENA_GROW(a, d->pending, d->npending, d->cap, 8);
+ *     d->pending[d->npending++] = ...; */
+#define ARENA_GROW(a, arr, n, cap, first)                                           \
+    do {                                                                            \
+        if ((size_t)(n) >= (size_t)(cap)) {                                         \
+            size_t cap_ = (size_t)(cap);                                            \
+            (arr) = arena_grow((a), (arr), (size_t)(n), &cap_, sizeof *(arr), (first)); \
+            (cap) = cap_;                                                           \
+            if ((size_t)(cap) != cap_) KILN_PANIC("arena array: %zu elements do not fit its capacity's type", cap_); \
+        }                                                                           \
+    } while (0)
 void arena_defer_fn(arena *a, void (*fn)(void *), void *arg);
 void arena_reset(arena *a);                    /* run defers, keep 1st block  */
 void arena_destroy(arena *a);                  /* run defers, free all        */

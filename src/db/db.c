@@ -470,13 +470,7 @@ kiln_rows *kiln_db_send_(kiln_req *req, const char *sql, const kiln_param *param
     pool_init();
     arena *a = request_arena(req);
     struct db_req *d = dbr_of(req);
-    if (d->npending == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        db_stmt *nst = arena_alloc(a, cap * sizeof *nst);
-        if (d->npending) memcpy(nst, d->pending, d->npending * sizeof *nst);
-        d->pending = nst;
-        d->cap = cap;
-    }
+    ARENA_GROW(a, d->pending, d->npending, d->cap, 8);
     /* The parameters are the caller's compound literal (gone at the end of
      * its block) and its strings: keep copies until kiln_db_wait. */
     kiln_param *p = arena_alloc(a, (n ? n : 1) * sizeof *p);

@@ -201,13 +201,8 @@ static void sq_query(db_conn *c, kiln_req *req, arena *a, const char *sql,
         rc = sqlite3_step(st);
         if (rc == SQLITE_DONE) break;
         if (rc != SQLITE_ROW) { fail(c, a, out, rc); goto done; }
-        if (out->nrows == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            db_value *nv = arena_alloc(a, ncap * (size_t)(ncols ? ncols : 1) * sizeof *nv);
-            if (out->nrows) memcpy(nv, out->vals, out->nrows * (size_t)ncols * sizeof *nv);
-            out->vals = nv;
-            cap = ncap;
-        }
+        /* Rows of ncols values: an element is a whole row. */
+        out->vals = arena_grow(a, out->vals, out->nrows, &cap, (size_t)(ncols ? ncols : 1) * sizeof *out->vals, 8);
         db_value *row = &out->vals[out->nrows * (size_t)ncols];
         for (int i = 0; i < ncols; i++) {
             db_value *v = &row[i];

@@ -30,6 +30,12 @@
  * publisher is back; past that bound they are dropped and counted. The
  * output buffer toward a connected but slow Redis is bounded too (8 MiB).
  *
+ * Host names: getaddrinfo blocks for as long as DNS takes, so a name in
+ * KILN_REDIS_URL is looked up on the worker's offload pool (offload_call),
+ * one lookup at a time for both connections, afresh for each (re)connect;
+ * hiredis then gets the address. A failed lookup is an outage like a
+ * refused connection. An address connects at once.
+ *
  * Shared rate limits (redis_rate, through channel_redis_rate): the
  * publisher connection also runs a small Lua script per check, from the
  * request's coroutine, which suspends until the reply or RATE_WAIT_MS; any
@@ -37,13 +43,14 @@
  * machine instead (warned at most every RATE_WARN_MS per worker).
  *
  * Owns: this worker's two hiredis contexts and their loop registrations.
- * Must never: block the loop (no synchronous hiredis calls), crash on any
+ * Must never: block the loop (no synchronous hiredis calls, no name lookup), crash on any
  * Redis reply, or deliver an event of this machine a second time.
  */
 #include "realtime/bridge.h"
 #include "realtime/channel.h"
 #include "core/buf.h"
 #include "core/core.h"
+#include "runtime/engine.h"
 #include "runtime/log.h"
 #include "runtime/wait.h"
 
@@ -51,7 +58,9 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/sds.h>
 
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +84,7 @@ typedef struct rconn {
     unsigned delay_ms;
     uint64_t down_since;        /* 0 while up                                */
     bool down_logged;
+    bool resolving;             /* waits for the host name's lookup          */
     const char *name;
 } rconn;
 
@@ -86,6 +96,15 @@ static loop *L;
 static rconn sub_c = { .is_sub = true, .name = "subscriber" }, pub_c = { .name = "publisher" };
 static bool dropping;           /* a drop was logged for this outage         */
 static bool detaching;          /* worker exit: closing on purpose           */
+static bool numeric;            /* host is an IPv4 or IPv6 address           */
+/* The host name's lookup, on a pool thread (getaddrinfo blocks: a slow DNS
+ * must not stall the loop). One at a time, for both connections; static,
+ * so that a lookup still running at worker exit owns nothing to free. */
+static struct {
+    bool busy;                  /* on a pool thread (loop thread's view)     */
+    int err;                    /* getaddrinfo's result                      */
+    char addr[INET6_ADDRSTRLEN];
+} lookup;
 static buf held;                /* messages waiting for the publisher to be
                                    up: [u32 length][bytes]..., at most
                                    HELD_MAX bytes, then dropped (counted)    */
@@ -108,6 +127,8 @@ static bool parse_url(const char *url)
     if (hl == 0 || hl >= sizeof host) return false;
     memcpy(host, p, hl);
     host[hl] = 0;
+    unsigned char a6[16];
+    numeric = inet_pton(AF_INET, host, a6) == 1 || inet_pton(AF_INET6, host, a6) == 1;
     p += hl;
     if (*p == ':') {
         char *end;
@@ -307,9 +328,66 @@ static void on_auth(redisAsyncContext *ac, void *reply, void *priv)
     (void)ac;
 }
 
+/* A pool thread: the first address of host, IPv4 first and IPv6 when it
+ * has none, as hiredis's own lookup orders them. */
+static void *lookup_run(void *arg)
+{
+    (void)arg;
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_family = AF_INET }, *res = NULL;
+    int err = getaddrinfo(host, NULL, &hints, &res);
+    if (err) {
+        hints.ai_family = AF_INET6;
+        err = getaddrinfo(host, NULL, &hints, &res);
+    }
+    if (!err)
+        err = getnameinfo(res->ai_addr, res->ai_addrlen, lookup.addr, sizeof lookup.addr, NULL, 0, NI_NUMERICHOST);
+    if (res) freeaddrinfo(res);
+    lookup.err = err;
+    return NULL;
+}
+
+static void connect_to(rconn *r, const char *addr);
+
+/* The loop thread, the lookup done: connect who waited for it. A fresh
+ * lookup for every (re)connection: an address that moved is followed. */
+static void lookup_done(void *arg, void *result)
+{
+    (void)arg, (void)result;
+    lookup.busy = false;
+    rconn *rs[2] = { &sub_c, &pub_c };
+    for (int i = 0; i < 2; i++) {
+        rconn *r = rs[i];
+        if (!r->resolving) continue;
+        r->resolving = false;
+        if (!L || r->ac) continue;                      /* detached meanwhile */
+        if (lookup.err) {
+            char why[400];
+            snprintf(why, sizeof why, "cannot resolve %s: %s", host, gai_strerror(lookup.err));
+            went_down(r, why);
+        } else {
+            connect_to(r, lookup.addr);
+        }
+    }
+}
+
+/* Connect r: at once to an address; a host name is looked up first on the
+ * worker's offload pool (never on the loop), then lookup_done connects. */
 static void connect_now(rconn *r)
 {
-    redisAsyncContext *ac = redisAsyncConnect(host, port);
+    worker *w = kiln_current_worker;
+    if (numeric || !w || !w->pool) {     /* an address; or no worker (tools): hiredis looks it up */
+        connect_to(r, host);
+        return;
+    }
+    r->resolving = true;
+    if (lookup.busy) return;             /* the one under way serves both */
+    lookup.busy = true;
+    offload_call(w->pool, lookup_run, NULL, lookup_done);
+}
+
+static void connect_to(rconn *r, const char *addr)
+{
+    redisAsyncContext *ac = redisAsyncConnect(addr, port);
     if (!ac) KILN_PANIC("redisAsyncConnect: out of memory");
     if (ac->err) {
         went_down(r, ac->errstr);

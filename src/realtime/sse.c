@@ -15,6 +15,10 @@
  *     socket from the loop thread, a heartbeat timer writes comments, and an
  *     idle stream is the conn struct plus this file's small heap struct:
  *     no coroutine stack, no arena, no read buffer.
+ * A channel event is formatted once, whatever the number of streams
+ * (shared_event, keyed by channel_event_serial as the WebSocket fan-out
+ * is), and the same bytes go to each stream with conn_send: one send()
+ * straight from them when nothing is queued on the socket.
  * The stream ends when the client leaves (FIN or reset: on_closed), when it
  * falls SSE_PENDING_MAX bytes behind (disconnected, logged: its EventSource
  * reconnects with Last-Event-ID and the app replays what it missed, which is
@@ -162,8 +166,9 @@ void sse_format(buf *b, kiln_str event, kiln_str id, kiln_str data)
     buf_putc(b, '\n');
 }
 
-/* Format an event onto b. False: skipped (id not above the floor). */
-static bool format_event(sse_stream *s, buf *b, kiln_str event, kiln_str id, kiln_str data, bool forwarded)
+/* An event with this id goes to stream s? False: skip it (a delivered
+ * integer id not above the highest one already sent). Raises the floor. */
+static bool pass_floor(sse_stream *s, kiln_str id, bool forwarded)
 {
     long long v;
     if (id.ptr && int_id(id.ptr, id.len, &v)) {
@@ -171,8 +176,34 @@ static bool format_event(sse_stream *s, buf *b, kiln_str event, kiln_str id, kil
         if (!s->has_floor || v > s->floor) s->floor = v;
         s->has_floor = true;
     }
-    sse_format(b, event, id, data);
     return true;
+}
+
+/* The channel event being delivered, formatted once for every stream
+ * (loop thread; rebuilt when channel_event_serial changes, as
+ * ws/subscribe.c does for WebSocket frames): the bare frame, and on first
+ * need the same as one HTTP/1.1 chunk. Valid until the next event. */
+static kiln_str shared_event(kiln_str event, kiln_str data, bool chunked)
+{
+    static buf frame, chunk;
+    static uint64_t built_for;
+    static bool chunk_made;
+    uint64_t serial = channel_event_serial();
+    if (!serial || serial != built_for) {
+        buf_reset_trim(&frame, 64 * 1024);
+        buf_reset_trim(&chunk, 64 * 1024);
+        sse_format(&frame, event, channel_event_id(), data);
+        built_for = serial;
+        chunk_made = false;
+    }
+    if (!chunked) return (kiln_str){ frame.data, frame.len };
+    if (!chunk_made) {
+        buf_printf(&chunk, "%zx\r\n", frame.len);
+        buf_append(&chunk, frame.data, frame.len);
+        buf_append(&chunk, "\r\n", 2);
+        chunk_made = true;
+    }
+    return (kiln_str){ chunk.data, chunk.len };
 }
 
 static bool write_now(kiln_sse *s, const buf *b)
@@ -184,8 +215,9 @@ bool kiln_sse_send(kiln_sse *s, const char *event, const char *id, const char *d
 {
     buf b;
     buf_init(&b, 256);
-    format_event(s->st, &b, (kiln_str){ event, event ? strlen(event) : 0 }, (kiln_str){ id, id ? strlen(id) : 0 },
-                 (kiln_str){ data, data ? strlen(data) : 0 }, false);
+    kiln_str kid = { id, id ? strlen(id) : 0 };
+    pass_floor(s->st, kid, false);
+    sse_format(&b, (kiln_str){ event, event ? strlen(event) : 0 }, kid, (kiln_str){ data, data ? strlen(data) : 0 });
     bool ok = write_now(s, &b);
     buf_free(&b);
     return ok;
@@ -207,52 +239,43 @@ bool kiln_sse_comment(kiln_sse *s, const char *text)
     return ok;
 }
 
-/* Append one body piece in the response's framing (chunked on HTTP/1.1). */
-static void put_chunk(sse_stream *st, const char *p, size_t n)
-{
-    buf *o = &st->c->out;
-    if (st->chunked) buf_printf(o, "%zx\r\n", n);
-    buf_append(o, p, n);
-    if (st->chunked) buf_append(o, "\r\n", 2);
-}
-
-/* Forwarding: write what was just appended; a reader SSE_PENDING_MAX behind
- * is disconnected. May close the connection (on_closed runs, and may free
- * st): the caller must not touch st afterwards. */
-static void forward_flush(sse_stream *st)
+/* Forwarding: write p[0..n), already in the response's framing, with
+ * conn_send (one send() straight from p when nothing is queued: the bytes
+ * of a channel event are shared by every stream). A reader that would fall
+ * SSE_PENDING_MAX behind is disconnected. May close the connection
+ * (on_closed runs, and may free st): the caller must not touch st after. */
+static void forward_send(sse_stream *st, const char *p, size_t n)
 {
     conn *c = st->c;
-    if (c->out.len > SSE_PENDING_MAX) {
+    if (c->out.len + n > SSE_PENDING_MAX) {
         log_event(LOG_WARN, NULL, "event stream client too slow: disconnected", "\"pending\":%zu", c->out.len);
         conn_close(c);
         return;
     }
-    conn_flush(c);
+    conn_send(c, p, n);
 }
 
 /* A channel event, on the loop thread. Before the hand-over: queue it and
- * wake the handler if it waits. After: straight to the socket. */
+ * wake the handler if it waits. After: straight to the socket. Either way
+ * the bytes are the event's shared ones (shared_event), formatted once. */
 static void on_event(void *ctx, kiln_str channel, kiln_str event, kiln_str data)
 {
     (void)channel;
     sse_stream *s = ctx;
     if (s->forwarding) {
-        if (s->closed) return;
-        static buf scratch;      /* the loop thread's formatting buffer */
-        scratch.len = 0;
-        if (!format_event(s, &scratch, event, channel_event_id(), data, true)) return;
-        put_chunk(s, scratch.data, scratch.len);
-        if (scratch.cap > 64 * 1024) buf_free(&scratch);
-        forward_flush(s);
+        if (s->closed || !pass_floor(s, channel_event_id(), true)) return;
+        kiln_str f = shared_event(event, data, s->chunked);
+        forward_send(s, f.ptr, f.len);
         return;
     }
     if (s->overflow || wait_peer_gone(s->c)) return;
-    size_t before = s->pending.len;
-    if (!format_event(s, &s->pending, event, channel_event_id(), data, true)) return;
-    if (s->pending.len > SSE_PENDING_MAX) {
-        s->pending.len = before;
+    if (!pass_floor(s, channel_event_id(), true)) return;
+    kiln_str f = shared_event(event, data, false);    /* kiln_stream_write frames it */
+    if (s->pending.len + f.len > SSE_PENDING_MAX) {
         s->overflow = true;
-        log_event(LOG_WARN, NULL, "event stream client too slow: disconnected", "\"pending\":%zu", before);
+        log_event(LOG_WARN, NULL, "event stream client too slow: disconnected", "\"pending\":%zu", s->pending.len);
+    } else {
+        buf_append(&s->pending, f.ptr, f.len);
     }
     if (s->waiting) {
         s->waiting = false;
@@ -274,8 +297,9 @@ static void on_beat(loop_timer *t)
     sse_stream *st = (sse_stream *)((char *)t - offsetof(sse_stream, beat));
     if (st->closed) return;
     loop_timer_set(st->c->w->loop, &st->beat, loop_now_ms(st->c->w->loop) + st->heartbeat_ms);
-    put_chunk(st, ":\n\n", 3);
-    forward_flush(st);          /* may close: on_closed cancels the timer */
+    static const char chunk[] = "3\r\n:\n\n\r\n", bare[] = ":\n\n";
+    if (st->chunked) forward_send(st, chunk, sizeof chunk - 1);
+    else forward_send(st, bare, sizeof bare - 1);    /* may close: on_closed cancels the timer */
 }
 
 static void proto_data(void *ctx, const uint8_t *p, size_t n)

@@ -3,7 +3,10 @@
  *
  * kiln_offload() queues (fn, arg) and suspends the request's coroutine. A
  * pool thread runs fn(arg), puts the job on the done list and writes the
- * worker's eventfd; the loop then resumes each finished request.
+ * worker's eventfd; the loop then resumes each finished request. The
+ * framework's own blocking calls that belong to no request (a DNS lookup)
+ * come through offload_call: the same threads, and a callback on the loop
+ * instead of a resumed request.
  * Threads start on first use (a worker that never offloads has none).
  *
  * Owns: the threads, both job lists, the eventfd.
@@ -23,7 +26,8 @@ typedef struct job {
     void *(*fn)(void *);
     void *arg;
     void *result;
-    conn *c;
+    conn *c;                    /* resume this request, or ...            */
+    void (*done)(void *arg, void *result);   /* ... call this (offload_call) */
     struct job *next;
 } job;
 
@@ -82,6 +86,13 @@ static void on_eventfd(loop_io *io, uint32_t events)
     while (rev) {
         job *j = rev;
         rev = j->next;
+        if (j->done) {
+            void (*done)(void *, void *) = j->done;
+            void *arg = j->arg, *result = j->result;
+            free(j);
+            done(arg, result);
+            continue;
+        }
         conn *c = j->c;
         c->offload_result = j->result;
         free(j);
@@ -105,12 +116,28 @@ struct offload_pool *offload_pool_new(loop *l, int threads)
     return p;
 }
 
+static void enqueue(struct offload_pool *p, job *j);
+
 void offload_submit(struct offload_pool *p, void *(*fn)(void *), void *arg, conn *c)
 {
     job *j = kiln_xcalloc(1, sizeof *j);
     j->fn = fn;
     j->arg = arg;
     j->c = c;
+    enqueue(p, j);
+}
+
+void offload_call(struct offload_pool *p, void *(*fn)(void *), void *arg, void (*done)(void *arg, void *result))
+{
+    job *j = kiln_xcalloc(1, sizeof *j);
+    j->fn = fn;
+    j->arg = arg;
+    j->done = done;
+    enqueue(p, j);
+}
+
+static void enqueue(struct offload_pool *p, job *j)
+{
     pthread_mutex_lock(&p->mu);
     p->queued++;
     if (p->queued > p->idle && p->started < p->nthreads) {

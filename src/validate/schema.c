@@ -98,13 +98,7 @@ static void report(walk *w, const char *type, const char *fmt, ...)
     memcpy(msg + 1 + ll, "\" ", 2);
     vsnprintf(msg + ll + 3, (size_t)n + 1, fmt, ap2);
     va_end(ap2);
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 4;
-        schema_error *e = arena_alloc(w->a, cap * sizeof *e);
-        if (w->n) memcpy(e, w->errs, w->n * sizeof *e);
-        w->errs = e;
-        w->cap = cap;
-    }
+    ARENA_GROW(w->a, w->errs, w->n, w->cap, 4);
     w->errs[w->n++] = (schema_error){ .message = msg, .path = path, .type = type };
     if (!w->all) w->stop = true;
 }

@@ -38,6 +38,35 @@ __attribute__((unused)) static int t_checks;
 #define CHECK_EQ_MEM(p, n, s) do { size_t t_n = (n); const char *t_s = (s); t_checks++; \
     if (t_n != strlen(t_s) || memcmp((p), t_s, t_n)) T_FAIL("%s == \"%s\": got \"%.*s\"", #p, t_s, (int)t_n, (const char *)(p)); } while (0)
 
+/* Runs fn(arg) in a child process; true if it aborted (a KILN_PANIC) and
+ * what it wrote to stderr contains `needle`. */
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+__attribute__((unused)) static int t_panics(void (*fn)(const char *), const char *arg, const char *needle)
+{
+    int fds[2];
+    if (pipe(fds)) return 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        fn(arg);
+        _exit(0);
+    }
+    close(fds[1]);
+    char out[2048];
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof out - 1 && (r = read(fds[0], out + n, sizeof out - 1 - n)) > 0) n += (size_t)r;
+    out[n] = '\0';
+    close(fds[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(out, needle) != NULL;
+}
+
 static int t_run(void)
 {
     int passed = 0, failed = 0;

@@ -54,3 +54,31 @@ test('password hashes run in a helper process: the worker never holds their 64 M
   await s.stop();
   for (const h of again) assert.ok(!alive(h), `helper ${h} outlived its server`);
 });
+
+// Helpers are spawned from a pool thread, which blocks every signal; the
+// mask (and ignored dispositions) would pass through exec, and a helper
+// could then only be ended by closing its socket. It starts with an empty
+// mask instead: SIGTERM ends it (no SigBlk bits, SigIgn without SIGTERM),
+// and the next login gets a new helper.
+test('a helper takes SIGTERM: it starts with no signal blocked, ends on SIGTERM, and is replaced', async () => {
+  const s = await startOn(APP, 'sqlite', { workers: 1, env: ENV });
+  const [worker] = await workersOf(s.srv.proc.pid, 1);
+  const acct = { email: uniqueEmail('pwterm'), password: 'helper password 2' };
+  assert.equal((await s.api.post('/api/auth/signup', { json: acct })).status, 201);
+  const helpers = helpersOf(worker);
+  assert.ok(helpers.length >= 1, `no --pwhash-helper child of worker ${worker}`);
+  const mask = (pid, field) => BigInt('0x' + fs.readFileSync(`/proc/${pid}/status`, 'latin1').match(new RegExp(`^${field}:\\s+([0-9a-f]+)`, 'm'))[1]);
+  const SIGTERM_BIT = 1n << 14n;
+  for (const h of helpers) {
+    assert.equal(mask(h, 'SigBlk'), 0n, `helper ${h} blocks signals (SigBlk ${mask(h, 'SigBlk').toString(16)})`);
+    assert.equal(mask(h, 'SigIgn') & SIGTERM_BIT, 0n, `helper ${h} ignores SIGTERM`);
+  }
+
+  for (const h of helpers) process.kill(h, 'SIGTERM');
+  await until(() => helpers.every((h) => !alive(h)), 5_000, 'the helpers to end on SIGTERM');
+  assert.equal((await s.api.post('/api/auth/login', { json: acct })).status, 200);
+  const again = helpersOf(worker);
+  assert.ok(again.length >= 1 && again.every((h) => !helpers.includes(h)), `no new helper after SIGTERM: [${again}]`);
+  await s.stop();
+  for (const h of again) assert.ok(!alive(h), `helper ${h} outlived its server`);
+});

@@ -4,6 +4,7 @@
 //   - kiln_publish reaching streams held by the other worker, in publish
 //     order per publisher, from a handler and from an offloaded thread;
 //   - 10,000 stream open/close cycles without memory growth;
+//   - 70 streams (chunked and HTTP/1.0) read byte-identical event bytes;
 //   - 2,000 idle streams cost the worker under 4 KB each (after kiln_sse_run
 //     a stream holds no coroutine stack, arena or read buffer), and a publish
 //     still reaches every one;
@@ -155,6 +156,65 @@ test('a client that leaves is unsubscribed at once; 10,000 cycles do not grow th
     if (!sanitizerBuild()) assert.ok(grown < 2048, `worker RSS grew ${grown} KiB over 9,000 cycles`);
     console.log(`10,000 stream cycles: RSS +${grown} KiB over the last 9,000, ${Date.now() - t0} ms, ${failures.length} retried (${failures[0] ?? ''})`);
   } finally {
+    await one.stop();
+  }
+});
+
+// A channel event is formatted once (channel_event_serial) and the same
+// bytes go to every stream: 60 HTTP/1.1 streams (chunked) and 10 HTTP/1.0
+// streams (bare) on one worker read, after their "ready", exactly the bytes
+// the event-stream format and the chunked framing give for what was
+// published -- ids, names and data, 300 events in a burst, and the event
+// from an offloaded thread -- byte for byte the same on every stream.
+test('many streams get byte-identical frames of every published event', async () => {
+  const one = await startServer(rt.dir, { workers: 1 });
+  const socks = [];
+  try {
+    const open = (minor) => new Promise((resolve, reject) => {
+      const c = net.connect(one.port, '127.0.0.1');
+      c.setEncoding('latin1');
+      c.minor = minor;
+      c.got = '';
+      c.on('data', (d) => {
+        c.got += d;
+        if (c.got.includes('event: ready') && !c.ready) { c.ready = true; resolve(c); }
+      });
+      c.on('error', reject);
+      c.write(`GET /api/sse/sub?channel=same HTTP/1.${minor}\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n`);
+    });
+    for (let i = 0; i < 70; i += 10)
+      socks.push(...(await Promise.all(Array.from({ length: 10 }, (_, k) => open(i + k < 60 ? 1 : 0)))));
+
+    const frames = [];
+    const pub = async (event, data, id) => {
+      const r = await http(one.port, '/api/publish', { method: 'POST', json: { channel: 'same', event, data, id } });
+      assert.equal(r.status, 200);
+      frames.push(`${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    await pub('first', { n: 1, s: 'two\nlines' }, '7');
+    await pub('second', [1, 2, 3], '8');
+    await pub('third', 'no id');
+    const N = 300;
+    assert.equal((await http(one.port, `/api/burst?channel=same&n=${N}`, { method: 'POST' })).status, 200);
+    for (let i = 0; i < N; i++) frames.push(`event: seq\ndata: {"i":${i}}\n\n`);
+    frames.push('event: thread\ndata: {"from":"offload"}\n\n');
+
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !socks.every((c) => c.got.includes('event: thread'))) await sleep(50);
+    const chunk = (f) => `${Buffer.byteLength(f, 'latin1').toString(16)}\r\n${f}\r\n`;
+    const want = { 1: frames.map(chunk).join(''), 0: frames.join('') };
+    const after = (c) => {
+      const ready = c.got.indexOf('event: ready');
+      const end = c.got.indexOf(c.minor === 1 ? '\n\n\r\n' : '\n\n', ready);
+      return c.got.slice(end + (c.minor === 1 ? 4 : 2));
+    };
+    for (const c of socks) {
+      const got = after(c);
+      assert.equal(got.length, want[c.minor].length, `HTTP/1.${c.minor} stream: ${got.length} bytes, want ${want[c.minor].length}\n${got.slice(0, 400)}`);
+      assert.equal(got, want[c.minor], `HTTP/1.${c.minor} stream differs`);
+    }
+  } finally {
+    for (const c of socks) c.destroy();
     await one.stop();
   }
 });

@@ -539,30 +539,6 @@ TEST(fmt_elements_of_an_array_being_built)
     CHECK(reparses(s));
 }
 
-/* Runs fn(arg) in a child; true if it aborted and its stderr names `needle`. */
-static int panics(void (*fn)(const char *), const char *arg, const char *needle)
-{
-    int fds[2];
-    if (pipe(fds)) return 0;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 2);
-        close(fds[0]);
-        fn(arg);
-        _exit(0);
-    }
-    close(fds[1]);
-    char out[2048];
-    size_t n = 0;
-    ssize_t r;
-    while (n < sizeof out - 1 && (r = read(fds[0], out + n, sizeof out - 1 - n)) > 0) n += (size_t)r;
-    out[n] = '\0';
-    close(fds[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    return WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && strstr(out, needle) != NULL;
-}
-
 static void run_fmt(const char *tmpl) { fmt(tmpl, 1, 2, 3); }
 
 TEST(fmt_malformed_templates_panic)
@@ -574,8 +550,8 @@ TEST(fmt_malformed_templates_panic)
         "{%s: 1}", "[1:2]",
     };
     for (size_t i = 0; i < ARRAY_LEN(bad); i++)
-        if (!panics(run_fmt, bad[i], "jw_fmt")) T_FAIL("template \"%s\" did not panic", bad[i]);
-    CHECK(panics(run_fmt, "{message %s}", "{message %s}"));   /* the template is named */
+        if (!t_panics(run_fmt, bad[i], "jw_fmt")) T_FAIL("template \"%s\" did not panic", bad[i]);
+    CHECK(t_panics(run_fmt, "{message %s}", "{message %s}"));   /* the template is named */
 }
 
 static void misuse(const char *what)
@@ -592,11 +568,11 @@ static void misuse(const char *what)
 
 TEST(writer_misuse_panics)
 {
-    CHECK(panics(misuse, "end", "jw_end"));
-    CHECK(panics(misuse, "key", "jw_key"));
-    CHECK(panics(misuse, "nokey", "jw_key first"));
-    CHECK(panics(misuse, "twokeys", "jw_key"));
-    CHECK(panics(misuse, "deep", "nesting"));
+    CHECK(t_panics(misuse, "end", "jw_end"));
+    CHECK(t_panics(misuse, "key", "jw_key"));
+    CHECK(t_panics(misuse, "nokey", "jw_key first"));
+    CHECK(t_panics(misuse, "twokeys", "jw_key"));
+    CHECK(t_panics(misuse, "deep", "nesting"));
 }
 
 /* ---- Round trips ------------------------------------------------------- */

@@ -1,0 +1,158 @@
+// redis_dns.test.mjs -- KILN_REDIS_URL naming a host rather than an address
+// (src/realtime/redis.c). The name is looked up on the worker's offload pool,
+// never on its event loop (getaddrinfo blocks, for as long as DNS takes):
+//   1. a name from /etc/hosts (localhost) works: two servers share events;
+//   2. in a network namespace of the test's own (loopback only: no packet
+//      leaves the machine; `ip netns exec` puts /etc/netns/NS/resolv.conf in
+//      place) a DNS server (slow_dns.mjs) answers the Redis host's name after
+//      3 s: while the lookup is under way the worker answers requests
+//      (loop_probe.mjs) without delay, and once it is answered the worker's
+//      subscriber is on Redis. The worker used to block for the lookup, once
+//      per connection: no request was answered in that window. A name DNS
+//      does not know is logged ("cannot resolve") and the worker serves on.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildApp, startServer, KILN } from '../lib/server.mjs';
+import { copyApp, http } from '../lib/db.mjs';
+import { sleep } from '../lib/extra.mjs';
+import { openStream, HERE } from './lib.mjs';
+import { haveRedis, startRedis } from './redis.mjs';
+
+const rt = copyApp('tests/fixtures/rtapp');
+buildApp(rt.dir);
+const cleanups = [];
+after(async () => {
+  for (const f of cleanups.reverse()) await f();
+  rt.remove();
+});
+
+test('KILN_REDIS_URL=redis://localhost:PORT: a name from /etc/hosts, looked up off the loop, carries events between servers', async (t) => {
+  if (!haveRedis()) return t.skip('redis-server is not installed (scripts/deps.sh test installs it)');
+  const redis = await startRedis();
+  cleanups.push(() => redis.stop());
+  const env = { KILN_REDIS_URL: `redis://localhost:${redis.port}` };
+  const A = await startServer(rt.dir, { workers: 1, env });
+  cleanups.push(() => A.stop());
+  const B = await startServer(rt.dir, { workers: 1, env });
+  cleanups.push(() => B.stop());
+  const s = await openStream(B.port, '/api/sse/sub?channel=dns');
+  cleanups.push(() => s.close());
+  await s.waitFor((e) => e.type === 'ready');
+  // Until both workers' connections are up, events published on A wait in
+  // A's hold (they are delivered then) or reach no subscriber on B yet:
+  // publish until one comes through, then one more that must arrive.
+  let got = false;
+  for (let i = 0; i < 100 && !got; i++) {
+    assert.equal((await http(A.port, '/api/publish', { method: 'POST', json: { channel: 'dns', event: 'warm', data: i } })).status, 200);
+    await sleep(50);
+    got = s.events.some((e) => e.type === 'warm');
+  }
+  assert.ok(got, 'no event from A reached B through redis://localhost');
+  assert.equal((await http(A.port, '/api/publish', { method: 'POST', json: { channel: 'dns', event: 'after', data: 42 } })).status, 200);
+  const e = await s.waitFor((x) => x.type === 'after', 5000);
+  assert.equal(e.data, '42');
+});
+
+// '' when this test can make its namespace, else why not.
+function netnsSupport() {
+  if (process.getuid?.() !== 0) return 'network namespaces need root';
+  if (!haveRedis()) return 'redis-server is not installed (scripts/deps.sh test installs it)';
+  const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return `no ip netns (iproute2): ${r.error?.message ?? r.stderr}`;
+  return '';
+}
+
+// A child in the namespace, in its own process group, killed at the end.
+function inNs(ns, argv, env = {}) {
+  const p = spawn('ip', ['netns', 'exec', ns, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  p.out = '';
+  p.err = '';
+  p.stdout.on('data', (d) => { p.out += d; });
+  p.stderr.on('data', (d) => { p.err += d; });
+  p.ended = new Promise((resolve) => p.on('exit', resolve));
+  cleanups.push(async () => {
+    if (p.exitCode === null && p.signalCode === null) {
+      try { process.kill(-p.pid, 'SIGTERM'); } catch { /* gone */ }
+      const t = setTimeout(() => { try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+      await p.ended;
+      clearTimeout(t);
+    }
+  });
+  return p;
+}
+
+async function until(pred, ms, what) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await pred()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('a slow DNS answer for the Redis host never stalls the worker, and the connection follows once it comes', async (t) => {
+  const why = netnsSupport();
+  if (why) return t.skip(why);
+  const DELAY = 3000, NAME = 'redis.kiln.test', RPORT = 6390, KPORT = 18080;
+  const ns = `krd${process.pid}`;
+  const etc = `/etc/netns/${ns}`;
+  const ip = (...a) => {
+    const r = spawnSync('ip', a, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip ${a.join(' ')}: ${r.stderr}`);
+  };
+  ip('netns', 'add', ns);
+  const removeNs = () => {
+    spawnSync('ip', ['netns', 'del', ns]);
+    fs.rmSync(etc, { recursive: true, force: true });
+  };
+  process.once('exit', removeNs);
+  cleanups.push(removeNs);
+  ip('-n', ns, 'link', 'set', 'lo', 'up');
+  fs.mkdirSync(etc, { recursive: true });
+  fs.writeFileSync(path.join(etc, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:10 attempts:1\n');
+
+  const dns = inNs(ns, ['node', path.join(HERE, 'slow_dns.mjs'), String(DELAY), NAME]);
+  await until(() => dns.out.includes('ready'), 10_000, `the DNS server (${dns.err})`);
+  const redis = inNs(ns, ['redis-server', '--port', String(RPORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning']);
+  const cli = (...a) => spawnSync('ip', ['netns', 'exec', ns, 'redis-cli', '-p', String(RPORT), ...a], { encoding: 'utf8' });
+  await until(() => cli('ping').stdout.trim() === 'PONG', 10_000, `redis-server in the namespace (${redis.err})`);
+
+  // The probe first (it retries until the port listens), then the server.
+  const probe = inNs(ns, ['node', path.join(HERE, 'loop_probe.mjs'), String(KPORT), String(DELAY + 4000)]);
+  const kiln = inNs(ns, [KILN, 'start', rt.dir, '--port', String(KPORT), '--workers', '1'],
+    { KILN_REDIS_URL: `redis://${NAME}:${RPORT}` });
+  await probe.ended;
+  const samples = JSON.parse(probe.out.trim() || '[]');
+  const lines = dns.out.split('\n').filter((l) => l.startsWith(`query ${NAME} 1 `) || l.startsWith(`answer ${NAME} 1 `));
+  const asked = Number(lines.find((l) => l.startsWith('query'))?.split(' ')[3]);
+  const answered = Number(lines.find((l) => l.startsWith('answer'))?.split(' ')[3]);
+  assert.ok(asked && answered, `the worker never looked ${NAME} up: dns said\n${dns.out}\nkiln: ${kiln.err}`);
+  const during = samples.filter(([at, took]) => at >= asked && at + took <= answered);
+  const worst = Math.max(...samples.filter(([at]) => at >= asked).map(([, took]) => took));
+  console.log(`# lookup ${asked}..${answered} (${answered - asked} ms): ${during.length} requests answered meanwhile; slowest request after the lookup began: ${worst} ms`);
+  assert.ok(during.length >= 10, `only ${during.length} requests answered during the ${answered - asked} ms lookup: the loop waited for DNS`);
+  assert.ok(worst < DELAY / 2, `a request took ${worst} ms while the lookup ran`);
+  // The answer came: the subscriber is on Redis.
+  await until(() => Number(cli('pubsub', 'numsub', 'kiln:events').stdout.split('\n')[1]) >= 1, 10_000,
+    `the worker's subscriber on Redis after the answer (kiln: ${kiln.err})`);
+  // It stops cleanly (a sanitizer build reports leaks and errors here).
+  process.kill(-kiln.pid, 'SIGTERM');
+  await kiln.ended;
+  assert.doesNotMatch(kiln.err, /Sanitizer|runtime error|panic/, kiln.err);
+
+  // A name DNS does not know is an outage like a refused connection:
+  // logged with the resolver's reason, retried, and the worker serves on.
+  const lost = inNs(ns, [KILN, 'start', rt.dir, '--port', String(KPORT + 1), '--workers', '1'],
+    { KILN_REDIS_URL: `redis://nowhere.kiln.test:${RPORT}` });
+  await until(() => /cannot resolve nowhere\.kiln\.test/.test(lost.err), 10_000, `the failed lookup logged (kiln: ${lost.err})`);
+  const again = inNs(ns, ['node', path.join(HERE, 'loop_probe.mjs'), String(KPORT + 1), '1000']);
+  await again.ended;
+  assert.ok(JSON.parse(again.out.trim() || '[]').length >= 5, `the worker with an unknown Redis host did not serve: ${again.out}`);
+  assert.match(dns.out, /query nowhere\.kiln\.test 1 /, 'the lookup did not reach the namespace\'s DNS server');
+  process.kill(-lost.pid, 'SIGTERM');
+  await lost.ended;
+  assert.doesNotMatch(lost.err, /Sanitizer|runtime error|panic/, lost.err);
+});
