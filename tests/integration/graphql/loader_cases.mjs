@@ -133,9 +133,9 @@ export const cases = [
   '{ user(id: "1") { team org { id } } u2: user(id: "3") { team fail } }',
   '{ posts { authorNN { nameNN team org { failNN id } id } title } postsL { author { fail org { title id } } failNN } }',
   // The 7 documents that were a todo while Kiln counted promise jobs
-  // instead of running them: errors pushed after the root settled but
-  // before the caller's await resumed, and two rejections racing for one
-  // Promise.all.
+  // instead of running them: errors pushed after the root promise settled
+  // but before execute()'s .then handler built the response, and two
+  // rejections racing for one Promise.all.
   '{ postsN { author { team org { title failNN } failNN fail } id } u2: user(id: "3") { id team orgNN { title } } }',
   '{ posts { title author { team nameNN failNN } id } userNN(id: "2") { orgNN { failNN id } } }',
   '{ userNN(id: "9") { failNN fail org { title } name } postsN { id authorNN { failNN orgNN { id failNN } org { title } fail } author { orgNN { title } nameNN } } }',

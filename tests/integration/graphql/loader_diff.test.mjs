@@ -11,8 +11,8 @@
 // decide it: non-null fields failing beside loaded ones at every depth
 // (promiseForObject(...).finally), lists with nullable and non-null items,
 // cache hits, a batch failing as a whole, rejections climbing through
-// loaded objects, errors pushed after the root settled but before the
-// caller's await resumed, mutations; then thousands of random documents
+// loaded objects, errors pushed after the root promise settled but before
+// execute()'s handler built the response, mutations; then thousands of random documents
 // from fixed seeds, all equal (Kiln runs the promise jobs graphql-js and
 // dataloader create, in their order: src/graphql/promise.c).
 //
