@@ -452,7 +452,7 @@ static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *
             return late ? obj : NULL;
         }
         if (v) gx_put_field(x, obj, g->v[i].key, v);
-        if (!p && x->serial && i + 1 < g->n) gx_run_deferred(x);   /* mutations: the next root field waits */
+        if (!p && x->serial && i + 1 < g->n && !gx_serial_next(x, g->n - i - 1)) break;   /* mutations: one by one */
     }
     gx_close(x, a, false);
     return obj;

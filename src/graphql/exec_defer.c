@@ -253,11 +253,6 @@ agg *gx_open(exec *x, uint32_t kind, const rpath *p)
 static void serial_step(exec *x, agg *root)
 {
     jp *link = NULL;
-    if (x->acc && jp_rejected(x->acc)) {   /* the reduce rejected: each field passes it on */
-        root->nparts = 0;
-        x->acc = jp_then(queue(x), x->acc, NULL, NULL, NULL);
-        return;
-    }
     if (root->nparts) {
         link = jp_then(queue(x), root->parts[root->nparts - 1], NULL, NULL, NULL);
         root->nparts = 0;
@@ -275,7 +270,7 @@ void gx_close(exec *x, agg *a, bool failed)
 {
     x->cur = a->up;
     if (!a->path && x->serial) {           /* a mutation's root: promiseReduce */
-        if (!failed && x->loads) serial_step(x, a);
+        if (!failed && x->loads && !x->serial_stopped) serial_step(x, a);
         x->rootp = failed ? NULL : x->acc;
         return;
     }
@@ -305,18 +300,26 @@ static bool step(exec *x)
     return jq_run(queue(x)) || gql_loads_dispatch(x->loads);
 }
 
+bool gx_serial_next(exec *x, uint32_t left)
+{
+    if (!x->loads) return true;            /* all synchronous so far */
+    jq *q = queue(x);
+    serial_step(x, x->cur);
+    if (!x->acc) return true;              /* the next field runs now */
+    jp *next = jp_then(q, x->acc, next_root_field, NULL, x);
+    while (!x->serial_job && jp_pending(next) && step(x)) {}
+    if (x->serial_job) return true;
+    /* The accumulator rejected: each field left passes it on (a .then) */
+    x->acc = next;
+    for (uint32_t i = 1; i < left; i++) x->acc = jp_then(q, x->acc, NULL, NULL, NULL);
+    x->serial_stopped = true;
+    return false;
+}
+
 void gx_run_deferred(exec *x)
 {
     if (!x->loads) return;                 /* nothing was ever pending */
     jq *q = queue(x);
-    if (x->cur) {                          /* a mutation, between root fields */
-        serial_step(x, x->cur);
-        if (!x->acc) return;               /* the next field runs now */
-        jp *next = jp_then(q, x->acc, next_root_field, NULL, x);
-        while (!x->serial_job && jp_pending(next) && step(x)) {}
-        if (!x->serial_job) x->acc = next;  /* rejected: passed on, field by field */
-        return;
-    }
     if (!x->rootp) return;                 /* answered synchronously: no batch runs */
     jp *response = jp_then(q, x->rootp, built, built_null, x);
     jp_then(q, response, resumed, resumed, x);

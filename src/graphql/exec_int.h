@@ -41,6 +41,7 @@ typedef struct exec {
     struct jp *acc;             /* a mutation's promiseReduce so far     */
     struct jp *serial_job;      /* the reaction job running the next
                                    root field of a mutation              */
+    bool serial_stopped;        /* ... rejected: no more root fields run */
     bool had_errors;            /* errors when the response was built    */
     bool answered;              /* execute()'s caller has the response   */
 } exec;
@@ -74,8 +75,13 @@ bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v,
  * (*out: a placeholder, put in its object by gx_put_field). */
 bool gx_defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_value **out);
 void gx_put_field(exec *x, kiln_value *obj, kiln_str key, kiln_value *v);
-/* Run the deferred fields and their batches until none is left. */
+/* Run the deferred fields and their batches until the caller of
+ * graphql-js's execute() would have the response. */
 void gx_run_deferred(exec *x);
+/* A mutation, after a root field with `left` more to run: run jobs until
+ * the next one runs (promiseReduce: in a .then of the one before); false
+ * when the reduce rejected instead -- the rest never run. */
+bool gx_serial_next(exec *x, uint32_t left);
 
 /* The promises graphql-js builds around pending fields (exec_defer.c):
  * gx_open starts an object (kind 2: promiseForObject) or a list (kind 1:

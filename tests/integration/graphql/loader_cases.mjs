@@ -8,7 +8,7 @@ type Org { id: ID! title: String! failNN: String! }
 type User { id: ID! name: String! nameNN: String! org: Org orgNN: Org! team: String fail: String failNN: String! }
 type Post { id: ID! title: String author: User authorNN: User! fail: String failNN: String! }
 type Query { posts: [Post!]! postsN: [Post] postsL: [Post!] user(id: ID!): User userNN(id: ID!): User! }
-type Mutation { touch(id: ID!): User }
+type Mutation { touch(id: ID!): User touchNN(id: ID!): User! }
 `;
 
 // Users: 9 fails its key, 0 is none (null); 3 has a null nameNN. Org "bad"
@@ -146,6 +146,11 @@ export const cases = [
   // Mutations: promiseReduce runs each root field in a .then of the one before.
   'mutation { a: touch(id: "9") { name } b: touch(id: "3") { nameNN org { failNN } } c: touch(id: "1") { team } }',
   'mutation { a: touch(id: "3") { orgNN { title } team } b: touch(id: "3") { orgNN { id } } }',
+  // A non-null root field rejecting: the fields after it never run (their
+  // batches are never asked for), the rejection passes through one .then
+  // per field left.
+  'mutation { a: touchNN(id: "9") { name } b: touch(id: "2") { name org { title } } c: touchNN(id: "1") { fail } }',
+  'mutation { a: touch(id: "1") { team } b: touchNN(id: "3") { nameNN org { failNN } } c: touch(id: "2") { name } }',
 ];
 
 // Random documents over the schema above, the same for a given seed
@@ -184,7 +189,7 @@ export function randomCases(seed, n) {
     const roots = [];
     for (let k = 1 + int(3); k > 0; k--) {
       const alias = roots.length ? `r${roots.length}: ` : '';
-      if (mutation) roots.push(`${alias}touch(id: "${ids[int(5)]}") ${selection('User')}`);
+      if (mutation) roots.push(`${alias}${int(2) ? 'touch' : 'touchNN'}(id: "${ids[int(5)]}") ${selection('User')}`);
       else {
         const f = ['posts', 'postsN', 'postsL', 'user', 'userNN'][int(5)];
         roots.push(f.startsWith('user') ? `${alias}${f}(id: "${ids[int(5)]}") ${selection('User')}` : `${alias}${f} ${selection('Post')}`);

@@ -65,6 +65,7 @@ async function reference(query) {
     Query_user: (_, a) => userLoader.load(a.id),
     Query_userNN: (_, a) => userLoader.load(a.id),
     Mutation_touch: (_, a) => userLoader.load(a.id),
+    Mutation_touchNN: (_, a) => userLoader.load(a.id),
   };
   const fieldResolver = (src, args, ctx, info) => {
     const fn = r[`${info.parentType.name}_${info.fieldName}`];
