@@ -286,6 +286,12 @@ void gx_close(exec *x, agg *a, bool failed)
     add_part(x, a->up, jp_then(q, r, NULL, catch_at, h));
 }
 
+/* A mutation's root field that throws synchronously ends the execution
+ * at once, as in graphql-js when every field before it was synchronous.
+ * After a pending one graphql-js throws inside the reduce's job and
+ * answers when the rejection has passed the fields left; Kiln answers at
+ * once: only errors still queued then (a list that threw beside pending
+ * items) could differ. */
 bool gx_group(exec *x, agg *a, const rpath *holder)
 {
     if (!a->nparts || (!holder && x->serial)) return false;   /* a mutation's root: promiseReduce throws */
