@@ -1167,7 +1167,8 @@ kiln_req *kiln_gql_batch_req(kiln_gql_batch *b);
 /* The value of key i (NULL: null). A key given no value is null. */
 void kiln_gql_batch_set(kiln_gql_batch *b, size_t i, const kiln_value *v);
 /* Key i fails (the fields that asked for it get this error), or every key
- * fails (the batch as a whole did). */
+ * fails (the batch as a whole did: its keys leave the cache, as in
+ * dataloader, so a key asked for again later goes to a new batch). */
 void kiln_gql_batch_error(kiln_gql_batch *b, size_t i, const char *code, const char *fmt, ...) KILN_PRINTF(4, 5);
 void kiln_gql_batch_fail(kiln_gql_batch *b, const char *code, const char *fmt, ...) KILN_PRINTF(3, 4);
 /* Each key's value is the row of r (as an object of its columns) whose

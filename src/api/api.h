@@ -55,6 +55,8 @@ struct kiln_req_private {
     const char *error_sql;      /* db.c: the failed statement (its 500)    */
     const char *error_text;     /* ... and the database's message          */
     bool db_catch;              /* request_catch_db_failures: GraphQL runs */
+    bool graphql;               /* the route is a GraphQL endpoint (its
+                                   automatic failures answer as GraphQL)  */
     kiln_db_status db_caught;   /* the first failure not yet taken         */
     const char *db_caught_msg;  /* its message (KILN_DB_INVALID's)         */
     /* graphql.c, while it reports a resolver error: the error's path

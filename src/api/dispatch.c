@@ -153,6 +153,7 @@ static void handler_main(coro *co, void *arg)
     struct kiln_req_private *p = &rq(c)->priv;
     (void)co;
     const kiln_route_def *r = p->match.route;
+    p->graphql = r && r->graphql;
     if (p->run_middleware && !middleware_run(&rq(c)->req, &rq(c)->res, api.app, r)) return;
     if (!p->fn && !(p->fn = resolve_method(c, r))) return;
     if (p->config && !validate_route(&rq(c)->req, &rq(c)->res, p->config, p->method)) return;

@@ -274,10 +274,10 @@ static bool has_data(const buf *out)
 
 /* ---- Database failures ------------------------------------------------------------- */
 
-bool graphql_db_failed(void *req, const char **message, const char **code)
+/* A failure's message and extensions.code (false: it is not one). */
+static bool db_failure(kiln_db_status st, const char *m, const char **message, const char **code)
 {
-    const char *m;
-    switch (request_take_db_failure(req, &m)) {
+    switch (st) {
     case KILN_DB_OK:
     case KILN_DB_CONFLICT:      /* the resolver's to decide (never caught) */
         return false;
@@ -295,6 +295,30 @@ bool graphql_db_failed(void *req, const char **message, const char **code)
     *message = "Internal Server Error";
     *code = "INTERNAL_SERVER_ERROR";
     return true;
+}
+
+bool graphql_db_failed(void *req, const char **message, const char **code)
+{
+    const char *m;
+    kiln_db_status st = request_take_db_failure(req, &m);
+    return db_failure(st, m, message, code);
+}
+
+void graphql_answer_db_failure(kiln_req *req, kiln_res *res, kiln_db_status st, const char *message)
+{
+    const char *msg, *code;
+    if (!db_failure(st, message ? message : "Invalid data", &msg, &code)) return;
+    int mt = negotiate(req);
+    int status = mt != MT_GQL ? 200 : st == KILN_DB_UNAVAILABLE ? 503 : st == KILN_DB_INVALID ? 400 : 500;
+    buf out;
+    buf_init(&out, 128);
+    buf_puts(&out, "{\"errors\":[{\"message\":");
+    json_escape(&out, msg, strlen(msg));
+    buf_puts(&out, ",\"extensions\":{\"code\":");
+    json_escape(&out, code, strlen(code));
+    buf_puts(&out, "}}]}");
+    kiln_send(res, status, mt == MT_GQL ? CT_GQL : CT_JSON, out.data, out.len);
+    buf_free(&out);
 }
 
 /* ---- Error reports ------------------------------------------------------------- */

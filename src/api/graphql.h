@@ -48,6 +48,14 @@ const gql_op_limits *graphql_limits(void);
  * Never the SQL or the driver's text (logged and reported by db.c). */
 bool graphql_db_failed(void *req, const char **message, const char **code);
 #define GRAPHQL_CODE_UNAVAILABLE "SERVICE_UNAVAILABLE"
+/* A database failure before kiln_graphql ran (the route's middleware: a
+ * session check, say; request_answer_db_failure): the same message and
+ * code as a GraphQL request error, {"errors":[{"message", "extensions":
+ * {"code"}}]}, in the media type the client accepts -- status 503 / 500 /
+ * 400 under application/graphql-response+json (a response without "data"
+ * is 4xx or 5xx there), 200 under application/json (the specification's
+ * SHOULD for that media type, as for kiln_graphql's request errors). */
+void graphql_answer_db_failure(kiln_req *req, kiln_res *res, kiln_db_status st, const char *message);
 
 /* Report to Sentry the field errors of an execution result `out` (its JSON)
  * that are not the client's mistakes: those with a path whose

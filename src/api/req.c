@@ -9,6 +9,7 @@
  */
 #include "api/api.h"
 #include "api/request.h"
+#include "api/graphql.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -384,6 +385,26 @@ bool request_catch_db_failure(kiln_req *req, kiln_db_status st, const char *mess
         p->db_caught_msg = arena_strdup(arena_of(req), message ? message : "Invalid data");
     }
     return true;
+}
+
+void request_answer_db_failure(kiln_req *req, kiln_db_status st, const char *message)
+{
+    kiln_res *res = req->priv->res;
+    if (req->priv->graphql) { graphql_answer_db_failure(req, res, st, message); return; }
+    switch (st) {
+    case KILN_DB_OK:
+    case KILN_DB_CONFLICT:
+        return;
+    case KILN_DB_INVALID:
+        kiln_json(res, 400, "{error: %s}", message ? message : "Invalid data");
+        return;
+    case KILN_DB_UNAVAILABLE:
+        kiln_json(res, 503, "{error: %s, requestId: %s}", "Service Unavailable", req->id);
+        return;
+    case KILN_DB_ERROR:
+        kiln_json(res, 500, "{error: %s, requestId: %s}", "Internal Server Error", req->id);
+        return;
+    }
 }
 
 kiln_db_status request_take_db_failure(kiln_req *req, const char **message)

@@ -30,6 +30,13 @@ void request_note_db_error(kiln_req *req, const char *sql, const char *error);
  * failure since the last take, KILN_DB_OK when none; *message is the
  * database's message for KILN_DB_INVALID only) and makes it a field error. */
 void request_catch_db_failures(kiln_req *req, bool on);
+/* The automatic answer to a database failure nobody caught (db.c): 400
+ * {"error": message} for invalid data, 503 / 500 {"error", "requestId"}
+ * when the database is unreachable / failed -- or, on a GraphQL endpoint's
+ * route (its middleware ran before kiln_graphql, a session check, say), a
+ * GraphQL request error with the same message and extensions.code
+ * (graphql_answer_db_failure). */
+void request_answer_db_failure(kiln_req *req, kiln_db_status st, const char *message);
 bool request_catch_db_failure(kiln_req *req, kiln_db_status st, const char *message);
 kiln_db_status request_take_db_failure(kiln_req *req, const char **message);
 void request_set_session_user(kiln_req *req, int64_t user_id);

@@ -376,13 +376,13 @@ static void answer_failure(kiln_req *req, struct db_req *d, kiln_rows *r, const 
     case KILN_DB_INVALID:
         log_event(LOG_INFO, req->id, "database refused a value", "\"error\":\"%s\"", "invalid data");
         caught = request_catch_db_failure(req, r->status, r->error);
-        if (!caught && !kiln_res_started(res)) kiln_json(res, 400, "{error: %s}", r->error ? r->error : "Invalid data");
+        if (!caught && !kiln_res_started(res)) request_answer_db_failure(req, r->status, r->error);
         break;
     case KILN_DB_UNAVAILABLE:
         metrics_add(MC_DB_ERRORS, 1);
         log_event(LOG_ERROR, req->id, "database unavailable", "\"backend\":\"%s\"", pool.be->name);
         caught = request_catch_db_failure(req, r->status, NULL);
-        if (!caught && !kiln_res_started(res)) kiln_json(res, 503, "{error: %s, requestId: %s}", "Service Unavailable", req->id);
+        if (!caught && !kiln_res_started(res)) request_answer_db_failure(req, r->status, NULL);
         break;
     case KILN_DB_ERROR: {
         metrics_add(MC_DB_ERRORS, 1);
@@ -397,7 +397,7 @@ static void answer_failure(kiln_req *req, struct db_req *d, kiln_rows *r, const 
         buf_free(&b);
         request_note_db_error(req, sql, r->error);   /* for the error report */
         caught = request_catch_db_failure(req, r->status, NULL);
-        if (!caught && !kiln_res_started(res)) kiln_json(res, 500, "{error: %s, requestId: %s}", "Internal Server Error", req->id);
+        if (!caught && !kiln_res_started(res)) request_answer_db_failure(req, r->status, NULL);
         break;
     }
     }

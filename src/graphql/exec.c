@@ -325,13 +325,12 @@ bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v,
             return true;
         }
         kiln_value *list = gql_v_array(x->a);
-        agg *a = gx_open(x, 1);                     /* Promise.all of the items */
+        agg *a = gx_open(x, 1, p);                  /* Promise.all of the items */
         size_t i = 0;
         for (const kiln_value *it = v->child; it; it = it->next, i++) {
             rpath ip = { p, { NULL, 0 }, i, t->of->kind == GQL_REF_NON_NULL };
             kiln_value *item;
             const char *ierr;
-            x->edge = 1;
             if (!gx_complete(x, f, t->of, it, &ip, &item, &ierr)) {
                 if (t->of->kind == GQL_REF_NON_NULL) { gx_close(x, a, true); return false; }
                 item = gql_v_null(x->a);
@@ -428,7 +427,6 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
     if (r.error) return handle_error(x, &f, fd->type, p, r.code, r.error, out);
     if (r.load) return gx_defer(x, &f, p, &r, out);
     const char *err;
-    x->edge = 1;                                    /* the field's .then(undefined, catch) */
     if (!gx_complete(x, &f, fd->type, r.result, p, out, &err)) {
         if (fd->type->kind == GQL_REF_NON_NULL) return false;
         *out = gql_v_null(x->a);
@@ -443,8 +441,7 @@ static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *
 {
     kiln_value *obj = gql_v_object(x->a);
     if (!p) x->data = obj;
-    if (!p) x->edge = 1;                            /* the root's holder: execute()'s catch */
-    agg *a = gx_open(x, 2);                         /* promiseForObject */
+    agg *a = gx_open(x, 2, p);                      /* promiseForObject */
     if (!p) x->root = a;
     for (uint32_t i = 0; i < g->n; i++) {
         rpath fp = { p, g->v[i].key, 0, false };
@@ -455,7 +452,7 @@ static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *
             return late ? obj : NULL;
         }
         if (v) gx_put_field(x, obj, g->v[i].key, v);
-        if (!p && x->serial) gx_run_deferred(x);       /* mutations: one root field at a time */
+        if (!p && x->serial && i + 1 < g->n && !gx_serial_next(x, g->n - i - 1)) break;   /* mutations: one by one */
     }
     gx_close(x, a, false);
     return obj;

@@ -35,18 +35,15 @@ typedef struct exec {
     bool data_null;
     uint32_t errs_cut;          /* errors in the response when data_null */
     bool serial;                /* a mutation: root fields one by one    */
-    const rpath **targets;      /* positions nulled by a deferred error  */
-    uint32_t ntargets;
     agg *cur;                   /* the object or list being completed    */
-    uint32_t edge;              /* promise jobs between the value being
-                                   completed and its holder seeing it     */
-    const rpath **groups;       /* holders of objects that reject late   */
-    uint32_t ngroups;
-    bool root_group;            /* ... the root object does              */
-    agg *root;                  /* the root object's promise             */
-    bool climbing;              /* the deferred job's error climbs       */
-    bool done;                  /* it settled at done_at: graphql-js has */
-    uint64_t done_at;           /* answered (a query's)                  */
+    agg *root;                  /* the root object's                     */
+    struct jp *rootp;           /* the root's promise (NULL: not pending) */
+    struct jp *acc;             /* a mutation's promiseReduce so far     */
+    struct jp *serial_job;      /* the reaction job running the next
+                                   root field of a mutation              */
+    bool serial_stopped;        /* ... rejected: no more root fields run */
+    bool had_errors;            /* errors when the response was built    */
+    bool answered;              /* execute()'s caller has the response   */
 } exec;
 
 struct kiln_gql {
@@ -56,7 +53,7 @@ struct kiln_gql {
     const kiln_value *args;
     const kiln_value *result;
     const char *error, *code;
-    gql_load_entry *load;
+    struct jp *load;            /* the promise kiln_gql_load returned    */
     bool cache_hit;
 };
 
@@ -78,16 +75,22 @@ bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v,
  * (*out: a placeholder, put in its object by gx_put_field). */
 bool gx_defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_value **out);
 void gx_put_field(exec *x, kiln_value *obj, kiln_str key, kiln_value *v);
-/* Run the deferred fields and their batches until none is left. */
+/* Run the deferred fields and their batches until the caller of
+ * graphql-js's execute() would have the response. */
 void gx_run_deferred(exec *x);
+/* A mutation, after a root field with `left` more to run: run jobs until
+ * the next one runs (promiseReduce: in a .then of the one before); false
+ * when the reduce rejected instead -- the rest never run. */
+bool gx_serial_next(exec *x, uint32_t left);
 
-/* The promises graphql-js builds around pending fields: an object
- * (promiseForObject, own = 2 jobs after its last field) or a list
- * (Promise.all of its items, own = 1) being completed; x->edge must hold
- * the jobs between it and its holder (1: a field's or an item's wrapper).
- * gx_close ends it: when something in it is still pending it becomes a
- * pending part of the enclosing one (unless `failed`: its holder threw). */
-agg *gx_open(exec *x, uint32_t own);
+/* The promises graphql-js builds around pending fields (exec_defer.c):
+ * gx_open starts an object (kind 2: promiseForObject) or a list (kind 1:
+ * Promise.all of its items) at position p (NULL: the root; the rpath must
+ * live until gx_close); gx_close ends it: when something in it is pending
+ * it becomes a promise, held by its field's or item's .then(undefined,
+ * catch), or adopted by the deferred field whose completion it is (unless
+ * `failed`: it threw, its pending parts are left dangling, as in JS). */
+agg *gx_open(exec *x, uint32_t kind, const rpath *p);
 void gx_close(exec *x, agg *a, bool failed);
 /* A non-null field of object `a` (at `holder`) failed synchronously: when
  * fields before it are pending, graphql-js returns

@@ -5,51 +5,50 @@
  * its JSON text); keys not yet loaded are queued and handed to ONE call of
  * the batch function when the executor dispatches (after a level). The
  * batch function sets a value or an error per key; a key it leaves alone
- * is null.
+ * is null. When the batches run and when their keys settle is dataloader's
+ * (2.2.3): a loader's batch is scheduled by its first load, batches run in
+ * the order they were scheduled once no promise job is left, and settle
+ * their promises (promise.h) as dataloader's .then and .catch do.
  *
  * Owns: the loaders and entries of one execution (all in its arena).
- * Must never: call a batch function with no keys or twice for one key, or
+ * Must never: call a batch function with no keys, or twice for one key
+ * (but after its batch failed as a whole: dataloader forgets those), or
  * let one key's error reach another key.
  */
 #include "graphql/loader.h"
+#include "graphql/promise.h"
 
 #include <stdarg.h>
 
-typedef struct loader {
+typedef struct loader loader;
+
+/* dataloader's batch: the keys it will ask for and the cache hits it
+ * resolves when it runs. */
+typedef struct batch {
+    loader *ld;
+    gql_load_entry **keys;
+    uint32_t n, cap;
+    struct hit { jp *p, *cached; } *hits;   /* a hit's promise, the cached one */
+    uint32_t nhits, caphits;
+    bool dispatched;
+    struct batch *next;          /* scheduled after it                    */
+} batch;
+
+struct loader {
     kiln_gql_batch_fn fn;
     gql_load_entry **slots;      /* hash table of every key (the cache)    */
     uint32_t nslots, nkeys;
-    gql_load_entry **queue;      /* keys waiting for the next batch        */
-    uint32_t nqueue, capqueue;
-    uint64_t first_queued;       /* ask order of the first queued key      */
-    struct loader *next;
-} loader;
-
-typedef struct job {
-    uint64_t tick, order;
-    void *rec;
-    gql_load_entry *e;
-    bool hop;                    /* a cache hit's adoption: queued again   */
-} job;
-
-typedef struct waiter {
-    gql_load_entry *e;
-    void *rec;
-    bool hit;
-} waiter;
+    batch *batch;                /* the current batch                      */
+    loader *next;
+};
 
 struct gql_loads {
     arena *a;
-    job *heap;                   /* jobs by (tick, order)                  */
-    uint32_t njobs, capjobs;
-    waiter *waiting;             /* records waiting for a batch            */
-    uint32_t nwaiting, capwaiting;
-    uint64_t now, order;
+    jq *q;
     void *context;
     gql_failed_fn *failed;
     loader *loaders;
-    uint64_t asks;               /* every gql_loads_get, in order          */
-    uint64_t settled;            /* entries settled so far (their seq)     */
+    batch *first, *last;         /* scheduled, not run                     */
     uint32_t calls;
 };
 
@@ -65,10 +64,12 @@ gql_loads *gql_loads_new(arena *a, void *context, gql_failed_fn *failed)
 {
     gql_loads *l = arena_alloc(a, sizeof *l);
     *l = (gql_loads){ .a = a, .context = context, .failed = failed };
+    l->q = jq_new(a, l);
     return l;
 }
 
 uint32_t gql_loads_calls(const gql_loads *l) { return l->calls; }
+jq *gql_loads_queue(gql_loads *l) { return l->q; }
 
 static uint32_t hash(const char *s)
 {
@@ -95,7 +96,30 @@ static void grow(gql_loads *l, loader *ld)
         if (old[i]) insert(ld, old[i]);
 }
 
-gql_load_entry *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key, bool *cache_hit)
+static void *grow_array(arena *a, void *old, uint32_t n, uint32_t *cap, size_t size)
+{
+    if (n < *cap) return old;
+    *cap = *cap ? *cap * 2 : 8;
+    void *v = arena_alloc(a, size * *cap);
+    if (n) memcpy(v, old, size * n);
+    return v;
+}
+
+/* getCurrentBatch: the loader's batch, or a new one scheduled after the
+ * others (its process.nextTick). */
+static batch *current_batch(gql_loads *l, loader *ld)
+{
+    if (ld->batch && !ld->batch->dispatched) return ld->batch;
+    batch *b = arena_alloc(l->a, sizeof *b);
+    *b = (batch){ .ld = ld };
+    ld->batch = b;
+    if (l->last) l->last->next = b;
+    else l->first = b;
+    l->last = b;
+    return b;
+}
+
+jp *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key, bool *cache_hit)
 {
     *cache_hit = false;
     if (!fn) KILN_PANIC("kiln_gql_load: no batch function");
@@ -106,62 +130,93 @@ gql_load_entry *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_val
         *ld = (loader){ .fn = fn };
         *tail = ld;
     }
-    l->asks++;
+    batch *b = current_batch(l, ld);
     if (!key) key = gql_v_null(l->a);
-    buf b;
-    buf_init(&b, 32);
-    gql_stringify(&b, key);
-    char *text = arena_strndup(l->a, b.data, b.len);
-    buf_free(&b);
+    buf t;
+    buf_init(&t, 32);
+    gql_stringify(&t, key);
+    char *text = arena_strndup(l->a, t.data, t.len);
+    buf_free(&t);
 
     if (ld->nslots) {
         uint32_t h = hash(text) & (ld->nslots - 1);
         for (gql_load_entry *e; (e = ld->slots[h]) != NULL; h = (h + 1) & (ld->nslots - 1))
-            if (strcmp(e->key_json, text) == 0) { *cache_hit = true; return e; }
+            if (!e->cleared && strcmp(e->key_json, text) == 0) {
+                *cache_hit = true;              /* new Promise(r => hits.push(() => r(cached))) */
+                b->hits = grow_array(l->a, b->hits, b->nhits, &b->caphits, sizeof(*b->hits));
+                b->hits[b->nhits] = (struct hit){ jp_new(l->q), e->p };
+                return b->hits[b->nhits++].p;
+            }
     }
     if ((ld->nkeys + 1) * 2 > ld->nslots) grow(l, ld);
     gql_load_entry *e = arena_alloc(l->a, sizeof *e);
-    *e = (gql_load_entry){ .key = key, .key_json = text };
+    *e = (gql_load_entry){ .key = key, .key_json = text, .p = jp_new(l->q) };
     insert(ld, e);
     ld->nkeys++;
-    if (ld->nqueue == ld->capqueue) {
-        uint32_t cap = ld->capqueue ? ld->capqueue * 2 : 16;
-        gql_load_entry **q = arena_alloc(l->a, sizeof(*q) * cap);
-        if (ld->nqueue) memcpy(q, ld->queue, sizeof(*q) * ld->nqueue);
-        ld->queue = q;
-        ld->capqueue = cap;
+    b->keys = grow_array(l->a, b->keys, b->n, &b->cap, sizeof(*b->keys));
+    b->keys[b->n++] = e;
+    return e->p;
+}
+
+/* resolveCacheHits: each hit follows its cached promise (a job later). */
+static void resolve_hits(gql_loads *l, batch *b)
+{
+    for (uint32_t i = 0; i < b->nhits; i++) jp_adopt(l->q, b->hits[i].p, b->hits[i].cached);
+}
+
+/* batchPromise.then(values => ...): hits, then each key in order. */
+static jp_ret batch_done(jq *q, void *ctx, void *arg)
+{
+    (void)arg;
+    batch *b = ctx;
+    gql_loads *l = jq_user(q);
+    resolve_hits(l, b);
+    for (uint32_t i = 0; i < b->n; i++) {
+        gql_load_entry *e = b->keys[i];
+        if (e->error) jp_reject(q, e->p, e);
+        else jp_resolve(q, e->p, (void *)e->value);
     }
-    if (!ld->nqueue) ld->first_queued = l->asks;
-    ld->queue[ld->nqueue++] = e;
-    return e;
+    return (jp_ret){ JP_VALUE, NULL };
+}
+
+/* .catch(error => failedDispatch(...)): hits, then each key dropped from
+ * the cache and rejected. */
+static jp_ret batch_failed(jq *q, void *ctx, void *arg)
+{
+    (void)arg;
+    batch *b = ctx;
+    gql_loads *l = jq_user(q);
+    resolve_hits(l, b);
+    for (uint32_t i = 0; i < b->n; i++) {
+        b->keys[i]->cleared = true;
+        jp_reject(q, b->keys[i]->p, b->keys[i]);
+    }
+    return (jp_ret){ JP_VALUE, NULL };
 }
 
 uint32_t gql_loads_dispatch(gql_loads *l)
 {
-    uint32_t calls = 0;
-    for (;;) {
-        /* dataloader schedules each loader's dispatch at its first queued
-         * key: the loader whose first key was asked for first runs first. */
-        loader *next = NULL;
-        for (loader *ld = l->loaders; ld; ld = ld->next)
-            if (ld->nqueue && (!next || ld->first_queued < next->first_queued)) next = ld;
-        if (!next) return calls;
-        kiln_gql_batch b = { .l = l, .keys = next->queue, .n = next->nqueue };
-        next->queue = NULL;
-        next->nqueue = next->capqueue = 0;
-        next->fn(&b);
+    uint32_t ran = 0;
+    batch *b = l->first;
+    l->first = l->last = NULL;
+    for (; b; b = b->next, ran++) {
+        b->dispatched = true;
+        if (!b->n) { resolve_hits(l, b); continue; }
+        kiln_gql_batch kb = { .l = l, .keys = b->keys, .n = b->n };
+        b->ld->fn(&kb);
         const char *msg, *code;
-        if (l->failed && l->failed(l->context, &msg, &code)) kiln_gql_batch_fail(&b, code, "%s", msg);
-        for (uint32_t i = 0; i < b.n; i++) {
-            gql_load_entry *e = b.keys[i];
-            if (!e->error && !e->value) e->value = gql_v_null(l->a);
-            e->done = true;
-            e->late = b.failed;
-            e->seq = ++l->settled;
-        }
-        calls++;
+        if (l->failed && l->failed(l->context, &msg, &code)) kiln_gql_batch_fail(&kb, code, "%s", msg);
+        for (uint32_t i = 0; i < b->n; i++)
+            if (!b->keys[i]->error && !b->keys[i]->value) b->keys[i]->value = gql_v_null(l->a);
         l->calls++;
+        /* The batch function is an async function: its promise is settled
+         * when it returns (rejected: it threw). */
+        jp *bp = jp_new(l->q);
+        if (kb.failed) jp_reject(l->q, bp, NULL);
+        else jp_resolve(l->q, bp, NULL);
+        jp_then(l->q, jp_then(l->q, bp, batch_done, NULL, b), NULL, batch_failed, b);
     }
+    return ran;
 }
 
 /* ---- The batch function's API (kiln.h) -------------------------------------- */
@@ -229,105 +284,4 @@ void kiln_gql_batch_fail(kiln_gql_batch *b, const char *code, const char *fmt, .
         set_error(b, i, code, fmt, ap);
         va_end(ap);
     }
-}
-
-/* ---- Scheduling ------------------------------------------------------------------ */
-
-static bool before(const job *a, const job *b) { return a->tick < b->tick || (a->tick == b->tick && a->order < b->order); }
-
-static void push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e, bool hop)
-{
-    if (l->njobs == l->capjobs) {
-        uint32_t cap = l->capjobs ? l->capjobs * 2 : 32;
-        job *h = arena_alloc(l->a, sizeof(*h) * cap);
-        if (l->njobs) memcpy(h, l->heap, sizeof(*h) * l->njobs);
-        l->heap = h;
-        l->capjobs = cap;
-    }
-    uint32_t i = l->njobs++;                       /* sift up */
-    job j = { tick, l->order++, rec, e, hop };
-    while (i && before(&j, &l->heap[(i - 1) / 2])) {
-        l->heap[i] = l->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    l->heap[i] = j;
-}
-
-void gql_loads_push(gql_loads *l, uint64_t tick, void *rec, gql_load_entry *e) { push(l, tick, rec, e, false); }
-
-static job pop(gql_loads *l)
-{
-    job top = l->heap[0], last = l->heap[--l->njobs];
-    uint32_t i = 0;                                 /* sift down */
-    for (;;) {
-        uint32_t c = 2 * i + 1;
-        if (c >= l->njobs) break;
-        if (c + 1 < l->njobs && before(&l->heap[c + 1], &l->heap[c])) c++;
-        if (!before(&l->heap[c], &last)) break;
-        l->heap[i] = l->heap[c];
-        i = c;
-    }
-    if (l->njobs) l->heap[i] = last;
-    return top;
-}
-
-void gql_loads_wait(gql_loads *l, gql_load_entry *e, void *rec, bool cache_hit)
-{
-    if (l->nwaiting == l->capwaiting) {
-        uint32_t cap = l->capwaiting ? l->capwaiting * 2 : 32;
-        waiter *w = arena_alloc(l->a, sizeof(*w) * cap);
-        if (l->nwaiting) memcpy(w, l->waiting, sizeof(*w) * l->nwaiting);
-        l->waiting = w;
-        l->capwaiting = cap;
-    }
-    l->waiting[l->nwaiting++] = (waiter){ e, rec, cache_hit };
-}
-
-uint64_t gql_loads_now(const gql_loads *l) { return l->now; }
-uint64_t gql_loads_peek(const gql_loads *l) { return l->njobs ? l->heap[0].tick : UINT64_MAX; }
-
-/* Stable: cache hits last (in ask order), the others by settle order, then
- * ask order (the array's). */
-static void sort_waiting(waiter *w, waiter *tmp, uint32_t n)
-{
-    if (n < 2) return;
-    uint32_t h = n / 2;
-    sort_waiting(w, tmp, h);
-    sort_waiting(w + h, tmp, n - h);
-    uint32_t i = 0, j = h, k = 0;
-    while (i < h && j < n) {
-        uint64_t a = w[i].hit ? UINT64_MAX : w[i].e->seq, b = w[j].hit ? UINT64_MAX : w[j].e->seq;
-        tmp[k++] = b < a ? w[j++] : w[i++];
-    }
-    while (i < h) tmp[k++] = w[i++];
-    while (j < n) tmp[k++] = w[j++];
-    memcpy(w, tmp, sizeof(*w) * n);
-}
-
-bool gql_loads_next(gql_loads *l, void **rec, gql_load_entry **e)
-{
-    if (!l->njobs) {
-        if (!gql_loads_dispatch(l) && !l->nwaiting) return false;
-        uint64_t settle = l->now + 1;
-        waiter *w = l->waiting;
-        uint32_t n = l->nwaiting;
-        l->waiting = NULL;
-        l->nwaiting = l->capwaiting = 0;
-        sort_waiting(w, arena_alloc(l->a, sizeof(*w) * (n ? n : 1)), n);
-        for (uint32_t i = 0; i < n; i++) {
-            if (!w[i].e->done) KILN_PANIC("loader: a waiting key was not dispatched");
-            push(l, settle + 1 + w[i].e->late, w[i].rec, w[i].e, w[i].hit);   /* late: .then, then .catch */
-        }
-        if (!l->njobs) return false;
-    }
-    job j = pop(l);
-    while (j.hop) {             /* the cached promise's .then, queued behind this tick's jobs */
-        l->now = j.tick;
-        push(l, j.tick + 1, j.rec, j.e, false);
-        j = pop(l);
-    }
-    l->now = j.tick;
-    *rec = j.rec;
-    *e = j.e;
-    return true;
 }

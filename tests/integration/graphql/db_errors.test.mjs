@@ -10,18 +10,26 @@
 //    PostgreSQL back: the same queries succeed without restarting Kiln;
 //  - a failing SQL statement (the posts table renamed away): "Internal
 //    Server Error", INTERNAL_SERVER_ERROR, and none of the SQL or the
-//    driver's text in the answer (the log has them).
+//    driver's text in the answer (the log has them);
+//  - a session checked by middleware before kiln_graphql runs (the blog
+//    with an app-wide middleware.c on /api/graphql), PostgreSQL stopped: a
+//    GraphQL request error {"errors":[{"message":"Service Unavailable",
+//    "extensions":{"code":"SERVICE_UNAVAILABLE"}}]}, 503 under
+//    application/graphql-response+json (no "data": 4xx or 5xx), 200 under
+//    application/json; a REST route of the same app keeps its plain 503.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, buildApp } from '../lib/server.mjs';
 import { startPostgres, findPgBin } from '../lib/pg.mjs';
 import { http } from '../lib/db.mjs';
 import { prepareApp, signupAndLogin, client } from '../auth/helpers.mjs';
 
 const GQL_CT = 'application/graphql-response+json; charset=utf-8';
 const JSON_CT = 'application/json; charset=utf-8';
-let pg, srv, db, bearer;
+let pg, srv, mw, db, bearer;
 
 before(async () => {
   if (!findPgBin()) return;
@@ -30,17 +38,27 @@ before(async () => {
   db = 'gql_dberrors';
   srv = await startServer(dir, { workers: 1, env: { DATABASE_URL: pg.createDb(db), BLOG_LOGIN_PER_ADDRESS: '10000' } });
   ({ token: bearer } = await signupAndLogin(client(srv.port)));
+  // The same blog, with middleware that reads the session before the
+  // GraphQL endpoint runs.
+  const mwDir = prepareApp('examples/blog', 'blog-graphql-dberrors-mw');
+  fs.writeFileSync(path.join(mwDir, 'middleware.c'), `#include <kiln.h>
+const char *const matcher[] = { "/api/graphql", "/api/users", NULL };
+bool middleware(kiln_req *req, kiln_res *res) { (void)res; kiln_session_user(req, NULL); return true; }
+`);
+  buildApp(mwDir);
+  mw = await startServer(mwDir, { workers: 1, env: { DATABASE_URL: pg.urlFor(db), BLOG_LOGIN_PER_ADDRESS: '10000' } });
 });
 after(async () => {
+  await mw?.stop();
   await srv?.stop();
   await pg?.stop();
 });
 
-async function gql(query, { accept, auth = false } = {}) {
+async function gql(query, { accept, auth = false, port = srv.port } = {}) {
   const headers = {};
   if (accept) headers.accept = accept;
   if (auth) headers.authorization = `Bearer ${bearer}`;
-  const r = await http(srv.port, '/api/graphql', { method: 'POST', json: { query }, headers, timeoutMs: 8000 });
+  const r = await http(port, '/api/graphql', { method: 'POST', json: { query }, headers, timeoutMs: 8000 });
   assert.ok(r.json, `a JSON answer: ${r.status} ${r.text}`);
   return r;
 }
@@ -107,4 +125,33 @@ test('a failing SQL statement: INTERNAL_SERVER_ERROR without the SQL or the driv
     pg.psql('ALTER TABLE posts_moved_away RENAME TO posts', { db });
   }
   assert.deepEqual((await gql('{ post(id: "999999") { id } }')).json, { data: { post: null } });
+});
+
+test('a session checked by middleware before kiln_graphql, PostgreSQL stopped: a GraphQL request error, SERVICE_UNAVAILABLE', async (t) => {
+  if (!pg) { t.skip('PostgreSQL server binaries are not installed (scripts/deps.sh test)'); return; }
+  const q = '{ hello }';
+  assert.deepEqual((await gql(q, { auth: true, port: mw.port })).json, { data: { hello: 'Hello, World!' } });
+  await pg.down();
+  try {
+    const body = { errors: [{ message: 'Service Unavailable', extensions: { code: 'SERVICE_UNAVAILABLE' } }] };
+    for (const [accept, status, ct] of [['application/graphql-response+json', 503, GQL_CT], [undefined, 200, JSON_CT],
+      ['application/json', 200, JSON_CT]]) {
+      const r = await gql(q, { accept, auth: true, port: mw.port });
+      assert.equal(r.status, status, r.text);
+      assert.equal(r.headers['content-type'], ct);
+      assert.deepEqual(r.json, body);
+    }
+    const rest = await http(mw.port, '/api/users', { headers: { authorization: `Bearer ${bearer}` }, timeoutMs: 8000 });
+    assert.equal(rest.status, 503, rest.text);
+    assert.equal(rest.json.error, 'Service Unavailable');
+    assert.ok(rest.json.requestId, rest.text);
+  } finally {
+    await pg.up();
+  }
+  let ok;
+  for (let i = 0; i < 20 && !ok; i++) {
+    const r = await gql(q, { auth: true, port: mw.port });
+    if (!r.json.errors) ok = r.json;
+  }
+  assert.deepEqual(ok, { data: { hello: 'Hello, World!' } });
 });

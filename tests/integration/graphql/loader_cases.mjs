@@ -8,7 +8,7 @@ type Org { id: ID! title: String! failNN: String! }
 type User { id: ID! name: String! nameNN: String! org: Org orgNN: Org! team: String fail: String failNN: String! }
 type Post { id: ID! title: String author: User authorNN: User! fail: String failNN: String! }
 type Query { posts: [Post!]! postsN: [Post] postsL: [Post!] user(id: ID!): User userNN(id: ID!): User! }
-type Mutation { touch(id: ID!): User }
+type Mutation { touch(id: ID!): User touchNN(id: ID!): User! }
 `;
 
 // Users: 9 fails its key, 0 is none (null); 3 has a null nameNN. Org "bad"
@@ -28,23 +28,6 @@ export const root = {
 };
 root.postsN = root.posts;
 root.postsL = root.posts;
-
-// Documents on which Kiln's order of errors still differs from
-// graphql-js's, run as a todo test so the difference stays visible (data
-// and the batches are the same; a few promise jobs off). Found among 750
-// random combinations of the fields below: most involve data becoming
-// null at the root while loads are still pending (the exact job at which
-// graphql-js's answer is final), the others two rejections reaching one
-// position within a job of each other.
-export const knownDiffs = [
-  '{ postsN { author { team org { title failNN } failNN fail } id } u2: user(id: "3") { id team orgNN { title } } }',
-  '{ posts { title author { team nameNN failNN } id } userNN(id: "2") { orgNN { failNN id } } }',
-  '{ userNN(id: "9") { failNN fail org { title } name } postsN { id authorNN { failNN orgNN { id failNN } org { title } fail } author { orgNN { title } nameNN } } }',
-  '{ postsL { authorNN { id org { failNN } } id } userNN(id: "2") { id failNN nameNN } }',
-  '{ postsL { authorNN { team id fail } title id } userNN(id: "0") { orgNN { failNN id } nameNN } }',
-  '{ postsL { authorNN { failNN nameNN orgNN { id failNN } } fail } userNN(id: "0") { fail orgNN { failNN } } }',
-  '{ postsN { fail title authorNN { orgNN { id } failNN team org { title } } author { team failNN nameNN } } }',
-];
 
 export const cases = [
   '{ posts { id title author { id name } } }',
@@ -101,15 +84,14 @@ export const cases = [
   '{ postsN { author { nameNN fail } failNN } }',
   '{ userNN(id: "9") { name } user(id: "1") { fail } }',
   '{ postsN { author { team fail failNN } } }',
-  // The two documents this todo test held before (a rejection settles the
-  // lists and objects it climbs through at once; graphql-js answers before
-  // loads still pending under them settle).
+  // A rejection settles the lists and objects it climbs through at once;
+  // graphql-js answers before loads still pending under them settle.
   '{ postsL { authorNN { org { title } } } }',
   '{ postsL { authorNN { orgNN { title } } } }',
   // A batch that fails as a whole settles its keys a job later.
   '{ u2: user(id: "1") { id fail team org { id failNN } } }',
   '{ userNN(id: "3") { team org { id failNN } } }',
-  // Random combinations (every 12th of 750 that agree), pinning the order.
+  // Random combinations (every 12th of 750 of an earlier generator), pinning the order.
   '{ user(id: "1") { fail nameNN id } }',
   '{ user(id: "2") { team id } }',
   '{ user(id: "2") { team } u2: user(id: "1") { nameNN org { id } } }',
@@ -150,4 +132,70 @@ export const cases = [
   '{ user(id: "2") { fail id org { failNN } team } }',
   '{ user(id: "1") { team org { id } } u2: user(id: "3") { team fail } }',
   '{ posts { authorNN { nameNN team org { failNN id } id } title } postsL { author { fail org { title id } } failNN } }',
+  // The 7 documents that were a todo while Kiln counted promise jobs
+  // instead of running them: errors pushed after the root promise settled
+  // but before execute()'s .then handler built the response, and two
+  // rejections racing for one Promise.all.
+  '{ postsN { author { team org { title failNN } failNN fail } id } u2: user(id: "3") { id team orgNN { title } } }',
+  '{ posts { title author { team nameNN failNN } id } userNN(id: "2") { orgNN { failNN id } } }',
+  '{ userNN(id: "9") { failNN fail org { title } name } postsN { id authorNN { failNN orgNN { id failNN } org { title } fail } author { orgNN { title } nameNN } } }',
+  '{ postsL { authorNN { id org { failNN } } id } userNN(id: "2") { id failNN nameNN } }',
+  '{ postsL { authorNN { team id fail } title id } userNN(id: "0") { orgNN { failNN id } nameNN } }',
+  '{ postsL { authorNN { failNN nameNN orgNN { id failNN } } fail } userNN(id: "0") { fail orgNN { failNN } } }',
+  '{ postsN { fail title authorNN { orgNN { id } failNN team org { title } } author { team failNN nameNN } } }',
+  // Mutations: promiseReduce runs each root field in a .then of the one before.
+  'mutation { a: touch(id: "9") { name } b: touch(id: "3") { nameNN org { failNN } } c: touch(id: "1") { team } }',
+  'mutation { a: touch(id: "3") { orgNN { title } team } b: touch(id: "3") { orgNN { id } } }',
+  // A non-null root field rejecting: the fields after it never run (their
+  // batches are never asked for), the rejection passes through one .then
+  // per field left.
+  'mutation { a: touchNN(id: "9") { name } b: touch(id: "2") { name org { title } } c: touchNN(id: "1") { fail } }',
+  'mutation { a: touch(id: "1") { team } b: touchNN(id: "3") { nameNN org { failNN } } c: touch(id: "2") { name } }',
 ];
+
+// Random documents over the schema above, the same for a given seed
+// (mulberry32): 1 to 3 root fields (aliased when repeated), 1 to 4 fields
+// per selection in random order, objects nested up to the schema's depth;
+// one document in eight is a mutation.
+const fieldsOf = {
+  Org: ['id', 'title', 'failNN'],
+  User: ['id', 'name', 'nameNN', 'org', 'orgNN', 'team', 'fail', 'failNN'],
+  Post: ['id', 'title', 'author', 'authorNN', 'fail', 'failNN'],
+};
+const objectType = { org: 'Org', orgNN: 'Org', author: 'User', authorNN: 'User' };
+const ids = ['0', '1', '2', '3', '9'];
+
+export function randomCases(seed, n) {
+  let t = seed >>> 0;
+  const rand = () => {
+    t = (t + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(t ^ (t >>> 15), 1 | t);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (k) => Math.floor(rand() * k);
+  const selection = (type) => {
+    const pool = [...fieldsOf[type]];
+    const out = [];
+    for (let k = 1 + int(4); k > 0 && pool.length; k--) {
+      const f = pool.splice(int(pool.length), 1)[0];
+      out.push(objectType[f] ? `${f} ${selection(objectType[f])}` : f);
+    }
+    return `{ ${out.join(' ')} }`;
+  };
+  const docs = [];
+  for (let i = 0; i < n; i++) {
+    const mutation = int(8) === 0;
+    const roots = [];
+    for (let k = 1 + int(3); k > 0; k--) {
+      const alias = roots.length ? `r${roots.length}: ` : '';
+      if (mutation) roots.push(`${alias}${int(2) ? 'touch' : 'touchNN'}(id: "${ids[int(5)]}") ${selection('User')}`);
+      else {
+        const f = ['posts', 'postsN', 'postsL', 'user', 'userNN'][int(5)];
+        roots.push(f.startsWith('user') ? `${alias}${f}(id: "${ids[int(5)]}") ${selection('User')}` : `${alias}${f} ${selection('Post')}`);
+      }
+    }
+    docs.push(`${mutation ? 'mutation ' : ''}{ ${roots.join(' ')} }`);
+  }
+  return docs;
+}

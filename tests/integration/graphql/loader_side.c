@@ -64,13 +64,14 @@ static void Org_failNN(kiln_gql *g) { kiln_gql_error(g, NULL, "ofailNN %s", kiln
 static void Query_user(kiln_gql *g) { kiln_gql_load(g, users_by_id, kiln_gql_arg(g, "id")); }
 static void Query_userNN(kiln_gql *g) { kiln_gql_load(g, users_by_id, kiln_gql_arg(g, "id")); }
 static void Mutation_touch(kiln_gql *g) { kiln_gql_load(g, users_by_id, kiln_gql_arg(g, "id")); }
+static void Mutation_touchNN(kiln_gql *g) { kiln_gql_load(g, users_by_id, kiln_gql_arg(g, "id")); }
 
 static const gql_resolver_def resolvers[] = {
     { "Post_author", Post_author }, { "Post_authorNN", Post_authorNN }, { "Post_fail", Post_fail },
     { "Post_failNN", Post_failNN }, { "User_org", User_org }, { "User_orgNN", User_orgNN },
     { "User_team", User_team }, { "User_fail", User_fail }, { "User_failNN", User_failNN },
     { "Org_failNN", Org_failNN }, { "Query_user", Query_user }, { "Query_userNN", Query_userNN },
-    { "Mutation_touch", Mutation_touch },
+    { "Mutation_touch", Mutation_touch }, { "Mutation_touchNN", Mutation_touchNN },
 };
 
 int main(int argc, char **argv)
