@@ -38,7 +38,8 @@
  * neither. (An idle straight-line socket costs what the ws layer makes it
  * cost; see src/ws/session.c.)
  *
- * Owns: the socket's state and its active subscriptions (each a heap
+ * Owns: the socket's state (a heap record, freed when the handler returns)
+ * and its active subscriptions (each a heap
  * record with its own arena: the document and variables), the init timer.
  * Must never: deliver after a subscription was completed or the socket
  * closed, keep a subscription past the handler (all are dropped when it
@@ -75,9 +76,15 @@ typedef struct gsub {
     const char *event;          /* only events of this name; NULL: all   */
 } gsub;
 
-/* One socket. */
+/* One socket: on the heap, not on the handler's stack. Deliveries run on
+ * the loop while the handler waits in kiln_ws_recv, and a handler that
+ * waits a second is parked (runtime/park.c: its stack and arena go back to
+ * the kernel): what a delivery reads lives here or in the subscription, so
+ * an event to an idle subscriber touches neither (see deliver). */
 struct gws {
-    kiln_req *req;
+    kiln_req *req;              /* in the parked arena: touched only when a
+                                   resolver needs it                      */
+    arena *ra;                  /* the request's arena (in its conn)     */
     kiln_ws *ws;
     const gql_schema *schema;
     bool init_seen;
@@ -94,6 +101,10 @@ typedef struct sub_state {
     const char *channel, *name; /* set by kiln_gql_subscribe              */
     bool skip;                  /* kiln_gql_skip: drop this event         */
 } sub_state;
+
+/* The socket a delivery runs for (deliveries run on the loop, one at a
+ * time, but a resolver may publish and so deliver within a delivery). */
+static gws *delivering;
 
 /* ---- the resolver API (kiln.h) ------------------------------------------ */
 
@@ -213,10 +224,25 @@ static void deliver(void *ctx, kiln_str event, kiln_str data)
     rq.deadline_ns = gql_deadline_ns(graphql_limits());
     buf out;
     buf_init(&out, 256);
+    gws *outer = delivering;
+    delivering = g->s;
     run_op(g->s, &a, &rq, &out, false);
+    delivering = outer;
     if (!st.skip) send_msg(g->s, g->id, "next", out.data, out.len);
     buf_free(&out);
     arena_destroy(&a);
+}
+
+/* gql_request.failed for deliveries: the executor asks after every
+ * resolver whether the database failed under it, and asking reads the
+ * request. While the request's arena is still parked nothing has touched
+ * the request, so no query ran: nothing failed, and the arena stays
+ * parked. (A resolver that reads the session or queries the database
+ * touches the request: the fault puts the arena back, and then we ask.) */
+static bool delivery_db_failed(void *req, const char **message, const char **code)
+{
+    if (delivering && delivering->ra->off) return false;
+    return graphql_db_failed(req, message, code);
 }
 
 /* ---- messages ------------------------------------------------------------------- */
@@ -241,13 +267,21 @@ static const gql_node *selected_op(const gql_node *doc, kiln_str name)
  * the stream started), else gql_execute. */
 static bool run_op(gws *s, arena *a, gql_request *rq, buf *out, bool subscribe)
 {
-    rq->failed = graphql_db_failed;
-    request_catch_db_failures(s->req, true);
+    bool event = rq->sub && ((sub_state *)rq->sub)->event;
+    rq->failed = event ? delivery_db_failed : graphql_db_failed;
+    /* An event arrives while the handler is suspended, with failures
+     * caught (graphql_ws_serve): they are reset unless the request is
+     * parked (then nothing was caught since) and stay caught after. */
+    if (!event || !s->ra->off) request_catch_db_failures(s->req, true);
     bool ok = subscribe ? gql_subscribe(a, s->schema, rq, out) : (gql_execute(a, s->schema, rq, out), true);
-    request_catch_db_failures(s->req, false);
-    const gql_node *op = selected_op(rq->doc, rq->operation_name);
-    kiln_str name = rq->operation_name.ptr ? rq->operation_name : op ? op->name : (kiln_str){ NULL, 0 };
-    graphql_report_errors(s->req, out->data, out->len, name);
+    if (!event) request_catch_db_failures(s->req, false);
+    /* Only a result with errors is reported (graphql_report_errors looks at
+     * the request first: not for every event). */
+    if (out->len >= 10 && !memcmp(out->data, "{\"errors\":", 10)) {
+        const gql_node *op = selected_op(rq->doc, rq->operation_name);
+        kiln_str name = rq->operation_name.ptr ? rq->operation_name : op ? op->name : (kiln_str){ NULL, 0 };
+        graphql_report_errors(s->req, out->data, out->len, name);
+    }
     return ok;
 }
 
@@ -402,18 +436,28 @@ void graphql_ws_serve(kiln_req *req, kiln_res *res)
     if (!schema) { kiln_error(res, 500, "GraphQL schema unavailable"); return; }
     kiln_ws *ws = kiln_ws_accept(req, res, &(kiln_ws_opts){ .protocol = "graphql-transport-ws" });
     if (!ws) return;
-    gws s = { .req = req, .ws = ws, .schema = schema, .l = kiln_current_worker->loop };
+    gws *s = kiln_xcalloc(1, sizeof *s);
+    *s = (gws){ .req = req, .ra = request_arena(req), .ws = ws, .schema = schema, .l = kiln_current_worker->loop };
     const char *env = getenv("KILN_GRAPHQL_WS_INIT_MS");
     long init_ms = env && *env ? strtol(env, NULL, 10) : DEFAULT_INIT_MS;
     env = getenv("KILN_GRAPHQL_WS_MAX_SUBS");
     long max_subs = env && *env ? strtol(env, NULL, 10) : DEFAULT_MAX_SUBS;
-    s.max_subs = max_subs > 0 ? (unsigned)max_subs : DEFAULT_MAX_SUBS;
-    s.init_timer.on_fire = on_init_timeout;
-    s.init_timer.heap_index = -1;
-    loop_timer_set(s.l, &s.init_timer, loop_now_ms(s.l) + (uint64_t)(init_ms > 0 ? init_ms : DEFAULT_INIT_MS));
+    s->max_subs = max_subs > 0 ? (unsigned)max_subs : DEFAULT_MAX_SUBS;
+    s->init_timer.on_fire = on_init_timeout;
+    s->init_timer.heap_index = -1;
+    loop_timer_set(s->l, &s->init_timer, loop_now_ms(s->l) + (uint64_t)(init_ms > 0 ? init_ms : DEFAULT_INIT_MS));
     kiln_ws_msg msg;
-    while (!s.closing && kiln_ws_recv(ws, &msg)) on_message(&s, &msg);
-    s.closing = true;
-    loop_timer_cancel(s.l, &s.init_timer);
-    while (s.subs) drop_sub(s.subs);
+    for (;;) {
+        /* Deliveries run while we wait: database failures under their
+         * resolvers are caught from here on (run_op). */
+        request_catch_db_failures(req, true);
+        bool got = !s->closing && kiln_ws_recv(ws, &msg);
+        request_catch_db_failures(req, false);
+        if (!got) break;
+        on_message(s, &msg);
+    }
+    s->closing = true;
+    loop_timer_cancel(s->l, &s->init_timer);
+    while (s->subs) drop_sub(s->subs);
+    free(s);
 }

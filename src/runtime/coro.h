@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct coro coro;
 typedef void (*coro_fn)(coro *co, void *arg);
@@ -48,6 +49,9 @@ bool coro_parked(const coro *co);
  * free) and return true: the faulting access then goes on. The coroutine
  * stays suspended; a later sweep may park it again. */
 bool coro_fault(coro *co, const void *addr);
+/* The range a parked stack's touch faults in, [*lo, *hi) (park.c's index of
+ * parked ranges); false when co is not parked. */
+bool coro_parked_span(const coro *co, uintptr_t *lo, uintptr_t *hi);
 
 #define CORO_STACK_SIZE (256 * 1024)
 

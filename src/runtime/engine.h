@@ -132,6 +132,8 @@ struct conn {
     bool read_paused;           /* proto asked to stop reading for now    */
     bool peer_shut;             /* epoll saw RDHUP/HUP: read on to the FIN
                                    even after a short read                */
+    uint32_t park_slot[2];      /* park.c: its stack's and arena's entries
+                                   in w->park_ix, plus one (0: none)      */
 };
 
 struct worker {
@@ -157,6 +159,8 @@ struct worker {
     uint64_t run_deadline_ms;   /* ... and its deadline (monotonic)           */
     bool paused;                /* hold new requests (kiln dev: a build runs) */
     uint64_t park_sweep_ms;     /* next conn_park_idle sweep (loop time)      */
+    struct park_ent *park_ix;   /* park.c: parked ranges, sorted by address   */
+    uint32_t park_n;
 };
 
 extern worker *kiln_current_worker;
@@ -194,6 +198,11 @@ void conn_unpark(conn *c);
  * parked stack or arena of one of w's connections (some code outside the
  * handler touched it): it is put back, true, and the access goes on. */
 bool conn_park_fault(worker *w, const void *addr);
+/* conn.c, before a connection is freed: its entries in the index of parked
+ * ranges no longer name it. */
+void conn_park_forget(conn *c);
+/* worker.c, at exit: the index goes. */
+void conn_park_free(worker *w);
 /* park.c, from conn.c's head parsing: true (and a page-aligned arena) when
  * the request asks to upgrade; then, once the headers are in the arena,
  * conn_head_to_arena moves the head there so that `in` can go. */

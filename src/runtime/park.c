@@ -21,8 +21,9 @@
  *  4. Anything else on the loop thread that touches a parked page (a
  *     pointer to a handler's local or to its kiln_alloc memory kept in a
  *     shared list, say) faults; the worker's SIGSEGV handler asks
- *     conn_park_fault, which puts that stack or arena back, and the access
- *     goes on. The next sweep parks it again. A touch from another thread
+ *     conn_park_fault, which finds the range in a sorted index of parked
+ *     ranges (a binary search: below), puts that stack or arena back, and
+ *     the access goes on. The next sweep parks it again. A touch from another thread
  *     is a crash (worker.c), as it would be for any unmapped address.
  *
  * Only WAIT_PROTO is parked: such a handler waits inside kiln_ws_recv, whose
@@ -30,14 +31,15 @@
  * database answer) or have the loop write into the stack often (wait_fd's
  * record on the stack).
  *
- * Owns: nothing (it acts on connections, coroutines and arenas owned
- * elsewhere).
+ * Owns: the worker's index of parked ranges (w->park_ix); it acts on
+ * connections, coroutines and arenas owned elsewhere.
  * Must never: park a coroutine that is running or done; allocate or free in
  * conn_park_fault (a signal handler calls it); move a head the framework
  * already saw.
  */
 #include "runtime/engine.h"
 
+#include <stdlib.h>
 #include <strings.h>
 
 bool conn_upgrade_head(conn *c)
@@ -85,40 +87,130 @@ void conn_head_to_arena(conn *c)
     c->head_in_arena = true;
 }
 
+/* ---- the index of parked ranges ------------------------------------------
+ * The SIGSEGV handler must find, among thousands of parked connections, the
+ * one whose stack or arena holds the faulting address: a walk over every
+ * connection made a delivery to n idle handlers cost n faults of n steps
+ * each. The worker keeps instead an array of the parked ranges sorted by
+ * address; a fault is a binary search.
+ *
+ * Only the sweep parks, so the array is rebuilt (from the connections,
+ * sorted) at the end of a sweep that parked anything: every range parked at
+ * any moment is in it, and no two of its ranges overlap (they were all
+ * parked at once). Between sweeps, ranges come back (a message, a fault, a
+ * handler that returned): their entries stay, stale, and are harmless,
+ * because a fault asks the entry's connection (coro_fault, arena_fault),
+ * which looks at what that connection has parked now. A connection that is
+ * freed clears its entries (conn_park_forget), so no entry ever names freed
+ * memory. The rebuild allocates; the lookup never does (it runs in a signal
+ * handler), and never runs while a rebuild is under way (faults come only
+ * from the loop thread's own touches, and the rebuild touches nothing
+ * parked). */
+typedef struct park_ent {
+    uintptr_t lo, hi;           /* [lo, hi): the parked range            */
+    conn *c;                    /* its connection; NULL once freed       */
+    uint32_t what;              /* 0: the stack, 1: the arena            */
+} park_ent;
+
+static int ent_cmp(const void *a, const void *b)
+{
+    uintptr_t x = ((const park_ent *)a)->lo, y = ((const park_ent *)b)->lo;
+    return x < y ? -1 : x > y;
+}
+
+static void index_rebuild(worker *w)
+{
+    size_t n = 0, cap = 64;
+    park_ent *ix = kiln_xmalloc(cap * sizeof *ix);
+    for (conn *c = w->conns; c; c = c->next) {
+        c->park_slot[0] = c->park_slot[1] = 0;
+        uintptr_t lo, hi;
+        for (uint32_t what = 0; what < 2; what++) {
+            bool parked = what == 0 ? c->co && coro_parked_span(c->co, &lo, &hi)
+                                    : c->arena_live && arena_parked_span(&c->arena, &lo, &hi);
+            if (!parked) continue;
+            if (n == cap) ix = kiln_xrealloc(ix, (cap *= 2) * sizeof *ix);
+            ix[n++] = (park_ent){ lo, hi, c, what };
+        }
+    }
+    qsort(ix, n, sizeof *ix, ent_cmp);
+    for (size_t i = 0; i < n; i++) {
+        KILN_ASSERT(i == 0 || ix[i - 1].hi <= ix[i].lo);
+        ix[i].c->park_slot[ix[i].what] = (uint32_t)i + 1;
+    }
+    free(w->park_ix);
+    w->park_ix = ix;
+    w->park_n = (uint32_t)n;
+}
+
+void conn_park_forget(conn *c)
+{
+    worker *w = c->w;
+    for (int i = 0; i < 2; i++)
+        if (c->park_slot[i] && c->park_slot[i] <= w->park_n && w->park_ix[c->park_slot[i] - 1].c == c)
+            w->park_ix[c->park_slot[i] - 1].c = NULL;
+    c->park_slot[0] = c->park_slot[1] = 0;
+}
+
+void conn_park_free(worker *w)
+{
+    free(w->park_ix);
+    w->park_ix = NULL;
+    w->park_n = 0;
+}
+
+/* The entry whose range holds addr: the last one that starts at or below it. */
+bool conn_park_fault(worker *w, const void *addr)
+{
+    uintptr_t x = (uintptr_t)addr;
+    const park_ent *ix = w->park_ix;
+    size_t lo = 0, hi = w->park_n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix[mid].lo <= x) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == 0 || x >= ix[lo - 1].hi || !ix[lo - 1].c) return false;
+    conn *c = ix[lo - 1].c;
+    if (ix[lo - 1].what == 0) return c->co && coro_fault(c->co, addr);
+    return c->arena_live && arena_fault(&c->arena, addr);
+}
+
+/* ---- the sweep -------------------------------------------------------------- */
+
 void conn_park_idle(worker *w)
 {
     uint64_t now = loop_now_ms(w->loop);
     if (now < w->park_sweep_ms) return;
     w->park_sweep_ms = now + CONN_PARK_AFTER_MS / 2;
-    for (conn *c = w->conns; c; c = c->next)
-        if (!c->dead && c->co && c->state == CS_HANDLER && c->wait == WAIT_PROTO && !coro_done(c->co)
-            && !coro_parked(c->co) && now - c->yielded_ms >= CONN_PARK_AFTER_MS && coro_park(c->co)) {
+    bool parked = false;
+    for (conn *c = w->conns; c; c = c->next) {
+        if (c->dead || !c->co || c->state != CS_HANDLER || c->wait != WAIT_PROTO || coro_done(c->co)
+            || now - c->yielded_ms < CONN_PARK_AFTER_MS)
+            continue;
+        /* Each of the two on its own: a fault may have put back one only. */
+        bool stack = !coro_parked(c->co) && coro_park(c->co);
+        if (stack) {
+            parked = true;
             /* The handler may still point into the head (`in`): it stays,
              * but its untouched tail goes back. Empty output buffers go
              * (the 101 had no body; a send allocates again). */
             if (c->in.data) kiln_release_pages(c->in.data + c->in.len, c->in.cap - c->in.len);
             if (c->out.len == 0) buf_free(&c->out);
             if (c->res_body.len == 0) buf_free(&c->res_body);
-            /* The arena is packed aside (its pages go), or, when it grew
-             * past its first block, its untouched pages go back. */
-            if (c->arena_live && !arena_park(&c->arena)) arena_release_unused(&c->arena);
         }
+        /* The arena is packed aside (its pages go), or, when it grew past
+         * its first block, its untouched pages go back: with the stack, or
+         * again once a fault put a parked arena back (it kept its copy). */
+        if (c->arena_live && !c->arena.off && (stack || c->arena.parked)) {
+            if (arena_park(&c->arena)) parked = true;
+            else arena_release_unused(&c->arena);
+        }
+    }
+    if (parked) index_rebuild(w);
 }
 
 void conn_unpark(conn *c)
 {
     if (c->arena_live) arena_unpark(&c->arena);
-}
-
-/* A walk over every connection: a touch is rare (a broadcast over shared
- * records kept in handlers' memory, a GraphQL subscription's delivery), but
- * touching thousands of parked handlers at once costs O(n) each. An index
- * of the parked ranges would make it O(log n). */
-bool conn_park_fault(worker *w, const void *addr)
-{
-    for (conn *c = w->conns; c; c = c->next) {
-        if (c->co && coro_fault(c->co, addr)) return true;
-        if (c->arena_live && arena_fault(&c->arena, addr)) return true;
-    }
-    return false;
 }

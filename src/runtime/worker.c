@@ -438,6 +438,7 @@ int worker_run(const server_opts *opts, int id)
         conn_close(c);
     }
     conn_free_dead(&w);
+    conn_park_free(&w);
     loop_timer_cancel(w.loop, &w.stop_delay);
     offload_pool_free(w.pool);
     engine_run_worker_exit(&w);    /* the framework's per-worker tear-down */
