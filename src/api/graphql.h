@@ -49,6 +49,14 @@ const gql_op_limits *graphql_limits(void);
 bool graphql_db_failed(void *req, const char **message, const char **code);
 #define GRAPHQL_CODE_UNAVAILABLE "SERVICE_UNAVAILABLE"
 
+/* The worker's parsed-document cache (graphql/doccache.h): the entry of the
+ * query text src[0..len) for schema, parsed with the endpoint's limits,
+ * pinned (release it with gql_doccache_release). Over HTTP (pinned until the
+ * request's arena is reset) and over the WebSocket (graphql_ws.c: a
+ * subscription keeps its entry while it lasts). Each lookup is counted in
+ * kiln_graphql_document_cache_total{result="hit"|"miss"}. */
+struct gql_cached_doc *graphql_doc(const gql_schema *schema, const char *src, size_t len);
+
 /* Report to Sentry the field errors of an execution result `out` (its JSON)
  * that are not the client's mistakes: those with a path whose
  * extensions.code is not BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN,

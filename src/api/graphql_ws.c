@@ -49,6 +49,7 @@
 #include "api/graphql.h"
 #include "api/graphql_ws.h"
 #include "api/request.h"
+#include "graphql/doccache.h"
 #include "graphql/exec.h"
 #include "graphql/limits.h"
 #include "graphql/schema.h"
@@ -69,7 +70,9 @@ typedef struct gws gws;
 typedef struct gsub {
     struct gsub *next;
     gws *s;
-    arena a;                    /* id, query text, document, variables   */
+    arena a;                    /* id, operation name, variables         */
+    struct gql_cached_doc *cd;  /* the document: the worker's cache entry,
+                                   pinned while the subscription lasts   */
     kiln_str id;
     gql_request rq;
     kiln_channel_sub *cs;
@@ -200,6 +203,7 @@ static void drop_sub(gsub *g)
     *pp = g->next;
     g->s->nsubs--;
     kiln_channel_unsubscribe(g->cs);
+    gql_doccache_release(g->cd);
     arena_destroy(&g->a);
     free(g);
 }
@@ -288,7 +292,13 @@ static bool run_op(gws *s, arena *a, gql_request *rq, buf *out, bool subscribe)
 static bool is_str(const kiln_value *v) { return v && v->type == KILN_JSON_STRING; }
 static bool is_obj_or_null(const kiln_value *v) { return !v || v->type == KILN_JSON_OBJECT || v->type == KILN_JSON_NULL; }
 
-static void on_subscribe(gws *s, const kiln_value *m)
+/* A subscribe message. Its document comes from the worker's parsed-document
+ * cache (graphql_doc), as over HTTP: the same parse, the same limits checked
+ * first on every request (they bound validation's work), then validation
+ * (cached with the entry). A subscription keeps the entry pinned and holds
+ * only its id, operation name and variables. scratch: the message's arena
+ * (execution of a single result or of the subscribing root field). */
+static void on_subscribe(gws *s, const kiln_value *m, arena *scratch)
 {
     const kiln_value *id = kiln_json_get(m, "id"), *p = kiln_json_get(m, "payload");
     const kiln_value *q = p ? kiln_json_get(p, "query") : NULL;
@@ -306,34 +316,29 @@ static void on_subscribe(gws *s, const kiln_value *m)
         close_socket(s, 4409, reason);
         return;
     }
-    /* The operation lives in its own arena: kept if it becomes a subscription. */
+    /* The subscription's own memory: kept if it becomes one. */
     gsub *g = kiln_xcalloc(1, sizeof *g);
     g->s = s;
-    arena_init(&g->a, 4096);
+    arena_init(&g->a, 256);
     g->id = (kiln_str){ arena_strndup(&g->a, sid.ptr, sid.len), sid.len };
-    char *src = arena_strndup(&g->a, q->str, q->len);
+    g->cd = graphql_doc(s->schema, q->str, q->len);
+    const gql_node *doc = g->cd->doc;
+    const char *src = g->cd->text;
+    size_t len = g->cd->len;
     buf out;
     buf_init(&out, 256);
-    gql_error pe;
-    gql_limits plim = gql_op_limits_parser(graphql_limits());
-    gql_node *doc = gql_parse(&g->a, src, q->len, &plim, &pe);
-    gql_errs errs = { .a = &g->a, .src = src, .src_len = q->len };
     bool keep = false;
-    if (!doc) {
-        buf_puts(&out, "[{\"message\":");
-        json_escape(&out, pe.message, pe.message_len);
-        buf_printf(&out, ",\"locations\":[{\"line\":%u,\"column\":%u}]}]", pe.line, pe.column);
-        send_msg(s, g->id, "error", out.data, out.len);
-        goto done;
-    }
+    if (g->cd->state == GQL_DOC_SYNTAX) goto request_error;
     kiln_str opname = is_str(name) ? (kiln_str){ arena_strndup(&g->a, name->str, name->len), name->len } : (kiln_str){ NULL, 0 };
-    gql_validate(s->schema, doc, &errs);
-    if (!errs.count) gql_check_limits(s->schema, doc, opname, graphql_limits(), &errs);
+    gql_errs errs = { .a = scratch, .src = src, .src_len = len };
+    gql_check_limits(s->schema, doc, opname, graphql_limits(), &errs);
     if (errs.count) {
         gql_write_errors(&out, &errs);
         send_msg(s, g->id, "error", out.data, out.len);
         goto done;
     }
+    gql_doccache_validate(g->cd, s->schema, scratch);
+    if (g->cd->state == GQL_DOC_INVALID) goto request_error;
     const kiln_value *v = NULL;
     if (vars && vars->type == KILN_JSON_OBJECT) {   /* a copy the subscription keeps */
         buf vb;
@@ -342,19 +347,19 @@ static void on_subscribe(gws *s, const kiln_value *m)
         v = json_parse(&g->a, vb.data, vb.len, &(const char *){ NULL });
         buf_free(&vb);
     }
-    g->rq = (gql_request){ .doc = doc, .src = src, .src_len = q->len, .operation_name = opname,
+    g->rq = (gql_request){ .doc = doc, .src = src, .src_len = len, .operation_name = opname,
                            .variables = v, .context = s->req };
     const gql_node *op = selected_op(doc, opname);
     if (!op || op->op != GQL_SUBSCRIPTION) {                /* a single result */
         g->rq.deadline_ns = gql_deadline_ns(graphql_limits());
-        run_op(s, &g->a, &g->rq, &out, false);
+        run_op(s, scratch, &g->rq, &out, false);
         send_msg(s, g->id, "next", out.data, out.len);
         send_msg(s, g->id, "complete", NULL, 0);
         goto done;
     }
     sub_state st = { .event = false };
     g->rq.sub = &st;
-    bool ok = run_op(s, &g->a, &g->rq, &out, true);
+    bool ok = run_op(s, scratch, &g->rq, &out, true);
     g->rq.sub = NULL;
     if (ok && !st.channel) {
         buf_puts(&out, "{\"errors\":[{\"message\":\"Subscription field must return Async Iterable. Received: undefined.\"}]}");
@@ -370,15 +375,18 @@ static void on_subscribe(gws *s, const kiln_value *m)
         send_msg(s, g->id, "error", out.data, out.len);
         goto done;
     }
-    g->event = st.name;
+    g->event = st.name ? arena_strdup(&g->a, st.name) : NULL;
     g->cs = kiln_channel_subscribe(st.channel, deliver, g);
     g->next = s->subs;
     s->subs = g;
     s->nsubs++;
     keep = true;
+    goto done;
+request_error:                  /* a syntax or validation error (cached) */
+    send_msg(s, g->id, "error", g->cd->errors, g->cd->errors_len);
 done:
     buf_free(&out);
-    if (!keep) { arena_destroy(&g->a); free(g); }
+    if (!keep) { gql_doccache_release(g->cd); arena_destroy(&g->a); free(g); }
 }
 
 static void on_message(gws *s, const kiln_ws_msg *msg)
@@ -410,7 +418,7 @@ static void on_message(gws *s, const kiln_ws_msg *msg)
         }
     } else if (!strcmp(t, "subscribe")) {
         if (!s->init_seen) close_socket(s, 4401, "Unauthorized");
-        else on_subscribe(s, m);
+        else on_subscribe(s, m, &a);
     } else if (!strcmp(t, "complete")) {
         const kiln_value *id = kiln_json_get(m, "id");
         gsub *g = is_str(id) && id->len ? find_sub(s, (kiln_str){ id->str, id->len }) : NULL;
