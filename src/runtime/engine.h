@@ -203,6 +203,12 @@ bool conn_park_fault(worker *w, const void *addr);
 void conn_park_forget(conn *c);
 /* worker.c, at exit: the index goes. */
 void conn_park_free(worker *w);
+/* From the SIGSEGV handler on another thread than the loop's (a pool
+ * thread): ask the loop to put back the parked memory at addr and wait for
+ * it (conn_park_remote_init, at worker start, made the loop listen). True:
+ * the access can go on; false: not parked memory (a crash). */
+bool conn_park_fault_remote(const void *addr);
+void conn_park_remote_init(worker *w);
 /* park.c, from conn.c's head parsing: true (and a page-aligned arena) when
  * the request asks to upgrade; then, once the headers are in the arena,
  * conn_head_to_arena moves the head there so that `in` can go. */
@@ -237,6 +243,8 @@ void offload_pool_free(struct offload_pool *p);
 /* Run fn(arg) on a pool thread; c->offload_result gets its result and c
  * resumes (WAIT_OFFLOAD). */
 void offload_submit(struct offload_pool *p, void *(*fn)(void *), void *arg, conn *c);
+/* True while a pool thread runs a job (park.c parks nothing then). */
+bool offload_running(struct offload_pool *p);
 
 /* worker.c */
 int worker_run(const server_opts *opts, int id);

@@ -41,6 +41,10 @@
 
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 
 bool conn_upgrade_head(conn *c)
 {
@@ -112,6 +116,8 @@ typedef struct park_ent {
     uint32_t what;              /* 0: the stack, 1: the arena            */
 } park_ent;
 
+static loop_io remote_io;      /* the loop's ear for other threads' faults (below) */
+
 static int ent_cmp(const void *a, const void *b)
 {
     uintptr_t x = ((const park_ent *)a)->lo, y = ((const park_ent *)b)->lo;
@@ -157,6 +163,11 @@ void conn_park_free(worker *w)
     free(w->park_ix);
     w->park_ix = NULL;
     w->park_n = 0;
+    if (remote_io.fd > 0) {
+        loop_del(w->loop, &remote_io);
+        close(remote_io.fd);
+        remote_io.fd = 0;
+    }
 }
 
 /* The entry whose range holds addr: the last one that starts at or below it. */
@@ -176,12 +187,94 @@ bool conn_park_fault(worker *w, const void *addr)
     return c->arena_live && arena_fault(&c->arena, addr);
 }
 
+/* ---- touches from other threads ----------------------------------------------
+ * A pool thread (an offloaded call) may read or write memory of a parked
+ * handler: a shared record in its arena, a buffer on its stack. Only the
+ * loop thread parks and unparks, so the faulting thread does not repair
+ * anything itself: its SIGSEGV handler puts the address in a free slot
+ * below, wakes the loop (an eventfd) and waits; the loop puts the memory
+ * back (conn_park_fault, on its own thread, as for its own touches) and
+ * answers; the access goes on. And no sweep parks anything while a pool
+ * thread runs a job (offload_running): memory a job may be using is never
+ * packed under it (a write between the packing and the unmapping would be
+ * lost). The loop answers "go on" also for an address of an entry that is
+ * no longer parked (the handler ran meanwhile); a thread that faults at
+ * the same address again and again after such answers is a crash.
+ * Everything here on the faulting side is async-signal-safe: atomics,
+ * write, nanosleep. */
+#define REMOTE_SLOTS 32
+enum { SLOT_FREE, SLOT_TAKEN, SLOT_ASKED, SLOT_YES, SLOT_NO };
+static struct { int state; const void *addr; } remote[REMOTE_SLOTS];
+
+/* Is addr inside a range the index knows (parked now or not)? */
+static bool index_knows(worker *w, uintptr_t x)
+{
+    size_t lo = 0, hi = w->park_n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (w->park_ix[mid].lo <= x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo > 0 && x < w->park_ix[lo - 1].hi && w->park_ix[lo - 1].c;
+}
+
+static void on_remote(loop_io *io, uint32_t events)
+{
+    (void)events;
+    uint64_t v;
+    while (read(io->fd, &v, sizeof v) > 0) {}
+    worker *w = kiln_current_worker;
+    for (int i = 0; i < REMOTE_SLOTS; i++) {
+        if (__atomic_load_n(&remote[i].state, __ATOMIC_ACQUIRE) != SLOT_ASKED) continue;
+        const void *addr = remote[i].addr;
+        bool ok = conn_park_fault(w, addr) || index_knows(w, (uintptr_t)addr);
+        __atomic_store_n(&remote[i].state, ok ? SLOT_YES : SLOT_NO, __ATOMIC_RELEASE);
+    }
+}
+
+void conn_park_remote_init(worker *w)
+{
+    remote_io.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (remote_io.fd < 0) KILN_PANIC("eventfd failed");
+    remote_io.on_event = on_remote;
+    loop_add(w->loop, &remote_io, EPOLLIN);
+}
+
+bool conn_park_fault_remote(const void *addr)
+{
+    static __thread const void *last;
+    static __thread int again;
+    if (remote_io.fd <= 0) return false;
+    if (addr == last && ++again > 8) return false;       /* answered "go on" and faulted anyway */
+    if (addr != last) again = 0;
+    last = addr;
+    const struct timespec nap = { 0, 50 * 1000 };
+    int i = 0;
+    for (;;) {                                            /* a free slot */
+        int want = SLOT_FREE;
+        if (__atomic_compare_exchange_n(&remote[i].state, &want, SLOT_TAKEN, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+            break;
+        if (++i == REMOTE_SLOTS) { i = 0; nanosleep(&nap, NULL); }
+    }
+    remote[i].addr = addr;
+    __atomic_store_n(&remote[i].state, SLOT_ASKED, __ATOMIC_RELEASE);
+    uint64_t one = 1;
+    if (write(remote_io.fd, &one, sizeof one) < 0) { /* counter full: a wake is pending anyway */ }
+    int st;
+    while ((st = __atomic_load_n(&remote[i].state, __ATOMIC_ACQUIRE)) == SLOT_ASKED) nanosleep(&nap, NULL);
+    __atomic_store_n(&remote[i].state, SLOT_FREE, __ATOMIC_RELEASE);
+    return st == SLOT_YES;
+}
+
 /* ---- the sweep -------------------------------------------------------------- */
 
 void conn_park_idle(worker *w)
 {
     uint64_t now = loop_now_ms(w->loop);
     if (now < w->park_sweep_ms) return;
+    /* Not under a running job's feet (see "touches from other threads"):
+     * the sweep comes at the next turn with no job running. */
+    if (w->pool && offload_running(w->pool)) return;
     w->park_sweep_ms = now + CONN_PARK_AFTER_MS / 2;
     bool parked = false;
     for (conn *c = w->conns; c; c = c->next) {
