@@ -38,9 +38,9 @@ coro *coro_current(void);
  * pages are given back to the kernel and made PROT_NONE; coro_resume puts
  * it back at the same addresses first, so every pointer into the stack is
  * valid again when the coroutine runs. While parked, a touch of its stack
- * faults: the worker's SIGSEGV handler puts it back (coro_fault) when the
- * touch came from the loop thread, and crashes otherwise -- never silent
- * corruption. False: not parked (not supported here, disabled by
+ * faults: the loop thread puts it back (coro_fault, from the worker's
+ * SIGSEGV handler, or on request of a pool thread that faulted: see
+ * runtime/park.c) -- never silent corruption. False: not parked (not supported here, disabled by
  * KILN_CORO_PARK=0, or already parked). */
 bool coro_park(coro *co);
 bool coro_parked(const coro *co);

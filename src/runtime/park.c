@@ -23,8 +23,10 @@
  *     shared list, say) faults; the worker's SIGSEGV handler asks
  *     conn_park_fault, which finds the range in a sorted index of parked
  *     ranges (a binary search: below), puts that stack or arena back, and
- *     the access goes on. The next sweep parks it again. A touch from another thread
- *     is a crash (worker.c), as it would be for any unmapped address.
+ *     the access goes on. The next sweep parks it again. A touch from a
+ *     pool thread (an offloaded call) is repaired by the loop for it
+ *     ("touches from other threads", below); a touch of memory that is
+ *     not parked is a crash (worker.c), as for any unmapped address.
  *
  * Only WAIT_PROTO is parked: such a handler waits inside kiln_ws_recv, whose
  * wake-up goes through the session and the conn. Other waits end soon (a
@@ -170,10 +172,10 @@ void conn_park_free(worker *w)
     }
 }
 
-/* The entry whose range holds addr: the last one that starts at or below it. */
-bool conn_park_fault(worker *w, const void *addr)
+/* The entry whose range holds x (the last one that starts at or below it;
+ * stale or not), or NULL. */
+static const park_ent *find_ent(const worker *w, uintptr_t x)
 {
-    uintptr_t x = (uintptr_t)addr;
     const park_ent *ix = w->park_ix;
     size_t lo = 0, hi = w->park_n;
     while (lo < hi) {
@@ -181,9 +183,15 @@ bool conn_park_fault(worker *w, const void *addr)
         if (ix[mid].lo <= x) lo = mid + 1;
         else hi = mid;
     }
-    if (lo == 0 || x >= ix[lo - 1].hi || !ix[lo - 1].c) return false;
-    conn *c = ix[lo - 1].c;
-    if (ix[lo - 1].what == 0) return c->co && coro_fault(c->co, addr);
+    return lo == 0 || x >= ix[lo - 1].hi || !ix[lo - 1].c ? NULL : &ix[lo - 1];
+}
+
+bool conn_park_fault(worker *w, const void *addr)
+{
+    const park_ent *e = find_ent(w, (uintptr_t)addr);
+    if (!e) return false;
+    conn *c = e->c;
+    if (e->what == 0) return c->co && coro_fault(c->co, addr);
     return c->arena_live && arena_fault(&c->arena, addr);
 }
 
@@ -206,18 +214,6 @@ bool conn_park_fault(worker *w, const void *addr)
 enum { SLOT_FREE, SLOT_TAKEN, SLOT_ASKED, SLOT_YES, SLOT_NO };
 static struct { int state; const void *addr; } remote[REMOTE_SLOTS];
 
-/* Is addr inside a range the index knows (parked now or not)? */
-static bool index_knows(worker *w, uintptr_t x)
-{
-    size_t lo = 0, hi = w->park_n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (w->park_ix[mid].lo <= x) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo > 0 && x < w->park_ix[lo - 1].hi && w->park_ix[lo - 1].c;
-}
-
 static void on_remote(loop_io *io, uint32_t events)
 {
     (void)events;
@@ -227,7 +223,7 @@ static void on_remote(loop_io *io, uint32_t events)
     for (int i = 0; i < REMOTE_SLOTS; i++) {
         if (__atomic_load_n(&remote[i].state, __ATOMIC_ACQUIRE) != SLOT_ASKED) continue;
         const void *addr = remote[i].addr;
-        bool ok = conn_park_fault(w, addr) || index_knows(w, (uintptr_t)addr);
+        bool ok = conn_park_fault(w, addr) || find_ent(w, (uintptr_t)addr);   /* back already: go on */
         __atomic_store_n(&remote[i].state, ok ? SLOT_YES : SLOT_NO, __ATOMIC_RELEASE);
     }
 }
