@@ -39,8 +39,9 @@
  * cost; see src/ws/session.c.)
  *
  * Owns: the socket's state (a heap record, freed when the handler returns)
- * and its active subscriptions (each a heap
- * record with its own arena: the document and variables), the init timer.
+ * and its active subscriptions (each a heap record with a small arena of
+ * its own -- id, operation name, variables -- and a pin on its document in
+ * the worker's parsed-document cache), the init timer.
  * Must never: deliver after a subscription was completed or the socket
  * closed, keep a subscription past the handler (all are dropped when it
  * returns), or send anything but a close after closing.
