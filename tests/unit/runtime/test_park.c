@@ -7,11 +7,15 @@
  * the handler aborts on a miss, a touched range must come back with its own
  * bytes, and every range not touched yet must still be parked. Then the
  * sweep parks them again (a fresh index) and a second random pass touches
- * only a random half; a freed connection's entries name nothing.
+ * only a random half; a freed connection's entries name nothing. Last, a
+ * second thread (as a pool thread would) reads and writes parked memory
+ * while this thread runs the loop: each touch is put back by the loop
+ * (conn_park_fault_remote), every byte read is right and every write kept.
  */
 #include "t.h"
 #include "runtime/engine.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,11 +30,15 @@ static volatile char *locals[N];       /* a buffer on each handler's stack */
 static char *volatile mem[N];                 /* kiln_alloc-like memory in its arena */
 static volatile int faults;
 
+static pthread_t loop_thread;
+
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
     (void)uc;
-    if (conn_park_fault(&w, si->si_addr)) {
+    if (!pthread_equal(pthread_self(), loop_thread)) {        /* worker.c's remote path */
+        if (conn_park_fault_remote(si->si_addr)) return;
+    } else if (conn_park_fault(&w, si->si_addr)) {
         faults++;
         return;
     }
@@ -50,6 +58,25 @@ static void handler(coro *co, void *arg)
     char want[64];
     snprintf(want, sizeof want, "stack of %d", i);
     if (strcmp(name, want) != 0) abort();
+}
+
+/* The other thread: reads each parked name and record, writes a byte
+ * into each. */
+static int done_remote, remote_bad;
+static void *toucher(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < N; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "stack of %d", i);
+        remote_bad += strncmp((const char *)locals[i], want, strlen(want)) != 0;
+        snprintf(want, sizeof want, "arena of %d", i);
+        remote_bad += strncmp(mem[i], want, strlen(want)) != 0;
+        locals[i][62] = 'r';
+        ((volatile char *)mem[i])[98] = 'r';
+    }
+    __atomic_store_n(&done_remote, 1, __ATOMIC_RELEASE);
+    return NULL;
 }
 
 static void shuffle(int *p, int n)
@@ -74,6 +101,7 @@ static void sweep(void)
 TEST(every_parked_range_found_in_any_order)
 {
     srand(12345);
+    loop_thread = pthread_self();
     struct sigaction sa = { 0 };
     sa.sa_sigaction = on_segv;
     sa.sa_flags = SA_SIGINFO;
@@ -159,6 +187,26 @@ TEST(every_parked_range_found_in_any_order)
     uintptr_t lo, hi;
     if (coro_parked_span(conns[0]->co, &lo, &hi)) CHECK(!conn_park_fault(&w, (void *)(lo + 8)));
     CHECK(!conn_park_fault(&w, (void *)&bad));                 /* not parked memory at all */
+
+    /* Another thread touches every parked range, reading and writing, while
+     * this one runs the loop (it answers the remote faults). */
+    sweep();
+    parked = 0;
+    for (int i = 0; i < N; i++) parked += stack_parked(i) && arena_parked(i);
+    CHECK_EQ_INT(parked, N);                                   /* a fresh index names conns[0] again */
+    kiln_current_worker = &w;
+    conn_park_remote_init(&w);
+    done_remote = 0;
+    pthread_t th;
+    pthread_create(&th, NULL, toucher, NULL);
+    for (int t = 0; t < 20000 && !__atomic_load_n(&done_remote, __ATOMIC_ACQUIRE); t++) loop_run_once(w.loop, 10);
+    pthread_join(th, NULL);
+    CHECK_EQ_INT(remote_bad, 0);
+    CHECK_EQ_INT(done_remote, 1);
+    bad = 0;
+    for (int i = 0; i < N; i++) bad += stack_parked(i) || arena_parked(i) || mem[i][98] != 'r' || locals[i][62] != 'r';
+    CHECK_EQ_INT(bad, 0);
+    kiln_current_worker = NULL;
 
     /* Every handler resumes with its own stack and ends. */
     for (int i = 0; i < N; i++) {
