@@ -53,6 +53,7 @@
 #include "graphql/limits.h"
 #include "graphql/schema.h"
 #include "json/json.h"
+#include "metrics/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,17 +371,26 @@ void graphql_report_errors(kiln_req *req, const char *out, size_t len, kiln_str 
 
 static void release_doc(void *e) { gql_doccache_release(e); }
 
-/* The cache's entry for the query text, pinned until `a` (the request's
- * arena) is reset: execution may suspend while other requests evict it. */
-static gql_cached_doc *cached_doc(arena *a, const gql_schema *schema, const char *src, size_t len,
-                                  const gql_op_limits *lim)
+/* graphql.h: the entry of the query text, pinned; counted in the metrics. */
+gql_cached_doc *graphql_doc(const gql_schema *schema, const char *src, size_t len)
 {
+    const gql_op_limits *lim = graphql_limits();
     if (!doc_cache_ready) {
         gql_doccache_init(&doc_cache, lim->cache_entries, lim->cache_bytes);
         doc_cache_ready = true;
     }
     gql_limits plim = gql_op_limits_parser(lim);
-    gql_cached_doc *e = gql_doccache_get(&doc_cache, schema, schema_gen, src, len, &plim, NULL);
+    bool hit = false;
+    gql_cached_doc *e = gql_doccache_get(&doc_cache, schema, schema_gen, src, len, &plim, &hit);
+    metrics_add(hit ? MC_GQL_DOC_HITS : MC_GQL_DOC_MISSES, 1);
+    return e;
+}
+
+/* The cache's entry for the query text, pinned until `a` (the request's
+ * arena) is reset: execution may suspend while other requests evict it. */
+static gql_cached_doc *cached_doc(arena *a, const gql_schema *schema, const char *src, size_t len)
+{
+    gql_cached_doc *e = graphql_doc(schema, src, len);
     arena_defer_fn(a, release_doc, e);
     return e;
 }
@@ -440,7 +450,7 @@ void kiln_graphql(kiln_req *req, kiln_res *res)
     buf_init(&out, 512);
     /* The parse (and, below, validation) of this text: cached per worker
      * (graphql/doccache.h), pinned until the request's arena is reset. */
-    gql_cached_doc *cd = cached_doc(a, schema, p.query->str, p.query->len, lim);
+    gql_cached_doc *cd = cached_doc(a, schema, p.query->str, p.query->len);
     const gql_node *doc = cd->doc;
     const char *src = cd->text;
     size_t len = cd->len;

@@ -57,6 +57,14 @@ bool graphql_db_failed(void *req, const char **message, const char **code);
  * SHOULD for that media type, as for kiln_graphql's request errors). */
 void graphql_answer_db_failure(kiln_req *req, kiln_res *res, kiln_db_status st, const char *message);
 
+/* The worker's parsed-document cache (graphql/doccache.h): the entry of the
+ * query text src[0..len) for schema, parsed with the endpoint's limits,
+ * pinned (release it with gql_doccache_release). Over HTTP (pinned until the
+ * request's arena is reset) and over the WebSocket (graphql_ws.c: a
+ * subscription keeps its entry while it lasts). Each lookup is counted in
+ * kiln_graphql_document_cache_total{result="hit"|"miss"}. */
+struct gql_cached_doc *graphql_doc(const gql_schema *schema, const char *src, size_t len);
+
 /* Report to Sentry the field errors of an execution result `out` (its JSON)
  * that are not the client's mistakes: those with a path whose
  * extensions.code is not BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN,

@@ -38,8 +38,10 @@
  * neither. (An idle straight-line socket costs what the ws layer makes it
  * cost; see src/ws/session.c.)
  *
- * Owns: the socket's state and its active subscriptions (each a heap
- * record with its own arena: the document and variables), the init timer.
+ * Owns: the socket's state (a heap record, freed when the handler returns)
+ * and its active subscriptions (each a heap record with a small arena of
+ * its own -- id, operation name, variables -- and a pin on its document in
+ * the worker's parsed-document cache), the init timer.
  * Must never: deliver after a subscription was completed or the socket
  * closed, keep a subscription past the handler (all are dropped when it
  * returns), or send anything but a close after closing.
@@ -48,6 +50,7 @@
 #include "api/graphql.h"
 #include "api/graphql_ws.h"
 #include "api/request.h"
+#include "graphql/doccache.h"
 #include "graphql/exec.h"
 #include "graphql/limits.h"
 #include "graphql/schema.h"
@@ -68,16 +71,24 @@ typedef struct gws gws;
 typedef struct gsub {
     struct gsub *next;
     gws *s;
-    arena a;                    /* id, query text, document, variables   */
+    arena a;                    /* id, operation name, variables         */
+    struct gql_cached_doc *cd;  /* the document: the worker's cache entry,
+                                   pinned while the subscription lasts   */
     kiln_str id;
     gql_request rq;
     kiln_channel_sub *cs;
     const char *event;          /* only events of this name; NULL: all   */
 } gsub;
 
-/* One socket. */
+/* One socket: on the heap, not on the handler's stack. Deliveries run on
+ * the loop while the handler waits in kiln_ws_recv, and a handler that
+ * waits a second is parked (runtime/park.c: its stack and arena go back to
+ * the kernel): what a delivery reads lives here or in the subscription, so
+ * an event to an idle subscriber touches neither (see deliver). */
 struct gws {
-    kiln_req *req;
+    kiln_req *req;              /* in the parked arena: touched only when a
+                                   resolver needs it                      */
+    arena *ra;                  /* the request's arena (in its conn)     */
     kiln_ws *ws;
     const gql_schema *schema;
     bool init_seen;
@@ -94,6 +105,10 @@ typedef struct sub_state {
     const char *channel, *name; /* set by kiln_gql_subscribe              */
     bool skip;                  /* kiln_gql_skip: drop this event         */
 } sub_state;
+
+/* The socket a delivery runs for (deliveries run on the loop, one at a
+ * time, but a resolver may publish and so deliver within a delivery). */
+static gws *delivering;
 
 /* ---- the resolver API (kiln.h) ------------------------------------------ */
 
@@ -189,6 +204,7 @@ static void drop_sub(gsub *g)
     *pp = g->next;
     g->s->nsubs--;
     kiln_channel_unsubscribe(g->cs);
+    gql_doccache_release(g->cd);
     arena_destroy(&g->a);
     free(g);
 }
@@ -213,10 +229,25 @@ static void deliver(void *ctx, kiln_str event, kiln_str data)
     rq.deadline_ns = gql_deadline_ns(graphql_limits());
     buf out;
     buf_init(&out, 256);
+    gws *outer = delivering;
+    delivering = g->s;
     run_op(g->s, &a, &rq, &out, false);
+    delivering = outer;
     if (!st.skip) send_msg(g->s, g->id, "next", out.data, out.len);
     buf_free(&out);
     arena_destroy(&a);
+}
+
+/* gql_request.failed for deliveries: the executor asks after every
+ * resolver whether the database failed under it, and asking reads the
+ * request. While the request's arena is still parked nothing has touched
+ * the request, so no query ran: nothing failed, and the arena stays
+ * parked. (A resolver that reads the session or queries the database
+ * touches the request: the fault puts the arena back, and then we ask.) */
+static bool delivery_db_failed(void *req, const char **message, const char **code)
+{
+    if (delivering && delivering->ra->off) return false;
+    return graphql_db_failed(req, message, code);
 }
 
 /* ---- messages ------------------------------------------------------------------- */
@@ -241,20 +272,34 @@ static const gql_node *selected_op(const gql_node *doc, kiln_str name)
  * the stream started), else gql_execute. */
 static bool run_op(gws *s, arena *a, gql_request *rq, buf *out, bool subscribe)
 {
-    rq->failed = graphql_db_failed;
-    request_catch_db_failures(s->req, true);
+    bool event = rq->sub && ((sub_state *)rq->sub)->event;
+    rq->failed = event ? delivery_db_failed : graphql_db_failed;
+    /* An event arrives while the handler is suspended, with failures
+     * caught (graphql_ws_serve): they are reset unless the request is
+     * parked (then nothing was caught since) and stay caught after. */
+    if (!event || !s->ra->off) request_catch_db_failures(s->req, true);
     bool ok = subscribe ? gql_subscribe(a, s->schema, rq, out) : (gql_execute(a, s->schema, rq, out), true);
-    request_catch_db_failures(s->req, false);
-    const gql_node *op = selected_op(rq->doc, rq->operation_name);
-    kiln_str name = rq->operation_name.ptr ? rq->operation_name : op ? op->name : (kiln_str){ NULL, 0 };
-    graphql_report_errors(s->req, out->data, out->len, name);
+    if (!event) request_catch_db_failures(s->req, false);
+    /* Only a result with errors is reported (graphql_report_errors looks at
+     * the request first: not for every event). */
+    if (out->len >= 10 && !memcmp(out->data, "{\"errors\":", 10)) {
+        const gql_node *op = selected_op(rq->doc, rq->operation_name);
+        kiln_str name = rq->operation_name.ptr ? rq->operation_name : op ? op->name : (kiln_str){ NULL, 0 };
+        graphql_report_errors(s->req, out->data, out->len, name);
+    }
     return ok;
 }
 
 static bool is_str(const kiln_value *v) { return v && v->type == KILN_JSON_STRING; }
 static bool is_obj_or_null(const kiln_value *v) { return !v || v->type == KILN_JSON_OBJECT || v->type == KILN_JSON_NULL; }
 
-static void on_subscribe(gws *s, const kiln_value *m)
+/* A subscribe message. Its document comes from the worker's parsed-document
+ * cache (graphql_doc), as over HTTP: the same parse, the same limits checked
+ * first on every request (they bound validation's work), then validation
+ * (cached with the entry). A subscription keeps the entry pinned and holds
+ * only its id, operation name and variables. scratch: the message's arena
+ * (execution of a single result or of the subscribing root field). */
+static void on_subscribe(gws *s, const kiln_value *m, arena *scratch)
 {
     const kiln_value *id = kiln_json_get(m, "id"), *p = kiln_json_get(m, "payload");
     const kiln_value *q = p ? kiln_json_get(p, "query") : NULL;
@@ -272,34 +317,29 @@ static void on_subscribe(gws *s, const kiln_value *m)
         close_socket(s, 4409, reason);
         return;
     }
-    /* The operation lives in its own arena: kept if it becomes a subscription. */
+    /* The subscription's own memory: kept if it becomes one. */
     gsub *g = kiln_xcalloc(1, sizeof *g);
     g->s = s;
-    arena_init(&g->a, 4096);
+    arena_init(&g->a, 256);
     g->id = (kiln_str){ arena_strndup(&g->a, sid.ptr, sid.len), sid.len };
-    char *src = arena_strndup(&g->a, q->str, q->len);
+    g->cd = graphql_doc(s->schema, q->str, q->len);
+    const gql_node *doc = g->cd->doc;
+    const char *src = g->cd->text;
+    size_t len = g->cd->len;
     buf out;
     buf_init(&out, 256);
-    gql_error pe;
-    gql_limits plim = gql_op_limits_parser(graphql_limits());
-    gql_node *doc = gql_parse(&g->a, src, q->len, &plim, &pe);
-    gql_errs errs = { .a = &g->a, .src = src, .src_len = q->len };
     bool keep = false;
-    if (!doc) {
-        buf_puts(&out, "[{\"message\":");
-        json_escape(&out, pe.message, pe.message_len);
-        buf_printf(&out, ",\"locations\":[{\"line\":%u,\"column\":%u}]}]", pe.line, pe.column);
-        send_msg(s, g->id, "error", out.data, out.len);
-        goto done;
-    }
+    if (g->cd->state == GQL_DOC_SYNTAX) goto request_error;
     kiln_str opname = is_str(name) ? (kiln_str){ arena_strndup(&g->a, name->str, name->len), name->len } : (kiln_str){ NULL, 0 };
-    gql_validate(s->schema, doc, &errs);
-    if (!errs.count) gql_check_limits(s->schema, doc, opname, graphql_limits(), &errs);
+    gql_errs errs = { .a = scratch, .src = src, .src_len = len };
+    gql_check_limits(s->schema, doc, opname, graphql_limits(), &errs);
     if (errs.count) {
         gql_write_errors(&out, &errs);
         send_msg(s, g->id, "error", out.data, out.len);
         goto done;
     }
+    gql_doccache_validate(g->cd, s->schema, scratch);
+    if (g->cd->state == GQL_DOC_INVALID) goto request_error;
     const kiln_value *v = NULL;
     if (vars && vars->type == KILN_JSON_OBJECT) {   /* a copy the subscription keeps */
         buf vb;
@@ -308,19 +348,19 @@ static void on_subscribe(gws *s, const kiln_value *m)
         v = json_parse(&g->a, vb.data, vb.len, &(const char *){ NULL });
         buf_free(&vb);
     }
-    g->rq = (gql_request){ .doc = doc, .src = src, .src_len = q->len, .operation_name = opname,
+    g->rq = (gql_request){ .doc = doc, .src = src, .src_len = len, .operation_name = opname,
                            .variables = v, .context = s->req };
     const gql_node *op = selected_op(doc, opname);
     if (!op || op->op != GQL_SUBSCRIPTION) {                /* a single result */
         g->rq.deadline_ns = gql_deadline_ns(graphql_limits());
-        run_op(s, &g->a, &g->rq, &out, false);
+        run_op(s, scratch, &g->rq, &out, false);
         send_msg(s, g->id, "next", out.data, out.len);
         send_msg(s, g->id, "complete", NULL, 0);
         goto done;
     }
     sub_state st = { .event = false };
     g->rq.sub = &st;
-    bool ok = run_op(s, &g->a, &g->rq, &out, true);
+    bool ok = run_op(s, scratch, &g->rq, &out, true);
     g->rq.sub = NULL;
     if (ok && !st.channel) {
         buf_puts(&out, "{\"errors\":[{\"message\":\"Subscription field must return Async Iterable. Received: undefined.\"}]}");
@@ -336,15 +376,18 @@ static void on_subscribe(gws *s, const kiln_value *m)
         send_msg(s, g->id, "error", out.data, out.len);
         goto done;
     }
-    g->event = st.name;
+    g->event = st.name ? arena_strdup(&g->a, st.name) : NULL;
     g->cs = kiln_channel_subscribe(st.channel, deliver, g);
     g->next = s->subs;
     s->subs = g;
     s->nsubs++;
     keep = true;
+    goto done;
+request_error:                  /* a syntax or validation error (cached) */
+    send_msg(s, g->id, "error", g->cd->errors, g->cd->errors_len);
 done:
     buf_free(&out);
-    if (!keep) { arena_destroy(&g->a); free(g); }
+    if (!keep) { gql_doccache_release(g->cd); arena_destroy(&g->a); free(g); }
 }
 
 static void on_message(gws *s, const kiln_ws_msg *msg)
@@ -376,7 +419,7 @@ static void on_message(gws *s, const kiln_ws_msg *msg)
         }
     } else if (!strcmp(t, "subscribe")) {
         if (!s->init_seen) close_socket(s, 4401, "Unauthorized");
-        else on_subscribe(s, m);
+        else on_subscribe(s, m, &a);
     } else if (!strcmp(t, "complete")) {
         const kiln_value *id = kiln_json_get(m, "id");
         gsub *g = is_str(id) && id->len ? find_sub(s, (kiln_str){ id->str, id->len }) : NULL;
@@ -402,18 +445,28 @@ void graphql_ws_serve(kiln_req *req, kiln_res *res)
     if (!schema) { kiln_error(res, 500, "GraphQL schema unavailable"); return; }
     kiln_ws *ws = kiln_ws_accept(req, res, &(kiln_ws_opts){ .protocol = "graphql-transport-ws" });
     if (!ws) return;
-    gws s = { .req = req, .ws = ws, .schema = schema, .l = kiln_current_worker->loop };
+    gws *s = kiln_xcalloc(1, sizeof *s);
+    *s = (gws){ .req = req, .ra = request_arena(req), .ws = ws, .schema = schema, .l = kiln_current_worker->loop };
     const char *env = getenv("KILN_GRAPHQL_WS_INIT_MS");
     long init_ms = env && *env ? strtol(env, NULL, 10) : DEFAULT_INIT_MS;
     env = getenv("KILN_GRAPHQL_WS_MAX_SUBS");
     long max_subs = env && *env ? strtol(env, NULL, 10) : DEFAULT_MAX_SUBS;
-    s.max_subs = max_subs > 0 ? (unsigned)max_subs : DEFAULT_MAX_SUBS;
-    s.init_timer.on_fire = on_init_timeout;
-    s.init_timer.heap_index = -1;
-    loop_timer_set(s.l, &s.init_timer, loop_now_ms(s.l) + (uint64_t)(init_ms > 0 ? init_ms : DEFAULT_INIT_MS));
+    s->max_subs = max_subs > 0 ? (unsigned)max_subs : DEFAULT_MAX_SUBS;
+    s->init_timer.on_fire = on_init_timeout;
+    s->init_timer.heap_index = -1;
+    loop_timer_set(s->l, &s->init_timer, loop_now_ms(s->l) + (uint64_t)(init_ms > 0 ? init_ms : DEFAULT_INIT_MS));
     kiln_ws_msg msg;
-    while (!s.closing && kiln_ws_recv(ws, &msg)) on_message(&s, &msg);
-    s.closing = true;
-    loop_timer_cancel(s.l, &s.init_timer);
-    while (s.subs) drop_sub(s.subs);
+    for (;;) {
+        /* Deliveries run while we wait: database failures under their
+         * resolvers are caught from here on (run_op). */
+        request_catch_db_failures(req, true);
+        bool got = !s->closing && kiln_ws_recv(ws, &msg);
+        request_catch_db_failures(req, false);
+        if (!got) break;
+        on_message(s, &msg);
+    }
+    s->closing = true;
+    loop_timer_cancel(s->l, &s->init_timer);
+    while (s->subs) drop_sub(s->subs);
+    free(s);
 }

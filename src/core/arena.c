@@ -127,6 +127,14 @@ bool arena_fault(arena *a, const void *addr)
     return true;
 }
 
+bool arena_parked_span(const arena *a, uintptr_t *lo, uintptr_t *hi)
+{
+    if (!a->off) return false;
+    *lo = (uintptr_t)a->head;
+    *hi = *lo + mapped_len(a);
+    return true;
+}
+
 void *arena_alloc(arena *a, size_t n)
 {
     n = ALIGN16(n ? n : 1);

@@ -101,6 +101,9 @@ void arena_init_paged(arena *a, size_t bytes);
 bool arena_park(arena *a);
 void arena_unpark(arena *a);
 bool arena_fault(arena *a, const void *addr);
+/* The range a parked arena's touch faults in, [*lo, *hi); false when it is
+ * not parked (park.c's index of parked ranges). */
+bool arena_parked_span(const arena *a, uintptr_t *lo, uintptr_t *hi);
 /* The same for any memory we own: the whole pages inside [p, p+n) are given
  * back (MADV_DONTNEED); their contents are lost, the range stays ours. */
 void kiln_release_pages(void *p, size_t n);

@@ -208,6 +208,9 @@ void metrics_render(buf *b)
         { "kiln_websocket_connections_total", "", "counter", "WebSocket connections accepted.", MC_WS_CONNECTIONS },
         { "kiln_websocket_messages_total", "{direction=\"in\"}", "counter", "WebSocket messages, by direction.", MC_WS_MESSAGES_IN },
         { "kiln_websocket_messages_total", "{direction=\"out\"}", "counter", NULL, MC_WS_MESSAGES_OUT },
+        { "kiln_graphql_document_cache_total", "{result=\"hit\"}", "counter",
+          "GraphQL documents looked up in the parsed-document cache, by result.", MC_GQL_DOC_HITS },
+        { "kiln_graphql_document_cache_total", "{result=\"miss\"}", "counter", NULL, MC_GQL_DOC_MISSES },
     };
     for (size_t i = 0; i < ARRAY_LEN(plain); i++) {
         const struct series *m = &plain[i];

@@ -34,6 +34,8 @@ typedef enum metric_counter {
     MC_WS_CONNECTIONS,        /* kiln_websocket_connections_total           */
     MC_WS_MESSAGES_IN,        /* kiln_websocket_messages_total{direction="in"}  */
     MC_WS_MESSAGES_OUT,       /* ... direction="out"                        */
+    MC_GQL_DOC_HITS,          /* kiln_graphql_document_cache_total{result="hit"} */
+    MC_GQL_DOC_MISSES,        /* ... result="miss"                          */
     MC_COUNT
 } metric_counter;
 

@@ -140,6 +140,7 @@ void conn_free_dead(worker *w)
     while (w->dead) {
         conn *c = w->dead;
         w->dead = c->next;
+        conn_park_forget(c);
         conn_release_arena(c);
         buf_free(&c->in);
         buf_free(&c->out);

@@ -311,6 +311,14 @@ bool coro_park(coro *co)
 
 bool coro_parked(const coro *co) { return co->off; }
 
+bool coro_parked_span(const coro *co, uintptr_t *lo, uintptr_t *hi)
+{
+    if (!co->off) return false;
+    *lo = (uintptr_t)co->map + (uintptr_t)getpagesize();
+    *hi = (uintptr_t)co->map + co->map_len;
+    return true;
+}
+
 /* The stack back at its addresses (both paths); the copy stays. */
 static void restore(coro *co)
 {

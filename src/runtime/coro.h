@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct coro coro;
 typedef void (*coro_fn)(coro *co, void *arg);
@@ -37,9 +38,9 @@ coro *coro_current(void);
  * pages are given back to the kernel and made PROT_NONE; coro_resume puts
  * it back at the same addresses first, so every pointer into the stack is
  * valid again when the coroutine runs. While parked, a touch of its stack
- * faults: the worker's SIGSEGV handler puts it back (coro_fault) when the
- * touch came from the loop thread, and crashes otherwise -- never silent
- * corruption. False: not parked (not supported here, disabled by
+ * faults: the loop thread puts it back (coro_fault, from the worker's
+ * SIGSEGV handler, or on request of a pool thread that faulted: see
+ * runtime/park.c) -- never silent corruption. False: not parked (not supported here, disabled by
  * KILN_CORO_PARK=0, or already parked). */
 bool coro_park(coro *co);
 bool coro_parked(const coro *co);
@@ -48,6 +49,9 @@ bool coro_parked(const coro *co);
  * free) and return true: the faulting access then goes on. The coroutine
  * stays suspended; a later sweep may park it again. */
 bool coro_fault(coro *co, const void *addr);
+/* The range a parked stack's touch faults in, [*lo, *hi) (park.c's index of
+ * parked ranges); false when co is not parked. */
+bool coro_parked_span(const coro *co, uintptr_t *lo, uintptr_t *hi);
 
 #define CORO_STACK_SIZE (256 * 1024)
 

@@ -132,6 +132,8 @@ struct conn {
     bool read_paused;           /* proto asked to stop reading for now    */
     bool peer_shut;             /* epoll saw RDHUP/HUP: read on to the FIN
                                    even after a short read                */
+    uint32_t park_slot[2];      /* park.c: its stack's and arena's entries
+                                   in w->park_ix, plus one (0: none)      */
 };
 
 struct worker {
@@ -157,6 +159,8 @@ struct worker {
     uint64_t run_deadline_ms;   /* ... and its deadline (monotonic)           */
     bool paused;                /* hold new requests (kiln dev: a build runs) */
     uint64_t park_sweep_ms;     /* next conn_park_idle sweep (loop time)      */
+    struct park_ent *park_ix;   /* park.c: parked ranges, sorted by address   */
+    uint32_t park_n;
 };
 
 extern worker *kiln_current_worker;
@@ -194,6 +198,17 @@ void conn_unpark(conn *c);
  * parked stack or arena of one of w's connections (some code outside the
  * handler touched it): it is put back, true, and the access goes on. */
 bool conn_park_fault(worker *w, const void *addr);
+/* conn.c, before a connection is freed: its entries in the index of parked
+ * ranges no longer name it. */
+void conn_park_forget(conn *c);
+/* worker.c, at exit: the index goes. */
+void conn_park_free(worker *w);
+/* From the SIGSEGV handler on another thread than the loop's (a pool
+ * thread): ask the loop to put back the parked memory at addr and wait for
+ * it (conn_park_remote_init, at worker start, made the loop listen). True:
+ * the access can go on; false: not parked memory (a crash). */
+bool conn_park_fault_remote(const void *addr);
+void conn_park_remote_init(worker *w);
 /* park.c, from conn.c's head parsing: true (and a page-aligned arena) when
  * the request asks to upgrade; then, once the headers are in the arena,
  * conn_head_to_arena moves the head there so that `in` can go. */
@@ -233,6 +248,8 @@ void offload_submit(struct offload_pool *p, void *(*fn)(void *), void *arg, conn
  * Redis host name's lookup). A job not finished when the pool is freed
  * (worker exit) never gets its done call: arg must not need freeing then. */
 void offload_call(struct offload_pool *p, void *(*fn)(void *), void *arg, void (*done)(void *arg, void *result));
+/* True while a pool thread runs a job (park.c parks nothing then). */
+bool offload_running(struct offload_pool *p);
 
 /* worker.c */
 int worker_run(const server_opts *opts, int id);

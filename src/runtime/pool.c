@@ -48,6 +48,12 @@ struct offload_pool {
 static void *thread_main(void *arg)
 {
     struct offload_pool *p = arg;
+    /* Every signal stays blocked here but a fault: a touch of a parked
+     * handler's memory is put back by the loop (park.c's remote path). */
+    sigset_t segv;
+    sigemptyset(&segv);
+    sigaddset(&segv, SIGSEGV);
+    pthread_sigmask(SIG_UNBLOCK, &segv, NULL);
     pthread_mutex_lock(&p->mu);
     for (;;) {
         p->idle++;
@@ -154,6 +160,14 @@ static void enqueue(struct offload_pool *p, job *j)
     p->todo_tail = &j->next;
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
+}
+
+bool offload_running(struct offload_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    bool busy = p->started > p->idle;
+    pthread_mutex_unlock(&p->mu);
+    return busy;
 }
 
 void offload_pool_free(struct offload_pool *p)

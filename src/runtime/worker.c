@@ -140,7 +140,8 @@ static void on_crash(int sig)
     raise(sig);
 }
 
-/* The loop's thread: only its faults can be a parked stack or arena. */
+/* The loop's thread: its faults are repaired here; another thread's (a pool
+ * thread's) are repaired by the loop on request (conn_park_fault_remote). */
 static pthread_t crash_thread;
 
 /* A SIGSEGV may be a touch of a parked stack or arena (park.c): put it back
@@ -149,7 +150,11 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
     worker *w = kiln_current_worker;
-    if (sig == SIGSEGV && w && pthread_equal(pthread_self(), crash_thread) && conn_park_fault(w, si->si_addr)) return;
+    if (sig == SIGSEGV && w) {
+        if (pthread_equal(pthread_self(), crash_thread) ? conn_park_fault(w, si->si_addr)
+                                                        : conn_park_fault_remote(si->si_addr))
+            return;
+    }
     on_crash(sig);
 }
 
@@ -382,6 +387,7 @@ int worker_run(const server_opts *opts, int id)
 
     w.loop = loop_new();
     w.pool = offload_pool_new(w.loop, opts->offload_threads);
+    conn_park_remote_init(&w);
     engine_run_worker_start(&w);   /* the framework's per-worker set-up */
 
     sigset_t set;
@@ -438,6 +444,7 @@ int worker_run(const server_opts *opts, int id)
         conn_close(c);
     }
     conn_free_dead(&w);
+    conn_park_free(&w);
     loop_timer_cancel(w.loop, &w.stop_delay);
     offload_pool_free(w.pool);
     engine_run_worker_exit(&w);    /* the framework's per-worker tear-down */

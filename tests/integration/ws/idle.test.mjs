@@ -166,6 +166,34 @@ test('a parked handler\'s arena and stack touched from another request: put back
   assert.equal(await r.text(), '0');                  // every member left the list
 });
 
+// The same from another thread: POST ...&offload=1 walks the members on a
+// pool thread (reads each name on its parked stack, counts in its parked
+// record); the loop puts the memory back for it (park.c) and nothing is
+// lost, the counts written included, across two parkings. Then each member's
+// own handler offloads a call that reads its record and its stack.
+test('a parked handler\'s arena and stack touched from a pool thread: put back, writes kept', async () => {
+  const n = 40;
+  let next = 0;
+  const conns = await openMany(n, () => openRaw(app.port, `/api/room?name=p${next++}`));
+  assert.ok(conns.every((c) => c.status === 101));
+  await sleep(2500);                                   // parked
+  for (let round = 1; round <= 2; round++) {
+    const r = await app.fetch(`/api/room?text=off${round}&offload=1`, { method: 'POST' });
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), `${n} ${n * round}`);   // every record counted, the counts kept
+    await Promise.all(conns.map(async (c, i) => {
+      assert.ok(await c.waitFor((x) => x.opcode === 1 && x.payload.toString() === `p${i}: off${round}`));
+    }));
+    await sleep(2500);                                 // parked again
+  }
+  await Promise.all(conns.map(async (c, i) => {
+    c.send(frame(1, Buffer.from('self')));
+    assert.ok(await c.waitFor((f) => f.opcode === 1 && f.payload.toString() === `self p${i}`));
+  }));
+  for (const c of conns) c.close();
+  await sleep(300);
+});
+
 test('10,000 WebSocket connect/message/disconnect cycles: no growth', async (t) => {
   const cycles = 10_000;
   const one = async (route) => {
