@@ -1171,10 +1171,44 @@ void kiln_gql_batch_set(kiln_gql_batch *b, size_t i, const kiln_value *v);
  * dataloader, so a key asked for again later goes to a new batch). */
 void kiln_gql_batch_error(kiln_gql_batch *b, size_t i, const char *code, const char *fmt, ...) KILN_PRINTF(4, 5);
 void kiln_gql_batch_fail(kiln_gql_batch *b, const char *code, const char *fmt, ...) KILN_PRINTF(3, 4);
-/* Each key's value is the row of r (as an object of its columns) whose
- * column `col` equals the key, or null; if r failed, every key fails with
- * "Internal server error" (code INTERNAL_SERVER_ERROR). */
+/* Each key's value is the row of r (as an object of its columns, typed as
+ * kiln_gql_return_rows gives them) whose column `col` equals the key
+ * (compared as text: an integer column's 3 matches the key 3 or "3"), or
+ * null; if r failed, every key fails with "Internal server error" (code
+ * INTERNAL_SERVER_ERROR). */
 void kiln_gql_batch_rows(kiln_gql_batch *b, kiln_rows *r, const char *col);
+
+/* ------------------------------------------------------------------------
+ * GraphQL values straight from database rows, without JSON text in between
+ * (docs/graphql.md section 3):
+ *
+ *     void Query_posts(kiln_gql *g)                   // posts: [Post!]!
+ *     {
+ *         kiln_gql_return_rows(g, kiln_db_query(kiln_gql_req(g), "SELECT id, title FROM posts ORDER BY id"));
+ *     }
+ *     void Query_post(kiln_gql *g)                    // post(id: ID!): Post
+ *     {
+ *         kiln_gql_return_row(g, kiln_db_query(kiln_gql_req(g), "SELECT id, title FROM posts WHERE id = ?",
+ *                                              kiln_json_str(kiln_gql_arg(g, "id"))));
+ *     }
+ *
+ * Each row is an object of its columns, which the fields below read by
+ * column name (a field with no such column: undefined, as a missing
+ * property). Types are kept as kiln_send_rows writes them: integers and
+ * reals are numbers, text is a string, NULL is null, PostgreSQL booleans
+ * are booleans and json/jsonb columns their JSON value; GraphQL then
+ * coerces (an ID field of an integer column answers "1").
+ * ---------------------------------------------------------------------- */
+/* The field's value: every row of r, in order (a list field), or its first
+ * row, null when there is none (an object field). If r failed, the field
+ * fails: with the database layer's error when it caught the failure (docs/graphql.md),
+ * else (a constraint violation) "Internal server error", INTERNAL_SERVER_ERROR. */
+void kiln_gql_return_rows(kiln_gql *g, const kiln_rows *r);
+void kiln_gql_return_row(kiln_gql *g, const kiln_rows *r);
+/* Row `row` of r as such an object (NULL past the last row), in the
+ * request's arena; its strings point into r. For batch functions that
+ * match rows to keys themselves (kiln_gql_batch_set). */
+const kiln_value *kiln_rows_value(kiln_req *req, const kiln_rows *r, size_t row);
 
 #ifdef __cplusplus
 }

@@ -18,9 +18,8 @@ void Mutation_createPost(kiln_gql *g)
 {
     const kiln_value *in = gql_valid_input(g, post_schema);
     if (!in) return;
-    kiln_req *req = kiln_gql_req(g);
-    kiln_rows *post = post_create(req, kiln_json_text(kiln_json_get(in, "title")), kiln_json_text(kiln_json_get(in, "content")));
-    if (kiln_rows_count(post) == 1) kiln_gql_return(g, row_value(req, post, 0));
+    kiln_rows *post = post_create(kiln_gql_req(g), kiln_json_text(kiln_json_get(in, "title")), kiln_json_text(kiln_json_get(in, "content")));
+    if (kiln_rows_count(post) == 1) kiln_gql_return_row(g, post);
     else kiln_gql_error(g, "INTERNAL_SERVER_ERROR", "The post was not created");
 }
 
@@ -32,7 +31,7 @@ void Mutation_updatePost(kiln_gql *g)
     const kiln_value *in = gql_valid_input(g, post_schema);
     if (!in) return;
     kiln_rows *post = post_update(req, id, kiln_json_text(kiln_json_get(in, "title")), kiln_json_text(kiln_json_get(in, "content")));
-    kiln_gql_return(g, kiln_rows_count(post) ? row_value(req, post, 0) : NULL);
+    kiln_gql_return_row(g, post);
 }
 
 void Mutation_deletePost(kiln_gql *g)
@@ -44,7 +43,7 @@ void Mutation_deletePost(kiln_gql *g)
 static void return_user(kiln_gql *g, kiln_rows *user, bool must)
 {
     if (kiln_rows_status(user) == KILN_DB_CONFLICT) kiln_gql_error(g, "CONFLICT", "Email already exists");
-    else if (kiln_rows_count(user)) kiln_gql_return(g, row_value(kiln_gql_req(g), user, 0));
+    else if (kiln_rows_count(user)) kiln_gql_return_row(g, user);
     else if (must) kiln_gql_error(g, "INTERNAL_SERVER_ERROR", "The user was not created");
     else kiln_gql_return(g, NULL);
 }

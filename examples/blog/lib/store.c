@@ -3,7 +3,6 @@
  * errors), except what kiln_db_query answers on its own (503, 500). */
 #include "store.h"
 #include "live.h"
-#include <string.h>
 
 kiln_rows *posts_all(kiln_req *req)
 {
@@ -71,51 +70,4 @@ kiln_rows *user_update(kiln_req *req, int64_t id, kiln_str name, kiln_str email)
 bool user_delete(kiln_req *req, int64_t id)
 {
     return kiln_rows_changes(kiln_db_query(req, "DELETE FROM users WHERE id = ?", id)) > 0;
-}
-
-/* ---- rows as GraphQL values ---- */
-
-static kiln_value *node(kiln_req *req, kiln_json_type type)
-{
-    kiln_value *v = kiln_alloc(req, sizeof *v);
-    v->type = type;
-    return v;
-}
-
-const kiln_value *row_value(kiln_req *req, const kiln_rows *r, size_t row)
-{
-    kiln_value *obj = node(req, KILN_JSON_OBJECT), **tail = &obj->child;
-    for (size_t c = 0; c < kiln_rows_columns(r); c++) {
-        const char *name = kiln_rows_column(r, c);
-        kiln_value *v;
-        if (strcmp(name, "id") == 0) {
-            int64_t id = kiln_rows_i64(r, row, name);
-            v = node(req, KILN_JSON_NUMBER);
-            v->str = kiln_sprintf(req, "%lld", (long long)id);
-            v->len = strlen(v->str);
-            v->num = (double)id;
-        } else {
-            v = node(req, KILN_JSON_STRING);
-            v->len = kiln_rows_len(r, row, name);
-            v->str = kiln_strndup(req, kiln_rows_str(r, row, name) ? kiln_rows_str(r, row, name) : "", v->len);
-        }
-        v->key = name;
-        v->key_len = strlen(name);
-        *tail = v;
-        tail = &v->next;
-        obj->len++;
-    }
-    return obj;
-}
-
-const kiln_value *rows_value(kiln_req *req, const kiln_rows *r)
-{
-    kiln_value *arr = node(req, KILN_JSON_ARRAY), **tail = &arr->child;
-    for (size_t i = 0; i < kiln_rows_count(r); i++) {
-        kiln_value *v = (kiln_value *)row_value(req, r, i);
-        *tail = v;
-        tail = &v->next;
-        arr->len++;
-    }
-    return arr;
 }

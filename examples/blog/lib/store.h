@@ -27,10 +27,4 @@ kiln_rows *user_create(kiln_req *req, kiln_str name, kiln_str email);
 kiln_rows *user_update(kiln_req *req, int64_t id, kiln_str name, kiln_str email);
 bool user_delete(kiln_req *req, int64_t id);
 
-/* Rows as values for GraphQL resolvers (kiln_gql_return): one row as an
- * object of its columns ("id" an integer, the others text), or every row
- * as an array of them. In the request's arena. */
-const kiln_value *row_value(kiln_req *req, const kiln_rows *r, size_t row);
-const kiln_value *rows_value(kiln_req *req, const kiln_rows *r);
-
 #endif
