@@ -20,6 +20,8 @@
 #include "core/core.h"
 #include "core/buf.h"
 
+#include <string.h>
+
 typedef enum gql_kind {
     GQL_DOCUMENT,
     /* executable definitions */
@@ -141,9 +143,14 @@ void gql_location(const char *src, size_t len, uint32_t offset, uint32_t *line, 
  * or of any node (a value, a type reference ...). */
 void gql_print(buf *out, const gql_node *node);
 
-/* Slice equality: with another slice, with a C string. */
-bool gql_kstr_eq(kiln_str a, kiln_str b);
-bool gql_kstr_is(kiln_str a, const char *b);
+/* Slice equality: with another slice, with a C string. Inline: the
+ * executor compares names on every field, and strlen() of a literal
+ * folds to a constant here. */
+static inline bool gql_kstr_eq(kiln_str a, kiln_str b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+static inline bool gql_kstr_is(kiln_str a, const char *b) { return gql_kstr_eq(a, (kiln_str){ b, strlen(b) }); }
 
 /* ---- Internal: shared by the lexer and the parser files ---------------- */
 
