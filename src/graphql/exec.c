@@ -229,6 +229,16 @@ static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *
 #define msgf(x, ...) gql_arena_printf((x)->a, __VA_ARGS__)
 #define inspect(x, v) gql_inspect_str((x)->a, (v))
 
+/* String(number) as a string value: the number's node, retyped (its text
+ * is already in the arena). */
+static kiln_value *num_as_string(exec *x, double d)
+{
+    kiln_value *n = gql_v_num(x->a, d);
+    n->type = KILN_JSON_STRING;
+    n->num = 0;
+    return n;
+}
+
 /* A scalar's or enum's serialize(). */
 static kiln_value *serialize(exec *x, const gql_type *t, const kiln_value *v, const char **err)
 {
@@ -242,9 +252,10 @@ static kiln_value *serialize(exec *x, const gql_type *t, const kiln_value *v, co
         return NULL;
     }
     if (!t->builtin) return (kiln_value *)v;
+    if (str && (gql_kstr_is(t->name, "String") || gql_kstr_is(t->name, "ID"))) return (kiln_value *)v;
     double d = num ? v->num : 0;
     bool numeric = num;
-    if (str && v->len) {                          /* Number(string) */
+    if (str && v->len && (gql_kstr_is(t->name, "Int") || gql_kstr_is(t->name, "Float"))) {   /* Number(string) */
         char *end;
         char *s = arena_strndup(x->a, v->str, v->len);
         while (*s == ' ' || *s == '\t' || *s == '\n') s++;
@@ -277,7 +288,7 @@ static kiln_value *serialize(exec *x, const gql_type *t, const kiln_value *v, co
     if (gql_kstr_is(t->name, "String")) {
         if (str) return (kiln_value *)v;
         if (b) return gql_v_str(x->a, gql_cstr(v->type == KILN_JSON_TRUE ? "true" : "false"));
-        if (num && isfinite(v->num)) return gql_v_str(x->a, gql_cstr(gql_v_num(x->a, v->num)->str));
+        if (num && isfinite(v->num)) return num_as_string(x, v->num);
         *err = msgf(x, "String cannot represent value: %s", inspect(x, v));
         return NULL;
     }
@@ -288,7 +299,7 @@ static kiln_value *serialize(exec *x, const gql_type *t, const kiln_value *v, co
         return NULL;
     }
     if (str) return (kiln_value *)v;                                       /* ID */
-    if (num && isfinite(v->num) && floor(v->num) == v->num) return gql_v_str(x->a, gql_cstr(gql_v_num(x->a, v->num)->str));
+    if (num && isfinite(v->num) && floor(v->num) == v->num) return num_as_string(x, v->num);
     *err = msgf(x, "ID cannot represent value: %s", inspect(x, v));
     return NULL;
 }
@@ -302,6 +313,39 @@ static bool handle_error(exec *x, const fctx *f, const gql_tref *t, const rpath 
     if (t->kind == GQL_REF_NON_NULL) return false;
     *out = gql_v_null(x->a);
     return true;
+}
+
+/* collectSubfields, memoized per execution as graphql-js memoizes it: the
+ * fields of an object of type rt under the field nodes f->nodes. Every item
+ * of a list (and every parent's same field) selects the same ones, and the
+ * variables do not change within an execution. A small direct-mapped table
+ * keyed by (nodes, rt): a miss just collects again. */
+#define SUBMEMO_SLOTS 32
+
+typedef struct memo_slot {
+    const gql_node *const *nodes;
+    uint32_t nnodes;
+    const gql_type *rt;
+    groups g;
+} memo_slot;
+
+struct submemo {
+    memo_slot slot[SUBMEMO_SLOTS];
+};
+
+static groups subfields(exec *x, const fctx *f, const gql_type *rt)
+{
+    if (!x->memo) x->memo = arena_calloc(x->a, sizeof *x->memo);
+    uintptr_t h = ((uintptr_t)f->nodes >> 4) ^ ((uintptr_t)rt >> 4) * 31u;
+    memo_slot *e = &x->memo->slot[h % SUBMEMO_SLOTS];
+    if (e->nodes == f->nodes && e->nnodes == f->nnodes && e->rt == rt) return e->g;
+    groups sub = { 0 };
+    for (uint32_t i = 0; i < f->nnodes; i++) collect(x, rt, f->nodes[i]->selection_set, &sub, 0);
+    e->nodes = f->nodes;
+    e->nnodes = f->nnodes;
+    e->rt = rt;
+    e->g = sub;
+    return sub;             /* a copy: a nested field may take the slot over */
 }
 
 bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v, const rpath *p, kiln_value **out,
@@ -378,8 +422,7 @@ bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v,
             return true;
         }
     }
-    groups sub = { 0 };
-    for (uint32_t i = 0; i < f->nnodes; i++) collect(x, rt, f->nodes[i]->selection_set, &sub, 0);
+    groups sub = subfields(x, f, rt);
     *out = execute_fields(x, rt, v, p, &sub);
     return *out != NULL;
 }
@@ -398,6 +441,20 @@ static void data_failure(exec *x, gql_rctx *r)
     r->load = NULL;
 }
 
+/* The time budget (limits.h) has run out. The clock is read only where
+ * time can have gone: after a resolver or a batch function ran, and every
+ * 64 fields in between (completing what they returned); once out, every
+ * later field is. Reading it at every field cost a vDSO call per field. */
+static bool over_budget(exec *x)
+{
+    if (x->expired) return true;
+    if (!x->clock_due && ++x->since_clock < 64) return false;
+    x->clock_due = false;
+    x->since_clock = 0;
+    x->expired = gql_clock_ns() >= x->rq->deadline_ns;
+    return x->expired;
+}
+
 /* executeField: false when a non-null failure propagates to the parent. */
 
 static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, const group *g, rpath *p,
@@ -413,7 +470,7 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
     if (!fd) { *out = NULL; return true; }                       /* left out */
     p->nonnull = fd->type->kind == GQL_REF_NON_NULL;
     fctx f = { t, fd, g->nodes, g->n };
-    if (x->rq->deadline_ns && gql_clock_ns() >= x->rq->deadline_ns)  /* the time budget (limits.h) */
+    if (x->rq->deadline_ns && over_budget(x))       /* the time budget (limits.h) */
         return handle_error(x, &f, fd->type, p, GQL_CODE_TIMEOUT, "The operation's time budget ran out before this field was resolved.", out);
     const char *aerr = NULL;
     const gql_node *at = NULL;
@@ -423,7 +480,11 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
         return handle_error(x, &fa, fd->type, p, NULL, aerr, out);
     }
     gql_rctx r = { .x = x, .field = fd, .parent = source, .args = args };
-    if (fd->resolve) { fd->resolve(&r); data_failure(x, &r); }
+    if (fd->resolve) {
+        fd->resolve(&r);
+        x->clock_due = true;
+        data_failure(x, &r);
+    }
     else r.result = source && source->type == KILN_JSON_OBJECT ? gql_v_get(source, fd->name) : NULL;
     if (r.error) return handle_error(x, &f, fd->type, p, r.code, r.error, out);
     if (r.load) return gx_defer(x, &f, p, &r, out);
@@ -526,7 +587,7 @@ static const char *const op_names[] = { "query", "mutation", "subscription" };
 
 void gql_execute(arena *a, const gql_schema *s, const gql_request *rq, buf *out)
 {
-    exec x = { .a = a, .s = s, .rq = rq };
+    exec x = { .a = a, .s = s, .rq = rq, .clock_due = true };
     x.errs = (gql_errs){ .a = a, .src = rq->src, .src_len = rq->src_len };
     const gql_node *op = prepare(&x, out);
     if (!op) return;
@@ -553,7 +614,7 @@ void gql_execute(arena *a, const gql_schema *s, const gql_request *rq, buf *out)
 
 bool gql_subscribe(arena *a, const gql_schema *s, const gql_request *rq, buf *out)
 {
-    exec x = { .a = a, .s = s, .rq = rq };
+    exec x = { .a = a, .s = s, .rq = rq, .clock_due = true };
     x.errs = (gql_errs){ .a = a, .src = rq->src, .src_len = rq->src_len };
     const gql_node *op = prepare(&x, out);
     if (!op) return false;

@@ -336,6 +336,7 @@ void gx_run_deferred(exec *x)
     while (x->loads && !x->data_null) {
         if (x->done && gql_loads_peek(x->loads) > x->done_at + 1) break;   /* answered */
         if (!gql_loads_next(x->loads, &rec, &e)) break;
+        x->clock_due = true;                      /* a batch may have run */
         run_job(x, rec, e);
     }
 }

@@ -47,6 +47,11 @@ typedef struct exec {
     bool climbing;              /* the deferred job's error climbs       */
     bool done;                  /* it settled at done_at: graphql-js has */
     uint64_t done_at;           /* answered (a query's)                  */
+    bool clock_due;             /* the time budget: read the clock at the
+                                   next field (a resolver or batch ran)  */
+    bool expired;               /* ... the budget ran out                */
+    uint32_t since_clock;       /* fields since the clock was last read  */
+    struct submemo *memo;       /* collected subfields (exec.c), lazily  */
 } exec;
 
 struct kiln_gql {

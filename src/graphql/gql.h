@@ -191,7 +191,7 @@ _Noreturn void gql_fail_parts(gql_lexer *lx, uint32_t at, int n, const kiln_str 
 #define GQL_FAIL(lx, at, ...) gql_fail_parts((lx), (at), \
     (int)(sizeof((kiln_str[]){ __VA_ARGS__ }) / sizeof(kiln_str)), (kiln_str[]){ __VA_ARGS__ })
 #define GQL_S(lit) ((kiln_str){ (lit), sizeof(lit) - 1 })
-kiln_str gql_cstr(const char *s);
+static inline kiln_str gql_cstr(const char *s) { return (kiln_str){ s, strlen(s) }; }
 /* Make the next non-comment token current (counts it against max_tokens). */
 void gql_lex_advance(gql_lexer *lx);
 /* The token after the current one (lexed once, kept for advance). */
