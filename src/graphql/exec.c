@@ -369,7 +369,7 @@ bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v,
                         S(f->field->name));
             return true;
         }
-        kiln_value *list = gql_v_array(x->a);
+        kiln_value *list = gql_v_array(x->a), *last = NULL;
         agg *a = gx_open(x, 1);                     /* Promise.all of the items */
         size_t i = 0;
         for (const kiln_value *it = v->child; it; it = it->next, i++) {
@@ -384,7 +384,7 @@ bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v,
                 gx_close(x, a, true);
                 return false;
             }
-            gql_v_put(x->a, list, (kiln_str){ NULL, 0 }, item);
+            last = gql_v_push(x->a, list, last, item);
         }
         gx_close(x, a, false);
         *out = list;

@@ -191,6 +191,19 @@ kiln_value *gql_v_put(arena *a, kiln_value *container, kiln_str key, kiln_value 
     return copy;
 }
 
+kiln_value *gql_v_push(arena *a, kiln_value *list, kiln_value *last, const kiln_value *v)
+{
+    kiln_value *copy = arena_alloc(a, sizeof *copy);
+    *copy = *v;
+    copy->next = NULL;
+    copy->key = NULL;
+    copy->key_len = 0;
+    if (last) last->next = copy;
+    else list->child = copy;
+    list->len++;
+    return copy;
+}
+
 /* ---- Printing values --------------------------------------------------------------- */
 
 static void inspect_at(buf *out, const kiln_value *v, int depth)
