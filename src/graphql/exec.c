@@ -230,81 +230,6 @@ static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *
 #define msgf(x, ...) gql_arena_printf((x)->a, __VA_ARGS__)
 #define inspect(x, v) gql_inspect_str((x)->a, (v))
 
-/* String(number) as a string value: the number's node, retyped (its text
- * is already in the arena). */
-static kiln_value *num_as_string(exec *x, double d)
-{
-    kiln_value *n = gql_v_num(x->a, d);
-    n->type = KILN_JSON_STRING;
-    n->num = 0;
-    return n;
-}
-
-/* A scalar's or enum's serialize(). */
-static kiln_value *serialize(exec *x, const gql_type *t, const kiln_value *v, const char **err)
-{
-    bool b = v->type == KILN_JSON_TRUE || v->type == KILN_JSON_FALSE;
-    bool num = v->type == KILN_JSON_NUMBER, str = v->type == KILN_JSON_STRING;
-    if (t->kind == GQL_TK_ENUM) {
-        if (str)
-            for (uint32_t i = 0; i < t->nvalues; i++)
-                if (gql_kstr_eq(t->values[i].name, (kiln_str){ v->str, v->len })) return (kiln_value *)v;
-        *err = msgf(x, "Enum \"%.*s\" cannot represent value: %s", S(t->name), inspect(x, v));
-        return NULL;
-    }
-    if (!t->builtin) return (kiln_value *)v;
-    if (str && (gql_kstr_is(t->name, "String") || gql_kstr_is(t->name, "ID"))) return (kiln_value *)v;
-    double d = num ? v->num : 0;
-    bool numeric = num;
-    if (str && v->len && (gql_kstr_is(t->name, "Int") || gql_kstr_is(t->name, "Float"))) {   /* Number(string) */
-        char *end;
-        char *s = arena_strndup(x->a, v->str, v->len);
-        while (*s == ' ' || *s == '\t' || *s == '\n') s++;
-        d = strtod(s, &end);
-        while (*end == ' ' || *end == '\t' || *end == '\n') end++;
-        numeric = *s && !*end && !(s[0] == '0' && (s[1] == 'x' || s[1] == 'X'));
-        if (!numeric) d = NAN;
-        numeric = true;
-    }
-    if (gql_kstr_is(t->name, "Int")) {
-        if (b) return gql_v_num(x->a, v->type == KILN_JSON_TRUE);
-        if (!numeric || !isfinite(d) || floor(d) != d) {
-            *err = msgf(x, "Int cannot represent non-integer value: %s", inspect(x, v));
-            return NULL;
-        }
-        if (d > 2147483647.0 || d < -2147483648.0) {
-            *err = msgf(x, "Int cannot represent non 32-bit signed integer value: %s", inspect(x, v));
-            return NULL;
-        }
-        return gql_v_num(x->a, d);
-    }
-    if (gql_kstr_is(t->name, "Float")) {
-        if (b) return gql_v_num(x->a, v->type == KILN_JSON_TRUE);
-        if (!numeric || !isfinite(d)) {
-            *err = msgf(x, "Float cannot represent non numeric value: %s", inspect(x, v));
-            return NULL;
-        }
-        return gql_v_num(x->a, d);
-    }
-    if (gql_kstr_is(t->name, "String")) {
-        if (str) return (kiln_value *)v;
-        if (b) return gql_v_str(x->a, gql_cstr(v->type == KILN_JSON_TRUE ? "true" : "false"));
-        if (num && isfinite(v->num)) return num_as_string(x, v->num);
-        *err = msgf(x, "String cannot represent value: %s", inspect(x, v));
-        return NULL;
-    }
-    if (gql_kstr_is(t->name, "Boolean")) {
-        if (b) return (kiln_value *)v;
-        if (num && isfinite(v->num)) return gql_v_bool(x->a, v->num != 0);
-        *err = msgf(x, "Boolean cannot represent a non boolean value: %s", inspect(x, v));
-        return NULL;
-    }
-    if (str) return (kiln_value *)v;                                       /* ID */
-    if (num && isfinite(v->num) && floor(v->num) == v->num) return num_as_string(x, v->num);
-    *err = msgf(x, "ID cannot represent value: %s", inspect(x, v));
-    return NULL;
-}
-
 /* Record a field error at this level and decide: null here (true, *out
  * null) or propagate (false) when the type is non-null. */
 static bool handle_error(exec *x, const fctx *f, const gql_tref *t, const rpath *p, const char *code, const char *msg,
@@ -392,7 +317,7 @@ bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v,
     }
     const gql_type *nt = t->named;
     if (nt->kind == GQL_TK_SCALAR || nt->kind == GQL_TK_ENUM) {
-        *out = serialize(x, nt, v, err);
+        *out = gx_serialize(x, nt, v, err);
         return true;
     }
     const gql_type *rt = nt;

@@ -79,6 +79,10 @@ void gx_field_error(exec *x, const gql_node *const *nodes, uint32_t n, const rpa
 bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v, const rpath *p, kiln_value **out,
                  const char **err);
 
+/* exec_leaf.c: a scalar's or enum's serialize(): the value, or NULL with
+ * *err set to graphql-js's message. */
+kiln_value *gx_serialize(exec *x, const gql_type *t, const kiln_value *v, const char **err);
+
 /* exec_defer.c: the field at p waits for the load its resolver asked for
  * (*out: a placeholder, put in its object by gx_put_field). */
 bool gx_defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_value **out);
