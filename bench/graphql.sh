@@ -6,6 +6,9 @@
 # Servers, one at a time, each pinned to CPU 0 (wrk on CPU 1, -t1 -c64):
 #   - Kiln: bench/graphql/app (10 posts, 5 users, SQLite; Post.author via
 #     the batching loader), --workers 1
+#   - Kiln, in memory: bench/graphql/app_mem (the same schema and data as
+#     server.mjs, held in memory as the Node servers do; Post.author via the
+#     batching loader): the like-for-like row, --workers 1
 #   - Apollo Server 5 (standalone) and graphql-yoga on node: the same schema
 #     from bench/graphql/server.mjs, data in memory, Post.author via
 #     dataloader (npm, bench/graphql/package.json + lock)
@@ -28,6 +31,8 @@ scripts/deps.sh bench || die "could not install wrk"
 make -j2 >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; die "make failed"; }
 cp -r bench/graphql/app "$tmp/app"
 build/kiln build "$tmp/app" >/dev/null || die "kiln build bench/graphql/app failed"
+cp -r bench/graphql/app_mem "$tmp/app_mem"
+build/kiln build "$tmp/app_mem" >/dev/null || die "kiln build bench/graphql/app_mem failed"
 build/kiln build examples/blog >/dev/null || die "kiln build examples/blog failed"
 if [[ ! -d bench/graphql/node_modules/@apollo/server ]]; then
     (cd bench/graphql && npm ci --no-audit --no-fund >/dev/null 2>&1) || die "npm ci in bench/graphql failed"
@@ -72,6 +77,17 @@ run_wrk kiln_flat "http://127.0.0.1:$port/api/graphql" -s "$flat"
 run_wrk kiln_nested "http://127.0.0.1:$port/api/graphql" -s "$nested"
 stop_server "$kpid"
 
+# ---- Kiln on the in-memory app (like for like with the Node servers) -----------
+serve_on_free_port "$tmp/kiln_mem.log" "${srv_pin[@]}" \
+    build/kiln start "$tmp/app_mem" --port "{port}" --workers 1 --log-level warn || die "Kiln (memory) did not start"
+kpid=$pid
+server_pids+=("$kpid")
+until_gql "http://127.0.0.1:$port/api/graphql" || die "Kiln (memory) did not come up"
+check_nested "http://127.0.0.1:$port/api/graphql"
+run_wrk kiln_mem_flat "http://127.0.0.1:$port/api/graphql" -s "$flat"
+run_wrk kiln_mem_nested "http://127.0.0.1:$port/api/graphql" -s "$nested"
+stop_server "$kpid"
+
 for kind in apollo yoga; do
     serve_on_free_port "$tmp/$kind.log" env -C bench/graphql "${srv_pin[@]}" node server.mjs "$kind" "{port}" ||
         { cat "$tmp/$kind.log"; die "$kind did not start"; }
@@ -102,9 +118,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else
 ratio2() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 if ((pinned)); then echo "GraphQL bench: servers on CPU 0, wrk on CPU 1, -t1 -c$conns -d$duration"; else echo "GraphQL bench: one CPU, no pinning"; fi
 printf '%-34s %12s %9s %9s\n' case requests/s p50_ms p99_ms
-for n in kiln_flat apollo_flat yoga_flat kiln_nested apollo_nested yoga_nested blog_gql blog_rest; do
+for n in kiln_mem_flat kiln_flat apollo_flat yoga_flat kiln_mem_nested kiln_nested apollo_nested yoga_nested blog_gql blog_rest; do
     printf '%-34s %12s %9s %9s\n' "$n" "${rps[$n]}" "${p50[$n]}" "${p99[$n]}"
 done
+echo "in memory, like for like (kiln_mem):"
+echo "{ posts { id title } }:          Kiln/Apollo $(ratio "${rps[kiln_mem_flat]}" "${rps[apollo_flat]}")x, Kiln/yoga $(ratio "${rps[kiln_mem_flat]}" "${rps[yoga_flat]}")x (aim >= 20x Apollo)"
+echo "nested, with the loader:         Kiln/Apollo $(ratio "${rps[kiln_mem_nested]}" "${rps[apollo_nested]}")x, Kiln/yoga $(ratio "${rps[kiln_mem_nested]}" "${rps[yoga_nested]}")x"
+echo "Kiln on SQLite (kiln), Node in memory:"
 echo "{ posts { id title } }:          Kiln/Apollo $(ratio "${rps[kiln_flat]}" "${rps[apollo_flat]}")x, Kiln/yoga $(ratio "${rps[kiln_flat]}" "${rps[yoga_flat]}")x (aim >= 20x Apollo)"
 echo "nested, with the loader:         Kiln/Apollo $(ratio "${rps[kiln_nested]}" "${rps[apollo_nested]}")x, Kiln/yoga $(ratio "${rps[kiln_nested]}" "${rps[yoga_nested]}")x"
 echo "post(id:) / REST /api/posts/1:   $(ratio2 "${rps[blog_gql]}" "${rps[blog_rest]}") (aim >= 0.6)"

@@ -156,12 +156,12 @@ static const kiln_value *coerce_input(coerce *c, const kiln_value *v, const gql_
     }
     if (v->type == KILN_JSON_NULL) return v;
     if (t->kind == GQL_REF_LIST) {
-        kiln_value *out = gql_v_array(a);
+        kiln_value *out = gql_v_array(a), *last = NULL;
         if (v->type == KILN_JSON_ARRAY) {
             size_t i = 0;
             for (const kiln_value *it = v->child; it; it = it->next, i++) {
                 const kiln_value *r = coerce_at(c, it, t->of, (pathk){ { NULL, 0 }, i });
-                gql_v_put(a, out, (kiln_str){ NULL, 0 }, r ? (kiln_value *)r : gql_v_null(a));
+                last = gql_v_push(a, out, last, r ? r : gql_v_null(a));
             }
             return out;
         }
@@ -327,10 +327,10 @@ static const kiln_value *untyped(arena *a, const gql_node *lit, const kiln_value
     case GQL_ENUM: return gql_v_str(a, lit->name);
     case GQL_BOOLEAN: return gql_v_bool(a, lit->flag);
     case GQL_LIST: {
-        kiln_value *l = gql_v_array(a);
+        kiln_value *l = gql_v_array(a), *last = NULL;
         for (const gql_node *it = lit->items.first; it; it = it->next) {
             const kiln_value *v = untyped(a, it, vars);
-            gql_v_put(a, l, (kiln_str){ NULL, 0 }, v ? (kiln_value *)v : gql_v_null(a));
+            last = gql_v_push(a, l, last, v ? v : gql_v_null(a));
         }
         return l;
     }
@@ -392,17 +392,17 @@ const kiln_value *gql_value_from_ast(arena *a, const gql_node *lit, const gql_tr
     }
     if (lit->kind == GQL_NULL) return gql_v_null(a);
     if (t->kind == GQL_REF_LIST) {
-        kiln_value *l = gql_v_array(a);
+        kiln_value *l = gql_v_array(a), *last = NULL;
         if (lit->kind == GQL_LIST) {
             for (const gql_node *it = lit->items.first; it; it = it->next) {
                 if (missing_variable(it, vars)) {
                     if (t->of->kind == GQL_REF_NON_NULL) return NULL;
-                    gql_v_put(a, l, (kiln_str){ NULL, 0 }, gql_v_null(a));
+                    last = gql_v_push(a, l, last, gql_v_null(a));
                     continue;
                 }
                 const kiln_value *v = gql_value_from_ast(a, it, t->of, vars);
                 if (!v) return NULL;
-                gql_v_put(a, l, (kiln_str){ NULL, 0 }, (kiln_value *)v);
+                last = gql_v_push(a, l, last, v);
             }
             return l;
         }

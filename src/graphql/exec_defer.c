@@ -329,7 +329,7 @@ void gx_run_deferred(exec *x)
     if (!x->rootp) return;                 /* answered synchronously: no batch runs */
     jp *response = jp_then(q, x->rootp, built, built_null, x);
     jp_then(q, response, resumed, resumed, x);
-    while (!x->answered && step(x)) {}
+    while (!x->answered && step(x)) x->clock_due = true;   /* a job or batch ran */
     if (!x->had_errors) {                  /* {data} was built: later errors are not in it */
         x->errs.first = x->errs.last = NULL;
         x->errs.count = 0;

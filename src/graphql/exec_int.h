@@ -44,6 +44,11 @@ typedef struct exec {
     bool serial_stopped;        /* ... rejected: no more root fields run */
     bool had_errors;            /* errors when the response was built    */
     bool answered;              /* execute()'s caller has the response   */
+    bool clock_due;             /* the time budget: read the clock at the
+                                   next field (a resolver or batch ran)  */
+    bool expired;               /* ... the budget ran out                */
+    uint32_t since_clock;       /* fields since the clock was last read  */
+    struct submemo *memo;       /* collected subfields (exec.c), lazily  */
 } exec;
 
 struct kiln_gql {
@@ -70,6 +75,10 @@ void gx_field_error(exec *x, const gql_node *const *nodes, uint32_t n, const rpa
  * chain) propagates; *err: an error of this position, not yet recorded. */
 bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v, const rpath *p, kiln_value **out,
                  const char **err);
+
+/* exec_leaf.c: a scalar's or enum's serialize(): the value, or NULL with
+ * *err set to graphql-js's message. */
+kiln_value *gx_serialize(exec *x, const gql_type *t, const kiln_value *v, const char **err);
 
 /* exec_defer.c: the field at p waits for the load its resolver asked for
  * (*out: a placeholder, put in its object by gx_put_field). */

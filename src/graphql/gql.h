@@ -20,6 +20,8 @@
 #include "core/core.h"
 #include "core/buf.h"
 
+#include <string.h>
+
 typedef enum gql_kind {
     GQL_DOCUMENT,
     /* executable definitions */
@@ -141,9 +143,14 @@ void gql_location(const char *src, size_t len, uint32_t offset, uint32_t *line, 
  * or of any node (a value, a type reference ...). */
 void gql_print(buf *out, const gql_node *node);
 
-/* Slice equality: with another slice, with a C string. */
-bool gql_kstr_eq(kiln_str a, kiln_str b);
-bool gql_kstr_is(kiln_str a, const char *b);
+/* Slice equality: with another slice, with a C string. Inline: the
+ * executor compares names on every field, and strlen() of a literal
+ * folds to a constant here. */
+static inline bool gql_kstr_eq(kiln_str a, kiln_str b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+static inline bool gql_kstr_is(kiln_str a, const char *b) { return gql_kstr_eq(a, (kiln_str){ b, strlen(b) }); }
 
 /* ---- Internal: shared by the lexer and the parser files ---------------- */
 
@@ -184,7 +191,7 @@ _Noreturn void gql_fail_parts(gql_lexer *lx, uint32_t at, int n, const kiln_str 
 #define GQL_FAIL(lx, at, ...) gql_fail_parts((lx), (at), \
     (int)(sizeof((kiln_str[]){ __VA_ARGS__ }) / sizeof(kiln_str)), (kiln_str[]){ __VA_ARGS__ })
 #define GQL_S(lit) ((kiln_str){ (lit), sizeof(lit) - 1 })
-kiln_str gql_cstr(const char *s);
+static inline kiln_str gql_cstr(const char *s) { return (kiln_str){ s, strlen(s) }; }
 /* Make the next non-comment token current (counts it against max_tokens). */
 void gql_lex_advance(gql_lexer *lx);
 /* The token after the current one (lexed once, kept for advance). */

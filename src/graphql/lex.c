@@ -52,8 +52,6 @@ void gql_location(const char *src, size_t len, uint32_t offset, uint32_t *line, 
     *column = (uint32_t)(gql_utf16_len(src + line_start, end - line_start) + 1 + (offset - end));
 }
 
-kiln_str gql_cstr(const char *s) { return (kiln_str){ s, strlen(s) }; }
-
 static _Noreturn void fail_with(gql_lexer *lx, uint32_t at, buf *b)
 {
     lx->err->message = arena_strndup(lx->a, b->data, b->len);

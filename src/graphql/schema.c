@@ -82,8 +82,6 @@ void gql_errs_add_at(gql_errs *e, const uint32_t *offsets, int n, const char *fm
 
 /* ---- Small helpers ---------------------------------------------------------- */
 
-bool gql_kstr_eq(kiln_str a, kiln_str b) { return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0); }
-bool gql_kstr_is(kiln_str a, const char *b) { return gql_kstr_eq(a, (kiln_str){ b, strlen(b) }); }
 
 gql_type *gql_schema_type(const gql_schema *s, kiln_str name)
 {

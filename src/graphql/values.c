@@ -20,8 +20,32 @@
 
 /* ---- Numbers ----------------------------------------------------------------- */
 
+/* An integral v below 2^53 in magnitude, written into tmp (24 bytes) as
+ * Number#toString writes it: its decimal digits, at most 16 of them, so
+ * never the exponent form (that starts at 10^21); -0 as "0". Exact: every
+ * such integer is a double and its digits are its shortest round trip.
+ * Returns the length, or 0 when v is not such an integer. */
+static size_t js_small_int(char *tmp, double v)
+{
+    if (!(v > -9007199254740992.0 && v < 9007199254740992.0) || v != (double)(long long)v) return 0;
+    long long n = (long long)v;
+    unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+    char d[24];
+    size_t i = sizeof d, len = 0;
+    do { d[--i] = (char)('0' + u % 10); u /= 10; } while (u);
+    if (n < 0) tmp[len++] = '-';
+    memcpy(tmp + len, d + i, sizeof d - i);
+    return len + sizeof d - i;
+}
+
+/* The general case: the fewest significant digits (1 to 17) that read
+ * back as v, through printf's %e and strtod. Integers below 2^53 take
+ * js_small_int's way, which writes the same bytes without printf. */
 void gql_js_number(buf *out, double v)
 {
+    char small[24];
+    size_t sn = js_small_int(small, v);
+    if (sn) { buf_append(out, small, sn); return; }
     if (v == 0) { buf_putc(out, '0'); return; }
     if (v < 0) { buf_putc(out, '-'); v = -v; }
     char tmp[40];
@@ -104,6 +128,14 @@ kiln_value *gql_v_object(arena *a) { return node(a, KILN_JSON_OBJECT); }
 kiln_value *gql_v_num(arena *a, double d)
 {
     kiln_value *v = node(a, KILN_JSON_NUMBER);
+    char small[24];
+    size_t sn = js_small_int(small, d);
+    if (sn) {                                     /* no heap buffer for the common case */
+        v->str = arena_strndup(a, small, sn);
+        v->len = sn;
+        v->num = d;
+        return v;
+    }
     buf b;
     buf_init(&b, 32);
     gql_js_number(&b, d);
@@ -156,6 +188,19 @@ kiln_value *gql_v_put(arena *a, kiln_value *container, kiln_str key, kiln_value 
     while (*link) link = &(*link)->next;
     *link = copy;
     container->len++;
+    return copy;
+}
+
+kiln_value *gql_v_push(arena *a, kiln_value *list, kiln_value *last, const kiln_value *v)
+{
+    kiln_value *copy = arena_alloc(a, sizeof *copy);
+    *copy = *v;
+    copy->next = NULL;
+    copy->key = NULL;
+    copy->key_len = 0;
+    if (last) last->next = copy;
+    else list->child = copy;
+    list->len++;
     return copy;
 }
 

@@ -29,6 +29,10 @@ kiln_value *gql_v_object(arena *a);
  * Returns the stored node (a copy of *v). */
 kiln_value *gql_v_put(arena *a, kiln_value *container, kiln_str key, kiln_value *v);
 const kiln_value *gql_v_get(const kiln_value *obj, kiln_str key);
+/* Append a copy of *v to array `list` whose last element is `last` (NULL
+ * when empty), without walking the list; returns the stored node (the
+ * next call's `last`). For building long lists in linear time. */
+kiln_value *gql_v_push(arena *a, kiln_value *list, kiln_value *last, const kiln_value *v);
 /* A key that exists with JavaScript's `undefined` (a variable whose default
  * is invalid): a NULL node marked so. JSON.stringify leaves it out. */
 kiln_value *gql_v_undefined(arena *a);
