@@ -25,12 +25,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-struct arena_block {
-    arena_block *prev;   /* older block                    */
-    size_t size;         /* usable bytes in data[]         */
-    size_t used;         /* bytes handed out from data[]   */
-    _Alignas(16) unsigned char data[];
-};
+/* struct arena_block is in core.h: arena_alloc()'s fast path is inline. */
 
 struct arena_defer {
     arena_defer *next;
@@ -135,7 +130,7 @@ bool arena_parked_span(const arena *a, uintptr_t *lo, uintptr_t *hi)
     return true;
 }
 
-void *arena_alloc(arena *a, size_t n)
+void *arena_alloc_grow(arena *a, size_t n)
 {
     n = ALIGN16(n ? n : 1);
     arena_block *b = a->head;

@@ -22,26 +22,13 @@ void buf_free(buf *b)
     b->len = b->cap = 0;
 }
 
-void buf_reserve(buf *b, size_t extra)
+void buf_grow(buf *b, size_t extra)
 {
-    if (LIKELY(b->cap - b->len >= extra)) return;
+    if (b->cap - b->len >= extra) return;
     size_t cap = b->cap ? b->cap : 256;
     while (cap - b->len < extra) cap *= 2;
     b->data = kiln_xrealloc(b->data, cap);
     b->cap = cap;
-}
-
-void buf_append(buf *b, const void *p, size_t n)
-{
-    buf_reserve(b, n);
-    if (n) memcpy(b->data + b->len, p, n);
-    b->len += n;
-}
-
-void buf_putc(buf *b, char c)
-{
-    buf_reserve(b, 1);
-    b->data[b->len++] = c;
 }
 
 void buf_puts(buf *b, const char *s) { buf_append(b, s, strlen(s)); }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <string.h>
 
 typedef struct buf {
     char *data;
@@ -18,9 +19,24 @@ typedef struct buf {
 
 void buf_init(buf *b, size_t cap);          /* cap 0: allocate lazily       */
 void buf_free(buf *b);
-void buf_reserve(buf *b, size_t extra);     /* room for `extra` more bytes  */
-void buf_append(buf *b, const void *p, size_t n);
-void buf_putc(buf *b, char c);
+void buf_grow(buf *b, size_t extra);        /* buf_reserve's slow path      */
+/* Room for `extra` more bytes. It, buf_append and buf_putc are inline: the
+ * response writers call them for every token. */
+static inline void buf_reserve(buf *b, size_t extra)
+{
+    if (__builtin_expect(b->cap - b->len < extra, 0)) buf_grow(b, extra);
+}
+static inline void buf_append(buf *b, const void *p, size_t n)
+{
+    buf_reserve(b, n);
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+static inline void buf_putc(buf *b, char c)
+{
+    buf_reserve(b, 1);
+    b->data[b->len++] = c;
+}
 void buf_puts(buf *b, const char *s);
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(buf *b, const char *fmt, va_list ap);
