@@ -16,7 +16,8 @@
 # `{ posts { id title author { name } } }`. Then on examples/blog: GraphQL
 # `{ post(id: 1) { id title content } }` against REST GET /api/posts/1.
 #
-# Env: BENCH_DURATION (10s), BENCH_CONNS (64), BENCH_VERBOSE=1 (wrk output).
+# Env: BENCH_DURATION (10s), BENCH_CONNS (64), BENCH_VERBOSE=1 (wrk output),
+# BENCH_ROUNDS (3; 0: none), BENCH_ROUND_DURATION (5s), BENCH_WARMUP (3s).
 # Exits 0 whenever the run happened; non-zero when it could not run.
 set -uo pipefail
 
@@ -102,6 +103,38 @@ for kind in apollo yoga; do
     stop_server "$npid"
 done
 
+# ---- Rounds: Kiln (memory) and Apollo alternating, both warm -------------------
+# One reading of each server per query leaves the ratio to this VM's 20-40 %
+# swings between runs; here both servers run (only the one loaded uses CPU 0),
+# each is warmed (Node's JIT, Kiln's caches), then BENCH_ROUNDS rounds of
+# Kiln, Apollo, Kiln, Apollo (flat, then nested) give a ratio per round.
+rounds=${BENCH_ROUNDS:-3}
+if ((rounds > 0)); then
+    serve_on_free_port "$tmp/kiln_mem_r.log" "${srv_pin[@]}" \
+        build/kiln start "$tmp/app_mem" --port "{port}" --workers 1 --log-level warn || die "Kiln (memory) did not start"
+    kpid=$pid kurl="http://127.0.0.1:$port/api/graphql"
+    server_pids+=("$kpid")
+    until_gql "$kurl" || die "Kiln (memory) did not come up"
+    serve_on_free_port "$tmp/apollo_r.log" env -C bench/graphql "${srv_pin[@]}" node server.mjs apollo "{port}" ||
+        { cat "$tmp/apollo_r.log"; die "apollo did not start"; }
+    apid=$pid aurl="http://127.0.0.1:$port/"
+    server_pids+=("$apid")
+    until_gql "$aurl" || die "apollo did not come up"
+    saved_duration=$duration
+    duration=${BENCH_WARMUP:-3s}
+    for q in flat nested; do run_wrk warm "$kurl" -s "${!q}"; run_wrk warm "$aurl" -s "${!q}"; done
+    duration=${BENCH_ROUND_DURATION:-5s}
+    for ((r = 1; r <= rounds; r++)); do
+        for q in flat nested; do
+            run_wrk "r${r}_kiln_$q" "$kurl" -s "${!q}"
+            run_wrk "r${r}_apollo_$q" "$aurl" -s "${!q}"
+        done
+    done
+    duration=$saved_duration
+    stop_server "$kpid"
+    stop_server "$apid"
+fi
+
 # ---- GraphQL post(id:) against REST on the blog --------------------------------
 serve_on_free_port "$tmp/blog.log" env DATABASE_URL="sqlite:$tmp/blog.db" "${srv_pin[@]}" \
     build/kiln start examples/blog --port "{port}" --workers 1 --log-level warn || die "the blog did not start"
@@ -128,3 +161,15 @@ echo "Kiln on SQLite (kiln), Node in memory:"
 echo "{ posts { id title } }:          Kiln/Apollo $(ratio "${rps[kiln_flat]}" "${rps[apollo_flat]}")x, Kiln/yoga $(ratio "${rps[kiln_flat]}" "${rps[yoga_flat]}")x (aim >= 20x Apollo)"
 echo "nested, with the loader:         Kiln/Apollo $(ratio "${rps[kiln_nested]}" "${rps[apollo_nested]}")x, Kiln/yoga $(ratio "${rps[kiln_nested]}" "${rps[yoga_nested]}")x"
 echo "post(id:) / REST /api/posts/1:   $(ratio2 "${rps[blog_gql]}" "${rps[blog_rest]}") (aim >= 0.6)"
+if ((rounds > 0)); then
+    echo "rounds, Kiln (memory) / Apollo, both warm, ${BENCH_ROUND_DURATION:-5s} each, alternating:"
+    for q in flat nested; do
+        line="" rs=()
+        for ((r = 1; r <= rounds; r++)); do
+            x=$(ratio "${rps[r${r}_kiln_$q]}" "${rps[r${r}_apollo_$q]}")
+            line+=" ${rps[r${r}_kiln_$q]%.*}/${rps[r${r}_apollo_$q]%.*}=${x}x"
+            rs+=("$x")
+        done
+        printf '%-8s%s; median %sx\n' "$q:" "$line" "$(printf '%s\n' "${rs[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+    done
+fi
