@@ -67,40 +67,39 @@ check_nested() {
         die "$1 answered the nested query with: ${body:0:300}"
 }
 
+# serve_gql NAME PATH CMD...: starts CMD ({port} in it) as a server, waits for
+# GraphQL at PATH and checks its nested answer; sets spid and surl.
+serve_gql() {
+    local name=$1 path=$2
+    shift 2
+    serve_on_free_port "$tmp/$name.log" "$@" || { cat "$tmp/$name.log"; die "$name did not start"; }
+    spid=$pid surl="http://127.0.0.1:$port$path"
+    server_pids+=("$spid")
+    until_gql "$surl" || { cat "$tmp/$name.log"; die "$name did not come up"; }
+    check_nested "$surl"
+}
+
 # ---- Kiln, Apollo, yoga on the bench app ----------------------------------------
-serve_on_free_port "$tmp/kiln.log" env DATABASE_URL="sqlite:$tmp/gql.db" "${srv_pin[@]}" \
-    build/kiln start "$tmp/app" --port "{port}" --workers 1 --log-level warn || die "Kiln did not start"
-kpid=$pid
-server_pids+=("$kpid")
-until_gql "http://127.0.0.1:$port/api/graphql" || die "Kiln did not come up"
-check_nested "http://127.0.0.1:$port/api/graphql"
-run_wrk kiln_flat "http://127.0.0.1:$port/api/graphql" -s "$flat"
-run_wrk kiln_nested "http://127.0.0.1:$port/api/graphql" -s "$nested"
-stop_server "$kpid"
+serve_gql kiln /api/graphql env DATABASE_URL="sqlite:$tmp/gql.db" "${srv_pin[@]}" \
+    build/kiln start "$tmp/app" --port "{port}" --workers 1 --log-level warn
+run_wrk kiln_flat "$surl" -s "$flat"
+run_wrk kiln_nested "$surl" -s "$nested"
+stop_server "$spid"
 
 # ---- Kiln on the in-memory app (like for like with the Node servers) -----------
-serve_on_free_port "$tmp/kiln_mem.log" "${srv_pin[@]}" \
-    build/kiln start "$tmp/app_mem" --port "{port}" --workers 1 --log-level warn || die "Kiln (memory) did not start"
-kpid=$pid
-server_pids+=("$kpid")
-until_gql "http://127.0.0.1:$port/api/graphql" || die "Kiln (memory) did not come up"
-check_nested "http://127.0.0.1:$port/api/graphql"
-run_wrk kiln_mem_flat "http://127.0.0.1:$port/api/graphql" -s "$flat"
-run_wrk kiln_mem_nested "http://127.0.0.1:$port/api/graphql" -s "$nested"
-stop_server "$kpid"
+serve_gql kiln_mem /api/graphql "${srv_pin[@]}" \
+    build/kiln start "$tmp/app_mem" --port "{port}" --workers 1 --log-level warn
+run_wrk kiln_mem_flat "$surl" -s "$flat"
+run_wrk kiln_mem_nested "$surl" -s "$nested"
+stop_server "$spid"
 
 for kind in apollo yoga; do
-    serve_on_free_port "$tmp/$kind.log" env -C bench/graphql "${srv_pin[@]}" node server.mjs "$kind" "{port}" ||
-        { cat "$tmp/$kind.log"; die "$kind did not start"; }
-    npid=$pid
-    server_pids+=("$npid")
-    url="http://127.0.0.1:$port/"
-    [[ $kind == yoga ]] && url="http://127.0.0.1:$port/api/graphql"
-    until_gql "$url" || { cat "$tmp/$kind.log"; die "$kind did not come up"; }
-    check_nested "$url"
-    run_wrk "${kind}_flat" "$url" -s "$flat"
-    run_wrk "${kind}_nested" "$url" -s "$nested"
-    stop_server "$npid"
+    path=/
+    [[ $kind == yoga ]] && path=/api/graphql
+    serve_gql "$kind" "$path" env -C bench/graphql "${srv_pin[@]}" node server.mjs "$kind" "{port}"
+    run_wrk "${kind}_flat" "$surl" -s "$flat"
+    run_wrk "${kind}_nested" "$surl" -s "$nested"
+    stop_server "$spid"
 done
 
 # ---- Rounds: Kiln (memory) and Apollo alternating, both warm -------------------
@@ -110,16 +109,11 @@ done
 # Kiln, Apollo, Kiln, Apollo (flat, then nested) give a ratio per round.
 rounds=${BENCH_ROUNDS:-3}
 if ((rounds > 0)); then
-    serve_on_free_port "$tmp/kiln_mem_r.log" "${srv_pin[@]}" \
-        build/kiln start "$tmp/app_mem" --port "{port}" --workers 1 --log-level warn || die "Kiln (memory) did not start"
-    kpid=$pid kurl="http://127.0.0.1:$port/api/graphql"
-    server_pids+=("$kpid")
-    until_gql "$kurl" || die "Kiln (memory) did not come up"
-    serve_on_free_port "$tmp/apollo_r.log" env -C bench/graphql "${srv_pin[@]}" node server.mjs apollo "{port}" ||
-        { cat "$tmp/apollo_r.log"; die "apollo did not start"; }
-    apid=$pid aurl="http://127.0.0.1:$port/"
-    server_pids+=("$apid")
-    until_gql "$aurl" || die "apollo did not come up"
+    serve_gql kiln_mem_r /api/graphql "${srv_pin[@]}" \
+        build/kiln start "$tmp/app_mem" --port "{port}" --workers 1 --log-level warn
+    kpid=$spid kurl=$surl
+    serve_gql apollo_r / env -C bench/graphql "${srv_pin[@]}" node server.mjs apollo "{port}"
+    apid=$spid aurl=$surl
     saved_duration=$duration
     duration=${BENCH_WARMUP:-3s}
     for q in flat nested; do run_wrk warm "$kurl" -s "${!q}"; run_wrk warm "$aurl" -s "${!q}"; done

@@ -130,15 +130,11 @@ bool arena_parked_span(const arena *a, uintptr_t *lo, uintptr_t *hi)
     return true;
 }
 
+/* arena_alloc() found no room in the newest block. */
 void *arena_alloc_grow(arena *a, size_t n)
 {
     n = ALIGN16(n ? n : 1);
     arena_block *b = a->head;
-    if (LIKELY(b->size - b->used >= n)) {
-        void *p = b->data + b->used;
-        b->used += n;
-        return p;
-    }
     /* Grow geometrically, but give a large allocation a block of its own. */
     size_t size = b->size * 2;
     if (size < n) size = n;

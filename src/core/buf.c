@@ -22,9 +22,9 @@ void buf_free(buf *b)
     b->len = b->cap = 0;
 }
 
+/* buf_reserve() found less than `extra` bytes free. */
 void buf_grow(buf *b, size_t extra)
 {
-    if (b->cap - b->len >= extra) return;
     size_t cap = b->cap ? b->cap : 256;
     while (cap - b->len < extra) cap *= 2;
     b->data = kiln_xrealloc(b->data, cap);
