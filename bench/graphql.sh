@@ -11,7 +11,9 @@
 #     batching loader): the like-for-like row, --workers 1
 #   - Apollo Server 5 (standalone) and graphql-yoga on node: the same schema
 #     from bench/graphql/server.mjs, data in memory, Post.author via
-#     dataloader (npm, bench/graphql/package.json + lock)
+#     dataloader (npm, bench/graphql/package.json + lock), run with
+#     NODE_ENV=production as they would be deployed (Apollo then skips its
+#     development-only work; measured a few % faster)
 # Queries (POST application/json): `{ posts { id title } }` and the nested
 # `{ posts { id title author { name } } }`. Then on examples/blog: GraphQL
 # `{ post(id: 1) { id title content } }` against REST GET /api/posts/1.
@@ -96,7 +98,7 @@ stop_server "$spid"
 for kind in apollo yoga; do
     path=/
     [[ $kind == yoga ]] && path=/api/graphql
-    serve_gql "$kind" "$path" env -C bench/graphql "${srv_pin[@]}" node server.mjs "$kind" "{port}"
+    serve_gql "$kind" "$path" env -C bench/graphql NODE_ENV=production "${srv_pin[@]}" node server.mjs "$kind" "{port}"
     run_wrk "${kind}_flat" "$surl" -s "$flat"
     run_wrk "${kind}_nested" "$surl" -s "$nested"
     stop_server "$spid"
@@ -112,7 +114,7 @@ if ((rounds > 0)); then
     serve_gql kiln_mem_r /api/graphql "${srv_pin[@]}" \
         build/kiln start "$tmp/app_mem" --port "{port}" --workers 1 --log-level warn
     kpid=$spid kurl=$surl
-    serve_gql apollo_r / env -C bench/graphql "${srv_pin[@]}" node server.mjs apollo "{port}"
+    serve_gql apollo_r / env -C bench/graphql NODE_ENV=production "${srv_pin[@]}" node server.mjs apollo "{port}"
     apid=$spid aurl=$surl
     saved_duration=$duration
     duration=${BENCH_WARMUP:-3s}
