@@ -5,7 +5,8 @@
  * WebSocket upgrade) has a first block mapped on its own, which parking
  * (arena_park) packs aside and makes PROT_NONE until it is used again.
  *
- * Owns: a chain of malloc'd blocks (the first one mmap'd when paged), a list
+ * Owns: a chain of malloc'd blocks (the first one mmap'd when paged; the
+ * others taken from and given back to the thread's block cache), a list
  * of deferred clean-ups, and while parked the packed copy of the first block.
  * Everything a request allocates comes from here and goes away at once when
  * the request ends, so handlers never free(). The first block survives
@@ -37,7 +38,7 @@ struct arena_defer {
 
 static arena_block *block_new(size_t size, arena_block *prev)
 {
-    arena_block *b = kiln_xmalloc(sizeof(*b) + size);
+    arena_block *b = kiln_block_get(sizeof(*b) + size);
     b->prev = prev;
     b->size = size;
     b->used = 0;
@@ -224,7 +225,7 @@ void arena_reset(arena *a)
     arena_block *b = a->head;
     while (b->prev) {
         arena_block *prev = b->prev;
-        free(b);
+        kiln_block_put(b, sizeof(*b) + b->size);
         b = prev;
     }
     b->used = 0;
@@ -236,7 +237,7 @@ void arena_destroy(arena *a)
     if (!a->head) return;
     arena_reset(a);
     if (a->mapped) munmap(a->head, mapped_len(a));
-    else free(a->head);
+    else kiln_block_put(a->head, sizeof(*a->head) + a->head->size);
     a->head = NULL;
     a->mapped = false;
 }

@@ -1,6 +1,6 @@
 /*
  * buf.c -- the growable byte buffer declared in buf.h.
- * Owns: its data block. Never: returns an error (OOM aborts in kiln_xrealloc).
+ * Owns: its data block (from and back to the thread's block cache, core.h). Never: returns an error (OOM aborts in kiln_xrealloc).
  */
 #include "buf.h"
 #include "core.h"
@@ -10,14 +10,14 @@
 
 void buf_init(buf *b, size_t cap)
 {
-    b->data = cap ? kiln_xmalloc(cap) : NULL;
+    b->data = cap ? kiln_block_get(cap) : NULL;
     b->len = 0;
     b->cap = cap;
 }
 
 void buf_free(buf *b)
 {
-    free(b->data);
+    kiln_block_put(b->data, b->cap);
     b->data = NULL;
     b->len = b->cap = 0;
 }
@@ -27,7 +27,19 @@ void buf_grow(buf *b, size_t extra)
 {
     size_t cap = b->cap ? b->cap : 256;
     while (cap - b->len < extra) cap *= 2;
-    b->data = kiln_xrealloc(b->data, cap);
+    /* Large: realloc may grow in place (or remap) instead of copying. */
+    if (b->data && cap > 128 * 1024) {
+        b->data = kiln_xrealloc(b->data, cap);
+        b->cap = cap;
+        return;
+    }
+    /* Through the thread's block cache (a request's buffers grow the same
+     * way every time): a new block, the bytes copied, the old one given
+     * back. */
+    char *d = kiln_block_get(cap);
+    if (b->len) memcpy(d, b->data, b->len);
+    kiln_block_put(b->data, b->cap);
+    b->data = d;
     b->cap = cap;
 }
 
@@ -75,8 +87,8 @@ void buf_reset_trim(buf *b, size_t keep)
 {
     b->len = 0;
     if (b->cap > keep) {
-        free(b->data);
-        b->data = keep ? kiln_xmalloc(keep) : NULL;
+        kiln_block_put(b->data, b->cap);
+        b->data = keep ? kiln_block_get(keep) : NULL;
         b->cap = keep;
     }
 }

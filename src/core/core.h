@@ -30,6 +30,17 @@ void *kiln_xcalloc(size_t n, size_t size);
 void *kiln_xrealloc(void *p, size_t n);
 char *kiln_xstrdup(const char *s);
 
+/* Blocks of a size a thread frees and takes again and again (a request's
+ * read buffer and arena blocks): kiln_block_put keeps the last few of each
+ * size for the next kiln_block_get of that size, when the thread turned its
+ * cache on (the worker's loop thread does); otherwise they are malloc and
+ * free. A cached block is an ordinary malloc'd one: free() is also right.
+ * blockcache.c. */
+void *kiln_block_get(size_t n);                /* n bytes (KILN_PANIC on OOM) */
+void kiln_block_put(void *p, size_t n);        /* p: n bytes or more; NULL ok */
+void kiln_block_cache(bool on);                /* off: frees what it kept     */
+size_t kiln_block_cached(void);                /* bytes kept (for tests)      */
+
 /* ---- The arena ---------------------------------------------------------
  * A bump allocator made of a chain of blocks. The first block is kept when
  * the arena is reset, so a steady stream of small requests allocates nothing

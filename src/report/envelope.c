@@ -98,12 +98,25 @@ static uint64_t rng_next(void)
 
 __attribute__((constructor)) static void rng_register_fork(void) { pthread_atfork(NULL, NULL, rng_after_fork); }
 
+/* Eight lowercase hex digits of x, one per byte of the result, in the
+ * order of its nibbles from the lowest (the ids are random: any fixed
+ * order will do), without a loop or a table. */
+static uint64_t hex8(uint32_t x)
+{
+    uint64_t v = x;
+    v = (v | v << 16) & 0x0000FFFF0000FFFFull;
+    v = (v | v << 8) & 0x00FF00FF00FF00FFull;
+    v = (v | v << 4) & 0x0F0F0F0F0F0F0F0Full;              /* a nibble per byte */
+    uint64_t letters = ((v + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;   /* 1 where >= 10 */
+    return v + 0x3030303030303030ull + letters * ('a' - '0' - 10);
+}
+
 static void random_hex(char *out, size_t nhex)
 {
-    static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < nhex; i += 16) {
         uint64_t v = rng_next();
-        for (size_t k = 0; k < 16 && i + k < nhex; k++, v >>= 4) out[i + k] = hex[v & 15];
+        uint64_t t[2] = { hex8((uint32_t)v), hex8((uint32_t)(v >> 32)) };
+        memcpy(out + i, t, nhex - i < 16 ? nhex - i : 16);
     }
     out[nhex] = '\0';
 }

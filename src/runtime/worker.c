@@ -386,6 +386,7 @@ int worker_run(const server_opts *opts, int id)
     snprintf(w.id_prefix, sizeof w.id_prefix, "%08x", rnd);
 
     w.loop = loop_new();
+    kiln_block_cache(true);   /* requests' read buffers and arena blocks, kept hot */
     w.pool = offload_pool_new(w.loop, opts->offload_threads);
     conn_park_remote_init(&w);
     engine_run_worker_start(&w);   /* the framework's per-worker set-up */
@@ -451,6 +452,7 @@ int worker_run(const server_opts *opts, int id)
     close(w.signal_io.fd);
     loop_free(w.loop);
     coro_pool_drain();
+    kiln_block_cache(false);
     log_event(LOG_DEBUG, NULL, "worker exiting", NULL);
     log_flush();
     kiln_current_worker = NULL;

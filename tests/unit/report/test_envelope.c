@@ -203,4 +203,19 @@ TEST(ids_are_hex_and_differ_across_fork)
     close(p[1]);
 }
 
+/* Every digit shows up at every position of the ids (the hex is written
+ * eight digits at a time: a digit it could never produce, or a position
+ * stuck, would show here). */
+TEST(ids_use_every_digit_everywhere)
+{
+    unsigned seen[32] = { 0 };
+    for (int i = 0; i < 4000; i++) {
+        char id[33];
+        report_new_event_id(id);
+        CHECK_EQ_INT(strspn(id, "0123456789abcdef"), 32);
+        for (int k = 0; k < 32; k++) seen[k] |= 1u << (id[k] <= '9' ? id[k] - '0' : id[k] - 'a' + 10);
+    }
+    for (int k = 0; k < 32; k++) CHECK_EQ_INT(seen[k], 0xffff);
+}
+
 int main(void) { return t_run(); }
