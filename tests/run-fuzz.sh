@@ -10,6 +10,8 @@
 # temporary working corpus, so the repo is never written to. Crash inputs go
 # to build/fuzz/artifacts/, logs to build/fuzz/logs/<name>.log.
 #
+# FUZZ_ONLY=name1,name2 runs only those (fuzz_<name>.c), for a quick check.
+#
 # A fuzzer passes when it builds and libFuzzer exits 0 (no crash, leak, UB,
 # timeout or OOM). Closing line: exactly "N passed, M failed".
 set -uo pipefail
@@ -28,6 +30,14 @@ objflags=(-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recov
     -D_GNU_SOURCE -Iinclude -Isrc -I/usr/include/postgresql)
 
 mapfile -t fuzzers < <(find tests/fuzz -maxdepth 1 -name 'fuzz_*.c' | sort)
+if [[ -n ${FUZZ_ONLY:-} ]]; then
+    only=()
+    for f in "${fuzzers[@]}"; do
+        n=${f##*/fuzz_}
+        [[ ",$FUZZ_ONLY," == *",${n%.c},"* ]] && only+=("$f")
+    done
+    fuzzers=("${only[@]}")
+fi
 if ((${#fuzzers[@]} == 0)); then
     echo "run-fuzz: no tests/fuzz/fuzz_*.c"
     echo "0 passed, 0 failed"

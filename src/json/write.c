@@ -29,6 +29,7 @@
 #include "json/json.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -129,11 +130,50 @@ static void escape_body(buf *out, const unsigned char *p, const unsigned char *e
     }
 }
 
+/* Does any byte of w need escape_body: below 0x20, '"', '\\' or 0x80 and
+ * above? (The classic "has a zero byte" test, for each of those.) */
+static inline bool word_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    uint64_t t = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | w;
+    return (t & high) != 0;
+}
+
 void json_escape(buf *out, const char *s, size_t n)
 {
     buf_reserve(out, n + 2);
-    put_c(out, '"');
-    escape_body(out, (const unsigned char *)s, (const unsigned char *)s + n);
+    /* Most strings (names, titles, ids) need no escaping at all: copy while
+     * checking, eight bytes at a time, and hand the rest to escape_body
+     * from the first byte that may need it. */
+    const unsigned char *p = (const unsigned char *)s;
+    char *d = out->data + out->len + 1;
+    size_t i = 0;
+    out->data[out->len] = '"';
+    if (n >= 8) {
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (word_special(w)) break;
+            memcpy(d + i, &w, 8);
+        }
+        uint64_t w;                            /* the last 8, overlapping */
+        memcpy(&w, p + n - 8, 8);
+        if (i < n && i + 8 > n && !word_special(w)) { memcpy(d + n - 8, &w, 8); i = n; }
+    } else if (n >= 4) {                       /* the first 4 and the last 4 */
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        const uint64_t pad = 0x6161616100000000ull;   /* "aaaa": never special */
+        if (!word_special(a | pad) && !word_special(b | pad)) {
+            memcpy(d, &a, 4);
+            memcpy(d + n - 4, &b, 4);
+            i = n;
+        }
+    }
+    for (; i < n && !esc_class[p[i]]; i++) d[i] = (char)p[i];
+    out->len += 1 + i;
+    if (i < n) escape_body(out, p + i, p + n);
     put_c(out, '"');
 }
 

@@ -601,6 +601,84 @@ TEST(round_trips)
     CHECK(v && v->len == 128 && memcmp(v->str, all, 128) == 0);
 }
 
+/* json_escape against a byte-at-a-time reference written from its
+ * documented rules (write.c's header): short escapes for \b \t \n \f \r
+ * \" \\, \u00xx for other control bytes, valid UTF-8 kept except U+2028
+ * and U+2029 (escaped), \uFFFD for each byte not in a valid sequence. The
+ * inputs mix plain runs of every length around the 8-byte fast path with
+ * bytes that need work, at every offset. */
+static size_t ref_utf8(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xF0 && c < 0xF5 ? 4 : 0;
+    if (!len || len > n) return 0;
+    unsigned cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+    for (size_t k = 1; k < len; k++) {
+        if ((p[k] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (p[k] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
+}
+
+static void ref_escape(buf *b, const unsigned char *p, size_t n)
+{
+    buf_putc(b, '"');
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        const char *short_esc = c == '\b' ? "\\b" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\f' ? "\\f"
+                              : c == '\r' ? "\\r" : c == '"' ? "\\\"" : c == '\\' ? "\\\\" : NULL;
+        if (short_esc) { buf_puts(b, short_esc); i++; continue; }
+        if (c < 0x20) { buf_printf(b, "\\u%04x", c); i++; continue; }
+        size_t len = ref_utf8(p + i, n - i);
+        if (!len) { buf_puts(b, "\\uFFFD"); i++; continue; }
+        if (len == 3 && c == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9)) {
+            buf_puts(b, p[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");
+        } else {
+            buf_append(b, p + i, len);
+        }
+        i += len;
+    }
+    buf_putc(b, '"');
+}
+
+TEST(escape_matches_a_byte_at_a_time_reference)
+{
+    static const char *pieces[] = { "a", "title", "0123456789abcdef", "\"", "\\", "\n", "\x01", "\x1f", "\x7f",
+                                    "\xc3\xa9", "\xe2\x80\xa8", "\xe2\x80\xa9", "\xf0\x9f\x98\x80", "\xff", "\xc3",
+                                    "\xed\xa0\x80", " ", "~", "\x20" };
+    unsigned seed = 12345;
+    buf got, want;
+    buf_init(&got, 0);
+    buf_init(&want, 0);
+    unsigned char in[256];
+    for (int round = 0; round < 20000; round++) {
+        size_t n = 0;
+        int parts = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 8;
+        for (int k = 0; k < parts; k++) {
+            seed = seed * 1103515245u + 12345u;
+            const char *pc = pieces[(seed >> 16) % ARRAY_LEN(pieces)];
+            size_t reps = 1 + (seed >> 8) % 11;      /* runs of 1 to 11: across the 8-byte words */
+            for (size_t r = 0; r < reps && n + strlen(pc) < sizeof in; r++) {
+                memcpy(in + n, pc, strlen(pc));
+                n += strlen(pc);
+            }
+        }
+        got.len = want.len = 0;
+        got.len = 0;
+        buf_putc(&got, 'x');                         /* not at the buffer's start */
+        json_escape(&got, (const char *)in, n);
+        buf_putc(&want, 'x');
+        ref_escape(&want, in, n);
+        if (got.len != want.len || memcmp(got.data, want.data, got.len)) {
+            T_FAIL("round %d: %.*s against %.*s", round, (int)got.len, got.data, (int)want.len, want.data);
+            break;
+        }
+    }
+    buf_free(&got);
+    buf_free(&want);
+}
+
 int main(void)
 {
     int r = t_run();
