@@ -224,7 +224,7 @@ uint32_t gql_collect_fields(arena *a, const gql_schema *s, const gql_node *doc, 
 /* ---- Completing values ------------------------------------------------------------- */
 
 
-static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *source, const rpath *p, const groups *g);
+static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *source, const rpath *p, groups *g);
 
 
 #define msgf(x, ...) gql_arena_printf((x)->a, __VA_ARGS__)
@@ -387,27 +387,40 @@ static bool over_budget(exec *x)
 
 /* executeField: false when a non-null failure propagates to the parent. */
 
-static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, const group *g, rpath *p,
+static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, group *g, rpath *p,
                           kiln_value **out)
 {
     const gql_node *node = g->nodes[0];
-    if (gql_kstr_is(node->name, "__typename")) { *out = gql_v_str(x->a, t->name); return true; }
-    const gql_field *fd = gql_type_field(t, node->name);
-    if (!fd && t == x->s->query && !x->rq->no_introspection) {
-        if (gql_kstr_is(node->name, "__schema")) fd = x->s->meta_schema;
-        else if (gql_kstr_is(node->name, "__type")) fd = x->s->meta_type;
+    if (!g->memo) {             /* once per group and execution (see exec.h) */
+        const gql_field *fd = NULL;
+        if (gql_kstr_is(node->name, "__typename")) g->memo = 1;
+        else {
+            fd = gql_type_field(t, node->name);
+            if (!fd && t == x->s->query && !x->rq->no_introspection) {
+                if (gql_kstr_is(node->name, "__schema")) fd = x->s->meta_schema;
+                else if (gql_kstr_is(node->name, "__type")) fd = x->s->meta_type;
+            }
+            g->memo = fd ? 2 : 3;
+        }
+        g->fd = fd;
     }
+    if (g->memo == 1) { *out = gql_v_str(x->a, t->name); return true; }
+    const gql_field *fd = g->fd;
     if (!fd) { *out = NULL; return true; }                       /* left out */
     p->nonnull = fd->type->kind == GQL_REF_NON_NULL;
     fctx f = { t, fd, g->nodes, g->n };
     if (x->rq->deadline_ns && over_budget(x))       /* the time budget (limits.h) */
         return handle_error(x, &f, fd->type, p, GQL_CODE_TIMEOUT, "The operation's time budget ran out before this field was resolved.", out);
-    const char *aerr = NULL;
-    const gql_node *at = NULL;
-    kiln_value *args = gql_argument_values(x->a, fd->args, fd->nargs, node, x->vars, &aerr, &at);
-    if (!args) {                 /* located at the node the message names */
-        fctx fa = { t, fd, &at, 1 };
-        return handle_error(x, &fa, fd->type, p, NULL, aerr, out);
+    const kiln_value *args = g->args;               /* the same variables, the same values */
+    if (!args) {
+        const char *aerr = NULL;
+        const gql_node *at = NULL;
+        args = gql_argument_values(x->a, fd->args, fd->nargs, node, x->vars, &aerr, &at);
+        if (!args) {             /* located at the node the message names */
+            fctx fa = { t, fd, &at, 1 };
+            return handle_error(x, &fa, fd->type, p, NULL, aerr, out);
+        }
+        g->args = args;
     }
     gql_rctx r = { .x = x, .field = fd, .parent = source, .args = args };
     if (fd->resolve) {
@@ -429,12 +442,12 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
 }
 
 /* executeFields: the object, or NULL when a non-null field failed. */
-static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *source, const rpath *p, const groups *g)
+static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *source, const rpath *p, groups *g)
 {
     kiln_value *obj = gql_v_object(x->a);
     if (!p) x->data = obj;
     agg *a = gx_open(x, 2, p);                      /* promiseForObject */
-    if (!p) x->root = a;
+    kiln_value *last = NULL;                        /* obj's last member */
     for (uint32_t i = 0; i < g->n; i++) {
         rpath fp = { p, g->v[i].key, 0, false };
         kiln_value *v;
@@ -443,7 +456,10 @@ static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *
             gx_close(x, a, !late);
             return late ? obj : NULL;
         }
-        if (v) gx_put_field(x, obj, g->v[i].key, v);
+        if (v && x->unslotted) {                    /* a deferred field's slot */
+            gx_put_field(x, obj, g->v[i].key, v);
+            last = last ? last->next : obj->child;
+        } else if (v) last = gql_v_append(x->a, obj, last, g->v[i].key, v);   /* keys are unique */
         if (!p && x->serial && i + 1 < g->n && !gx_serial_next(x, g->n - i - 1)) break;   /* mutations: one by one */
     }
     gx_close(x, a, false);

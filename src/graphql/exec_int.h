@@ -36,7 +36,6 @@ typedef struct exec {
     uint32_t errs_cut;          /* errors in the response when data_null */
     bool serial;                /* a mutation: root fields one by one    */
     agg *cur;                   /* the object or list being completed    */
-    agg *root;                  /* the root object's                     */
     struct jp *rootp;           /* the root's promise (NULL: not pending) */
     struct jp *acc;             /* a mutation's promiseReduce so far     */
     struct jp *serial_job;      /* the reaction job running the next
