@@ -66,6 +66,7 @@ typedef struct fctx {            /* what every level of one field shares */
     const gql_field *field;
     const gql_node *const *nodes;
     uint32_t nnodes;
+    gql_field_group *g;          /* its group (exec.c's memo), or NULL */
 } fctx;
 
 /* exec.c: record a field error (message at the nodes, the response path). */
