@@ -157,9 +157,15 @@ kiln_value *gql_v_str(arena *a, kiln_str s)
 const kiln_value *gql_v_get(const kiln_value *obj, kiln_str key)
 {
     if (!obj || obj->type != KILN_JSON_OBJECT) return NULL;
+    /* The last member of that name wins (JSON.parse's duplicates). Keys
+     * are short: compared inline, without a memcmp call. */
     const kiln_value *found = NULL;
-    for (const kiln_value *c = obj->child; c; c = c->next)
-        if (c->key_len == key.len && memcmp(c->key, key.ptr, key.len) == 0) found = c;
+    for (const kiln_value *c = obj->child; c; c = c->next) {
+        if (c->key_len != key.len) continue;
+        size_t i = 0;
+        while (i < key.len && c->key[i] == key.ptr[i]) i++;
+        if (i == key.len) found = c;
+    }
     return found;
 }
 
