@@ -224,7 +224,7 @@ uint32_t gql_collect_fields(arena *a, const gql_schema *s, const gql_node *doc, 
 /* ---- Completing values ------------------------------------------------------------- */
 
 
-static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *source, const rpath *p, const groups *g);
+static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *source, const rpath *p, groups *g);
 
 
 #define msgf(x, ...) gql_arena_printf((x)->a, __VA_ARGS__)
@@ -245,7 +245,8 @@ static bool handle_error(exec *x, const fctx *f, const gql_tref *t, const rpath 
  * fields of an object of type rt under the field nodes f->nodes. Every item
  * of a list (and every parent's same field) selects the same ones, and the
  * variables do not change within an execution. A small direct-mapped table
- * keyed by (nodes, rt): a miss just collects again. */
+ * keyed by (nodes, rt): a miss just collects again. In front of it, the
+ * field's group (f->g, when known) keeps the last type's. */
 #define SUBMEMO_SLOTS 32
 
 typedef struct memo_slot {
@@ -259,7 +260,22 @@ struct submemo {
     memo_slot slot[SUBMEMO_SLOTS];
 };
 
+static groups subfields_of(exec *x, const fctx *f, const gql_type *rt);
+
 static groups subfields(exec *x, const fctx *f, const gql_type *rt)
+{
+    gql_field_group *fg = f->g;         /* the field's group remembers the last */
+    if (fg && fg->sub_rt == rt) return *fg->sub;
+    groups sub = subfields_of(x, f, rt);
+    if (fg) {
+        if (!fg->sub) fg->sub = arena_alloc(x->a, sizeof *fg->sub);
+        *fg->sub = sub;
+        fg->sub_rt = rt;
+    }
+    return sub;
+}
+
+static groups subfields_of(exec *x, const fctx *f, const gql_type *rt)
 {
     if (!x->memo) x->memo = arena_calloc(x->a, sizeof *x->memo);
     uintptr_t h = ((uintptr_t)f->nodes >> 4) ^ ((uintptr_t)rt >> 4) * 31u;
@@ -274,19 +290,25 @@ static groups subfields(exec *x, const fctx *f, const gql_type *rt)
     return sub;             /* a copy: a nested field may take the slot over */
 }
 
+static bool complete_value(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v, const rpath *p,
+                           kiln_value **out, const char **err);
+
+/* The non-null wrapper, then the value (without a recursive call for it). */
 bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v, const rpath *p, kiln_value **out,
                      const char **err)
 {
+    if (t->kind != GQL_REF_NON_NULL) return complete_value(x, f, t, v, p, out, err);
+    if (!complete_value(x, f, t->of, v, p, out, err)) return false;
+    if (!*err && (*out)->type == KILN_JSON_NULL)
+        *err = msgf(x, "Cannot return null for non-nullable field %.*s.%.*s.", S(f->parent_type->name), S(f->field->name));
+    return true;
+}
+
+/* completeValue for a nullable type t. */
+static bool complete_value(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v, const rpath *p,
+                           kiln_value **out, const char **err)
+{
     *err = NULL;
-    if (t->kind == GQL_REF_NON_NULL) {
-        if (!gx_complete(x, f, t->of, v, p, out, err)) return false;
-        if (*err) return true;
-        if ((*out)->type == KILN_JSON_NULL) {
-            *err = msgf(x, "Cannot return null for non-nullable field %.*s.%.*s.", S(f->parent_type->name), S(f->field->name));
-            return true;
-        }
-        return true;
-    }
     if (!v || v->type == KILN_JSON_NULL) { *out = gql_v_null(x->a); return true; }
     if (t->kind == GQL_REF_LIST) {
         if (v->type != KILN_JSON_ARRAY) {
@@ -387,39 +409,53 @@ static bool over_budget(exec *x)
 
 /* executeField: false when a non-null failure propagates to the parent. */
 
-static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, const group *g, rpath *p,
+static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, group *g, rpath *p,
                           kiln_value **out)
 {
     const gql_node *node = g->nodes[0];
-    if (gql_kstr_is(node->name, "__typename")) { *out = gql_v_str(x->a, t->name); return true; }
-    const gql_field *fd = gql_type_field(t, node->name);
-    if (!fd && t == x->s->query && !x->rq->no_introspection) {
-        if (gql_kstr_is(node->name, "__schema")) fd = x->s->meta_schema;
-        else if (gql_kstr_is(node->name, "__type")) fd = x->s->meta_type;
+    if (!g->memo) {             /* once per group and execution (see exec.h) */
+        const gql_field *fd = NULL;
+        if (gql_kstr_is(node->name, "__typename")) g->memo = 1;
+        else {
+            fd = gql_type_field(t, node->name);
+            if (!fd && t == x->s->query && !x->rq->no_introspection) {
+                if (gql_kstr_is(node->name, "__schema")) fd = x->s->meta_schema;
+                else if (gql_kstr_is(node->name, "__type")) fd = x->s->meta_type;
+            }
+            g->memo = fd ? 2 : 3;
+        }
+        g->fd = fd;
     }
+    if (g->memo == 1) { *out = gql_v_str(x->a, t->name); return true; }
+    const gql_field *fd = g->fd;
     if (!fd) { *out = NULL; return true; }                       /* left out */
     p->nonnull = fd->type->kind == GQL_REF_NON_NULL;
-    fctx f = { t, fd, g->nodes, g->n };
+    fctx f = { t, fd, g->nodes, g->n, g };
     if (x->rq->deadline_ns && over_budget(x))       /* the time budget (limits.h) */
         return handle_error(x, &f, fd->type, p, GQL_CODE_TIMEOUT, "The operation's time budget ran out before this field was resolved.", out);
-    const char *aerr = NULL;
-    const gql_node *at = NULL;
-    kiln_value *args = gql_argument_values(x->a, fd->args, fd->nargs, node, x->vars, &aerr, &at);
-    if (!args) {                 /* located at the node the message names */
-        fctx fa = { t, fd, &at, 1 };
-        return handle_error(x, &fa, fd->type, p, NULL, aerr, out);
+    const kiln_value *args = g->args;               /* the same variables, the same values */
+    if (!args) {
+        const char *aerr = NULL;
+        const gql_node *at = NULL;
+        args = gql_argument_values(x->a, fd->args, fd->nargs, node, x->vars, &aerr, &at);
+        if (!args) {             /* located at the node the message names */
+            fctx fa = { t, fd, &at, 1, NULL };
+            return handle_error(x, &fa, fd->type, p, NULL, aerr, out);
+        }
+        g->args = args;
     }
-    gql_rctx r = { .x = x, .field = fd, .parent = source, .args = args };
+    const kiln_value *result;
     if (fd->resolve) {
+        gql_rctx r = { .x = x, .field = fd, .parent = source, .args = args };
         fd->resolve(&r);
         x->clock_due = true;
         data_failure(x, &r);
-    }
-    else r.result = source && source->type == KILN_JSON_OBJECT ? gql_v_get(source, fd->name) : NULL;
-    if (r.error) return handle_error(x, &f, fd->type, p, r.code, r.error, out);
-    if (r.load) return gx_defer(x, &f, p, &r, out);
+        if (r.error) return handle_error(x, &f, fd->type, p, r.code, r.error, out);
+        if (r.load) return gx_defer(x, &f, p, &r, out);
+        result = r.result;
+    } else result = source && source->type == KILN_JSON_OBJECT ? gql_v_get(source, fd->name) : NULL;
     const char *err;
-    if (!gx_complete(x, &f, fd->type, r.result, p, out, &err)) {
+    if (!gx_complete(x, &f, fd->type, result, p, out, &err)) {
         if (fd->type->kind == GQL_REF_NON_NULL) return false;
         *out = gql_v_null(x->a);
         return true;
@@ -429,12 +465,12 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
 }
 
 /* executeFields: the object, or NULL when a non-null field failed. */
-static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *source, const rpath *p, const groups *g)
+static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *source, const rpath *p, groups *g)
 {
     kiln_value *obj = gql_v_object(x->a);
     if (!p) x->data = obj;
     agg *a = gx_open(x, 2, p);                      /* promiseForObject */
-    if (!p) x->root = a;
+    kiln_value *last = NULL;                        /* obj's last member */
     for (uint32_t i = 0; i < g->n; i++) {
         rpath fp = { p, g->v[i].key, 0, false };
         kiln_value *v;
@@ -443,7 +479,10 @@ static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *
             gx_close(x, a, !late);
             return late ? obj : NULL;
         }
-        if (v) gx_put_field(x, obj, g->v[i].key, v);
+        if (v && x->unslotted) {                    /* a deferred field's slot */
+            gx_put_field(x, obj, g->v[i].key, v);
+            last = last ? last->next : obj->child;
+        } else if (v) last = gql_v_append(x->a, obj, last, g->v[i].key, v);   /* keys are unique */
         if (!p && x->serial && i + 1 < g->n && !gx_serial_next(x, g->n - i - 1)) break;   /* mutations: one by one */
     }
     gx_close(x, a, false);

@@ -70,6 +70,14 @@ typedef struct gql_field_group {
     kiln_str key;
     const gql_node **nodes;
     uint32_t n, cap;
+    /* exec.c's memo for this execution (zero: not yet looked up): the
+     * field's definition on the group's type and its arguments, the same
+     * for every object of a list (the type and the variables are). */
+    uint8_t memo;               /* 0 unknown, 1 __typename, 2 fd, 3 none */
+    const struct gql_field *fd;
+    const kiln_value *args;     /* NULL: coerce again (an error)          */
+    const struct gql_type *sub_rt;  /* the last subfields collected, for */
+    struct groups *sub;         /* an object of that type (exec.c)        */
 } gql_field_group;
 uint32_t gql_collect_fields(arena *a, const gql_schema *s, const gql_node *doc, const gql_type *t, const gql_node *set,
                             const kiln_value *vars, const gql_field_group **out);

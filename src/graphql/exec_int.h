@@ -36,7 +36,6 @@ typedef struct exec {
     uint32_t errs_cut;          /* errors in the response when data_null */
     bool serial;                /* a mutation: root fields one by one    */
     agg *cur;                   /* the object or list being completed    */
-    agg *root;                  /* the root object's                     */
     struct jp *rootp;           /* the root's promise (NULL: not pending) */
     struct jp *acc;             /* a mutation's promiseReduce so far     */
     struct jp *serial_job;      /* the reaction job running the next
@@ -67,6 +66,7 @@ typedef struct fctx {            /* what every level of one field shares */
     const gql_field *field;
     const gql_node *const *nodes;
     uint32_t nnodes;
+    gql_field_group *g;          /* its group (exec.c's memo), or NULL */
 } fctx;
 
 /* exec.c: record a field error (message at the nodes, the response path). */

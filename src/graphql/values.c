@@ -82,8 +82,8 @@ void gql_js_number(buf *out, double v)
 
 static kiln_value *node(arena *a, kiln_json_type t)
 {
-    kiln_value *v = arena_calloc(a, sizeof *v);
-    v->type = t;
+    kiln_value *v = arena_alloc(a, sizeof *v);
+    *v = (kiln_value){ .type = t };     /* inline stores, no memset call */
     return v;
 }
 
@@ -157,9 +157,15 @@ kiln_value *gql_v_str(arena *a, kiln_str s)
 const kiln_value *gql_v_get(const kiln_value *obj, kiln_str key)
 {
     if (!obj || obj->type != KILN_JSON_OBJECT) return NULL;
+    /* The last member of that name wins (JSON.parse's duplicates). Keys
+     * are short: compared inline, without a memcmp call. */
     const kiln_value *found = NULL;
-    for (const kiln_value *c = obj->child; c; c = c->next)
-        if (c->key_len == key.len && memcmp(c->key, key.ptr, key.len) == 0) found = c;
+    for (const kiln_value *c = obj->child; c; c = c->next) {
+        if (c->key_len != key.len) continue;
+        size_t i = 0;
+        while (i < key.len && c->key[i] == key.ptr[i]) i++;
+        if (i == key.len) found = c;
+    }
     return found;
 }
 
@@ -193,14 +199,19 @@ kiln_value *gql_v_put(arena *a, kiln_value *container, kiln_str key, kiln_value 
 
 kiln_value *gql_v_push(arena *a, kiln_value *list, kiln_value *last, const kiln_value *v)
 {
+    return gql_v_append(a, list, last, (kiln_str){ NULL, 0 }, v);
+}
+
+kiln_value *gql_v_append(arena *a, kiln_value *obj, kiln_value *last, kiln_str key, const kiln_value *v)
+{
     kiln_value *copy = arena_alloc(a, sizeof *copy);
     *copy = *v;
     copy->next = NULL;
-    copy->key = NULL;
-    copy->key_len = 0;
+    copy->key = key.ptr;
+    copy->key_len = key.len;
     if (last) last->next = copy;
-    else list->child = copy;
-    list->len++;
+    else obj->child = copy;
+    obj->len++;
     return copy;
 }
 

@@ -33,6 +33,10 @@ const kiln_value *gql_v_get(const kiln_value *obj, kiln_str key);
  * when empty), without walking the list; returns the stored node (the
  * next call's `last`). For building long lists in linear time. */
 kiln_value *gql_v_push(arena *a, kiln_value *list, kiln_value *last, const kiln_value *v);
+/* The same for object `obj`, with a key not in it yet and NOT copied: it
+ * must outlive the object (the executor's response keys, slices of the
+ * document, pinned while it runs). The stored key is not NUL-terminated. */
+kiln_value *gql_v_append(arena *a, kiln_value *obj, kiln_value *last, kiln_str key, const kiln_value *v);
 /* A key that exists with JavaScript's `undefined` (a variable whose default
  * is invalid): a NULL node marked so. JSON.stringify leaves it out. */
 kiln_value *gql_v_undefined(arena *a);

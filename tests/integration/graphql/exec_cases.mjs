@@ -158,6 +158,15 @@ export const cases = [
   q('query Q($f: Filter = {min: 2}) { echo(f: $f) }'),
   q('query Q($f: Filter = {min: 2}) { echo(f: $f) }', { f: null }),
   q('query Q($a: Int = 3) { echo(a: $a) }', { a: null }),
+  // The executor memoizes per field group and execution (definition,
+  // arguments, subfields): one response key meaning other fields on other
+  // types, objects of alternating types under one field, the same document
+  // with other variables.
+  q('{ nodes { __typename x: id ... on Dog { y: name } ... on Cat { y: lives } ... on Person { y: age } } }'),
+  q('{ nodes { ... on Person { pet { __typename ... on Dog { name } } } ... on Dog { name } } pets { ... on Dog { id } ... on Cat { name } } }'),
+  q('{ people { pet { ... on Node { id } ... on Dog { barks } ... on Cat { lives } } friends { pet { __typename } } } }'),
+  q('query Q($s: Boolean!) { people { friends { id name @skip(if: $s) } best { friends { id } } } }', { s: true }),
+  q('query Q($s: Boolean!) { people { friends { id name @skip(if: $s) } best { friends { id } } } }', { s: false }),
 ];
 
 // Generated, deterministic: every Person field (with and without aliases,
