@@ -12,7 +12,9 @@
  * The loop waits for the answer wait_ms at most; past that the lookup is
  * abandoned (the caller treats it as a failed lookup and retries with its
  * own backoff) and its thread, when getaddrinfo returns at last, frees its
- * slot and says nothing. At worker exit (lookup_detach) everything under
+ * slot and says nothing. Each abandoned lookup doubles the next one's wait
+ * (up to 8 x wait_ms; an answer resets it), so a DNS server that is slow
+ * rather than dead still gets through. At worker exit (lookup_detach) everything under
  * way is abandoned the same way and the process exits without joining:
  * such a thread owns nothing but its static slot.
  *
@@ -61,6 +63,7 @@ static int current = -1;        /* the slot awaited; -1: none            */
 static bool awaiting;           /* a done call is owed                   */
 static lookup_done_fn on_done;
 static char fail_why[160];      /* a lookup that could not even start    */
+static unsigned patience = 1;   /* x wait_ms: doubles per abandoned lookup */
 
 static void *lookup_thread(void *arg)
 {
@@ -118,6 +121,7 @@ static void on_wake(loop_io *io, uint32_t events)
     }
     pthread_mutex_unlock(&mu);
     if (!got || !awaiting) return;
+    patience = 1;
     if (err) {
         char why[160];
         snprintf(why, sizeof why, "%s", gai_strerror(err));
@@ -136,6 +140,7 @@ static void on_deadline(loop_timer *t)
     int st = slots[current].state;
     if (st == SLOT_RUNNING) slots[current].state = SLOT_ABANDONED;
     pthread_mutex_unlock(&mu);
+    if (st == SLOT_RUNNING && patience < 8) patience *= 2;
     if (st == SLOT_DONE) { on_wake(&wake, 0); return; }     /* answered just now */
     finish(NULL, "no answer from DNS in time (lookup abandoned)");
 }
@@ -187,7 +192,7 @@ void lookup_start(loop *l, const char *host, unsigned wait_ms, lookup_done_fn do
         return;
     }
     current = i;
-    loop_timer_set(L, &deadline, loop_now_ms(L) + wait_ms);
+    loop_timer_set(L, &deadline, loop_now_ms(L) + (uint64_t)wait_ms * patience);
 }
 
 void lookup_detach(void)

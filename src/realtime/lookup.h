@@ -15,7 +15,8 @@
 typedef void (*lookup_done_fn)(const char *addr, const char *why);
 
 /* Look host up; done runs once, on l's thread, with the answer or after
- * wait_ms without one (the lookup is then abandoned, never waited for).
+ * wait_ms without one (the lookup is then abandoned, never waited for;
+ * wait_ms doubles after each abandoned lookup, up to 8 x, until an answer).
  * One at a time: the caller checks lookup_busy first. */
 void lookup_start(loop *l, const char *host, unsigned wait_ms, lookup_done_fn done);
 bool lookup_busy(void);

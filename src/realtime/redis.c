@@ -33,7 +33,8 @@
  * Host names: getaddrinfo blocks for as long as DNS takes, so a name in
  * KILN_REDIS_URL is looked up on a thread of its own (lookup.c), one lookup
  * at a time for both connections, afresh for each (re)connect; hiredis then
- * gets the address. A lookup with no answer in LOOKUP_WAIT_MS is abandoned
+ * gets the address. A lookup with no answer in LOOKUP_WAIT_MS (more for
+ * the next ones while DNS is silent: lookup.c) is abandoned
  * (a DNS server that never answers holds glibc's resolver about 20 s): it
  * and a failed lookup are outages like a refused connection, retried with
  * the same backoff. Nothing waits for an abandoned lookup, not even the
