@@ -1,6 +1,7 @@
 // redis_dns.test.mjs -- KILN_REDIS_URL naming a host rather than an address
-// (src/realtime/redis.c). The name is looked up on the worker's offload pool,
-// never on its event loop (getaddrinfo blocks, for as long as DNS takes):
+// (src/realtime/redis.c). The name is looked up on a thread of its own
+// (src/realtime/lookup.c), never on the worker's event loop (getaddrinfo
+// blocks, for as long as DNS takes) nor on its offload pool:
 //   1. a name from /etc/hosts (localhost) works: two servers share events;
 //   2. in a network namespace of the test's own (loopback only: no packet
 //      leaves the machine; `ip netns exec` puts /etc/netns/NS/resolv.conf in
@@ -9,7 +10,8 @@
 //      (loop_probe.mjs) without delay, and once it is answered the worker's
 //      subscriber is on Redis. The worker used to block for the lookup, once
 //      per connection: no request was answered in that window. A name DNS
-//      does not know is logged ("cannot resolve") and the worker serves on.
+//      does not know is logged ("cannot resolve") and the worker serves on;
+//   3. a DNS server that never answers (see that test's comment).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
