@@ -67,6 +67,8 @@ const char *redis_url_parse(const char *url, redis_url *out)
         if (hl == 0) return "no host";
         if (hl >= sizeof out->host) return "the host is too long";
         if (memchr(p, ']', hl) || memchr(p, '[', hl)) return "a bracket in the host: write an IPv6 address as [::1]";
+        for (size_t i = 0; i < hl; i++)
+            if ((unsigned char)p[i] <= ' ' || p[i] == 0x7f) return "a space or control character in the host";
         memcpy(out->host, p, hl);
         out->host[hl] = 0;
         p += hl;

@@ -80,6 +80,8 @@ TEST(malformed)
     refused("redis://fe80::1", "needs brackets");
     refused("redis://2001:db8::7:6379/0", "needs brackets");
     refused("redis://local]host:6379", "bracket in the host");
+    refused("redis://local host:6379", "control character");
+    refused("redis://\x01host", "control character");
     refused("redis://[::1]:", "port");
     refused("redis://[::1]:0", "port");
     refused("redis://[::1]:65536", "port");
