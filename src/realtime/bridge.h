@@ -22,6 +22,16 @@ bool channel_publish_rec(kiln_str channel, kiln_str event, kiln_str id, kiln_str
 /* channel.c: counters kept by redis.c */
 void channel_count_redis(int out, int in, int dropped);
 
+/* redis_url.c: KILN_REDIS_URL parsed (see there): NULL, or why not. */
+typedef struct redis_url {
+    char host[256];             /* a name or an address, without brackets */
+    int port;                   /* 6379 unless given                      */
+    char password[256];         /* "" for none                            */
+    int db;                     /* the /db number, 0 unless given         */
+    bool numeric;               /* host is an IPv4 or IPv6 address        */
+} redis_url;
+const char *redis_url_parse(const char *url, redis_url *out);
+
 /* redis.c: KILN_REDIS_URL is set (read once). */
 bool redis_bridge_enabled(void);
 /* redis.c: connect this worker (loop thread), subscribe, keep reconnecting. */

@@ -31,10 +31,14 @@
  * output buffer toward a connected but slow Redis is bounded too (8 MiB).
  *
  * Host names: getaddrinfo blocks for as long as DNS takes, so a name in
- * KILN_REDIS_URL is looked up on the worker's offload pool (offload_call),
- * one lookup at a time for both connections, afresh for each (re)connect;
- * hiredis then gets the address. A failed lookup is an outage like a
- * refused connection. An address connects at once.
+ * KILN_REDIS_URL is looked up on a thread of its own (lookup.c), one lookup
+ * at a time for both connections, afresh for each (re)connect; hiredis then
+ * gets the address. A lookup with no answer in LOOKUP_WAIT_MS (more for
+ * the next ones while DNS is silent: lookup.c) is abandoned
+ * (a DNS server that never answers holds glibc's resolver about 20 s): it
+ * and a failed lookup are outages like a refused connection, retried with
+ * the same backoff. Nothing waits for an abandoned lookup, not even the
+ * worker's exit. An address (IPv4, or IPv6 as [::1]) connects at once.
  *
  * Shared rate limits (redis_rate, through channel_redis_rate): the
  * publisher connection also runs a small Lua script per check, from the
@@ -48,6 +52,7 @@
  */
 #include "realtime/bridge.h"
 #include "realtime/channel.h"
+#include "realtime/lookup.h"
 #include "core/buf.h"
 #include "core/core.h"
 #include "runtime/engine.h"
@@ -58,9 +63,7 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/sds.h>
 
-#include <arpa/inet.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +75,7 @@
 #define HELD_MAX (1u << 20)     /* events held while the publisher connects  */
 #define RATE_WAIT_MS 50         /* a rate-limit check waits this long at most */
 #define RATE_WARN_MS 10000      /* one fallback warning per this, per worker  */
+#define LOOKUP_WAIT_MS 5000     /* a host name's lookup, then it is abandoned */
 
 typedef struct rconn {
     loop_io io;                 /* the socket, while hiredis wants events    */
@@ -89,65 +93,29 @@ typedef struct rconn {
 } rconn;
 
 static int enabled = -1;        /* -1: not read yet                          */
-static char host[256];
-static int port = 6379;
-static char password[256];
+static redis_url url;          /* KILN_REDIS_URL, parsed                    */
+static char where[300];         /* host:port, [v6]:port, for the log         */
 static loop *L;
 static rconn sub_c = { .is_sub = true, .name = "subscriber" }, pub_c = { .name = "publisher" };
 static bool dropping;           /* a drop was logged for this outage         */
 static bool detaching;          /* worker exit: closing on purpose           */
-static bool numeric;            /* host is an IPv4 or IPv6 address           */
-/* The host name's lookup, on a pool thread (getaddrinfo blocks: a slow DNS
- * must not stall the loop). One at a time, for both connections; static,
- * so that a lookup still running at worker exit owns nothing to free. */
-static struct {
-    bool busy;                  /* on a pool thread (loop thread's view)     */
-    int err;                    /* getaddrinfo's result                      */
-    char addr[INET6_ADDRSTRLEN];
-} lookup;
 static buf held;                /* messages waiting for the publisher to be
                                    up: [u32 length][bytes]..., at most
                                    HELD_MAX bytes, then dropped (counted)    */
 
-/* redis://[:password@]host[:port][/db] */
-static bool parse_url(const char *url)
-{
-    if (strncmp(url, "redis://", 8) != 0) return false;
-    const char *p = url + 8, *at = strchr(p, '@');
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        const char *pw = colon ? colon + 1 : p;
-        size_t n = (size_t)(at - pw);
-        if (n >= sizeof password) return false;
-        memcpy(password, pw, n);
-        password[n] = 0;
-        p = at + 1;
-    }
-    size_t hl = strcspn(p, ":/");
-    if (hl == 0 || hl >= sizeof host) return false;
-    memcpy(host, p, hl);
-    host[hl] = 0;
-    unsigned char a6[16];
-    numeric = inet_pton(AF_INET, host, a6) == 1 || inet_pton(AF_INET6, host, a6) == 1;
-    p += hl;
-    if (*p == ':') {
-        char *end;
-        long v = strtol(p + 1, &end, 10);
-        if (v <= 0 || v > 65535 || (*end && *end != '/')) return false;
-        port = (int)v;
-    }
-    return true;
-}
-
 bool redis_bridge_enabled(void)
 {
     if (enabled < 0) {
-        const char *url = getenv("KILN_REDIS_URL");
-        enabled = url && *url;
-        if (enabled && !parse_url(url)) {
-            log_event(LOG_ERROR, NULL, "KILN_REDIS_URL is not redis://[:password@]host[:port]: channels stay on this machine", NULL);
+        const char *u = getenv("KILN_REDIS_URL");
+        enabled = u && *u;
+        const char *why = enabled ? redis_url_parse(u, &url) : NULL;
+        if (why) {
+            log_event(LOG_ERROR, NULL, "KILN_REDIS_URL is not redis://[:password@]host[:port][/db]: channels stay on this machine",
+                      "\"error\":\"%s\"", why);
             enabled = 0;
         }
+        bool v6 = strchr(url.host, ':') != NULL;
+        snprintf(where, sizeof where, "%s%s%s:%d", v6 ? "[" : "", url.host, v6 ? "]" : "", url.port);
     }
     return enabled;
 }
@@ -246,7 +214,7 @@ static void went_down(rconn *r, const char *why)
     if (!r->down_since) r->down_since = loop_now_ms(L);
     if (!r->down_logged) {
         log_event(LOG_ERROR, NULL, "redis unreachable: channels reach this machine only until it is back",
-                  "\"connection\":\"%s\",\"redis\":\"%s:%d\",\"error\":\"%s\"", r->name, host, port, why ? why : "?");
+                  "\"connection\":\"%s\",\"redis\":\"%s\",\"error\":\"%s\"", r->name, where, why ? why : "?");
         r->down_logged = true;
     }
     r->delay_ms = r->delay_ms ? r->delay_ms * 2 : RETRY_MIN_MS;
@@ -328,66 +296,45 @@ static void on_auth(redisAsyncContext *ac, void *reply, void *priv)
     (void)ac;
 }
 
-/* A pool thread: the first address of host, IPv4 first and IPv6 when it
- * has none, as hiredis's own lookup orders them. */
-static void *lookup_run(void *arg)
-{
-    (void)arg;
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_family = AF_INET }, *res = NULL;
-    int err = getaddrinfo(host, NULL, &hints, &res);
-    if (err) {
-        hints.ai_family = AF_INET6;
-        err = getaddrinfo(host, NULL, &hints, &res);
-    }
-    if (!err)
-        err = getnameinfo(res->ai_addr, res->ai_addrlen, lookup.addr, sizeof lookup.addr, NULL, 0, NI_NUMERICHOST);
-    if (res) freeaddrinfo(res);
-    lookup.err = err;
-    return NULL;
-}
-
 static void connect_to(rconn *r, const char *addr);
 
-/* The loop thread, the lookup done: connect who waited for it. A fresh
- * lookup for every (re)connection: an address that moved is followed. */
-static void lookup_done(void *arg, void *result)
+/* The loop thread, the lookup answered or abandoned: connect who waited
+ * for it. A fresh lookup for every (re)connection: an address that moved
+ * is followed. */
+static void lookup_done(const char *addr, const char *err)
 {
-    (void)arg, (void)result;
-    lookup.busy = false;
     rconn *rs[2] = { &sub_c, &pub_c };
     for (int i = 0; i < 2; i++) {
         rconn *r = rs[i];
         if (!r->resolving) continue;
         r->resolving = false;
         if (!L || r->ac) continue;                      /* detached meanwhile */
-        if (lookup.err) {
+        if (!addr) {
             char why[400];
-            snprintf(why, sizeof why, "cannot resolve %s: %s", host, gai_strerror(lookup.err));
+            snprintf(why, sizeof why, "cannot resolve %s: %s", url.host, err);
             went_down(r, why);
         } else {
-            connect_to(r, lookup.addr);
+            connect_to(r, addr);
         }
     }
 }
 
-/* Connect r: at once to an address; a host name is looked up first on the
- * worker's offload pool (never on the loop), then lookup_done connects. */
+/* Connect r: at once to an address; a host name is looked up first on a
+ * thread of lookup.c's (never on the loop), then lookup_done connects. */
 static void connect_now(rconn *r)
 {
-    worker *w = kiln_current_worker;
-    if (numeric || !w || !w->pool) {     /* an address; or no worker (tools): hiredis looks it up */
-        connect_to(r, host);
+    if (url.numeric || !kiln_current_worker) {   /* an address; or no worker (tools): hiredis looks it up */
+        connect_to(r, url.host);
         return;
     }
     r->resolving = true;
-    if (lookup.busy) return;             /* the one under way serves both */
-    lookup.busy = true;
-    offload_call(w->pool, lookup_run, NULL, lookup_done);
+    if (lookup_busy()) return;           /* the one under way serves both */
+    lookup_start(L, url.host, LOOKUP_WAIT_MS, lookup_done);
 }
 
 static void connect_to(rconn *r, const char *addr)
 {
-    redisAsyncContext *ac = redisAsyncConnect(addr, port);
+    redisAsyncContext *ac = redisAsyncConnect(addr, url.port);
     if (!ac) KILN_PANIC("redisAsyncConnect: out of memory");
     if (ac->err) {
         went_down(r, ac->errstr);
@@ -405,7 +352,8 @@ static void connect_to(rconn *r, const char *addr)
     ac->ev.cleanup = ev_cleanup;
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
-    if (password[0]) redisAsyncCommand(ac, on_auth, NULL, "AUTH %s", password);
+    if (url.password[0]) redisAsyncCommand(ac, on_auth, NULL, "AUTH %s", url.password);
+    if (url.db) redisAsyncCommand(ac, NULL, NULL, "SELECT %d", url.db);    /* keys: rate limits, members */
     if (r->is_sub) redisAsyncCommand(ac, on_message, NULL, "SUBSCRIBE " REDIS_CHANNEL);
     else redisAsyncCommand(ac, on_pong, NULL, "PING");
 }
@@ -493,7 +441,7 @@ static void rate_warn(const char *why)
     if (rate_warned_at && now - rate_warned_at < RATE_WARN_MS) return;
     rate_warned_at = now;
     log_event(LOG_WARN, NULL, "redis rate limits unavailable: counting on this machine",
-              "\"reason\":\"%s\",\"redis\":\"%s:%d\"", why, host, port);
+              "\"reason\":\"%s\",\"redis\":\"%s\"", why, where);
 }
 
 static void on_rate(redisAsyncContext *ac, void *reply, void *priv)
@@ -538,6 +486,8 @@ void redis_bridge_detach(void)
 {
     if (!L) return;
     detaching = true;           /* the frees below call back: no retries */
+    lookup_detach();            /* a lookup under way is abandoned, not waited for */
+    sub_c.resolving = pub_c.resolving = false;
     members_detach();
     rconn *rs[2] = { &sub_c, &pub_c };
     for (int i = 0; i < 2; i++) {

@@ -243,11 +243,6 @@ void offload_pool_free(struct offload_pool *p);
 /* Run fn(arg) on a pool thread; c->offload_result gets its result and c
  * resumes (WAIT_OFFLOAD). */
 void offload_submit(struct offload_pool *p, void *(*fn)(void *), void *arg, conn *c);
-/* Run fn(arg) on a pool thread, then done(arg, result) on the loop thread:
- * blocking work of the framework's own that belongs to no request (the
- * Redis host name's lookup). A job not finished when the pool is freed
- * (worker exit) never gets its done call: arg must not need freeing then. */
-void offload_call(struct offload_pool *p, void *(*fn)(void *), void *arg, void (*done)(void *arg, void *result));
 /* True while a pool thread runs a job (park.c parks nothing then). */
 bool offload_running(struct offload_pool *p);
 

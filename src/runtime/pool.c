@@ -3,10 +3,10 @@
  *
  * kiln_offload() queues (fn, arg) and suspends the request's coroutine. A
  * pool thread runs fn(arg), puts the job on the done list and writes the
- * worker's eventfd; the loop then resumes each finished request. The
- * framework's own blocking calls that belong to no request (a DNS lookup)
- * come through offload_call: the same threads, and a callback on the loop
- * instead of a resumed request.
+ * worker's eventfd; the loop then resumes each finished request. (Work of
+ * the framework's own that may block without bound -- a DNS lookup -- does
+ * not come here: a running job stops park.c's sweep and the worker's exit
+ * joins it; realtime/lookup.c runs detached threads of its own.)
  * Threads start on first use (a worker that never offloads has none).
  *
  * Owns: the threads, both job lists, the eventfd.
@@ -26,8 +26,7 @@ typedef struct job {
     void *(*fn)(void *);
     void *arg;
     void *result;
-    conn *c;                    /* resume this request, or ...            */
-    void (*done)(void *arg, void *result);   /* ... call this (offload_call) */
+    conn *c;                    /* resume this request                    */
     struct job *next;
 } job;
 
@@ -92,13 +91,6 @@ static void on_eventfd(loop_io *io, uint32_t events)
     while (rev) {
         job *j = rev;
         rev = j->next;
-        if (j->done) {
-            void (*done)(void *, void *) = j->done;
-            void *arg = j->arg, *result = j->result;
-            free(j);
-            done(arg, result);
-            continue;
-        }
         conn *c = j->c;
         c->offload_result = j->result;
         free(j);
@@ -130,15 +122,6 @@ void offload_submit(struct offload_pool *p, void *(*fn)(void *), void *arg, conn
     j->fn = fn;
     j->arg = arg;
     j->c = c;
-    enqueue(p, j);
-}
-
-void offload_call(struct offload_pool *p, void *(*fn)(void *), void *arg, void (*done)(void *arg, void *result))
-{
-    job *j = kiln_xcalloc(1, sizeof *j);
-    j->fn = fn;
-    j->arg = arg;
-    j->done = done;
     enqueue(p, j);
 }
 

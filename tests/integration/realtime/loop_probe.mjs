@@ -1,6 +1,6 @@
 // loop_probe.mjs -- for redis_dns.test.mjs, run inside its network
 // namespace: POST /api/publish on 127.0.0.1:PORT one request after another
-// for MS milliseconds (connection errors -- the server not listening yet --
+// (any 2xx) for MS milliseconds (connection errors -- the server not listening yet --
 // are retried every 20 ms) and print one JSON line: [[sent_at_ms, took_ms]...].
 //   node loop_probe.mjs PORT MS
 import http from 'node:http';
@@ -11,7 +11,7 @@ const once = () => new Promise((resolve, reject) => {
   const r = http.request({ host: '127.0.0.1', port, path: '/api/publish', method: 'POST', agent: false,
     headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
     res.resume();
-    res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+    res.on('end', () => (res.statusCode < 300 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
   });
   r.on('error', reject);
   r.end(body);

@@ -2,7 +2,8 @@
 // 127.0.0.1, on a free port, no persistence, stopped at exit whatever
 // happens. stop() and start() again on the same port simulate a restart.
 // startRedis(port, { host, wrap }): on another address, run under a command
-// prefix (ip netns exec NS) -- a Redis machine in a network namespace.
+// prefix (ip netns exec NS) -- a Redis machine in a network namespace;
+// args: more redis-server options (--requirepass PW).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { freePort, waitForPort } from '../lib/server.mjs';
@@ -14,12 +15,12 @@ export function haveRedis() {
   return spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
 }
 
-export async function startRedis(port, { host = '127.0.0.1', wrap = [] } = {}) {
+export async function startRedis(port, { host = '127.0.0.1', wrap = [], args = [] } = {}) {
   port ??= await freePort();
   const r = { port, host, url: `redis://${host}:${port}`, proc: null };
   r.start = async () => {
     const argv = ['redis-server', '--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no',
-      '--protected-mode', host === '127.0.0.1' ? 'yes' : 'no', '--loglevel', 'warning'];
+      '--protected-mode', host === '127.0.0.1' ? 'yes' : 'no', '--loglevel', 'warning', ...args];
     const full = [...wrap, ...argv];
     const p = spawn(full[0], full.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     live.add(p);

@@ -1,13 +1,16 @@
 // slow_dns.mjs -- a DNS server for redis_dns.test.mjs, run inside the
 // test's own network namespace (loopback only: nothing leaves the machine):
-//   node slow_dns.mjs DELAY_MS NAME
+//   node slow_dns.mjs DELAY_MS|never NAME
 // Listens on 127.0.0.1:53 (UDP). A query for NAME, type A, is answered
 // 127.0.0.1 after DELAY_MS; any other query is answered "no such name" at
-// once. Prints "ready" when it listens, and a line per query received and
-// per answer sent: "query|answer NAME TYPE AT_MS" (Date.now()).
+// once. With "never" no query for NAME is answered at all (a DNS server
+// that hangs) until SIGUSR1, after which they are, at once (it prints
+// "answering"). Prints "ready" when it listens, and a line per query
+// received and per answer sent: "query|answer NAME TYPE AT_MS" (Date.now()).
 import dgram from 'node:dgram';
 
-const delay = Number(process.argv[2]);
+let delay = process.argv[2] === 'never' ? -1 : Number(process.argv[2]);
+process.on('SIGUSR1', () => { delay = 0; console.log('answering'); });
 const NAME = process.argv[3].toLowerCase();
 const sock = dgram.createSocket('udp4');
 
@@ -35,6 +38,7 @@ sock.on('message', (msg, rinfo) => {
   const answer = hit ? Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1]) : Buffer.alloc(0);
   const reply = Buffer.concat([head, question, answer]);
   console.log(`query ${name} ${qtype} ${Date.now()}`);
+  if (name === NAME && delay < 0) return;        // hung: no answer at all
   setTimeout(() => {
     sock.send(reply, rinfo.port, rinfo.address);
     console.log(`answer ${name} ${qtype} ${Date.now()}`);
