@@ -89,6 +89,7 @@ bench)
     want procps pgrep
     want util-linux taskset
     want postgresql  # bench/pg.sh: a throwaway cluster on loopback, and pgbench
+    want valgrind valgrind   # bench/graphql_cost.sh: instructions per request (cachegrind)
     if ! command -v nginx >/dev/null 2>&1 && ! have_pkg nginx-light && ! have_pkg nginx; then
         missing+=(nginx-light)
     fi
