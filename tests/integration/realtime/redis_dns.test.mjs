@@ -17,11 +17,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildApp, startServer, KILN } from '../lib/server.mjs';
-import { copyApp, http } from '../lib/db.mjs';
+import { buildApp, KILN } from '../lib/server.mjs';
+import { copyApp } from '../lib/db.mjs';
 import { sleep } from '../lib/extra.mjs';
-import { openStream, HERE } from './lib.mjs';
-import { haveRedis, startRedis } from './redis.mjs';
+import { HERE } from './lib.mjs';
+import { haveRedis, startRedis, bridgedPair } from './redis.mjs';
 import { workersOf } from '../lib/procs.mjs';
 
 const rt = copyApp('tests/fixtures/rtapp');
@@ -39,27 +39,7 @@ test('KILN_REDIS_URL=redis://localhost:PORT: a name from /etc/hosts, looked up o
   if (!haveRedis()) return t.skip('redis-server is not installed (scripts/deps.sh test installs it)');
   const redis = await startRedis();
   cleanups.push(() => redis.stop());
-  const env = { KILN_REDIS_URL: `redis://localhost:${redis.port}` };
-  const A = await startServer(rt.dir, { workers: 1, env });
-  cleanups.push(() => A.stop());
-  const B = await startServer(rt.dir, { workers: 1, env });
-  cleanups.push(() => B.stop());
-  const s = await openStream(B.port, '/api/sse/sub?channel=dns');
-  cleanups.push(() => s.close());
-  await s.waitFor((e) => e.type === 'ready');
-  // Until both workers' connections are up, events published on A wait in
-  // A's hold (they are delivered then) or reach no subscriber on B yet:
-  // publish until one comes through, then one more that must arrive.
-  let got = false;
-  for (let i = 0; i < 100 && !got; i++) {
-    assert.equal((await http(A.port, '/api/publish', { method: 'POST', json: { channel: 'dns', event: 'warm', data: i } })).status, 200);
-    await sleep(50);
-    got = s.events.some((e) => e.type === 'warm');
-  }
-  assert.ok(got, 'no event from A reached B through redis://localhost');
-  assert.equal((await http(A.port, '/api/publish', { method: 'POST', json: { channel: 'dns', event: 'after', data: 42 } })).status, 200);
-  const e = await s.waitFor((x) => x.type === 'after', 5000);
-  assert.equal(e.data, '42');
+  await bridgedPair(rt.dir, { KILN_REDIS_URL: `redis://localhost:${redis.port}` }, 'dns', cleanups, 'redis://localhost');
 });
 
 // '' when this test can make its namespace, else why not.

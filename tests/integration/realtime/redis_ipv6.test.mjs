@@ -11,9 +11,8 @@ import net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { buildApp, startServer } from '../lib/server.mjs';
 import { copyApp, http } from '../lib/db.mjs';
-import { sleep } from '../lib/extra.mjs';
 import { openStream } from './lib.mjs';
-import { haveRedis, startRedis } from './redis.mjs';
+import { haveRedis, startRedis, bridgedPair } from './redis.mjs';
 
 const rt = copyApp('tests/fixtures/rtapp');
 buildApp(rt.dir);
@@ -40,24 +39,7 @@ test('KILN_REDIS_URL=redis://:pw@[::1]:PORT/3: a Redis on the IPv6 loopback carr
   const redis = await startRedis(undefined, { host: '::1', args: ['--requirepass', PW] });
   cleanups.push(() => redis.stop());
   const cli = (...a) => spawnSync('redis-cli', ['-h', '::1', '-p', String(redis.port), '--no-auth-warning', '-a', PW, ...a], { encoding: 'utf8' });
-  const env = { KILN_REDIS_URL: `redis://:${PW}@[::1]:${redis.port}/3` };
-  const A = await startServer(rt.dir, { workers: 1, env });
-  cleanups.push(() => A.stop());
-  const B = await startServer(rt.dir, { workers: 1, env });
-  cleanups.push(() => B.stop());
-  const s = await openStream(B.port, '/api/sse/sub?channel=v6');
-  cleanups.push(() => s.close());
-  await s.waitFor((e) => e.type === 'ready');
-  // Until both workers' connections are up, publish until one comes through.
-  let got = false;
-  for (let i = 0; i < 100 && !got; i++) {
-    assert.equal((await http(A.port, '/api/publish', { method: 'POST', json: { channel: 'v6', event: 'warm', data: i } })).status, 200);
-    await sleep(50);
-    got = s.events.some((e) => e.type === 'warm');
-  }
-  assert.ok(got, `no event from A reached B through [::1] (A: ${A.stderrText()})`);
-  assert.equal((await http(A.port, '/api/publish', { method: 'POST', json: { channel: 'v6', event: 'after', data: 6 } })).status, 200);
-  assert.equal((await s.waitFor((x) => x.type === 'after', 5000)).data, '6');
+  const { A, B } = await bridgedPair(rt.dir, { KILN_REDIS_URL: `redis://:${PW}@[::1]:${redis.port}/3` }, 'v6', cleanups, '[::1]');
   // Both servers' publisher and subscriber, authenticated, on database 3.
   const clients = cli('client', 'list').stdout.trim().split('\n').filter((l) => !/cmd=client/.test(l));
   assert.ok(clients.length >= 4, `Kiln's connections missing from CLIENT LIST:\n${clients.join('\n')}`);
