@@ -47,7 +47,6 @@
 enum {
     BC_CLASSES = 18,              /* one size per power of two, up to 2^17 */
     BC_DEPTH = 16,                /* blocks kept of each size              */
-    BC_MAX_BLOCK = 128 * 1024,    /* larger blocks go straight to free()   */
     BC_MAX_BYTES = 1024 * 1024,   /* all blocks kept, together             */
 };
 
@@ -79,7 +78,7 @@ static inline bc_slot *slot_of(size_t n, bool claim)
 
 void *kiln_block_get(size_t n)
 {
-    if (bc_on && n && n <= BC_MAX_BLOCK) {
+    if (bc_on && n && n <= KILN_BLOCK_MAX) {
         bc_slot *s = slot_of(n, false);
         if (s && s->n) {
             void *p = s->blocks[--s->n];
@@ -94,7 +93,7 @@ void *kiln_block_get(size_t n)
 void kiln_block_put(void *p, size_t n)
 {
     if (!p) return;
-    if (bc_on && n && n <= BC_MAX_BLOCK && bc_bytes + n <= BC_MAX_BYTES) {
+    if (bc_on && n && n <= KILN_BLOCK_MAX && bc_bytes + n <= BC_MAX_BYTES) {
         bc_slot *s = slot_of(n, true);
         /* The usable-size check keeps a caller's wrong n from ever making
          * a later get() hand out too small a block. */

@@ -1,6 +1,7 @@
 /*
  * buf.c -- the growable byte buffer declared in buf.h.
- * Owns: its data block (from and back to the thread's block cache, core.h). Never: returns an error (OOM aborts in kiln_xrealloc).
+ * Owns: its data block (from and back to the thread's block cache, core.h).
+ * Never: returns an error (OOM aborts in kiln_xrealloc).
  */
 #include "buf.h"
 #include "core.h"
@@ -27,8 +28,9 @@ void buf_grow(buf *b, size_t extra)
 {
     size_t cap = b->cap ? b->cap : 256;
     while (cap - b->len < extra) cap *= 2;
-    /* Large: realloc may grow in place (or remap) instead of copying. */
-    if (b->data && cap > 128 * 1024) {
+    /* Past what the cache keeps: realloc may grow in place (or remap)
+     * instead of copying. */
+    if (b->data && cap > KILN_BLOCK_MAX) {
         b->data = kiln_xrealloc(b->data, cap);
         b->cap = cap;
         return;

@@ -35,7 +35,8 @@ char *kiln_xstrdup(const char *s);
  * size for the next kiln_block_get of that size, when the thread turned its
  * cache on (the worker's loop thread does); otherwise they are malloc and
  * free. A cached block is an ordinary malloc'd one: free() is also right.
- * blockcache.c. */
+ * Blocks over KILN_BLOCK_MAX bytes are never kept. blockcache.c. */
+#define KILN_BLOCK_MAX (128 * 1024)
 void *kiln_block_get(size_t n);                /* n bytes (KILN_PANIC on OOM) */
 void kiln_block_put(void *p, size_t n);        /* p: n bytes or more; NULL ok */
 void kiln_block_cache(bool on);                /* off: frees what it kept     */

@@ -157,9 +157,11 @@ void json_escape(buf *out, const char *s, size_t n)
             if (word_special(w)) break;
             memcpy(d + i, &w, 8);
         }
-        uint64_t w;                            /* the last 8, overlapping */
-        memcpy(&w, p + n - 8, 8);
-        if (i < n && i + 8 > n && !word_special(w)) { memcpy(d + n - 8, &w, 8); i = n; }
+        if (i < n && i + 8 > n) {             /* a tail: the last 8, overlapping */
+            uint64_t w;
+            memcpy(&w, p + n - 8, 8);
+            if (!word_special(w)) { memcpy(d + n - 8, &w, 8); i = n; }
+        }
     } else if (n >= 4) {                       /* the first 4 and the last 4 */
         uint32_t a, b;
         memcpy(&a, p, 4);
