@@ -109,6 +109,10 @@ done
 # swings between runs; here both servers run (only the one loaded uses CPU 0),
 # each is warmed (Node's JIT, Kiln's caches), then BENCH_ROUNDS rounds of
 # Kiln, Apollo, Kiln, Apollo (flat, then nested) give a ratio per round.
+# Each round also reads the CPU time (user + system, all threads) each server
+# spent per request: the ratio of those is requests per CPU-second, which
+# other work on CPU 0 (a busy VM, a neighbour) moves far less than
+# requests/s.
 rounds=${BENCH_ROUNDS:-3}
 if ((rounds > 0)); then
     serve_gql kiln_mem_r /api/graphql "${srv_pin[@]}" \
@@ -122,8 +126,8 @@ if ((rounds > 0)); then
     duration=${BENCH_ROUND_DURATION:-5s}
     for ((r = 1; r <= rounds; r++)); do
         for q in flat nested; do
-            run_wrk "r${r}_kiln_$q" "$kurl" -s "${!q}"
-            run_wrk "r${r}_apollo_$q" "$aurl" -s "${!q}"
+            cpu_of=$kpid run_wrk "r${r}_kiln_$q" "$kurl" -s "${!q}"
+            cpu_of=$apid run_wrk "r${r}_apollo_$q" "$aurl" -s "${!q}"
         done
     done
     duration=$saved_duration
@@ -143,6 +147,7 @@ run_wrk blog_rest "http://127.0.0.1:$port/api/posts/1"
 stop_server "$bpid"
 
 # ---- Report ---------------------------------------------------------------------
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
 ratio2() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 if ((pinned)); then echo "GraphQL bench: servers on CPU 0, wrk on CPU 1, -t1 -c$conns -d$duration"; else echo "GraphQL bench: one CPU, no pinning"; fi
@@ -166,6 +171,16 @@ if ((rounds > 0)); then
             line+=" ${rps[r${r}_kiln_$q]%.*}/${rps[r${r}_apollo_$q]%.*}=${x}x"
             rs+=("$x")
         done
-        printf '%-8s%s; median %sx\n' "$q:" "$line" "$(printf '%s\n' "${rs[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')"
+        printf '%-8s%s; median %sx\n' "$q:" "$line" "$(median "${rs[@]}")"
+    done
+    echo "rounds, CPU time per request (user + system), Apollo's / Kiln's:"
+    for q in flat nested; do
+        line="" rs=()
+        for ((r = 1; r <= rounds; r++)); do
+            x=$(ratio "${cpu[r${r}_apollo_$q]}" "${cpu[r${r}_kiln_$q]}")
+            line+=" ${cpu[r${r}_apollo_$q]}us/${cpu[r${r}_kiln_$q]}us=${x}x"
+            rs+=("$x")
+        done
+        printf '%-8s%s; median %sx\n' "$q:" "$line" "$(median "${rs[@]}")"
     done
 fi

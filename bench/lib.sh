@@ -16,7 +16,10 @@
 #   to_ms 812.00us       wrk's latency units -> milliseconds
 #   run_wrk NAME URL [WRK_OPTION...]  wrk -t1 -c$conns -d$duration --latency
 #                        (prefixed by the array wrk_pin when the caller sets it); sets
-#                        rps[NAME], p50[NAME], p99[NAME]
+#                        rps[NAME], p50[NAME], p99[NAME]; when the caller sets
+#                        cpu_of=PID, also cpu[NAME]: the CPU time (user + system)
+#                        PID and its descendants spent per request, in microseconds
+#   cpu_ticks PID        user + system clock ticks of PID and its descendants
 #   bench_setup DURATION CONNS  the run's set-up (below); die MESSAGE
 # Callers set `conns`, `duration` and `tmp` (a scratch folder) before use,
 # or call bench_setup, which sets them.
@@ -199,12 +202,31 @@ to_ms() {
         printf "%.3f", n }'
 }
 
-declare -A rps p50 p99
+declare -A rps p50 p99 cpu
 wrk_pin=() # a taskset prefix for wrk, set by the caller after sourcing
+# cpu_ticks PID: the clock ticks (user + system, getconf CLK_TCK a second)
+# PID and every process under it have run: fields 14 and 15 of stat, counted
+# after the ")" that ends the command's name (which may hold spaces). A
+# process's own figure includes all of its threads.
+cpu_ticks() {
+    local p sum=0 f
+    for p in "$1" $(descendants "$1"); do
+        f=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null) || continue
+        read -r -a f <<<"$f"
+        sum=$((sum + f[11] + f[12]))
+    done
+    echo "$sum"
+}
+
 run_wrk() {
-    local name=$1 url=$2 out=$tmp/wrk-$1.txt
+    local name=$1 url=$2 out=$tmp/wrk-$1.txt c0=
     shift 2                      # the rest: more wrk options (-s script.lua)
+    [[ -n ${cpu_of:-} ]] && c0=$(cpu_ticks "$cpu_of")
     "${wrk_pin[@]}" wrk -t1 -c"$conns" -d"$duration" --latency "$@" "$url" >"$out" 2>&1
+    if [[ -n $c0 ]]; then
+        cpu[$name]=$(awk -v t="$(($(cpu_ticks "$cpu_of") - c0))" -v hz="$(getconf CLK_TCK)" \
+            -v n="$(awk '/ requests in / {print $1}' "$out")" 'BEGIN { if (n > 0) printf "%.1f", t / hz / n * 1e6; else print 0 }')
+    fi
     rps[$name]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
     p50[$name]=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
     p99[$name]=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
