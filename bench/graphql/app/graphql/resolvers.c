@@ -3,6 +3,11 @@
  * an author each, on SQLite; Post.author through the batching loader (one
  * query for all the authors of a list). Resolvers return the rows as they
  * are (kiln_gql_return_rows): no JSON text built by SQLite and parsed again.
+ * The batch joins json_each to users rather than asking for
+ * `id IN (SELECT value FROM json_each(?))`: SQLite builds a temporary index
+ * for that IN on every run (two zeroed pages and a b-tree), which cost this
+ * query 2.6 times the instructions of the join (callgrind, 51k against 19.5k
+ * per request) and the nested query a third of its requests/s.
  */
 #include <kiln.h>
 
@@ -20,7 +25,7 @@ void Query_post(kiln_gql *g)
 static void users_by_id(kiln_gql_batch *b)
 {
     kiln_gql_batch_rows(b, kiln_db_query(kiln_gql_batch_req(b),
-        "SELECT id, name FROM users WHERE id IN (SELECT value FROM json_each(?))",
+        "SELECT u.id, u.name FROM json_each(?) AS k JOIN users AS u ON u.id = k.value",
         kiln_gql_batch_keys_json(b)), "id");
 }
 

@@ -66,7 +66,7 @@ static void owners_by_id(kiln_gql_batch *b)
     kiln_req *req = kiln_gql_batch_req(b);
     kiln_gql_batch_rows(b, pg() ? kiln_db_query(req, "SELECT id, name FROM owners WHERE id IN (SELECT json_array_elements_text(?::json)::bigint)",
                                                 kiln_gql_batch_keys_json(b))
-                                : kiln_db_query(req, "SELECT id, name FROM owners WHERE id IN (SELECT value FROM json_each(?))",
+                                : kiln_db_query(req, "SELECT o.id, o.name FROM json_each(?) AS k JOIN owners AS o ON o.id = k.value",
                                                 kiln_gql_batch_keys_json(b)), "id");
 }
 
