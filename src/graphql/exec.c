@@ -467,7 +467,7 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
 /* executeFields: the object, or NULL when a non-null field failed. */
 static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *source, const rpath *p, groups *g)
 {
-    kiln_value *obj = gql_v_object(x->a);
+    kiln_value *obj = gql_v_result_object(x->a);
     if (!p) x->data = obj;
     agg *a = gx_open(x, 2, p);                      /* promiseForObject */
     kiln_value *last = NULL;                        /* obj's last member */

@@ -121,6 +121,18 @@ const gql_host *gql_v_host_of(const kiln_value *v)
     const gql_host *h = (const gql_host *)(const void *)v->str;
     return h->magic == host_mark ? h : NULL;
 }
+/* A result object's str points here: a gql_host whose magic is not
+ * host_mark, so gql_v_host_of can still read it and says "not a host". */
+static const char names_mark[] = "names";
+static const gql_host names_host = { .magic = names_mark };
+
+kiln_value *gql_v_result_object(arena *a)
+{
+    kiln_value *v = node(a, KILN_JSON_OBJECT);
+    v->str = (const char *)&names_host;
+    return v;
+}
+
 kiln_value *gql_v_bool(arena *a, bool b) { return node(a, b ? KILN_JSON_TRUE : KILN_JSON_FALSE); }
 kiln_value *gql_v_array(arena *a) { return node(a, KILN_JSON_ARRAY); }
 kiln_value *gql_v_object(arena *a) { return node(a, KILN_JSON_OBJECT); }
@@ -224,7 +236,7 @@ static void inspect_at(buf *out, const kiln_value *v, int depth)
     case KILN_JSON_TRUE: buf_puts(out, "true"); return;
     case KILN_JSON_FALSE: buf_puts(out, "false"); return;
     case KILN_JSON_NUMBER: gql_js_number(out, v->num); return;
-    case KILN_JSON_STRING: json_escape(out, v->str, v->len); return;
+    case KILN_JSON_STRING: json_escape_short(out, v->str, v->len, 0); return;
     case KILN_JSON_ARRAY: {
         if (!v->len) { buf_puts(out, "[]"); return; }
         if (depth > 2) { buf_puts(out, "[Array]"); return; }
@@ -266,6 +278,34 @@ const char *gql_inspect_str(arena *a, const kiln_value *v)
     return s;
 }
 
+/* `"name":` for a key known to be a GraphQL Name (nothing to escape). */
+static inline void put_name(buf *out, const char *k, size_t n)
+{
+    buf_reserve(out, n + 3);
+    char *d = out->data + out->len;
+    d[0] = '"';
+    if (n >= 8 && n <= 16) {           /* the first 8 and the last 8, overlapping */
+        uint64_t a, b;
+        memcpy(&a, k, 8);
+        memcpy(&b, k + n - 8, 8);
+        memcpy(d + 1, &a, 8);
+        memcpy(d + 1 + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, k, 4);
+        memcpy(&b, k + n - 4, 4);
+        memcpy(d + 1, &a, 4);
+        memcpy(d + 1 + n - 4, &b, 4);
+    } else if (n && n < 4) {
+        d[1] = k[0];
+        d[1 + (n >> 1)] = k[n >> 1];
+        d[n] = k[n - 1];
+    } else memcpy(d + 1, k, n);
+    d[n + 1] = '"';
+    d[n + 2] = ':';
+    out->len += n + 3;
+}
+
 void gql_stringify(buf *out, const kiln_value *v)
 {
     switch (v->type) {
@@ -276,17 +316,18 @@ void gql_stringify(buf *out, const kiln_value *v)
         if (isfinite(v->num)) gql_js_number(out, v->num);
         else buf_puts(out, "null");
         return;
-    case KILN_JSON_STRING: json_escape(out, v->str, v->len); return;
+    case KILN_JSON_STRING: json_escape_short(out, v->str, v->len, 0); return;
     case KILN_JSON_ARRAY:
     case KILN_JSON_OBJECT: {
-        bool obj = v->type == KILN_JSON_OBJECT;
+        bool obj = v->type == KILN_JSON_OBJECT, names = v->str == (const char *)&names_host;
         buf_putc(out, obj ? '{' : '[');
         bool first = true;
         for (const kiln_value *c = v->child; c; c = c->next) {
             if (obj && gql_v_is_undefined(c)) continue;
             if (!first) buf_putc(out, ',');
             first = false;
-            if (obj) { json_escape(out, c->key, c->key_len); buf_putc(out, ':'); }
+            if (names) put_name(out, c->key, c->key_len);
+            else if (obj) json_escape_short(out, c->key, c->key_len, ':');
             if (gql_v_is_undefined(c)) buf_puts(out, "null");
             else gql_stringify(out, c);
         }

@@ -56,6 +56,12 @@ typedef struct gql_host {
 } gql_host;
 kiln_value *gql_v_host(arena *a, gql_host_kind kind, const void *ptr);
 const gql_host *gql_v_host_of(const kiln_value *v);
+/* executeFields' result object: an object node whose members' keys are
+ * response names -- GraphQL Names, [_A-Za-z][_0-9A-Za-z]*, so
+ * gql_stringify writes them with no escaping and no check. Only the
+ * executor makes them; other objects (a custom scalar's JSON, coerced
+ * input) may have any keys. */
+kiln_value *gql_v_result_object(arena *a);
 
 /* graphql-js's inspect(): "\"str\"", 12, { a: 1 }, [1, 2] ... */
 void gql_inspect(buf *out, const kiln_value *v);

@@ -130,16 +130,6 @@ static void escape_body(buf *out, const unsigned char *p, const unsigned char *e
     }
 }
 
-/* Does any byte of w need escape_body: below 0x20, '"', '\\' or 0x80 and
- * above? (The classic "has a zero byte" test, for each of those.) */
-static inline bool word_special(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-    uint64_t t = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | w;
-    return (t & high) != 0;
-}
-
 void json_escape(buf *out, const char *s, size_t n)
 {
     buf_reserve(out, n + 2);
@@ -154,20 +144,20 @@ void json_escape(buf *out, const char *s, size_t n)
         for (; i + 8 <= n; i += 8) {
             uint64_t w;
             memcpy(&w, p + i, 8);
-            if (word_special(w)) break;
+            if (json_word_special(w)) break;
             memcpy(d + i, &w, 8);
         }
         if (i < n && i + 8 > n) {             /* a tail: the last 8, overlapping */
             uint64_t w;
             memcpy(&w, p + n - 8, 8);
-            if (!word_special(w)) { memcpy(d + n - 8, &w, 8); i = n; }
+            if (!json_word_special(w)) { memcpy(d + n - 8, &w, 8); i = n; }
         }
     } else if (n >= 4) {                       /* the first 4 and the last 4 */
         uint32_t a, b;
         memcpy(&a, p, 4);
         memcpy(&b, p + n - 4, 4);
         const uint64_t pad = 0x6161616100000000ull;   /* "aaaa": never special */
-        if (!word_special(a | pad) && !word_special(b | pad)) {
+        if (!json_word_special(a | pad) && !json_word_special(b | pad)) {
             memcpy(d, &a, 4);
             memcpy(d + n - 4, &b, 4);
             i = n;

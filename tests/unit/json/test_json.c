@@ -679,6 +679,45 @@ TEST(escape_matches_a_byte_at_a_time_reference)
     buf_free(&want);
 }
 
+/* json_escape_short: the same bytes as json_escape (then the `then` byte),
+ * for every string of 0 to 20 bytes over an alphabet of plain letters and
+ * of every kind of byte that needs escaping, at every length and position
+ * -- including the lengths where its words overlap (8-16) or its three
+ * bytes coincide (1-3) -- and past 16, where it hands over. */
+TEST(escape_short_matches_escape)
+{
+    static const unsigned char alphabet[] = { 'a', 'Z', '_', '0', ' ', '~', '"', '\\', '\n', 0x01, 0x1f, 0x7f,
+                                              0x80, 0xc3, 0xa9, 0xe2, 0xa8, 0xff, 0x00 };
+    unsigned seed = 777;
+    buf got, want;
+    buf_init(&got, 0);
+    buf_init(&want, 0);
+    unsigned char in[24];
+    for (int round = 0; round < 200000; round++) {
+        size_t n = (size_t)round % 21;
+        seed = seed * 1103515245u + 12345u;
+        int specials = (int)(seed >> 16) % 3;   /* 0: plain letters only; else a few odd bytes */
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            in[i] = specials && (seed >> 16) % 8 == 0 ? alphabet[(seed >> 20) % ARRAY_LEN(alphabet)]
+                                                      : alphabet[(seed >> 20) % 6];
+        }
+        char then = (seed >> 8) & 1 ? ':' : 0;
+        got.len = want.len = 0;
+        buf_putc(&got, 'x');                         /* not at the buffer's start */
+        json_escape_short(&got, (const char *)in, n, then);
+        buf_putc(&want, 'x');
+        json_escape(&want, (const char *)in, n);
+        if (then) buf_putc(&want, then);
+        if (got.len != want.len || memcmp(got.data, want.data, got.len)) {
+            T_FAIL("round %d (%zu bytes): %.*s against %.*s", round, n, (int)got.len, got.data, (int)want.len, want.data);
+            break;
+        }
+    }
+    buf_free(&got);
+    buf_free(&want);
+}
+
 int main(void)
 {
     int r = t_run();
