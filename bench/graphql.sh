@@ -162,25 +162,23 @@ echo "Kiln on SQLite (kiln), Node in memory:"
 echo "{ posts { id title } }:          Kiln/Apollo $(ratio "${rps[kiln_flat]}" "${rps[apollo_flat]}")x, Kiln/yoga $(ratio "${rps[kiln_flat]}" "${rps[yoga_flat]}")x (aim >= 20x Apollo)"
 echo "nested, with the loader:         Kiln/Apollo $(ratio "${rps[kiln_nested]}" "${rps[apollo_nested]}")x, Kiln/yoga $(ratio "${rps[kiln_nested]}" "${rps[yoga_nested]}")x"
 echo "post(id:) / REST /api/posts/1:   $(ratio2 "${rps[blog_gql]}" "${rps[blog_rest]}") (aim >= 0.6)"
+# rounds_line Q ARRAY TOP BOTTOM UNIT: each round's ARRAY[rR_TOP_Q] over
+# ARRAY[rR_BOTTOM_Q], then their median.
+rounds_line() {
+    local q=$1 top=$3 bottom=$4 unit=$5 line="" rs=() r x a b
+    local -n arr=$2
+    for ((r = 1; r <= rounds; r++)); do
+        a=${arr[r${r}_${top}_$q]} b=${arr[r${r}_${bottom}_$q]}
+        x=$(ratio "$a" "$b")
+        [[ -z $unit ]] && a=${a%.*} b=${b%.*}
+        line+=" $a$unit/$b$unit=${x}x"
+        rs+=("$x")
+    done
+    printf '%-8s%s; median %sx\n' "$q:" "$line" "$(median "${rs[@]}")"
+}
 if ((rounds > 0)); then
     echo "rounds, Kiln (memory) / Apollo, both warm, ${BENCH_ROUND_DURATION:-5s} each, alternating:"
-    for q in flat nested; do
-        line="" rs=()
-        for ((r = 1; r <= rounds; r++)); do
-            x=$(ratio "${rps[r${r}_kiln_$q]}" "${rps[r${r}_apollo_$q]}")
-            line+=" ${rps[r${r}_kiln_$q]%.*}/${rps[r${r}_apollo_$q]%.*}=${x}x"
-            rs+=("$x")
-        done
-        printf '%-8s%s; median %sx\n' "$q:" "$line" "$(median "${rs[@]}")"
-    done
+    for q in flat nested; do rounds_line "$q" rps kiln apollo ""; done
     echo "rounds, CPU time per request (user + system), Apollo's / Kiln's:"
-    for q in flat nested; do
-        line="" rs=()
-        for ((r = 1; r <= rounds; r++)); do
-            x=$(ratio "${cpu[r${r}_apollo_$q]}" "${cpu[r${r}_kiln_$q]}")
-            line+=" ${cpu[r${r}_apollo_$q]}us/${cpu[r${r}_kiln_$q]}us=${x}x"
-            rs+=("$x")
-        done
-        printf '%-8s%s; median %sx\n' "$q:" "$line" "$(median "${rs[@]}")"
-    done
+    for q in flat nested; do rounds_line "$q" cpu apollo kiln us; done
 fi

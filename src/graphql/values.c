@@ -306,33 +306,39 @@ static inline void put_name(buf *out, const char *k, size_t n)
     out->len += n + 3;
 }
 
-void gql_stringify(buf *out, const kiln_value *v)
+/* JSON.stringify of a value that is neither an array nor an object
+ * (JavaScript's undefined, in an array, is null too). */
+static void put_leaf(buf *out, const kiln_value *v)
 {
     switch (v->type) {
-    case KILN_JSON_NULL: buf_puts(out, "null"); return;
-    case KILN_JSON_TRUE: buf_puts(out, "true"); return;
-    case KILN_JSON_FALSE: buf_puts(out, "false"); return;
+    case KILN_JSON_TRUE: buf_append(out, "true", 4); return;
+    case KILN_JSON_FALSE: buf_append(out, "false", 5); return;
     case KILN_JSON_NUMBER:
         if (isfinite(v->num)) gql_js_number(out, v->num);
-        else buf_puts(out, "null");
+        else buf_append(out, "null", 4);
         return;
     case KILN_JSON_STRING: json_escape_short(out, v->str, v->len, 0); return;
-    case KILN_JSON_ARRAY:
-    case KILN_JSON_OBJECT: {
-        bool obj = v->type == KILN_JSON_OBJECT, names = v->str == (const char *)&names_host;
-        buf_putc(out, obj ? '{' : '[');
-        bool first = true;
-        for (const kiln_value *c = v->child; c; c = c->next) {
-            if (obj && gql_v_is_undefined(c)) continue;
-            if (!first) buf_putc(out, ',');
-            first = false;
-            if (names) put_name(out, c->key, c->key_len);
-            else if (obj) json_escape_short(out, c->key, c->key_len, ':');
-            if (gql_v_is_undefined(c)) buf_puts(out, "null");
-            else gql_stringify(out, c);
-        }
-        buf_putc(out, obj ? '}' : ']');
-        return;
+    default: buf_append(out, "null", 4); return;
     }
+}
+
+/* Recursion only for containers: a member that is a string, the common
+ * case, is written in the loop. */
+void gql_stringify(buf *out, const kiln_value *v)
+{
+    if (v->type != KILN_JSON_ARRAY && v->type != KILN_JSON_OBJECT) { put_leaf(out, v); return; }
+    bool obj = v->type == KILN_JSON_OBJECT, names = v->str == (const char *)&names_host;
+    buf_putc(out, obj ? '{' : '[');
+    bool first = true;
+    for (const kiln_value *c = v->child; c; c = c->next) {
+        if (obj && gql_v_is_undefined(c)) continue;
+        if (!first) buf_putc(out, ',');
+        first = false;
+        if (names) put_name(out, c->key, c->key_len);
+        else if (obj) json_escape_short(out, c->key, c->key_len, ':');
+        if (c->type == KILN_JSON_STRING) json_escape_short(out, c->str, c->len, 0);
+        else if (c->type == KILN_JSON_OBJECT || c->type == KILN_JSON_ARRAY) gql_stringify(out, c);
+        else put_leaf(out, c);
     }
+    buf_putc(out, obj ? '}' : ']');
 }
