@@ -16,16 +16,6 @@
 #define msgf(x, ...) gql_arena_printf((x)->a, __VA_ARGS__)
 #define inspect(x, v) gql_inspect_str((x)->a, (v))
 
-/* String(number) as a string value: the number's node, retyped (its text
- * is already in the arena). */
-static kiln_value *num_as_string(exec *x, double d)
-{
-    kiln_value *n = gql_v_num(x->a, d);
-    n->type = KILN_JSON_STRING;
-    n->num = 0;
-    return n;
-}
-
 /* A scalar's or enum's serialize(). */
 kiln_value *gx_serialize(exec *x, const gql_type *t, const kiln_value *v, const char **err)
 {
@@ -75,7 +65,7 @@ kiln_value *gx_serialize(exec *x, const gql_type *t, const kiln_value *v, const 
     if (gql_kstr_is(t->name, "String")) {
         if (str) return (kiln_value *)v;
         if (b) return gql_v_str(x->a, gql_cstr(v->type == KILN_JSON_TRUE ? "true" : "false"));
-        if (num && isfinite(v->num)) return num_as_string(x, v->num);
+        if (num && isfinite(v->num)) return gql_v_num_string(x->a, v);
         *err = msgf(x, "String cannot represent value: %s", inspect(x, v));
         return NULL;
     }
@@ -86,7 +76,7 @@ kiln_value *gx_serialize(exec *x, const gql_type *t, const kiln_value *v, const 
         return NULL;
     }
     if (str) return (kiln_value *)v;                                       /* ID */
-    if (num && isfinite(v->num) && floor(v->num) == v->num) return num_as_string(x, v->num);
+    if (num && isfinite(v->num) && floor(v->num) == v->num) return gql_v_num_string(x->a, v);
     *err = msgf(x, "ID cannot represent value: %s", inspect(x, v));
     return NULL;
 }

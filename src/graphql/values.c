@@ -137,6 +137,43 @@ kiln_value *gql_v_bool(arena *a, bool b) { return node(a, b ? KILN_JSON_TRUE : K
 kiln_value *gql_v_array(arena *a) { return node(a, KILN_JSON_ARRAY); }
 kiln_value *gql_v_object(arena *a) { return node(a, KILN_JSON_OBJECT); }
 
+/* A number node's own literal when it is already the text String(v->num)
+ * gives: an integer of 1 to 15 digits (so exact) with no leading zero or
+ * sign but a '-' (not "-0"), whose value is v->num -- a JSON literal, a
+ * row's integer, a gql_v_num all are. {NULL, 0} otherwise ("1.0", "1e2",
+ * "-0", a 16-digit id, a node whose text and value disagree). */
+static kiln_str js_literal(const kiln_value *v)
+{
+    const char *s = v->str;
+    size_t n = v->len, i = 0;
+    if (!s || n == 0 || n > 16) return (kiln_str){ NULL, 0 };
+    bool neg = s[0] == '-';
+    i = neg;
+    if (n - i == 0 || n - i > 15 || (s[i] == '0' && (n - i > 1 || neg))) return (kiln_str){ NULL, 0 };
+    long long x = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return (kiln_str){ NULL, 0 };
+        x = x * 10 + (s[i] - '0');
+    }
+    if ((double)(neg ? -x : x) != v->num) return (kiln_str){ NULL, 0 };
+    return (kiln_str){ s, n };
+}
+
+kiln_value *gql_v_num_string(arena *a, const kiln_value *num)
+{
+    kiln_str lit = js_literal(num);
+    if (lit.ptr) {                                 /* its text is String(num): share it */
+        kiln_value *v = node(a, KILN_JSON_STRING);
+        v->str = lit.ptr;
+        v->len = lit.len;
+        return v;
+    }
+    kiln_value *v = gql_v_num(a, num->num);
+    v->type = KILN_JSON_STRING;
+    v->num = 0;
+    return v;
+}
+
 kiln_value *gql_v_num(arena *a, double d)
 {
     kiln_value *v = node(a, KILN_JSON_NUMBER);
@@ -313,10 +350,13 @@ static void put_leaf(buf *out, const kiln_value *v)
     switch (v->type) {
     case KILN_JSON_TRUE: buf_append(out, "true", 4); return;
     case KILN_JSON_FALSE: buf_append(out, "false", 5); return;
-    case KILN_JSON_NUMBER:
-        if (isfinite(v->num)) gql_js_number(out, v->num);
+    case KILN_JSON_NUMBER: {
+        kiln_str lit = js_literal(v);
+        if (lit.ptr) buf_append(out, lit.ptr, lit.len);
+        else if (isfinite(v->num)) gql_js_number(out, v->num);
         else buf_append(out, "null", 4);
         return;
+    }
     case KILN_JSON_STRING: json_escape_short(out, v->str, v->len, 0); return;
     default: buf_append(out, "null", 4); return;
     }

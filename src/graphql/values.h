@@ -22,6 +22,10 @@ kiln_value *gql_v_null(arena *a);
 kiln_value *gql_v_bool(arena *a, bool b);
 kiln_value *gql_v_num(arena *a, double d);
 kiln_value *gql_v_str(arena *a, kiln_str s);
+/* String(num) as a string node, for a finite number node: its own literal
+ * when that is String's text already (an integer's digits), shared, not
+ * copied. */
+kiln_value *gql_v_num_string(arena *a, const kiln_value *num);
 kiln_value *gql_v_array(arena *a);
 kiln_value *gql_v_object(arena *a);
 /* Append to an array (key NULL) or set in an object (a key seen before is

@@ -152,4 +152,42 @@ TEST(values_carry_their_text_and_stringify_writes_null_for_non_finite)
     arena_destroy(&a);
 }
 
+/* A number node's own literal stands for String(number) only when it is
+ * that text (the shortcut of gql_v_num_string and gql_stringify): every
+ * other literal gives what the number's value gives, as graphql-js sees
+ * only the value. */
+TEST(a_literal_is_used_only_when_it_is_the_numbers_own_text)
+{
+    static const struct { const char *lit; double num; const char *want; } cases[] = {
+        { "1", 1, "1" }, { "-1", -1, "-1" }, { "0", 0, "0" }, { "-0", -0.0, "0" },
+        { "007", 7, "7" }, { "1.0", 1, "1" }, { "1e2", 100, "100" }, { "100", 100, "100" },
+        { "123456789012345", 123456789012345.0, "123456789012345" },
+        { "-123456789012345", -123456789012345.0, "-123456789012345" },
+        { "1234567890123456", 1234567890123456.0, "1234567890123456" },
+        { "9007199254740993", 9007199254740993.0, "9007199254740992" },
+        { "5", 6, "6" },              /* text and value disagree: the value */
+        { "+5", 5, "5" }, { " 5", 5, "5" }, { "5 ", 5, "5" }, { "", 3, "3" }, { "-", 2, "2" },
+        { NULL, 12, "12" }, { "0.5", 0.5, "0.5" }, { "1e21", 1e21, "1e+21" },
+    };
+    arena a;
+    arena_init(&a, 4096);
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        kiln_value n = { .type = KILN_JSON_NUMBER, .num = cases[i].num, .str = cases[i].lit,
+                         .len = cases[i].lit ? strlen(cases[i].lit) : 0 };
+        kiln_value *s = gql_v_num_string(&a, &n);
+        CHECK(s->type == KILN_JSON_STRING);
+        CHECK_EQ_STR(s->str, cases[i].want);
+        CHECK_EQ_INT(s->len, strlen(cases[i].want));
+        buf b;
+        buf_init(&b, 0);
+        gql_stringify(&b, &n);
+        buf_putc(&b, '\0');
+        CHECK_EQ_STR(b.data, cases[i].want);
+        buf_free(&b);
+    }
+    kiln_value own = { .type = KILN_JSON_NUMBER, .num = 42, .str = "42", .len = 2 };
+    CHECK(gql_v_num_string(&a, &own)->str == own.str);          /* shared, not copied */
+    arena_destroy(&a);
+}
+
 int main(void) { return t_run(); }
