@@ -23,7 +23,6 @@
 /* ---- Scalars and enums: parseValue ---------------------------------------------------- */
 
 static bool is_integer(double d) { return isfinite(d) && floor(d) == d; }
-static bool std_named(const gql_type *t, const char *n) { return t->builtin && gql_kstr_is(t->name, n); }
 
 /* The enum suggestion tail: " Did you mean the enum value "A"?". */
 static void enum_suggestions(arena *a, buf *b, const gql_type *t, kiln_str unknown)
@@ -55,20 +54,20 @@ static const kiln_value *parse_value(arena *a, const gql_type *t, const kiln_val
         }
     } else if (!t->builtin) {
         r = v;                                   /* custom scalars: as given */
-    } else if (std_named(t, "Int")) {
+    } else if (t->scalar == GQL_SC_INT) {
         if (v->type != KILN_JSON_NUMBER || !is_integer(v->num))
             buf_printf(&b, "Int cannot represent non-integer value: %s", gql_inspect_str(a, v));
         else if (v->num > 2147483647.0 || v->num < -2147483648.0)
             buf_printf(&b, "Int cannot represent non 32-bit signed integer value: %s", gql_inspect_str(a, v));
         else r = gql_v_num(a, v->num);
-    } else if (std_named(t, "Float")) {
+    } else if (t->scalar == GQL_SC_FLOAT) {
         if (v->type != KILN_JSON_NUMBER || !isfinite(v->num))
             buf_printf(&b, "Float cannot represent non numeric value: %s", gql_inspect_str(a, v));
         else r = gql_v_num(a, v->num);
-    } else if (std_named(t, "String")) {
+    } else if (t->scalar == GQL_SC_STRING) {
         if (v->type != KILN_JSON_STRING) buf_printf(&b, "String cannot represent a non string value: %s", gql_inspect_str(a, v));
         else r = v;
-    } else if (std_named(t, "Boolean")) {
+    } else if (t->scalar == GQL_SC_BOOLEAN) {
         if (v->type != KILN_JSON_TRUE && v->type != KILN_JSON_FALSE)
             buf_printf(&b, "Boolean cannot represent a non boolean value: %s", gql_inspect_str(a, v));
         else r = v;
@@ -360,20 +359,20 @@ static const kiln_value *leaf_literal(arena *a, const gql_type *t, const gql_nod
     }
     if (!t->builtin) return untyped(a, lit, vars);
     char tmp[64];
-    if (std_named(t, "Int")) {
+    if (t->scalar == GQL_SC_INT) {
         if (lit->kind != GQL_INT) return NULL;
         snprintf(tmp, sizeof tmp, "%.*s", S(lit->name));
         double d = strtod(tmp, NULL);
         if (lit->name.len >= sizeof tmp || d > 2147483647.0 || d < -2147483648.0) return NULL;
         return gql_v_num(a, d);
     }
-    if (std_named(t, "Float")) {
+    if (t->scalar == GQL_SC_FLOAT) {
         if (lit->kind != GQL_INT && lit->kind != GQL_FLOAT) return NULL;
         char *s = arena_strndup(a, lit->name.ptr, lit->name.len);
         return gql_v_num(a, strtod(s, NULL));
     }
-    if (std_named(t, "String")) return lit->kind == GQL_STRING ? gql_v_str(a, lit->name) : NULL;
-    if (std_named(t, "Boolean")) return lit->kind == GQL_BOOLEAN ? gql_v_bool(a, lit->flag) : NULL;
+    if (t->scalar == GQL_SC_STRING) return lit->kind == GQL_STRING ? gql_v_str(a, lit->name) : NULL;
+    if (t->scalar == GQL_SC_BOOLEAN) return lit->kind == GQL_BOOLEAN ? gql_v_bool(a, lit->flag) : NULL;
     return (lit->kind == GQL_STRING || lit->kind == GQL_INT) ? gql_v_str(a, lit->name) : NULL;   /* ID */
 }
 

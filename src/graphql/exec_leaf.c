@@ -28,11 +28,11 @@ kiln_value *gx_serialize(exec *x, const gql_type *t, const kiln_value *v, const 
         *err = msgf(x, "Enum \"%.*s\" cannot represent value: %s", S(t->name), inspect(x, v));
         return NULL;
     }
-    if (!t->builtin) return (kiln_value *)v;
-    if (str && (gql_kstr_is(t->name, "String") || gql_kstr_is(t->name, "ID"))) return (kiln_value *)v;
+    if (t->scalar == GQL_SC_NONE) return (kiln_value *)v;                 /* custom scalars */
+    if (str && (t->scalar == GQL_SC_STRING || t->scalar == GQL_SC_ID)) return (kiln_value *)v;
     double d = num ? v->num : 0;
     bool numeric = num;
-    if (str && v->len && (gql_kstr_is(t->name, "Int") || gql_kstr_is(t->name, "Float"))) {   /* Number(string) */
+    if (str && v->len && (t->scalar == GQL_SC_INT || t->scalar == GQL_SC_FLOAT)) {   /* Number(string) */
         char *end;
         char *s = arena_strndup(x->a, v->str, v->len);
         while (*s == ' ' || *s == '\t' || *s == '\n') s++;
@@ -42,7 +42,7 @@ kiln_value *gx_serialize(exec *x, const gql_type *t, const kiln_value *v, const 
         if (!numeric) d = NAN;
         numeric = true;
     }
-    if (gql_kstr_is(t->name, "Int")) {
+    if (t->scalar == GQL_SC_INT) {
         if (b) return gql_v_num(x->a, v->type == KILN_JSON_TRUE);
         if (!numeric || !isfinite(d) || floor(d) != d) {
             *err = msgf(x, "Int cannot represent non-integer value: %s", inspect(x, v));
@@ -54,7 +54,7 @@ kiln_value *gx_serialize(exec *x, const gql_type *t, const kiln_value *v, const 
         }
         return gql_v_num(x->a, d);
     }
-    if (gql_kstr_is(t->name, "Float")) {
+    if (t->scalar == GQL_SC_FLOAT) {
         if (b) return gql_v_num(x->a, v->type == KILN_JSON_TRUE);
         if (!numeric || !isfinite(d)) {
             *err = msgf(x, "Float cannot represent non numeric value: %s", inspect(x, v));
@@ -62,14 +62,14 @@ kiln_value *gx_serialize(exec *x, const gql_type *t, const kiln_value *v, const 
         }
         return gql_v_num(x->a, d);
     }
-    if (gql_kstr_is(t->name, "String")) {
+    if (t->scalar == GQL_SC_STRING) {
         if (str) return (kiln_value *)v;
         if (b) return gql_v_str(x->a, gql_cstr(v->type == KILN_JSON_TRUE ? "true" : "false"));
         if (num && isfinite(v->num)) return gql_v_num_string(x->a, v);
         *err = msgf(x, "String cannot represent value: %s", inspect(x, v));
         return NULL;
     }
-    if (gql_kstr_is(t->name, "Boolean")) {
+    if (t->scalar == GQL_SC_BOOLEAN) {
         if (b) return (kiln_value *)v;
         if (num && isfinite(v->num)) return gql_v_bool(x->a, v->num != 0);
         *err = msgf(x, "Boolean cannot represent a non boolean value: %s", inspect(x, v));

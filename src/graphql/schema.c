@@ -483,6 +483,7 @@ static void add_std(builder *b)
         d->name = (kiln_str){ std_descriptions[i], strlen(std_descriptions[i]) };
         t->description = d;
         t->builtin = true;
+        t->scalar = (gql_scalar)(GQL_SC_STRING + i);   /* std_names' order */
         b->std[i] = t;
     }
 }

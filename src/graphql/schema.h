@@ -59,11 +59,18 @@ typedef struct gql_enum_value {
     const gql_node *ast;
 } gql_enum_value;
 
+/* Which specified scalar a type is (std_names' order in schema.c): read
+ * where each coerces or serializes its own way, instead of its name. */
+typedef enum gql_scalar {
+    GQL_SC_NONE, GQL_SC_STRING, GQL_SC_INT, GQL_SC_FLOAT, GQL_SC_BOOLEAN, GQL_SC_ID
+} gql_scalar;
+
 struct gql_type {
     gql_tkind kind;
     kiln_str name;
     const gql_node *description;
     bool builtin;                   /* a specified scalar or __ type      */
+    gql_scalar scalar;              /* a specified scalar: which; else NONE */
     bool one_of;                    /* input object with @oneOf           */
     bool has_specified_by;
     kiln_str specified_by;          /* @specifiedBy(url:)                 */

@@ -65,18 +65,18 @@ static void check_leaf(gql_vstate *c, const gql_node *n)
             enum_hint(c, &b, t, p);
         }
     } else if (t->builtin) {
-        if (gql_kstr_is(t->name, "Int")) {
+        if (t->scalar == GQL_SC_INT) {
             if (n->kind != GQL_INT) buf_printf(&b, "Int cannot represent non-integer value: %s", p);
             else {
                 gql_tref named = { .kind = GQL_REF_NAMED, .named = (gql_type *)t };
                 const kiln_value *v = gql_value_from_ast(c->a, n, &named, NULL);
                 if (!v) buf_printf(&b, "Int cannot represent non 32-bit signed integer value: %.*s", S(n->name));
             }
-        } else if (gql_kstr_is(t->name, "Float")) {
+        } else if (t->scalar == GQL_SC_FLOAT) {
             if (n->kind != GQL_INT && n->kind != GQL_FLOAT) buf_printf(&b, "Float cannot represent non numeric value: %s", p);
-        } else if (gql_kstr_is(t->name, "String")) {
+        } else if (t->scalar == GQL_SC_STRING) {
             if (n->kind != GQL_STRING) buf_printf(&b, "String cannot represent a non string value: %s", p);
-        } else if (gql_kstr_is(t->name, "Boolean")) {
+        } else if (t->scalar == GQL_SC_BOOLEAN) {
             if (n->kind != GQL_BOOLEAN) buf_printf(&b, "Boolean cannot represent a non boolean value: %s", p);
         } else if (n->kind != GQL_STRING && n->kind != GQL_INT) {
             buf_printf(&b, "ID cannot represent a non-string and non-integer value: %s", p);
