@@ -454,14 +454,21 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
         if (r.load) return gx_defer(x, &f, p, &r, out);
         result = r.result;
     } else result = source && source->type == KILN_JSON_OBJECT ? gql_v_get(source, fd->name) : NULL;
-    /* The most common leaf, a String or an ID (maybe non-null) whose value is
-     * a string: completeValue gives the value itself (serialize() returns
-     * it), with no error and no null to propagate. */
+    /* The most common leaves, a String or an ID (maybe non-null) whose value
+     * is a string, an ID whose value is an integer: completeValue gives what
+     * serialize() gives (the value itself; String(the number)), with no
+     * error and no null to propagate. */
     const gql_tref *lt = fd->type->kind == GQL_REF_NON_NULL ? fd->type->of : fd->type;
-    if (result && result->type == KILN_JSON_STRING && lt->kind == GQL_REF_NAMED
-        && (lt->named->scalar == GQL_SC_STRING || lt->named->scalar == GQL_SC_ID)) {
-        *out = (kiln_value *)result;
-        return true;
+    if (result && lt->kind == GQL_REF_NAMED) {
+        gql_scalar sc = lt->named->scalar;
+        if (result->type == KILN_JSON_STRING && (sc == GQL_SC_STRING || sc == GQL_SC_ID)) {
+            *out = (kiln_value *)result;
+            return true;
+        }
+        if (result->type == KILN_JSON_NUMBER && sc == GQL_SC_ID && isfinite(result->num) && floor(result->num) == result->num) {
+            *out = gql_v_num_string(x->a, result);
+            return true;
+        }
     }
     const char *err;
     if (!gx_complete(x, &f, fd->type, result, p, out, &err)) {

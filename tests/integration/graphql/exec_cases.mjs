@@ -37,6 +37,7 @@ type Query {
   mixed: [Person]
   missing: String
   scalarObj: String
+  idNum: ID idFloat: ID idBig: ID idNeg: ID idNN: ID! strNum: String strBig: String strBool: String
 }
 type Mutation { setName(id: ID!, name: String!): Person fail: String! count: Int }
 type Subscription { tick: Int other: String }
@@ -72,6 +73,7 @@ export const root = {
   nullPeople: [people[0], null, people[1]],
   mixed: [people[0], null, people[2]],
   scalarObj: { a: 1 },
+  idNum: 7, idFloat: 1.5, idBig: 123456789012345678, idNeg: -5, idNN: 1234567890123456, strNum: 1e21, strBig: 999999999999999, strBool: false,
 };
 
 // The graphql-js side of the resolvers (exec_side.c has the C side).
@@ -98,6 +100,9 @@ export const cases = [
   q('{ hello }'),
   q('{ hello __typename }'),
   q('query { people { id name age score color tags } }'),
+  q('{ idNum idBig idNeg idNN strNum strBig strBool }'),
+  q('{ idNum idFloat idNN }'),
+  q('{ a: idNum b: idNum idNN strBool }'),
   q('{ people { ...P friends { id ...on Named { name } } } } fragment P on Person { id name best { id name } }'),
   q('{ a: hello b: hello people { x: id y: id } }'),
   q('{ people { id } people { name } }'),
