@@ -231,11 +231,13 @@ static void deliver(void *ctx, kiln_str event, kiln_str data)
     buf_init(&out, 256);
     gws *outer = delivering;
     delivering = g->s;
+    request_scope scope = request_event_begin(g->s->req, &a);   /* the event's memory is its own */
     run_op(g->s, &a, &rq, &out, false);
+    request_event_end(g->s->req, &a, !g->s->ra->off, scope);
     delivering = outer;
     if (!st.skip) send_msg(g->s, g->id, "next", out.data, out.len);
     buf_free(&out);
-    arena_destroy(&a);
+    arena_destroy(&a);                /* and the event's kiln_defer clean-ups */
 }
 
 /* gql_request.failed for deliveries: the executor asks after every

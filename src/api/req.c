@@ -17,7 +17,17 @@
 #include <sys/socket.h>
 
 static conn *conn_of(kiln_req *req) { return req->priv->c; }
-static arena *arena_of(kiln_req *req) { return &req->priv->c->arena; }
+
+/* The request whose allocations go to an event's arena, and that arena
+ * (request_event_begin): this thread's, compared by address only, so the
+ * check never reads a parked request. */
+static __thread request_scope event_scope;
+
+static arena *arena_of(kiln_req *req)
+{
+    if (UNLIKELY(event_scope.req == req)) return event_scope.a;
+    return &req->priv->c->arena;
+}
 
 /* ---- memory ---------------------------------------------------------- */
 void *kiln_alloc(kiln_req *req, size_t size) { return arena_calloc(arena_of(req), size); }
@@ -356,6 +366,33 @@ void kiln_log(kiln_req *req, const char *level, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     log_event(lv, req ? req->id : NULL, msg, req ? "\"route\":\"%s\"" : NULL, req ? req->route : "");
+}
+
+/* ---- request.h: events on a long-lived request --------------------------- */
+
+request_scope request_event_begin(kiln_req *req, arena *a)
+{
+    request_scope outer = event_scope;
+    event_scope = (request_scope){ req, a };
+    return outer;
+}
+
+/* What the event may have left in the request's private state points into
+ * its arena: forget it, as a request's end would. (Not the database slot:
+ * db.c's own clean-ups in that arena forget it when they run.) */
+void request_event_end(kiln_req *req, arena *a, bool touched, request_scope outer)
+{
+    if (touched) {
+        struct kiln_req_private *p = req->priv;
+        if (p->query && arena_owns(a, p->query)) { p->query = NULL; p->nquery = 0; p->query_done = false; }
+        if (p->form && arena_owns(a, p->form)) { p->form = NULL; p->nform = 0; p->form_done = false; }
+        if (p->error_sql && arena_owns(a, p->error_sql)) p->error_sql = NULL;
+        if (p->error_text && arena_owns(a, p->error_text)) p->error_text = NULL;
+        if (p->db_caught_msg && arena_owns(a, p->db_caught_msg)) { p->db_caught_msg = NULL; p->db_caught = KILN_DB_OK; }
+        if (p->gql_path && arena_owns(a, p->gql_path)) p->gql_path = NULL;
+        if (p->gql_operation && arena_owns(a, p->gql_operation)) p->gql_operation = NULL;
+    }
+    event_scope = outer;
 }
 
 /* ---- request.h: for the database and auth layers ------------------------ */

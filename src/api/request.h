@@ -13,6 +13,21 @@
 #include "core/core.h"
 
 arena *request_arena(kiln_req *req);
+
+/* An event on a long-lived request (a GraphQL subscription's delivery on
+ * its socket, graphql_ws.c): between request_event_begin and
+ * request_event_end, everything allocated for `req` -- kiln_alloc,
+ * kiln_strdup, kiln_sprintf, JSON parsed for it, the database layer's
+ * state, its kiln_defer clean-ups -- goes to the event's arena `a`, so a
+ * socket that lives for a million events does not grow with them; the
+ * clean-ups run when the caller destroys `a`. request_event_end forgets
+ * what the private state kept of the event (the lazy query and form views,
+ * the noted database errors); `touched`: the request may have been read
+ * (false only when its arena stayed parked, so nothing was set). Begin and
+ * end nest (a resolver may publish, and so deliver, within a delivery). */
+typedef struct request_scope { const kiln_req *req; arena *a; } request_scope;
+request_scope request_event_begin(kiln_req *req, arena *a);
+void request_event_end(kiln_req *req, arena *a, bool touched, request_scope outer);
 kiln_res *request_res(kiln_req *req);
 struct db_req **request_db_slot(kiln_req *req);
 /* An automatic answer went out: later sends by the handler are ignored

@@ -249,6 +249,14 @@ size_t arena_used(const arena *a)
     return n;
 }
 
+bool arena_owns(const arena *a, const void *p)
+{
+    const unsigned char *q = p;
+    for (const arena_block *b = a->head; b; b = b->prev)
+        if (q >= b->data && q < b->data + b->size) return true;
+    return false;
+}
+
 size_t arena_reserved(const arena *a)
 {
     size_t n = 0;

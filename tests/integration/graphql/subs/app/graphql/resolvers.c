@@ -1,7 +1,8 @@
 /*
  * resolvers.c -- the subscription test app's resolvers: an event filter
  * (kiln_gql_skip), a value computed from the event (kiln_gql_return), a
- * resolver that fails its events (kiln_gql_error).
+ * resolver that fails its events (kiln_gql_error), and one that reads the
+ * socket's request and allocates for every event (room).
  */
 #include <kiln.h>
 #include <ctype.h>
@@ -50,4 +51,20 @@ void Subscription_broken(kiln_gql *g)
 {
     if (kiln_gql_subscribe(g, "posts", NULL)) return;
     kiln_gql_error(g, "BROKEN", "cannot show %s", kiln_json_str(kiln_json_get(kiln_gql_parent(g), "title")));
+}
+
+/* room: "ROOM:TEXT" -- the socket request's ?room= (its lazy query view,
+ * built again for each event) and the event's text, written into memory
+ * allocated for the request, a kiln_defer'd clean-up per event too. */
+static void count_cleanup(void *arg) { (void)arg; }
+
+void Subscription_room(kiln_gql *g)
+{
+    if (kiln_gql_subscribe(g, "shouts", NULL)) return;
+    kiln_req *req = kiln_gql_req(g);
+    const char *room = kiln_query(req, "room");
+    const char *text = kiln_json_str(kiln_json_get(kiln_gql_parent(g), "text"));
+    kiln_defer(req, count_cleanup, NULL);
+    const char *json = kiln_json_fmt(req, "%s", kiln_sprintf(req, "%s:%s", room ? room : "-", text ? text : ""));
+    kiln_gql_return(g, kiln_json_parse(req, json, strlen(json), NULL));
 }
