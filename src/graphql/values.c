@@ -276,7 +276,9 @@ static void inspect_at(buf *out, const kiln_value *v, int depth)
     case KILN_JSON_STRING: json_escape_short(out, v->str, v->len, 0); return;
     case KILN_JSON_ARRAY: {
         if (!v->len) { buf_puts(out, "[]"); return; }
-        if (depth > 2) { buf_puts(out, "[Array]"); return; }
+        /* graphql-js: a container with more than MAX_RECURSIVE_DEPTH (2)
+         * containers seen down to it, itself included, is [Array] / [Object] */
+        if (depth > 1) { buf_puts(out, "[Array]"); return; }
         buf_putc(out, '[');
         size_t i = 0;
         for (const kiln_value *c = v->child; c && i < 10; c = c->next, i++) {
@@ -290,7 +292,7 @@ static void inspect_at(buf *out, const kiln_value *v, int depth)
     }
     case KILN_JSON_OBJECT:
         if (!v->len) { buf_puts(out, "{}"); return; }
-        if (depth > 2) { buf_puts(out, "[Object]"); return; }
+        if (depth > 1) { buf_puts(out, "[Object]"); return; }
         buf_puts(out, "{ ");
         for (const kiln_value *c = v->child; c; c = c->next) {
             if (c != v->child) buf_puts(out, ", ");

@@ -59,9 +59,9 @@ export const root = {
   pets: [dog, cat],
   numbers: [1, 1.5, 1e21, 1e-7, -0, '2.5', true, 123456789.125],
   ints: [1, 2.0, '3', true, -5, 0],
-  strs: ['s', 1, 1.5, true, null, 'é😀\n"\\'],
+  strs: ['s', 1, 1.5, true, null, 'é😀\n"\\', '\u0001\u001f\u007f\t', 'long string, long enough for the word path "', -0, 1e21, 2 ** 53 + 2],
   bools: [true, false, 0, 1],
-  ids: ['a', 7, -3],
+  ids: ['a', 7, -3, -0, 0, 1e21, 2 ** 53 + 2, -2147483649, 'é\n"\\\u0001', '', 1.5, true],
   colors: ['RED', null, 'BLUE'],
   nested: [[1, 2], [3], null],
   badList: 5,
@@ -72,7 +72,7 @@ export const root = {
   deep: people[0],
   nullPeople: [people[0], null, people[1]],
   mixed: [people[0], null, people[2]],
-  scalarObj: { a: 1 },
+  scalarObj: { a: 1, 'b"\n\\': [{ 'é\u0001': -0 }], '': 'x' },
   idNum: 7, idFloat: 1.5, idBig: 123456789012345678, idNeg: -5, idNN: 1234567890123456, strNum: 1e21, strBig: 999999999999999, strBool: false,
 };
 
@@ -194,7 +194,8 @@ for (let i = 0; i < rootFields.length; i++) {
     cases.push(q(`{ ${rootFields[i]} x: ${rootFields[j]} }`));
   }
 }
-for (const v of [1, -1, 2147483647, 0.5, 'RED', null, [1, 2], { color: 'GREEN', names: ['n', 'm'] }, { names: [null] }, { min: 'x' }]) {
+for (const v of [1, -1, 2147483647, 0.5, 'RED', null, [1, 2], { color: 'GREEN', names: ['n', 'm'] }, { names: [null] }, { min: 'x' },
+  { 'b"\n\\': [{ 'é\u0001': -0, n: 1e21 }], '': 'x\u001f' }]) {
   cases.push(q('query Q($a: Int, $b: [Color!], $f: Filter) { echo(a: $a, b: $b, f: $f) }', { a: v, b: v, f: v }));
   cases.push(q('query Q($j: JSON) { echo(j: $j) }', { j: v }));
 }
