@@ -513,7 +513,7 @@ void gql_write_errors(buf *out, const gql_errs *errs)
     for (const gql_err *e = errs->first; e; e = e->next) {
         if (e != errs->first) buf_putc(out, ',');
         buf_puts(out, "{\"message\":");
-        json_escape(out, e->message, strlen(e->message));
+        json_escape_stringify(out, e->message, strlen(e->message));
         if (e->nlocs) {
             buf_puts(out, ",\"locations\":[");
             for (uint32_t i = 0; i < e->nlocs; i++)
@@ -521,7 +521,7 @@ void gql_write_errors(buf *out, const gql_errs *errs)
             buf_putc(out, ']');
         }
         if (e->path) { buf_puts(out, ",\"path\":"); gql_stringify(out, e->path); }
-        if (e->code) { buf_puts(out, ",\"extensions\":{\"code\":"); json_escape(out, e->code, strlen(e->code)); buf_putc(out, '}'); }
+        if (e->code) { buf_puts(out, ",\"extensions\":{\"code\":"); json_escape_stringify(out, e->code, strlen(e->code)); buf_putc(out, '}'); }
         buf_putc(out, '}');
     }
     buf_putc(out, ']');

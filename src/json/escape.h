@@ -19,6 +19,9 @@ size_t json_utf8_len(const unsigned char *p, const unsigned char *end);
 /* Escape s[0..n) as a JSON string (with the quotes) onto out. Invalid UTF-8
  * bytes are replaced by U+FFFD so the output is always valid JSON. */
 void json_escape(buf *out, const char *s, size_t n);
+/* The same as JavaScript's JSON.stringify writes it: U+2028 and U+2029 as
+ * they are (valid JSON; graphql-js's responses, byte for byte). */
+void json_escape_stringify(buf *out, const char *s, size_t n);
 
 /* Does any byte of w need more than a copy in a JSON string: below 0x20,
  * '"', '\\', or 0x80 and above? (The classic "has a zero byte" test, for
@@ -31,13 +34,13 @@ static inline bool json_word_special(uint64_t w)
     return (t & high) != 0;
 }
 
-/* json_escape for the writers that put every key and value of a response
- * through it (the GraphQL result): inlined, a string of at most 16 bytes
- * that needs no escaping (a name, an id, a short title) is checked with at
- * most two word loads and written with as many stores, the quotes and
- * `then` (':' after a key; 0: nothing) in one reserve. Anything else goes
- * to json_escape. The output is json_escape's, byte for byte (test_json:
- * escape_short_matches_escape). */
+/* json_escape_stringify for the writer that puts every key and value of a
+ * response through it (the GraphQL result): inlined, a string of at most
+ * 16 bytes that needs no escaping (a name, an id, a short title) is checked
+ * with at most two word loads and written with as many stores, the quotes
+ * and `then` (':' after a key; 0: nothing) in one reserve. Anything else
+ * goes to json_escape_stringify, whose output it is, byte for byte
+ * (test_json: escape_short_matches_escape). */
 __attribute__((always_inline)) static inline void json_escape_short(buf *out, const char *s, size_t n, char then)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -72,7 +75,7 @@ __attribute__((always_inline)) static inline void json_escape_short(buf *out, co
     out->len += n + 2 + (then != 0);
     return;
 slow:
-    json_escape(out, s, n);
+    json_escape_stringify(out, s, n);
     if (then) buf_putc(out, then);
 }
 

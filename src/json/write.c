@@ -92,8 +92,9 @@ static const unsigned char esc_class[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
-/* Writes the body of a JSON string (no quotes). */
-static void escape_body(buf *out, const unsigned char *p, const unsigned char *end)
+/* Writes the body of a JSON string (no quotes); script_safe: U+2028 and
+ * U+2029 escaped too. */
+static void escape_body(buf *out, const unsigned char *p, const unsigned char *end, bool script_safe)
 {
     static const char hex[] = "0123456789abcdef";
     while (p < end) {
@@ -105,7 +106,7 @@ static void escape_body(buf *out, const unsigned char *p, const unsigned char *e
             if (p >= end || esc_class[*p] != 1) break;
             n = json_utf8_len(p, end);
             /* Stop at invalid bytes and at U+2028/U+2029 (E2 80 A8/A9). */
-            if (!n || (n == 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] & 0xFE) == 0xA8)) break;
+            if (!n || (script_safe && n == 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] & 0xFE) == 0xA8)) break;
             p += n;
         }
         if (p > run) buf_append(out, run, (size_t)(p - run));
@@ -130,7 +131,7 @@ static void escape_body(buf *out, const unsigned char *p, const unsigned char *e
     }
 }
 
-void json_escape(buf *out, const char *s, size_t n)
+static void escape_string(buf *out, const char *s, size_t n, bool script_safe)
 {
     buf_reserve(out, n + 2);
     /* Most strings (names, titles, ids) need no escaping at all: copy while
@@ -165,9 +166,12 @@ void json_escape(buf *out, const char *s, size_t n)
     }
     for (; i < n && !esc_class[p[i]]; i++) d[i] = (char)p[i];
     out->len += 1 + i;
-    if (i < n) escape_body(out, p + i, p + n);
+    if (i < n) escape_body(out, p + i, p + n, script_safe);
     put_c(out, '"');
 }
+
+void json_escape(buf *out, const char *s, size_t n) { escape_string(out, s, n, true); }
+void json_escape_stringify(buf *out, const char *s, size_t n) { escape_string(out, s, n, false); }
 
 /* ---- Trees ------------------------------------------------------------ */
 

@@ -38,6 +38,7 @@ type Query {
   missing: String
   scalarObj: String
   idNum: ID idFloat: ID idBig: ID idNeg: ID idNN: ID! strNum: String strBig: String strBool: String
+  lineSep: String intSep: Int
 }
 type Mutation { setName(id: ID!, name: String!): Person fail: String! count: Int }
 type Subscription { tick: Int other: String }
@@ -74,6 +75,7 @@ export const root = {
   mixed: [people[0], null, people[2]],
   scalarObj: { a: 1, 'b"\n\\': [{ 'é\u0001': -0 }], '': 'x' },
   idNum: 7, idFloat: 1.5, idBig: 123456789012345678, idNeg: -5, idNN: 1234567890123456, strNum: 1e21, strBig: 999999999999999, strBool: false,
+  lineSep: 'a\u2028b\u2029c', intSep: 'x\u2028y',
 };
 
 // The graphql-js side of the resolvers (exec_side.c has the C side).
@@ -103,6 +105,7 @@ export const cases = [
   q('{ idNum idBig idNeg idNN strNum strBig strBool }'),
   q('{ idNum idFloat idNN }'),
   q('{ a: idNum b: idNum idNN strBool }'),
+  q('{ lineSep intSep }'),
   q('{ people { ...P friends { id ...on Named { name } } } } fragment P on Person { id name best { id name } }'),
   q('{ a: hello b: hello people { x: id y: id } }'),
   q('{ people { id } people { name } }'),

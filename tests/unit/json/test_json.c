@@ -707,7 +707,7 @@ TEST(escape_short_matches_escape)
         buf_putc(&got, 'x');                         /* not at the buffer's start */
         json_escape_short(&got, (const char *)in, n, then);
         buf_putc(&want, 'x');
-        json_escape(&want, (const char *)in, n);
+        json_escape_stringify(&want, (const char *)in, n);
         if (then) buf_putc(&want, then);
         if (got.len != want.len || memcmp(got.data, want.data, got.len)) {
             T_FAIL("round %d (%zu bytes): %.*s against %.*s", round, n, (int)got.len, got.data, (int)want.len, want.data);
@@ -716,6 +716,30 @@ TEST(escape_short_matches_escape)
     }
     buf_free(&got);
     buf_free(&want);
+}
+
+/* json_escape_stringify writes what json_escape writes but for U+2028 and
+ * U+2029, which JSON.stringify leaves as they are. */
+TEST(stringify_escape_differs_only_by_line_separators)
+{
+    static const char *same[] = { "", "plain", "q\"b\\s", "\n\t\x01\x1f", "caf\xc3\xa9 \xf0\x9f\x98\x80", "\xff\xc3", "\xed\xa0\x80" };
+    buf a, b;
+    buf_init(&a, 0);
+    buf_init(&b, 0);
+    for (size_t i = 0; i < ARRAY_LEN(same); i++) {
+        a.len = b.len = 0;
+        json_escape(&a, same[i], strlen(same[i]));
+        json_escape_stringify(&b, same[i], strlen(same[i]));
+        CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+    }
+    const char *ls = "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c\"";
+    a.len = b.len = 0;
+    json_escape(&a, ls, strlen(ls));
+    json_escape_stringify(&b, ls, strlen(ls));
+    CHECK_EQ_MEM(a.data, a.len, "\"a\\u2028b\\u2029c\\\"\"");
+    CHECK_EQ_MEM(b.data, b.len, "\"a\xe2\x80\xa8" "b\xe2\x80\xa9" "c\\\"\"");
+    buf_free(&a);
+    buf_free(&b);
 }
 
 int main(void)
