@@ -53,12 +53,19 @@ typedef struct catcher {
     const rpath *path;
 } catcher;
 
+/* The arena copy of the position p (a stack rpath of the executor),
+ * made once: the deferred fields and objects under one position share it
+ * (every field of a list's item, every item of a list), and a copy's
+ * copy is itself. The stack rpath outlives every call made under it, so
+ * what it remembers is valid while anyone can ask. */
 static const rpath *copy_path(exec *x, const rpath *p)
 {
-    if (!p) return NULL;
+    if (!p || p->copy) return p ? p->copy : NULL;
     rpath *c = arena_alloc(x->a, sizeof *c);
     *c = *p;
     c->prev = copy_path(x, p->prev);
+    c->copy = c;
+    ((rpath *)p)->copy = c;     /* the executor's own (non-const) stack object */
     return c;
 }
 

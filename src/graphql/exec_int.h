@@ -16,6 +16,9 @@ typedef struct rpath {
     kiln_str key;               /* a response key, or ptr NULL: an index */
     size_t index;
     bool nonnull;               /* this position's type is non-null      */
+    const struct rpath *copy;   /* its arena copy (exec_defer.c's copy_path:
+                                   deferred positions share their prefixes);
+                                   NULL until one is made, itself for a copy */
 } rpath;
 
 typedef struct deferred deferred;   /* a field waiting for a load (exec_defer.c) */
