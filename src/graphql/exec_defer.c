@@ -283,14 +283,23 @@ void gx_close(exec *x, agg *a, bool failed)
     }
     if (failed || !a->nparts) return;      /* a value, or it threw: parts dangle */
     jq *q = queue(x);
-    jp *r = jp_all(q, a->parts, a->nparts);
-    if (a->kind == 2) r = jp_then(q, r, NULL, NULL, NULL);            /* .then(build the object) */
-    if (a->fail) r = jp_then(q, r, rethrow, rethrow, a->fail);        /* .finally(() => { throw error }) */
-    if (a->up && a->up->kind == 0) { a->up->result = r; return; }     /* completeValue returned it */
-    if (!a->path) { x->rootp = r; return; }
+    /* r, then `hops` pass-through jobs: the promise graphql-js has here.
+     * Promise.all([p]) settles a job after p, as p.then() would (its value
+     * is never read: only a load's is), so one part costs no Promise.all. */
+    jp *r = a->parts[0];
+    uint32_t hops = 1;
+    if (a->nparts > 1) r = jp_all(q, a->parts, a->nparts), hops = 0;
+    if (a->kind == 2) hops++;                                          /* .then(build the object) */
+    if (a->fail) r = jp_then_after(q, r, hops, rethrow, rethrow, a->fail), hops = 0;   /* .finally(() => { throw error }) */
+    if ((a->up && a->up->kind == 0) || !a->path) {                     /* a promise someone holds */
+        if (hops) r = jp_then_after(q, r, hops - 1, NULL, NULL, NULL);
+        if (a->path) a->up->result = r;                                /* completeValue returned it */
+        else x->rootp = r;
+        return;
+    }
     catcher *h = arena_alloc(x->a, sizeof *h);
     *h = (catcher){ x, copy_path(x, a->path) };
-    add_part(x, a->up, jp_then(q, r, NULL, catch_at, h));
+    add_part(x, a->up, jp_then_after(q, r, hops, NULL, catch_at, h));
 }
 
 /* A mutation's root field that throws synchronously ends the execution
