@@ -27,13 +27,6 @@
 #include "graphql/exec_int.h"
 #include "graphql/promise.h"
 
-/* A field whose resolver asked a loader for a key. */
-struct deferred {
-    exec *x;
-    fctx f;
-    const rpath *path;          /* arena copy */
-    kiln_value *slot;           /* its place in its object               */
-};
 
 /* A value of graphql-js's execution that may become a promise: an object
  * or a list being completed, or a loaded field's completion (kind 0). */
@@ -50,8 +43,15 @@ struct agg {
 /* A field's or an item's catch: where and whether it is nullable. */
 typedef struct catcher {
     exec *x;
-    const rpath *path;
+    const rpath *path;          /* arena copy */
 } catcher;
+
+/* A field whose resolver asked a loader for a key (its own catcher). */
+struct deferred {
+    catcher c;
+    fctx f;
+    kiln_value *slot;           /* its place in its object               */
+};
 
 /* The arena copy of the position p (a stack rpath of the executor),
  * made once: the deferred fields and objects under one position share it
@@ -69,7 +69,7 @@ static const rpath *copy_path(exec *x, const rpath *p)
     return c;
 }
 
-static jq *queue(exec *x) { return gql_loads_queue(x->loads); }
+static jq *queue(exec *x) { return x->q ? x->q : (x->q = gql_loads_queue(x->loads)); }
 
 static void add_part(exec *x, agg *a, jp *p)
 {
@@ -150,17 +150,18 @@ static jp_ret complete_ok(jq *q, void *ctx, void *arg)
 {
     (void)q;
     deferred *d = ctx;
-    exec *x = d->x;
+    exec *x = d->c.x;
+    x->clock_due = true;                   /* a job: read the clock at its first field */
     agg adopt = { .kind = 0 };
     agg *saved = x->cur;
     x->cur = &adopt;
     kiln_value *out;
     const char *err;
-    bool ok = gx_complete(x, &d->f, d->f.field->type, arg, d->path, &out, &err);
+    bool ok = gx_complete(x, &d->f, d->f.field->type, arg, d->c.path, &out, &err);
     x->cur = saved;
     if (!ok) return (jp_ret){ JP_THROW, take_back(x) };
     if (err) {
-        gx_field_error(x, d->f.nodes, d->f.nnodes, d->path, NULL, err);
+        gx_field_error(x, d->f.nodes, d->f.nnodes, d->c.path, NULL, err);
         return (jp_ret){ JP_THROW, take_back(x) };
     }
     if (d->slot) {
@@ -182,8 +183,8 @@ static jp_ret complete_err(jq *q, void *ctx, void *arg)
     (void)q;
     deferred *d = ctx;
     const gql_load_entry *e = arg;
-    gx_field_error(d->x, d->f.nodes, d->f.nnodes, d->path, e->code, e->error);
-    return (jp_ret){ JP_THROW, take_back(d->x) };
+    gx_field_error(d->c.x, d->f.nodes, d->f.nnodes, d->c.path, e->code, e->error);
+    return (jp_ret){ JP_THROW, take_back(d->c.x) };
 }
 
 /* execute(): result.then((data) => buildResponse(data, errors), (error) =>
@@ -229,12 +230,10 @@ static jp_ret next_root_field(jq *q, void *ctx, void *arg)
 bool gx_defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_value **out)
 {
     deferred *d = arena_alloc(x->a, sizeof *d);
-    *d = (deferred){ .x = x, .f = *f, .path = copy_path(x, p) };
-    catcher *h = arena_alloc(x->a, sizeof *h);
-    *h = (catcher){ x, d->path };
+    *d = (deferred){ .c = { x, copy_path(x, p) }, .f = *f };
     jq *q = queue(x);
     jp *completed = jp_then(q, r->load, complete_ok, complete_err, d);
-    add_part(x, x->cur, jp_then(q, completed, NULL, catch_at, h));
+    add_part(x, x->cur, jp_then(q, completed, NULL, catch_at, &d->c));
     x->unslotted = d;                      /* gx_put_field gives it its slot */
     *out = gql_v_null(x->a);
     return true;
@@ -246,10 +245,19 @@ void gx_put_field(exec *x, kiln_value *obj, kiln_str key, kiln_value *v)
     if (x->unslotted) { x->unslotted->slot = stored; x->unslotted = NULL; }
 }
 
+/* An agg is done with once closed: gx_close keeps it (and its parts'
+ * array) for the next gx_open. */
 agg *gx_open(exec *x, uint32_t kind, const rpath *p)
 {
-    agg *a = arena_alloc(x->a, sizeof *a);
-    *a = (agg){ .up = x->cur, .kind = kind, .path = p };
+    agg *a = x->spare;
+    if (a) x->spare = a->up;
+    else *(a = arena_alloc(x->a, sizeof *a)) = (agg){ 0 };
+    a->up = x->cur;
+    a->kind = kind;
+    a->path = p;
+    a->nparts = 0;
+    a->fail = NULL;
+    a->result = NULL;
     x->cur = a;
     return a;
 }
@@ -273,9 +281,8 @@ static void serial_step(exec *x, agg *root)
     }
 }
 
-void gx_close(exec *x, agg *a, bool failed)
+static void close_agg(exec *x, agg *a, bool failed)
 {
-    x->cur = a->up;
     if (!a->path && x->serial) {           /* a mutation's root: promiseReduce */
         if (!failed && x->loads && !x->serial_stopped) serial_step(x, a);
         x->rootp = failed ? NULL : x->acc;
@@ -300,6 +307,14 @@ void gx_close(exec *x, agg *a, bool failed)
     catcher *h = arena_alloc(x->a, sizeof *h);
     *h = (catcher){ x, copy_path(x, a->path) };
     add_part(x, a->up, jp_then_after(q, r, hops, NULL, catch_at, h));
+}
+
+void gx_close(exec *x, agg *a, bool failed)
+{
+    x->cur = a->up;
+    close_agg(x, a, failed);
+    a->up = x->spare;
+    x->spare = a;
 }
 
 /* A mutation's root field that throws synchronously ends the execution
@@ -345,7 +360,13 @@ void gx_run_deferred(exec *x)
     if (!x->rootp) return;                 /* answered synchronously: no batch runs */
     jp *response = jp_then(q, x->rootp, built, built_null, x);
     jp_then(q, response, resumed, resumed, x);
-    while (!x->answered && step(x)) x->clock_due = true;   /* a job or batch ran */
+    /* The jobs, then the batches when none is left (complete_ok sets
+     * clock_due for the fields a job completes), until answered. */
+    for (;;) {
+        jq_run_until(q, &x->answered);
+        if (x->answered || !gql_loads_dispatch(x->loads)) break;
+        x->clock_due = true;               /* a batch function ran */
+    }
     if (!x->had_errors) {                  /* {data} was built: later errors are not in it */
         x->errs.first = x->errs.last = NULL;
         x->errs.count = 0;

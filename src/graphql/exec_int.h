@@ -33,6 +33,8 @@ typedef struct exec {
     const gql_node **fragments;
     uint32_t nfragments;
     gql_loads *loads;           /* NULL until a resolver loads           */
+    struct jq *q;               /* its promise jobs, once asked (exec_defer.c) */
+    agg *spare;                 /* closed aggs, reused (exec_defer.c)     */
     deferred *unslotted;        /* deferred by execute_field, not yet put */
     kiln_value *data;           /* the root object (null propagation)    */
     bool data_null;

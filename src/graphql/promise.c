@@ -205,21 +205,18 @@ jp *jp_all(jq *q, jp *const *parts, uint32_t n)
 
 /* ---- The queue ------------------------------------------------------------- */
 
-bool jq_run(jq *q)
+/* Run the job r, just taken off the queue. */
+static inline void run(jq *q, reaction *r)
 {
-    reaction *r = q->head;
-    if (!r) return false;
-    q->head = r->next;
-    if (!q->head) q->tail = NULL;
     if (r->adopt) {             /* NewPromiseResolveThenableJob: src.then(resolve, reject) */
         r->adopt = false;
         react(q, r->src, r);
-        return true;
+        return;
     }
     if (r->hops) {              /* a pass-through .then settled: the next one's job */
         r->hops--;
         enqueue(q, r);
-        return true;
+        return;
     }
     const jp *src = r->src;
     jp_fn *h = src->state == FULFILLED ? r->ok : r->err;
@@ -230,5 +227,25 @@ bool jq_run(jq *q)
         q->current = NULL;
     }
     if (r->derived) resolve_with(q, r->derived, res);
-    return true;
+}
+
+static inline reaction *pop(jq *q)
+{
+    reaction *r = q->head;
+    if (r && !(q->head = r->next)) q->tail = NULL;
+    return r;
+}
+
+bool jq_run(jq *q)
+{
+    reaction *r = pop(q);
+    if (r) run(q, r);
+    return r != NULL;
+}
+
+uint32_t jq_run_until(jq *q, const bool *stop)
+{
+    uint32_t n = 0;
+    for (reaction *r; !*stop && (r = pop(q)) != NULL; n++) run(q, r);
+    return n;
 }

@@ -64,6 +64,9 @@ bool jp_rejected(const jp *p);
 
 /* Run the next job (false: the queue is empty). */
 bool jq_run(jq *q);
+/* Run jobs until the queue is empty or *stop is true (a handler sets it);
+ * the number run. */
+uint32_t jq_run_until(jq *q, const bool *stop);
 /* The derived promise of the reaction job running now (for JP_LATER). */
 jp *jq_current(jq *q);
 
