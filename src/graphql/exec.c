@@ -317,7 +317,7 @@ static bool complete_value(exec *x, const fctx *f, const gql_tref *t, const kiln
             return true;
         }
         kiln_value *list = gql_v_array(x->a), *last = NULL;
-        agg *a = gx_open(x, 1, p);                     /* Promise.all of the items */
+        agg ag, *a = gx_open(x, &ag, 1, p);            /* Promise.all of the items */
         size_t i = 0;
         for (const kiln_value *it = v->child; it; it = it->next, i++) {
             rpath ip = { p, { NULL, 0 }, i, t->of->kind == GQL_REF_NON_NULL, NULL };
@@ -469,7 +469,7 @@ static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *
 {
     kiln_value *obj = gql_v_object(x->a);
     if (!p) x->data = obj;
-    agg *a = gx_open(x, 2, p);                      /* promiseForObject */
+    agg ag, *a = gx_open(x, &ag, 2, p);             /* promiseForObject */
     kiln_value *last = NULL;                        /* obj's last member */
     for (uint32_t i = 0; i < g->n; i++) {
         rpath fp = { p, g->v[i].key, 0, false, NULL };

@@ -28,17 +28,6 @@
 #include "graphql/promise.h"
 
 
-/* A value of graphql-js's execution that may become a promise: an object
- * or a list being completed, or a loaded field's completion (kind 0). */
-struct agg {
-    agg *up;                    /* x->cur when opened                    */
-    uint32_t kind;              /* 2 object, 1 list, 0 a completion      */
-    const rpath *path;          /* the caller's, until closed            */
-    jp **parts;                 /* its pending fields or items           */
-    uint32_t nparts, cap;
-    gql_err *fail;              /* gx_group: rethrown by .finally        */
-    jp *result;                 /* kind 0: the promise it returned       */
-};
 
 /* A field's or an item's catch: where and whether it is nullable. */
 typedef struct catcher {
@@ -73,8 +62,11 @@ static jq *queue(exec *x) { return x->q ? x->q : (x->q = gql_loads_queue(x->load
 
 static void add_part(exec *x, agg *a, jp *p)
 {
-    if (a->nparts == a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 4;
+    if (!a->cap) {                         /* the first few: in the agg */
+        a->parts = a->small;
+        a->cap = sizeof a->small / sizeof *a->small;
+    } else if (a->nparts == a->cap) {
+        a->cap *= 2;
         jp **v = arena_alloc(x->a, sizeof(*v) * a->cap);
         if (a->nparts) memcpy(v, a->parts, sizeof(*v) * a->nparts);
         a->parts = v;
@@ -245,22 +237,6 @@ void gx_put_field(exec *x, kiln_value *obj, kiln_str key, kiln_value *v)
     if (x->unslotted) { x->unslotted->slot = stored; x->unslotted = NULL; }
 }
 
-/* An agg is done with once closed: gx_close keeps it (and its parts'
- * array) for the next gx_open. */
-agg *gx_open(exec *x, uint32_t kind, const rpath *p)
-{
-    agg *a = x->spare;
-    if (a) x->spare = a->up;
-    else *(a = arena_alloc(x->a, sizeof *a)) = (agg){ 0 };
-    a->up = x->cur;
-    a->kind = kind;
-    a->path = p;
-    a->nparts = 0;
-    a->fail = NULL;
-    a->result = NULL;
-    x->cur = a;
-    return a;
-}
 
 /* After root field k of a mutation: its promise, if any, stored in the
  * results (.then), becomes the reduce's accumulator -- or what the job
@@ -281,7 +257,7 @@ static void serial_step(exec *x, agg *root)
     }
 }
 
-static void close_agg(exec *x, agg *a, bool failed)
+void gx_close_pending(exec *x, agg *a, bool failed)
 {
     if (!a->path && x->serial) {           /* a mutation's root: promiseReduce */
         if (!failed && x->loads && !x->serial_stopped) serial_step(x, a);
@@ -309,13 +285,6 @@ static void close_agg(exec *x, agg *a, bool failed)
     add_part(x, a->up, jp_then_after(q, r, hops, NULL, catch_at, h));
 }
 
-void gx_close(exec *x, agg *a, bool failed)
-{
-    x->cur = a->up;
-    close_agg(x, a, failed);
-    a->up = x->spare;
-    x->spare = a;
-}
 
 /* A mutation's root field that throws synchronously ends the execution
  * at once, as in graphql-js when every field before it was synchronous.
