@@ -144,9 +144,8 @@ static jp_ret complete_ok(jq *q, void *ctx, void *arg)
     deferred *d = ctx;
     exec *x = d->c.x;
     x->clock_due = true;                   /* a job: read the clock at its first field */
-    agg adopt = { .kind = 0 };
-    agg *saved = x->cur;
-    x->cur = &adopt;
+    agg adopt, *saved = x->cur;
+    gx_open(x, &adopt, 0, NULL);           /* what the completion returns */
     kiln_value *out;
     const char *err;
     bool ok = gx_complete(x, &d->f, d->f.field->type, arg, d->c.path, &out, &err);

@@ -226,7 +226,10 @@ static inline void run(jq *q, reaction *r)
         res = h(q, r->ctx, src->v);
         q->current = NULL;
     }
-    if (r->derived) resolve_with(q, r->derived, res);
+    if (!r->derived) return;
+    if (res.kind == JP_VALUE) settle(q, r->derived, FULFILLED, res.v);    /* resolve_with's common cases */
+    else if (res.kind == JP_THROW) settle(q, r->derived, REJECTED, res.v);
+    else resolve_with(q, r->derived, res);
 }
 
 static inline reaction *pop(jq *q)
