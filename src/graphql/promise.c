@@ -156,8 +156,15 @@ typedef struct then_pair {
 jp *jp_then_after(jq *q, jp *p, uint32_t hops, jp_fn *ok, jp_fn *err, void *ctx)
 {
     then_pair *t = arena_alloc(q->a, sizeof *t);
-    t->d = (jp){ .state = PENDING, .resolved = true };   /* only its reaction job settles it */
-    t->r = (reaction){ .derived = &t->d, .ok = ok, .err = err, .ctx = ctx, .hops = hops };
+    t->d.state = PENDING;                   /* (v: set when it settles) */
+    t->d.resolved = true;                   /* only its reaction job settles it */
+    t->d.first = t->d.last = NULL;
+    t->r.derived = &t->d;                   /* (next, src: react's) */
+    t->r.ok = ok;
+    t->r.err = err;
+    t->r.ctx = ctx;
+    t->r.hops = hops;
+    t->r.adopt = false;
     react(q, p, &t->r);
     return &t->d;
 }
