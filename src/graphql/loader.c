@@ -86,7 +86,7 @@ static uint32_t hash(const char *s, size_t n)
 
 static void insert(loader *ld, gql_load_entry *e)
 {
-    uint32_t i = hash(e->key_json, strlen(e->key_json)) & (ld->nslots - 1);
+    uint32_t i = e->hash & (ld->nslots - 1);
     while (ld->slots[i]) i = (i + 1) & (ld->nslots - 1);
     ld->slots[i] = e;
 }
@@ -143,11 +143,12 @@ jp *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key, boo
     gql_stringify(t, key);
     buf_putc(t, 0);
     const char *text = t->data;
+    uint32_t th = hash(text, t->len - 1);
 
     if (ld->nslots) {
-        uint32_t h = hash(text, t->len - 1) & (ld->nslots - 1);
+        uint32_t h = th & (ld->nslots - 1);
         for (gql_load_entry *e; (e = ld->slots[h]) != NULL; h = (h + 1) & (ld->nslots - 1))
-            if (!e->cleared && strcmp(e->key_json, text) == 0) {
+            if (e->hash == th && !e->cleared && strcmp(e->key_json, text) == 0) {
                 *cache_hit = true;              /* new Promise(r => hits.push(() => r(cached))) */
                 b->hits = grow_array(l->a, b->hits, b->nhits, &b->caphits, sizeof(*b->hits));
                 b->hits[b->nhits] = (struct hit){ jp_new(l->q), e->p };
@@ -156,7 +157,7 @@ jp *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key, boo
     }
     if ((ld->nkeys + 1) * 2 > ld->nslots) grow(l, ld);
     gql_load_entry *e = arena_alloc(l->a, sizeof *e);
-    *e = (gql_load_entry){ .key = key, .key_json = arena_strndup(l->a, text, t->len - 1), .p = jp_new(l->q) };
+    *e = (gql_load_entry){ .key = key, .key_json = arena_strndup(l->a, text, t->len - 1), .hash = th, .p = jp_new(l->q) };
     insert(ld, e);
     ld->nkeys++;
     b->keys = grow_array(l->a, b->keys, b->n, &b->cap, sizeof(*b->keys));
