@@ -317,10 +317,10 @@ static bool complete_value(exec *x, const fctx *f, const gql_tref *t, const kiln
             return true;
         }
         kiln_value *list = gql_v_array(x->a), *last = NULL;
-        agg *a = gx_open(x, 1, p);                     /* Promise.all of the items */
+        agg ag, *a = gx_open(x, &ag, 1, p);            /* Promise.all of the items */
         size_t i = 0;
         for (const kiln_value *it = v->child; it; it = it->next, i++) {
-            rpath ip = { p, { NULL, 0 }, i, t->of->kind == GQL_REF_NON_NULL };
+            rpath ip = { p, { NULL, 0 }, i, t->of->kind == GQL_REF_NON_NULL, NULL };
             kiln_value *item;
             const char *ierr;
             if (!gx_complete(x, f, t->of, it, &ip, &item, &ierr)) {
@@ -485,10 +485,10 @@ static kiln_value *execute_fields(exec *x, const gql_type *t, const kiln_value *
 {
     kiln_value *obj = gql_v_result_object(x->a);
     if (!p) x->data = obj;
-    agg *a = gx_open(x, 2, p);                      /* promiseForObject */
+    agg ag, *a = gx_open(x, &ag, 2, p);             /* promiseForObject */
     kiln_value *last = NULL;                        /* obj's last member */
     for (uint32_t i = 0; i < g->n; i++) {
-        rpath fp = { p, g->v[i].key, 0, false };
+        rpath fp = { p, g->v[i].key, 0, false, NULL };
         kiln_value *v;
         if (!execute_field(x, t, source, &g->v[i], &fp, &v)) {
             bool late = gx_group(x, a, p);          /* rejects once the fields before settle */
@@ -619,7 +619,7 @@ bool gql_subscribe(arena *a, const gql_schema *s, const gql_request *rq, buf *ou
         respond(out, &x.errs, false, NULL);
         return false;
     }
-    rpath p = { NULL, first->key, 0, false };
+    rpath p = { NULL, first->key, 0, false, NULL };
     const char *aerr = NULL;
     const gql_node *at = NULL;
     kiln_value *args = gql_argument_values(a, fd->args, fd->nargs, node, x.vars, &aerr, &at);

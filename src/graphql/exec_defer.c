@@ -27,47 +27,46 @@
 #include "graphql/exec_int.h"
 #include "graphql/promise.h"
 
-/* A field whose resolver asked a loader for a key. */
-struct deferred {
-    exec *x;
-    fctx f;
-    const rpath *path;          /* arena copy */
-    kiln_value *slot;           /* its place in its object               */
-};
 
-/* A value of graphql-js's execution that may become a promise: an object
- * or a list being completed, or a loaded field's completion (kind 0). */
-struct agg {
-    agg *up;                    /* x->cur when opened                    */
-    uint32_t kind;              /* 2 object, 1 list, 0 a completion      */
-    const rpath *path;          /* the caller's, until closed            */
-    jp **parts;                 /* its pending fields or items           */
-    uint32_t nparts, cap;
-    gql_err *fail;              /* gx_group: rethrown by .finally        */
-    jp *result;                 /* kind 0: the promise it returned       */
-};
 
 /* A field's or an item's catch: where and whether it is nullable. */
 typedef struct catcher {
     exec *x;
-    const rpath *path;
+    const rpath *path;          /* arena copy */
 } catcher;
 
+/* A field whose resolver asked a loader for a key (its own catcher). */
+struct deferred {
+    catcher c;
+    fctx f;
+    kiln_value *slot;           /* its place in its object               */
+};
+
+/* The arena copy of the position p (a stack rpath of the executor),
+ * made once: the deferred fields and objects under one position share it
+ * (every field of a list's item, every item of a list), and a copy's
+ * copy is itself. The stack rpath outlives every call made under it, so
+ * what it remembers is valid while anyone can ask. */
 static const rpath *copy_path(exec *x, const rpath *p)
 {
-    if (!p) return NULL;
+    if (!p || p->copy) return p ? p->copy : NULL;
     rpath *c = arena_alloc(x->a, sizeof *c);
     *c = *p;
     c->prev = copy_path(x, p->prev);
+    c->copy = c;
+    ((rpath *)p)->copy = c;     /* the executor's own (non-const) stack object */
     return c;
 }
 
-static jq *queue(exec *x) { return gql_loads_queue(x->loads); }
+static jq *queue(exec *x) { return x->q ? x->q : (x->q = gql_loads_queue(x->loads)); }
 
 static void add_part(exec *x, agg *a, jp *p)
 {
-    if (a->nparts == a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 4;
+    if (!a->cap) {                         /* the first few: in the agg */
+        a->parts = a->small;
+        a->cap = sizeof a->small / sizeof *a->small;
+    } else if (a->nparts == a->cap) {
+        a->cap *= 2;
         jp **v = arena_alloc(x->a, sizeof(*v) * a->cap);
         if (a->nparts) memcpy(v, a->parts, sizeof(*v) * a->nparts);
         a->parts = v;
@@ -143,17 +142,17 @@ static jp_ret complete_ok(jq *q, void *ctx, void *arg)
 {
     (void)q;
     deferred *d = ctx;
-    exec *x = d->x;
-    agg adopt = { .kind = 0 };
-    agg *saved = x->cur;
-    x->cur = &adopt;
+    exec *x = d->c.x;
+    x->clock_due = true;                   /* a job: read the clock at its first field */
+    agg adopt, *saved = x->cur;
+    gx_open(x, &adopt, 0, NULL);           /* what the completion returns */
     kiln_value *out;
     const char *err;
-    bool ok = gx_complete(x, &d->f, d->f.field->type, arg, d->path, &out, &err);
+    bool ok = gx_complete(x, &d->f, d->f.field->type, arg, d->c.path, &out, &err);
     x->cur = saved;
     if (!ok) return (jp_ret){ JP_THROW, take_back(x) };
     if (err) {
-        gx_field_error(x, d->f.nodes, d->f.nnodes, d->path, NULL, err);
+        gx_field_error(x, d->f.nodes, d->f.nnodes, d->c.path, NULL, err);
         return (jp_ret){ JP_THROW, take_back(x) };
     }
     if (d->slot) {
@@ -175,8 +174,8 @@ static jp_ret complete_err(jq *q, void *ctx, void *arg)
     (void)q;
     deferred *d = ctx;
     const gql_load_entry *e = arg;
-    gx_field_error(d->x, d->f.nodes, d->f.nnodes, d->path, e->code, e->error);
-    return (jp_ret){ JP_THROW, take_back(d->x) };
+    gx_field_error(d->c.x, d->f.nodes, d->f.nnodes, d->c.path, e->code, e->error);
+    return (jp_ret){ JP_THROW, take_back(d->c.x) };
 }
 
 /* execute(): result.then((data) => buildResponse(data, errors), (error) =>
@@ -222,12 +221,10 @@ static jp_ret next_root_field(jq *q, void *ctx, void *arg)
 bool gx_defer(exec *x, const fctx *f, const rpath *p, const gql_rctx *r, kiln_value **out)
 {
     deferred *d = arena_alloc(x->a, sizeof *d);
-    *d = (deferred){ .x = x, .f = *f, .path = copy_path(x, p) };
-    catcher *h = arena_alloc(x->a, sizeof *h);
-    *h = (catcher){ x, d->path };
+    *d = (deferred){ .c = { x, copy_path(x, p) }, .f = *f };
     jq *q = queue(x);
     jp *completed = jp_then(q, r->load, complete_ok, complete_err, d);
-    add_part(x, x->cur, jp_then(q, completed, NULL, catch_at, h));
+    add_part(x, x->cur, jp_then(q, completed, NULL, catch_at, &d->c));
     x->unslotted = d;                      /* gx_put_field gives it its slot */
     *out = gql_v_null(x->a);
     return true;
@@ -239,13 +236,6 @@ void gx_put_field(exec *x, kiln_value *obj, kiln_str key, kiln_value *v)
     if (x->unslotted) { x->unslotted->slot = stored; x->unslotted = NULL; }
 }
 
-agg *gx_open(exec *x, uint32_t kind, const rpath *p)
-{
-    agg *a = arena_alloc(x->a, sizeof *a);
-    *a = (agg){ .up = x->cur, .kind = kind, .path = p };
-    x->cur = a;
-    return a;
-}
 
 /* After root field k of a mutation: its promise, if any, stored in the
  * results (.then), becomes the reduce's accumulator -- or what the job
@@ -266,9 +256,8 @@ static void serial_step(exec *x, agg *root)
     }
 }
 
-void gx_close(exec *x, agg *a, bool failed)
+void gx_close_pending(exec *x, agg *a, bool failed)
 {
-    x->cur = a->up;
     if (!a->path && x->serial) {           /* a mutation's root: promiseReduce */
         if (!failed && x->loads && !x->serial_stopped) serial_step(x, a);
         x->rootp = failed ? NULL : x->acc;
@@ -276,15 +265,25 @@ void gx_close(exec *x, agg *a, bool failed)
     }
     if (failed || !a->nparts) return;      /* a value, or it threw: parts dangle */
     jq *q = queue(x);
-    jp *r = jp_all(q, a->parts, a->nparts);
-    if (a->kind == 2) r = jp_then(q, r, NULL, NULL, NULL);            /* .then(build the object) */
-    if (a->fail) r = jp_then(q, r, rethrow, rethrow, a->fail);        /* .finally(() => { throw error }) */
-    if (a->up && a->up->kind == 0) { a->up->result = r; return; }     /* completeValue returned it */
-    if (!a->path) { x->rootp = r; return; }
+    /* r, then `hops` pass-through jobs: the promise graphql-js has here.
+     * Promise.all([p]) settles a job after p, as p.then() would (its value
+     * is never read: only a load's is), so one part costs no Promise.all. */
+    jp *r = a->parts[0];
+    uint32_t hops = 1;
+    if (a->nparts > 1) r = jp_all(q, a->parts, a->nparts), hops = 0;
+    if (a->kind == 2) hops++;                                          /* .then(build the object) */
+    if (a->fail) r = jp_then_after(q, r, hops, rethrow, rethrow, a->fail), hops = 0;   /* .finally(() => { throw error }) */
+    if ((a->up && a->up->kind == 0) || !a->path) {                     /* a promise someone holds */
+        if (hops) r = jp_then_after(q, r, hops - 1, NULL, NULL, NULL);
+        if (a->path) a->up->result = r;                                /* completeValue returned it */
+        else x->rootp = r;
+        return;
+    }
     catcher *h = arena_alloc(x->a, sizeof *h);
     *h = (catcher){ x, copy_path(x, a->path) };
-    add_part(x, a->up, jp_then(q, r, NULL, catch_at, h));
+    add_part(x, a->up, jp_then_after(q, r, hops, NULL, catch_at, h));
 }
+
 
 /* A mutation's root field that throws synchronously ends the execution
  * at once, as in graphql-js when every field before it was synchronous.
@@ -329,7 +328,13 @@ void gx_run_deferred(exec *x)
     if (!x->rootp) return;                 /* answered synchronously: no batch runs */
     jp *response = jp_then(q, x->rootp, built, built_null, x);
     jp_then(q, response, resumed, resumed, x);
-    while (!x->answered && step(x)) x->clock_due = true;   /* a job or batch ran */
+    /* The jobs, then the batches when none is left (complete_ok sets
+     * clock_due for the fields a job completes), until answered. */
+    for (;;) {
+        jq_run_until(q, &x->answered);
+        if (x->answered || !gql_loads_dispatch(x->loads)) break;
+        x->clock_due = true;               /* a batch function ran */
+    }
     if (!x->had_errors) {                  /* {data} was built: later errors are not in it */
         x->errs.first = x->errs.last = NULL;
         x->errs.count = 0;

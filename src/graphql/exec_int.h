@@ -16,6 +16,9 @@ typedef struct rpath {
     kiln_str key;               /* a response key, or ptr NULL: an index */
     size_t index;
     bool nonnull;               /* this position's type is non-null      */
+    const struct rpath *copy;   /* its arena copy (exec_defer.c's copy_path:
+                                   deferred positions share their prefixes);
+                                   NULL until one is made, itself for a copy */
 } rpath;
 
 typedef struct deferred deferred;   /* a field waiting for a load (exec_defer.c) */
@@ -30,6 +33,7 @@ typedef struct exec {
     const gql_node **fragments;
     uint32_t nfragments;
     gql_loads *loads;           /* NULL until a resolver loads           */
+    struct jq *q;               /* its promise jobs, once asked (exec_defer.c) */
     deferred *unslotted;        /* deferred by execute_field, not yet put */
     kiln_value *data;           /* the root object (null propagation)    */
     bool data_null;
@@ -99,8 +103,35 @@ bool gx_serial_next(exec *x, uint32_t left);
  * it becomes a promise, held by its field's or item's .then(undefined,
  * catch), or adopted by the deferred field whose completion it is (unless
  * `failed`: it threw, its pending parts are left dangling, as in JS). */
-agg *gx_open(exec *x, uint32_t kind, const rpath *p);
-void gx_close(exec *x, agg *a, bool failed);
+struct agg {
+    agg *up;                    /* x->cur when opened                    */
+    uint32_t kind;              /* 2 object, 1 list, 0 a completion      */
+    const rpath *path;          /* the caller's, until closed            */
+    struct jp **parts;          /* its pending fields or items           */
+    uint32_t nparts, cap;
+    gql_err *fail;              /* gx_group: rethrown by .finally        */
+    struct jp *result;          /* kind 0: the promise it returned       */
+    struct jp *small[4];        /* the first parts                       */
+};
+
+/* The agg (the caller's, alive until gx_close) of a new object or list. */
+static inline agg *gx_open(exec *x, agg *a, uint32_t kind, const rpath *p)
+{
+    a->up = x->cur;
+    a->kind = kind;
+    a->path = p;
+    a->nparts = a->cap = 0;
+    a->fail = NULL;
+    a->result = NULL;
+    return x->cur = a;
+}
+/* gx_close's work when something is pending (or a mutation's root). */
+void gx_close_pending(exec *x, agg *a, bool failed);
+static inline void gx_close(exec *x, agg *a, bool failed)
+{
+    x->cur = a->up;
+    if ((a->nparts && !failed) || (!a->path && x->serial)) gx_close_pending(x, a, failed);
+}
 /* A non-null field of object `a` (at `holder`) failed synchronously: when
  * fields before it are pending, graphql-js returns
  * promiseForObject(...).finally(() => { throw error }): the error just

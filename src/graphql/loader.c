@@ -50,6 +50,9 @@ struct gql_loads {
     loader *loaders;
     batch *first, *last;         /* scheduled, not run                     */
     uint32_t calls;
+    buf text;                    /* a key's JSON text, made here first:
+                                    only a new key's is kept (freed with
+                                    the arena)                            */
 };
 
 struct kiln_gql_batch {
@@ -60,27 +63,30 @@ struct kiln_gql_batch {
     bool failed;                 /* kiln_gql_batch_fail: the batch threw */
 };
 
+static void free_text(void *l) { buf_free(&((gql_loads *)l)->text); }
+
 gql_loads *gql_loads_new(arena *a, void *context, gql_failed_fn *failed)
 {
     gql_loads *l = arena_alloc(a, sizeof *l);
     *l = (gql_loads){ .a = a, .context = context, .failed = failed };
     l->q = jq_new(a, l);
+    arena_defer_fn(a, free_text, l);
     return l;
 }
 
 uint32_t gql_loads_calls(const gql_loads *l) { return l->calls; }
 jq *gql_loads_queue(gql_loads *l) { return l->q; }
 
-static uint32_t hash(const char *s)
+static uint32_t hash(const char *s, size_t n)
 {
     uint32_t h = 2166136261u;                    /* FNV-1a */
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
+    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
     return h;
 }
 
 static void insert(loader *ld, gql_load_entry *e)
 {
-    uint32_t i = hash(e->key_json) & (ld->nslots - 1);
+    uint32_t i = e->hash & (ld->nslots - 1);
     while (ld->slots[i]) i = (i + 1) & (ld->nslots - 1);
     ld->slots[i] = e;
 }
@@ -132,16 +138,17 @@ jp *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key, boo
     }
     batch *b = current_batch(l, ld);
     if (!key) key = gql_v_null(l->a);
-    buf t;
-    buf_init(&t, 32);
-    gql_stringify(&t, key);
-    char *text = arena_strndup(l->a, t.data, t.len);
-    buf_free(&t);
+    buf *t = &l->text;
+    t->len = 0;
+    gql_stringify(t, key);
+    buf_putc(t, 0);
+    const char *text = t->data;
+    uint32_t th = hash(text, t->len - 1);
 
     if (ld->nslots) {
-        uint32_t h = hash(text) & (ld->nslots - 1);
+        uint32_t h = th & (ld->nslots - 1);
         for (gql_load_entry *e; (e = ld->slots[h]) != NULL; h = (h + 1) & (ld->nslots - 1))
-            if (!e->cleared && strcmp(e->key_json, text) == 0) {
+            if (e->hash == th && !e->cleared && strcmp(e->key_json, text) == 0) {
                 *cache_hit = true;              /* new Promise(r => hits.push(() => r(cached))) */
                 b->hits = grow_array(l->a, b->hits, b->nhits, &b->caphits, sizeof(*b->hits));
                 b->hits[b->nhits] = (struct hit){ jp_new(l->q), e->p };
@@ -150,7 +157,7 @@ jp *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key, boo
     }
     if ((ld->nkeys + 1) * 2 > ld->nslots) grow(l, ld);
     gql_load_entry *e = arena_alloc(l->a, sizeof *e);
-    *e = (gql_load_entry){ .key = key, .key_json = text, .p = jp_new(l->q) };
+    *e = (gql_load_entry){ .key = key, .key_json = arena_strndup(l->a, text, t->len - 1), .hash = th, .p = jp_new(l->q) };
     insert(ld, e);
     ld->nkeys++;
     b->keys = grow_array(l->a, b->keys, b->n, &b->cap, sizeof(*b->keys));

@@ -21,6 +21,7 @@ struct jp;
 typedef struct gql_load_entry {
     const kiln_value *key;
     const char *key_json;        /* its JSON text: the cache key          */
+    uint32_t hash;               /* ... hashed                            */
     const kiln_value *value;     /* settled without error (null: none)    */
     const char *error, *code;    /* settled with an error                 */
     struct jp *p;

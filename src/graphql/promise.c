@@ -18,11 +18,22 @@
 
 enum { PENDING, FULFILLED, REJECTED };
 
+/* A reaction (PromiseReaction) is also its own job: it waits in its
+ * promise's list, and when the promise settles the whole list moves to
+ * the end of the queue at once (the reactions keep their order), so a
+ * settled promise costs no copy and no job allocation. A
+ * resolve-thenable job is a reaction too (`adopt`), which becomes, when
+ * it runs, the pass-through reaction its .then registers. */
 typedef struct reaction {
-    struct reaction *next;
+    struct reaction *next;      /* in its promise's list, then the queue  */
+    jp *src;                    /* the promise it reacts to              */
     jp *derived;                /* NULL: nobody can observe it           */
     jp_fn *ok, *err;            /* NULL: pass on                         */
     void *ctx;
+    uint32_t hops;              /* pass-through .then()s still to go
+                                   before the handler (jp_then_after)    */
+    bool adopt;                 /* a resolve-thenable job: derived
+                                   follows src                           */
 } reaction;
 
 struct jp {
@@ -32,21 +43,10 @@ struct jp {
     reaction *first, *last;
 };
 
-typedef struct job {
-    struct job *next;
-    reaction *r;                /* a reaction job: r on (state, v) ...   */
-    uint8_t state;
-    void *v;
-    jp *adopter;                /* ... or a resolve-thenable job: adopter
-                                   follows `with`                        */
-    jp *with;
-} job;
-
 struct jq {
     arena *a;
     void *user;
-    job *head, *tail;
-    job *spare;                 /* run jobs, reused                      */
+    reaction *head, *tail;      /* the jobs                              */
     jp *current;                /* derived of the reaction job running   */
 };
 
@@ -70,26 +70,37 @@ jp *jp_new(jq *q)
     return p;
 }
 
-static void enqueue(jq *q, job j)
+static void enqueue(jq *q, reaction *r)
 {
-    job *n = q->spare;
-    if (n) q->spare = n->next;
-    else n = arena_alloc(q->a, sizeof *n);
-    *n = j;
-    n->next = NULL;
-    if (q->tail) q->tail->next = n;
-    else q->head = n;
-    q->tail = n;
+    r->next = NULL;
+    if (q->tail) q->tail->next = r;
+    else q->head = r;
+    q->tail = r;
 }
 
-/* FulfillPromise / RejectPromise: every reaction becomes a job, in order. */
+/* FulfillPromise / RejectPromise: every reaction becomes a job, in order
+ * (the list moves to the queue's end as it is). */
 static void settle(jq *q, jp *p, uint8_t state, void *v)
 {
     if (p->state != PENDING) KILN_PANIC("promise settled twice");
     p->state = state;
     p->v = v;
-    for (reaction *r = p->first; r; r = r->next) enqueue(q, (job){ .r = r, .state = state, .v = v });
+    if (!p->first) return;
+    if (q->tail) q->tail->next = p->first;
+    else q->head = p->first;
+    q->tail = p->last;
     p->first = p->last = NULL;
+}
+
+/* PerformPromiseThen of r on p: a job now if p is settled, else in line. */
+static void react(jq *q, jp *p, reaction *r)
+{
+    r->src = p;
+    if (p->state != PENDING) { enqueue(q, r); return; }
+    r->next = NULL;
+    if (p->last) p->last->next = r;
+    else p->first = r;
+    p->last = r;
 }
 
 /* The resolve function: a promise is adopted a job later (the
@@ -99,10 +110,13 @@ static void resolve_with(jq *q, jp *p, jp_ret r)
     switch (r.kind) {
     case JP_VALUE: settle(q, p, FULFILLED, r.v); break;
     case JP_THROW: settle(q, p, REJECTED, r.v); break;
-    case JP_PROMISE:
+    case JP_PROMISE: {
         if (r.v == p) KILN_PANIC("promise resolved with itself");
-        enqueue(q, (job){ .adopter = p, .with = r.v });
+        reaction *j = arena_alloc(q->a, sizeof *j);
+        *j = (reaction){ .src = r.v, .derived = p, .adopt = true };
+        enqueue(q, j);
         break;
+    }
     case JP_LATER: break;
     }
 }
@@ -133,23 +147,31 @@ void jp_later(jq *q, jp *derived, jp_ret r)
     if (derived) resolve_with(q, derived, r);
 }
 
-/* PerformPromiseThen with a given derived promise (NULL: none). */
-static void then_into(jq *q, jp *p, jp_fn *ok, jp_fn *err, void *ctx, jp *derived)
+/* A .then's derived promise and its reaction, in one allocation. */
+typedef struct then_pair {
+    jp d;
+    reaction r;
+} then_pair;
+
+jp *jp_then_after(jq *q, jp *p, uint32_t hops, jp_fn *ok, jp_fn *err, void *ctx)
 {
-    reaction *r = arena_alloc(q->a, sizeof *r);
-    *r = (reaction){ .derived = derived, .ok = ok, .err = err, .ctx = ctx };
-    if (p->state != PENDING) { enqueue(q, (job){ .r = r, .state = p->state, .v = p->v }); return; }
-    if (p->last) p->last->next = r;
-    else p->first = r;
-    p->last = r;
+    then_pair *t = arena_alloc(q->a, sizeof *t);
+    t->d.state = PENDING;                   /* (v: set when it settles) */
+    t->d.resolved = true;                   /* only its reaction job settles it */
+    t->d.first = t->d.last = NULL;
+    t->r.derived = &t->d;                   /* (next, src: react's) */
+    t->r.ok = ok;
+    t->r.err = err;
+    t->r.ctx = ctx;
+    t->r.hops = hops;
+    t->r.adopt = false;
+    react(q, p, &t->r);
+    return &t->d;
 }
 
 jp *jp_then(jq *q, jp *p, jp_fn *ok, jp_fn *err, void *ctx)
 {
-    jp *d = jp_new(q);
-    d->resolved = true;         /* only its reaction job settles it */
-    then_into(q, p, ok, err, ctx, d);
-    return d;
+    return jp_then_after(q, p, 0, ok, err, ctx);
 }
 
 /* ---- Promise.all ------------------------------------------------------------- */
@@ -180,7 +202,9 @@ jp *jp_all(jq *q, jp *const *parts, uint32_t n)
     *al = (all){ .p = jp_new(q), .remaining = 1 };
     for (uint32_t i = 0; i < n; i++) {
         al->remaining++;
-        then_into(q, parts[i], all_ok, all_err, al, NULL);
+        reaction *r = arena_alloc(q->a, sizeof *r);
+        *r = (reaction){ .ok = all_ok, .err = all_err, .ctx = al };
+        react(q, parts[i], r);
     }
     if (--al->remaining == 0) jp_resolve(q, al->p, NULL);
     return al->p;
@@ -188,27 +212,50 @@ jp *jp_all(jq *q, jp *const *parts, uint32_t n)
 
 /* ---- The queue ------------------------------------------------------------- */
 
-bool jq_run(jq *q)
+/* Run the job r, just taken off the queue. */
+static inline void run(jq *q, reaction *r)
 {
-    job *j = q->head;
-    if (!j) return false;
-    q->head = j->next;
-    if (!q->head) q->tail = NULL;
-    job run = *j;
-    j->next = q->spare;
-    q->spare = j;
-    if (run.adopter) {          /* NewPromiseResolveThenableJob: with.then(resolve, reject) */
-        then_into(q, run.with, NULL, NULL, NULL, run.adopter);
-        return true;
+    if (r->adopt) {             /* NewPromiseResolveThenableJob: src.then(resolve, reject) */
+        r->adopt = false;
+        react(q, r->src, r);
+        return;
     }
-    reaction *r = run.r;
-    jp_fn *h = run.state == FULFILLED ? r->ok : r->err;
-    jp_ret res = { run.state == FULFILLED ? JP_VALUE : JP_THROW, run.v };
+    if (r->hops) {              /* a pass-through .then settled: the next one's job */
+        r->hops--;
+        enqueue(q, r);
+        return;
+    }
+    const jp *src = r->src;
+    jp_fn *h = src->state == FULFILLED ? r->ok : r->err;
+    jp_ret res = { src->state == FULFILLED ? JP_VALUE : JP_THROW, src->v };
     if (h) {
         q->current = r->derived;
-        res = h(q, r->ctx, run.v);
+        res = h(q, r->ctx, src->v);
         q->current = NULL;
     }
-    if (r->derived) resolve_with(q, r->derived, res);
-    return true;
+    if (!r->derived) return;
+    if (res.kind == JP_VALUE) settle(q, r->derived, FULFILLED, res.v);    /* resolve_with's common cases */
+    else if (res.kind == JP_THROW) settle(q, r->derived, REJECTED, res.v);
+    else resolve_with(q, r->derived, res);
+}
+
+static inline reaction *pop(jq *q)
+{
+    reaction *r = q->head;
+    if (r && !(q->head = r->next)) q->tail = NULL;
+    return r;
+}
+
+bool jq_run(jq *q)
+{
+    reaction *r = pop(q);
+    if (r) run(q, r);
+    return r != NULL;
+}
+
+uint32_t jq_run_until(jq *q, const bool *stop)
+{
+    uint32_t n = 0;
+    for (reaction *r; !*stop && (r = pop(q)) != NULL; n++) run(q, r);
+    return n;
 }

@@ -48,6 +48,11 @@ void jp_adopt(jq *q, jp *p, jp *with);           /* with a promise           */
 void jp_reject(jq *q, jp *p, void *reason);
 /* p.then(ok, err): ok or err NULL passes the value or the reason on. */
 jp *jp_then(jq *q, jp *p, jp_fn *ok, jp_fn *err, void *ctx);
+/* p.then().then() ... (`hops` pass-through .then()s, or Promise.all([p])s:
+ * each settles a job after the one before) .then(ok, err), where nobody
+ * sees the promises in between: the same jobs, in the same places of the
+ * queue, as the whole chain, without making those promises. */
+jp *jp_then_after(jq *q, jp *p, uint32_t hops, jp_fn *ok, jp_fn *err, void *ctx);
 /* Promise.all(parts) of n promises (pending ones: a value part costs a
  * job that never decides anything, so it is left out). */
 jp *jp_all(jq *q, jp *const *parts, uint32_t n);
@@ -59,6 +64,9 @@ bool jp_rejected(const jp *p);
 
 /* Run the next job (false: the queue is empty). */
 bool jq_run(jq *q);
+/* Run jobs until the queue is empty or *stop is true (a handler sets it);
+ * the number run. */
+uint32_t jq_run_until(jq *q, const bool *stop);
 /* The derived promise of the reaction job running now (for JP_LATER). */
 jp *jq_current(jq *q);
 

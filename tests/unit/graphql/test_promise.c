@@ -125,4 +125,24 @@ TEST(resolved_once)
     drain(q);
     CHECK_EQ_STR(out, "p first");
 }
+/* jp_then_after's hops take the places of the .then()s (or Promise.all([p])s)
+ * they stand for, fulfilled or rejected:
+ * Promise.resolve().then().then().then(() => log('a'));
+ * Promise.resolve().then(b1).then(b2).then(b3);
+ * Promise.all([Promise.reject('x').then(no)]).then().then(undefined, (e) => log('c ' + e));
+ * Promise.resolve().then(d1).then(d2).then(d3).then(d4);
+ * node: b1,d1,b2,d2,a,b3,d3,c x,d4 */
+TEST(hops_take_the_places_of_the_thens_they_stand_for)
+{
+    jq *q = start();
+    jp_then_after(q, settled(q, true, NULL), 2, log_ok, NULL, "a");
+    jp_then(q, jp_then(q, jp_then(q, settled(q, true, NULL), log_ok, NULL, "b1"), log_ok, NULL, "b2"), log_ok, NULL, "b3");
+    jp *no = jp_then(q, settled(q, false, "x"), log_ok, NULL, "no");
+    jp_then_after(q, no, 2, NULL, log_err, "c");
+    jp *d = settled(q, true, NULL);
+    d = jp_then(q, jp_then(q, d, log_ok, NULL, "d1"), log_ok, NULL, "d2");
+    jp_then(q, jp_then(q, d, log_ok, NULL, "d3"), log_ok, NULL, "d4");
+    drain(q);
+    CHECK_EQ_STR(out, "b1,d1,b2,d2,a,b3,d3,c x,d4");
+}
 int main(void) { return t_run(); }
