@@ -71,11 +71,11 @@ TEST(other_objects_escape_their_keys)
     last = member(json, last, "line\nbreak", str("2"));
     last = member(json, last, "\xe2\x80\xa8", str("3"));
     last = member(json, last, "", str("4"));
-    CHECK_EQ_STR(stringify(json), "{\"a\\\"b\":\"1\",\"line\\nbreak\":\"2\",\"\\u2028\":\"3\",\"\":\"4\"}");
+    CHECK_EQ_STR(stringify(json), "{\"a\\\"b\":\"1\",\"line\\nbreak\":\"2\",\"\xe2\x80\xa8\":\"3\",\"\":\"4\"}");
     kiln_value *res = gql_v_result_object(&A);
     kiln_value *l = member(res, NULL, "id", str("7"));
     member(res, l, "extra", json);
-    CHECK_EQ_STR(stringify(res), "{\"id\":\"7\",\"extra\":{\"a\\\"b\":\"1\",\"line\\nbreak\":\"2\",\"\\u2028\":\"3\",\"\":\"4\"}}");
+    CHECK_EQ_STR(stringify(res), "{\"id\":\"7\",\"extra\":{\"a\\\"b\":\"1\",\"line\\nbreak\":\"2\",\"\xe2\x80\xa8\":\"3\",\"\":\"4\"}}");
 }
 
 /* A result object is an ordinary object to everything else: not a host
@@ -100,7 +100,7 @@ static void ref(buf *out, const kiln_value *v)
         if (isfinite(v->num)) gql_js_number(out, v->num);
         else buf_puts(out, "null");
         return;
-    case KILN_JSON_STRING: json_escape(out, v->str, v->len); return;
+    case KILN_JSON_STRING: json_escape_stringify(out, v->str, v->len); return;
     case KILN_JSON_ARRAY:
     case KILN_JSON_OBJECT: {
         bool obj = v->type == KILN_JSON_OBJECT;
@@ -110,7 +110,7 @@ static void ref(buf *out, const kiln_value *v)
             if (obj && gql_v_is_undefined(c)) continue;
             if (!first) buf_putc(out, ',');
             first = false;
-            if (obj) { json_escape(out, c->key, c->key_len); buf_putc(out, ':'); }
+            if (obj) { json_escape_stringify(out, c->key, c->key_len); buf_putc(out, ':'); }
             if (gql_v_is_undefined(c)) buf_puts(out, "null");
             else ref(out, c);
         }
