@@ -67,7 +67,7 @@ test(`${N} events on one subscription: clean-ups and transactions end with each 
   // The subscription is active once an event comes back: publish until one does.
   const publish = (n) => http(app.srv.port, '/api/publish?channel=ticks&event=tick', { method: 'POST', body: JSON.stringify({ n }) });
   const next = (count) => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no result ${count} within 10 s (${results.length} so far)`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`no result ${count} within 30 s (${results.length} so far)`)), 30_000);
     waiting = () => { if (failed || results.length >= count) { clearTimeout(timer); waiting = null; resolve(); } };
     waiting();
   });
@@ -131,16 +131,16 @@ test('events inside a mutation over the same socket: each open transaction ends 
     c.subscribe({ query }, { next: (r) => { out = r; }, error: reject, complete: () => resolve(out) });
   });
   // The subscription is there once a mutation's first event comes back.
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   while (results.length === 0 && Date.now() < deadline) {
     assert.deepEqual((await mutate('mutation { publishTicks(from: 1, count: 1) }')).data, { publishTicks: true });
     await new Promise((r) => setTimeout(r, 100));
   }
-  assert.ok(results.length > 0, 'no event within 10 s');
+  assert.ok(results.length > 0, 'no event within 30 s');
   const seen = results.length;
   const COUNT = 20;
   assert.deepEqual((await mutate(`mutation { publishTicks(from: 101, count: ${COUNT}) }`)).data, { publishTicks: true });
-  const until = Date.now() + 10_000;
+  const until = Date.now() + 30_000;
   while (results.length < seen + COUNT && !failed && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   assert.equal(failed, null);
   const got = results.slice(seen).map((r) => { assert.equal(r.errors, undefined, JSON.stringify(r.errors)); return r.data.tick; });
