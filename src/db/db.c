@@ -349,7 +349,12 @@ static void release_at_end(void *arg)
 {
     kiln_req *req = arg;
     struct db_req *d = *request_db_slot(req);
-    if (!d || !d->held) return;
+    if (!d) return;
+    /* Registered again by the next kiln_db_begin: the arena that ran this
+     * may have been an event's (request_event_begin, api/request.h): the
+     * request's next transaction, in a later event, needs its own. */
+    d->deferred = false;
+    if (!d->held) return;
     if (d->in_tx) {
         /* The handler returned (or failed) inside a transaction. The request's
          * coroutine is finished, so roll back without suspending. */

@@ -39,13 +39,14 @@ export async function clients() {
 }
 
 // This folder's app/ copied, built and started. Returns {srv, stop()}.
-export async function startTestApp({ workers = 1, env = {} } = {}) {
+// `app`: another app folder of this one (memory_db.test.mjs's mem_app).
+export async function startTestApp({ workers = 1, env = {}, app = 'app' } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-gql-subs-'));
-  fs.cpSync(path.join(HERE, 'app'), dir, { recursive: true });
+  fs.cpSync(path.join(HERE, app), dir, { recursive: true });
   try {
     buildApp(dir);
     const srv = await startServer(dir, { workers, env: { ...PUSHER, ...env } });
-    return { srv, async stop() { await srv.stop(); fs.rmSync(dir, { recursive: true, force: true }); } };
+    return { srv, dir, async stop() { await srv.stop(); fs.rmSync(dir, { recursive: true, force: true }); } };
   } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;

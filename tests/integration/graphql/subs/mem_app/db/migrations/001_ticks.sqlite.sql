@@ -1,0 +1,1 @@
+CREATE TABLE ticks (n INTEGER NOT NULL);
