@@ -233,11 +233,12 @@ static void deliver(void *ctx, kiln_str event, kiln_str data)
     delivering = g->s;
     request_scope scope = request_event_begin(g->s->req, &a);   /* the event's memory is its own */
     run_op(g->s, &a, &rq, &out, false);
+    arena_run_defers(&a);             /* its kiln_defer clean-ups (a rollback), still in its scope */
     request_event_end(g->s->req, &a, !g->s->ra->off, scope);
     delivering = outer;
     if (!st.skip) send_msg(g->s, g->id, "next", out.data, out.len);
     buf_free(&out);
-    arena_destroy(&a);                /* and the event's kiln_defer clean-ups */
+    arena_destroy(&a);
 }
 
 /* gql_request.failed for deliveries: the executor asks after every

@@ -20,7 +20,8 @@ arena *request_arena(kiln_req *req);
  * kiln_strdup, kiln_sprintf, JSON parsed for it, the database layer's
  * state, its kiln_defer clean-ups -- goes to the event's arena `a`, so a
  * socket that lives for a million events does not grow with them; the
- * clean-ups run when the caller destroys `a`. request_event_end forgets
+ * caller runs the clean-ups (arena_run_defers) before request_event_end,
+ * so what they allocate is the event's too, then destroys `a`. request_event_end forgets
  * what the private state kept of the event (the lazy query and form views,
  * the noted database errors); `touched`: the request may have been read
  * (false only when its arena stayed parked, so nothing was set). Begin and

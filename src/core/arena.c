@@ -218,6 +218,12 @@ static void run_defers(arena *a)
     }
 }
 
+void arena_run_defers(arena *a)
+{
+    arena_unpark(a);
+    run_defers(a);
+}
+
 void arena_reset(arena *a)
 {
     arena_unpark(a);

@@ -112,6 +112,7 @@ void arena_destroy(arena *a);                  /* run defers, free all        */
 size_t arena_used(const arena *a);             /* bytes handed out (for tests) */
 size_t arena_reserved(const arena *a);         /* bytes its blocks take from malloc */
 bool arena_owns(const arena *a, const void *p); /* p is in one of its blocks   */
+void arena_run_defers(arena *a);               /* its clean-ups now, memory kept */
 /* A long wait begins (a parked WebSocket handler): the whole pages of the
  * newest block that nothing was handed out from go back to the kernel
  * (madvise; they read as zeros when next used). Allocation goes on as usual. */

@@ -34,4 +34,23 @@ TEST(owns_what_it_handed_out_and_nothing_else)
     arena_destroy(&b);
 }
 
+static void count(void *arg) { ++*(int *)arg; }
+
+/* arena_run_defers runs the clean-ups (newest first, once) and keeps the
+ * memory: what they free is theirs, what the arena handed out stays. */
+TEST(run_defers_runs_them_once_and_keeps_the_memory)
+{
+    arena a;
+    arena_init(&a, 256);
+    int n = 0;
+    char *big = arena_alloc(&a, 10000);
+    arena_defer_fn(&a, count, &n);
+    arena_defer_fn(&a, count, &n);
+    arena_run_defers(&a);
+    CHECK_EQ_INT(n, 2);
+    CHECK(arena_owns(&a, big));
+    arena_destroy(&a);
+    CHECK_EQ_INT(n, 2);                               /* not again */
+}
+
 int main(void) { return t_run(); }
