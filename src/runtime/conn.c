@@ -187,6 +187,41 @@ static void start_linger(conn *c)
     set_timer(c, LINGER_MS);
 }
 
+/* Write-behind. A finished response waits in `out` until the end of the
+ * loop turn, and then all of the turn's responses go out one after the
+ * other. Under load this is cheaper for the whole machine: the kernel's
+ * send path and our request path each stay hot in the caches instead of
+ * evicting each other per request, and a client that is still busy with
+ * the previous response is not woken again (a wake-up is an IPI, and a VM
+ * exit under virtualisation). Measured on the GraphQL bench: about 9 %
+ * less CPU per request, p99 latency no worse (bench/README.md).
+ *
+ * The cost is latency within one turn: a response waits for the requests
+ * handled after it in the same turn, at most CONN_WRITE_BATCH - 1 of them;
+ * a full queue is written at once. Only a finished response in CS_HEAD is
+ * queued: errors, streams, WebSocket frames and a blocked writer go out as
+ * before. A queued connection stays allocated until the queue is written
+ * (connections are freed after the turn, conn_free_dead, which runs after
+ * conn_flush_queued); one that died meanwhile is skipped. */
+static void queue_write(conn *c)
+{
+    worker *w = c->w;
+    if (c->write_queued) return;
+    if (w->nwrite_queue == CONN_WRITE_BATCH) conn_flush_queued(w);
+    c->write_queued = true;
+    w->write_queue[w->nwrite_queue++] = c;
+}
+
+void conn_flush_queued(worker *w)
+{
+    for (int i = 0; i < w->nwrite_queue; i++) {
+        conn *c = w->write_queue[i];
+        c->write_queued = false;
+        if (!c->dead && c->out.len > 0 && !c->write_blocked) conn_flush(c);
+    }
+    w->nwrite_queue = 0;
+}
+
 void conn_flush(conn *c)
 {
     size_t off = 0;
@@ -451,6 +486,11 @@ again:
         break;   /* CS_HANDLER, CS_CLOSING, CS_LINGER, CS_UPGRADED: nothing to parse */
     }
     if (c->dead) return;
+    if (!high_water && c->state == CS_HEAD && c->out.len > 0 && !c->write_blocked) {
+        queue_write(c);                 /* written at the end of this turn */
+        if (!c->timer.armed) set_timer(c, c->w->opts->idle_timeout_ms);
+        return;
+    }
     conn_flush(c);
     if (c->dead) return;
     /* We stopped at the high-water mark and this flush wrote everything:

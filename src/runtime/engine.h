@@ -108,6 +108,7 @@ struct conn {
     bool in_request;            /* between head parsed and response done  */
     bool abandoned;             /* a 504 was sent; coroutine still out    */
     bool need_read;             /* stopped reading with `in` full         */
+    bool write_queued;          /* in the worker's write-behind queue     */
     uint64_t linger_until;
     char remote[64];
     unsigned long long nreq;    /* requests served on this connection     */
@@ -136,6 +137,10 @@ struct conn {
                                    in w->park_ix, plus one (0: none)      */
 };
 
+/* At most this many connections' responses wait for the end of a loop
+ * turn (write-behind, conn.c); a full queue is written at once. */
+#define CONN_WRITE_BATCH 16
+
 struct worker {
     int id;                     /* 0..N-1                                 */
     const server_opts *opts;
@@ -145,6 +150,10 @@ struct worker {
     loop_io signal_io;
     conn *conns;                /* live connections                       */
     conn *dead;                 /* closed this turn, freed after the turn */
+    /* Write-behind (conn.c): connections whose finished responses wait in
+     * `out` to be written together at the end of this loop turn. */
+    conn *write_queue[CONN_WRITE_BATCH];
+    int nwrite_queue;
     size_t nconns;
     bool draining;              /* SIGTERM: no new connections            */
     bool stopping;              /* SIGTERM seen: not ready (serving on for
@@ -170,6 +179,7 @@ bool conn_accept_all(worker *w);       /* false: out of fds, retry later */
 void conn_resume_after_wait(conn *c);  /* a suspended handler may continue */
 void conn_close(conn *c);
 void conn_flush(conn *c);
+void conn_flush_queued(worker *w);     /* write-behind: after each loop turn */
 void conn_send(conn *c, const void *p, size_t n);   /* write now if nothing queued, queue the rest */
 void conn_request_done(conn *c);       /* response queued: next request   */
 void conn_fail(conn *c);               /* error response queued: close    */

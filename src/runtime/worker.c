@@ -358,6 +358,7 @@ static void on_signal(loop_io *io, uint32_t events)
 static void after_turn(void *arg)
 {
     worker *w = arg;
+    conn_flush_queued(w);     /* before any connection is freed */
     conn_free_dead(w);
     http_date_tick();
     log_flush();
@@ -434,6 +435,7 @@ int worker_run(const server_opts *opts, int id)
         }
     }
     /* Tear down (LeakSanitizer checks every exit path). */
+    conn_flush_queued(&w);
     for (conn *c = w.conns, *next; c; c = next) {
         next = c->next;
         if (c->co && !coro_done(c->co)) {

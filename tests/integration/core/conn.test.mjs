@@ -127,6 +127,41 @@ test('300 concurrent connections on one worker', async () => {
   });
 });
 
+// Write-behind (runtime/conn.c): responses finished in one loop turn are
+// written together at its end, at most CONN_WRITE_BATCH (16) waiting. 64
+// connections each send two pipelined requests in one burst, so a turn sees
+// more ready connections than the queue holds; every seventh connection is
+// reset right after sending, while its answer may still be queued. Every
+// other connection must get both answers, whole and in order, each round.
+test('write-behind: a burst of 64 connections, some reset mid-turn: every answer arrives, in order', async () => {
+  const socks = await Promise.all(Array.from({ length: 64 }, () => openSocket(srv.port)));
+  try {
+    for (let round = 0; round < 3; round++) {
+      const live = [];
+      socks.forEach((s, i) => {
+        if (s.sock.destroyed) return;
+        s.chunks.length = 0;
+        s.write(GET(`/api/echo?c=${i}&r=${round}&k=a`) + GET(`/api/echo?c=${i}&r=${round}&k=b`));
+        if (i % 7 === 3 && round === 1) s.sock.resetAndDestroy();
+        else live.push([s, i]);
+      });
+      await Promise.all(live.map(([s]) => s.waitFor((t) => parseResponses(Buffer.from(t, 'latin1')).responses.length === 2)));
+      for (const [s, i] of live) {
+        const rs = parseResponses(s.data()).responses;
+        assert.equal(rs.length, 2, `connection ${i} round ${round}`);
+        rs.forEach((res, k) => {
+          assert.equal(res.status, 200);
+          assert.deepEqual(JSON.parse(res.text).query, { c: [String(i)], r: [String(round)], k: [k ? 'b' : 'a'] });
+        });
+      }
+    }
+  } finally {
+    for (const s of socks) s.sock.destroy();
+  }
+  const r = await request(srv.port, '/api/echo?after=1');
+  assert.equal(r.status, 200);
+});
+
 test('keep-alive: one connection serves many requests', async () => {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
