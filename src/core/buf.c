@@ -45,8 +45,6 @@ void buf_grow(buf *b, size_t extra)
     b->cap = cap;
 }
 
-void buf_puts(buf *b, const char *s) { buf_append(b, s, strlen(s)); }
-
 void buf_vprintf(buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;

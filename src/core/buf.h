@@ -20,8 +20,9 @@ typedef struct buf {
 void buf_init(buf *b, size_t cap);          /* cap 0: allocate lazily       */
 void buf_free(buf *b);
 void buf_grow(buf *b, size_t extra);        /* buf_reserve's slow path      */
-/* Room for `extra` more bytes. It, buf_append and buf_putc are inline: the
- * response writers call them for every token. */
+/* Room for `extra` more bytes. It, buf_append, buf_putc and buf_puts are
+ * inline: the response writers call them for every token (and a literal's
+ * length is then known at compile time). */
 static inline void buf_reserve(buf *b, size_t extra)
 {
     if (__builtin_expect(b->cap - b->len < extra, 0)) buf_grow(b, extra);
@@ -37,7 +38,7 @@ static inline void buf_putc(buf *b, char c)
     buf_reserve(b, 1);
     b->data[b->len++] = c;
 }
-void buf_puts(buf *b, const char *s);
+static inline void buf_puts(buf *b, const char *s) { buf_append(b, s, strlen(s)); }
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(buf *b, const char *fmt, va_list ap);
 void buf_put_u64(buf *b, unsigned long long v);   /* decimal, fast */

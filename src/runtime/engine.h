@@ -139,7 +139,7 @@ struct conn {
 
 /* At most this many connections' responses wait for the end of a loop
  * turn (write-behind, conn.c); a full queue is written at once. */
-#define CONN_WRITE_BATCH 16
+#define CONN_WRITE_BATCH 32
 
 struct worker {
     int id;                     /* 0..N-1                                 */

@@ -128,7 +128,7 @@ test('300 concurrent connections on one worker', async () => {
 });
 
 // Write-behind (runtime/conn.c): responses finished in one loop turn are
-// written together at its end, at most CONN_WRITE_BATCH (16) waiting. 64
+// written together at its end, at most CONN_WRITE_BATCH (32) waiting. 64
 // connections each send two pipelined requests in one burst, so a turn sees
 // more ready connections than the queue holds; every seventh connection is
 // reset right after sending, while its answer may still be queued. Every
