@@ -23,16 +23,21 @@ void json_escape(buf *out, const char *s, size_t n);
  * they are (valid JSON; graphql-js's responses, byte for byte). */
 void json_escape_stringify(buf *out, const char *s, size_t n);
 
-/* Does any byte of w need more than a copy in a JSON string: below 0x20,
- * '"', '\\', or 0x80 and above? (The classic "has a zero byte" test, for
- * each of those.) */
-static inline bool json_word_special(uint64_t w)
+/* The bytes of w (loaded little-endian) that need more than a copy in a
+ * JSON string: below 0x20, '"', '\\', or 0x80 and above. Each gets its
+ * high bit set (the classic "has a zero byte" test, for each of those).
+ * A borrow can also flag a byte above a flagged one, never below: the
+ * lowest flagged byte is always a true one. */
+static inline uint64_t json_word_special_mask(uint64_t w)
 {
     const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
     uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
     uint64_t t = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | w;
-    return (t & high) != 0;
+    return t & high;
 }
+
+/* Does any byte of w need more than a copy? */
+static inline bool json_word_special(uint64_t w) { return json_word_special_mask(w) != 0; }
 
 /* json_escape_stringify for the writer that puts every key and value of a
  * response through it (the GraphQL result): inlined, a string of at most

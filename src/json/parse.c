@@ -179,19 +179,47 @@ static char *put_utf8(char *o, unsigned long cp)
  * a string longer: \n is 2 -> 1 bytes, \uXXXX 6 -> at most 3, a pair 12 -> 4);
  * the second decodes and validates, so the first error reported is the
  * leftmost one. */
+/* The first byte of p..end that is not plain string text (plain[]), or
+ * end: eight bytes at a time where a word fits (json_word_special_mask's
+ * lowest flagged byte is the first special one). */
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; end - p >= 8; p += 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t m = json_word_special_mask(w);
+        if (m) return p + (__builtin_ctzll(m) >> 3);
+    }
+#endif
+    while (p < end && plain[*p]) p++;
+    return p;
+}
+
 static bool parse_string(parser *ps, const char **out, size_t *out_len)
 {
-    const unsigned char *s = ps->p + 1, *end = ps->end, *stop = s;
+    const unsigned char *s = ps->p + 1, *end = ps->end, *stop = plain_run(s, end);
+    if (stop < end && *stop == '"') {      /* the common case: plain text to the quote */
+        size_t n = (size_t)(stop - s);
+        char *dst = arena_alloc(ps->a, n + 1);
+        memcpy(dst, s, n);
+        dst[n] = '\0';
+        *out = dst;
+        *out_len = n;
+        ps->p = stop + 1;
+        return true;
+    }
     while (stop < end && *stop != '"') {
         if (*stop == '\\' && end - stop < 2) { stop = end; break; }  /* final '\\' */
         stop += (*stop == '\\') ? 2 : 1;
+        stop = plain_run(stop, end);
     }
 
     char *dst = arena_alloc(ps->a, (size_t)(stop - s) + 1), *o = dst;
     const unsigned char *p = s;
     while (p < stop) {
         const unsigned char *run = p;
-        while (p < stop && plain[*p]) p++;
+        p = plain_run(p, stop);
         if (p > run) { memcpy(o, run, (size_t)(p - run)); o += p - run; }
         if (p >= stop) break;
         unsigned c = *p;
