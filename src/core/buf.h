@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct buf {
@@ -39,6 +40,28 @@ static inline void buf_putc(buf *b, char c)
     b->data[b->len++] = c;
 }
 static inline void buf_puts(buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+/* Copy n <= 16 bytes with at most two (overlapping) loads and stores and
+ * no call: the short keys and values of JSON output. */
+static inline void copy_upto16(char *d, const char *s, size_t n)
+{
+    if (n >= 8) {                    /* the first 8 and the last 8, overlapping */
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {             /* the first 4 and the last 4 */
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n) {                  /* 1-3 bytes: s[0], s[n/2], s[n-1] are all */
+        d[0] = s[0];
+        d[n >> 1] = s[n >> 1];
+        d[n - 1] = s[n - 1];
+    }
+}
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_vprintf(buf *b, const char *fmt, va_list ap);
 void buf_put_u64(buf *b, unsigned long long v);   /* decimal, fast */

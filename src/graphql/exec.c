@@ -459,17 +459,8 @@ static bool execute_field(exec *x, const gql_type *t, const kiln_value *source, 
      * serialize() gives (the value itself; String(the number)), with no
      * error and no null to propagate. */
     const gql_tref *lt = fd->type->kind == GQL_REF_NON_NULL ? fd->type->of : fd->type;
-    if (result && lt->kind == GQL_REF_NAMED) {
-        gql_scalar sc = lt->named->scalar;
-        if (result->type == KILN_JSON_STRING && (sc == GQL_SC_STRING || sc == GQL_SC_ID)) {
-            *out = (kiln_value *)result;
-            return true;
-        }
-        if (result->type == KILN_JSON_NUMBER && sc == GQL_SC_ID && isfinite(result->num) && floor(result->num) == result->num) {
-            *out = gql_v_num_string(x->a, result);
-            return true;
-        }
-    }
+    if (result && lt->kind == GQL_REF_NAMED && (*out = gx_serialize_plain(x->a, lt->named->scalar, result)) != NULL)
+        return true;
     const char *err;
     if (!gx_complete(x, &f, fd->type, result, p, out, &err)) {
         if (fd->type->kind == GQL_REF_NON_NULL) return false;

@@ -11,6 +11,8 @@
 #include "graphql/exec.h"
 #include "graphql/loader.h"
 
+#include <math.h>
+
 typedef struct rpath {
     const struct rpath *prev;
     kiln_str key;               /* a response key, or ptr NULL: an index */
@@ -83,6 +85,19 @@ bool gx_complete(exec *x, const fctx *f, const gql_tref *t, const kiln_value *v,
 /* exec_leaf.c: a scalar's or enum's serialize(): the value, or NULL with
  * *err set to graphql-js's message. */
 kiln_value *gx_serialize(exec *x, const gql_type *t, const kiln_value *v, const char **err);
+
+/* serialize()'s commonest answers, which can neither fail nor be null: a
+ * String or an ID given a string is that string, an ID given an integer
+ * is its decimal text. NULL when v is none of those (gx_serialize then
+ * decides). Inline: execute_field takes it for every leaf before
+ * completeValue's calls, and gx_serialize begins with it. */
+static inline kiln_value *gx_serialize_plain(arena *a, gql_scalar sc, const kiln_value *v)
+{
+    if (v->type == KILN_JSON_STRING && (sc == GQL_SC_STRING || sc == GQL_SC_ID)) return (kiln_value *)v;
+    if (v->type == KILN_JSON_NUMBER && sc == GQL_SC_ID && isfinite(v->num) && floor(v->num) == v->num)
+        return gql_v_num_string(a, v);
+    return NULL;
+}
 
 /* exec_defer.c: the field at p waits for the load its resolver asked for
  * (*out: a placeholder, put in its object by gx_put_field). */

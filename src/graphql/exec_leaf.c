@@ -29,7 +29,8 @@ kiln_value *gx_serialize(exec *x, const gql_type *t, const kiln_value *v, const 
         return NULL;
     }
     if (t->scalar == GQL_SC_NONE) return (kiln_value *)v;                 /* custom scalars */
-    if (str && (t->scalar == GQL_SC_STRING || t->scalar == GQL_SC_ID)) return (kiln_value *)v;
+    kiln_value *plain = gx_serialize_plain(x->a, t->scalar, v);
+    if (plain) return plain;
     double d = num ? v->num : 0;
     bool numeric = num;
     if (str && v->len && (t->scalar == GQL_SC_INT || t->scalar == GQL_SC_FLOAT)) {   /* Number(string) */
@@ -63,7 +64,6 @@ kiln_value *gx_serialize(exec *x, const gql_type *t, const kiln_value *v, const 
         return gql_v_num(x->a, d);
     }
     if (t->scalar == GQL_SC_STRING) {
-        if (str) return (kiln_value *)v;
         if (b) return gql_v_str(x->a, gql_cstr(v->type == KILN_JSON_TRUE ? "true" : "false"));
         if (num && isfinite(v->num)) return gql_v_num_string(x->a, v);
         *err = msgf(x, "String cannot represent value: %s", inspect(x, v));
@@ -75,8 +75,6 @@ kiln_value *gx_serialize(exec *x, const gql_type *t, const kiln_value *v, const 
         *err = msgf(x, "Boolean cannot represent a non boolean value: %s", inspect(x, v));
         return NULL;
     }
-    if (str) return (kiln_value *)v;                                       /* ID */
-    if (num && isfinite(v->num) && floor(v->num) == v->num) return gql_v_num_string(x->a, v);
-    *err = msgf(x, "ID cannot represent value: %s", inspect(x, v));
+    *err = msgf(x, "ID cannot represent value: %s", inspect(x, v));     /* ID: not plain */
     return NULL;
 }

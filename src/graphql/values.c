@@ -323,23 +323,8 @@ static inline void put_name(buf *out, const char *k, size_t n)
     buf_reserve(out, n + 3);
     char *d = out->data + out->len;
     d[0] = '"';
-    if (n >= 8 && n <= 16) {           /* the first 8 and the last 8, overlapping */
-        uint64_t a, b;
-        memcpy(&a, k, 8);
-        memcpy(&b, k + n - 8, 8);
-        memcpy(d + 1, &a, 8);
-        memcpy(d + 1 + n - 8, &b, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t a, b;
-        memcpy(&a, k, 4);
-        memcpy(&b, k + n - 4, 4);
-        memcpy(d + 1, &a, 4);
-        memcpy(d + 1 + n - 4, &b, 4);
-    } else if (n && n < 4) {
-        d[1] = k[0];
-        d[1 + (n >> 1)] = k[n >> 1];
-        d[n] = k[n - 1];
-    } else memcpy(d + 1, k, n);
+    if (n <= 16) copy_upto16(d + 1, k, n);
+    else memcpy(d + 1, k, n);
     d[n + 1] = '"';
     d[n + 2] = ':';
     out->len += n + 3;

@@ -50,30 +50,24 @@ __attribute__((always_inline)) static inline void json_escape_short(buf *out, co
 {
     const unsigned char *p = (const unsigned char *)s;
     if (n > 16) goto slow;
-    buf_reserve(out, n + 3);
-    char *d = out->data + out->len;
+    buf_reserve(out, n + 3);         /* first: no call between the checks and the copy */
     if (n >= 8) {                    /* the first 8 and the last 8, overlapping */
         uint64_t a, b;
         memcpy(&a, p, 8);
         memcpy(&b, p + n - 8, 8);
         if (json_word_special(a) || json_word_special(b)) goto slow;
-        memcpy(d + 1, &a, 8);
-        memcpy(d + 1 + n - 8, &b, 8);
     } else if (n >= 4) {             /* the first 4 and the last 4, in one word */
         uint32_t a, b;
         memcpy(&a, p, 4);
         memcpy(&b, p + n - 4, 4);
         if (json_word_special((uint64_t)a | (uint64_t)b << 32)) goto slow;
-        memcpy(d + 1, &a, 4);
-        memcpy(d + 1 + n - 4, &b, 4);
     } else if (n) {                  /* 1-3 bytes: p[0], p[n/2], p[n-1] are all */
         uint64_t w = (uint64_t)p[0] | (uint64_t)p[n >> 1] << 8 | (uint64_t)p[n - 1] << 16
                    | 0x6161616161000000ull;          /* "aaaaa": never special */
         if (json_word_special(w)) goto slow;
-        d[1] = (char)p[0];
-        d[1 + (n >> 1)] = (char)p[n >> 1];
-        d[n] = (char)p[n - 1];
     }
+    char *d = out->data + out->len;
+    copy_upto16(d + 1, s, n);        /* before any other store: the loads are reused */
     d[0] = '"';
     d[n + 1] = '"';
     d[n + 2] = then;                 /* reserved; counted only when wanted */
