@@ -65,12 +65,7 @@ static void add_part(exec *x, agg *a, jp *p)
     if (!a->cap) {                         /* the first few: in the agg */
         a->parts = a->small;
         a->cap = sizeof a->small / sizeof *a->small;
-    } else if (a->nparts == a->cap) {
-        a->cap *= 2;
-        jp **v = arena_alloc(x->a, sizeof(*v) * a->cap);
-        if (a->nparts) memcpy(v, a->parts, sizeof(*v) * a->nparts);
-        a->parts = v;
-    }
+    } else ARENA_GROW(x->a, a->parts, a->nparts, a->cap, 8);   /* then doubled, in the arena */
     a->parts[a->nparts++] = p;
 }
 

@@ -102,15 +102,6 @@ static void grow(gql_loads *l, loader *ld)
         if (old[i]) insert(ld, old[i]);
 }
 
-static void *grow_array(arena *a, void *old, uint32_t n, uint32_t *cap, size_t size)
-{
-    if (n < *cap) return old;
-    *cap = *cap ? *cap * 2 : 8;
-    void *v = arena_alloc(a, size * *cap);
-    if (n) memcpy(v, old, size * n);
-    return v;
-}
-
 /* getCurrentBatch: the loader's batch, or a new one scheduled after the
  * others (its process.nextTick). */
 static batch *current_batch(gql_loads *l, loader *ld)
@@ -150,7 +141,7 @@ jp *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key, boo
         for (gql_load_entry *e; (e = ld->slots[h]) != NULL; h = (h + 1) & (ld->nslots - 1))
             if (e->hash == th && !e->cleared && strcmp(e->key_json, text) == 0) {
                 *cache_hit = true;              /* new Promise(r => hits.push(() => r(cached))) */
-                b->hits = grow_array(l->a, b->hits, b->nhits, &b->caphits, sizeof(*b->hits));
+                ARENA_GROW(l->a, b->hits, b->nhits, b->caphits, 8);
                 b->hits[b->nhits] = (struct hit){ jp_new(l->q), e->p };
                 return b->hits[b->nhits++].p;
             }
@@ -160,7 +151,7 @@ jp *gql_loads_get(gql_loads *l, kiln_gql_batch_fn fn, const kiln_value *key, boo
     *e = (gql_load_entry){ .key = key, .key_json = arena_strndup(l->a, text, t->len - 1), .hash = th, .p = jp_new(l->q) };
     insert(ld, e);
     ld->nkeys++;
-    b->keys = grow_array(l->a, b->keys, b->n, &b->cap, sizeof(*b->keys));
+    ARENA_GROW(l->a, b->keys, b->n, b->cap, 8);
     b->keys[b->n++] = e;
     return e->p;
 }
