@@ -21,11 +21,12 @@ arena *request_arena(kiln_req *req);
  * state, its kiln_defer clean-ups -- goes to the event's arena `a`, so a
  * socket that lives for a million events does not grow with them; the
  * caller runs the clean-ups (arena_run_defers) before request_event_end,
- * so what they allocate is the event's too, then destroys `a`. request_event_end forgets
- * what the private state kept of the event (the lazy query and form views,
- * the noted database errors); `touched`: the request may have been read
- * (false only when its arena stayed parked, so nothing was set). Begin and
- * end nest (a resolver may publish, and so deliver, within a delivery). */
+ * so what they allocate is the event's too, then destroys `a`.
+ * request_event_end forgets what the private state kept of the event (the
+ * lazy query and form views, the noted database errors); `touched`: the
+ * request may have been read (false only when its arena stayed parked, so
+ * nothing was set). Begin and end nest (a resolver may publish, and so
+ * deliver, within a delivery). */
 typedef struct request_scope { const kiln_req *req; arena *a; } request_scope;
 request_scope request_event_begin(kiln_req *req, arena *a);
 void request_event_end(kiln_req *req, arena *a, bool touched, request_scope outer);

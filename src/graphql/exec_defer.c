@@ -27,8 +27,6 @@
 #include "graphql/exec_int.h"
 #include "graphql/promise.h"
 
-
-
 /* A field's or an item's catch: where and whether it is nullable. */
 typedef struct catcher {
     exec *x;
@@ -231,7 +229,6 @@ void gx_put_field(exec *x, kiln_value *obj, kiln_str key, kiln_value *v)
     if (x->unslotted) { x->unslotted->slot = stored; x->unslotted = NULL; }
 }
 
-
 /* After root field k of a mutation: its promise, if any, stored in the
  * results (.then), becomes the reduce's accumulator -- or what the job
  * that ran field k returns (adopted). */
@@ -278,7 +275,6 @@ void gx_close_pending(exec *x, agg *a, bool failed)
     *h = (catcher){ x, copy_path(x, a->path) };
     add_part(x, a->up, jp_then_after(q, r, hops, NULL, catch_at, h));
 }
-
 
 /* A mutation's root field that throws synchronously ends the execution
  * at once, as in graphql-js when every field before it was synchronous.

@@ -171,14 +171,6 @@ static char *put_utf8(char *o, unsigned long cp)
     return o;
 }
 
-/* A string; ps->p is on the opening quote. On success *out and *out_len get the
- * decoded, NUL-terminated copy and ps->p moves past the closing quote.
- *
- * Two passes: the first only finds where the string stops (the closing quote
- * or the end of input), so the copy can be sized once (decoding never makes
- * a string longer: \n is 2 -> 1 bytes, \uXXXX 6 -> at most 3, a pair 12 -> 4);
- * the second decodes and validates, so the first error reported is the
- * leftmost one. */
 /* The first byte of p..end that is not plain string text (plain[]), or
  * end: eight bytes at a time where a word fits (json_word_special_mask's
  * lowest flagged byte is the first special one). */
@@ -196,6 +188,16 @@ static const unsigned char *plain_run(const unsigned char *p, const unsigned cha
     return p;
 }
 
+/* A string; ps->p is on the opening quote. On success *out and *out_len get the
+ * decoded, NUL-terminated copy and ps->p moves past the closing quote.
+ *
+ * Plain text up to the closing quote (no escape, no control character, no
+ * byte above 0x7F) -- most strings -- is found in one scan and copied once.
+ * Otherwise two passes: the first only finds where the string stops (the
+ * closing quote or the end of input), so the copy can be sized once
+ * (decoding never makes a string longer: \n is 2 -> 1 bytes, \uXXXX 6 -> at
+ * most 3, a pair 12 -> 4); the second decodes and validates, so the first
+ * error reported is the leftmost one. */
 static bool parse_string(parser *ps, const char **out, size_t *out_len)
 {
     const unsigned char *s = ps->p + 1, *end = ps->end, *stop = plain_run(s, end);
